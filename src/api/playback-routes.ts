@@ -1,0 +1,201 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { Controller } from '../controller/controller.ts';
+import type { Store } from '../store/store.ts';
+import { playbackPlan, type HeldSegment } from '../controller/playback-plan.ts';
+import { vodPlaylist } from '../recorder/hls.ts';
+import { NodeClient } from './node-client.ts';
+import { exportMp4 } from './export-mp4.ts';
+import { ErrorBody } from './schemas.ts';
+import { VigilError } from '../lib/errors.ts';
+
+/** What the playback routes use of the master. */
+export interface PlaybackDeps {
+  controller: Controller;
+  store: Store;
+  /** The farm's API token: the master shows it to the recording servers, never to players. */
+  apiToken: Buffer;
+}
+
+const M3U8 = 'application/vnd.apple.mpegurl';
+const HOUR = 3_600_000;
+/** Longest playlist: a day of 1 s segments is ~86 400 entries, a few MB. */
+const MAX_PLAYBACK_MS = 24 * HOUR;
+/** Longest export: one MP4 is built in a temp file before it is sent. */
+const MAX_EXPORT_MS = HOUR;
+/** Names the servers that hold footage of the range but did not answer: their footage shows as holes. */
+export const MISSING_HEADER = 'x-vigil-missing-servers';
+
+const CameraParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+const RangeQuery = Type.Object({
+  from: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601; default: to - 1 h' })),
+  to: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601; default: now' })),
+});
+const missingHeader = { [MISSING_HEADER]: { type: 'string', description: 'comma-separated servers that recorded in the range but did not answer; their footage is missing' } };
+const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
+const playlist = (description: string, headers?: object) => ({ description, ...(headers && { headers }), content: { [M3U8]: { schema: Type.String() } } });
+
+/**
+ * Playback through the master: a VOD playlist over a camera's footage on every server that recorded
+ * it, an MP4 export of a range, the live playlist of the server recording the camera now, and the
+ * segments of all three, fetched from the server that holds them. Players only ever talk to the
+ * master, which is the only one holding the recording servers' token.
+ */
+export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): void {
+  const nodes = new NodeClient(d.controller, d.apiToken);
+
+  const camera = (id: string) => {
+    if (!d.controller.state().cameras.some((c) => c.id === id)) throw new VigilError('NOT_FOUND', `no camera ${id}`, 404);
+  };
+
+  /** What to play for a camera over a range: one non-overlapping sequence over every server that answers. */
+  const plan = async (cam: string, from: number, to: number): Promise<{ segments: HeldSegment[]; missing: string[] }> => {
+    const servers = [...new Set((await d.store.recordings(cam, from, to)).map((r) => r.server))].sort();
+    const held: HeldSegment[] = [];
+    const missing: string[] = [];
+    await Promise.all(
+      servers.map(async (server) => {
+        try {
+          for (const s of await nodes.list(server, cam, from, to)) held.push({ server, id: s.id, startMs: s.startMs, endMs: s.endMs });
+        } catch (err) {
+          // A server that is down keeps its footage: it plays again once the server is back.
+          app.log.warn({ err, server, camera: cam }, 'playback: a server holding footage does not answer; its footage is left out');
+          missing.push(server);
+        }
+      }),
+    );
+    return { segments: playbackPlan(held), missing: missing.sort() };
+  };
+
+  const markMissing = (reply: FastifyReply, missing: string[]) => {
+    if (missing.length) reply.header(MISSING_HEADER, missing.join(','));
+  };
+
+  app.get(
+    '/api/v1/cameras/:id/playback.m3u8',
+    {
+      schema: {
+        summary: 'HLS VOD playlist over the recorded footage of a range, from whichever servers hold it; a discontinuity at each hole or change of server',
+        params: CameraParams,
+        querystring: RangeQuery,
+        response: { 200: playlist('HLS v3 VOD playlist; empty when nothing was recorded in the range', missingHeader), ...errors },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      camera(id);
+      const { from, to } = range(req.query as { from?: string; to?: string }, MAX_PLAYBACK_MS);
+      const { segments, missing } = await plan(id, from, to);
+      markMissing(reply, missing);
+      const entries = segments.map((s) => ({ uri: segmentUri(s.server, s.id), startMs: s.startMs, endMs: s.endMs, source: s.server }));
+      return reply.type(M3U8).header('cache-control', 'no-cache').send(vodPlaylist(entries));
+    },
+  );
+
+  app.get(
+    '/api/v1/cameras/:id/export.mp4',
+    {
+      schema: {
+        summary: 'the footage of a range (at most 1 h) as one MP4 file; holes are closed up',
+        params: CameraParams,
+        querystring: RangeQuery,
+        response: {
+          200: { description: 'H.264 MP4, faststart', headers: missingHeader, content: { 'video/mp4': { schema: Type.String({ format: 'binary' }) } } },
+          204: { type: 'null', description: 'nothing recorded in the range (or on the servers that answered)', headers: missingHeader },
+          ...errors,
+        },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      camera(id);
+      const { from, to } = range(req.query as { from?: string; to?: string }, MAX_EXPORT_MS);
+      const { segments, missing } = await plan(id, from, to);
+      markMissing(reply, missing);
+      if (!segments.length) return reply.status(204).send();
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      const out = await exportMp4({ segments, fetchSegment: (server, sid, signal) => nodes.segment(server, sid, signal), signal: gone.signal, log: app.log });
+      const stream = createReadStream(out.file);
+      // The temp file goes once it is sent, or the client went away.
+      stream.once('close', () => void out.cleanup());
+      if (out.skipped) reply.header('x-vigil-skipped-segments', String(out.skipped));
+      return reply
+        .type('video/mp4')
+        .header('content-length', (await stat(out.file)).size)
+        .header('content-disposition', `attachment; filename="${id.replace(/[^\w.-]/g, '_')}_${from}_${to}.mp4"`)
+        .send(stream);
+    },
+  );
+
+  app.get(
+    '/api/v1/cameras/:id/live.m3u8',
+    {
+      schema: {
+        summary: 'HLS live playlist of the server recording the camera now, segments through the master',
+        params: CameraParams,
+        response: { 200: playlist('HLS v3 live playlist (sliding window)'), ...errors },
+      },
+    },
+    async (req, reply) => {
+      const { id } = req.params as { id: string };
+      camera(id);
+      const server = d.controller.state().cameras.find((c) => c.id === id)!.current;
+      let text: string;
+      try {
+        text = await nodes.live(server, id);
+      } catch (err) {
+        if (err instanceof VigilError && err.httpStatus === 404) throw new VigilError('NOT_LIVE', `camera ${id} has no recent footage on ${server} (starting, stalled or failing over)`, 404);
+        throw err;
+      }
+      // The node names its segments by its own path; players fetch them through the master.
+      const rewritten = text.replace(/^\/node\/v1\/segments\/(\d+)\.ts$/gm, (_, sid: string) => segmentUri(server, Number(sid)));
+      return reply.type(M3U8).header('cache-control', 'no-cache').send(rewritten);
+    },
+  );
+
+  app.get(
+    '/api/v1/segments/:server/:segment',
+    {
+      schema: {
+        summary: 'one recorded segment (MPEG-TS), fetched from the server that holds it',
+        params: Type.Object({ server: Type.String({ minLength: 1, maxLength: 200 }), segment: Type.String({ pattern: '^[0-9]{1,15}\\.ts$', description: '<index id>.ts' }) }),
+        response: { 200: { description: 'MPEG-TS', content: { 'video/mp2t': { schema: Type.String({ format: 'binary' }) } } }, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const { server, segment } = req.params as { server: string; segment: string };
+      if (!d.controller.state().servers.some((s) => s.id === server)) throw new VigilError('NOT_FOUND', `no server ${server}`, 404);
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      const res = await nodes.segment(server, Number.parseInt(segment, 10), gone.signal);
+      const length = res.headers.get('content-length');
+      if (length) reply.header('content-length', length);
+      return reply.type('video/mp2t').header('cache-control', 'private, max-age=86400').send(Readable.fromWeb(res.body as WebReadableStream));
+    },
+  );
+}
+
+/** Where a player fetches a segment: through the master, named by server and that server's index id. */
+export function segmentUri(server: string, id: number): string {
+  return `/api/v1/segments/${encodeURIComponent(server)}/${id}.ts`;
+}
+
+/** The asked range with the timeline's defaults (the last hour), refused when empty or longer than maxMs. */
+function range(q: { from?: string; to?: string }, maxMs: number): { from: number; to: number } {
+  const to = q.to ? parseTime(q.to, 'to') : Date.now();
+  const from = q.from ? parseTime(q.from, 'from') : to - HOUR;
+  if (from >= to) throw new VigilError('BAD_RANGE', '`from` must be before `to`');
+  if (to - from > maxMs) throw new VigilError('RANGE_TOO_LONG', `at most ${maxMs / HOUR} h at once`);
+  return { from, to };
+}
+
+function parseTime(v: string, name: string): number {
+  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(n)) throw new VigilError('BAD_TIME', `${name}: not a time (epoch ms or ISO 8601): ${v}`);
+  return n;
+}

@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Master } from '../master/master.ts';
+import { parseFarmConfig } from '../config/farm-config.ts';
+import { createLogger } from '../lib/log.ts';
+import { farmKeys } from '../lib/farm-keys.ts';
+
+const FARM_KEY = 'k-routes';
+const KEY = farmKeys(Buffer.from(FARM_KEY)).api.toString();
+const farm = {
+  settings: { FarmHealthStartDelayMs: 60_000 },
+  groups: [{ id: 1 }],
+  servers: [
+    { id: 's1', group: 1, host: '127.0.0.1', udpPort: 19001 },
+    { id: 's2', group: 1, host: '127.0.0.1', udpPort: 19002 },
+  ],
+  cameras: [{ id: 'c1', url: 'rtsp://admin:hunter2@127.0.0.1:18999/c1', server: 's1' }],
+};
+
+async function withMaster(fn: (url: string) => Promise<void>) {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-api-'));
+  const master = new Master({ store: join(dir, 'farm.sqlite'), host: '127.0.0.1', port: 0, farmKey: Buffer.from(FARM_KEY), config: parseFarmConfig(farm).config, log: createLogger('test', 'silent') });
+  try {
+    await master.start();
+    await fn(master.url);
+  } finally {
+    await master.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const put = (url: string, body: unknown, key = KEY) =>
+  fetch(`${url}/api/v1/config`, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } });
+
+test('a configuration with problems is refused whole, every problem named, the farm untouched', () =>
+  withMaster(async (url) => {
+    const before = await (await fetch(`${url}/api/v1/config`)).json();
+    const bad = structuredClone(farm) as any;
+    bad.servers.push({ id: 's3', group: 1, host: '127.0.0.1', udpPort: 19003, extra: true });
+    const res = await put(url, bad);
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { error: { code: string; message: string; details: string[] } };
+    assert.equal(body.error.code, 'CONFIG_INVALID');
+    assert.match(body.error.message, /servers\/2\/extra/);
+    const worse = structuredClone(farm) as any;
+    worse.cameras.push({ id: 'c1', url: 'ftp://x', server: 's9' });
+    const r2 = (await (await put(url, worse)).json()) as { error: { details: string[] } };
+    assert.equal(r2.error.details.length, 3, JSON.stringify(r2.error.details));
+    assert.deepEqual(await (await fetch(`${url}/api/v1/config`)).json(), before, 'nothing applied');
+  }));
+
+test('config changes need the farm key; node endpoints too', () =>
+  withMaster(async (url) => {
+    assert.equal((await put(url, farm, 'wrong')).status, 401);
+    assert.equal((await put(url, farm, FARM_KEY)).status, 401, 'the farm key itself is not the API token');
+    assert.equal((await fetch(`${url}/api/v1/nodes/s1/assignment?after=999999`)).status, 401);
+    const status = { bootId: 'b', suspects: ['s2'], cameras: {}, segments: [] };
+    const forged = await fetch(`${url}/api/v1/nodes/s1/status`, { method: 'POST', body: JSON.stringify(status), headers: { 'content-type': 'application/json' } });
+    assert.equal(forged.status, 401, 'nobody reports a server down without the token');
+    const ok = (await (await put(url, farm)).json()) as { warnings: string[] };
+    assert.deepEqual(ok.warnings, []);
+  }));
+
+test('camera credentials never appear in an API answer', () =>
+  withMaster(async (url) => {
+    for (const path of ['/api/v1/cameras', '/api/v1/config', '/api/v1/servers']) {
+      const text = await (await fetch(url + path)).text();
+      assert.ok(!text.includes('hunter2'), `${path} leaks the password`);
+    }
+    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as { url: string }[];
+    assert.equal(cams[0].url, 'rtsp://***@127.0.0.1:18999/c1');
+  }));
+
+test('the OpenAPI document comes from the same schemas', () =>
+  withMaster(async (url) => {
+    const doc = (await (await fetch(`${url}/api/v1/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, any>> };
+    assert.match(doc.openapi, /^3\./);
+    for (const p of ['/api/v1/servers', '/api/v1/cameras', '/api/v1/failovers', '/api/v1/cameras/{id}/timeline', '/api/v1/config']) assert.ok(doc.paths[p], `${p} documented`);
+    const body = doc.paths['/api/v1/config'].put.requestBody.content['application/json'].schema;
+    assert.deepEqual(Object.keys(body.properties).sort(), ['cameras', 'groups', 'servers', 'settings']);
+    assert.equal(body.additionalProperties, false);
+  }));
+
+test('a node gets its assignment; a timeline outside the recorded range is empty, not an error', () =>
+  withMaster(async (url) => {
+    const auth = { authorization: `Bearer ${KEY}` };
+    const a = (await (await fetch(`${url}/api/v1/nodes/s1/assignment?after=-1`, { headers: auth })).json()) as { cameras: { id: string }[]; buddies: { id: string; port: number }[] };
+    assert.deepEqual(a.cameras.map((c) => c.id), ['c1']);
+    assert.deepEqual(a.buddies, [{ id: 's2', host: '127.0.0.1', port: 19002 }]);
+    const status = { bootId: 'b1', suspects: [], cameras: { c1: { state: 'recording' } }, segments: [{ camera: 'c1', startMs: 1000, endMs: 2000 }, { camera: 'c1', startMs: 2000, endMs: 3000 }] };
+    const r = await fetch(`${url}/api/v1/nodes/s1/status`, { method: 'POST', body: JSON.stringify(status), headers: { ...auth, 'content-type': 'application/json' } });
+    assert.equal(r.status, 200);
+    const tl = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=0&to=10000`)).json()) as { intervals: unknown[] };
+    assert.deepEqual(tl.intervals, [{ startMs: 1000, endMs: 3000, servers: ['s1'] }]);
+    const empty = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=50000&to=60000`)).json()) as { intervals: unknown[]; gaps: unknown[] };
+    assert.deepEqual([empty.intervals, empty.gaps], [[], []]);
+    assert.equal((await fetch(`${url}/api/v1/cameras/nope/timeline`)).status, 404);
+    assert.equal((await fetch(`${url}/api/v1/cameras/c1/timeline?from=yesterday`)).status, 400);
+  }));

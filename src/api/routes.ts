@@ -1,0 +1,140 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { timingSafeEqual } from 'node:crypto';
+import type { Controller } from '../controller/controller.ts';
+import type { Store } from '../store/store.ts';
+import { NodeStatus } from '../controller/node-status.ts';
+import { FarmConfig } from '../config/farm-config.ts';
+import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView } from './schemas.ts';
+import { timeline } from '../controller/timeline.ts';
+import { parseFarmConfig } from '../config/farm-config.ts';
+import { VigilError } from '../lib/errors.ts';
+import { redactCredentials } from '../lib/redact.ts';
+import { registerPlaybackRoutes } from './playback-routes.ts';
+
+export interface RouteDeps {
+  controller: Controller;
+  store: Store;
+  /** Bearer token of nodes and operators (derived from the farm key). */
+  apiToken: Buffer;
+}
+
+const LONG_POLL_MS = 20_000;
+
+/** The master's HTTP API: the read API for clients and tests, and the node channel. */
+export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
+  const { controller, store } = d;
+  const requireKey = (req: FastifyRequest) => {
+    const got = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
+    if (got.length !== d.apiToken.length || !timingSafeEqual(got, d.apiToken)) throw new VigilError('UNAUTHORIZED', 'missing or wrong farm key', 401);
+  };
+
+  const read = (summary: string, response: unknown, extra: Record<string, unknown> = {}) => ({ schema: { summary, response: { 200: response, '4xx': ErrorBody }, ...extra } });
+
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get('/api/v1/health', read('master is up', Type.Object({ ok: Type.Boolean(), generation: Type.Integer() })), async () => ({ ok: true, generation: controller.generation }));
+
+  app.get('/api/v1/servers', read('recording servers: role, state, cameras', Type.Array(ServerView)), async () => {
+    const f = controller.state();
+    return f.servers.map((s) => {
+      const cameras = f.cameras.filter((c) => c.current === s.id).map((c) => c.id);
+      const live = controller.liveOf(s.id);
+      return {
+        id: s.id,
+        group: s.group,
+        host: s.host,
+        role: cameras.length ? 'active' : 'redundant',
+        state: s.state,
+        cameras,
+        lastStatusAt: live?.at ?? null,
+        downSince: s.downSince,
+        suspects: live?.status.suspects ?? [],
+        udp: live?.status.udp ?? null,
+      };
+    });
+  });
+
+  app.get('/api/v1/cameras', read('cameras: home and current server, recording state', Type.Array(CameraView)), async () => {
+    const f = controller.state();
+    return f.cameras.map((c) => {
+      const server = f.servers.find((s) => s.id === c.current);
+      const st = controller.liveOf(c.current)?.status.cameras[c.id];
+      const recording = !server || server.state === 'down' ? 'unrecorded' : (st?.state ?? 'unknown');
+      return { id: c.id, url: redactCredentials(c.url), homeServer: c.home, currentServer: c.current, movable: c.movable, recording, lastSegmentEndMs: st?.lastSegmentEndMs ?? null };
+    });
+  });
+
+  registerPlaybackRoutes(app, d);
+
+  app.get('/api/v1/failovers', read('the failover log', Type.Array(FailoverView)), async () => store.failovers());
+
+  app.get(
+    '/api/v1/cameras/:id/timeline',
+    read('recorded intervals across every server that recorded the camera, and the gaps between them', TimelineView, {
+      params: Type.Object({ id: Type.String() }),
+      querystring: Type.Object({ from: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601; default: to - 1 h' })), to: Type.Optional(Type.String({ description: 'default: now' })) }),
+    }),
+    async (req) => {
+      const { id } = req.params as { id: string };
+      const q = req.query as { from?: string; to?: string };
+      if (!controller.state().cameras.some((c) => c.id === id)) throw new VigilError('NOT_FOUND', `no camera ${id}`, 404);
+      const now = Date.now();
+      const to = q.to ? parseTime(q.to, 'to') : now;
+      const from = q.from ? parseTime(q.from, 'from') : to - 3_600_000;
+      if (from >= to) throw new VigilError('BAD_RANGE', '`from` must be before `to`');
+      const recorded = await store.recordings(id, from, to);
+      return { camera: id, from, to, ...timeline(recorded, from, to), recorded: recorded.map((r) => ({ server: r.server, startMs: r.startMs, endMs: r.endMs })) };
+    },
+  );
+
+  app.get('/api/v1/config', read('the farm configuration (credentials redacted)', FarmConfig), async () => {
+    const f = controller.state();
+    return {
+      settings: f.settings,
+      groups: f.groups,
+      servers: f.servers.map((s) => ({ id: s.id, group: s.group, host: s.host, ...(s.udpPort ? { udpPort: s.udpPort } : {}) })),
+      cameras: f.cameras.map((c) => ({ id: c.id, url: redactCredentials(c.url), server: c.home, movable: c.movable })),
+    };
+  });
+
+  app.put(
+    '/api/v1/config',
+    {
+      schema: { summary: 'replace the farm configuration; refused whole, every problem listed', body: FarmConfig, response: { 200: Type.Object({ ok: Type.Boolean(), warnings: Type.Array(Type.String()) }), '4xx': ErrorBody } },
+      // The body schema documents; parseFarmConfig validates, so that unknown keys are refused
+      // (Fastify's own validator would strip them) and every problem is named at once.
+      validatorCompiler: () => () => true,
+    },
+    async (req) => {
+    requireKey(req);
+      const { config, warnings } = parseFarmConfig(req.body);
+      await controller.applyConfig(config);
+      return { ok: true, warnings };
+    },
+  );
+
+  app.post('/api/v1/nodes/:id/status', { schema: { body: NodeStatus } }, async (req) => {
+    requireKey(req);
+    const { id } = req.params as { id: string };
+    if (!controller.state().servers.some((s) => s.id === id)) throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
+    await controller.onStatus(id, req.body as NodeStatus);
+    return { generation: controller.generation };
+  });
+
+  app.get('/api/v1/nodes/:id/assignment', async (req) => {
+    requireKey(req);
+    const { id } = req.params as { id: string };
+    const after = Number((req.query as { after?: string }).after ?? -1);
+    await controller.waitForChange(after, LONG_POLL_MS);
+    const a = controller.assignment(id);
+    if (!a) throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
+    return a;
+  });
+}
+
+function parseTime(v: string, name: string): number {
+  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
+  if (!Number.isFinite(n)) throw new VigilError('BAD_TIME', `${name}: not a time (epoch ms or ISO 8601): ${v}`);
+  return n;
+}

@@ -1,0 +1,66 @@
+import { Type } from '@sinclair/typebox';
+
+/** Response shapes of the read API: the one source for serialization and the OpenAPI document. */
+
+export const ErrorBody = Type.Object({
+  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Array(Type.Unknown()) }),
+});
+
+export const ServerView = Type.Object({
+  id: Type.String(),
+  group: Type.Integer(),
+  host: Type.String(),
+  role: Type.Union([Type.Literal('active'), Type.Literal('redundant')], { description: 'redundant: holds no camera' }),
+  state: Type.Union([Type.Literal('up'), Type.Literal('suspect'), Type.Literal('down')]),
+  cameras: Type.Array(Type.String()),
+  lastStatusAt: Type.Union([Type.Number(), Type.Null()]),
+  downSince: Type.Union([Type.Number(), Type.Null()], { description: 'when the server was confirmed down' }),
+  suspects: Type.Array(Type.String(), { description: 'buddies this server reports possibly down' }),
+  udp: Type.Union([
+    Type.Object({ sent: Type.Integer(), accepted: Type.Integer(), dropped: Type.Record(Type.String(), Type.Integer()) }),
+    Type.Null(),
+  ]),
+});
+
+export const CameraView = Type.Object({
+  id: Type.String(),
+  url: Type.String({ description: 'credentials redacted' }),
+  homeServer: Type.String(),
+  currentServer: Type.String(),
+  movable: Type.Boolean(),
+  recording: Type.Union(['recording', 'starting', 'stalled', 'unknown', 'unrecorded'].map((s) => Type.Literal(s))),
+  lastSegmentEndMs: Type.Union([Type.Number(), Type.Null()]),
+});
+
+export const FailoverView = Type.Object({
+  id: Type.Integer(),
+  startedAt: Type.Number(),
+  server: Type.String(),
+  group: Type.Integer(),
+  trigger: Type.String({ description: 'buddy-quorum | status-lost | config-change' }),
+  status: Type.String({ description: 'running | done | waiting | cancelled | skipped' }),
+  detail: Type.Object(
+    {
+      reporters: Type.Array(Type.String()),
+      firstReportAt: Type.Number(),
+      confirmedAt: Type.Number(),
+      target: Type.Optional(Type.String()),
+      reason: Type.Optional(Type.String()),
+      moves: Type.Array(Type.Object({ camera: Type.String(), from: Type.String(), to: Type.String(), recordingAt: Type.Optional(Type.Number()) })),
+      unrecorded: Type.Array(Type.String()),
+      steps: Type.Array(Type.Object({ step: Type.String(), at: Type.Number(), ms: Type.Number(), camera: Type.Optional(Type.String()) })),
+      returnedAt: Type.Optional(Type.Number()),
+    },
+    { additionalProperties: true },
+  ),
+});
+
+const Span = Type.Object({ startMs: Type.Number(), endMs: Type.Number() });
+export const TimelineView = Type.Object({
+  camera: Type.String(),
+  from: Type.Number(),
+  to: Type.Number(),
+  intervals: Type.Array(Type.Object({ startMs: Type.Number(), endMs: Type.Number(), servers: Type.Array(Type.String()) }), { description: 'union over every server that recorded the camera' }),
+  gaps: Type.Array(Type.Object({ startMs: Type.Number(), endMs: Type.Number(), ms: Type.Number() })),
+  recorded: Type.Array(Type.Composite([Type.Object({ server: Type.String() }), Span])),
+});

@@ -1,0 +1,59 @@
+import { Command } from 'commander';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { LocalFarm } from '../farm/local-farm.ts';
+import { exampleFarm, EXAMPLE_CAMERAS } from '../farm/example-farm.ts';
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('a whole farm on this machine: master, group 1 (two active + one redundant server), group 7 (one server), simulated cameras')
+    .option('--dir <dir>', 'data folder (default: a new temp folder)')
+    .option('--port <port>', 'master API port', '8080')
+    .option('--rtsp-port <port>', 'simulated cameras RTSP port', '8554')
+    .option('--udp-port <port>', 'first buddy UDP port', '5045')
+    .action(async (o: { dir?: string; port: string; rtspPort: string; udpPort: string }) => {
+      const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'vigil-demo-'));
+      const key = randomBytes(16).toString('hex');
+      const farm = new LocalFarm({ dir, farmKey: key, masterPort: Number(o.port) });
+      let stopping = false;
+      const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        console.log('\nstopping the demo farm…');
+        await farm.close();
+        process.exit(0);
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      const cams = Object.values(EXAMPLE_CAMERAS).flat();
+      const rtsp = Number(o.rtspPort);
+      console.log(`starting ${cams.length} simulated cameras, a master and 4 recording servers (logs and footage in ${dir})…`);
+      try {
+        await farm.startSim(rtsp, cams);
+        await farm.startMaster(exampleFarm({ simUrl: (id) => `rtsp://127.0.0.1:${rtsp}/${id}`, udpBasePort: Number(o.udpPort) }));
+        for (const id of Object.keys(EXAMPLE_CAMERAS)) farm.startNode(id);
+        await farm.waitFor(async () => (await farm.api<{ recording: string }[]>('/api/v1/cameras')).every((c) => c.recording === 'recording'), 60_000, 'every camera recording');
+      } catch (err) {
+        // A port in use, say: stop what did start, and point at the logs.
+        await farm.close();
+        throw new Error(`the demo farm did not start: ${(err as Error).message} (logs in ${dir})`);
+      }
+      const pids = farm.pids();
+      console.log(`
+Vigil demo farm is recording.
+  API:        ${farm.masterUrl}/api/v1/servers   /api/v1/cameras   /api/v1/failovers
+  timeline:   ${farm.masterUrl}/api/v1/cameras/c1/timeline
+  status:     npx vigil status --master ${farm.masterUrl}
+  group 1:    s1 (c1, c2) and s2 (c3, c4) active, s3 redundant     group 7: s7 (c7a, c7b) alone
+
+Watch a failover: kill server s1 the hard way,
+  kill -9 ${pids.s1}
+and within about 5 s its cameras record on s3 (npx vigil status). Kill s7 (kill -9 ${pids.s7}):
+nothing moves, group 7 has no redundant server, and the failover log shows it waiting.
+Bring s1 back; it returns with no cameras, as the redundant server:
+  VIGIL_FARM_KEY=${key} npx vigil node --id s1 --data ${join(dir, 'nodes', 's1')} --master ${farm.masterUrl}
+Ctrl-C stops everything.`);
+    });
+}

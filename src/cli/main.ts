@@ -1,0 +1,21 @@
+import { Command } from 'commander';
+import { simCommand } from './sim.ts';
+import { masterCommand } from './master.ts';
+import { nodeCommand } from './node.ts';
+import { demoCommand } from './demo.ts';
+import { statusCommand, applyCommand } from './client.ts';
+
+const program = new Command('vigil').description('Vigil: video recording farm with automatic failover');
+program.addCommand(simCommand());
+program.addCommand(masterCommand());
+program.addCommand(nodeCommand());
+program.addCommand(demoCommand());
+program.addCommand(statusCommand());
+program.addCommand(applyCommand());
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // A refused configuration or a missing key is the user's to fix: say what, without a stack trace.
+  console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseFarmConfig } from './farm-config.ts';
+import { VigilError } from '../lib/errors.ts';
+
+const good = () => ({
+  groups: [{ id: 1 }, { id: 7, redundancy: true }],
+  servers: [
+    { id: 's1', group: 1, host: '127.0.0.1', udpPort: 6001 },
+    { id: 's2', group: 1, host: '127.0.0.1', udpPort: 6002 },
+    { id: 's3', group: 1, host: '127.0.0.1', udpPort: 6003 },
+    { id: 's7', group: 7, host: '127.0.0.1', udpPort: 6007 },
+  ],
+  cameras: [
+    { id: 'c1', url: 'rtsp://u:p@127.0.0.1:8554/c1', server: 's1' },
+    { id: 'c7', url: 'rtsp://127.0.0.1:8554/c7', server: 's7', movable: false },
+  ],
+});
+
+test('a good configuration gets its defaults and a warning for a group that cannot fail over', () => {
+  const { config, warnings } = parseFarmConfig(good());
+  assert.equal(config.settings.FarmHealthMissedUdpMs, 2000);
+  assert.equal(config.settings.FarmHealthUdpPort, 5045);
+  assert.equal(config.groups[0].redundancy, true);
+  assert.equal(config.cameras[0].movable, true);
+  assert.deepEqual(warnings, ['group 7 has redundancy on but no redundant server (one with 0 cameras): it cannot fail over']);
+});
+
+test('every problem is named in one error', () => {
+  const c = good() as any;
+  c.bogus = 1;
+  c.cameras.push({ id: 'c1', url: 'http://x', server: 'nope' });
+  c.cameras.push({ id: 'c9', url: 'not a url', server: 's1', colour: 'red' });
+  c.servers.push({ id: 's1', group: 3, host: '127.0.0.1', udpPort: 6001 });
+  try {
+    parseFarmConfig(c);
+    assert.fail('accepted');
+  } catch (e) {
+    assert.ok(e instanceof VigilError);
+    assert.equal(e.code, 'CONFIG_INVALID');
+    const want = ['/bogus: Unexpected property', '/cameras/3/colour: Unexpected property', 'duplicate id "c1"', 'unknown server "nope"', '/cameras/2/url: not a valid', '/cameras/3/url: not a valid', 'duplicate id "s1"', 'unknown redundancy group 3', 'already used by server s1'];
+    for (const w of want) assert.ok(e.message.includes(w), `missing ${w} in\n${e.message}`);
+    assert.equal(e.details.length, want.length, e.message);
+  }
+});
+
+test('input of the wrong shape is refused with the reason, not a crash', () => {
+  for (const bad of [null, 42, 'x', [], { groups: 'no', servers: [1], cameras: [{}] }]) {
+    assert.throws(() => parseFarmConfig(bad), (e: Error) => e instanceof VigilError && e.code === 'CONFIG_INVALID');
+  }
+});
+
+test('bad settings and ids are refused', () => {
+  const c = { ...good(), settings: { FarmHealthMissedUdpMs: -5, Nope: 1 } } as any;
+  c.servers[0].id = '../etc';
+  assert.throws(() => parseFarmConfig(c), (e: Error) => /FarmHealthMissedUdpMs/.test(e.message) && /Nope/.test(e.message) && /servers\/0\/id/.test(e.message));
+});

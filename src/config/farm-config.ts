@@ -1,0 +1,165 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { VigilError } from '../lib/errors.ts';
+
+const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'letters, digits, _ . - (no slash)' });
+const Ms = (def: number, min: number, description: string) => Type.Integer({ default: def, minimum: min, maximum: 3_600_000, description });
+
+/** Farm-wide settings; the Symphony names keep the Symphony meanings. */
+export const Settings = Type.Object(
+  {
+    AliveIntervalMs: Ms(250, 20, 'how often each server sends an Alive to each buddy'),
+    FarmHealthStartDelayMs: Ms(5000, 0, 'wait after start before judging buddies'),
+    FarmHealthSockTimeoutMs: Ms(1500, 10, 'receive timeout of the monitoring loop'),
+    FarmHealthMissedUdpMs: Ms(2000, 50, 'silence before a buddy is reported possibly down'),
+    FarmHealthUdpPort: Type.Integer({ default: 5045, minimum: 1, maximum: 65535, description: 'UDP port of the buddy system' }),
+    StatusIntervalMs: Ms(500, 20, 'how often a recording server reports its status to the master'),
+  },
+  { additionalProperties: false },
+);
+export type Settings = Static<typeof Settings>;
+
+export const Group = Type.Object(
+  {
+    id: Type.Integer({ minimum: 0, description: 'redundancy group number' }),
+    redundancy: Type.Optional(Type.Boolean({ default: true, description: 'fail over inside this group' })),
+  },
+  { additionalProperties: false },
+);
+
+export const Server = Type.Object(
+  {
+    id: Id,
+    group: Type.Integer({ minimum: 0 }),
+    host: Type.String({ minLength: 1, description: 'address the buddies send Alives to' }),
+    udpPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'overrides FarmHealthUdpPort' })),
+  },
+  { additionalProperties: false },
+);
+
+export const Camera = Type.Object(
+  {
+    id: Id,
+    url: Type.String({ description: 'rtsp:// or rtsps:// URL, credentials allowed' }),
+    server: Id,
+    movable: Type.Optional(Type.Boolean({ default: true, description: 'false for devices tied to their server' })),
+  },
+  { additionalProperties: false },
+);
+
+/** The whole farm configuration: the one schema for the config file, the API and OpenAPI. */
+export const FarmConfig = Type.Object(
+  {
+    settings: Type.Optional(Type.Partial(Settings, { additionalProperties: false })),
+    groups: Type.Array(Group),
+    servers: Type.Array(Server),
+    cameras: Type.Array(Camera),
+  },
+  { additionalProperties: false },
+);
+export type FarmConfigInput = Static<typeof FarmConfig>;
+
+/** A validated configuration with every default filled in. */
+export interface FarmConfig {
+  settings: Settings;
+  groups: { id: number; redundancy: boolean }[];
+  servers: { id: string; group: number; host: string; udpPort?: number }[];
+  cameras: { id: string; url: string; server: string; movable: boolean }[];
+}
+
+export function defaultSettings(): Settings {
+  return Value.Default(Settings, {}) as Settings;
+}
+
+/**
+ * Validates a configuration and returns it with defaults, or throws one VigilError whose message
+ * lists every problem found (schema and cross-references), so a user fixes them all in one go.
+ */
+export function parseFarmConfig(input: unknown): { config: FarmConfig; warnings: string[] } {
+  const schema = [...Value.Errors(FarmConfig, input)].map((e) => `${e.path || '/'}: ${e.message}`);
+  // Cross-references are checked on the raw input too, so one answer names every problem.
+  const problems = dedupe([...schema, ...crossCheck(loose(input))]);
+  if (problems.length) throw invalid(problems);
+  const c = Value.Default(FarmConfig, structuredClone(input)) as FarmConfigInput;
+  const config: FarmConfig = {
+    settings: { ...defaultSettings(), ...c.settings },
+    groups: c.groups.map((g) => ({ id: g.id, redundancy: g.redundancy ?? true })),
+    servers: c.servers,
+    cameras: c.cameras.map((cam) => ({ ...cam, movable: cam.movable ?? true })),
+  };
+  return { config, warnings: warnings(config) };
+}
+
+type Loose = Record<string, unknown>;
+interface LooseConfig {
+  udpPort: unknown;
+  groups: Loose[];
+  servers: Loose[];
+  cameras: Loose[];
+}
+
+/** The input as far as it can be read, whatever its shape: entries that are not objects become {}. */
+function loose(input: unknown): LooseConfig {
+  const obj = (v: unknown): Loose => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Loose) : {});
+  const list = (v: unknown): Loose[] => (Array.isArray(v) ? v.map(obj) : []);
+  const i = obj(input);
+  return { udpPort: obj(i.settings).FarmHealthUdpPort ?? defaultSettings().FarmHealthUdpPort, groups: list(i.groups), servers: list(i.servers), cameras: list(i.cameras) };
+}
+
+function crossCheck(c: LooseConfig): string[] {
+  const out: string[] = [];
+  const dup = (what: string, items: Loose[]) => {
+    const seen = new Set<unknown>();
+    items.forEach((x, i) => {
+      if (x.id === undefined) return;
+      if (seen.has(x.id)) out.push(`/${what}/${i}/id: duplicate id ${JSON.stringify(x.id)}`);
+      seen.add(x.id);
+    });
+  };
+  dup('groups', c.groups);
+  dup('servers', c.servers);
+  dup('cameras', c.cameras);
+  const groups = new Set(c.groups.map((g) => g.id));
+  const servers = new Set(c.servers.map((s) => s.id));
+  const endpoints = new Map<string, unknown>();
+  c.servers.forEach((s, i) => {
+    if (s.group !== undefined && !groups.has(s.group)) out.push(`/servers/${i}/group: unknown redundancy group ${JSON.stringify(s.group)}`);
+    if (s.host === undefined) return;
+    const ep = `${String(s.host)}:${String(s.udpPort ?? c.udpPort)}`;
+    if (endpoints.has(ep)) out.push(`/servers/${i}: UDP endpoint ${ep} already used by server ${String(endpoints.get(ep))}`);
+    endpoints.set(ep, s.id);
+  });
+  c.cameras.forEach((cam, i) => {
+    if (cam.server !== undefined && !servers.has(cam.server)) out.push(`/cameras/${i}/server: unknown server ${JSON.stringify(cam.server)}`);
+    if (typeof cam.url === 'string' && !validCameraUrl(cam.url)) out.push(`/cameras/${i}/url: not a valid rtsp:// or rtsps:// URL`);
+  });
+  return out;
+}
+
+function validCameraUrl(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return (u.protocol === 'rtsp:' || u.protocol === 'rtsps:') && u.hostname.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+function warnings(c: FarmConfig): string[] {
+  const out: string[] = [];
+  for (const g of c.groups) {
+    if (!g.redundancy) continue;
+    const members = c.servers.filter((s) => s.group === g.id);
+    const spare = members.some((s) => !c.cameras.some((cam) => cam.server === s.id));
+    if (!spare) out.push(`group ${g.id} has redundancy on but no redundant server (one with 0 cameras): it cannot fail over`);
+  }
+  return out;
+}
+
+function dedupe(xs: string[]): string[] {
+  return [...new Set(xs)];
+}
+
+function invalid(problems: string[]): VigilError {
+  return new VigilError('CONFIG_INVALID', `configuration refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`, 400, problems);
+}

@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Controller } from './controller.ts';
+import { Store } from '../store/store.ts';
+import { testDbLocation } from '../store/test-db.ts';
+import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts';
+import { createLogger } from '../lib/log.ts';
+
+const farm = (extra: FarmConfigInput['servers'] = []): FarmConfigInput => ({
+  settings: { FarmHealthStartDelayMs: 0, FarmHealthMissedUdpMs: 1000, StatusIntervalMs: 100 },
+  groups: [{ id: 1 }],
+  servers: [{ id: 'a', group: 1, host: '127.0.0.1', udpPort: 1 }, { id: 'b', group: 1, host: '127.0.0.1', udpPort: 2 }, ...extra],
+  cameras: [{ id: 'c1', url: 'rtsp://h/c1', server: 'a' }, { id: 'c2', url: 'rtsp://h/c2', server: 'b' }],
+});
+
+/** A controller on a real store with a hand-moved clock; ticks are called by the test. */
+async function harness(t: { after: (fn: () => Promise<void>) => void }) {
+  const { location, drop } = await testDbLocation();
+  const store = await Store.open(location);
+  await store.applyConfig(parseFarmConfig(farm()).config);
+  const clock = { t: 1_000_000, now() { return this.t; } };
+  const c = new Controller({ store, log: createLogger('test', 'silent'), clock, tickMs: 0 });
+  await c.start();
+  t.after(async () => {
+    await c.close();
+    await store.close();
+    await drop();
+  });
+  const status = (id: string, suspects: string[] = [], segments: { camera: string; startMs: number; endMs: number }[] = []) =>
+    c.onStatus(id, { bootId: `boot-${id}`, suspects, cameras: {}, segments });
+  const at = async (ms: number) => {
+    clock.t = 1_000_000 + ms;
+    await c.tick();
+  };
+  return { c, store, clock, status, at };
+}
+
+test('a failover with no free server waits, and resumes when a server is added', async (t) => {
+  const { c, store, status, at, clock } = await harness(t);
+  await status('a');
+  await status('b');
+  await at(100);
+  clock.t = 1_001_500;
+  await status('b', ['a']);
+  await at(1500);
+  let [fo] = await store.failovers();
+  assert.deepEqual([fo.server, fo.trigger, fo.status, fo.detail.reason], ['a', 'buddy-quorum', 'waiting', 'no redundant server free in group 1']);
+  assert.equal(c.state().cameras.find((x) => x.id === 'c1')!.current, 'a', 'nothing moved');
+
+  await c.applyConfig(parseFarmConfig(farm([{ id: 'n', group: 1, host: '127.0.0.1', udpPort: 3 }])).config);
+  await at(1600);
+  [fo] = await store.failovers();
+  assert.equal(fo.status, 'running');
+  assert.equal(fo.detail.target, 'n');
+  assert.ok((fo.detail.steps as { step: string }[]).some((s) => s.step === 'resume'));
+  assert.equal(c.assignment('n')!.cameras[0].id, 'c1');
+
+  clock.t = 1_002_000;
+  await status('n', [], [{ camera: 'c1', startMs: 1_001_700, endMs: 1_002_000 }]);
+  [fo] = await store.failovers();
+  assert.equal(fo.status, 'done');
+  assert.equal((await store.failovers()).length, 1, 'one failover, resumed, not a second one');
+});
+
+test('a waiting failover is cancelled when its server comes back; it keeps its cameras', async (t) => {
+  const { c, store, status, at, clock } = await harness(t);
+  await status('a');
+  clock.t = 1_001_500;
+  await status('b', ['a']);
+  await at(1500);
+  assert.equal((await store.failovers())[0].status, 'waiting');
+  clock.t = 1_002_000;
+  await status('a');
+  const [fo] = await store.failovers();
+  assert.equal(fo.status, 'cancelled');
+  assert.equal(c.state().servers.find((s) => s.id === 'a')!.state, 'up');
+  assert.deepEqual(c.assignment('a')!.cameras.map((x) => x.id), ['c1']);
+});
+
+test('two servers that only lose UDP to each other are not failed over while they report', async (t) => {
+  const { store, status, at, clock } = await harness(t);
+  for (const ms of [0, 500, 1000, 1500, 2000, 2500, 3000]) {
+    clock.t = 1_000_000 + ms;
+    await status('a', ms >= 1000 ? ['b'] : []);
+    await status('b', ms >= 1000 ? ['a'] : []);
+    await at(ms);
+  }
+  assert.deepEqual(await store.failovers(), []);
+});
+
+test('a lost server alone in its group is confirmed down by lost status', async (t) => {
+  const { store, status, at } = await harness(t);
+  await status('a');
+  await status('b');
+  await at(900);
+  assert.deepEqual(await store.failovers(), [], 'not yet: buddies need a quorum, lost status needs 2 x missed');
+  await at(2100);
+  const fos = await store.failovers();
+  assert.deepEqual(fos.map((f) => [f.server, f.trigger]), [['a', 'status-lost']], 'one at a time: the other is judged on the next tick');
+});

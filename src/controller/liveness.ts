@@ -1,0 +1,67 @@
+import { buddyGraph } from '../health/buddy-graph.ts';
+import { quorumReached } from '../health/quorum.ts';
+
+export interface LivenessInput {
+  servers: { id: string; group: number; state: 'up' | 'suspect' | 'down' }[];
+  /** Last status of each server: when it came, and which buddies it reported possibly down. */
+  reports: Map<string, { at: number; suspects: string[] }>;
+  now: number;
+  missedMs: number;
+  statusIntervalMs: number;
+  /** Before this time nobody is judged (FarmHealthStartDelayMs after the master started). */
+  judgeFrom: number;
+}
+
+export interface Judgement {
+  state: 'up' | 'suspect' | 'down';
+  reporters: string[];
+  trigger?: 'buddy-quorum' | 'status-lost';
+}
+
+/**
+ * Buddy graph of each group over the servers not known down: a server confirmed down leaves the
+ * graph, so the survivors can still reach a quorum about each other.
+ */
+export function liveBuddies(servers: LivenessInput['servers']): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const g of new Set(servers.map((s) => s.group))) {
+    const ids = servers.filter((s) => s.group === g && s.state !== 'down').map((s) => s.id);
+    for (const [id, b] of buddyGraph(ids)) out.set(id, b);
+  }
+  return out;
+}
+
+/**
+ * Judges every server not already down. Down by buddy quorum when more than half of its buddies
+ * (with a fresh status) report it and its own status has stopped too; down by lost status when the
+ * master has heard nothing from it for FarmHealthMissedUdpMs and it has no buddies to judge it
+ * (twice that when it has buddies, as the last resort when they cannot reach a quorum). Pure.
+ *
+ * Why the own-status condition: a fault that only cuts UDP between buddies (or a group of two
+ * where each reports the other) must not fail over a server that still reports to the master.
+ * A dead server's status stops with it, so this costs no detection time.
+ */
+export function judge(input: LivenessInput): Map<string, Judgement> {
+  const buddies = liveBuddies(input.servers);
+  const freshMs = Math.max(3 * input.statusIntervalMs, input.missedMs);
+  const out = new Map<string, Judgement>();
+  const judging = input.now >= input.judgeFrom;
+  for (const s of input.servers) {
+    if (s.state === 'down') {
+      out.set(s.id, { state: 'down', reporters: [] });
+      continue;
+    }
+    const mine = buddies.get(s.id) ?? [];
+    const reporters = mine.filter((b) => {
+      const r = input.reports.get(b);
+      return r !== undefined && input.now - r.at <= freshMs && r.suspects.includes(s.id);
+    });
+    const lastAt = input.reports.get(s.id)?.at ?? input.judgeFrom;
+    const lostAfter = mine.length ? 2 * input.missedMs : input.missedMs;
+    const silent = input.now - lastAt > Math.min(3 * input.statusIntervalMs, input.missedMs);
+    if (judging && silent && quorumReached(reporters.length, mine.length)) out.set(s.id, { state: 'down', reporters, trigger: 'buddy-quorum' });
+    else if (judging && input.now - Math.max(lastAt, input.judgeFrom) > lostAfter) out.set(s.id, { state: 'down', reporters, trigger: 'status-lost' });
+    else out.set(s.id, { state: reporters.length ? 'suspect' : 'up', reporters });
+  }
+  return out;
+}

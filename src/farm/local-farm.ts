@@ -1,0 +1,121 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { openSync, closeSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import type { FarmConfigInput } from '../config/farm-config.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+
+const VIGIL = join(dirname(fileURLToPath(import.meta.url)), '../../bin/vigil.js');
+
+export interface LocalFarmOptions {
+  dir: string;
+  farmKey: string;
+  masterPort: number;
+  /** Where each process's output goes: files in dir (tests, bench) or this terminal (demo). */
+  output?: 'files' | 'inherit';
+}
+
+/**
+ * Runs a farm on this machine as real separate processes: `vigil sim`, `vigil master` and one
+ * `vigil node` per server. Used by the demo, the end-to-end tests and the benchmarks.
+ */
+export class LocalFarm {
+  private readonly procs = new Map<string, ChildProcess>();
+  readonly masterUrl: string;
+
+  constructor(private readonly o: LocalFarmOptions) {
+    mkdirSync(o.dir, { recursive: true });
+    this.masterUrl = `http://127.0.0.1:${o.masterPort}`;
+  }
+
+  /** Starts `vigil sim` serving the given camera ids; resolves when its RTSP port answers. */
+  async startSim(port: number, cameras: string[], extra: string[] = []): Promise<void> {
+    this.spawn('sim', ['sim', '--port', String(port), '--cameras', cameras.join(','), ...extra]);
+    await this.waitFor(() => tcpOpen(port), 30_000, 'sim');
+  }
+
+  async startMaster(config: FarmConfigInput): Promise<void> {
+    const file = join(this.o.dir, 'farm.yaml');
+    writeFileSync(file, stringify(config));
+    this.spawn('master', ['master', '--data', join(this.o.dir, 'master'), '--config', file, '--port', String(this.o.masterPort)]);
+    await this.waitFor(() => fetchOk(`${this.masterUrl}/api/v1/health`), 30_000, 'master');
+  }
+
+  startNode(id: string): void {
+    this.spawn(id, ['node', '--id', id, '--master', this.masterUrl, '--data', join(this.o.dir, 'nodes', id)]);
+  }
+
+  /** Process ids by name (sim, master, server ids). */
+  pids(): Record<string, number | undefined> {
+    return Object.fromEntries([...this.procs].map(([name, p]) => [name, p.pid]));
+  }
+
+  /** Sends a signal to one process (SIGKILL to simulate a crash) and waits until it has exited. */
+  async kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.procs.get(name);
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill(signal);
+    await exited;
+  }
+
+  async api<T>(path: string): Promise<T> {
+    const res = await fetch(this.masterUrl + path);
+    if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  /** Polls until fn is true; throws with `what` after timeoutMs. */
+  async waitFor(fn: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        if (await fn()) return;
+      } catch {
+        // not yet
+      }
+      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await delay(100);
+    }
+  }
+
+  /** Stops every process: SIGTERM, then SIGKILL after a grace period. */
+  async close(): Promise<void> {
+    const alive = [...this.procs.values()].filter((p) => p.exitCode === null && p.signalCode === null);
+    const exits = alive.map((p) => new Promise<void>((r) => p.once('exit', () => r())));
+    for (const p of alive) p.kill('SIGTERM');
+    const all = Promise.all(exits);
+    if ((await Promise.race([all.then(() => true), delay(8000).then(() => false)])) === false) for (const p of alive) p.kill('SIGKILL');
+    await all;
+    this.procs.clear();
+  }
+
+  private spawn(name: string, args: string[]): void {
+    const prev = this.procs.get(name);
+    if (prev && prev.exitCode === null && prev.signalCode === null) throw new Error(`${name} is already running`);
+    let stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
+    let fd: number | undefined;
+    if (this.o.output !== 'inherit') {
+      fd = openSync(join(this.o.dir, `${name}.log`), 'a');
+      stdio = ['ignore', fd, fd] as never;
+    }
+    const child = spawn(process.execPath, [VIGIL, ...args], { stdio: stdio as never, env: { ...process.env, VIGIL_FARM_KEY: this.o.farmKey } });
+    if (fd !== undefined) closeSync(fd);
+    this.procs.set(name, child);
+  }
+}
+
+async function fetchOk(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return res.ok;
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,10 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * The keys derived from the farm key: one signs Alive datagrams, the other is the bearer token of
+ * the master's API. Sent over plain HTTP, the token must not give away the key of the buddy system.
+ */
+export function farmKeys(farmKey: Buffer): { alive: Buffer; api: Buffer } {
+  const derive = (label: string) => createHmac('sha256', farmKey).update(label).digest();
+  return { alive: derive('vigil alive v1'), api: Buffer.from(derive('vigil api v1').toString('hex')) };
+}

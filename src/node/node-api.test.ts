@@ -1,0 +1,158 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { NodeApi } from './node-api.ts';
+import { LocalIndex } from '../recorder/local-index.ts';
+import { segmentRelPath } from '../recorder/layout.ts';
+import { ffmpegPath } from '../lib/ffmpeg-path.ts';
+import { farmKeys } from '../lib/farm-keys.ts';
+import { createLogger } from '../lib/log.ts';
+
+const FARM_KEY = Buffer.from('node-api-test-key');
+const TOKEN = farmKeys(FARM_KEY).api;
+const SECRET = 'root:x:0:0 outside the storage';
+
+interface Fixture {
+  api: NodeApi;
+  root: string;
+  /** Index ids of the three real segments, oldest first, and their files. */
+  ids: number[];
+  files: string[];
+  t0: number;
+  /** Index ids of rows that point outside the storage root. */
+  escapes: number[];
+}
+
+/** Three real 1 s H.264 MPEG-TS segments, indexed as if recorded just now, plus tampered index rows. */
+async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-node-api-'));
+  const root = join(dir, 'storage');
+  const gen = join(dir, 'gen');
+  mkdirSync(root, { recursive: true });
+  mkdirSync(gen);
+  execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '3', '-c:v', 'libx264', '-g', '10', '-f', 'segment', '-segment_time', '1', join(gen, 'seg%03d.ts')]);
+  const generated = readdirSync(gen).sort();
+  assert.equal(generated.length, 3, 'ffmpeg made three segments');
+  const indexFile = join(dir, 'index.sqlite');
+  const index = new LocalIndex(indexFile);
+  const t0 = Date.now() - 3000;
+  const ids: number[] = [];
+  const files: string[] = [];
+  generated.forEach((name, i) => {
+    const rel = segmentRelPath('cam1', t0 + i * 1000, 'n1');
+    const file = join(root, rel);
+    mkdirSync(dirname(file), { recursive: true });
+    renameSync(join(gen, name), file);
+    files.push(file);
+    ids.push(index.add({ cameraId: 'cam1', startMs: t0 + i * 1000, endMs: t0 + (i + 1) * 1000, path: rel, bytes: statSync(file).size }));
+  });
+  // A file next to the storage root, and three index rows that try to reach it.
+  writeFileSync(join(dir, 'outside.ts'), SECRET);
+  symlinkSync(join(dir, 'outside.ts'), join(root, 'link.ts'));
+  const escapes = ['../outside.ts', join(dir, 'outside.ts'), 'link.ts'].map((path, i) => index.add({ cameraId: 'evil', startMs: i, endMs: i + 1, path, bytes: 1 }));
+  const api = new NodeApi({ host: '127.0.0.1', port: 0, storageRoot: root, index, apiToken: TOKEN, log: createLogger('test', 'silent') });
+  try {
+    await api.start();
+    await fn({ api, root, ids, files, t0, escapes });
+  } finally {
+    await api.close();
+    index.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const auth = { authorization: `Bearer ${TOKEN.toString()}` };
+const get = (f: Fixture, path: string, headers: Record<string, string> = auth) => fetch(f.api.url + path, { headers });
+
+/** A GET with the path sent byte for byte (fetch would resolve `..` before sending). */
+function rawGet(f: Fixture, path: string): Promise<{ status: number; body: string }> {
+  const url = new URL(f.api.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, headers: auth }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('every endpoint needs the API token', () =>
+  withNodeApi(async (f) => {
+    for (const path of [`/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`, `/node/v1/segments/${f.ids[0]}.ts`, '/node/v1/cameras/cam1/live.m3u8']) {
+      assert.equal((await get(f, path, {})).status, 401, `${path} without a token`);
+      assert.equal((await get(f, path, { authorization: 'Bearer wrong' })).status, 401, `${path} with a wrong token`);
+      assert.equal((await get(f, path, { authorization: `Bearer ${FARM_KEY.toString()}` })).status, 401, `${path} with the farm key itself`);
+      assert.equal((await get(f, path)).status, 200, `${path} with the token`);
+    }
+  }));
+
+test('the listing gives the index rows of a camera in a range, without storage paths', () =>
+  withNodeApi(async (f) => {
+    const all = (await (await get(f, `/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`)).json()) as { camera: string; segments: Record<string, number>[] };
+    assert.equal(all.camera, 'cam1');
+    assert.deepEqual(
+      all.segments,
+      f.ids.map((id, i) => ({ id, startMs: f.t0 + i * 1000, endMs: f.t0 + (i + 1) * 1000, bytes: statSync(f.files[i]).size })),
+    );
+    const middle = (await (await get(f, `/node/v1/segments?camera=cam1&from=${f.t0 + 1500}&to=${f.t0 + 1600}`)).json()) as { segments: { id: number }[] };
+    assert.deepEqual(middle.segments.map((s) => s.id), [f.ids[1]]);
+    const none = (await (await get(f, `/node/v1/segments?camera=other&from=${f.t0}&to=${f.t0 + 3000}`)).json()) as { segments: unknown[] };
+    assert.deepEqual(none.segments, []);
+    assert.equal((await get(f, `/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0}`)).status, 400, 'empty range');
+    assert.equal((await get(f, '/node/v1/segments?camera=cam1&from=x&to=1')).status, 400, 'not a time');
+  }));
+
+test('a segment is served by id, byte for byte, as MPEG-TS', () =>
+  withNodeApi(async (f) => {
+    for (const [i, path] of [`/node/v1/segments/${f.ids[1]}.ts`, `/node/v1/segments/${f.ids[2]}`].entries()) {
+      const res = await get(f, path);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'video/mp2t');
+      assert.deepEqual(Buffer.from(await res.arrayBuffer()), readFileSync(f.files[i + 1]));
+    }
+    assert.equal((await get(f, '/node/v1/segments/999999.ts')).status, 404);
+  }));
+
+test('the live playlist covers the latest segments and keeps its numbering on reload', () =>
+  withNodeApi(async (f) => {
+    const res = await get(f, '/node/v1/cameras/cam1/live.m3u8');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+    const text = await res.text();
+    assert.deepEqual(text.split('\n').filter((l) => l && !l.startsWith('#')), f.ids.map((id) => `/node/v1/segments/${id}.ts`));
+    assert.match(text, new RegExp(`#EXT-X-MEDIA-SEQUENCE:${Math.floor(f.t0 / 1000)}\n`));
+    assert.ok(!text.includes('#EXT-X-ENDLIST'), 'a live playlist has no end');
+    assert.equal(await (await get(f, '/node/v1/cameras/cam1/live.m3u8')).text(), text, 'same segments, same playlist');
+    assert.equal((await get(f, '/node/v1/cameras/other/live.m3u8')).status, 404, 'a camera not recorded here is not live here');
+  }));
+
+test('no request reaches a file outside the storage root', () =>
+  withNodeApi(async (f) => {
+    for (const path of [
+      '/node/v1/segments/../../../../etc/passwd',
+      '/node/v1/segments/..%2F..%2F..%2F..%2Fetc%2Fpasswd',
+      '/node/v1/segments/%2Fetc%2Fpasswd',
+      '/node/v1/segments/..%2Foutside.ts',
+      '/node/v1/segments/link.ts',
+      `/node/v1/segments/${f.ids[0]}.ts%2F..%2F..%2Foutside.ts`,
+      '/node/v1/segments/-1',
+      '/node/v1/cameras/..%2F..%2Fetc/live.m3u8',
+    ]) {
+      const res = await rawGet(f, path);
+      assert.ok([400, 404].includes(res.status), `${path}: ${res.status}`);
+      assert.ok(!res.body.includes(SECRET) && !res.body.includes('root:x:0:0'), `${path} leaked a file`);
+    }
+    // Index rows that point out of the root (relative, absolute, through a symlink) are not served either.
+    for (const id of f.escapes) {
+      const res = await get(f, `/node/v1/segments/${id}.ts`);
+      assert.equal(res.status, 404, `tampered row ${id}`);
+      assert.ok(!(await res.text()).includes(SECRET));
+    }
+  }));

@@ -1,0 +1,217 @@
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { LocalIndex } from '../recorder/local-index.ts';
+import { recoverStaging } from '../recorder/staging-recovery.ts';
+import { reconcileIndex } from '../recorder/index-rebuild.ts';
+import { openIndex } from './open-index.ts';
+import { Recorder } from '../recorder/recorder.ts';
+import { Heartbeat } from '../health/heartbeat.ts';
+import { MasterClient } from './master-client.ts';
+import type { Assignment, NodeStatus } from '../controller/node-status.ts';
+import type { Logger } from '../lib/log.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { farmKeys } from '../lib/farm-keys.ts';
+import { NodeApi } from './node-api.ts';
+
+export interface RecordingNodeOptions {
+  id: string;
+  masterUrls: string[];
+  dataDir: string;
+  farmKey: Buffer;
+  log: Logger;
+  /** Port of the playback API (NodeApi); 0 or absent lets the system choose (the status tells the master). */
+  apiPort?: number;
+}
+
+const SEGMENT_BATCH = 1000;
+/** At each start, hour folders this recent are checked for files missing from the index. */
+const RECONCILE_WINDOW_MS = 2 * 3_600_000;
+
+/**
+ * A recording server: records what the master assigns, heartbeats its buddies, reports status and
+ * segments. Its last assignment is kept on disk, so it keeps recording when no master answers.
+ */
+export class RecordingNode {
+  private readonly index: LocalIndex;
+  private readonly recorder: Recorder;
+  private readonly client: MasterClient;
+  private heartbeat: Heartbeat | undefined;
+  private heartbeatKey = '';
+  private current: Assignment | undefined;
+  private readonly bootId = randomBytes(8).toString('hex');
+  private readonly abort = new AbortController();
+  private statusTimer: NodeJS.Timeout | undefined;
+  private posting = false;
+  private postAgain = false;
+  private masterReachable = true;
+  private readonly loops: Promise<void>[] = [];
+  private readonly storageRoot: string;
+  private nodeApi: NodeApi | undefined;
+  private nodeApiHost = '';
+  private readonly freshIndex: boolean;
+
+  constructor(private readonly o: RecordingNodeOptions) {
+    this.storageRoot = join(o.dataDir, 'storage');
+    mkdirSync(this.storageRoot, { recursive: true });
+    const opened = openIndex(join(o.dataDir, 'index.sqlite'), o.log);
+    this.index = opened.index;
+    this.freshIndex = opened.fresh;
+    this.recorder = new Recorder({ nodeId: o.id, storageRoot: this.storageRoot, index: this.index, log: o.log.child({ part: 'recorder' }) });
+    this.client = new MasterClient(o.masterUrls, o.id, farmKeys(o.farmKey).api);
+  }
+
+  async start(): Promise<void> {
+    // Before any recorder writes: save what a crash left in staging, and index files the index lacks
+    // (a crash between move and index; all of them when the index is new).
+    const part = { storageRoot: this.storageRoot, nodeId: this.o.id, index: this.index, log: this.o.log.child({ part: 'recovery' }) };
+    await recoverStaging(part);
+    await reconcileIndex({ ...part, sinceMs: this.freshIndex ? 0 : Date.now() - RECONCILE_WINDOW_MS });
+    const cached = this.loadCached();
+    if (cached) {
+      this.o.log.info({ generation: cached.generation, cameras: cached.cameras.length }, 'recording the last known assignment until a master answers');
+      await this.apply(cached);
+    }
+    this.loops.push(this.pollLoop());
+    this.scheduleStatus(0);
+  }
+
+  async close(): Promise<void> {
+    this.abort.abort();
+    clearTimeout(this.statusTimer);
+    await Promise.allSettled(this.loops);
+    await this.heartbeat?.close();
+    await this.nodeApi?.close();
+    await this.recorder.close();
+    this.index.close();
+  }
+
+  private async pollLoop(): Promise<void> {
+    let backoff = 250;
+    while (!this.abort.signal.aborted) {
+      try {
+        const a = await this.client.assignment(this.current?.generation ?? -1, this.abort.signal);
+        backoff = 250;
+        if (!this.masterReachable) this.o.log.info('master reachable again');
+        this.masterReachable = true;
+        if (!this.current || a.generation !== this.current.generation || a.term !== this.current.term) await this.apply(a);
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        if (this.masterReachable) this.o.log.warn({ err }, 'no master answers; recording goes on with the last assignment');
+        this.masterReachable = false;
+        await delay(backoff);
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
+  }
+
+  private async apply(a: Assignment): Promise<void> {
+    const changed = JSON.stringify(a.cameras) !== JSON.stringify(this.current?.cameras);
+    this.current = a;
+    if (changed) this.o.log.info({ generation: a.generation, cameras: a.cameras.map((c) => c.id) }, 'assignment');
+    this.saveCached(a);
+    // Buddies first: stopping cameras can take seconds, and new buddies must hear us at once.
+    await this.ensureHeartbeat(a);
+    this.heartbeat?.setBuddies(a.buddies);
+    await this.ensureNodeApi(a.server.host);
+    await this.recorder.apply(a.cameras).catch((err) => this.o.log.error({ err }, 'assignment refused by the recorder'));
+  }
+
+  private async ensureHeartbeat(a: Assignment): Promise<void> {
+    const s = a.settings;
+    const key = JSON.stringify([a.server.host, a.server.udpPort, s.AliveIntervalMs, s.FarmHealthMissedUdpMs, s.FarmHealthStartDelayMs, s.FarmHealthSockTimeoutMs]);
+    if (key === this.heartbeatKey) return;
+    await this.heartbeat?.close();
+    this.heartbeat = new Heartbeat({
+      selfId: this.o.id,
+      key: farmKeys(this.o.farmKey).alive,
+      host: a.server.host,
+      port: a.server.udpPort,
+      settings: { aliveIntervalMs: s.AliveIntervalMs, missedMs: s.FarmHealthMissedUdpMs, startDelayMs: s.FarmHealthStartDelayMs, sockTimeoutMs: s.FarmHealthSockTimeoutMs },
+      log: this.o.log.child({ part: 'heartbeat' }),
+      onSuspects: () => this.scheduleStatus(0),
+    });
+    try {
+      await this.heartbeat.start();
+      this.heartbeatKey = key;
+    } catch (err) {
+      this.o.log.error({ err, host: a.server.host, port: a.server.udpPort }, 'cannot bind the buddy UDP port; retrying with the next assignment');
+      this.heartbeat = undefined;
+    }
+  }
+
+  /** Serves playback on the server's host from its assignment; a failed bind is retried with the next assignment. */
+  private async ensureNodeApi(host: string): Promise<void> {
+    host ||= '127.0.0.1';
+    if (this.nodeApi && host === this.nodeApiHost) return;
+    await this.nodeApi?.close();
+    this.nodeApi = undefined;
+    const api = new NodeApi({
+      host,
+      port: this.o.apiPort ?? 0,
+      storageRoot: this.storageRoot,
+      index: this.index,
+      apiToken: farmKeys(this.o.farmKey).api,
+      log: this.o.log.child({ part: 'node-api' }),
+    });
+    try {
+      await api.start();
+      this.nodeApi = api;
+      this.nodeApiHost = host;
+      this.o.log.info({ url: api.url }, 'playback API listening');
+      this.scheduleStatus(0); // the master learns the URL now, not a status interval later
+    } catch (err) {
+      this.o.log.error({ err, host, port: this.o.apiPort ?? 0 }, 'cannot start the playback API; retrying with the next assignment');
+    }
+  }
+
+  private scheduleStatus(ms: number): void {
+    clearTimeout(this.statusTimer);
+    if (this.abort.signal.aborted) return;
+    this.statusTimer = setTimeout(() => void this.postStatus(), ms);
+  }
+
+  private async postStatus(): Promise<void> {
+    if (this.posting) {
+      this.postAgain = true;
+      return;
+    }
+    this.posting = true;
+    const segments = this.index.unreported(SEGMENT_BATCH);
+    const status: NodeStatus = {
+      bootId: this.bootId,
+      apiUrl: this.nodeApi?.url || undefined,
+      suspects: this.heartbeat?.suspects() ?? [],
+      cameras: Object.fromEntries(
+        Object.entries(this.recorder.status()).map(([id, s]) => [id, { state: s.state, lastSegmentEndMs: s.lastSegmentEndMs, restarts: s.restarts }]),
+      ),
+      segments: segments.map((s) => ({ camera: s.cameraId, startMs: s.startMs, endMs: s.endMs })),
+      udp: this.heartbeat ? { ...this.heartbeat.counters, dropped: { ...this.heartbeat.counters.dropped } } : undefined,
+    };
+    try {
+      await this.client.status(status, this.abort.signal);
+      if (segments.length) this.index.markReported(segments.map((s) => s.id));
+    } catch {
+      // the poll loop logs an unreachable master; segments stay unreported and go with the next status
+    } finally {
+      this.posting = false;
+    }
+    const again = this.postAgain || segments.length === SEGMENT_BATCH;
+    this.postAgain = false;
+    this.scheduleStatus(again ? 0 : (this.current?.settings.StatusIntervalMs ?? 500));
+  }
+
+  private loadCached(): Assignment | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.o.dataDir, 'assignment.json'), 'utf8')) as Assignment;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private saveCached(a: Assignment): void {
+    const file = join(this.o.dataDir, 'assignment.json');
+    writeFileSync(file + '.tmp', JSON.stringify(a), { mode: 0o600 }); // holds camera credentials
+    renameSync(file + '.tmp', file);
+  }
+}

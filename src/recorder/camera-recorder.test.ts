@@ -1,0 +1,197 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createLogger, type Logger } from '../lib/log.ts';
+import { CameraSim } from '../sim/camera-sim.ts';
+import { CameraRecorder } from './camera-recorder.ts';
+import { segmentRelPath } from './layout.ts';
+import { LocalIndex, type IndexedSegment } from './local-index.ts';
+import { Recorder } from './recorder.ts';
+
+// Real ffmpeg end to end against the RTSP camera simulator: one camera, 320x240, 10 fps, 1 s GOP.
+
+const SECRET = 'hunter2';
+let sim: CameraSim;
+
+before(async () => {
+  sim = new CameraSim({
+    port: 0,
+    cameras: [{ id: 'cam1', width: 320, height: 240, fps: 10, keyintSeconds: 1 }],
+    log: createLogger('sim', 'warn'),
+  });
+  await sim.start();
+});
+
+after(async () => {
+  await sim?.close();
+});
+
+/** The sim's url with credentials added: they must never reach a log line. */
+function urlWithCredentials(): string {
+  return sim.url('cam1').replace('rtsp://', `rtsp://admin:${SECRET}@`);
+}
+
+/** A logger that keeps every line, unscrubbed, so the test sees exactly what the recorder logged. */
+function capturingLogger(): { log: Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { log: pino<never>({ level: 'debug' }, { write: (s: string) => void lines.push(s) }), lines };
+}
+
+async function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function ffprobeCodec(file: string): string | undefined {
+  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name', '-of', 'json', file], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  });
+  return (JSON.parse(out) as { streams?: { codec_name?: string }[] }).streams?.[0]?.codec_name;
+}
+
+test('records segments into the layout and index, survives a SIGKILL and a hang, and indexes the last segment on close', { timeout: 40_000 }, async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'vigil-rec-'));
+  const index = new LocalIndex(join(root, 'index.db'));
+  const { log, lines } = capturingLogger();
+  const seen: IndexedSegment[] = [];
+  const rec = new CameraRecorder({
+    nodeId: 'node-a',
+    cameraId: 'cam1',
+    url: urlWithCredentials(),
+    storageRoot: root,
+    index,
+    log,
+    stallMs: 2500,
+    onSegment: (s) => seen.push(s),
+  });
+  const stoppedPids: number[] = [];
+  try {
+    const t0 = Date.now();
+    rec.start();
+    assert.equal(rec.status().state, 'starting');
+
+    // ~5 s of recording
+    await waitFor('a first segment', () => seen.length >= 1, 10_000);
+    const firstAfterMs = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, Math.max(0, 5000 - firstAfterMs)));
+    const firstRun = index.list('cam1', 0, Number.MAX_SAFE_INTEGER);
+    assert.ok(firstRun.length >= 3, `only ${firstRun.length} segments after 5 s`);
+    assert.equal(rec.status().state, 'recording');
+    const now = Date.now();
+    for (const [i, s] of firstRun.entries()) {
+      assert.equal(s.path, segmentRelPath('cam1', s.startMs, 'node-a'));
+      assert.equal(statSync(join(root, s.path)).size, s.bytes);
+      assert.ok(s.bytes > 0);
+      // wall-clock media times: within the recording window, not stream-relative seconds
+      assert.ok(s.startMs >= t0 - 1000 && s.endMs <= now + 200, `segment ${i} [${s.startMs}, ${s.endMs}] outside [${t0}, ${now}]`);
+      assert.ok(s.endMs > s.startMs);
+      if (i > 0) {
+        const gap = s.startMs - firstRun[i - 1].endMs;
+        // ffmpeg's end is the last frame's arrival plus one nominal frame: off by arrival jitter
+        assert.ok(Math.abs(gap) <= 40, `segment ${i} starts ${gap} ms from the previous end`);
+        assert.ok(s.endMs - s.startMs > 700 && s.endMs - s.startMs < 1300, `segment ${i} lasts ${s.endMs - s.startMs} ms`);
+      }
+      assert.equal(ffprobeCodec(join(root, s.path)), 'h264');
+    }
+    assert.deepEqual(seen.map((s) => s.id), firstRun.map((s) => s.id));
+    const gaps = firstRun.slice(1).map((s, i) => s.startMs - firstRun[i].endMs);
+    t.diagnostic(`first segment indexed ${firstAfterMs} ms after start; gaps between segments (ms): ${gaps.join(' ')}`);
+    t.diagnostic(`segments (ms after start): ${firstRun.map((s) => `[${s.startMs - t0}, ${s.endMs - t0}]`).join(' ')}`);
+
+    // SIGKILL: the supervisor restarts ffmpeg and recording resumes
+    const pid1 = rec.pid;
+    assert.ok(pid1);
+    process.kill(pid1, 'SIGKILL');
+    const killedAt = Date.now();
+    await waitFor('a segment after SIGKILL', () => rec.status().restarts >= 1 && seen.some((s) => s.startMs > killedAt), 10_000);
+    t.diagnostic(`recording resumed ${Date.now() - killedAt} ms after SIGKILL`);
+    assert.notEqual(rec.pid, pid1);
+    assert.equal(rec.status().state, 'recording');
+
+    // A hang (SIGSTOP): no exit, so only the stall watchdog can notice and restart
+    const pid2 = rec.pid!;
+    process.kill(pid2, 'SIGSTOP');
+    stoppedPids.push(pid2);
+    const stoppedAt = Date.now();
+    await waitFor('the stall to be noticed', () => rec.status().state === 'stalled', 5000);
+    await waitFor('a segment after the stall', () => rec.status().restarts >= 2 && seen.some((s) => s.startMs > stoppedAt), 12_000);
+    t.diagnostic(`recording resumed ${Date.now() - stoppedAt} ms after SIGSTOP`);
+    assert.ok(lines.some((l) => l.includes('stall: no segment for')), 'stall restart logged');
+    assert.equal(rec.status().state, 'recording');
+
+    // close: ffmpeg is asked to quit, and the segment in progress is indexed too
+    const count = seen.length;
+    const closeAt = Date.now();
+    await rec.close();
+    const last = seen[seen.length - 1];
+    t.diagnostic(`close took ${Date.now() - closeAt} ms; last segment ends ${last.endMs - closeAt} ms after close began`);
+    assert.ok(seen.length > count, 'close added the in-progress segment');
+    assert.ok(last.endMs >= closeAt - 250, `last segment ends ${closeAt - last.endMs} ms before close`);
+    assert.equal(rec.status().pid, undefined);
+
+    const all = index.list('cam1', 0, Number.MAX_SAFE_INTEGER);
+    assert.equal(all.length, seen.length);
+    assert.equal(rec.status().segments, seen.length);
+    assert.equal(rec.status().invalidSegments, 0);
+    // Only the two killed runs' unfinished files stay behind; the closed run left nothing.
+    const leftovers = readdirSync(join(root, '.staging', 'cam1'));
+    assert.ok(leftovers.length <= 2, `staging holds ${leftovers.join(', ')}`);
+    assert.ok(!lines.some((l) => l.includes(SECRET)), 'camera credentials reached the log');
+  } finally {
+    for (const pid of stoppedPids) {
+      try {
+        process.kill(pid, 'SIGKILL'); // normally gone already
+      } catch {
+        // already reaped
+      }
+    }
+    await rec.close();
+    index.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('Recorder follows the assignment: start, restart on url change, stop', { timeout: 30_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'vigil-rec-'));
+  const index = new LocalIndex(join(root, 'index.db'));
+  const { log, lines } = capturingLogger();
+  const seen: IndexedSegment[] = [];
+  const recorder = new Recorder({ nodeId: 'node-a', storageRoot: root, index, log, onSegment: (s) => seen.push(s) });
+  try {
+    await recorder.apply([{ id: 'cam1', url: sim.url('cam1') }]);
+    await waitFor('a segment', () => seen.length >= 1, 10_000);
+    const pid = recorder.status().cam1.pid;
+    assert.ok(pid);
+
+    await recorder.apply([{ id: 'cam1', url: urlWithCredentials() }]);
+    const changedAt = Date.now();
+    assert.notEqual(recorder.status().cam1.pid, pid);
+    assert.equal(recorder.status().cam1.state, 'starting');
+    await waitFor('a segment from the new url', () => seen.some((s) => s.startMs > changedAt), 10_000);
+
+    await recorder.apply([]);
+    assert.deepEqual(recorder.status(), {});
+    await assert.rejects(recorder.apply([{ id: '../x', url: 'rtsp://x' }]), /unsafe camera id/);
+    await assert.rejects(
+      recorder.apply([
+        { id: 'a', url: 'rtsp://x' },
+        { id: 'a', url: 'rtsp://y' },
+      ]),
+      /duplicate/,
+    );
+    assert.equal(index.list('cam1', 0, Number.MAX_SAFE_INTEGER).length, seen.length);
+    assert.ok(!lines.some((l) => l.includes(SECRET)), 'camera credentials reached the log');
+  } finally {
+    await recorder.close();
+    index.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,288 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import { ffmpegPath, ffmpegMajor } from '../lib/ffmpeg-path.ts';
+import type { Logger } from '../lib/log.ts';
+import { redactCredentials } from '../lib/redact.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Supervisor } from '../lib/supervise.ts';
+import { recordArgs } from './ffmpeg-args.ts';
+import { assertSafeId, segmentRelPath } from './layout.ts';
+import type { IndexedSegment, LocalIndex } from './local-index.ts';
+import { parseSegmentLine } from './segment-list.ts';
+import { mpegtsVideoDurationMs, probeTs } from './ts-probe.ts';
+import { exists } from '../lib/exists.ts';
+
+/** What a camera recorder is doing, for health reports and tests. */
+export interface CameraStatus {
+  /** starting: no segment yet since start(); recording: segments arrive; stalled: ffmpeg died or hung, being restarted. */
+  state: 'starting' | 'recording' | 'stalled';
+  lastSegmentEndMs?: number;
+  /** Segments indexed since start(). */
+  segments: number;
+  /** Segments ffmpeg listed that failed validation (left in staging, never indexed). */
+  invalidSegments: number;
+  /** ffmpeg runs after the first one, whatever ended the previous run. */
+  restarts: number;
+  /** When `state` last changed (clock ms). */
+  since: number;
+  /** The running ffmpeg's pid, if one runs. */
+  pid?: number;
+}
+
+/** Settings of one camera's recorder. */
+export interface CameraRecorderOptions {
+  nodeId: string;
+  cameraId: string;
+  /** RTSP URL; may carry credentials, so it is only ever logged redacted. */
+  url: string;
+  storageRoot: string;
+  index: LocalIndex;
+  log: Logger;
+  /** Target segment length (default 1 s); cuts still wait for a keyframe. */
+  segmentSeconds?: number;
+  /** No new segment for this long while recording → ffmpeg is restarted (default 6000). */
+  stallMs?: number;
+  /** Allowance for connecting and probing before a run's first segment (default 10000). */
+  startGraceMs?: number;
+  clock?: Clock;
+  /** Called after each segment is moved into storage and indexed. */
+  onSegment?: (seg: IndexedSegment) => void;
+}
+
+/** Upper bound on waiting for ffmpeg's last list lines once it has exited during close(). */
+const DRAIN_TIMEOUT_MS = 2000;
+
+let runCounter = 0;
+/** Unique per run, also across recorders and restarts within one millisecond. */
+function newRunId(): string {
+  return `${Date.now().toString(36)}-${(runCounter++).toString(36)}`;
+}
+
+/**
+ * Records one camera: a supervised ffmpeg writes short MPEG-TS segments into a staging folder and
+ * lists each finished one on stdout; every listed segment is validated, moved into the storage
+ * layout and indexed. A watchdog restarts ffmpeg when segments stop coming, since a hung RTSP
+ * session does not always make ffmpeg exit on its own.
+ */
+export class CameraRecorder {
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly stagingDir: string;
+  private readonly segmentSeconds: number;
+  private readonly stallMs: number;
+  private readonly startGraceMs: number;
+  private readonly supervisor: Supervisor;
+
+  private state: CameraStatus['state'] = 'starting';
+  private since: number;
+  private segments = 0;
+  private invalidSegments = 0;
+  private runs = 0;
+  private lastSegmentEndMs: number | undefined;
+  private runId = '';
+  /** Epoch ms the current run's listed times count from (see recordArgs' timeBaseSeconds). */
+  private runTimeBaseMs = 0;
+  /** Clock time the current run started, and of its latest segment: the watchdog's reference points. */
+  private runStartedAt = 0;
+  private runLastSegmentAt: number | undefined;
+  private stallSignalled = false;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** Segments are handled one at a time, in list order; close() waits for the tail of this chain. */
+  private work: Promise<void> = Promise.resolve();
+  /** Resolves when the current run's stdout is fully read, i.e. its last list line was seen. */
+  private stdoutDone: Promise<void> = Promise.resolve();
+  private started = false;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly opts: CameraRecorderOptions) {
+    assertSafeId('camera', opts.cameraId);
+    assertSafeId('node', opts.nodeId);
+    this.log = opts.log.child({ cameraId: opts.cameraId });
+    this.clock = opts.clock ?? systemClock;
+    this.since = this.clock.now();
+    this.stagingDir = join(opts.storageRoot, '.staging', opts.cameraId);
+    this.segmentSeconds = opts.segmentSeconds ?? 1;
+    this.stallMs = opts.stallMs ?? 6000;
+    this.startGraceMs = opts.startGraceMs ?? 10_000;
+    this.supervisor = new Supervisor({
+      name: `ffmpeg-rec-${opts.cameraId}`,
+      command: ffmpegPath(),
+      args: () => {
+        this.runId = newRunId();
+        // ffmpeg stamps packets with the system clock, so the base comes from it too, not from `clock`.
+        this.runTimeBaseMs = Math.floor(Date.now() / 1000) * 1000;
+        return recordArgs({
+          url: opts.url,
+          stagingDir: this.stagingDir,
+          runId: this.runId,
+          segmentSeconds: this.segmentSeconds,
+          timeBaseSeconds: this.runTimeBaseMs / 1000,
+          ffmpegMajor: ffmpegMajor(),
+        });
+      },
+      log: this.log,
+      onStart: (child) => this.onRunStart(child),
+      // The supervisor logs the exit (with ffmpeg's scrubbed stderr) and schedules the restart.
+      onExit: () => {
+        if (!this.closing) this.setState('stalled');
+      },
+    });
+  }
+
+  /** The running ffmpeg's pid (undefined between runs). */
+  get pid(): number | undefined {
+    return this.supervisor.pid;
+  }
+
+  /** Starts recording; a no-op if already started or closed. */
+  start(): void {
+    if (this.started || this.closing) return;
+    this.started = true;
+    mkdirSync(this.stagingDir, { recursive: true });
+    this.log.info(
+      { url: redactCredentials(this.opts.url), stagingDir: this.stagingDir, segmentSeconds: this.segmentSeconds },
+      'camera recorder starting',
+    );
+    this.supervisor.start();
+    const tick = Math.max(50, Math.min(1000, Math.floor(Math.min(this.stallMs, this.startGraceMs) / 4)));
+    this.watchdog = setInterval(() => this.checkStall(), tick);
+  }
+
+  /** A snapshot of the recorder's state. */
+  status(): CameraStatus {
+    return {
+      state: this.state,
+      lastSegmentEndMs: this.lastSegmentEndMs,
+      segments: this.segments,
+      invalidSegments: this.invalidSegments,
+      restarts: Math.max(0, this.runs - 1),
+      since: this.since,
+      pid: this.supervisor.pid,
+    };
+  }
+
+  /**
+   * Stops recording gracefully: ffmpeg is asked to quit (`q`), which closes and lists the segment in
+   * progress; that segment is moved and indexed too before this resolves. Bounded: the supervisor
+   * escalates to SIGTERM/SIGKILL, and the wait for the last list lines is capped.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.watchdog);
+      await this.supervisor.close();
+      await Promise.race([this.stdoutDone, delay(DRAIN_TIMEOUT_MS)]);
+      await this.work;
+      this.log.info({ segments: this.segments, invalidSegments: this.invalidSegments }, 'camera recorder closed');
+    })();
+    return this.closing;
+  }
+
+  private onRunStart(child: ChildProcess): void {
+    const run = { runId: this.runId, timeBaseMs: this.runTimeBaseMs };
+    this.runs++;
+    this.runStartedAt = this.clock.now();
+    this.runLastSegmentAt = undefined;
+    this.stallSignalled = false;
+    if (!child.stdout) return;
+    const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      this.work = this.work.then(() => this.handleLine(line, run));
+    });
+    this.stdoutDone = new Promise((resolve) => lines.once('close', () => resolve()));
+  }
+
+  private checkStall(): void {
+    if (this.closing || this.stallSignalled || !this.supervisor.running) return;
+    const now = this.clock.now();
+    let reason: string | undefined;
+    if (this.runLastSegmentAt === undefined) {
+      if (now - this.runStartedAt >= this.startGraceMs) reason = `stall: no segment within ${this.startGraceMs} ms of start`;
+    } else if (now - this.runLastSegmentAt >= this.stallMs) {
+      reason = `stall: no segment for ${now - this.runLastSegmentAt} ms`;
+    }
+    if (!reason) return;
+    this.stallSignalled = true; // once per run: the kill is under way
+    this.setState('stalled');
+    this.supervisor.restart(reason);
+  }
+
+  /** One list line: validate the segment, move it into storage, index it. Never throws. */
+  private async handleLine(line: string, { runId, timeBaseMs }: { runId: string; timeBaseMs: number }): Promise<void> {
+    const listed = parseSegmentLine(line);
+    if (!listed) {
+      if (line.trim()) this.log.warn({ line: redactCredentials(line), runId }, 'unexpected line from ffmpeg segment list');
+      return;
+    }
+    // ffmpeg names files relative to nothing we trust blindly: only the base name, inside our staging dir.
+    const staged = join(this.stagingDir, basename(listed.file));
+    try {
+      const endMs = timeBaseMs + listed.endMs;
+      // ffmpeg 5.1 lists 0 as the start of a run's first segment (its end is right): measured below.
+      const listedStartMs = listed.startMs > 0 ? timeBaseMs + listed.startMs : undefined;
+      const checked = await this.validate(staged, listedStartMs, endMs);
+      if (typeof checked === 'string') {
+        this.invalidSegments++;
+        this.log.warn({ file: staged, reason: checked, startMs: listedStartMs, endMs, runId }, 'invalid segment left in staging');
+        return;
+      }
+      const { startMs, bytes } = checked;
+      const path = segmentRelPath(this.opts.cameraId, startMs, this.opts.nodeId);
+      const dest = join(this.opts.storageRoot, path);
+      await mkdir(dirname(dest), { recursive: true });
+      if (await exists(dest)) {
+        // Never overwrite a recording: two segments claiming the same start ms is a bug upstream.
+        this.invalidSegments++;
+        this.log.warn({ file: staged, path, runId }, 'invalid segment left in staging: destination exists');
+        return;
+      }
+      await rename(staged, dest);
+      const id = this.opts.index.add({ cameraId: this.opts.cameraId, startMs, endMs, path, bytes });
+      this.segments++;
+      this.lastSegmentEndMs = endMs;
+      this.runLastSegmentAt = this.clock.now();
+      this.setState('recording');
+      const seg: IndexedSegment = { id, cameraId: this.opts.cameraId, startMs, endMs, path, bytes, reported: false };
+      try {
+        this.opts.onSegment?.(seg);
+      } catch (err) {
+        this.log.error({ err, path }, 'onSegment callback failed');
+      }
+    } catch (err) {
+      this.log.error({ err, file: staged, runId }, 'storing segment failed');
+    }
+  }
+
+  /** The segment's true start and size, or why it is invalid. */
+  private async validate(file: string, listedStartMs: number | undefined, endMs: number): Promise<{ startMs: number; bytes: number } | string> {
+    let bytes: number;
+    try {
+      bytes = (await stat(file)).size;
+    } catch {
+      return 'file missing';
+    }
+    if (bytes === 0) return 'file empty';
+    const buf = await readFile(file);
+    const probe = probeTs(buf);
+    if (!probe) return 'not an MPEG transport stream';
+    if (probe.codec !== 'h264' && probe.codec !== 'hevc') return `unexpected video codec ${probe.codec ?? 'none'}`;
+    if (!probe.frames.length) return 'no video frame';
+    let startMs = listedStartMs;
+    if (startMs === undefined) {
+      const durationMs = mpegtsVideoDurationMs(buf);
+      if (durationMs === undefined) return 'start unknown: fewer than two timed video frames';
+      startMs = Math.round(endMs - durationMs);
+    }
+    if (!(endMs > startMs)) return `end ${endMs} not after start ${startMs}`;
+    return { startMs, bytes };
+  }
+
+  private setState(state: CameraStatus['state']): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.since = this.clock.now();
+  }
+}

@@ -1,0 +1,61 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../lib/log.ts';
+import type { LocalIndex } from './local-index.ts';
+import { mpegtsVideoDurationMs } from './ts-probe.ts';
+
+export interface ReconcileOptions {
+  storageRoot: string;
+  nodeId: string;
+  index: LocalIndex;
+  log: Logger;
+  /** Only hour folders from this time on are walked (0: everything, a full rebuild). */
+  sinceMs: number;
+}
+
+const HOUR = 3_600_000;
+
+/**
+ * Puts back into the index every segment file of this node found on disk but missing from it: the
+ * files are the truth, the index a copy. A crash between moving a segment and indexing it leaves
+ * such a file; a lost or corrupt index leaves them all. The end time comes from the file's frames.
+ */
+export async function reconcileIndex(o: ReconcileOptions): Promise<number> {
+  const mine = new RegExp(`^(\\d{10,})_${o.nodeId.replace(/[.]/g, '\\.')}\\.ts$`);
+  let added = 0;
+  for (const camera of await dirs(o.storageRoot)) {
+    if (camera.startsWith('.')) continue; // .staging, .quarantine
+    for (const day of await dirs(join(o.storageRoot, camera))) {
+      for (const hour of await dirs(join(o.storageRoot, camera, day))) {
+        const hourStart = Date.parse(`${day}T${hour}:00:00Z`);
+        if (!Number.isFinite(hourStart) || hourStart + HOUR < o.sinceMs) continue;
+        const known = new Set(o.index.list(camera, hourStart - HOUR, hourStart + 2 * HOUR).map((s) => s.path));
+        for (const name of await dirs(join(o.storageRoot, camera, day, hour))) {
+          const m = mine.exec(name);
+          const path = `${camera}/${day}/${hour}/${name}`;
+          if (!m || known.has(path)) continue;
+          const file = join(o.storageRoot, path);
+          const buf = await readFile(file);
+          const durationMs = mpegtsVideoDurationMs(buf);
+          if (durationMs === undefined) {
+            o.log.warn({ file }, 'stored file has no readable frames; left in place, not indexed');
+            continue;
+          }
+          const startMs = Number(m[1]);
+          o.index.add({ cameraId: camera, startMs, endMs: Math.round(startMs + durationMs), path, bytes: (await stat(file)).size });
+          added++;
+        }
+      }
+    }
+  }
+  if (added) o.log.warn({ added, sinceMs: o.sinceMs }, 'segments found on disk put back into the index');
+  return added;
+}
+
+async function dirs(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertSafeId, segmentRelPath } from './layout.ts';
+
+test('segment path is camera/day/hour/start_node.ts in UTC', () => {
+  const t = Date.UTC(2025, 0, 31, 23, 59, 59, 999);
+  assert.equal(segmentRelPath('cam-1', t, 'node-a'), `cam-1/2025-01-31/23/${t}_node-a.ts`);
+});
+
+test('the hour folder turns over exactly at the hour', () => {
+  const t = Date.UTC(2025, 1, 1, 0, 0, 0, 0);
+  assert.equal(segmentRelPath('c', t, 'n', 'mp4'), `c/2025-02-01/00/${t}_n.mp4`);
+  assert.equal(segmentRelPath('c', t - 1, 'n'), `c/2025-01-31/23/${t - 1}_n.ts`);
+});
+
+test('ids that could escape their folder are refused', () => {
+  for (const bad of ['', '.', '..', 'a/b', '../x', 'a\\b', 'a\0b', 'x..y']) {
+    assert.throws(() => segmentRelPath(bad, 0, 'n'), /unsafe camera id/, `camera ${JSON.stringify(bad)}`);
+    assert.throws(() => segmentRelPath('c', 0, bad), /unsafe node id/, `node ${JSON.stringify(bad)}`);
+  }
+  assert.doesNotThrow(() => assertSafeId('camera', 'front_door.2'));
+});
+
+test('a bad start time or extension is refused', () => {
+  assert.throws(() => segmentRelPath('c', -1, 'n'));
+  assert.throws(() => segmentRelPath('c', 1.5, 'n'));
+  assert.throws(() => segmentRelPath('c', Number.NaN, 'n'));
+  assert.throws(() => segmentRelPath('c', 0, 'n', '../ts'));
+});

@@ -1,0 +1,35 @@
+import { Kysely, SqliteDialect, PostgresDialect, type Generated } from 'kysely';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+export interface Tables {
+  meta: { key: string; value: string };
+  settings: { key: string; value: string };
+  groups: { id: number; redundancy: number };
+  servers: { id: string; group_id: number; host: string; udp_port: number | null; state: string; down_since: number | null };
+  cameras: { id: string; url: string; home_server: string; current_server: string; movable: number };
+  failovers: { id: Generated<number>; started_at: number; server_id: string; group_id: number; trigger: string; status: string; detail: string };
+  recordings: { id: Generated<number>; camera_id: string; server_id: string; start_ms: number; end_ms: number };
+}
+
+export type Db = Kysely<Tables>;
+export type Dialect = 'sqlite' | 'postgres';
+
+/** Opens the farm store: a SQLite file by default, PostgreSQL when given a postgres:// URL. */
+export function openDb(location: string, onConnectionError: (err: Error) => void = () => {}): { db: Db; dialect: Dialect } {
+  if (/^postgres(ql)?:\/\//.test(location)) {
+    // bigint columns come back as strings from pg; every value we keep fits a double exactly.
+    pg.types.setTypeParser(20, (v) => Number(v));
+    const pool = new pg.Pool({ connectionString: location, max: 4 });
+    // An idle pooled connection that the server ends (restart, pg_terminate_backend) emits
+    // 'error' on the pool; unhandled, that would kill the master. The pool drops that client and
+    // the next query opens a new connection, so it is only reported.
+    pool.on('error', onConnectionError);
+    return { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
+  }
+  const sqlite = new Database(location);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('busy_timeout = 5000');
+  return { db: new Kysely<Tables>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite' };
+}

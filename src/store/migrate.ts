@@ -1,0 +1,54 @@
+import type { Db, Dialect } from './db.ts';
+
+/** Creates the schema if missing. Versioned through meta.schema_version so later issues can add steps. */
+export async function migrate(db: Db, dialect: Dialect): Promise<void> {
+  const serial = dialect === 'postgres' ? 'bigserial' : 'integer';
+  await db.schema.createTable('meta').ifNotExists().addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
+  const v = await db.selectFrom('meta').select('value').where('key', '=', 'schema_version').executeTakeFirst();
+  if (v && Number(v.value) >= 1) return;
+  await db.transaction().execute(async (tx) => {
+    await tx.schema.createTable('settings').addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
+    await tx.schema.createTable('groups').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('redundancy', 'integer', (c) => c.notNull()).execute();
+    await tx.schema
+      .createTable('servers')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('group_id', 'integer', (c) => c.notNull())
+      .addColumn('host', 'text', (c) => c.notNull())
+      .addColumn('udp_port', 'integer')
+      .addColumn('state', 'text', (c) => c.notNull().defaultTo('up'))
+      .addColumn('down_since', 'bigint')
+      .execute();
+    await tx.schema
+      .createTable('cameras')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('url', 'text', (c) => c.notNull())
+      .addColumn('home_server', 'text', (c) => c.notNull())
+      .addColumn('current_server', 'text', (c) => c.notNull())
+      .addColumn('movable', 'integer', (c) => c.notNull())
+      .execute();
+    await tx.schema
+      .createTable('failovers')
+      .addColumn('id', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+      .addColumn('started_at', 'bigint', (c) => c.notNull())
+      .addColumn('server_id', 'text', (c) => c.notNull())
+      .addColumn('group_id', 'integer', (c) => c.notNull())
+      .addColumn('trigger', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('detail', 'text', (c) => c.notNull())
+      .execute();
+    await tx.schema
+      .createTable('recordings')
+      .addColumn('id', serial, (c) => (dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()))
+      .addColumn('camera_id', 'text', (c) => c.notNull())
+      .addColumn('server_id', 'text', (c) => c.notNull())
+      .addColumn('start_ms', 'bigint', (c) => c.notNull())
+      .addColumn('end_ms', 'bigint', (c) => c.notNull())
+      .execute();
+    await tx.schema.createIndex('recordings_camera_end').on('recordings').columns(['camera_id', 'end_ms']).execute();
+    await tx.insertInto('meta').values([
+      { key: 'schema_version', value: '1' },
+      { key: 'generation', value: '1' },
+      { key: 'term', value: '1' },
+    ]).execute();
+  });
+}

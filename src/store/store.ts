@@ -1,0 +1,223 @@
+import type { Db, Dialect } from './db.ts';
+import { openDb } from './db.ts';
+import { migrate } from './migrate.ts';
+import type { FarmConfig, Settings } from '../config/farm-config.ts';
+import { defaultSettings } from '../config/farm-config.ts';
+
+export type ServerState = 'up' | 'suspect' | 'down';
+
+export interface ServerRow {
+  id: string;
+  group: number;
+  host: string;
+  udpPort: number | null;
+  state: ServerState;
+  downSince: number | null;
+}
+export interface CameraRow {
+  id: string;
+  url: string;
+  home: string;
+  current: string;
+  movable: boolean;
+}
+export interface FarmSnapshot {
+  settings: Settings;
+  groups: { id: number; redundancy: boolean }[];
+  servers: ServerRow[];
+  cameras: CameraRow[];
+  generation: number;
+  term: number;
+}
+export interface FailoverRow {
+  id: number;
+  startedAt: number;
+  server: string;
+  group: number;
+  trigger: string;
+  status: string;
+  detail: Record<string, unknown>;
+}
+export interface Interval {
+  camera: string;
+  server: string;
+  startMs: number;
+  endMs: number;
+}
+
+/** Two segments closer than this are one recording interval (they come from one ffmpeg run). */
+const MERGE_MS = 50;
+
+/** The farm store: configuration, camera ownership, failover log and the recording catalogue. */
+export class Store {
+  private constructor(
+    readonly db: Db,
+    readonly dialect: Dialect,
+  ) {}
+
+  static async open(location: string, onConnectionError?: (err: Error) => void): Promise<Store> {
+    const { db, dialect } = openDb(location, onConnectionError);
+    await migrate(db, dialect);
+    return new Store(db, dialect);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  async snapshot(): Promise<FarmSnapshot> {
+    const [settings, groups, servers, cameras, meta] = await Promise.all([
+      this.db.selectFrom('settings').selectAll().execute(),
+      this.db.selectFrom('groups').selectAll().orderBy('id').execute(),
+      this.db.selectFrom('servers').selectAll().orderBy('id').execute(),
+      this.db.selectFrom('cameras').selectAll().orderBy('id').execute(),
+      this.db.selectFrom('meta').selectAll().execute(),
+    ]);
+    const m = Object.fromEntries(meta.map((r) => [r.key, r.value]));
+    const s: Record<string, number> = { ...defaultSettings() };
+    for (const r of settings) s[r.key] = Number(r.value);
+    return {
+      settings: s as unknown as Settings,
+      groups: groups.map((g) => ({ id: Number(g.id), redundancy: !!g.redundancy })),
+      servers: servers.map((r) => ({
+        id: r.id,
+        group: Number(r.group_id),
+        host: r.host,
+        udpPort: r.udp_port === null ? null : Number(r.udp_port),
+        state: r.state as ServerState,
+        downSince: r.down_since === null ? null : Number(r.down_since),
+      })),
+      cameras: cameras.map((c) => ({ id: c.id, url: c.url, home: c.home_server, current: c.current_server, movable: !!c.movable })),
+      generation: Number(m.generation ?? 1),
+      term: Number(m.term ?? 1),
+    };
+  }
+
+  /**
+   * Replaces the configuration in one transaction. A camera that already runs somewhere else
+   * after a failover stays there unless its home server changed or its current server is gone.
+   */
+  async applyConfig(c: FarmConfig): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      const existing = new Map((await tx.selectFrom('cameras').selectAll().execute()).map((r) => [r.id, r]));
+      const serverIds = new Set(c.servers.map((s) => s.id));
+      const oldServers = new Map((await tx.selectFrom('servers').selectAll().execute()).map((r) => [r.id, r]));
+      await tx.deleteFrom('settings').execute();
+      await tx.deleteFrom('groups').execute();
+      await tx.deleteFrom('servers').execute();
+      await tx.deleteFrom('cameras').execute();
+      await tx.insertInto('settings').values(Object.entries(c.settings).map(([key, v]) => ({ key, value: String(v) }))).execute();
+      if (c.groups.length) await tx.insertInto('groups').values(c.groups.map((g) => ({ id: g.id, redundancy: g.redundancy ? 1 : 0 }))).execute();
+      if (c.servers.length)
+        await tx
+          .insertInto('servers')
+          .values(
+            c.servers.map((s) => ({
+              id: s.id,
+              group_id: s.group,
+              host: s.host,
+              udp_port: s.udpPort ?? null,
+              state: oldServers.get(s.id)?.state ?? 'up',
+              down_since: oldServers.get(s.id)?.down_since ?? null,
+            })),
+          )
+          .execute();
+      if (c.cameras.length)
+        await tx
+          .insertInto('cameras')
+          .values(
+            c.cameras.map((cam) => {
+              const old = existing.get(cam.id);
+              const keep = old && old.home_server === cam.server && serverIds.has(old.current_server);
+              return { id: cam.id, url: cam.url, home_server: cam.server, current_server: keep ? old.current_server : cam.server, movable: cam.movable ? 1 : 0 };
+            }),
+          )
+          .execute();
+      await bumpGeneration(tx);
+    });
+  }
+
+  async setServerState(id: string, state: ServerState, downSince: number | null): Promise<void> {
+    await this.db.updateTable('servers').set({ state, down_since: downSince }).where('id', '=', id).execute();
+  }
+
+  /** Moves cameras to new servers in one transaction and bumps the farm generation. */
+  async moveCameras(moves: { camera: string; to: string }[]): Promise<number> {
+    return this.db.transaction().execute(async (tx) => {
+      for (const m of moves) await tx.updateTable('cameras').set({ current_server: m.to }).where('id', '=', m.camera).execute();
+      return bumpGeneration(tx);
+    });
+  }
+
+  async bumpGeneration(): Promise<number> {
+    return this.db.transaction().execute((tx) => bumpGeneration(tx));
+  }
+
+  async insertFailover(f: Omit<FailoverRow, 'id'>): Promise<number> {
+    const r = await this.db
+      .insertInto('failovers')
+      .values({ started_at: f.startedAt, server_id: f.server, group_id: f.group, trigger: f.trigger, status: f.status, detail: JSON.stringify(f.detail) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(r.id);
+  }
+
+  async updateFailover(id: number, status: string, detail: Record<string, unknown>): Promise<void> {
+    await this.db.updateTable('failovers').set({ status, detail: JSON.stringify(detail) }).where('id', '=', id).execute();
+  }
+
+  async failovers(): Promise<FailoverRow[]> {
+    const rows = await this.db.selectFrom('failovers').selectAll().orderBy('id').execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      startedAt: Number(r.started_at),
+      server: r.server_id,
+      group: Number(r.group_id),
+      trigger: r.trigger,
+      status: r.status,
+      detail: JSON.parse(r.detail) as Record<string, unknown>,
+    }));
+  }
+
+  /** Adds recorded segments to the catalogue, extending the interval each one continues. */
+  async addRecordings(server: string, segments: { camera: string; startMs: number; endMs: number }[]): Promise<void> {
+    if (!segments.length) return;
+    await this.db.transaction().execute(async (tx) => {
+      for (const s of [...segments].sort((a, b) => a.startMs - b.startMs)) {
+        const prev = await tx
+          .selectFrom('recordings')
+          .select(['id', 'end_ms'])
+          .where('camera_id', '=', s.camera)
+          .where('server_id', '=', server)
+          .where('end_ms', '>=', s.startMs - MERGE_MS)
+          .where('start_ms', '<=', s.startMs)
+          .orderBy('end_ms', 'desc')
+          .executeTakeFirst();
+        if (prev) {
+          if (Number(prev.end_ms) < s.endMs) await tx.updateTable('recordings').set({ end_ms: s.endMs }).where('id', '=', prev.id).execute();
+        } else {
+          await tx.insertInto('recordings').values({ camera_id: s.camera, server_id: server, start_ms: s.startMs, end_ms: s.endMs }).execute();
+        }
+      }
+    });
+  }
+
+  async recordings(camera: string, fromMs: number, toMs: number): Promise<Interval[]> {
+    const rows = await this.db
+      .selectFrom('recordings')
+      .selectAll()
+      .where('camera_id', '=', camera)
+      .where('end_ms', '>', fromMs)
+      .where('start_ms', '<', toMs)
+      .orderBy('start_ms')
+      .execute();
+    return rows.map((r) => ({ camera: r.camera_id, server: r.server_id, startMs: Number(r.start_ms), endMs: Number(r.end_ms) }));
+  }
+}
+
+async function bumpGeneration(tx: Db): Promise<number> {
+  const cur = await tx.selectFrom('meta').select('value').where('key', '=', 'generation').executeTakeFirstOrThrow();
+  const next = Number(cur.value) + 1;
+  await tx.updateTable('meta').set({ value: String(next) }).where('key', '=', 'generation').execute();
+  return next;
+}

@@ -1,0 +1,33 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+/**
+ * A throwaway store location for tests: a SQLite file in a temp dir, or, when VIGIL_DB names a
+ * PostgreSQL server, a fresh database created on it. `drop()` removes either.
+ */
+export async function testDbLocation(): Promise<{ location: string; drop: () => Promise<void> }> {
+  const server = process.env.VIGIL_DB;
+  if (server && /^postgres(ql)?:\/\//.test(server)) {
+    const name = `vigil_test_${randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: server });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(server);
+    url.pathname = `/${name}`;
+    return {
+      location: url.toString(),
+      drop: async () => {
+        const c = new pg.Client({ connectionString: server });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await c.end();
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
+  return { location: join(dir, 'farm.sqlite'), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
