@@ -53,7 +53,7 @@ test('a recording server killed with SIGKILL loses at most 1 s per camera; its i
   const killedAt = Date.now();
   await farm.kill('s1');
   for (const cam of CAMERAS) {
-    const left = readdirSync(join(storage, '.staging', cam)).filter((f) => statSync(join(storage, '.staging', cam, f)).size > 0);
+    const left = readdirSync(join(nodeDir, 'staging', cam)).filter((f) => statSync(join(nodeDir, 'staging', cam, f)).size > 0);
     assert.ok(left.length >= 1, `${cam}: the segment in progress is on disk in staging`);
   }
 
@@ -80,7 +80,7 @@ test('a recording server killed with SIGKILL loses at most 1 s per camera; its i
   } finally {
     index.close();
   }
-  assert.ok(!existsSync(join(storage, '.quarantine')) || readdirSync(join(storage, '.quarantine')).length <= CAMERAS.length, 'little or nothing quarantined');
+  assert.ok(!existsSync(join(nodeDir, 'quarantine')) || readdirSync(join(nodeDir, 'quarantine')).length <= CAMERAS.length, 'little or nothing quarantined');
 
   // A corrupt index: the node sets it aside and rebuilds it from the files on disk.
   await farm.kill('s1', 'SIGTERM');

@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { Controller } from '../controller/controller.ts';
-import type { NodeSegmentList } from '../node/node-api.ts';
+import type { NodeSegmentList, StorageCheck, StorageCheckResult } from '../node/node-api.ts';
 import { VigilError } from '../lib/errors.ts';
 
 /** How long the master waits for a node's segment list or live playlist: a dead server must not hold playback up. */
@@ -19,8 +19,8 @@ export class NodeClient {
   ) {}
 
   /** The segments `server` holds of `camera` overlapping [fromMs, toMs). Throws when the server does not answer. */
-  async list(server: string, camera: string, fromMs: number, toMs: number): Promise<Static<typeof NodeSegmentList>['segments']> {
-    const q = new URLSearchParams({ camera, from: String(fromMs), to: String(toMs) });
+  async list(server: string, camera: string, fromMs: number, toMs: number, stream = 0): Promise<Static<typeof NodeSegmentList>['segments']> {
+    const q = new URLSearchParams({ camera, from: String(fromMs), to: String(toMs), stream: String(stream) });
     const res = await this.get(server, `/node/v1/segments?${q}`, AbortSignal.timeout(LIST_TIMEOUT_MS));
     return ((await res.json()) as Static<typeof NodeSegmentList>).segments;
   }
@@ -32,17 +32,29 @@ export class NodeClient {
   }
 
   /** The live playlist `server` gives for `camera`, URIs as the node wrote them. */
-  async live(server: string, camera: string): Promise<string> {
-    const res = await this.get(server, `/node/v1/cameras/${encodeURIComponent(camera)}/live.m3u8`, AbortSignal.timeout(LIST_TIMEOUT_MS));
+  async live(server: string, camera: string, stream = 0): Promise<string> {
+    const res = await this.get(server, `/node/v1/cameras/${encodeURIComponent(camera)}/live.m3u8?stream=${stream}`, AbortSignal.timeout(LIST_TIMEOUT_MS));
     return res.text();
   }
 
-  private async get(server: string, path: string, signal: AbortSignal): Promise<Response> {
+  /** Asks `server` whether these paths exist and take writes there. Throws when it does not answer. */
+  async checkStorage(server: string, body: Static<typeof StorageCheck>): Promise<string[]> {
+    const res = await this.get(server, '/node/v1/storage/check', AbortSignal.timeout(LIST_TIMEOUT_MS), body);
+    return ((await res.json()) as Static<typeof StorageCheckResult>).problems;
+  }
+
+  private async get(server: string, path: string, signal: AbortSignal, postBody?: unknown): Promise<Response> {
     const base = this.controller.liveOf(server)?.status.apiUrl;
     if (!base) throw new VigilError('SERVER_UNREACHABLE', `server ${server} has not told where it serves playback`, 503);
     let res: Response;
     try {
-      res = await fetch(base + path, { headers: { authorization: `Bearer ${this.apiToken.toString()}` }, signal });
+      const headers: Record<string, string> = { authorization: `Bearer ${this.apiToken.toString()}` };
+      if (postBody !== undefined) headers['content-type'] = 'application/json';
+      res = await fetch(base + path, {
+        headers,
+        signal,
+        ...(postBody !== undefined && { method: 'POST', body: JSON.stringify(postBody) }),
+      });
     } catch (err) {
       throw new VigilError('SERVER_UNREACHABLE', `server ${server} does not answer: ${(err as Error).message}`, 503);
     }

@@ -31,10 +31,13 @@ const MAX_EXPORT_MS = HOUR;
 export const MISSING_HEADER = 'x-vigil-missing-servers';
 
 const CameraParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+const StreamParam = Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0, description: "the camera's stream: 0 the first (main), 1 the second (sub), …" }));
 const RangeQuery = Type.Object({
   from: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601; default: to - 1 h' })),
   to: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601; default: now' })),
+  stream: StreamParam,
 });
+type RangeQuery = { from?: string; to?: string; stream?: number };
 const missingHeader = { [MISSING_HEADER]: { type: 'string', description: 'comma-separated servers that recorded in the range but did not answer; their footage is missing' } };
 const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 const playlist = (description: string, headers?: object) => ({ description, ...(headers && { headers }), content: { [M3U8]: { schema: Type.String() } } });
@@ -53,14 +56,14 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
   };
 
   /** What to play for a camera over a range: one non-overlapping sequence over every server that answers. */
-  const plan = async (cam: string, from: number, to: number): Promise<{ segments: HeldSegment[]; missing: string[] }> => {
-    const servers = [...new Set((await d.store.recordings(cam, from, to)).map((r) => r.server))].sort();
+  const plan = async (cam: string, from: number, to: number, stream: number): Promise<{ segments: HeldSegment[]; missing: string[] }> => {
+    const servers = [...new Set((await d.store.recordings(cam, from, to, stream)).map((r) => r.server))].sort();
     const held: HeldSegment[] = [];
     const missing: string[] = [];
     await Promise.all(
       servers.map(async (server) => {
         try {
-          for (const s of await nodes.list(server, cam, from, to)) held.push({ server, id: s.id, startMs: s.startMs, endMs: s.endMs });
+          for (const s of await nodes.list(server, cam, from, to, stream)) held.push({ server, id: s.id, startMs: s.startMs, endMs: s.endMs });
         } catch (err) {
           // A server that is down keeps its footage: it plays again once the server is back.
           app.log.warn({ err, server, camera: cam }, 'playback: a server holding footage does not answer; its footage is left out');
@@ -88,8 +91,9 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     async (req, reply) => {
       const { id } = req.params as { id: string };
       camera(id);
-      const { from, to } = range(req.query as { from?: string; to?: string }, MAX_PLAYBACK_MS);
-      const { segments, missing } = await plan(id, from, to);
+      const q = req.query as RangeQuery;
+      const { from, to } = range(q, MAX_PLAYBACK_MS);
+      const { segments, missing } = await plan(id, from, to, q.stream ?? 0);
       markMissing(reply, missing);
       const entries = segments.map((s) => ({ uri: segmentUri(s.server, s.id), startMs: s.startMs, endMs: s.endMs, source: s.server }));
       return reply.type(M3U8).header('cache-control', 'no-cache').send(vodPlaylist(entries));
@@ -113,8 +117,9 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     async (req, reply) => {
       const { id } = req.params as { id: string };
       camera(id);
-      const { from, to } = range(req.query as { from?: string; to?: string }, MAX_EXPORT_MS);
-      const { segments, missing } = await plan(id, from, to);
+      const q = req.query as RangeQuery;
+      const { from, to } = range(q, MAX_EXPORT_MS);
+      const { segments, missing } = await plan(id, from, to, q.stream ?? 0);
       markMissing(reply, missing);
       if (!segments.length) return reply.status(204).send();
       const gone = new AbortController();
@@ -138,6 +143,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
       schema: {
         summary: 'HLS live playlist of the server recording the camera now, segments through the master',
         params: CameraParams,
+        querystring: Type.Object({ stream: StreamParam }),
         response: { 200: playlist('HLS v3 live playlist (sliding window)'), ...errors },
       },
     },
@@ -147,7 +153,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
       const server = d.controller.state().cameras.find((c) => c.id === id)!.current;
       let text: string;
       try {
-        text = await nodes.live(server, id);
+        text = await nodes.live(server, id, (req.query as { stream?: number }).stream ?? 0);
       } catch (err) {
         if (err instanceof VigilError && err.httpStatus === 404) throw new VigilError('NOT_LIVE', `camera ${id} has no recent footage on ${server} (starting, stalled or failing over)`, 404);
         throw err;

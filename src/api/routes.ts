@@ -11,6 +11,8 @@ import { parseFarmConfig } from '../config/farm-config.ts';
 import { VigilError } from '../lib/errors.ts';
 import { redactCredentials } from '../lib/redact.ts';
 import { registerPlaybackRoutes } from './playback-routes.ts';
+import { NodeClient } from './node-client.ts';
+import { checkStorageOnServers, storageChecks } from './storage-check.ts';
 
 export interface RouteDeps {
   controller: Controller;
@@ -24,6 +26,7 @@ const LONG_POLL_MS = 20_000;
 /** The master's HTTP API: the read API for clients and tests, and the node channel. */
 export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const { controller, store } = d;
+  const nodes = new NodeClient(controller, d.apiToken);
   const requireKey = (req: FastifyRequest) => {
     const got = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
     if (got.length !== d.apiToken.length || !timingSafeEqual(got, d.apiToken)) throw new VigilError('UNAUTHORIZED', 'missing or wrong farm key', 401);
@@ -51,6 +54,8 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
         downSince: s.downSince,
         suspects: live?.status.suspects ?? [],
         udp: live?.status.udp ?? null,
+        storage: live?.status.storage ?? null,
+        recordingFailed: live?.status.recordingFailed ?? false,
       };
     });
   });
@@ -61,7 +66,16 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       const server = f.servers.find((s) => s.id === c.current);
       const st = controller.liveOf(c.current)?.status.cameras[c.id];
       const recording = !server || server.state === 'down' ? 'unrecorded' : (st?.state ?? 'unknown');
-      return { id: c.id, url: redactCredentials(c.url), homeServer: c.home, currentServer: c.current, movable: c.movable, recording, lastSegmentEndMs: st?.lastSegmentEndMs ?? null };
+      return {
+        id: c.id,
+        url: redactCredentials(c.url),
+        homeServer: c.home,
+        currentServer: c.current,
+        movable: c.movable,
+        recording,
+        lastSegmentEndMs: st?.lastSegmentEndMs ?? null,
+        streams: (c.streams ?? []).map((x, i) => ({ url: redactCredentials(x.url), recording: recording === 'unrecorded' ? recording : (st?.streams?.[i]?.state ?? 'unknown') })),
+      };
     });
   });
 
@@ -73,17 +87,21 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     '/api/v1/cameras/:id/timeline',
     read('recorded intervals across every server that recorded the camera, and the gaps between them', TimelineView, {
       params: Type.Object({ id: Type.String() }),
-      querystring: Type.Object({ from: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601; default: to - 1 h' })), to: Type.Optional(Type.String({ description: 'default: now' })) }),
+      querystring: Type.Object({
+        from: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601; default: to - 1 h' })),
+        to: Type.Optional(Type.String({ description: 'default: now' })),
+        stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0, description: "the camera's stream: 0 the first (main), 1 the second (sub), …" })),
+      }),
     }),
     async (req) => {
       const { id } = req.params as { id: string };
-      const q = req.query as { from?: string; to?: string };
+      const q = req.query as { from?: string; to?: string; stream?: number };
       if (!controller.state().cameras.some((c) => c.id === id)) throw new VigilError('NOT_FOUND', `no camera ${id}`, 404);
       const now = Date.now();
       const to = q.to ? parseTime(q.to, 'to') : now;
       const from = q.from ? parseTime(q.from, 'from') : to - 3_600_000;
       if (from >= to) throw new VigilError('BAD_RANGE', '`from` must be before `to`');
-      const recorded = await store.recordings(id, from, to);
+      const recorded = await store.recordings(id, from, to, q.stream ?? 0);
       return { camera: id, from, to, ...timeline(recorded, from, to), recorded: recorded.map((r) => ({ server: r.server, startMs: r.startMs, endMs: r.endMs })) };
     },
   );
@@ -93,8 +111,16 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     return {
       settings: f.settings,
       groups: f.groups,
-      servers: f.servers.map((s) => ({ id: s.id, group: s.group, host: s.host, ...(s.udpPort ? { udpPort: s.udpPort } : {}) })),
-      cameras: f.cameras.map((c) => ({ id: c.id, url: redactCredentials(c.url), server: c.home, movable: c.movable })),
+      servers: f.servers.map((s) => ({ id: s.id, group: s.group, host: s.host, ...(s.udpPort ? { udpPort: s.udpPort } : {}), ...(s.storage && { storage: s.storage }) })),
+      cameras: f.cameras.map((c) => ({
+        id: c.id,
+        url: redactCredentials(c.url),
+        server: c.home,
+        movable: c.movable,
+        ...(c.audio !== undefined && { audio: c.audio }),
+        ...(c.streams?.length && { streams: c.streams.map((x) => ({ ...x, url: redactCredentials(x.url) })) }),
+        ...(c.storage && { storage: c.storage }),
+      })),
     };
   });
 
@@ -107,10 +133,25 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       validatorCompiler: () => () => true,
     },
     async (req) => {
-    requireKey(req);
-      const { config, warnings } = parseFarmConfig(req.body);
+      requireKey(req);
+      let parsed: ReturnType<typeof parseFarmConfig> | undefined;
+      let problems: string[] = [];
+      try {
+        parsed = parseFarmConfig(req.body);
+      } catch (err) {
+        if (!(err instanceof VigilError && err.code === 'CONFIG_INVALID')) throw err;
+        problems = err.details as string[];
+      }
+      // Whether storage paths exist and take writes only their servers can tell: ask the ones that run,
+      // also when the rest is refused, so that one answer names every problem.
+      const checked = await checkStorageOnServers(storageChecks(req.body), (server, body) => nodes.checkStorage(server, body));
+      problems = [...problems, ...checked.problems];
+      if (problems.length || !parsed) {
+        throw new VigilError('CONFIG_INVALID', `configuration refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`, 400, problems);
+      }
+      const { config, warnings } = parsed;
       await controller.applyConfig(config);
-      return { ok: true, warnings };
+      return { ok: true, warnings: [...warnings, ...checked.warnings] };
     },
   );
 

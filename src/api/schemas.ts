@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { StorageState } from '../controller/node-status.ts';
 
 /** Response shapes of the read API: the one source for serialization and the OpenAPI document. */
 
@@ -20,6 +21,12 @@ export const ServerView = Type.Object({
     Type.Object({ sent: Type.Integer(), accepted: Type.Integer(), dropped: Type.Record(Type.String(), Type.Integer()) }),
     Type.Null(),
   ]),
+  storage: Type.Union([StorageState, Type.Null()], { description: "the server's storage paths, their health and retention, as it last reported" }),
+  recordingFailed: Type.Boolean({ description: 'the server reports that recording cannot start although its cameras answer' }),
+});
+
+const RecordingView = Type.Union(['recording', 'starting', 'stalled', 'offline', 'failing', 'unknown', 'unrecorded'].map((s) => Type.Literal(s)), {
+  description: 'offline: the camera does not answer; failing: it answers but its server cannot record it; unrecorded: its server is down',
 });
 
 export const CameraView = Type.Object({
@@ -28,8 +35,9 @@ export const CameraView = Type.Object({
   homeServer: Type.String(),
   currentServer: Type.String(),
   movable: Type.Boolean(),
-  recording: Type.Union(['recording', 'starting', 'stalled', 'unknown', 'unrecorded'].map((s) => Type.Literal(s))),
+  recording: RecordingView,
   lastSegmentEndMs: Type.Union([Type.Number(), Type.Null()]),
+  streams: Type.Array(Type.Object({ url: Type.String({ description: 'credentials redacted' }), recording: RecordingView }), { description: 'streams after the first' }),
 });
 
 export const FailoverView = Type.Object({

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
-import { CameraSim } from '../sim/camera-sim.ts';
+import { CameraSim, DEFAULT_SUB_SIZE, SUB_STREAM_SUFFIX, type SimSize } from '../sim/camera-sim.ts';
 import { createLogger } from '../lib/log.ts';
 import { closeOnSignal } from './shutdown.ts';
+
+const DEFAULT_SUB = `${DEFAULT_SUB_SIZE.width}x${DEFAULT_SUB_SIZE.height}`;
 
 export function simCommand(): Command {
   return new Command('sim')
@@ -12,17 +14,32 @@ export function simCommand(): Command {
     .option('--size <WxH>', 'resolution', '320x240')
     .option('--fps <n>', 'frames per second', '10')
     .option('--keyint <seconds>', 'keyframe interval', '1')
-    .action(async (o: { host: string; port: string; cameras: string; size: string; fps: string; keyint: string }) => {
+    .option('--audio', 'also send an AAC audio track (48 kHz mono sine tone) on every stream')
+    .option('--sub [WxH]', `also serve a sub stream at rtsp://host:port/<id>${SUB_STREAM_SUFFIX} (same fps and keyframes; default size ${DEFAULT_SUB})`)
+    .addHelpText('after', `\nStreams: rtsp://<host>:<port>/<id> (main), rtsp://<host>:<port>/<id>${SUB_STREAM_SUFFIX} (sub, with --sub).`)
+    .action(async (o: { host: string; port: string; cameras: string; size: string; fps: string; keyint: string; audio?: true; sub?: true | string }) => {
       const log = createLogger('sim');
-      const [width, height] = o.size.split('x').map(Number);
+      const { width, height } = parseSize(o.size, '--size');
+      const sub = o.sub === undefined ? undefined : parseSize(o.sub === true ? DEFAULT_SUB : o.sub, '--sub');
+      const ids = o.cameras.split(',').filter(Boolean);
       const sim = new CameraSim({
         host: o.host,
         port: Number(o.port),
-        cameras: o.cameras.split(',').filter(Boolean).map((id) => ({ id, width, height, fps: Number(o.fps), keyintSeconds: Number(o.keyint) })),
+        cameras: ids.map((id) => ({ id, width, height, fps: Number(o.fps), keyintSeconds: Number(o.keyint) })),
+        audio: o.audio ?? false,
+        sub,
         log,
       });
       closeOnSignal(log, () => sim.close());
       await sim.start();
-      log.info({ urls: o.cameras.split(',').map((id) => sim.url(id)) }, 'cameras ready');
+      log.info({ urls: ids.map((id) => sim.url(id)), ...(sub && { subUrls: ids.map((id) => sim.subUrl(id)) }) }, 'cameras ready');
     });
+}
+
+/** `WxH`, both even (libx264 refuses odd sizes in yuv420p): refused here, not as a stuck encoder. */
+function parseSize(s: string, option: string): SimSize {
+  const m = /^(\d+)x(\d+)$/.exec(s);
+  const [width, height] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!m || !width || !height || width % 2 || height % 2) throw new Error(`${option}: expected WxH with even, non-zero sizes, got ${JSON.stringify(s)}`);
+  return { width, height };
 }

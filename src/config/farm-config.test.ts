@@ -55,3 +55,38 @@ test('bad settings and ids are refused', () => {
   c.servers[0].id = '../etc';
   assert.throws(() => parseFarmConfig(c), (e: Error) => /FarmHealthMissedUdpMs/.test(e.message) && /Nope/.test(e.message) && /servers\/0\/id/.test(e.message));
 });
+
+test('storage settings, streams and audio go through; every storage problem is named with its config path', () => {
+  const c = good() as any;
+  c.servers[0].storage = { paths: '/data1;*/data2', availability: 'redundant', minFreePercent: 5 };
+  c.cameras[0].storage = { maxStorageDays: '3;20' };
+  c.cameras[0].streams = [{ url: 'rtsp://127.0.0.1:8554/c1/sub', audio: false }];
+  c.cameras[0].audio = false;
+  const { config } = parseFarmConfig(c);
+  assert.deepEqual(
+    { ...config.servers[0].storage, minFreeBytes: undefined },
+    { paths: '/data1;*/data2', availability: 'redundant', minFreePercent: 5, minFreeBytes: undefined, defaultMaxStorageDays: 0, keepMetadataLonger: false, metadataStorageDays: 0 },
+  );
+  assert.deepEqual(config.cameras[0].streams, [{ url: 'rtsp://127.0.0.1:8554/c1/sub', audio: false }]);
+  assert.equal(config.cameras[0].audio, false);
+
+  c.servers[0].storage = { paths: 'relative/path;/ok', minFreePercent: 120, availability: 'mirror' };
+  c.cameras[0].storage = { maxStorageDays: '3;x' };
+  c.cameras[1].storage = { paths: 'also/relative' };
+  c.cameras[1].streams = [{ url: 'http://nope' }];
+  try {
+    parseFarmConfig(c);
+    assert.fail('accepted');
+  } catch (e) {
+    assert.ok(e instanceof VigilError);
+    const d = e.details as string[];
+    assert.deepEqual(d.filter((p) => p.includes('storage')).sort(), [
+      '/cameras/0/storage/maxStorageDays: "x" (entry 2) is not a whole number of days',
+      '/cameras/1/storage/paths: "also/relative" is not an absolute path',
+      '/servers/0/storage/availability: must be "failover" or "redundant"',
+      '/servers/0/storage/minFreePercent: Expected number to be less or equal to 100',
+      '/servers/0/storage/paths: "relative/path" is not an absolute path',
+    ]);
+    assert.ok(d.includes('/cameras/1/streams/0/url: not a valid rtsp:// or rtsps:// URL'), d.join('\n'));
+  }
+});

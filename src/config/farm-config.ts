@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { VigilError } from '../lib/errors.ts';
+import { CameraStorage, StorageSettings, parseStorageSettings, type CameraStorageInput, type StorageSettingsInput } from './storage-settings.ts';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'letters, digits, _ . - (no slash)' });
 const Ms = (def: number, min: number, description: string) => Type.Integer({ default: def, minimum: min, maximum: 3_600_000, description });
@@ -33,6 +34,7 @@ export const Server = Type.Object(
     group: Type.Integer({ minimum: 0 }),
     host: Type.String({ minLength: 1, description: 'address the buddies send Alives to' }),
     udpPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'overrides FarmHealthUdpPort' })),
+    storage: Type.Optional(StorageSettings),
   },
   { additionalProperties: false },
 );
@@ -43,6 +45,20 @@ export const Camera = Type.Object(
     url: Type.String({ description: 'rtsp:// or rtsps:// URL, credentials allowed' }),
     server: Id,
     movable: Type.Optional(Type.Boolean({ default: true, description: 'false for devices tied to their server' })),
+    audio: Type.Optional(Type.Boolean({ default: true, description: "record the first stream's audio when the camera sends one" })),
+    streams: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            url: Type.String({ description: 'rtsp:// or rtsps:// URL of this stream' }),
+            audio: Type.Optional(Type.Boolean({ default: true })),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 3, description: 'streams recorded besides the first (url): the sub stream, …; stream numbers 1, 2, … in this order' },
+      ),
+    ),
+    storage: Type.Optional(CameraStorage),
   },
   { additionalProperties: false },
 );
@@ -63,8 +79,16 @@ export type FarmConfigInput = Static<typeof FarmConfig>;
 export interface FarmConfig {
   settings: Settings;
   groups: { id: number; redundancy: boolean }[];
-  servers: { id: string; group: number; host: string; udpPort?: number }[];
-  cameras: { id: string; url: string; server: string; movable: boolean }[];
+  servers: { id: string; group: number; host: string; udpPort?: number; storage?: StorageSettingsInput }[];
+  cameras: {
+    id: string;
+    url: string;
+    server: string;
+    movable: boolean;
+    audio?: boolean;
+    streams?: { url: string; audio?: boolean }[];
+    storage?: CameraStorageInput;
+  }[];
 }
 
 export function defaultSettings(): Settings {
@@ -76,7 +100,10 @@ export function defaultSettings(): Settings {
  * lists every problem found (schema and cross-references), so a user fixes them all in one go.
  */
 export function parseFarmConfig(input: unknown): { config: FarmConfig; warnings: string[] } {
-  const schema = [...Value.Errors(FarmConfig, input)].map((e) => `${e.path || '/'}: ${e.message}`);
+  const schema = [...Value.Errors(FarmConfig, input)]
+    // storageCheck names storage problems in the storage settings' own words.
+    .filter((e) => !/^\/(servers|cameras)\/\d+\/storage(\/|$)/.test(e.path))
+    .map((e) => `${e.path || '/'}: ${e.message}`);
   // Cross-references are checked on the raw input too, so one answer names every problem.
   const problems = dedupe([...schema, ...crossCheck(loose(input))]);
   if (problems.length) throw invalid(problems);
@@ -132,7 +159,47 @@ function crossCheck(c: LooseConfig): string[] {
   c.cameras.forEach((cam, i) => {
     if (cam.server !== undefined && !servers.has(cam.server)) out.push(`/cameras/${i}/server: unknown server ${JSON.stringify(cam.server)}`);
     if (typeof cam.url === 'string' && !validCameraUrl(cam.url)) out.push(`/cameras/${i}/url: not a valid rtsp:// or rtsps:// URL`);
+    if (Array.isArray(cam.streams)) {
+      cam.streams.forEach((st, j) => {
+        const url = (st as Loose | undefined)?.url;
+        if (typeof url === 'string' && !validCameraUrl(url)) out.push(`/cameras/${i}/streams/${j}/url: not a valid rtsp:// or rtsps:// URL`);
+      });
+    }
   });
+  out.push(...storageCheck(c));
+  return out;
+}
+
+/**
+ * Storage settings checked as far as the master can (absolute paths, "3;20" day lists, bounds):
+ * each server's with the overrides of the cameras it is home to, problems named by config path.
+ * Whether a path exists and takes writes only its server can tell; it reports that in its status.
+ */
+function storageCheck(c: LooseConfig): string[] {
+  const out: string[] = [];
+  c.servers.forEach((s, i) => {
+    const cams = c.cameras.map((cam, j) => [j, cam] as const).filter(([, cam]) => cam.server === s.id && cam.storage !== undefined);
+    if (s.storage === undefined && !cams.length) return;
+    // A server without settings records to its data dir; its cameras' overrides are still checked.
+    const server = s.storage ?? { paths: '/' };
+    try {
+      parseStorageSettings(server, Object.fromEntries(cams.map(([j, cam]) => [String(j), cam.storage])));
+    } catch (err) {
+      for (const p of (err as VigilError).details as string[]) {
+        const cam = /^\/cameras\/(\d+)(.*)$/.exec(p);
+        out.push(cam ? `/cameras/${cam[1]}/storage${cam[2]}` : `/servers/${i}/storage${p.startsWith('/') ? p : `: ${p}`}`);
+      }
+    }
+  });
+  // Overrides of cameras whose home server is unknown are checked too.
+  const orphans = c.cameras.map((cam, j) => [j, cam] as const).filter(([, cam]) => cam.storage !== undefined && !c.servers.some((s) => s.id === cam.server));
+  if (orphans.length) {
+    try {
+      parseStorageSettings({ paths: '/' }, Object.fromEntries(orphans.map(([j, cam]) => [String(j), cam.storage])));
+    } catch (err) {
+      for (const p of (err as VigilError).details as string[]) out.push(p.replace(/^\/cameras\/(\d+)/, '/cameras/$1/storage'));
+    }
+  }
   return out;
 }
 

@@ -98,3 +98,23 @@ test('a lost server alone in its group is confirmed down by lost status', async 
   const fos = await store.failovers();
   assert.deepEqual(fos.map((f) => [f.server, f.trigger]), [['a', 'status-lost']], 'one at a time: the other is judged on the next tick');
 });
+
+test('after the master itself stalled, nobody is judged until statuses had time to come again', async (t) => {
+  const { c, store, status, at, clock } = await harness(t);
+  await status('a');
+  await status('b');
+  await at(100);
+  // The master was stalled 3 s: both servers look silent for longer than 2 x FarmHealthMissedUdpMs.
+  clock.t = 1_003_100;
+  c.masterPaused(clock.t, 3000);
+  await at(3100);
+  await at(3250);
+  assert.deepEqual(await store.failovers(), [], 'no failover for a silence that was the master\'s');
+  // Statuses come again; only a server that stays silent is judged, on the usual thresholds.
+  clock.t = 1_003_300;
+  await status('b', ['a']);
+  await at(3300);
+  await at(3400);
+  const [fo] = await store.failovers();
+  assert.equal(fo?.server, 'a');
+});

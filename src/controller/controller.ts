@@ -1,10 +1,29 @@
-import type { Store, FarmSnapshot, ServerState } from '../store/store.ts';
+import type { Store, FarmSnapshot, ServerState, CameraRow } from '../store/store.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import type { Logger } from '../lib/log.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { judge, liveBuddies } from './liveness.ts';
 import { planFailover, type FailoverPlan } from './planner.ts';
-import type { Assignment, NodeStatus } from './node-status.ts';
+import type { AssignedCamera, Assignment, NodeStatus } from './node-status.ts';
+import type { CameraStorageInput } from '../config/storage-settings.ts';
+
+/**
+ * A camera as `serverId` records it. Its own storage paths are disks of its home server: elsewhere
+ * (after a failover) it records to that server's paths, keeping its own max storage days.
+ */
+function assignedCamera(c: CameraRow, serverId: string): AssignedCamera {
+  const storage = c.storage && c.home !== serverId ? { ...c.storage, paths: undefined } : c.storage;
+  return {
+    id: c.id,
+    url: c.url,
+    ...(c.audio !== undefined && { audio: c.audio }),
+    ...(c.streams?.length && { streams: c.streams }),
+    ...(storage && { storage: JSON.parse(JSON.stringify(storage)) as CameraStorageInput }),
+  };
+}
+
+/** Timer lateness beyond which the master counts itself stalled. */
+const PAUSE_MS = 500;
 
 export interface ControllerOptions {
   store: Store;
@@ -60,6 +79,7 @@ export class Controller {
   private timer: NodeJS.Timeout | undefined;
   private readonly clock: Clock;
   private startedAt = 0;
+  private judgeHeldUntil = 0;
   private tickPending = false;
   private closed = false;
 
@@ -73,14 +93,26 @@ export class Controller {
     for (const f of await this.o.store.failovers())
       if (f.status === 'running' || f.status === 'waiting') this.open.set(f.id, { id: f.id, server: f.server, status: f.status, detail: f.detail as FailoverDetail });
     const tickMs = this.o.tickMs ?? 100;
+    let lastBeat = this.clock.now();
     if (tickMs > 0)
       this.timer = setInterval(() => {
+        // A timer this late means the master itself was stalled (starved of CPU, swapped, a long GC):
+        // statuses that came meanwhile wait unread in its sockets, so their silence is the master's own.
+        const now = this.clock.now();
+        if (now - lastBeat > tickMs + PAUSE_MS) this.masterPaused(now, now - lastBeat);
+        lastBeat = now;
         if (this.tickPending) return; // a slow store must not pile ticks up
         this.tickPending = true;
         this.tick()
           .catch((err) => this.o.log.error({ err }, 'tick failed'))
           .finally(() => (this.tickPending = false));
       }, tickMs);
+  }
+
+  /** After a stall of the master, nobody is judged until the servers have had time to report again. */
+  masterPaused(now: number, ms: number): void {
+    this.judgeHeldUntil = Math.max(this.judgeHeldUntil, now + 2 * this.farm.settings.StatusIntervalMs);
+    this.o.log.warn({ pausedMs: ms, judgingFrom: this.judgeHeldUntil }, 'master was stalled; judging waits for fresh statuses');
   }
 
   async close(): Promise<void> {
@@ -173,8 +205,8 @@ export class Controller {
     return {
       term: f.term,
       generation: f.generation,
-      server: { id: me.id, host: me.host, udpPort: port(me) },
-      cameras: f.cameras.filter((c) => c.current === serverId).map((c) => ({ id: c.id, url: c.url })),
+      server: { id: me.id, host: me.host, udpPort: port(me), ...(me.storage && { storage: me.storage }) },
+      cameras: f.cameras.filter((c) => c.current === serverId).map((c) => assignedCamera(c, serverId)),
       buddies: buddyIds.map((id) => f.servers.find((s) => s.id === id)!).map((s) => ({ id: s.id, host: s.host, port: port(s) })),
       settings: {
         AliveIntervalMs: f.settings.AliveIntervalMs,
@@ -208,7 +240,7 @@ export class Controller {
       now,
       missedMs: s.FarmHealthMissedUdpMs,
       statusIntervalMs: s.StatusIntervalMs,
-      judgeFrom: this.startedAt + s.FarmHealthStartDelayMs,
+      judgeFrom: Math.max(this.startedAt + s.FarmHealthStartDelayMs, this.judgeHeldUntil),
     });
     for (const server of this.farm.servers) {
       const v = verdicts.get(server.id)!;

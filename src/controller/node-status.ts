@@ -1,4 +1,45 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { CameraStorageInput, StorageSettingsInput } from '../config/storage-settings.ts';
+
+const RecordingState = Type.Union(['starting', 'recording', 'stalled', 'offline', 'failing'].map((s) => Type.Literal(s)), {
+  description: 'offline: the camera does not answer (its own problem); failing: it answers but recording cannot start here',
+});
+const StreamState = Type.Object({
+  state: RecordingState,
+  lastSegmentEndMs: Type.Optional(Type.Number()),
+  restarts: Type.Optional(Type.Integer()),
+});
+const PathState = Type.Object({
+  path: Type.String(),
+  healthy: Type.Boolean(),
+  read: Type.Boolean({ description: 'the path marked * (read from)' }),
+  failedSince: Type.Optional(Type.Number()),
+  lastError: Type.Optional(Type.String()),
+  space: Type.Optional(Type.Object({ totalBytes: Type.Number(), freeBytes: Type.Number() })),
+});
+const PathsState = Type.Object({
+  availability: Type.Union([Type.Literal('failover'), Type.Literal('redundant')]),
+  allFailed: Type.Boolean(),
+  paths: Type.Array(PathState),
+});
+/** A recording server's storage as it reports it. */
+export const StorageState = Type.Composite([
+  PathsState,
+  Type.Object({
+    cameras: Type.Optional(Type.Record(Type.String(), PathsState, { description: 'paths of cameras with their own storage' })),
+    retention: Type.Optional(
+      Type.Object({
+        rounds: Type.Integer(),
+        deleted: Type.Record(Type.String(), Type.Integer(), { description: 'segment copies deleted, by reason (max-days, low-space)' }),
+        deletedBytes: Type.Number(),
+        failedDeletes: Type.Integer(),
+        lastError: Type.Optional(Type.String()),
+      }),
+    ),
+    problems: Type.Optional(Type.Array(Type.String(), { description: 'why the latest storage settings were not applied' })),
+  }),
+]);
+export type StorageState = Static<typeof StorageState>;
 
 /** What a recording server reports to the master every StatusIntervalMs (and at once when its suspects change). */
 export const NodeStatus = Type.Object({
@@ -7,13 +48,16 @@ export const NodeStatus = Type.Object({
   suspects: Type.Array(Type.String(), { description: 'buddies this server has not heard for FarmHealthMissedUdpMs' }),
   cameras: Type.Record(
     Type.String(),
-    Type.Object({
-      state: Type.Union([Type.Literal('starting'), Type.Literal('recording'), Type.Literal('stalled')]),
-      lastSegmentEndMs: Type.Optional(Type.Number()),
-      restarts: Type.Optional(Type.Integer()),
-    }),
+    Type.Composite([StreamState, Type.Object({ streams: Type.Optional(Type.Array(StreamState, { description: 'streams after the first, in order' })) })]),
   ),
-  segments: Type.Array(Type.Object({ camera: Type.String(), startMs: Type.Number(), endMs: Type.Number() }), { maxItems: 5000 }),
+  segments: Type.Array(
+    Type.Object({ camera: Type.String(), stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })), startMs: Type.Number(), endMs: Type.Number() }),
+    { maxItems: 5000 },
+  ),
+  storage: Type.Optional(StorageState),
+  recordingFailed: Type.Optional(
+    Type.Boolean({ description: 'recording cannot start: cameras answer, yet none of them records here (a failover trigger)' }),
+  ),
   udp: Type.Optional(
     Type.Object({
       sent: Type.Integer(),
@@ -28,8 +72,8 @@ export type NodeStatus = Static<typeof NodeStatus>;
 export interface Assignment {
   term: number;
   generation: number;
-  server: { id: string; host: string; udpPort: number };
-  cameras: { id: string; url: string }[];
+  server: { id: string; host: string; udpPort: number; storage?: StorageSettingsInput };
+  cameras: AssignedCamera[];
   buddies: { id: string; host: string; port: number }[];
   settings: {
     AliveIntervalMs: number;
@@ -38,4 +82,15 @@ export interface Assignment {
     FarmHealthMissedUdpMs: number;
     StatusIntervalMs: number;
   };
+}
+
+/** A camera as a recording server is told to record it. */
+export interface AssignedCamera {
+  id: string;
+  /** The first (main) stream; may carry credentials. */
+  url: string;
+  audio?: boolean;
+  /** Streams after the first (the sub stream, …). */
+  streams?: { url: string; audio?: boolean }[];
+  storage?: CameraStorageInput;
 }

@@ -54,7 +54,7 @@ async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
   writeFileSync(join(dir, 'outside.ts'), SECRET);
   symlinkSync(join(dir, 'outside.ts'), join(root, 'link.ts'));
   const escapes = ['../outside.ts', join(dir, 'outside.ts'), 'link.ts'].map((path, i) => index.add({ cameraId: 'evil', startMs: i, endMs: i + 1, path, bytes: 1 }));
-  const api = new NodeApi({ host: '127.0.0.1', port: 0, storageRoot: root, index, apiToken: TOKEN, log: createLogger('test', 'silent') });
+  const api = new NodeApi({ host: '127.0.0.1', port: 0, roots: () => [root], index, apiToken: TOKEN, log: createLogger('test', 'silent') });
   try {
     await api.start();
     await fn({ api, root, ids, files, t0, escapes });

@@ -3,11 +3,12 @@ import { Type } from '@sinclair/typebox';
 import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { LocalIndex } from '../recorder/local-index.ts';
+import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
 import { livePlaylist, LIVE_WINDOW } from '../recorder/hls.ts';
 import { LiveSequence } from './live-sequence.ts';
 import { resolveInside } from '../lib/inside-root.ts';
 import { VigilError, errorBody } from '../lib/errors.ts';
+import { checkPathsWritable } from '../config/storage-settings.ts';
 import type { Logger } from '../lib/log.ts';
 
 /** Settings of a recording server's playback API. */
@@ -15,7 +16,8 @@ export interface NodeApiOptions {
   host: string;
   /** 0 lets the system choose; `url` tells which. */
   port: number;
-  storageRoot: string;
+  /** The storage paths holding a segment's file, the one to read from first. */
+  roots: (seg: IndexedSegment) => string[];
   index: LocalIndex;
   /** Bearer token every request must carry (the farm's API token). */
   apiToken: Buffer;
@@ -24,6 +26,14 @@ export interface NodeApiOptions {
 
 /** A segment as the node lists it to the master: no storage path, which is the node's business. */
 export const NodeSegment = Type.Object({ id: Type.Integer(), startMs: Type.Number(), endMs: Type.Number(), bytes: Type.Integer() });
+/** Body of POST /node/v1/storage/check: paths this server would record to, and the free-space bounds. */
+export const StorageCheck = Type.Object({
+  paths: Type.Array(Type.String({ minLength: 1, maxLength: 4096, pattern: '^/' }), { minItems: 1, maxItems: 64 }),
+  minFreeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+  minFreePercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
+});
+/** Answer of POST /node/v1/storage/check: one line per problem, none when every path takes writes. */
+export const StorageCheckResult = Type.Object({ problems: Type.Array(Type.String()) });
 /** Answer of GET /node/v1/segments. */
 export const NodeSegmentList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeSegment) });
 
@@ -90,17 +100,31 @@ export class NodeApi {
       '/node/v1/segments',
       {
         schema: {
-          querystring: Type.Object({ camera: Type.String({ minLength: 1, maxLength: 200 }), from: Type.Integer({ minimum: 0 }), to: Type.Integer({ minimum: 0 }) }),
+          querystring: Type.Object({
+            camera: Type.String({ minLength: 1, maxLength: 200 }),
+            from: Type.Integer({ minimum: 0 }),
+            to: Type.Integer({ minimum: 0 }),
+            stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0 })),
+          }),
           response: { 200: NodeSegmentList },
         },
       },
       async (req) => {
-        const q = req.query as { camera: string; from: number; to: number };
+        const q = req.query as { camera: string; from: number; to: number; stream?: number };
         if (q.to <= q.from || q.to - q.from > MAX_LIST_MS) throw new VigilError('BAD_RANGE', `from < to, at most ${MAX_LIST_MS} ms apart`);
-        const segments = index.list(q.camera, q.from, q.to).map((s) => ({ id: s.id, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes }));
+        // Rows whose video retention deleted (kept for reporting) are not playable.
+        const segments = index.listRecorded(q.camera, q.from, q.to, q.stream ?? 0).map((s) => ({ id: s.id, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes }));
         return { camera: q.camera, segments };
       },
     );
+
+    // Before the master accepts storage settings: only this server can tell whether its paths
+    // exist and take writes (a probe file is written and removed; nothing else is touched).
+    app.post('/node/v1/storage/check', { schema: { body: StorageCheck, response: { 200: StorageCheckResult } } }, async (req) => {
+      const b = req.body as { paths: string[]; minFreeBytes?: number; minFreePercent?: number };
+      const bounds = b.minFreeBytes !== undefined || b.minFreePercent !== undefined ? { minFreeBytes: b.minFreeBytes ?? 0, minFreePercent: b.minFreePercent ?? 0 } : undefined;
+      return { problems: await checkPathsWritable(b.paths, bounds) };
+    });
 
     app.get(
       '/node/v1/segments/:id',
@@ -109,10 +133,15 @@ export class NodeApi {
       async (req, reply) => {
         const id = Number.parseInt((req.params as { id: string }).id, 10);
         const seg = this.o.index.get(id);
-        const file = seg && (await resolveInside(this.o.storageRoot, seg.path));
-        const st = file ? await stat(file) : undefined;
+        let file: string | undefined;
+        let st: Awaited<ReturnType<typeof stat>> | undefined;
+        for (const root of seg ? this.o.roots(seg) : []) {
+          file = await resolveInside(root, seg!.path);
+          st = file ? await stat(file).catch(() => undefined) : undefined;
+          if (st?.isFile()) break;
+        }
         if (!file || !st?.isFile()) {
-          if (seg) this.o.log.warn({ id, path: seg.path }, 'indexed segment missing or outside the storage root: not served');
+          if (seg) this.o.log.warn({ id, path: seg.path }, 'indexed segment missing or outside the storage paths: not served');
           throw new VigilError('NOT_FOUND', `no segment ${id}`, 404);
         }
         return reply.type('video/mp2t').header('content-length', st.size).header('cache-control', 'private, max-age=86400').send(createReadStream(file));
@@ -121,14 +150,20 @@ export class NodeApi {
 
     app.get(
       '/node/v1/cameras/:id/live.m3u8',
-      { schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }) } },
+      {
+        schema: {
+          params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
+          querystring: Type.Object({ stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0 })) }),
+        },
+      },
       async (req, reply) => {
         const { id } = req.params as { id: string };
+        const stream = (req.query as { stream?: number }).stream ?? 0;
         const now = Date.now();
-        const recent = index.list(id, now - 2 * LIVE_STALE_MS, Number.MAX_SAFE_INTEGER).slice(-2 * LIVE_WINDOW);
+        const recent = index.listRecorded(id, now - 2 * LIVE_STALE_MS, Number.MAX_SAFE_INTEGER, stream).slice(-2 * LIVE_WINDOW);
         if (!recent.length || recent.at(-1)!.endMs < now - LIVE_STALE_MS) throw new VigilError('NOT_LIVE', `camera ${id} is not being recorded here`, 404);
         const segments = recent.map((s) => ({ id: s.id, uri: nodeSegmentPath(s.id), startMs: s.startMs, endMs: s.endMs }));
-        const n = this.live.number(id, segments);
+        const n = this.live.number(stream ? `${id}~${stream}` : id, segments);
         return reply.type(M3U8).header('cache-control', 'no-cache').send(livePlaylist(segments, n.seq, { discontinuitySequence: n.disc }));
       },
     );

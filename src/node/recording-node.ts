@@ -2,9 +2,9 @@ import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { LocalIndex } from '../recorder/local-index.ts';
-import { recoverStaging } from '../recorder/staging-recovery.ts';
-import { reconcileIndex } from '../recorder/index-rebuild.ts';
 import { openIndex } from './open-index.ts';
+import { NodeStorage } from './node-storage.ts';
+import { recordingFailed } from './recording-failed.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import { Heartbeat } from '../health/heartbeat.ts';
 import { MasterClient } from './master-client.ts';
@@ -46,27 +46,29 @@ export class RecordingNode {
   private postAgain = false;
   private masterReachable = true;
   private readonly loops: Promise<void>[] = [];
-  private readonly storageRoot: string;
+  private readonly storage: NodeStorage;
   private nodeApi: NodeApi | undefined;
   private nodeApiHost = '';
-  private readonly freshIndex: boolean;
 
   constructor(private readonly o: RecordingNodeOptions) {
-    this.storageRoot = join(o.dataDir, 'storage');
-    mkdirSync(this.storageRoot, { recursive: true });
+    mkdirSync(o.dataDir, { recursive: true });
     const opened = openIndex(join(o.dataDir, 'index.sqlite'), o.log);
     this.index = opened.index;
-    this.freshIndex = opened.fresh;
-    this.recorder = new Recorder({ nodeId: o.id, storageRoot: this.storageRoot, index: this.index, log: o.log.child({ part: 'recorder' }) });
+    this.storage = new NodeStorage({
+      nodeId: o.id,
+      dataDir: o.dataDir,
+      index: this.index,
+      log: o.log,
+      // A crash between moving a segment and indexing it leaves a file the index lacks: recent hours
+      // are checked at each start, everything when the index is new.
+      reconcileSinceMs: opened.fresh ? 0 : Date.now() - RECONCILE_WINDOW_MS,
+      onChange: () => this.scheduleStatus(0),
+    });
+    this.recorder = new Recorder({ nodeId: o.id, stagingRoot: this.storage.stagingRoot, sink: this.storage, log: o.log.child({ part: 'recorder' }) });
     this.client = new MasterClient(o.masterUrls, o.id, farmKeys(o.farmKey).api);
   }
 
   async start(): Promise<void> {
-    // Before any recorder writes: save what a crash left in staging, and index files the index lacks
-    // (a crash between move and index; all of them when the index is new).
-    const part = { storageRoot: this.storageRoot, nodeId: this.o.id, index: this.index, log: this.o.log.child({ part: 'recovery' }) };
-    await recoverStaging(part);
-    await reconcileIndex({ ...part, sinceMs: this.freshIndex ? 0 : Date.now() - RECONCILE_WINDOW_MS });
     const cached = this.loadCached();
     if (cached) {
       this.o.log.info({ generation: cached.generation, cameras: cached.cameras.length }, 'recording the last known assignment until a master answers');
@@ -83,6 +85,7 @@ export class RecordingNode {
     await this.heartbeat?.close();
     await this.nodeApi?.close();
     await this.recorder.close();
+    await this.storage.close();
     this.index.close();
   }
 
@@ -114,6 +117,12 @@ export class RecordingNode {
     await this.ensureHeartbeat(a);
     this.heartbeat?.setBuddies(a.buddies);
     await this.ensureNodeApi(a.server.host);
+    // Storage before recording: the first configuration also recovers what a crash left in staging.
+    await this.storage.configure(a.server.storage, a.cameras).catch(() => {});
+    if (!this.storage.ready) {
+      this.o.log.error('no usable storage settings yet: not recording');
+      return;
+    }
     await this.recorder.apply(a.cameras).catch((err) => this.o.log.error({ err }, 'assignment refused by the recorder'));
   }
 
@@ -149,7 +158,7 @@ export class RecordingNode {
     const api = new NodeApi({
       host,
       port: this.o.apiPort ?? 0,
-      storageRoot: this.storageRoot,
+      roots: (seg) => this.storage.readOrder(seg),
       index: this.index,
       apiToken: farmKeys(this.o.farmKey).api,
       log: this.o.log.child({ part: 'node-api' }),
@@ -178,14 +187,26 @@ export class RecordingNode {
     }
     this.posting = true;
     const segments = this.index.unreported(SEGMENT_BATCH);
+    const cameras = this.recorder.status();
+    const storage = this.storage.status();
     const status: NodeStatus = {
       bootId: this.bootId,
       apiUrl: this.nodeApi?.url || undefined,
       suspects: this.heartbeat?.suspects() ?? [],
       cameras: Object.fromEntries(
-        Object.entries(this.recorder.status()).map(([id, s]) => [id, { state: s.state, lastSegmentEndMs: s.lastSegmentEndMs, restarts: s.restarts }]),
+        Object.entries(cameras).map(([id, s]) => [
+          id,
+          {
+            state: s.state,
+            lastSegmentEndMs: s.lastSegmentEndMs,
+            restarts: s.restarts,
+            ...(s.streams && { streams: s.streams.map((x) => ({ state: x.state, lastSegmentEndMs: x.lastSegmentEndMs, restarts: x.restarts })) }),
+          },
+        ]),
       ),
-      segments: segments.map((s) => ({ camera: s.cameraId, startMs: s.startMs, endMs: s.endMs })),
+      segments: segments.map((s) => ({ camera: s.cameraId, ...(s.stream && { stream: s.stream }), startMs: s.startMs, endMs: s.endMs })),
+      ...(storage && { storage }),
+      recordingFailed: recordingFailed(Object.values(cameras)),
       udp: this.heartbeat ? { ...this.heartbeat.counters, dropped: { ...this.heartbeat.counters.dropped } } : undefined,
     };
     try {

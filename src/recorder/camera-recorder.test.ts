@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { CameraSim } from '../sim/camera-sim.ts';
 import { CameraRecorder } from './camera-recorder.ts';
 import { segmentRelPath } from './layout.ts';
 import { LocalIndex, type IndexedSegment } from './local-index.ts';
+import { singlePathSink } from './test-sink.ts';
 import { Recorder } from './recorder.ts';
 
 // Real ffmpeg end to end against the RTSP camera simulator: one camera, 320x240, 10 fps, 1 s GOP.
@@ -62,12 +64,13 @@ test('records segments into the layout and index, survives a SIGKILL and a hang,
   const index = new LocalIndex(join(root, 'index.db'));
   const { log, lines } = capturingLogger();
   const seen: IndexedSegment[] = [];
+  const { sink, paths } = await singlePathSink(join(root, 'storage'), 'node-a', index, log);
   const rec = new CameraRecorder({
     nodeId: 'node-a',
     cameraId: 'cam1',
     url: urlWithCredentials(),
-    storageRoot: root,
-    index,
+    stagingRoot: join(root, 'staging'),
+    sink,
     log,
     stallMs: 2500,
     onSegment: (s) => seen.push(s),
@@ -88,7 +91,7 @@ test('records segments into the layout and index, survives a SIGKILL and a hang,
     const now = Date.now();
     for (const [i, s] of firstRun.entries()) {
       assert.equal(s.path, segmentRelPath('cam1', s.startMs, 'node-a'));
-      assert.equal(statSync(join(root, s.path)).size, s.bytes);
+      assert.equal(statSync(join(root, 'storage', s.path)).size, s.bytes);
       assert.ok(s.bytes > 0);
       // wall-clock media times: within the recording window, not stream-relative seconds
       assert.ok(s.startMs >= t0 - 1000 && s.endMs <= now + 200, `segment ${i} [${s.startMs}, ${s.endMs}] outside [${t0}, ${now}]`);
@@ -99,7 +102,7 @@ test('records segments into the layout and index, survives a SIGKILL and a hang,
         assert.ok(Math.abs(gap) <= 40, `segment ${i} starts ${gap} ms from the previous end`);
         assert.ok(s.endMs - s.startMs > 700 && s.endMs - s.startMs < 1300, `segment ${i} lasts ${s.endMs - s.startMs} ms`);
       }
-      assert.equal(ffprobeCodec(join(root, s.path)), 'h264');
+      assert.equal(ffprobeCodec(join(root, 'storage', s.path)), 'h264');
     }
     assert.deepEqual(seen.map((s) => s.id), firstRun.map((s) => s.id));
     const gaps = firstRun.slice(1).map((s, i) => s.startMs - firstRun[i].endMs);
@@ -142,7 +145,7 @@ test('records segments into the layout and index, survives a SIGKILL and a hang,
     assert.equal(rec.status().segments, seen.length);
     assert.equal(rec.status().invalidSegments, 0);
     // Only the two killed runs' unfinished files stay behind; the closed run left nothing.
-    const leftovers = readdirSync(join(root, '.staging', 'cam1'));
+    const leftovers = readdirSync(join(root, 'staging', 'cam1'));
     assert.ok(leftovers.length <= 2, `staging holds ${leftovers.join(', ')}`);
     assert.ok(!lines.some((l) => l.includes(SECRET)), 'camera credentials reached the log');
   } finally {
@@ -154,6 +157,7 @@ test('records segments into the layout and index, survives a SIGKILL and a hang,
       }
     }
     await rec.close();
+    await paths.close();
     index.close();
     rmSync(root, { recursive: true, force: true });
   }
@@ -164,7 +168,8 @@ test('Recorder follows the assignment: start, restart on url change, stop', { ti
   const index = new LocalIndex(join(root, 'index.db'));
   const { log, lines } = capturingLogger();
   const seen: IndexedSegment[] = [];
-  const recorder = new Recorder({ nodeId: 'node-a', storageRoot: root, index, log, onSegment: (s) => seen.push(s) });
+  const { sink, paths } = await singlePathSink(join(root, 'storage'), 'node-a', index, log);
+  const recorder = new Recorder({ nodeId: 'node-a', stagingRoot: join(root, 'staging'), sink, log, onSegment: (s) => seen.push(s) });
   try {
     await recorder.apply([{ id: 'cam1', url: sim.url('cam1') }]);
     await waitFor('a segment', () => seen.length >= 1, 10_000);
@@ -191,6 +196,49 @@ test('Recorder follows the assignment: start, restart on url change, stop', { ti
     assert.ok(!lines.some((l) => l.includes(SECRET)), 'camera credentials reached the log');
   } finally {
     await recorder.close();
+    await paths.close();
+    index.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a camera that does not answer is offline; one that answers but cannot be recorded is failing', { timeout: 30_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'vigil-rec-'));
+  const index = new LocalIndex(join(root, 'index.db'));
+  const { log, lines } = capturingLogger();
+  const { sink, paths } = await singlePathSink(join(root, 'storage'), 'node-a', index, log);
+  // A device that answers every RTSP request with 404: there, but its stream cannot be pulled.
+  const answering = createServer((sock) => {
+    sock.on('data', (d) => {
+      const cseq = /CSeq:\s*(\d+)/i.exec(d.toString())?.[1] ?? '1';
+      sock.write(`RTSP/1.0 404 Not Found\r\nCSeq: ${cseq}\r\n\r\n`);
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r) => answering.listen(0, '127.0.0.1', () => r()));
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
+  const closedPort = (closed.address() as { port: number }).port;
+  await new Promise((r) => closed.close(r));
+  const rec = (cameraId: string, url: string) =>
+    new CameraRecorder({ nodeId: 'node-a', cameraId, url, stagingRoot: join(root, 'staging'), sink, log, startGraceMs: 1000, stallMs: 1000 });
+  const offline = rec('gone', `rtsp://admin:${SECRET}@127.0.0.1:${closedPort}/x`);
+  const failing = rec('broken', `rtsp://admin:${SECRET}@127.0.0.1:${(answering.address() as { port: number }).port}/x`);
+  try {
+    offline.start();
+    failing.start();
+    await waitFor('offline', () => offline.status().state === 'offline', 15_000);
+    await waitFor('failing', () => failing.status().state === 'failing', 15_000);
+    // The verdicts hold across ffmpeg's restarts.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(offline.status().state, 'offline');
+    assert.equal(failing.status().state, 'failing');
+    assert.ok(failing.status().restarts >= 1);
+    assert.ok(!lines.some((l) => l.includes(SECRET)), 'camera credentials reached the log');
+  } finally {
+    await Promise.all([offline.close(), failing.close()]);
+    answering.close();
+    await paths.close();
     index.close();
     rmSync(root, { recursive: true, force: true });
   }

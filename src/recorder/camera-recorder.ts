@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { mkdir, readFile, rename, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { ffmpegPath, ffmpegMajor } from '../lib/ffmpeg-path.ts';
@@ -10,21 +10,30 @@ import { redactCredentials } from '../lib/redact.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Supervisor } from '../lib/supervise.ts';
 import { recordArgs } from './ffmpeg-args.ts';
-import { assertSafeId, segmentRelPath } from './layout.ts';
-import type { IndexedSegment, LocalIndex } from './local-index.ts';
+import { assertSafeId, streamFolder } from './layout.ts';
+import type { IndexedSegment } from './local-index.ts';
 import { parseSegmentLine } from './segment-list.ts';
 import { mpegtsVideoDurationMs, probeTs } from './ts-probe.ts';
-import { exists } from '../lib/exists.ts';
+import type { SegmentSink, StagedSegment } from './segment-sink.ts';
+import { rtspReachable } from './camera-probe.ts';
+import { VigilError } from '../lib/errors.ts';
 
 /** What a camera recorder is doing, for health reports and tests. */
 export interface CameraStatus {
-  /** starting: no segment yet since start(); recording: segments arrive; stalled: ffmpeg died or hung, being restarted. */
-  state: 'starting' | 'recording' | 'stalled';
+  /**
+   * starting: no segment yet since start(); recording: segments arrive; stalled: ffmpeg died or hung,
+   * being restarted; offline: no segment for startGraceMs and the camera does not answer RTSP (the
+   * camera's problem); failing: no segment for startGraceMs although the camera answers (the
+   * server's problem: recording cannot start).
+   */
+  state: 'starting' | 'recording' | 'stalled' | 'offline' | 'failing';
   lastSegmentEndMs?: number;
   /** Segments indexed since start(). */
   segments: number;
   /** Segments ffmpeg listed that failed validation (left in staging, never indexed). */
   invalidSegments: number;
+  /** Valid segments waiting in staging for a storage path to take them. */
+  unstoredSegments: number;
   /** ffmpeg runs after the first one, whatever ended the previous run. */
   restarts: number;
   /** When `state` last changed (clock ms). */
@@ -39,8 +48,14 @@ export interface CameraRecorderOptions {
   cameraId: string;
   /** RTSP URL; may carry credentials, so it is only ever logged redacted. */
   url: string;
-  storageRoot: string;
-  index: LocalIndex;
+  /** The camera's stream: 0 the first (main), 1 the second (sub), … (default 0). */
+  stream?: number;
+  /** Record the camera's audio track along with the video, when it has one (default true). */
+  audio?: boolean;
+  /** The node's staging root; this stream stages in `<stagingRoot>/<streamFolder>`. */
+  stagingRoot: string;
+  /** Where validated segments go (storage + index). */
+  sink: SegmentSink;
   log: Logger;
   /** Target segment length (default 1 s); cuts still wait for a keyframe. */
   segmentSeconds?: number;
@@ -49,9 +64,15 @@ export interface CameraRecorderOptions {
   /** Allowance for connecting and probing before a run's first segment (default 10000). */
   startGraceMs?: number;
   clock?: Clock;
+  /** Whether the camera answers RTSP at all (default: an RTSP OPTIONS round trip); tells offline from failing. */
+  reachable?: (url: string) => Promise<boolean>;
   /** Called after each segment is moved into storage and indexed. */
   onSegment?: (seg: IndexedSegment) => void;
 }
+
+/** How often, at most, a camera that records nothing is asked whether it answers. */
+const REACH_PROBE_EVERY_MS = 2000;
+const REACH_TIMEOUT_MS = 2000;
 
 /** Upper bound on waiting for ffmpeg's last list lines once it has exited during close(). */
 const DRAIN_TIMEOUT_MS = 2000;
@@ -81,7 +102,15 @@ export class CameraRecorder {
   private since: number;
   private segments = 0;
   private invalidSegments = 0;
+  /** Validated segments no storage path has taken yet, oldest first. */
+  private readonly unstored: { staged: string; seg: StagedSegment }[] = [];
+  private unstoredSince: number | undefined;
   private runs = 0;
+  readonly stream: number;
+  /** Clock time of the latest segment, or of start(): how long the camera has recorded nothing. */
+  private lastProgressAt = 0;
+  private probingReach = false;
+  private lastReachProbeAt = 0;
   private lastSegmentEndMs: number | undefined;
   private runId = '';
   /** Epoch ms the current run's listed times count from (see recordArgs' timeBaseSeconds). */
@@ -101,10 +130,11 @@ export class CameraRecorder {
   constructor(private readonly opts: CameraRecorderOptions) {
     assertSafeId('camera', opts.cameraId);
     assertSafeId('node', opts.nodeId);
-    this.log = opts.log.child({ cameraId: opts.cameraId });
+    this.stream = opts.stream ?? 0;
+    this.log = opts.log.child({ cameraId: opts.cameraId, ...(this.stream && { stream: this.stream }) });
     this.clock = opts.clock ?? systemClock;
     this.since = this.clock.now();
-    this.stagingDir = join(opts.storageRoot, '.staging', opts.cameraId);
+    this.stagingDir = join(opts.stagingRoot, streamFolder(opts.cameraId, this.stream));
     this.segmentSeconds = opts.segmentSeconds ?? 1;
     this.stallMs = opts.stallMs ?? 6000;
     this.startGraceMs = opts.startGraceMs ?? 10_000;
@@ -122,15 +152,20 @@ export class CameraRecorder {
           segmentSeconds: this.segmentSeconds,
           timeBaseSeconds: this.runTimeBaseMs / 1000,
           ffmpegMajor: ffmpegMajor(),
+          audio: opts.audio ?? true,
         });
       },
       log: this.log,
       onStart: (child) => this.onRunStart(child),
       // The supervisor logs the exit (with ffmpeg's scrubbed stderr) and schedules the restart.
       onExit: () => {
-        if (!this.closing) this.setState('stalled');
+        if (!this.closing) this.markStalled();
       },
     });
+  }
+
+  get cameraId(): string {
+    return this.opts.cameraId;
   }
 
   /** The running ffmpeg's pid (undefined between runs). */
@@ -142,6 +177,7 @@ export class CameraRecorder {
   start(): void {
     if (this.started || this.closing) return;
     this.started = true;
+    this.lastProgressAt = this.clock.now();
     mkdirSync(this.stagingDir, { recursive: true });
     this.log.info(
       { url: redactCredentials(this.opts.url), stagingDir: this.stagingDir, segmentSeconds: this.segmentSeconds },
@@ -159,6 +195,7 @@ export class CameraRecorder {
       lastSegmentEndMs: this.lastSegmentEndMs,
       segments: this.segments,
       invalidSegments: this.invalidSegments,
+      unstoredSegments: this.unstored.length,
       restarts: Math.max(0, this.runs - 1),
       since: this.since,
       pid: this.supervisor.pid,
@@ -196,8 +233,10 @@ export class CameraRecorder {
   }
 
   private checkStall(): void {
-    if (this.closing || this.stallSignalled || !this.supervisor.running) return;
+    if (this.closing) return;
     const now = this.clock.now();
+    this.judgeReach(now);
+    if (this.stallSignalled || !this.supervisor.running) return;
     let reason: string | undefined;
     if (this.runLastSegmentAt === undefined) {
       if (now - this.runStartedAt >= this.startGraceMs) reason = `stall: no segment within ${this.startGraceMs} ms of start`;
@@ -206,7 +245,7 @@ export class CameraRecorder {
     }
     if (!reason) return;
     this.stallSignalled = true; // once per run: the kill is under way
-    this.setState('stalled');
+    this.markStalled();
     this.supervisor.restart(reason);
   }
 
@@ -230,29 +269,52 @@ export class CameraRecorder {
         return;
       }
       const { startMs, bytes } = checked;
-      const path = segmentRelPath(this.opts.cameraId, startMs, this.opts.nodeId);
-      const dest = join(this.opts.storageRoot, path);
-      await mkdir(dirname(dest), { recursive: true });
-      if (await exists(dest)) {
-        // Never overwrite a recording: two segments claiming the same start ms is a bug upstream.
-        this.invalidSegments++;
-        this.log.warn({ file: staged, path, runId }, 'invalid segment left in staging: destination exists');
-        return;
-      }
-      await rename(staged, dest);
-      const id = this.opts.index.add({ cameraId: this.opts.cameraId, startMs, endMs, path, bytes });
-      this.segments++;
-      this.lastSegmentEndMs = endMs;
+      // ffmpeg delivers: that is progress for the watchdog, whether or not storage takes the segment.
       this.runLastSegmentAt = this.clock.now();
+      this.lastProgressAt = this.runLastSegmentAt;
       this.setState('recording');
-      const seg: IndexedSegment = { id, cameraId: this.opts.cameraId, startMs, endMs, path, bytes, reported: false };
+      this.unstored.push({ staged, seg: { cameraId: this.opts.cameraId, stream: this.stream, startMs, endMs, bytes } });
+      await this.storePending(runId);
+    } catch (err) {
+      this.log.error({ err, file: staged, runId }, 'storing segment failed');
+    }
+  }
+
+  /**
+   * Commits the validated segments waiting in staging, oldest first. When no storage path takes
+   * them they stay, in order, and go with a later segment once a path is back: an outage of every
+   * storage path leaves no hole once it ends (as long as the node's own disk holds the staging).
+   */
+  private async storePending(runId: string): Promise<void> {
+    while (this.unstored.length) {
+      const { staged, seg: staging } = this.unstored[0];
+      let seg: IndexedSegment;
+      try {
+        seg = await this.opts.sink.commit(staged, staging);
+      } catch (err) {
+        if (err instanceof VigilError && err.code === 'STORAGE_ALL_FAILED') {
+          if (!this.unstoredSince) this.log.warn({ file: staged, err: err.message }, 'no storage path takes segments: they wait in staging');
+          this.unstoredSince ??= this.clock.now();
+          return;
+        }
+        this.unstored.shift();
+        this.invalidSegments++;
+        const code = err instanceof VigilError ? err.code : undefined;
+        this.log.warn({ file: staged, startMs: staging.startMs, runId, code, err: err instanceof Error ? err.message : String(err) }, 'segment left in staging: not stored');
+        continue;
+      }
+      this.unstored.shift();
+      if (this.unstoredSince !== undefined && !this.unstored.length) {
+        this.log.info({ waitedMs: this.clock.now() - this.unstoredSince }, 'storage takes segments again; the waiting ones are stored');
+        this.unstoredSince = undefined;
+      }
+      this.segments++;
+      this.lastSegmentEndMs = Math.max(this.lastSegmentEndMs ?? 0, seg.endMs);
       try {
         this.opts.onSegment?.(seg);
       } catch (err) {
-        this.log.error({ err, path }, 'onSegment callback failed');
+        this.log.error({ err, path: seg.path }, 'onSegment callback failed');
       }
-    } catch (err) {
-      this.log.error({ err, file: staged, runId }, 'storing segment failed');
     }
   }
 
@@ -278,6 +340,33 @@ export class CameraRecorder {
     }
     if (!(endMs > startMs)) return `end ${endMs} not after start ${startMs}`;
     return { startMs, bytes };
+  }
+
+  /**
+   * With nothing recorded for startGraceMs, asks whether the camera answers at all (at most every
+   * 2 s, one probe at a time): a camera that does not is offline, a camera that does while nothing
+   * gets recorded means recording cannot start on this server. Both stay until a segment arrives.
+   */
+  private judgeReach(now: number): void {
+    if (this.state === 'recording' || this.probingReach || now - this.lastProgressAt < this.startGraceMs) return;
+    if (now - this.lastReachProbeAt < REACH_PROBE_EVERY_MS) return;
+    this.probingReach = true;
+    this.lastReachProbeAt = now;
+    const probe = this.opts.reachable ?? ((url: string) => rtspReachable(url, REACH_TIMEOUT_MS));
+    void probe(this.opts.url)
+      .catch(() => false)
+      .then((up) => {
+        this.probingReach = false;
+        if (this.closing || this.state === 'recording') return;
+        const next = up ? 'failing' : 'offline';
+        if (next !== this.state) this.log.warn({ state: next }, up ? 'camera answers but recording cannot start' : 'camera offline');
+        this.setState(next);
+      });
+  }
+
+  /** offline and failing are verdicts about the camera that a restart does not change. */
+  private markStalled(): void {
+    if (this.state !== 'offline' && this.state !== 'failing') this.setState('stalled');
   }
 
   private setState(state: CameraStatus['state']): void {

@@ -2,8 +2,13 @@
  * ffmpeg arguments that join MPEG-TS segments listed in an ffconcat file into one MP4 without
  * re-encoding. The concat demuxer shifts each file to follow the previous one, so holes between
  * segments (a failover) close up and timestamps of different servers never clash; faststart puts
- * the index first so the file plays while it downloads. Video and audio, if any: a data stream
- * an MP4 cannot hold would fail the whole export.
+ * the index first so the file plays while it downloads. Every video and audio stream, if any: a data
+ * stream an MP4 cannot hold would fail the whole export.
+ *
+ * AAC comes out of MPEG-TS with ADTS headers, which MP4 does not take; the MP4 muxer inserts
+ * aac_adtstoasc by itself for such streams (ffmpeg 4.1 and 5.1 alike, checked). Naming it here
+ * (-bsf:a) would apply it to every audio stream and fail the export of a camera sending MP2/MP3
+ * or AC-3, which that filter refuses.
  */
 export function exportArgs(listFile: string, outFile: string): string[] {
   return [

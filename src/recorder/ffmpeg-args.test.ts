@@ -4,18 +4,38 @@ import { recordArgs, stagingTimeBase } from './ffmpeg-args.ts';
 
 const cases: { name: string; input: Parameters<typeof recordArgs>[0]; want: string }[] = [
   {
-    name: 'rtsp over tcp, copy video, 1 s mpegts segments, wall-clock timestamps',
+    name: 'rtsp over tcp, copy video and any audio, 1 s mpegts segments, wall-clock timestamps',
     input: { url: 'rtsp://u:p@cam1:554/h264', stagingDir: '/data/.staging/cam1', runId: 'lx3k9a-1', segmentSeconds: 1, timeBaseSeconds: 1795488612 },
     want:
       '-hide_banner -nostats -loglevel warning -rtsp_transport tcp -timeout 5000000 ' +
       '-analyzeduration 1000000 -probesize 1000000 -use_wallclock_as_timestamps 1 -itsoffset -1795488612 ' +
-      '-i rtsp://u:p@cam1:554/h264 -map 0:v:0 -c copy -copyts -muxdelay 0 -muxpreload 0 ' +
+      '-i rtsp://u:p@cam1:554/h264 -map 0:v:0 -map 0:a? -c copy -copyts -muxdelay 0 -muxpreload 0 ' +
       '-f segment -segment_time 1 -segment_format mpegts -segment_format_options flush_packets=1 -reset_timestamps 0 ' +
       '-segment_list pipe:1 -segment_list_type csv /data/.staging/cam1/1795488612_lx3k9a-1-%06d.ts',
   },
   {
     name: 'segment length, time base and run id flow into the arguments',
     input: { url: 'rtsp://cam2/s', stagingDir: '/s', runId: 'r2', segmentSeconds: 4, timeBaseSeconds: 1700000000 },
+    want:
+      '-hide_banner -nostats -loglevel warning -rtsp_transport tcp -timeout 5000000 ' +
+      '-analyzeduration 1000000 -probesize 1000000 -use_wallclock_as_timestamps 1 -itsoffset -1700000000 ' +
+      '-i rtsp://cam2/s -map 0:v:0 -map 0:a? -c copy -copyts -muxdelay 0 -muxpreload 0 ' +
+      '-f segment -segment_time 4 -segment_format mpegts -segment_format_options flush_packets=1 -reset_timestamps 0 ' +
+      '-segment_list pipe:1 -segment_list_type csv /s/1700000000_r2-%06d.ts',
+  },
+  {
+    name: 'audio: true is the default',
+    input: { url: 'rtsp://cam2/s', stagingDir: '/s', runId: 'r2', segmentSeconds: 4, timeBaseSeconds: 1700000000, audio: true },
+    want:
+      '-hide_banner -nostats -loglevel warning -rtsp_transport tcp -timeout 5000000 ' +
+      '-analyzeduration 1000000 -probesize 1000000 -use_wallclock_as_timestamps 1 -itsoffset -1700000000 ' +
+      '-i rtsp://cam2/s -map 0:v:0 -map 0:a? -c copy -copyts -muxdelay 0 -muxpreload 0 ' +
+      '-f segment -segment_time 4 -segment_format mpegts -segment_format_options flush_packets=1 -reset_timestamps 0 ' +
+      '-segment_list pipe:1 -segment_list_type csv /s/1700000000_r2-%06d.ts',
+  },
+  {
+    name: 'audio: false records the first video stream alone',
+    input: { url: 'rtsp://cam2/s', stagingDir: '/s', runId: 'r2', segmentSeconds: 4, timeBaseSeconds: 1700000000, audio: false },
     want:
       '-hide_banner -nostats -loglevel warning -rtsp_transport tcp -timeout 5000000 ' +
       '-analyzeduration 1000000 -probesize 1000000 -use_wallclock_as_timestamps 1 -itsoffset -1700000000 ' +

@@ -17,6 +17,11 @@ export interface RecordArgsOptions {
   timeBaseSeconds: number;
   /** ffmpeg's major version: before 5.0 the RTSP socket timeout is -stimeout and -timeout means listen. */
   ffmpegMajor?: number;
+  /**
+   * Also record the camera's audio streams (default true): copied as they come, so a camera
+   * without audio still records, video only. False records the first video stream alone.
+   */
+  audio?: boolean;
 }
 
 /** RTSP socket I/O timeout: a camera silent this long makes ffmpeg exit, so the supervisor reconnects. */
@@ -30,9 +35,11 @@ const ANALYZE_US = 1_000_000;
 const PROBE_BYTES = 1_000_000;
 
 /**
- * ffmpeg arguments for one recording run: pull RTSP over TCP, copy the first video stream, stamp
- * packets with the wall clock at arrival (minus timeBaseSeconds, kept as is by -copyts) and cut
- * MPEG-TS segments whose `file,start,end` lines (seconds since timeBaseSeconds) arrive as CSV on stdout.
+ * ffmpeg arguments for one recording run: pull RTSP over TCP, copy the first video stream and any
+ * audio, stamp packets with the wall clock at arrival (minus timeBaseSeconds, kept as is by -copyts)
+ * and cut MPEG-TS segments whose `file,start,end` lines (seconds since timeBaseSeconds) arrive as CSV
+ * on stdout. Cuts and listed times follow the video alone (the segment muxer's reference stream is
+ * the first video stream); audio packets go into the segment open when they arrive.
  */
 export function recordArgs(o: RecordArgsOptions): string[] {
   if (!Number.isSafeInteger(o.timeBaseSeconds) || o.timeBaseSeconds < 0) throw new Error(`bad time base ${o.timeBaseSeconds}`);
@@ -44,7 +51,8 @@ export function recordArgs(o: RecordArgsOptions): string[] {
     '-use_wallclock_as_timestamps', '1',
     '-itsoffset', `-${o.timeBaseSeconds}`,
     '-i', o.url,
-    '-map', '0:v:0', '-c', 'copy', '-copyts',
+    // `0:a?`: the ? lets a camera without audio record all the same.
+    '-map', '0:v:0', ...((o.audio ?? true) ? ['-map', '0:a?'] : []), '-c', 'copy', '-copyts',
     // No mux delay: the file's pts are then exactly the listed times, so a segment cut short by a
     // crash can be placed in time from its own bytes. Flushing each packet bounds what a SIGKILL
     // loses to the frame being written (the 32 KB write buffer would hold ~1 s at low bitrates).

@@ -2,9 +2,11 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.ts';
 import type { LocalIndex } from './local-index.ts';
+import { parseStreamFolder } from './layout.ts';
 import { mpegtsVideoDurationMs } from './ts-probe.ts';
 
 export interface ReconcileOptions {
+  /** One storage path; reconcile each of a node's paths in turn. */
   storageRoot: string;
   nodeId: string;
   index: LocalIndex;
@@ -24,16 +26,22 @@ export async function reconcileIndex(o: ReconcileOptions): Promise<number> {
   const mine = new RegExp(`^(\\d{10,})_${o.nodeId.replace(/[.]/g, '\\.')}\\.ts$`);
   let added = 0;
   for (const camera of await dirs(o.storageRoot)) {
-    if (camera.startsWith('.')) continue; // .staging, .quarantine
+    if (camera.startsWith('.')) continue; // probe files, older nodes' .staging and .quarantine
+    const { cameraId, stream } = parseStreamFolder(camera);
     for (const day of await dirs(join(o.storageRoot, camera))) {
       for (const hour of await dirs(join(o.storageRoot, camera, day))) {
         const hourStart = Date.parse(`${day}T${hour}:00:00Z`);
         if (!Number.isFinite(hourStart) || hourStart + HOUR < o.sinceMs) continue;
-        const known = new Set(o.index.list(camera, hourStart - HOUR, hourStart + 2 * HOUR).map((s) => s.path));
         for (const name of await dirs(join(o.storageRoot, camera, day, hour))) {
           const m = mine.exec(name);
           const path = `${camera}/${day}/${hour}/${name}`;
-          if (!m || known.has(path)) continue;
+          if (!m) continue;
+          const known = o.index.byPath(path);
+          if (known) {
+            // Indexed from another path (redundant mode): this root holds a copy too.
+            if (!o.index.copies(known.id).includes(o.storageRoot)) o.index.addCopy(known.id, o.storageRoot);
+            continue;
+          }
           const file = join(o.storageRoot, path);
           const buf = await readFile(file);
           const durationMs = mpegtsVideoDurationMs(buf);
@@ -42,7 +50,7 @@ export async function reconcileIndex(o: ReconcileOptions): Promise<number> {
             continue;
           }
           const startMs = Number(m[1]);
-          o.index.add({ cameraId: camera, startMs, endMs: Math.round(startMs + durationMs), path, bytes: (await stat(file)).size });
+          o.index.addStored({ cameraId, stream, startMs, endMs: Math.round(startMs + durationMs), path, bytes: (await stat(file)).size }, [o.storageRoot]);
           added++;
         }
       }

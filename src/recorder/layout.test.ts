@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertSafeId, segmentRelPath } from './layout.ts';
+import { assertSafeId, parseStreamFolder, segmentRelPath, streamFolder } from './layout.ts';
 
 test('segment path is camera/day/hour/start_node.ts in UTC', () => {
   const t = Date.UTC(2025, 0, 31, 23, 59, 59, 999);
@@ -26,4 +26,16 @@ test('a bad start time or extension is refused', () => {
   assert.throws(() => segmentRelPath('c', 1.5, 'n'));
   assert.throws(() => segmentRelPath('c', Number.NaN, 'n'));
   assert.throws(() => segmentRelPath('c', 0, 'n', '../ts'));
+});
+
+test('each stream has its own folder tree; the folder name gives camera and stream back', () => {
+  const t = Date.UTC(2025, 0, 31, 23, 0, 0, 0);
+  assert.equal(segmentRelPath('cam-1', t, 'n', 'ts', 0), `cam-1/2025-01-31/23/${t}_n.ts`);
+  assert.equal(segmentRelPath('cam-1', t, 'n', 'ts', 1), `cam-1~1/2025-01-31/23/${t}_n.ts`);
+  assert.deepEqual(parseStreamFolder('cam-1~1'), { cameraId: 'cam-1', stream: 1 });
+  assert.deepEqual(parseStreamFolder('cam-1'), { cameraId: 'cam-1', stream: 0 });
+  assert.equal(streamFolder('c', 12), 'c~12');
+  assert.throws(() => streamFolder('c~1', 0), /~ marks a stream folder/);
+  assert.throws(() => streamFolder('c', -1), /bad stream/);
+  assert.throws(() => streamFolder('c', 1.5), /bad stream/);
 });

@@ -9,15 +9,34 @@ export function assertSafeId(kind: string, id: string): void {
 }
 
 /**
- * Where a segment lives, relative to the storage root: `<cameraId>/<YYYY-MM-DD>/<HH>/<startMs>_<nodeId>.<ext>`
+ * The folder of one camera stream: `<cameraId>` for the first (main) stream, `<cameraId>~<n>` for
+ * stream n. Each stream has its own tree so an hour folder never holds more than one stream's
+ * 3600 one-second segments (the 5000-files-a-folder bound); `~` is not allowed in ids, so no
+ * camera's folder can be taken for another's stream.
+ */
+export function streamFolder(cameraId: string, stream = 0): string {
+  assertSafeId('camera', cameraId);
+  if (cameraId.includes('~')) throw new Error(`unsafe camera id ${JSON.stringify(cameraId)}: ~ marks a stream folder`);
+  if (!Number.isSafeInteger(stream) || stream < 0 || stream > 99) throw new Error(`bad stream number ${stream}`);
+  return stream === 0 ? cameraId : `${cameraId}~${stream}`;
+}
+
+/** The camera and stream a streamFolder name stands for. */
+export function parseStreamFolder(name: string): { cameraId: string; stream: number } {
+  const m = /^(.+)~(\d{1,2})$/.exec(name);
+  return m ? { cameraId: m[1], stream: Number(m[2]) } : { cameraId: name, stream: 0 };
+}
+
+/**
+ * Where a segment lives, relative to the storage root: `<streamFolder>/<YYYY-MM-DD>/<HH>/<startMs>_<nodeId>.<ext>`
  * in UTC. An hour folder holds at most 3600 one-second segments per node, which keeps folders small
  * enough to list quickly; the node id in the name keeps two nodes' recordings of one camera apart.
  */
-export function segmentRelPath(cameraId: string, startMs: number, nodeId: string, ext = 'ts'): string {
-  assertSafeId('camera', cameraId);
+export function segmentRelPath(cameraId: string, startMs: number, nodeId: string, ext = 'ts', stream = 0): string {
+  const folder = streamFolder(cameraId, stream);
   assertSafeId('node', nodeId);
   if (!/^[a-z0-9]+$/i.test(ext)) throw new Error(`bad segment extension ${JSON.stringify(ext)}`);
   if (!Number.isSafeInteger(startMs) || startMs < 0) throw new Error(`bad segment start ${startMs}`);
   const iso = new Date(startMs).toISOString(); // YYYY-MM-DDTHH:mm:ss.sssZ, always UTC
-  return `${cameraId}/${iso.slice(0, 10)}/${iso.slice(11, 13)}/${startMs}_${nodeId}.${ext}`;
+  return `${folder}/${iso.slice(0, 10)}/${iso.slice(11, 13)}/${startMs}_${nodeId}.${ext}`;
 }

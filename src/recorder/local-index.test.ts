@@ -36,7 +36,7 @@ test('segments survive close and reopen, unreported ones oldest first', () => {
     try {
       assert.deepEqual(idx.unreported(10).map((s) => s.id), [a, b, c]);
       assert.deepEqual(idx.unreported(2).map((s) => s.id), [a, b]);
-      assert.deepEqual(idx.unreported(1)[0], { id: a, ...seg('c1', 1000), reported: false });
+      assert.deepEqual(idx.unreported(1)[0], { id: a, ...seg('c1', 1000), reported: false, stream: 0 });
       idx.markReported([a, c, 999]);
       assert.deepEqual(idx.unreported(10).map((s) => s.id), [b]);
     } finally {

@@ -8,11 +8,14 @@ export interface NewSegment {
   /** Relative to the storage root, as segmentRelPath gives it. */
   path: string;
   bytes: number;
+  /** The camera's stream: 0 the first (main), 1 the second (sub), … (default 0). */
+  stream?: number;
 }
 
 /** A segment as the index holds it. */
 export interface IndexedSegment extends NewSegment {
   id: number;
+  stream: number;
   /** Whether the controller has been told about it. */
   reported: boolean;
 }
@@ -25,9 +28,10 @@ interface Row {
   path: string;
   bytes: number;
   reported: number;
+  stream: number;
 }
 
-const COLUMNS = 'id, camera_id, start_ms, end_ms, path, bytes, reported';
+const COLUMNS = 'id, camera_id, start_ms, end_ms, path, bytes, reported, stream';
 
 /**
  * The recording node's own list of the segments on its disk. It is the source of truth for what
@@ -60,24 +64,40 @@ export class LocalIndex {
       -- Only the (few) unreported rows, in id order: the reporter's queue.
       CREATE INDEX IF NOT EXISTS segments_unreported ON segments (id) WHERE reported = 0;
     `);
+    // Migrate first: the statements below read the columns it adds.
+    this.storage = storageSchema(this.db);
     this.stmts = {
-      add: this.db.prepare(
-        'INSERT INTO segments (camera_id, start_ms, end_ms, path, bytes) VALUES (@cameraId, @startMs, @endMs, @path, @bytes)',
-      ),
       unreported: this.db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM segments WHERE reported = 0 ORDER BY id LIMIT ?`),
       markReported: this.db.prepare<[number]>('UPDATE segments SET reported = 1 WHERE id = ?'),
       list: this.db.prepare<[string, number, number], Row>(
         `SELECT ${COLUMNS} FROM segments WHERE camera_id = ? AND end_ms > ? AND start_ms < ? ORDER BY start_ms, id`,
       ),
       get: this.db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM segments WHERE id = ?`),
+      byPath: this.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM segments WHERE path = ?`),
+      copies: this.db.prepare<[number], { root: string }>('SELECT root FROM segment_copies WHERE segment_id = ? ORDER BY root'),
     };
-    this.storage = storageSchema(this.db);
   }
 
   /** Records a segment; returns its id. Throws if the path is already indexed. */
   add(seg: NewSegment): number {
-    const { cameraId, startMs, endMs, path, bytes } = seg;
-    return Number(this.stmts.add.run({ cameraId, startMs, endMs, path, bytes }).lastInsertRowid);
+    return this.addStored(seg, []);
+  }
+
+  /** The segment indexed under this relative path, or undefined. */
+  byPath(path: string): IndexedSegment | undefined {
+    const r = this.stmts.byPath.get(path);
+    return r && fromRow(r);
+  }
+
+  /** The storage paths holding a copy of a segment's file. */
+  copies(id: number): string[] {
+    return this.stmts.copies.all(id).map((r) => r.root);
+  }
+
+  /** Records that `root` holds a copy of segment `id` (found there by a rebuild); no-op if known. */
+  addCopy(id: number, root: string): void {
+    const seg = this.get(id);
+    if (seg) this.storage.addCopy.run(id, root, seg.startMs);
   }
 
   /** Up to `limit` segments not yet reported, oldest (first added) first. */
@@ -173,9 +193,9 @@ export class LocalIndex {
     return this.storage.purge.run(endedBy).changes;
   }
 
-  /** Like list(), without the rows whose video retention has deleted: what playback can serve. */
-  listRecorded(cameraId: string, fromMs: number, toMs: number): IndexedSegment[] {
-    return this.storage.listRecorded.all(cameraId, fromMs, toMs).map(fromRow);
+  /** One stream's segments overlapping [fromMs, toMs) whose video retention has not deleted: what playback can serve. */
+  listRecorded(cameraId: string, fromMs: number, toMs: number, stream = 0): IndexedSegment[] {
+    return this.storage.listRecorded.all(cameraId, stream, fromMs, toMs).map(fromRow);
   }
 
   /** Closes the database (checkpointing the WAL); the object is unusable afterwards. */
@@ -193,6 +213,7 @@ function fromRow(r: Row): IndexedSegment {
     path: r.path,
     bytes: r.bytes,
     reported: r.reported === 1,
+    stream: r.stream,
   };
 }
 
@@ -280,8 +301,8 @@ function storageSchema(db: Database.Database) {
     markVideoDeleted: db.prepare<[number]>('UPDATE segments SET video_deleted = 1 WHERE id = ?'),
     removeRow: db.prepare<[number]>('DELETE FROM segments WHERE id = ?'),
     purge: db.prepare<[number]>('DELETE FROM segments WHERE video_deleted = 1 AND end_ms <= ?'),
-    listRecorded: db.prepare<[string, number, number], Row>(
-      `SELECT ${COLUMNS} FROM segments WHERE camera_id = ? AND end_ms > ? AND start_ms < ? AND video_deleted = 0 ORDER BY start_ms, id`,
+    listRecorded: db.prepare<[string, number, number, number], Row>(
+      `SELECT ${COLUMNS} FROM segments WHERE camera_id = ? AND stream = ? AND end_ms > ? AND start_ms < ? AND video_deleted = 0 ORDER BY start_ms, id`,
     ),
   };
 }

@@ -1,20 +1,30 @@
 import type { Logger } from '../lib/log.ts';
 import { CameraRecorder, type CameraStatus } from './camera-recorder.ts';
-import { assertSafeId } from './layout.ts';
-import type { IndexedSegment, LocalIndex } from './local-index.ts';
+import { assertSafeId, streamFolder } from './layout.ts';
+import type { IndexedSegment } from './local-index.ts';
+import type { SegmentSink } from './segment-sink.ts';
 
 /** A camera this node should record. */
 export interface CameraAssignment {
   id: string;
-  /** RTSP URL; may carry credentials. */
+  /** RTSP URL of the first (main) stream; may carry credentials. */
   url: string;
+  /** Record the main stream's audio when it has one (default true). */
+  audio?: boolean;
+  /** Further streams (stream 1, 2, …), e.g. the sub stream; each recorded on its own. */
+  streams?: { url: string; audio?: boolean }[];
+}
+
+/** One camera's recorder states: the main stream's, and each further stream's in order. */
+export interface CameraStreamsStatus extends CameraStatus {
+  streams?: CameraStatus[];
 }
 
 /** Settings shared by all of a node's camera recorders. */
 export interface RecorderOptions {
   nodeId: string;
-  storageRoot: string;
-  index: LocalIndex;
+  stagingRoot: string;
+  sink: SegmentSink;
   log: Logger;
   segmentSeconds?: number;
   stallMs?: number;
@@ -26,7 +36,8 @@ export interface RecorderOptions {
  * Calls to apply() are serialised, so a quick succession of assignments settles in order.
  */
 export class Recorder {
-  private readonly cameras = new Map<string, { url: string; rec: CameraRecorder }>();
+  /** By streamFolder name (`cam`, `cam~1`): one recorder per camera stream. */
+  private readonly cameras = new Map<string, { key: string; rec: CameraRecorder }>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -38,12 +49,16 @@ export class Recorder {
    * Resolves when the changes are done; rejects, changing nothing, on an unsafe or duplicate id.
    */
   apply(cameras: CameraAssignment[]): Promise<void> {
-    const wanted = new Map<string, string>();
+    const wanted = new Map<string, StreamPlan>();
     try {
       for (const c of cameras) {
         assertSafeId('camera', c.id);
-        if (wanted.has(c.id)) throw new Error(`duplicate camera id ${JSON.stringify(c.id)}`);
-        wanted.set(c.id, c.url);
+        if (wanted.has(streamFolder(c.id))) throw new Error(`duplicate camera id ${JSON.stringify(c.id)}`);
+        const all = [{ url: c.url, audio: c.audio }, ...(c.streams ?? [])];
+        all.forEach((st, stream) => {
+          const audio = st.audio ?? true;
+          wanted.set(streamFolder(c.id, stream), { cameraId: c.id, stream, url: st.url, audio, key: JSON.stringify([st.url, audio]) });
+        });
       }
     } catch (err) {
       return Promise.reject(err);
@@ -54,9 +69,17 @@ export class Recorder {
   }
 
   /** Each running camera's status, by camera id. */
-  status(): Record<string, CameraStatus> {
-    const out: Record<string, CameraStatus> = {};
-    for (const [id, { rec }] of this.cameras) out[id] = rec.status();
+  status(): Record<string, CameraStreamsStatus> {
+    const out: Record<string, CameraStreamsStatus> = {};
+    const extra: [string, number, CameraStatus][] = [];
+    for (const { rec } of this.cameras.values()) {
+      if (rec.stream === 0) out[rec.cameraId] = rec.status();
+      else extra.push([rec.cameraId, rec.stream, rec.status()]);
+    }
+    for (const [id, stream, st] of extra.sort((a, b) => a[1] - b[1])) {
+      const main = out[id];
+      if (main) (main.streams ??= [])[stream - 1] = st;
+    }
     return out;
   }
 
@@ -69,28 +92,38 @@ export class Recorder {
     await Promise.all(all);
   }
 
-  private async reconcile(wanted: Map<string, string>): Promise<void> {
+  private async reconcile(wanted: Map<string, StreamPlan>): Promise<void> {
     if (this.closed) return;
     const stopping: Promise<void>[] = [];
     const changed: string[] = [];
-    for (const [id, { url, rec }] of this.cameras) {
+    for (const [id, { key, rec }] of this.cameras) {
       const next = wanted.get(id);
-      if (next === url) continue;
+      if (next?.key === key) continue;
       this.cameras.delete(id);
       stopping.push(rec.close());
       if (next !== undefined) changed.push(id);
     }
     // Brand-new cameras need not wait for the others to stop.
-    for (const [id, url] of wanted) if (!this.cameras.has(id) && !changed.includes(id)) this.startCamera(id, url);
+    for (const [id, plan] of wanted) if (!this.cameras.has(id) && !changed.includes(id)) this.startCamera(id, plan);
     await Promise.all(stopping);
     if (this.closed) return;
     for (const id of changed) this.startCamera(id, wanted.get(id)!);
   }
 
-  private startCamera(id: string, url: string): void {
-    const { nodeId, storageRoot, index, log, segmentSeconds, stallMs, onSegment } = this.opts;
-    const rec = new CameraRecorder({ nodeId, cameraId: id, url, storageRoot, index, log, segmentSeconds, stallMs, onSegment });
-    this.cameras.set(id, { url, rec });
+  private startCamera(id: string, plan: StreamPlan): void {
+    const { nodeId, stagingRoot, sink, log, segmentSeconds, stallMs, onSegment } = this.opts;
+    const { cameraId, stream, url, audio, key } = plan;
+    const rec = new CameraRecorder({ nodeId, cameraId, stream, url, audio, stagingRoot, sink, log, segmentSeconds, stallMs, onSegment });
+    this.cameras.set(id, { key, rec });
     rec.start();
   }
+}
+
+interface StreamPlan {
+  cameraId: string;
+  stream: number;
+  url: string;
+  audio: boolean;
+  /** What makes a running recorder still right: a change restarts it. */
+  key: string;
 }

@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger } from '../lib/log.ts';
 import { CameraSim } from '../sim/camera-sim.ts';
 import { CameraRecorder } from './camera-recorder.ts';
+import { singlePathSink } from './test-sink.ts';
 import { LocalIndex, type IndexedSegment } from './local-index.ts';
 import { RetentionRunner } from './retention-runner.ts';
 import { mountTmpfs } from '../lib/test-tmpfs.ts';
@@ -53,12 +54,13 @@ test('retention deletes the oldest footage first while recording goes on (6 MB t
   const index = new LocalIndex(join(indexDir, 'index.sqlite'));
   t.after(() => index.close());
   const recorded: IndexedSegment[] = [];
-  const rec = new CameraRecorder({ nodeId: 'n1', cameraId: 'cam1', url: sim.url('cam1'), storageRoot: root, index, log, onSegment: (s) => void recorded.push(s) });
-  // CameraRecorder indexes with add(), without a storage path: legacyRoot tells retention where those files lie.
+  const { sink, paths } = await singlePathSink(root, 'n1', index, log);
+  t.after(() => paths.close());
+  const stagingRoot = join(indexDir, 'staging'); // off the tmpfs too, as on a node (its data dir)
+  const rec = new CameraRecorder({ nodeId: 'n1', cameraId: 'cam1', url: sim.url('cam1'), stagingRoot, sink, log, onSegment: (s) => void recorded.push(s) });
   const runner = new RetentionRunner({
     index,
     paths: [root],
-    legacyRoot: root,
     policy: { minFreeBytes: MIN_FREE, minFreePercent: 0, maxDays: () => 0, keepMetadataLonger: false, metadataStorageDays: 0 },
     log,
     intervalMs: 300,

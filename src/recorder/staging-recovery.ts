@@ -1,16 +1,19 @@
 import { mkdir, readFile, readdir, rename, stat, truncate } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Logger } from '../lib/log.ts';
+import { VigilError } from '../lib/errors.ts';
 import { stagingTimeBase } from './ffmpeg-args.ts';
-import { segmentRelPath } from './layout.ts';
-import type { IndexedSegment, LocalIndex } from './local-index.ts';
+import { parseStreamFolder } from './layout.ts';
+import type { IndexedSegment } from './local-index.ts';
+import type { SegmentSink } from './segment-sink.ts';
 import { PTS_WRAP, probeTs, relativePts } from './ts-probe.ts';
-import { exists } from '../lib/exists.ts';
 
 export interface RecoveryOptions {
-  storageRoot: string;
-  nodeId: string;
-  index: LocalIndex;
+  /** The recorders' staging root: one folder per camera stream (see streamFolder). */
+  stagingRoot: string;
+  /** Where files that cannot be made a segment are moved (never deleted). */
+  quarantineRoot: string;
+  sink: SegmentSink;
   log: Logger;
 }
 
@@ -30,19 +33,19 @@ const WRAP_MS = PTS_WRAP / 90;
  */
 export async function recoverStaging(o: RecoveryOptions): Promise<RecoveryResult> {
   const result: RecoveryResult = { recovered: [], quarantined: [] };
-  const stagingRoot = join(o.storageRoot, '.staging');
-  for (const camera of await list(stagingRoot)) {
-    for (const name of (await list(join(stagingRoot, camera))).sort()) {
-      const file = join(stagingRoot, camera, name);
+  for (const folder of await list(o.stagingRoot)) {
+    for (const name of (await list(join(o.stagingRoot, folder))).sort()) {
+      const file = join(o.stagingRoot, folder, name);
       try {
-        const verdict = await recoverOne(o, camera, name, file);
+        const verdict = await recoverOne(o, folder, name, file);
+        if (verdict === undefined) continue;
         if (typeof verdict === 'string') {
-          await quarantine(o.storageRoot, camera, name, file);
+          await quarantine(o.quarantineRoot, folder, name, file);
           result.quarantined.push({ file, reason: verdict });
           o.log.warn({ file, reason: verdict }, 'staging file quarantined');
         } else {
           result.recovered.push(verdict);
-          o.log.info({ camera, startMs: verdict.startMs, endMs: verdict.endMs }, 'segment recovered from staging');
+          o.log.info({ camera: verdict.cameraId, stream: verdict.stream, startMs: verdict.startMs, endMs: verdict.endMs }, 'segment recovered from staging');
         }
       } catch (err) {
         o.log.error({ err, file }, 'staging recovery failed for a file; left in place');
@@ -52,7 +55,9 @@ export async function recoverStaging(o: RecoveryOptions): Promise<RecoveryResult
   return result;
 }
 
-async function recoverOne(o: RecoveryOptions, camera: string, name: string, file: string): Promise<IndexedSegment | string> {
+/** The recovered segment, why the file is no segment (quarantine it), or undefined: no storage took it, try again later. */
+async function recoverOne(o: RecoveryOptions, folder: string, name: string, file: string): Promise<IndexedSegment | string | undefined> {
+  const { cameraId, stream } = parseStreamFolder(folder);
   const base = stagingTimeBase(name);
   if (base === undefined) return 'not a staging file of this recorder';
   const buf = await readFile(file);
@@ -70,18 +75,21 @@ async function recoverOne(o: RecoveryOptions, camera: string, name: string, file
   const startMs = Math.round(firstMs);
   const endMs = Math.round(firstMs + rel[rel.length - 1] / 90);
   if (!(endMs > startMs)) return `end ${endMs} not after start ${startMs}`;
-  const path = segmentRelPath(camera, startMs, o.nodeId);
-  const dest = join(o.storageRoot, path);
-  if (await exists(dest)) return 'a segment with the same start is already stored';
   await truncate(file, keepBytes);
-  await mkdir(dirname(dest), { recursive: true });
-  await rename(file, dest);
-  const id = o.index.add({ cameraId: camera, startMs, endMs, path, bytes: keepBytes });
-  return { id, cameraId: camera, startMs, endMs, path, bytes: keepBytes, reported: false };
+  try {
+    return await o.sink.commit(file, { cameraId, stream, startMs, endMs, bytes: keepBytes });
+  } catch (err) {
+    if (err instanceof VigilError && err.code === 'SEGMENT_EXISTS') return 'a segment with the same start is already stored';
+    if (err instanceof VigilError && err.code === 'STORAGE_ALL_FAILED') {
+      o.log.warn({ file, err: err.message }, 'no storage path takes the recovered segment; it stays in staging');
+      return undefined;
+    }
+    throw err;
+  }
 }
 
-async function quarantine(root: string, camera: string, name: string, file: string): Promise<void> {
-  const dir = join(root, '.quarantine', camera);
+async function quarantine(root: string, folder: string, name: string, file: string): Promise<void> {
+  const dir = join(root, folder);
   await mkdir(dir, { recursive: true });
   await rename(file, join(dir, name));
 }

@@ -2,6 +2,12 @@
 export interface TsProbe {
   /** Codec of the first video stream as the PMT declares it (undefined when no PMT was found). */
   codec: 'h264' | 'hevc' | 'other' | undefined;
+  /**
+   * Codec of each audio stream the PMT declares, in PMT order; empty when it declares none (or no
+   * PMT was found). Stream types that do not say which audio codec they carry (0x06, private
+   * data, say) are left out.
+   */
+  audioCodecs: TsAudioCodec[];
   /** Each video frame (PES start) in file order: its 33-bit pts (90 kHz) and the byte offset of its first TS packet. */
   frames: { pts: number; offset: number }[];
 }
@@ -10,8 +16,24 @@ const TS_PACKET = 188;
 export const PTS_WRAP = 2 ** 33;
 const STREAM_TYPES: Record<number, TsProbe['codec']> = { 0x1b: 'h264', 0x24: 'hevc' };
 
+/** Audio codecs an MPEG-TS stream type names. 'mp3' stands for MPEG-1/2 audio of any layer (mp2 too). */
+export type TsAudioCodec = 'aac' | 'aac-latm' | 'mp3' | 'ac3';
+
+/** The audio codec of a PMT stream type; undefined for any other type. */
+export function audioStreamType(type: number): TsAudioCodec | undefined {
+  switch (type) {
+    case 0x0f: return 'aac'; // ADTS
+    case 0x11: return 'aac-latm';
+    case 0x03: // MPEG-1 audio
+    case 0x04: return 'mp3'; // MPEG-2 audio
+    case 0x81: return 'ac3'; // ATSC (ffmpeg's default for AC-3)
+    default: return undefined;
+  }
+}
+
 /**
- * Walks the transport stream once: PAT → PMT → the video stream's type, and every video PES start.
+ * Walks the transport stream once: PAT → PMT → the video stream's type and the audio streams'
+ * codecs, and every video PES start (audio PES are skipped).
  * A file cut short (a crash mid-write) is read up to its last whole TS packet. Undefined when the
  * bytes are not an aligned transport stream.
  */
@@ -20,6 +42,7 @@ export function probeTs(ts: Uint8Array): TsProbe | undefined {
   let pmtPid: number | undefined;
   let videoPid: number | undefined;
   let codec: TsProbe['codec'];
+  let audioCodecs: TsAudioCodec[] = [];
   const frames: TsProbe['frames'] = [];
   for (let i = 0; i + TS_PACKET <= ts.length; i += TS_PACKET) {
     if (ts[i] !== 0x47) return undefined;
@@ -38,14 +61,18 @@ export function probeTs(ts: Uint8Array): TsProbe | undefined {
       p += 1 + ts[p];
       const sectionEnd = Math.min(end, p + 3 + (((ts[p + 1] & 0x0f) << 8) | ts[p + 2]) - 4);
       let q = p + 12 + (((ts[p + 10] & 0x0f) << 8) | ts[p + 11]);
+      // Every entry, for the audio; the first video one gives codec and videoPid. Read again at the
+      // next PMT while no video was found, so the audio list is rebuilt, not appended to.
+      audioCodecs = [];
       while (q + 5 <= sectionEnd) {
         const type = ts[q];
         const esPid = ((ts[q + 1] & 0x1f) << 8) | ts[q + 2];
-        if (type === 0x1b || type === 0x24 || type === 0x02 || type === 0x10) {
+        if (codec === undefined && (type === 0x1b || type === 0x24 || type === 0x02 || type === 0x10)) {
           codec = STREAM_TYPES[type] ?? 'other';
           videoPid ??= esPid;
-          break;
         }
+        const audio = audioStreamType(type);
+        if (audio) audioCodecs.push(audio);
         q += 5 + (((ts[q + 3] & 0x0f) << 8) | ts[q + 4]);
       }
       continue;
@@ -57,7 +84,7 @@ export function probeTs(ts: Uint8Array): TsProbe | undefined {
     if (pid !== videoPid || (ts[p + 7] & 0x80) === 0) continue; // another stream, or no pts
     frames.push({ pts: readPts(ts, p + 9), offset: i });
   }
-  return { codec, frames };
+  return { codec, audioCodecs, frames };
 }
 
 /** Frame pts relative to the first frame, unwrapped (frames reorder by far less than half the range). */

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { createLogger } from '../lib/log.ts';
 import { ffmpegPath } from '../lib/ffmpeg-path.ts';
 import { setTimeout as delay } from 'node:timers/promises';
-import { CameraSim, clientSdp, type SimCamera } from './camera-sim.ts';
+import { CameraSim, clientSdp, DEFAULT_SUB_SIZE, type SimCamera } from './camera-sim.ts';
 
 const FFMPEG_SDP = [
   'v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=No Name', 'c=IN IP4 127.0.0.1', 't=0 0',
@@ -29,13 +29,54 @@ test('clientSdp keeps a clean header and the video media lines', () => {
   );
 });
 
+// What ffmpeg writes for a camera with audio and a sub stream: main video, audio, sub video.
+const FFMPEG_SDP_3 = [
+  'v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=No Name', 't=0 0', 'a=tool:libavformat LIBAVFORMAT_VERSION',
+  'm=video 40000 RTP/AVP 96', 'c=IN IP4 127.0.0.1', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1; profile-level-id=42C016',
+  'm=audio 40002 RTP/AVP 97', 'c=IN IP4 127.0.0.1', 'b=AS:32', 'a=rtpmap:97 MPEG4-GENERIC/48000/1',
+  'a=fmtp:97 profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3; config=118856E500',
+  'm=video 40004 RTP/AVP 96', 'c=IN IP4 127.0.0.1', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1; profile-level-id=42C00B',
+].join('\r\n') + '\r\n';
+
+test('clientSdp picks media sections in the order asked', () => {
+  const header = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=cam1/sub', 'c=IN IP4 0.0.0.0', 't=0 0'];
+  assert.equal(
+    clientSdp(FFMPEG_SDP_3, 'cam1/sub', [2, 1]),
+    [
+      ...header,
+      'm=video 0 RTP/AVP 96', 'a=rtpmap:96 H264/90000', 'a=fmtp:96 packetization-mode=1; profile-level-id=42C00B',
+      'm=audio 0 RTP/AVP 97', 'a=rtpmap:97 MPEG4-GENERIC/48000/1',
+      'a=fmtp:97 profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3; config=118856E500',
+    ].join('\r\n') + '\r\n',
+  );
+  // By default every section, in file order.
+  assert.equal(clientSdp(FFMPEG_SDP_3, 'cam1')?.match(/^m=.*$/gm)?.join(','), 'm=video 0 RTP/AVP 96,m=audio 0 RTP/AVP 97,m=video 0 RTP/AVP 96');
+  // A section the file does not (yet) have, or one cut before its rtpmap, is incomplete.
+  assert.equal(clientSdp(FFMPEG_SDP_3, 'cam1', [0, 3]), undefined);
+  assert.equal(clientSdp(FFMPEG_SDP_3.slice(0, FFMPEG_SDP_3.lastIndexOf('a=rtpmap')), 'cam1', [0, 1, 2]), undefined);
+});
+
+test('camera sim: sub stream URLs, and no two streams at one path', () => {
+  const log = createLogger('sim-test', 'warn');
+  const sim = new CameraSim({ port: 0, cameras: [{ ...cam('a'), sub: true }, cam('b')], log });
+  assert.throws(() => sim.subUrl('b'), /has no sub stream/);
+  // A camera named like another's sub stream would share its path.
+  assert.throws(() => new CameraSim({ port: 0, cameras: [cam('a/sub'), cam('a')], sub: true, log }), /two streams at path a\/sub/);
+  assert.throws(() => new CameraSim({ port: 0, cameras: [cam('a'), cam('a')], log }), /duplicate camera id a/);
+  // Per camera, false overrides the sim-wide default.
+  new CameraSim({ port: 0, cameras: [cam('a/sub'), { ...cam('a'), sub: false }], sub: true, log });
+  assert.deepEqual(DEFAULT_SUB_SIZE, { width: 320, height: 180 });
+});
+
 test('clientSdp waits for a complete file', () => {
   assert.equal(clientSdp('', 'cam1'), undefined);
   assert.equal(clientSdp(FFMPEG_SDP.slice(0, FFMPEG_SDP.indexOf('a=rtpmap')), 'cam1'), undefined);
   assert.equal(clientSdp(FFMPEG_SDP.slice(0, -2), 'cam1'), undefined);
 });
 
-const cam = (id: string): SimCamera => ({ id, width: 320, height: 240, fps: 10, keyintSeconds: 1 });
+function cam(id: string): SimCamera {
+  return { id, width: 320, height: 240, fps: 10, keyintSeconds: 1 };
+}
 
 test('camera sim relays live H.264 to independent RTSP clients', { timeout: 30_000 }, async (t) => {
   const sim = new CameraSim({ port: 0, cameras: [cam('cam1'), cam('cam2')], log: createLogger('sim-test', 'warn') });
@@ -162,4 +203,64 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms)));
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+test('camera sim: audio and a sub stream, served as two-track RTSP streams', { timeout: 30_000 }, async (t) => {
+  // cam1 with audio and a sub stream (set sim-wide), cam2 overriding both off: as today's cameras.
+  const sim = new CameraSim({
+    port: 0, cameras: [cam('cam1'), { ...cam('cam2'), audio: false, sub: false }], audio: true, sub: true,
+    log: createLogger('sim-test', 'warn'),
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'vigil-sim-test-'));
+  const clients = new Set<ChildProcess>();
+  t.after(async () => {
+    for (const c of clients) c.kill('SIGKILL');
+    await sim.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  await sim.start();
+  assert.equal(sim.subUrl('cam1'), `${sim.url('cam1')}/sub`);
+  assert.throws(() => sim.subUrl('cam2'));
+
+  /** Copies 2 s of every track the client sets up; `only` makes it set up just that media type. */
+  const record = async (url: string, name: string, only?: 'video' | 'audio') => {
+    const file = join(dir, name);
+    const child = spawn(ffmpegPath(), [
+      '-hide_banner', '-nostdin', '-loglevel', 'error', '-rtsp_transport', 'tcp',
+      ...(only ? ['-allowed_media_types', only] : []), '-i', url,
+      '-map', '0', '-c', 'copy', '-t', '2', '-f', 'mpegts', '-y', file,
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    clients.add(child);
+    const { exited, stderr } = watch(child);
+    const code = await withTimeout(exited, 20_000, `client ${name} did not finish`);
+    assert.equal(code, 0, `client ${name} failed:\n${stderr()}`);
+    return streams(file);
+  };
+  const [main, sub, videoOnly, plain] = await Promise.all([
+    record(sim.url('cam1'), 'main.ts'),
+    record(sim.subUrl('cam1'), 'sub.ts'),
+    record(sim.url('cam1'), 'video-only.ts', 'video'),
+    record(sim.url('cam2'), 'plain.ts'),
+  ]);
+  const aac = 'aac 48000 Hz mono';
+  assert.deepEqual(main.map((m) => m.desc), ['h264 320x240', aac]);
+  assert.deepEqual(sub.map((m) => m.desc), ['h264 320x180', aac]);
+  assert.deepEqual(videoOnly.map((m) => m.desc), ['h264 320x240']);
+  assert.deepEqual(plain.map((m) => m.desc), ['h264 320x240']);
+  // About 2 s of audio decodes in each (47 frames of 1024 samples a second); the video was checked above.
+  for (const s of [main[1], sub[1]]) assert.ok(s.frames >= 40 && s.frames <= 150, `${s.frames} audio frames`);
+});
+
+/** Each stream of a file, decoded whole: `codec WxH` or `codec rate Hz layout`, and how many frames decode. */
+async function streams(file: string): Promise<{ desc: string; frames: number }[]> {
+  const { stdout, stderr } = await promisify(execFile)('ffprobe', [
+    '-v', 'error', '-count_frames',
+    '-show_entries', 'stream=codec_name,width,height,sample_rate,channel_layout,nb_read_frames', '-of', 'json', file,
+  ]);
+  assert.equal(stderr, '', `ffprobe reported decoding errors in ${file}`);
+  const j = JSON.parse(stdout) as { streams: Record<string, string | number>[] };
+  return j.streams.map((s) => ({
+    desc: s.width ? `${s.codec_name} ${s.width}x${s.height}` : `${s.codec_name} ${s.sample_rate} Hz ${s.channel_layout}`,
+    frames: Number(s.nb_read_frames),
+  }));
 }

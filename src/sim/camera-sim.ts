@@ -10,13 +10,29 @@ import { Supervisor } from '../lib/supervise.ts';
 import { RtspServer, type RtspSink, type RtspSource } from './rtsp-server.ts';
 import { simEncoderArgs } from './sim-args.ts';
 
-/** One simulated camera: its stream path is its id. */
+/** A picture size. */
+export interface SimSize {
+  width: number;
+  height: number;
+}
+
+/** The sub stream's size when it is switched on without one. */
+export const DEFAULT_SUB_SIZE: SimSize = { width: 320, height: 180 };
+
+/**
+ * One simulated camera. Its main stream is served at rtsp://host:port/<id>, its sub stream (if
+ * any) at rtsp://host:port/<id>/sub, in the /<stream>/<variant> style many cameras use.
+ */
 export interface SimCamera {
   id: string;
   width: number;
   height: number;
   fps: number;
   keyintSeconds: number;
+  /** Also send an AAC audio track (a sine tone) on both streams; overrides CameraSimOptions.audio. */
+  audio?: boolean;
+  /** Also serve a sub stream (true: DEFAULT_SUB_SIZE), same fps and keyframes; overrides CameraSimOptions.sub. */
+  sub?: boolean | SimSize;
 }
 
 export interface CameraSimOptions {
@@ -26,14 +42,22 @@ export interface CameraSimOptions {
   port: number;
   cameras: SimCamera[];
   log: Logger;
+  /** Default for each camera's `audio`; off, so the sims of existing tests and benches keep their cost. */
+  audio?: boolean;
+  /** Default for each camera's `sub`; off for the same reason. */
+  sub?: boolean | SimSize;
 }
+
+/** The path of a camera's sub stream, relative to its main stream's. */
+export const SUB_STREAM_SUFFIX = '/sub';
 
 const SDP_TIMEOUT_MS = 15_000;
 const SDP_POLL_MS = 50;
 
 /**
  * A farm of simulated IP cameras: one ffmpeg encoder per camera sends RTP to local UDP sockets,
- * and an RTSP server relays it to any number of clients at rtsp://host:port/<id>.
+ * and an RTSP server relays it to any number of clients at rtsp://host:port/<id> (and, with a sub
+ * stream, rtsp://host:port/<id>/sub).
  */
 export class CameraSim {
   private readonly host: string;
@@ -44,9 +68,16 @@ export class CameraSim {
   constructor(private readonly opts: CameraSimOptions) {
     this.host = opts.host ?? '127.0.0.1';
     this.server = new RtspServer({ host: this.host, port: opts.port, log: opts.log });
+    const paths = new Set<string>();
     for (const cam of opts.cameras) {
       if (this.feeds.has(cam.id)) throw new Error(`camera sim: duplicate camera id ${cam.id}`);
-      this.feeds.set(cam.id, new CameraFeed(cam, opts.log.child({ camera: cam.id })));
+      const sub = subSize(cam.sub ?? opts.sub);
+      // A camera named like another's sub stream would share its URL.
+      for (const path of [cam.id, ...(sub ? [cam.id + SUB_STREAM_SUFFIX] : [])]) {
+        if (paths.has(path)) throw new Error(`camera sim: two streams at path ${path}`);
+        paths.add(path);
+      }
+      this.feeds.set(cam.id, new CameraFeed(cam, cam.audio ?? opts.audio ?? false, sub, opts.log.child({ camera: cam.id })));
     }
   }
 
@@ -63,14 +94,15 @@ export class CameraSim {
       let i = 0;
       for (const [id, feed] of this.feeds) {
         await feed.start(ffmpeg, join(this.dir, `cam${i++}.sdp`));
-        this.server.addPath(id, feed);
+        this.server.addPath(id, feed.main);
+        if (feed.sub) this.server.addPath(id + SUB_STREAM_SUFFIX, feed.sub);
       }
       await this.server.start();
       await withTimeout(
         Promise.all([...this.feeds.values()].map((f) => f.ready)),
         SDP_TIMEOUT_MS,
         () => {
-          const late = [...this.feeds.values()].filter((f) => f.sdp() === undefined);
+          const late = [...this.feeds.values()].filter((f) => f.main.sdp() === undefined);
           const detail = late.map((f) => `${f.cam.id}: ${f.stderrTail().slice(-3).join(' | ') || 'no stderr'}`);
           return new Error(`camera sim: no SDP from ffmpeg after ${SDP_TIMEOUT_MS / 1000} s (${detail.join('; ')})`);
         },
@@ -81,10 +113,16 @@ export class CameraSim {
     }
   }
 
-  /** The RTSP URL of a camera. */
+  /** The RTSP URL of a camera's main stream. */
   url(id: string): string {
     if (!this.feeds.has(id)) throw new Error(`camera sim: unknown camera ${id}`);
     return `rtsp://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}/${encodeURIComponent(id)}`;
+  }
+
+  /** The RTSP URL of a camera's sub stream: its main URL + `/sub`. */
+  subUrl(id: string): string {
+    if (!this.feeds.get(id)?.sub) throw new Error(`camera sim: camera ${id} has no sub stream`);
+    return this.url(id) + SUB_STREAM_SUFFIX;
   }
 
   /** Stops encoders, sockets and server, and removes the temp dir. */
@@ -96,25 +134,20 @@ export class CameraSim {
   }
 }
 
-/** One camera: its encoder, the UDP sockets that receive its RTP/RTCP, and the clients it feeds. */
-class CameraFeed implements RtspSource {
-  readonly ready: Promise<void>;
-  private markReady!: () => void;
+function subSize(sub: boolean | SimSize | undefined): SimSize | undefined {
+  return sub === true ? DEFAULT_SUB_SIZE : sub || undefined;
+}
+
+/** One RTP stream of an encoder: the UDP sockets its RTP and RTCP arrive on, and the clients it feeds. */
+class RtpTrack {
   private readonly sinks = new Set<RtspSink>();
-  private rtp: UdpSocket | undefined;
-  private rtcp: UdpSocket | undefined;
-  private encoder: Supervisor | undefined;
-  private description: string | undefined;
-  /** Bumped at every encoder start and exit, so a stale SDP poll knows to stop. */
-  private generation = 0;
-  private closed = false;
+  private rtpSock: UdpSocket | undefined;
+  private rtcpSock: UdpSocket | undefined;
 
-  constructor(readonly cam: SimCamera, private readonly log: Logger) {
-    this.ready = new Promise((resolve) => (this.markReady = resolve));
-  }
-
-  sdp(): string | undefined {
-    return this.description;
+  async bind(log: Logger): Promise<{ rtpPort: number; rtcpPort: number }> {
+    this.rtpSock = await bindUdp((p) => this.sinks.forEach((s) => s.rtp(p)), log);
+    this.rtcpSock = await bindUdp((p) => this.sinks.forEach((s) => s.rtcp(p)), log);
+    return { rtpPort: this.rtpSock.address().port, rtcpPort: this.rtcpSock.address().port };
   }
 
   subscribe(sink: RtspSink): () => void {
@@ -122,20 +155,88 @@ class CameraFeed implements RtspSource {
     return () => this.sinks.delete(sink);
   }
 
+  /** Disconnects every client of this track. */
+  endAll(): void {
+    for (const s of [...this.sinks]) s.end();
+    this.sinks.clear();
+  }
+
+  async close(): Promise<void> {
+    this.endAll();
+    await Promise.all([this.rtpSock, this.rtcpSock].map((sock) => sock && new Promise<void>((r) => sock.close(() => r()))));
+    this.rtpSock = this.rtcpSock = undefined;
+  }
+}
+
+/** One RTSP path of a camera: some of its encoder's media sections, served as tracks 0, 1, … in that order. */
+class StreamView implements RtspSource {
+  constructor(
+    private readonly feed: CameraFeed,
+    private readonly name: string,
+    /** Indexes into the encoder's SDP (and its tracks), see simEncoderArgs for their order. */
+    private readonly sections: number[],
+  ) {}
+
+  sdp(): string | undefined {
+    const raw = this.feed.rawSdp();
+    return raw === undefined ? undefined : clientSdp(raw, this.name, this.sections);
+  }
+
+  subscribe(sink: RtspSink, track: number): () => void {
+    const t = this.feed.tracks[this.sections[track]];
+    return t ? t.subscribe(sink) : () => {};
+  }
+}
+
+/**
+ * One camera: its encoder, an RtpTrack per RTP output (main video, audio, sub video: the order of
+ * simEncoderArgs' outputs and of its SDP's media sections) and the paths that serve them: the main
+ * stream (main video + audio) and the sub stream (sub video + the same audio).
+ */
+class CameraFeed {
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+  readonly tracks: RtpTrack[];
+  readonly main: StreamView;
+  readonly sub: StreamView | undefined;
+  private encoder: Supervisor | undefined;
+  private description: string | undefined;
+  /** Bumped at every encoder start and exit, so a stale SDP poll knows to stop. */
+  private generation = 0;
+  private closed = false;
+
+  constructor(
+    readonly cam: SimCamera,
+    private readonly audio: boolean,
+    private readonly subSize: SimSize | undefined,
+    private readonly log: Logger,
+  ) {
+    this.ready = new Promise((resolve) => (this.markReady = resolve));
+    const audioSection = audio ? [1] : [];
+    this.tracks = Array.from({ length: 1 + audioSection.length + (subSize ? 1 : 0) }, () => new RtpTrack());
+    this.main = new StreamView(this, cam.id, [0, ...audioSection]);
+    this.sub = subSize && new StreamView(this, cam.id + SUB_STREAM_SUFFIX, [this.tracks.length - 1, ...audioSection]);
+  }
+
+  /** ffmpeg's SDP file as last read complete (every media section there); undefined while the encoder (re)starts. */
+  rawSdp(): string | undefined {
+    return this.description;
+  }
+
   stderrTail(): string[] {
     return this.encoder?.stderrTail() ?? [];
   }
 
   async start(ffmpeg: string, sdpFile: string): Promise<void> {
-    this.rtp = await bindUdp((p) => this.sinks.forEach((s) => s.rtp(p)), this.log);
-    this.rtcp = await bindUdp((p) => this.sinks.forEach((s) => s.rtcp(p)), this.log);
-    const rtpPort = this.rtp.address().port;
-    const rtcpPort = this.rtcp.address().port;
+    const ports: { rtpPort: number; rtcpPort: number }[] = [];
+    for (const t of this.tracks) ports.push(await t.bind(this.log));
     const { id, width, height, fps, keyintSeconds } = this.cam;
+    const audio = this.audio ? ports[1] : undefined;
+    const sub = this.subSize && { ...this.subSize, ...ports[ports.length - 1] };
     this.encoder = new Supervisor({
       name: `sim-${id}`,
       command: ffmpeg,
-      args: () => simEncoderArgs({ width, height, fps, keyintSeconds, label: id, rtpPort, rtcpPort, sdpFile }),
+      args: () => simEncoderArgs({ width, height, fps, keyintSeconds, label: id, ...ports[0], sdpFile, audio, sub }),
       log: this.log,
       backoff: { initialMs: 250, maxMs: 5000 },
       onStart: () => void this.awaitSdp(sdpFile, ++this.generation),
@@ -144,21 +245,20 @@ class CameraFeed implements RtspSource {
         // spares them the new run's fresh SSRC and sequence numbers mid-session.
         this.generation++;
         this.description = undefined;
-        for (const s of [...this.sinks]) s.end();
-        this.sinks.clear();
+        for (const t of this.tracks) t.endAll();
         rmSync(sdpFile, { force: true }); // now, before the next run can write a fresh one
       },
     });
     this.encoder.start();
   }
 
-  /** ffmpeg writes the SDP once its RTP muxer is set up; polled, as the file does not exist yet to be watched. */
+  /** ffmpeg writes the SDP once its RTP muxers are set up; polled, as the file does not exist yet to be watched. */
   private async awaitSdp(file: string, generation: number): Promise<void> {
+    const all = this.tracks.map((_, i) => i);
     while (!this.closed && generation === this.generation) {
       const raw = await readFile(file, 'utf8').catch(() => undefined);
-      const sdp = raw === undefined ? undefined : clientSdp(raw, this.cam.id);
-      if (sdp !== undefined && generation === this.generation) {
-        this.description = sdp;
+      if (raw !== undefined && clientSdp(raw, this.cam.id, all) !== undefined && generation === this.generation) {
+        this.description = raw;
         this.markReady();
         return;
       }
@@ -169,29 +269,36 @@ class CameraFeed implements RtspSource {
   async close(): Promise<void> {
     this.closed = true;
     await this.encoder?.close();
-    for (const s of [...this.sinks]) s.end();
-    this.sinks.clear();
-    await Promise.all([this.rtp, this.rtcp].map((sock) => sock && new Promise<void>((r) => sock.close(() => r()))));
-    this.rtp = this.rtcp = undefined;
+    await Promise.all(this.tracks.map((t) => t.close()));
   }
 }
 
 /**
- * The SDP a client gets: ffmpeg's file names the local RTP destination and the tool, so only the
- * video media line (port 0: the port is negotiated by SETUP), rtpmap and fmtp are kept under a
- * clean session header. Undefined while the file is incomplete.
+ * The SDP a client gets: ffmpeg's file names the local RTP destinations and the tool, so only the
+ * media lines (port 0: the port is negotiated by SETUP), rtpmap and fmtp of the media sections
+ * picked by `sections` (indexes in file order; default all) are kept, in that order, under a clean
+ * session header. Undefined while the file is incomplete or lacks a picked section.
  */
-export function clientSdp(raw: string, name: string): string | undefined {
+export function clientSdp(raw: string, name: string, sections?: number[]): string | undefined {
   if (!raw.endsWith('\n')) return undefined; // ffmpeg ends every line, the last one too
-  const lines = raw.split(/\r?\n/);
-  const media = /^m=video \d+ RTP\/AVP (\d+)/.exec(lines.find((l) => l.startsWith('m=video ')) ?? '');
-  if (!media) return undefined;
-  const pt = media[1];
-  const rtpmap = lines.find((l) => l.startsWith(`a=rtpmap:${pt} `));
-  if (!rtpmap) return undefined;
-  const fmtp = lines.find((l) => l.startsWith(`a=fmtp:${pt} `));
-  const session = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', `s=${name.replace(/[\r\n]/g, ' ')}`, 'c=IN IP4 0.0.0.0', 't=0 0'];
-  return [...session, `m=video 0 RTP/AVP ${pt}`, rtpmap, ...(fmtp ? [fmtp] : [])].join('\r\n') + '\r\n';
+  const media: string[][] = [];
+  for (const line of raw.split(/\r?\n/)) {
+    if (line.startsWith('m=')) media.push([line]);
+    else if (line) media[media.length - 1]?.push(line);
+  }
+  const picked = (sections ?? media.map((_, i) => i)).map((i) => media[i]);
+  if (!picked.length) return undefined;
+  const out = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', `s=${name.replace(/[\r\n]/g, ' ')}`, 'c=IN IP4 0.0.0.0', 't=0 0'];
+  for (const lines of picked) {
+    const m = /^m=(\w+) \d+ RTP\/AVP (\d+)/.exec(lines?.[0] ?? '');
+    if (!m) return undefined;
+    const [, kind, pt] = m;
+    const rtpmap = lines.find((l) => l.startsWith(`a=rtpmap:${pt} `));
+    if (!rtpmap) return undefined;
+    const fmtp = lines.find((l) => l.startsWith(`a=fmtp:${pt} `));
+    out.push(`m=${kind} 0 RTP/AVP ${pt}`, rtpmap, ...(fmtp ? [fmtp] : []));
+  }
+  return out.join('\r\n') + '\r\n';
 }
 
 function bindUdp(onPacket: (p: Buffer) => void, log: Logger): Promise<UdpSocket> {

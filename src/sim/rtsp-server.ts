@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../lib/log.ts';
 
-/** Receives one stream's packets; the server gives one to each playing client. */
+/** Receives one track's packets; the server gives one to each track of each playing client. */
 export interface RtspSink {
   rtp(packet: Buffer): void;
   rtcp(packet: Buffer): void;
@@ -10,12 +10,15 @@ export interface RtspSink {
   end(): void;
 }
 
-/** A live stream the server relays: its SDP and its RTP/RTCP packets. */
+/** A live stream the server relays: its SDP and the RTP/RTCP packets of each of its tracks. */
 export interface RtspSource {
-  /** A session description with one video media section and no `a=control`; undefined while unknown. */
+  /**
+   * A session description with one media section (`m=`) per track and no `a=control`: the server
+   * adds `a=control:trackID=<n>`, n counting the sections from 0. Undefined while unknown.
+   */
   sdp(): string | undefined;
-  /** Starts feeding the sink; the returned function stops it. */
-  subscribe(sink: RtspSink): () => void;
+  /** Starts feeding the sink with track `track`'s packets; the returned function stops it. */
+  subscribe(sink: RtspSink, track: number): () => void;
 }
 
 /** Beyond this much unsent data a client is too slow to keep up with a live stream, and is dropped. */
@@ -48,7 +51,9 @@ const REASONS: Record<number, string> = {
 
 /**
  * A minimal RTSP 1.0 server that relays live RTP to clients over TCP (interleaved), one
- * independent session per connection: enough to stand in for an IP camera.
+ * independent session per connection: enough to stand in for an IP camera. A stream may have
+ * several tracks (video and audio); a client sets up any of them, each on its own pair of
+ * interleaved channels, and PLAY relays those it set up.
  */
 export class RtspServer {
   private readonly paths = new Map<string, RtspSource>();
@@ -103,8 +108,10 @@ class RtspConnection {
   private closing = false;
   private session: string | undefined;
   private sessionPath: string | undefined;
-  private channels: [number, number] = [0, 1];
-  private unsubscribe: (() => void) | undefined;
+  /** The tracks set up in this session: track number → its interleaved [rtp, rtcp] channels. */
+  private readonly tracks = new Map<number, [number, number]>();
+  /** While playing: one unsubscribe per track. */
+  private unsubscribe: (() => void)[] | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -217,6 +224,7 @@ class RtspConnection {
         this.stopMedia();
         this.session = undefined;
         this.sessionPath = undefined;
+        this.tracks.clear();
         return { status: 200 };
       default:
         return { status: 501, headers: { Public: PUBLIC } };
@@ -234,44 +242,63 @@ class RtspConnection {
     return {
       status: 200,
       headers: { 'Content-Base': base, 'Content-Type': 'application/sdp' },
-      body: `${sdp.replace(/(\r?\n)*$/, '\r\n')}a=control:trackID=0\r\n`,
+      body: withTrackControls(sdp),
     };
   }
 
   private setup(req: Request): Reply {
     const url = parseUrl(req.uri);
     if (!url) return { status: 400 };
-    // The client sets up <base>/trackID=0, or the bare path when it ignores the control URL.
-    const path = pathOf(url).replace(/\/trackID=0$/, '');
-    if (!this.paths.has(path)) return { status: 404 };
-    if (this.sessionPath !== undefined && this.sessionPath !== path) return { status: 455 };
+    const target = this.resolveTrack(pathOf(url));
+    if (!target) return { status: 404 };
+    if (this.sessionPath !== undefined && this.sessionPath !== target.path) return { status: 455 };
+    // Tracks are subscribed at PLAY; changing them mid-play would need a resubscribe nobody asks for.
+    if (this.unsubscribe) return { status: 455 };
+    const sdp = this.paths.get(target.path)!.sdp();
+    if (sdp === undefined) return { status: 503 }; // the encoder is (re)starting
+    if (target.track >= mediaCount(sdp)) return { status: 404 };
     const transport = req.headers.get('transport') ?? '';
     // Only TCP interleaving: media then shares the control connection, as for most NVR setups.
     const tcp = transport.split(',').find((t) => /^RTP\/AVP\/TCP\b/i.test(t.trim()));
     if (!tcp) return { status: 461 };
+    const taken = new Set([...this.tracks].filter(([t]) => t !== target.track).flatMap(([, ch]) => ch));
     const m = /interleaved=(\d+)(?:-(\d+))?/i.exec(tcp);
-    const rtp = m ? Number(m[1]) : 0;
+    let rtp = m ? Number(m[1]) : 0;
+    if (!m) while (taken.has(rtp) || taken.has(rtp + 1)) rtp += 2; // the lowest free pair
     const rtcp = m?.[2] !== undefined ? Number(m[2]) : rtp + 1;
-    if (rtp > 255 || rtcp > 255) return { status: 461 };
-    this.channels = [rtp, rtcp];
+    if (rtp > 255 || rtcp > 255 || rtp === rtcp || taken.has(rtp) || taken.has(rtcp)) return { status: 461 };
+    this.tracks.set(target.track, [rtp, rtcp]);
     this.session ??= randomBytes(8).toString('hex');
-    this.sessionPath = path;
+    this.sessionPath = target.path;
     return { status: 200, headers: { Transport: `RTP/AVP/TCP;unicast;interleaved=${rtp}-${rtcp}` } };
+  }
+
+  /**
+   * The stream and track a SETUP URL names: <path>/trackID=<n> as DESCRIBE's controls say, or the
+   * bare path (track 0) from a client that ignores them. The bare path is tried first, so a stream
+   * whose own path ends in /trackID=<n> still resolves to itself.
+   */
+  private resolveTrack(path: string): { path: string; track: number } | undefined {
+    if (this.paths.has(path)) return { path, track: 0 };
+    const m = /^(.*)\/trackID=(\d{1,3})$/.exec(path);
+    return m && this.paths.has(m[1]) ? { path: m[1], track: Number(m[2]) } : undefined;
   }
 
   private play(): Reply {
     const source = this.sessionPath === undefined ? undefined : this.paths.get(this.sessionPath);
-    if (!this.session || !source) return { status: 455 };
+    if (!this.session || !source || this.tracks.size === 0) return { status: 455 };
     if (this.unsubscribe) return { status: 200, headers: { Range: 'npt=now-' } };
     return {
       status: 200,
       headers: { Range: 'npt=now-' },
       then: () => {
-        this.unsubscribe = source.subscribe({
-          rtp: (p) => this.sendMedia(this.channels[0], p),
-          rtcp: (p) => this.sendMedia(this.channels[1], p),
-          end: () => this.destroy(),
-        });
+        this.unsubscribe = [...this.tracks].map(([track, [rtp, rtcp]]) =>
+          source.subscribe({
+            rtp: (p) => this.sendMedia(rtp, p),
+            rtcp: (p) => this.sendMedia(rtcp, p),
+            end: () => this.destroy(),
+          }, track),
+        );
       },
     };
   }
@@ -291,8 +318,9 @@ class RtspConnection {
   }
 
   private stopMedia(): void {
-    this.unsubscribe?.();
+    const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;
+    unsubscribe?.forEach((u) => u());
   }
 
   private reply(req: Request | undefined, r: Reply): void {
@@ -309,6 +337,26 @@ class RtspConnection {
     this.socket.write(`${lines.join('\r\n')}\r\n\r\n${r.body ?? ''}`);
     r.then?.();
   }
+}
+
+/**
+ * The SDP with `a=control:trackID=<n>` closing each media section (n counting from 0), for SETUP to
+ * name the track; any control lines already there are dropped.
+ */
+export function withTrackControls(sdp: string): string {
+  const out: string[] = [];
+  let track = 0;
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line === '' || line.startsWith('a=control:')) continue;
+    if (line.startsWith('m=') && out.some((l) => l.startsWith('m='))) out.push(`a=control:trackID=${track++}`);
+    out.push(line);
+  }
+  if (out.some((l) => l.startsWith('m='))) out.push(`a=control:trackID=${track}`);
+  return `${out.join('\r\n')}\r\n`;
+}
+
+function mediaCount(sdp: string): number {
+  return sdp.split(/\r?\n/).filter((l) => l.startsWith('m=')).length;
 }
 
 /** Parses `METHOD uri RTSP/1.0` and the header lines; undefined if it is not RTSP. */

@@ -2,10 +2,27 @@ import type { Db, Dialect } from './db.ts';
 
 /** Creates the schema if missing. Versioned through meta.schema_version so later issues can add steps. */
 export async function migrate(db: Db, dialect: Dialect): Promise<void> {
-  const serial = dialect === 'postgres' ? 'bigserial' : 'integer';
   await db.schema.createTable('meta').ifNotExists().addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
   const v = await db.selectFrom('meta').select('value').where('key', '=', 'schema_version').executeTakeFirst();
-  if (v && Number(v.value) >= 1) return;
+  if (!v || Number(v.value) < 1) await v1(db, dialect);
+  if (!v || Number(v.value) < 2) await v2(db);
+}
+
+/**
+ * v2: storage settings, streams and audio (JSON in `options`, as the config gives them), and the
+ * stream of each recorded interval. Added columns with defaults: rows of v1 stay valid as they are.
+ */
+async function v2(db: Db): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx.schema.alterTable('servers').addColumn('options', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+    await tx.schema.alterTable('cameras').addColumn('options', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+    await tx.schema.alterTable('recordings').addColumn('stream', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await tx.updateTable('meta').set({ value: '2' }).where('key', '=', 'schema_version').execute();
+  });
+}
+
+async function v1(db: Db, dialect: Dialect): Promise<void> {
+  const serial = dialect === 'postgres' ? 'bigserial' : 'integer';
   await db.transaction().execute(async (tx) => {
     await tx.schema.createTable('settings').addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
     await tx.schema.createTable('groups').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('redundancy', 'integer', (c) => c.notNull()).execute();

@@ -39,7 +39,7 @@ test(`${backend}: config round trip, moves and generations`, () =>
     assert.equal(s.settings.FarmHealthMissedUdpMs, 1500);
     assert.deepEqual(s.groups, [{ id: 1, redundancy: true }, { id: 7, redundancy: false }]);
     assert.deepEqual(s.servers.map((x) => [x.id, x.group, x.udpPort, x.state]), [['s1', 1, 7001, 'up'], ['s2', 1, 7002, 'up'], ['s7', 7, null, 'up']]);
-    assert.deepEqual(s.cameras[1], { id: 'c2', url: 'rtsp://127.0.0.1/c2', home: 's1', current: 's1', movable: false });
+    assert.deepEqual(s.cameras[1], { id: 'c2', url: 'rtsp://127.0.0.1/c2', home: 's1', current: 's1', movable: false, audio: true });
     const gen = await store.moveCameras([{ camera: 'c1', to: 's2' }]);
     assert.equal(gen, s.generation + 1);
     await store.setServerState('s1', 'down', 123);
@@ -96,3 +96,24 @@ test('postgres: a connection the server ends is reported and replaced', { skip: 
     await drop();
   }
 });
+
+test(`${backend}: storage settings, streams and audio round trip; recordings are kept per stream`, () =>
+  withStore(async (store) => {
+    const input = {
+      groups: [{ id: 1 }],
+      servers: [{ id: 's1', group: 1, host: '127.0.0.1', storage: { paths: '/d1;*/d2', availability: 'redundant' } }],
+      cameras: [{ id: 'c1', url: 'rtsp://h/c1', server: 's1', audio: false, streams: [{ url: 'rtsp://h/c1/sub' }], storage: { maxStorageDays: '3;20' } }],
+    };
+    await store.applyConfig(parseFarmConfig(input).config);
+    const s = await store.snapshot();
+    assert.equal(s.servers[0].storage?.paths, '/d1;*/d2');
+    assert.equal(s.servers[0].storage?.availability, 'redundant');
+    assert.deepEqual([s.cameras[0].audio, s.cameras[0].streams, s.cameras[0].storage], [false, [{ url: 'rtsp://h/c1/sub', audio: true }], { maxStorageDays: '3;20' }]);
+    await store.addRecordings('s1', [
+      { camera: 'c1', startMs: 1000, endMs: 2000 },
+      { camera: 'c1', stream: 1, startMs: 1000, endMs: 2000 },
+      { camera: 'c1', stream: 1, startMs: 2000, endMs: 3000 },
+    ]);
+    assert.deepEqual((await store.recordings('c1', 0, 10_000)).map((r) => [r.startMs, r.endMs]), [[1000, 2000]]);
+    assert.deepEqual((await store.recordings('c1', 0, 10_000, 1)).map((r) => [r.startMs, r.endMs]), [[1000, 3000]]);
+  }));

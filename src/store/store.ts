@@ -2,6 +2,7 @@ import type { Db, Dialect } from './db.ts';
 import { openDb } from './db.ts';
 import { migrate } from './migrate.ts';
 import type { FarmConfig, Settings } from '../config/farm-config.ts';
+import type { CameraStorageInput, StorageSettingsInput } from '../config/storage-settings.ts';
 import { defaultSettings } from '../config/farm-config.ts';
 
 export type ServerState = 'up' | 'suspect' | 'down';
@@ -13,6 +14,7 @@ export interface ServerRow {
   udpPort: number | null;
   state: ServerState;
   downSince: number | null;
+  storage?: StorageSettingsInput;
 }
 export interface CameraRow {
   id: string;
@@ -20,6 +22,9 @@ export interface CameraRow {
   home: string;
   current: string;
   movable: boolean;
+  audio?: boolean;
+  streams?: { url: string; audio?: boolean }[];
+  storage?: CameraStorageInput;
 }
 export interface FarmSnapshot {
   settings: Settings;
@@ -86,8 +91,16 @@ export class Store {
         udpPort: r.udp_port === null ? null : Number(r.udp_port),
         state: r.state as ServerState,
         downSince: r.down_since === null ? null : Number(r.down_since),
+        ...(JSON.parse(r.options) as Pick<ServerRow, 'storage'>),
       })),
-      cameras: cameras.map((c) => ({ id: c.id, url: c.url, home: c.home_server, current: c.current_server, movable: !!c.movable })),
+      cameras: cameras.map((c) => ({
+        id: c.id,
+        url: c.url,
+        home: c.home_server,
+        current: c.current_server,
+        movable: !!c.movable,
+        ...(JSON.parse(c.options) as Pick<CameraRow, 'audio' | 'streams' | 'storage'>),
+      })),
       generation: Number(m.generation ?? 1),
       term: Number(m.term ?? 1),
     };
@@ -119,6 +132,7 @@ export class Store {
               udp_port: s.udpPort ?? null,
               state: oldServers.get(s.id)?.state ?? 'up',
               down_since: oldServers.get(s.id)?.down_since ?? null,
+              options: JSON.stringify(s.storage ? { storage: s.storage } : {}),
             })),
           )
           .execute();
@@ -129,7 +143,15 @@ export class Store {
             c.cameras.map((cam) => {
               const old = existing.get(cam.id);
               const keep = old && old.home_server === cam.server && serverIds.has(old.current_server);
-              return { id: cam.id, url: cam.url, home_server: cam.server, current_server: keep ? old.current_server : cam.server, movable: cam.movable ? 1 : 0 };
+              const options = { audio: cam.audio, streams: cam.streams, storage: cam.storage };
+              return {
+                id: cam.id,
+                url: cam.url,
+                home_server: cam.server,
+                current_server: keep ? old.current_server : cam.server,
+                movable: cam.movable ? 1 : 0,
+                options: JSON.stringify(options),
+              };
             }),
           )
           .execute();
@@ -179,8 +201,8 @@ export class Store {
     }));
   }
 
-  /** Adds recorded segments to the catalogue, extending the interval each one continues. */
-  async addRecordings(server: string, segments: { camera: string; startMs: number; endMs: number }[]): Promise<void> {
+  /** Adds recorded segments to the catalogue, extending the interval each one continues (per camera stream). */
+  async addRecordings(server: string, segments: { camera: string; stream?: number; startMs: number; endMs: number }[]): Promise<void> {
     if (!segments.length) return;
     await this.db.transaction().execute(async (tx) => {
       for (const s of [...segments].sort((a, b) => a.startMs - b.startMs)) {
@@ -189,6 +211,7 @@ export class Store {
           .select(['id', 'end_ms'])
           .where('camera_id', '=', s.camera)
           .where('server_id', '=', server)
+          .where('stream', '=', s.stream ?? 0)
           .where('end_ms', '>=', s.startMs - MERGE_MS)
           .where('start_ms', '<=', s.startMs)
           .orderBy('end_ms', 'desc')
@@ -196,17 +219,19 @@ export class Store {
         if (prev) {
           if (Number(prev.end_ms) < s.endMs) await tx.updateTable('recordings').set({ end_ms: s.endMs }).where('id', '=', prev.id).execute();
         } else {
-          await tx.insertInto('recordings').values({ camera_id: s.camera, server_id: server, start_ms: s.startMs, end_ms: s.endMs }).execute();
+          await tx.insertInto('recordings').values({ camera_id: s.camera, server_id: server, start_ms: s.startMs, end_ms: s.endMs, stream: s.stream ?? 0 }).execute();
         }
       }
     });
   }
 
-  async recordings(camera: string, fromMs: number, toMs: number): Promise<Interval[]> {
+  /** One camera stream's recorded intervals overlapping [fromMs, toMs), on every server. */
+  async recordings(camera: string, fromMs: number, toMs: number, stream = 0): Promise<Interval[]> {
     const rows = await this.db
       .selectFrom('recordings')
       .selectAll()
       .where('camera_id', '=', camera)
+      .where('stream', '=', stream)
       .where('end_ms', '>', fromMs)
       .where('start_ms', '<', toMs)
       .orderBy('start_ms')
