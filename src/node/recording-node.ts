@@ -43,6 +43,7 @@ export class RecordingNode {
   private readonly abort = new AbortController();
   private statusTimer: NodeJS.Timeout | undefined;
   private posting = false;
+  private lastStatusRefusal: string | undefined;
   private postAgain = false;
   private masterReachable = true;
   private readonly loops: Promise<void>[] = [];
@@ -211,9 +212,15 @@ export class RecordingNode {
     };
     try {
       await this.client.status(status, this.abort.signal);
+      this.lastStatusRefusal = undefined;
       if (segments.length) this.index.markReported(segments.map((s) => s.id));
-    } catch {
-      // the poll loop logs an unreachable master; segments stay unreported and go with the next status
+    } catch (err) {
+      // The poll loop logs an unreachable master; a master that answers and refuses the status
+      // (a version mismatch, say) would make this server look dead to it, so that is logged here.
+      const text = err instanceof Error ? err.message : String(err);
+      if (/^4\d\d /.test(text) && text !== this.lastStatusRefusal) this.o.log.error({ err: text }, 'the master refuses this server\'s status');
+      this.lastStatusRefusal = /^4\d\d /.test(text) ? text : undefined;
+      // Segments stay unreported and go with the next status.
     } finally {
       this.posting = false;
     }
