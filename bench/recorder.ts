@@ -60,8 +60,16 @@ try {
     const killedAt = Date.now();
     await farm.kill('s1');
     farm.startNode('s1');
-    await farm.waitFor(recording, 90_000, 'recording after restart');
-    await delay(1000);
+    // The master still holds the killed process's last status: wait for footage the new one recorded.
+    const restartedAt = Date.now();
+    const recordedSince = async () => {
+      for (const cam of cams) {
+        const tl = await farm.api<{ intervals: { endMs: number }[] }>(`/api/v1/cameras/${cam}/timeline?from=${killedAt - 60_000}&to=${Date.now() + 60_000}`);
+        if (!tl.intervals.some((i) => i.endMs > restartedAt + 1000)) return false;
+      }
+      return true;
+    };
+    await farm.waitFor(recordedSince, 90_000, 'recording after restart');
     const index = new LocalIndex(join(dir, 'nodes', 's1', 'index.sqlite'));
     try {
       for (const cam of cams) {

@@ -37,6 +37,14 @@ test('a recording server killed with SIGKILL loses at most 1 s per camera; its i
   });
   const nodeDir = join(dir, 'nodes', 's1');
   const storage = join(nodeDir, 'storage');
+  /** Whether every camera has footage ending a second after `t`: a restarted node has recovered and records. */
+  const recordedSince = (t: number) => async () => {
+    for (const cam of CAMERAS) {
+      const tl = await farm.api<{ intervals: { endMs: number }[] }>(`/api/v1/cameras/${cam}/timeline?from=${t - 600_000}&to=${Date.now() + 60_000}`);
+      if (!tl.intervals.some((i) => i.endMs > t + 1000)) return false;
+    }
+    return true;
+  };
   const recording = async () => (await farm.api<{ recording: string }[]>('/api/v1/cameras')).every((c) => c.recording === 'recording');
 
   await farm.startSim(RTSP_PORT, CAMERAS);
@@ -58,8 +66,9 @@ test('a recording server killed with SIGKILL loses at most 1 s per camera; its i
   }
 
   farm.startNode('s1');
-  await farm.waitFor(recording, 60_000, 'recording again after the restart');
-  await delay(1500);
+  // The master still shows the killed process's last status: wait for footage the new process
+  // recorded, which it only starts after recovering its staging.
+  await farm.waitFor(recordedSince(Date.now()), 60_000, 'recording again after the restart');
   const index = new LocalIndex(join(nodeDir, 'index.sqlite'));
   try {
     for (const cam of CAMERAS) {
@@ -91,7 +100,7 @@ test('a recording server killed with SIGKILL loses at most 1 s per camera; its i
   for (const ext of ['', '-wal', '-shm']) rmSync(join(nodeDir, `index.sqlite${ext}`), { force: true });
   writeFileSync(join(nodeDir, 'index.sqlite'), 'this is not a database '.repeat(100));
   farm.startNode('s1');
-  await farm.waitFor(recording, 60_000, 'recording after the index rebuild');
+  await farm.waitFor(recordedSince(Date.now()), 60_000, 'recording after the index rebuild');
   await farm.kill('s1', 'SIGTERM');
   const rebuilt = new LocalIndex(join(nodeDir, 'index.sqlite'));
   try {

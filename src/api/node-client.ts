@@ -62,6 +62,7 @@ export class NodeClient {
     await res.body?.cancel();
     // The node's 404s (no such segment, camera not live there) are the caller's 404s; the rest is the node's fault.
     if (res.status === 404) throw new VigilError('NOT_FOUND', `server ${server} has no ${path.split('?')[0]}`, 404);
+    if (res.status >= 400 && res.status < 500) throw new VigilError('NODE_REFUSED', `server ${server} refused ${path.split('?')[0]} (${res.status})`, 502);
     throw new VigilError('SERVER_ERROR', `server ${server} answered ${res.status}`, 502);
   }
 }

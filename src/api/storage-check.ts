@@ -1,4 +1,5 @@
 import { isAbsolute, normalize } from 'node:path';
+import { VigilError } from '../lib/errors.ts';
 
 /** What a storage check asks one server: its paths and bounds, and which config entry each path came from. */
 export interface ServerStorageCheck {
@@ -82,7 +83,12 @@ export async function checkStorageOnServers(
       let found: string[];
       try {
         found = await ask(c.server, { paths: c.paths, minFreeBytes: c.minFreeBytes, minFreePercent: c.minFreePercent });
-      } catch {
+      } catch (err) {
+        // A server that answers and refuses the question is a problem; one that does not answer is not checked.
+        if (err instanceof VigilError && err.code === 'NODE_REFUSED') {
+          problems.push(`/servers/${c.server}/storage: server ${c.server} refused the storage check: ${err.message}`);
+          return;
+        }
         warnings.push(`server ${c.server} did not answer: its storage paths were not checked (it reports unusable paths in its status)`);
         return;
       }

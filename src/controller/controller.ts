@@ -207,6 +207,7 @@ export class Controller {
       generation: f.generation,
       server: { id: me.id, host: me.host, udpPort: port(me), ...(me.storage && { storage: me.storage }) },
       cameras: f.cameras.filter((c) => c.current === serverId).map((c) => assignedCamera(c, serverId)),
+      retentionDays: Object.fromEntries(f.cameras.filter((c) => c.storage?.maxStorageDays !== undefined).map((c) => [c.id, c.storage!.maxStorageDays!])),
       buddies: buddyIds.map((id) => f.servers.find((s) => s.id === id)!).map((s) => ({ id: s.id, host: s.host, port: port(s) })),
       settings: {
         AliveIntervalMs: f.settings.AliveIntervalMs,

@@ -56,7 +56,7 @@ export const NodeStatus = Type.Object({
   ),
   storage: Type.Optional(StorageState),
   recordingFailed: Type.Optional(
-    Type.Boolean({ description: 'recording cannot start: cameras answer, yet none of them records here (a failover trigger)' }),
+    Type.Boolean({ description: 'recording cannot start: cameras answer, yet none of them records here (reported; the controller does not fail over on it yet)' }),
   ),
   udp: Type.Optional(
     Type.Object({
@@ -74,6 +74,11 @@ export interface Assignment {
   generation: number;
   server: { id: string; host: string; udpPort: number; storage?: StorageSettingsInput };
   cameras: AssignedCamera[];
+  /**
+   * Max storage days of every camera with its own, also those recorded elsewhere now: a server's
+   * retention covers all footage it holds, e.g. what it recorded before or during a failover.
+   */
+  retentionDays?: Record<string, string | number>;
   buddies: { id: string; host: string; port: number }[];
   settings: {
     AliveIntervalMs: number;

@@ -28,7 +28,7 @@ export interface NodeApiOptions {
 export const NodeSegment = Type.Object({ id: Type.Integer(), startMs: Type.Number(), endMs: Type.Number(), bytes: Type.Integer() });
 /** Body of POST /node/v1/storage/check: paths this server would record to, and the free-space bounds. */
 export const StorageCheck = Type.Object({
-  paths: Type.Array(Type.String({ minLength: 1, maxLength: 4096, pattern: '^/' }), { minItems: 1, maxItems: 64 }),
+  paths: Type.Array(Type.String({ minLength: 1, maxLength: 4096, pattern: '^/' }), { minItems: 1, maxItems: 1000 }),
   minFreeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
   minFreePercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
 });

@@ -11,6 +11,7 @@ import {
   type StorageSettingsInput,
 } from '../config/storage-settings.ts';
 import type { Logger } from '../lib/log.ts';
+import { VigilError } from '../lib/errors.ts';
 import { reconcileIndex } from '../recorder/index-rebuild.ts';
 import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
 import { RetentionRunner, type RetentionStatus } from '../recorder/retention-runner.ts';
@@ -55,6 +56,9 @@ export class NodeStorage implements SegmentSink {
   private readonly quarantineRoot: string;
   private readonly defaultPath: string;
   private key = '';
+  /** Validated segments a stopped recorder left waiting for storage; stored when a path is back. */
+  private waiting: { staged: string; seg: StagedSegment }[] = [];
+  private storingWaiting = false;
   private server: StoragePaths | undefined;
   /** Every StoragePaths in use, by (paths, read path, mode): cameras sharing a path list share one. */
   private live = new Map<string, StoragePaths>();
@@ -85,10 +89,44 @@ export class NodeStorage implements SegmentSink {
    * disk). Settings that do not parse keep the previous ones and are reported in status().
    * Serialised; the first call also recovers staging, and each new path is reconciled with the index.
    */
-  configure(server: StorageSettingsInput | undefined, cameras: { id: string; storage?: CameraStorageInput }[]): Promise<void> {
-    const run = this.queue.then(() => this.doConfigure(server, cameras));
+  configure(
+    server: StorageSettingsInput | undefined,
+    cameras: { id: string; storage?: CameraStorageInput }[],
+    otherDays: Record<string, CameraStorageInput['maxStorageDays']> = {},
+  ): Promise<void> {
+    const run = this.queue.then(() => this.doConfigure(server, cameras, otherDays));
     this.queue = run.catch((err) => this.o.log.error({ err }, 'storage configuration failed'));
     return run;
+  }
+
+  /**
+   * Takes over segments a recorder that stopped had waiting for storage (no path took them): they
+   * are stored, in order, as soon as a path takes writes again.
+   */
+  adopt(items: { staged: string; seg: StagedSegment }[]): void {
+    this.waiting.push(...items);
+    if (items.length) this.o.log.warn({ segments: items.length, waiting: this.waiting.length }, 'segments wait in staging for a storage path');
+    void this.storeWaiting();
+  }
+
+  private async storeWaiting(): Promise<void> {
+    if (this.storingWaiting || !this.waiting.length || this.allFailed()) return;
+    this.storingWaiting = true;
+    try {
+      while (this.waiting.length) {
+        const { staged, seg } = this.waiting[0];
+        try {
+          await this.commit(staged, seg);
+        } catch (err) {
+          if (err instanceof VigilError && err.code === 'STORAGE_ALL_FAILED') return;
+          this.o.log.warn({ file: staged, err: err instanceof Error ? err.message : String(err) }, 'waiting segment not stored; left in staging');
+        }
+        this.waiting.shift();
+      }
+      this.o.log.info('the segments that waited for storage are stored');
+    } finally {
+      this.storingWaiting = false;
+    }
   }
 
   commit(staged: string, seg: StagedSegment): Promise<IndexedSegment> {
@@ -145,11 +183,20 @@ export class NodeStorage implements SegmentSink {
     return p;
   }
 
-  private async doConfigure(server: StorageSettingsInput | undefined, cameras: { id: string; storage?: CameraStorageInput }[]): Promise<void> {
+  private async doConfigure(
+    server: StorageSettingsInput | undefined,
+    cameras: { id: string; storage?: CameraStorageInput }[],
+    otherDays: Record<string, CameraStorageInput['maxStorageDays']>,
+  ): Promise<void> {
     if (!server) mkdirSync(this.defaultPath, { recursive: true });
     let parsed: ParsedStorage;
     try {
-      parsed = parseStorageSettings(server ?? { paths: this.defaultPath }, Object.fromEntries(cameras.map((c) => [c.id, c.storage ?? {}])));
+      // Retention covers every camera with footage here, also those recorded elsewhere now: their
+      // own max days come too (only days; their paths matter only where they record).
+      const perCamera: Record<string, unknown> = {};
+      for (const [id, days] of Object.entries(otherDays)) if (days !== undefined) perCamera[id] = { maxStorageDays: days };
+      for (const c of cameras) perCamera[c.id] = c.storage ?? {};
+      parsed = parseStorageSettings(server ?? { paths: this.defaultPath }, perCamera);
     } catch (err) {
       this.problems = (err as { details?: string[] }).details ?? [String(err)];
       this.o.log.error({ problems: this.problems }, 'storage settings refused; the previous ones stay');
@@ -171,13 +218,28 @@ export class NodeStorage implements SegmentSink {
           availability: p.availability,
           recheckMs: this.o.recheckMs,
           log: this.o.log.child({ part: 'storage' }),
-          onChange: () => this.o.onChange?.(),
+          onChange: () => {
+            this.o.onChange?.();
+            void this.storeWaiting();
+          },
         });
         await sp.start();
       }
       live.set(k, sp);
       return sp;
     };
+    const paths = allStoragePaths(parsed);
+    // A new path is reconciled with the index before it takes segments, so the rebuild and a
+    // recorder's commit never race to index one file. One that fails is tried again next time.
+    for (const root of paths) {
+      if (this.reconciled.has(root)) continue;
+      try {
+        await reconcileIndex({ storageRoot: root, nodeId: this.o.nodeId, index: this.o.index, log: this.o.log.child({ part: 'recovery' }), sinceMs: this.o.reconcileSinceMs ?? 0 });
+        this.reconciled.add(root);
+      } catch (err) {
+        this.o.log.error({ err, root }, 'index reconcile failed for a storage path; tried again at the next configuration');
+      }
+    }
     const serverPaths = await make(parsed.settings);
     const cameraPaths = new Map<string, StoragePaths>();
     for (const c of cameras) {
@@ -188,19 +250,19 @@ export class NodeStorage implements SegmentSink {
     this.server = serverPaths;
     this.cameraPaths = cameraPaths;
     this.live = live;
-    this.key = key;
     await Promise.all(retired.map((sp) => sp.close()));
-
-    const paths = allStoragePaths(parsed);
     this.o.log.info({ paths, availability: parsed.settings.availability, readPath: parsed.settings.readPath }, 'storage configured');
+
     if (!this.recovered) {
       this.recovered = true;
-      await recoverStaging({ stagingRoot: this.stagingRoot, quarantineRoot: this.quarantineRoot, sink: this, log: this.o.log.child({ part: 'recovery' }) });
-    }
-    for (const root of paths) {
-      if (this.reconciled.has(root)) continue;
-      this.reconciled.add(root);
-      await reconcileIndex({ storageRoot: root, nodeId: this.o.nodeId, index: this.o.index, log: this.o.log.child({ part: 'recovery' }), sinceMs: this.o.reconcileSinceMs ?? 0 });
+      // Before 0.2 staging lived in the default storage path; what a crash left there is saved too.
+      for (const stagingRoot of [join(this.defaultPath, '.staging'), this.stagingRoot]) {
+        try {
+          await recoverStaging({ stagingRoot, quarantineRoot: this.quarantineRoot, sink: this, log: this.o.log.child({ part: 'recovery' }) });
+        } catch (err) {
+          this.o.log.error({ err, stagingRoot }, 'staging recovery failed; the files stay for the next start');
+        }
+      }
     }
     await this.retention?.close();
     const s = parsed.settings;
@@ -220,5 +282,6 @@ export class NodeStorage implements SegmentSink {
       log: this.o.log.child({ part: 'retention' }),
     });
     this.retention.start();
+    this.key = key;
   }
 }

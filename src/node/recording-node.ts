@@ -119,7 +119,7 @@ export class RecordingNode {
     this.heartbeat?.setBuddies(a.buddies);
     await this.ensureNodeApi(a.server.host);
     // Storage before recording: the first configuration also recovers what a crash left in staging.
-    await this.storage.configure(a.server.storage, a.cameras).catch(() => {});
+    await this.storage.configure(a.server.storage, a.cameras, a.retentionDays).catch(() => {});
     if (!this.storage.ready) {
       this.o.log.error('no usable storage settings yet: not recording');
       return;

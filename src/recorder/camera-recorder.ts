@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { systemClock, type Clock } from '../lib/clock.ts';
@@ -69,6 +69,9 @@ export interface CameraRecorderOptions {
   /** Called after each segment is moved into storage and indexed. */
   onSegment?: (seg: IndexedSegment) => void;
 }
+
+/** Bytes of a segment read to validate it (PAT, PMT and the first frame's start fit easily). */
+const VALIDATE_HEAD_BYTES = 64 * 1024;
 
 /** How often, at most, a camera that records nothing is asked whether it answers. */
 const REACH_PROBE_EVERY_MS = 2000;
@@ -213,6 +216,8 @@ export class CameraRecorder {
       await this.supervisor.close();
       await Promise.race([this.stdoutDone, delay(DRAIN_TIMEOUT_MS)]);
       await this.work;
+      // Segments no storage path took yet outlive this recorder: the sink stores them when it can.
+      if (this.unstored.length && this.opts.sink.adopt) this.opts.sink.adopt(this.unstored.splice(0));
       this.log.info({ segments: this.segments, invalidSegments: this.invalidSegments }, 'camera recorder closed');
     })();
     return this.closing;
@@ -320,14 +325,27 @@ export class CameraRecorder {
 
   /** The segment's true start and size, or why it is invalid. */
   private async validate(file: string, listedStartMs: number | undefined, endMs: number): Promise<{ startMs: number; bytes: number } | string> {
-    let bytes: number;
+    let fh: FileHandle;
     try {
-      bytes = (await stat(file)).size;
+      fh = await open(file, 'r');
     } catch {
       return 'file missing';
     }
-    if (bytes === 0) return 'file empty';
-    const buf = await readFile(file);
+    let bytes: number;
+    let buf: Buffer;
+    try {
+      bytes = (await fh.stat()).size;
+      if (bytes === 0) return 'file empty';
+      // The head holds the PAT, the PMT and the first frame: enough to tell a stream from garbage.
+      // The whole file is read only when its frames must time it (a run's first segment): reading
+      // every byte of every segment cost more garbage collection than anything else the node does.
+      const want = listedStartMs === undefined ? bytes : Math.min(bytes, VALIDATE_HEAD_BYTES);
+      buf = Buffer.allocUnsafe(want);
+      const { bytesRead } = await fh.read(buf, 0, want, 0);
+      buf = buf.subarray(0, bytesRead - (bytesRead % 188));
+    } finally {
+      await fh.close();
+    }
     const probe = probeTs(buf);
     if (!probe) return 'not an MPEG transport stream';
     if (probe.codec !== 'h264' && probe.codec !== 'hevc') return `unexpected video codec ${probe.codec ?? 'none'}`;

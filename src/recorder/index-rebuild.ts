@@ -43,7 +43,14 @@ export async function reconcileIndex(o: ReconcileOptions): Promise<number> {
             continue;
           }
           const file = join(o.storageRoot, path);
-          const buf = await readFile(file);
+          let buf: Buffer;
+          try {
+            buf = await readFile(file);
+          } catch (err) {
+            // One unreadable file (a bad sector, say) must not keep the rest out of the index.
+            o.log.error({ file, err: (err as Error).message }, 'stored file unreadable; left in place, not indexed');
+            continue;
+          }
           const durationMs = mpegtsVideoDurationMs(buf);
           if (durationMs === undefined) {
             o.log.warn({ file }, 'stored file has no readable frames; left in place, not indexed');

@@ -20,6 +20,8 @@ export interface SegmentSink {
    * (staged file kept) when no storage path took it.
    */
   commit(staged: string, seg: StagedSegment): Promise<IndexedSegment>;
+  /** Takes over segments a stopping recorder could not store, to store them once storage is back. */
+  adopt?(items: { staged: string; seg: StagedSegment }[]): void;
 }
 
 /** Settings of a StorageSink. */

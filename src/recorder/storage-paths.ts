@@ -110,7 +110,7 @@ interface PathState {
  * A recording server's storage paths and where each segment goes: in failover mode to the first
  * healthy path, in redundant mode to every healthy path. A write that fails marks its path failed;
  * a periodic probe brings it back once it takes writes again. When every path has failed, the node
- * reports it to the master: that is the "all storage failed" failover trigger.
+ * reports it to the master ("all storage failed"; shown in the API, not yet acted on by the controller).
  */
 export class StoragePaths {
   private readonly fs: StorageFs;
@@ -119,6 +119,8 @@ export class StoragePaths {
   private timer: NodeJS.Timeout | undefined;
   private probing: Promise<void> | undefined;
   private closed = false;
+  /** Folders known to exist, so each hour folder is created once. */
+  private readonly made = new Set<string>();
 
   constructor(private readonly o: StoragePathsOptions) {
     if (o.paths.length === 0) throw new Error('StoragePaths needs at least one path');
@@ -156,7 +158,7 @@ export class StoragePaths {
     return this.healthy()[0];
   }
 
-  /** Whether no path takes writes: the node reports this to the master as a failover trigger. */
+  /** Whether no path takes writes: the node reports this to the master ("all storage failed"). */
   allFailed(): boolean {
     return this.healthy().length === 0;
   }
@@ -256,7 +258,26 @@ export class StoragePaths {
 
   /** Puts `staged` at `dest` without ever exposing a partial file under `dest`. */
   private async place(staged: string, dest: string, move: boolean): Promise<void> {
-    await this.fs.mkdirp(dirname(dest));
+    // Hour folders take 3600 segments each: create each once, not once per segment.
+    const dir = dirname(dest);
+    if (!this.made.has(dir)) {
+      await this.fs.mkdirp(dir);
+      if (this.made.size > 10_000) this.made.clear();
+      this.made.add(dir);
+    }
+    try {
+      await this.placeIn(staged, dest, move);
+    } catch (err) {
+      // Retention removes emptied folders: one remembered as made may be gone.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await this.fs.exists(staged))) throw err;
+      this.made.delete(dir);
+      await this.fs.mkdirp(dir);
+      this.made.add(dir);
+      await this.placeIn(staged, dest, move);
+    }
+  }
+
+  private async placeIn(staged: string, dest: string, move: boolean): Promise<void> {
     if (move) {
       try {
         await this.fs.rename(staged, dest);
