@@ -126,11 +126,17 @@ test('two storage paths in redundant mode, main + sub stream with audio; one pat
   remount(b, 'ro');
   await farm.waitFor(async () => (await server()).storage?.allFailed === true, 15_000, 'all storage failed reported');
   const allFailedAt = Date.now();
-  await delay(3000);
+  // Held past FarmHealthMissedUdpMs, it is a failover trigger; group 1 has redundancy off, so the
+  // failover is logged and skipped: the cameras stay, and their segments wait in staging.
+  await farm.waitFor(async () => (await farm.api<{ trigger: string }[]>('/api/v1/failovers')).some((f) => f.trigger === 'storage-failed'), 15_000, 'a storage-failed failover');
+  await delay(Math.max(0, allFailedAt + 3000 - Date.now()));
   // Both come back: the waiting segments are stored, the timeline has no hole over the outage.
   remount(a, 'rw');
   remount(b, 'rw');
   await farm.waitFor(async () => (await server()).storage?.allFailed === false, 20_000, 'storage back');
+  await farm.waitFor(async () => (await farm.api<{ state: string }[]>('/api/v1/servers'))[0].state === 'up', 10_000, 'the server up again');
+  const [fo] = await farm.api<{ server: string; trigger: string; status: string; detail: { reason?: string } }[]>('/api/v1/failovers');
+  assert.deepEqual([fo.server, fo.trigger, fo.status, fo.detail.reason], ['s1', 'storage-failed', 'skipped', 'redundancy is off in group 1']);
   const backAt = Date.now();
   await farm.waitFor(async () => {
     const tl = await timeline(0, aFailedAt - 2000, backAt + 2000);

@@ -45,7 +45,7 @@ export const FailoverView = Type.Object({
   startedAt: Type.Number(),
   server: Type.String(),
   group: Type.Integer(),
-  trigger: Type.String({ description: 'buddy-quorum | status-lost | config-change' }),
+  trigger: Type.String({ description: 'buddy-quorum | status-lost | storage-failed | recording-failed | config-change' }),
   status: Type.String({ description: 'running | done | waiting | cancelled | skipped' }),
   detail: Type.Object(
     {

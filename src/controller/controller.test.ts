@@ -118,3 +118,28 @@ test('after the master itself stalled, nobody is judged until statuses had time 
   const [fo] = await store.failovers();
   assert.equal(fo?.server, 'a');
 });
+
+test('all storage failed on a server that still reports: its cameras move; it stays down until its storage is back', async (t) => {
+  const { c, store, at, clock } = await harness(t);
+  await c.applyConfig(parseFarmConfig(farm([{ id: 'n', group: 1, host: '127.0.0.1', udpPort: 3 }])).config);
+  const storage = (allFailed: boolean) => ({ availability: 'failover' as const, allFailed, paths: [{ path: '/d1', healthy: !allFailed, read: false }] });
+  const report = async (ms: number, allFailed: boolean) => {
+    clock.t = 1_000_000 + ms;
+    for (const id of ['b', 'n']) await c.onStatus(id, { bootId: `boot-${id}`, suspects: [], cameras: {}, segments: [] });
+    await c.onStatus('a', { bootId: 'boot-a', suspects: [], cameras: {}, segments: [], storage: storage(allFailed) });
+    await at(ms);
+  };
+  for (const ms of [0, 250, 500]) await report(ms, false);
+  for (const ms of [750, 1000, 1500]) await report(ms, true);
+  assert.deepEqual(await store.failovers(), [], 'not before the report has held for FarmHealthMissedUdpMs');
+  await report(1800, true);
+  const [fo] = await store.failovers();
+  assert.deepEqual([fo.server, fo.trigger, fo.detail.target], ['a', 'storage-failed', 'n']);
+  assert.equal(c.assignment('n')!.cameras[0].id, 'c1');
+  await report(2500, true);
+  assert.equal(c.state().servers.find((s) => s.id === 'a')!.state, 'down', 'still failed: not back as a redundant server');
+  await report(3000, false);
+  assert.equal(c.state().servers.find((s) => s.id === 'a')!.state, 'up', 'storage back: a redundant server again');
+  assert.deepEqual(c.assignment('a')!.cameras, []);
+  assert.equal((await store.failovers()).length, 1);
+});

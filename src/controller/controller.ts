@@ -37,6 +37,9 @@ interface Live {
   at: number;
   bootId: string;
   status: NodeStatus;
+  /** Since when its statuses say all its storage failed / recording cannot start (undefined: they do not). */
+  storageFailedSince?: number;
+  recordingFailedSince?: number;
 }
 
 interface Step {
@@ -161,13 +164,22 @@ export class Controller {
   async onStatus(serverId: string, status: NodeStatus): Promise<void> {
     if (!this.farm.servers.some((s) => s.id === serverId)) return;
     // Liveness counts from the arrival of the status, not from when the queue gets to it.
-    this.live.set(serverId, { at: this.clock.now(), bootId: status.bootId, status });
+    const at = this.clock.now();
+    const prev = this.live.get(serverId);
+    this.live.set(serverId, {
+      at,
+      bootId: status.bootId,
+      status,
+      storageFailedSince: status.storage?.allFailed ? (prev?.storageFailedSince ?? at) : undefined,
+      recordingFailedSince: status.recordingFailed ? (prev?.recordingFailedSince ?? at) : undefined,
+    });
     if (status.segments.length) await this.o.store.addRecordings(serverId, status.segments);
     await this.serial(async () => {
       const server = this.farm.servers.find((s) => s.id === serverId);
       if (!server) return;
       const now = this.clock.now();
-      if (server.state === 'down') await this.returned(serverId, now);
+      // A server down for its own report (storage, recording) is back only once the report clears.
+      if (server.state === 'down' && !status.storage?.allFailed && !status.recordingFailed) await this.returned(serverId, now);
       await this.progress(serverId, status, now);
     });
   }
@@ -234,7 +246,9 @@ export class Controller {
   private async judgeAll(): Promise<void> {
     const now = this.clock.now();
     const s = this.farm.settings;
-    const reports = new Map([...this.live].map(([id, l]) => [id, { at: l.at, suspects: l.status.suspects }]));
+    const reports = new Map(
+      [...this.live].map(([id, l]) => [id, { at: l.at, suspects: l.status.suspects, storageFailedSince: l.storageFailedSince, recordingFailedSince: l.recordingFailedSince }]),
+    );
     const verdicts = judge({
       servers: this.farm.servers,
       reports,

@@ -61,3 +61,20 @@ test('a down server leaves the buddy graph so the survivors still form a quorum'
   const j = judge({ ...base(10_000, [['s3', 9900, ['s2']], ['s7', 9900, []]]), servers: s });
   assert.deepEqual(j.get('s2'), { state: 'down', reporters: ['s3'], trigger: 'buddy-quorum' });
 });
+
+test('a server reporting all storage failed, or recording unable to start, is down once the report has held for the threshold', () => {
+  const fresh: [string, number, string[]][] = [['s1', 9900, []], ['s2', 9900, []], ['s3', 9900, []], ['s7', 9900, []]];
+  const withOwn = (own: { storageFailedSince?: number; recordingFailedSince?: number }) => {
+    const input = base(10_000, fresh);
+    input.reports.set('s1', { ...input.reports.get('s1')!, ...own });
+    return judge(input).get('s1');
+  };
+  assert.deepEqual(withOwn({ storageFailedSince: 9000 }), { state: 'up', reporters: [] }, 'one second of it is not yet a failure');
+  assert.deepEqual(withOwn({ storageFailedSince: 8000 }), { state: 'down', reporters: [], trigger: 'storage-failed' });
+  assert.deepEqual(withOwn({ recordingFailedSince: 7000 }), { state: 'down', reporters: [], trigger: 'recording-failed' });
+  // Before judging starts (FarmHealthStartDelayMs), nothing is down.
+  const early = base(10_000, fresh);
+  early.judgeFrom = 20_000;
+  early.reports.set('s1', { ...early.reports.get('s1')!, storageFailedSince: 1000 });
+  assert.equal(judge(early).get('s1')!.state, 'up');
+});

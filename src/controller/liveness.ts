@@ -3,8 +3,11 @@ import { quorumReached } from '../health/quorum.ts';
 
 export interface LivenessInput {
   servers: { id: string; group: number; state: 'up' | 'suspect' | 'down' }[];
-  /** Last status of each server: when it came, and which buddies it reported possibly down. */
-  reports: Map<string, { at: number; suspects: string[] }>;
+  /**
+   * Last status of each server: when it came, which buddies it reported possibly down, and since
+   * when it has reported all its storage failed / recording unable to start (undefined: it does not).
+   */
+  reports: Map<string, { at: number; suspects: string[]; storageFailedSince?: number; recordingFailedSince?: number }>;
   now: number;
   missedMs: number;
   statusIntervalMs: number;
@@ -15,7 +18,7 @@ export interface LivenessInput {
 export interface Judgement {
   state: 'up' | 'suspect' | 'down';
   reporters: string[];
-  trigger?: 'buddy-quorum' | 'status-lost';
+  trigger?: 'buddy-quorum' | 'status-lost' | 'storage-failed' | 'recording-failed';
 }
 
 /**
@@ -40,6 +43,9 @@ export function liveBuddies(servers: LivenessInput['servers']): Map<string, stri
  * Why the own-status condition: a fault that only cuts UDP between buddies (or a group of two
  * where each reports the other) must not fail over a server that still reports to the master.
  * A dead server's status stops with it, so this costs no detection time.
+ *
+ * A server that reports all its storage failed, or that recording cannot start although its cameras
+ * answer (Mirasys' triggers), is down too once the report has held for FarmHealthMissedUdpMs.
  */
 export function judge(input: LivenessInput): Map<string, Judgement> {
   const buddies = liveBuddies(input.servers);
@@ -59,8 +65,13 @@ export function judge(input: LivenessInput): Map<string, Judgement> {
     const lastAt = input.reports.get(s.id)?.at ?? input.judgeFrom;
     const lostAfter = mine.length ? 2 * input.missedMs : input.missedMs;
     const silent = input.now - lastAt > Math.min(3 * input.statusIntervalMs, input.missedMs);
+    const own = input.reports.get(s.id);
+    // The server's own reports count once they have held for the threshold (one bad status is no failure).
+    const held = (since: number | undefined) => since !== undefined && input.now - since >= input.missedMs;
     if (judging && silent && quorumReached(reporters.length, mine.length)) out.set(s.id, { state: 'down', reporters, trigger: 'buddy-quorum' });
     else if (judging && input.now - Math.max(lastAt, input.judgeFrom) > lostAfter) out.set(s.id, { state: 'down', reporters, trigger: 'status-lost' });
+    else if (judging && held(own?.storageFailedSince)) out.set(s.id, { state: 'down', reporters, trigger: 'storage-failed' });
+    else if (judging && held(own?.recordingFailedSince)) out.set(s.id, { state: 'down', reporters, trigger: 'recording-failed' });
     else out.set(s.id, { state: reporters.length ? 'suspect' : 'up', reporters });
   }
   return out;

@@ -56,7 +56,7 @@ export const NodeStatus = Type.Object({
   ),
   storage: Type.Optional(StorageState),
   recordingFailed: Type.Optional(
-    Type.Boolean({ description: 'recording cannot start: cameras answer, yet none of them records here (reported; the controller does not fail over on it yet)' }),
+    Type.Boolean({ description: 'recording cannot start: cameras answer, yet none of them records here (the recording-failed failover trigger once it holds for FarmHealthMissedUdpMs)' }),
   ),
   udp: Type.Optional(
     Type.Object({

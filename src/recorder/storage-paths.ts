@@ -110,7 +110,7 @@ interface PathState {
  * A recording server's storage paths and where each segment goes: in failover mode to the first
  * healthy path, in redundant mode to every healthy path. A write that fails marks its path failed;
  * a periodic probe brings it back once it takes writes again. When every path has failed, the node
- * reports it to the master ("all storage failed"; shown in the API, not yet acted on by the controller).
+ * reports it to the master: the "storage-failed" failover trigger.
  */
 export class StoragePaths {
   private readonly fs: StorageFs;
