@@ -100,3 +100,19 @@ test('a node gets its assignment; a timeline outside the recorded range is empty
     assert.equal((await fetch(`${url}/api/v1/cameras/nope/timeline`)).status, 404);
     assert.equal((await fetch(`${url}/api/v1/cameras/c1/timeline?from=yesterday`)).status, 400);
   }));
+
+test('a manual failover needs the token, names a known server with cameras, and moves them to the redundant server', () =>
+  withMaster(async (url) => {
+    const post = (id: string, key = KEY) => fetch(`${url}/api/v1/servers/${id}/failover`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+    assert.equal((await post('s1', 'wrong')).status, 401);
+    assert.equal((await post('nope')).status, 404);
+    assert.equal((await post('s2')).status, 409, 's2 holds no cameras');
+    const res = await post('s1');
+    assert.equal(res.status, 200);
+    const fo = (await res.json()) as { server: string; trigger: string; status: string; detail: { target: string; moves: { camera: string; to: string }[] } };
+    assert.deepEqual([fo.server, fo.trigger, fo.status, fo.detail.target], ['s1', 'manual', 'running', 's2']);
+    assert.deepEqual(fo.detail.moves.map((m) => [m.camera, m.to]), [['c1', 's2']]);
+    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as { id: string; currentServer: string }[];
+    assert.equal(cams[0].currentServer, 's2');
+    assert.equal((await post('s1')).status, 409, 'down already');
+  }));

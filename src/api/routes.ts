@@ -155,6 +155,21 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     },
   );
 
+  app.post(
+    '/api/v1/servers/:id/failover',
+    {
+      schema: {
+        summary: "an operator's failover: the server's cameras move as if it had failed; a running server comes back as a redundant one",
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
+        response: { 200: FailoverView, '4xx': ErrorBody },
+      },
+    },
+    async (req) => {
+      requireKey(req);
+      return controller.manualFailover((req.params as { id: string }).id);
+    },
+  );
+
   app.post('/api/v1/nodes/:id/status', { schema: { body: NodeStatus } }, async (req) => {
     requireKey(req);
     const { id } = req.params as { id: string };

@@ -48,3 +48,22 @@ export function applyCommand(): Command {
       console.log('applied');
     });
 }
+
+/** `vigil failover s1`: moves a server's cameras as if it had failed (trigger "manual"). */
+export function failoverCommand(): Command {
+  return new Command('failover')
+    .description("fail a server over by hand: its cameras move to a redundant server of its group")
+    .argument('<server>')
+    .option('--master <url>', 'master URL', 'http://127.0.0.1:8080')
+    .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
+    .action(async (server: string, o: { master: string; keyFile?: string }) => {
+      const key = farmKeys(await farmKey(o.keyFile)).api.toString();
+      const f = (await call(o.master, `/api/v1/servers/${encodeURIComponent(server)}/failover`, { method: 'POST', headers: { authorization: `Bearer ${key}` } })) as {
+        id: number;
+        status: string;
+        detail: { target?: string; reason?: string; moves: { camera: string }[]; unrecorded: string[] };
+      };
+      const moved = f.detail.moves.map((m) => m.camera).join(',') || 'none';
+      console.log(`failover #${f.id} ${f.status}: ${f.detail.target ? `to ${f.detail.target}` : f.detail.reason ?? ''}; moved ${moved}${f.detail.unrecorded.length ? `; unrecorded ${f.detail.unrecorded.join(',')}` : ''}`);
+    });
+}

@@ -1,4 +1,5 @@
-import type { Store, FarmSnapshot, ServerState, CameraRow } from '../store/store.ts';
+import type { Store, FarmSnapshot, ServerState, CameraRow, FailoverRow } from '../store/store.ts';
+import { VigilError } from '../lib/errors.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import type { Logger } from '../lib/log.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
@@ -128,6 +129,24 @@ export class Controller {
   /** Judges every server once and carries out what follows (called by the timer). */
   tick(): Promise<void> {
     return this.serial(() => this.judgeAll());
+  }
+
+  /**
+   * An operator's failover: the server is taken as down at once (trigger "manual") and its
+   * cameras move as for a crash. A server still running comes back at its next status as a
+   * redundant server, holding nothing. Returns the failover log entry.
+   */
+  manualFailover(serverId: string): Promise<FailoverRow> {
+    return this.serial(async () => {
+      const server = this.farm.servers.find((s) => s.id === serverId);
+      if (!server) throw new VigilError('NOT_FOUND', `no server ${serverId}`, 404);
+      if (server.state === 'down') throw new VigilError('ALREADY_DOWN', `server ${serverId} is down already`, 409);
+      if (!this.farm.cameras.some((c) => c.current === serverId)) throw new VigilError('NOTHING_TO_MOVE', `server ${serverId} holds no cameras`, 409);
+      await this.failover(serverId, 'manual', [], this.clock.now());
+      const fo = (await this.o.store.failovers()).filter((f) => f.server === serverId).at(-1);
+      if (!fo || fo.trigger !== 'manual') throw new VigilError('FAILOVER_FAILED', `failover of ${serverId} could not be carried out; see the master log`, 500);
+      return fo;
+    });
   }
 
   get generation(): number {
