@@ -13,7 +13,9 @@ const MASTER_PORT = 18580;
 const RTSP_PORT = 18654;
 const UDP_BASE = 18145;
 const PASSWORD = 'pl4yback-s3cret';
-const settings = { AliveIntervalMs: 250, FarmHealthMissedUdpMs: 1500, FarmHealthStartDelayMs: 5000, StatusIntervalMs: 250 };
+// Three nodes start at once after the master, each loading its sources through tsx on two busy
+// cores: the start delay covers that, or a node still starting is failed over before it records.
+const settings = { AliveIntervalMs: 250, FarmHealthMissedUdpMs: 1500, FarmHealthStartDelayMs: 12_000, StatusIntervalMs: 250 };
 
 /** Group 1: s1 records c1, s2 records c2, s3 is the redundant server. The cameras carry credentials. */
 const config: FarmConfigInput = {
@@ -92,6 +94,7 @@ test('playback spans a failover: continuous where the timeline is, one MP4, live
   for (const id of ['s1', 's2', 's3']) farm.startNode(id);
   await farm.waitFor(async () => (await cameras()).every((c) => c.recording === 'recording'), 60_000, 'both cameras recording');
   await delay(6000);
+  assert.deepEqual((await cameras()).map((c) => c.currentServer), ['s1', 's2'], 'no failover before the kill');
 
   await farm.kill('s1');
   await farm.waitFor(async () => (await cameras()).some((c) => c.id === 'c1' && c.currentServer === 's3' && c.recording === 'recording'), 30_000, 'c1 recording on s3');
