@@ -11,11 +11,10 @@ import {
   type StorageSettingsInput,
 } from '../config/storage-settings.ts';
 import type { Logger } from '../lib/log.ts';
-import { VigilError } from '../lib/errors.ts';
 import { reconcileIndex } from '../recorder/index-rebuild.ts';
 import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
 import { RetentionRunner, type RetentionStatus } from '../recorder/retention-runner.ts';
-import { StorageSink, type SegmentSink, type StagedSegment } from '../recorder/segment-sink.ts';
+import { StorageSink, storeInOrder, type SegmentSink, type StagedSegment, type WaitingSegment } from '../recorder/segment-sink.ts';
 import { recoverStaging } from '../recorder/staging-recovery.ts';
 import { StoragePaths, type StoragePathsStatus } from '../recorder/storage-paths.ts';
 
@@ -57,7 +56,7 @@ export class NodeStorage implements SegmentSink {
   private readonly defaultPath: string;
   private key = '';
   /** Validated segments a stopped recorder left waiting for storage; stored when a path is back. */
-  private waiting: { staged: string; seg: StagedSegment }[] = [];
+  private readonly waiting: WaitingSegment[] = [];
   private storingWaiting = false;
   private server: StoragePaths | undefined;
   /** Every StoragePaths in use, by (paths, read path, mode): cameras sharing a path list share one. */
@@ -103,7 +102,7 @@ export class NodeStorage implements SegmentSink {
    * Takes over segments a recorder that stopped had waiting for storage (no path took them): they
    * are stored, in order, as soon as a path takes writes again.
    */
-  adopt(items: { staged: string; seg: StagedSegment }[]): void {
+  adopt(items: WaitingSegment[]): void {
     this.waiting.push(...items);
     if (items.length) this.o.log.warn({ segments: items.length, waiting: this.waiting.length }, 'segments wait in staging for a storage path');
     void this.storeWaiting();
@@ -113,31 +112,24 @@ export class NodeStorage implements SegmentSink {
     if (this.storingWaiting || !this.waiting.length || this.allFailed()) return;
     this.storingWaiting = true;
     try {
-      while (this.waiting.length) {
-        const { staged, seg } = this.waiting[0];
-        try {
-          await this.commit(staged, seg);
-        } catch (err) {
-          if (err instanceof VigilError && err.code === 'STORAGE_ALL_FAILED') return;
-          this.o.log.warn({ file: staged, err: err instanceof Error ? err.message : String(err) }, 'waiting segment not stored; left in staging');
-        }
-        this.waiting.shift();
-      }
-      this.o.log.info('the segments that waited for storage are stored');
+      const emptied = await storeInOrder(this.waiting, this, {
+        stored: () => {},
+        refused: ({ staged }, err) => this.o.log.warn({ file: staged, err: err instanceof Error ? err.message : String(err) }, 'waiting segment not stored; left in staging'),
+      });
+      if (emptied) this.o.log.info('the segments that waited for storage are stored');
     } finally {
       this.storingWaiting = false;
     }
   }
 
-  commit(staged: string, seg: StagedSegment): Promise<IndexedSegment> {
-    return this.sink.commit(staged, seg).then(
-      (s) => s,
-      (err) => {
-        // A write failure may be a full disk: let retention look now rather than in 10 s.
-        this.retention?.nudge();
-        throw err;
-      },
-    );
+  async commit(staged: string, seg: StagedSegment): Promise<IndexedSegment> {
+    try {
+      return await this.sink.commit(staged, seg);
+    } catch (err) {
+      // A write failure may be a full disk: let retention look now rather than in 10 s.
+      this.retention?.nudge();
+      throw err;
+    }
   }
 
   /**

@@ -14,7 +14,7 @@ import { assertSafeId, streamFolder } from './layout.ts';
 import type { IndexedSegment } from './local-index.ts';
 import { parseSegmentLine } from './segment-list.ts';
 import { mpegtsVideoDurationMs, probeTs } from './ts-probe.ts';
-import type { SegmentSink, StagedSegment } from './segment-sink.ts';
+import { storeInOrder, type SegmentSink, type WaitingSegment } from './segment-sink.ts';
 import { rtspReachable } from './camera-probe.ts';
 import { VigilError } from '../lib/errors.ts';
 
@@ -106,7 +106,7 @@ export class CameraRecorder {
   private segments = 0;
   private invalidSegments = 0;
   /** Validated segments no storage path has taken yet, oldest first. */
-  private readonly unstored: { staged: string; seg: StagedSegment }[] = [];
+  private readonly unstored: WaitingSegment[] = [];
   private unstoredSince: number | undefined;
   private runs = 0;
   readonly stream: number;
@@ -291,35 +291,28 @@ export class CameraRecorder {
    * storage path leaves no hole once it ends (as long as the node's own disk holds the staging).
    */
   private async storePending(runId: string): Promise<void> {
-    while (this.unstored.length) {
-      const { staged, seg: staging } = this.unstored[0];
-      let seg: IndexedSegment;
-      try {
-        seg = await this.opts.sink.commit(staged, staging);
-      } catch (err) {
-        if (err instanceof VigilError && err.code === 'STORAGE_ALL_FAILED') {
-          if (!this.unstoredSince) this.log.warn({ file: staged, err: err.message }, 'no storage path takes segments: they wait in staging');
-          this.unstoredSince ??= this.clock.now();
-          return;
+    const emptied = await storeInOrder(this.unstored, this.opts.sink, {
+      stored: (seg) => {
+        this.segments++;
+        this.lastSegmentEndMs = Math.max(this.lastSegmentEndMs ?? 0, seg.endMs);
+        try {
+          this.opts.onSegment?.(seg);
+        } catch (err) {
+          this.log.error({ err, path: seg.path }, 'onSegment callback failed');
         }
-        this.unstored.shift();
+      },
+      refused: ({ staged, seg }, err) => {
         this.invalidSegments++;
         const code = err instanceof VigilError ? err.code : undefined;
-        this.log.warn({ file: staged, startMs: staging.startMs, runId, code, err: err instanceof Error ? err.message : String(err) }, 'segment left in staging: not stored');
-        continue;
-      }
-      this.unstored.shift();
-      if (this.unstoredSince !== undefined && !this.unstored.length) {
-        this.log.info({ waitedMs: this.clock.now() - this.unstoredSince }, 'storage takes segments again; the waiting ones are stored');
-        this.unstoredSince = undefined;
-      }
-      this.segments++;
-      this.lastSegmentEndMs = Math.max(this.lastSegmentEndMs ?? 0, seg.endMs);
-      try {
-        this.opts.onSegment?.(seg);
-      } catch (err) {
-        this.log.error({ err, path: seg.path }, 'onSegment callback failed');
-      }
+        this.log.warn({ file: staged, startMs: seg.startMs, runId, code, err: err instanceof Error ? err.message : String(err) }, 'segment left in staging: not stored');
+      },
+    });
+    if (!emptied && this.unstoredSince === undefined) {
+      this.unstoredSince = this.clock.now();
+      this.log.warn({ waiting: this.unstored.length }, 'no storage path takes segments: they wait in staging');
+    } else if (emptied && this.unstoredSince !== undefined) {
+      this.log.info({ waitedMs: this.clock.now() - this.unstoredSince }, 'storage takes segments again; the waiting ones are stored');
+      this.unstoredSince = undefined;
     }
   }
 

@@ -21,7 +21,7 @@ export interface SegmentSink {
    */
   commit(staged: string, seg: StagedSegment): Promise<IndexedSegment>;
   /** Takes over segments a stopping recorder could not store, to store them once storage is back. */
-  adopt?(items: { staged: string; seg: StagedSegment }[]): void;
+  adopt?(items: WaitingSegment[]): void;
 }
 
 /** Settings of a StorageSink. */
@@ -47,4 +47,37 @@ export class StorageSink implements SegmentSink {
     const id = this.o.index.addStored({ ...seg, path }, written);
     return { id, ...seg, path, reported: false };
   }
+}
+
+/** A validated segment in staging that no storage path has taken yet. */
+export interface WaitingSegment {
+  staged: string;
+  seg: StagedSegment;
+}
+
+/**
+ * Commits waiting segments oldest first, removing each from `queue` once it is stored (or refused
+ * for good). Stops, leaving the rest in order, when no storage path takes writes; returns whether
+ * the queue was emptied. The one loop behind "an outage of every storage path leaves no hole".
+ */
+export async function storeInOrder(
+  queue: WaitingSegment[],
+  sink: Pick<SegmentSink, 'commit'>,
+  on: { stored: (seg: IndexedSegment) => void; refused: (item: WaitingSegment, err: unknown) => void },
+): Promise<boolean> {
+  while (queue.length) {
+    const item = queue[0];
+    let seg: IndexedSegment;
+    try {
+      seg = await sink.commit(item.staged, item.seg);
+    } catch (err) {
+      if (err instanceof VigilError && err.code === 'STORAGE_ALL_FAILED') return false;
+      queue.shift();
+      on.refused(item, err);
+      continue;
+    }
+    queue.shift();
+    on.stored(seg);
+  }
+  return true;
 }
