@@ -6,20 +6,23 @@ import { systemClock, type Clock } from '../lib/clock.ts';
 import { judge, liveBuddies } from './liveness.ts';
 import { planFailover, type FailoverPlan } from './planner.ts';
 import type { AssignedCamera, Assignment, NodeStatus } from './node-status.ts';
-import type { CameraStorageInput } from '../config/storage-settings.ts';
 
 /**
  * A camera as `serverId` records it. Its own storage paths are disks of its home server: elsewhere
  * (after a failover) it records to that server's paths, keeping its own max storage days.
  */
 function assignedCamera(c: CameraRow, serverId: string): AssignedCamera {
-  const storage = c.storage && c.home !== serverId ? { ...c.storage, paths: undefined } : c.storage;
+  let storage = c.storage;
+  if (storage && c.home !== serverId) {
+    const { paths: _, ...elsewhere } = storage;
+    storage = elsewhere;
+  }
   return {
     id: c.id,
     url: c.url,
     ...(c.audio !== undefined && { audio: c.audio }),
     ...(c.streams?.length && { streams: c.streams }),
-    ...(storage && { storage: JSON.parse(JSON.stringify(storage)) as CameraStorageInput }),
+    ...(storage && { storage }),
   };
 }
 

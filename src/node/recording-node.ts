@@ -218,8 +218,9 @@ export class RecordingNode {
       // The poll loop logs an unreachable master; a master that answers and refuses the status
       // (a version mismatch, say) would make this server look dead to it, so that is logged here.
       const text = err instanceof Error ? err.message : String(err);
-      if (/^4\d\d /.test(text) && text !== this.lastStatusRefusal) this.o.log.error({ err: text }, 'the master refuses this server\'s status');
-      this.lastStatusRefusal = /^4\d\d /.test(text) ? text : undefined;
+      const refused = /^4\d\d /.test(text) ? text : undefined;
+      if (refused && refused !== this.lastStatusRefusal) this.o.log.error({ err: refused }, 'the master refuses this server\'s status');
+      this.lastStatusRefusal = refused;
       // Segments stay unreported and go with the next status.
     } finally {
       this.posting = false;
