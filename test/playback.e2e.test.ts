@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../src/farm/local-farm.ts';
+import { JITTER_MS } from '../src/lib/continuity.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
 
 // Fixed loopback ports away from the defaults and from test/failover.e2e.test.ts (18480, 18554, 18045+).
@@ -124,12 +125,12 @@ test('playback spans a failover: continuous where the timeline is, one MP4, live
   assert.ok(last.endMs === to || (last.startMs < to && last.startMs >= to - 5), `and ends where it does: last entry ${last.startMs}–${last.endMs}, range end ${to}`);
   for (let i = 1; i < pl.entries.length; i++) {
     const [prev, next] = [pl.entries[i - 1], pl.entries[i]];
-    assert.ok(next.startMs >= prev.endMs - 50, `no overlap at ${i}`);
-    const hole = tl.gaps.some((g) => g.startMs >= prev.endMs - 50 && g.endMs <= next.startMs + 50);
+    assert.ok(next.startMs >= prev.endMs - JITTER_MS, `no overlap at ${i}`);
+    const hole = tl.gaps.some((g) => g.startMs >= prev.endMs - JITTER_MS && g.endMs <= next.startMs + JITTER_MS);
     const expected = hole || prev.server !== next.server;
     assert.equal(next.discontinuityBefore, expected, `segment ${i} (${next.uri}): discontinuity ${next.discontinuityBefore}, timeline hole ${hole}, server ${prev.server}→${next.server}`);
   }
-  for (const g of tl.gaps) assert.ok(pl.entries.some((e) => e.discontinuityBefore && Math.abs(e.startMs - g.endMs) <= 50), `a discontinuity at the hole ending ${g.endMs}`);
+  for (const g of tl.gaps) assert.ok(pl.entries.some((e) => e.discontinuityBefore && Math.abs(e.startMs - g.endMs) <= JITTER_MS), `a discontinuity at the hole ending ${g.endMs}`);
 
   const seg = await get(pl.entries[0].uri);
   assert.equal(seg.status, 200);

@@ -7,11 +7,13 @@ export interface HeldSegment {
   endMs: number;
 }
 
+import { JITTER_MS } from '../lib/continuity.ts';
+
 /**
- * Overlap tolerated between consecutive chosen segments, and the reach of "continues": the same
- * 50 ms the store and the playlist use, so jitter in measured segment times is not a hole.
+ * Overlap tolerated between consecutive chosen segments, and the reach of "continues": the
+ * tolerance the store and the playlist use, so jitter in measured segment times is not a hole.
  */
-export const OVERLAP_MS = 50;
+export const OVERLAP_MS = JITTER_MS;
 
 /**
  * Chooses, from every server's segments of one camera, one sequence in time order with no overlap:

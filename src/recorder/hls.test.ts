@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { livePlaylist, vodPlaylist, type PlaylistSegment } from './hls.ts';
+import { CONTINUITY_MS, livePlaylist, vodPlaylist, type PlaylistSegment } from './hls.ts';
 
 const T0 = Date.UTC(2025, 0, 1, 12, 0, 0);
 const seg = (n: number, startMs: number, endMs: number, source = 's1'): PlaylistSegment => ({ uri: `/seg/${n}.ts`, startMs: T0 + startMs, endMs: T0 + endMs, source });
@@ -20,11 +20,11 @@ test('a VOD playlist: header, date-time and 3-decimal EXTINF per segment, ENDLIS
 
 const discontinuityCases: { name: string; segments: PlaylistSegment[]; before: number[] }[] = [
   { name: 'abutting segments of one server play on', segments: [seg(1, 0, 1000), seg(2, 1000, 2000)], before: [] },
-  { name: 'a 50 ms hole is jitter, not a hole', segments: [seg(1, 0, 1000), seg(2, 1050, 2000)], before: [] },
-  { name: 'a 51 ms hole is a discontinuity', segments: [seg(1, 0, 1000), seg(2, 1051, 2000)], before: [2] },
+  { name: 'a hole of CONTINUITY_MS is jitter, not a hole', segments: [seg(1, 0, 1000), seg(2, 1000 + CONTINUITY_MS, 2000)], before: [] },
+  { name: 'a hole 1 ms longer is a discontinuity', segments: [seg(1, 0, 1000), seg(2, 1001 + CONTINUITY_MS, 2000)], before: [2] },
   { name: 'a hole of seconds (a failover) is a discontinuity', segments: [seg(1, 0, 1000), seg(2, 4000, 5000)], before: [2] },
   { name: 'another server is a discontinuity even without a hole', segments: [seg(1, 0, 1000), seg(2, 1000, 2000, 's3')], before: [2] },
-  { name: 'footage going back in time is a discontinuity', segments: [seg(1, 0, 1000), seg(2, 900, 2000)], before: [2] },
+  { name: 'footage going back in time is a discontinuity', segments: [seg(1, 0, 1000), seg(2, 999 - CONTINUITY_MS, 2000)], before: [2] },
   { name: 'several', segments: [seg(1, 0, 1000), seg(2, 3000, 4000), seg(3, 4000, 5000), seg(4, 5000, 6000, 's2')], before: [2, 4] },
 ];
 for (const c of discontinuityCases)

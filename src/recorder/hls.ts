@@ -1,3 +1,4 @@
+import { JITTER_MS } from '../lib/continuity.ts';
 /** One media segment of a playlist. */
 export interface PlaylistSegment {
   uri: string;
@@ -12,7 +13,7 @@ export interface PlaylistSegment {
  * Two segments closer than this play as one stream. The same tolerance as the store's merge of
  * recordings, so a playlist is continuous exactly where the master's timeline is.
  */
-export const CONTINUITY_MS = 50;
+export const CONTINUITY_MS = JITTER_MS;
 
 /** Segments a live playlist shows by default: ~6 s at 1 s segments, three times the target duration as HLS asks. */
 export const LIVE_WINDOW = 6;

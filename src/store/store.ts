@@ -1,6 +1,7 @@
 import type { Db, Dialect } from './db.ts';
 import { openDb } from './db.ts';
 import { migrate } from './migrate.ts';
+import { JITTER_MS } from '../lib/continuity.ts';
 import type { FarmConfig, Settings } from '../config/farm-config.ts';
 import type { CameraStorageInput, StorageSettingsInput } from '../config/storage-settings.ts';
 import { defaultSettings } from '../config/farm-config.ts';
@@ -50,8 +51,8 @@ export interface Interval {
   endMs: number;
 }
 
-/** Two segments closer than this are one recording interval (they come from one ffmpeg run). */
-const MERGE_MS = 50;
+/** Two segments closer than this are one recording interval (see JITTER_MS). */
+const MERGE_MS = JITTER_MS;
 
 /** The farm store: configuration, camera ownership, failover log and the recording catalogue. */
 export class Store {
