@@ -116,3 +116,24 @@ test('a manual failover needs the token, names a known server with cameras, and 
     assert.equal(cams[0].currentServer, 's2');
     assert.equal((await post('s1')).status, 409, 'down already');
   }));
+
+test('drain, resume and move answer with their failover log entry; bad moves are refused with every reason', () =>
+  withMaster(async (url) => {
+    const post = (path: string, body?: object) =>
+      fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, ...(body && { 'content-type': 'application/json' }) }, ...(body && { body: JSON.stringify(body) }) });
+    const drained = (await (await post('/servers/s1/drain')).json()) as { trigger: string; status: string; detail: { planned: boolean; moves: { camera: string; to: string; mode: string }[] } };
+    assert.deepEqual([drained.trigger, drained.status, drained.detail.planned], ['drain', 'running', true]);
+    assert.deepEqual(drained.detail.moves, [{ camera: 'c1', from: 's1', to: 's2', mode: 'record' }]);
+    const servers = (await (await fetch(`${url}/api/v1/servers`)).json()) as { id: string; maintenance: boolean }[];
+    assert.equal(servers.find((s) => s.id === 's1')!.maintenance, true);
+    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as { id: string; currentServer: string; handover: { to: string } | null }[];
+    assert.deepEqual([cams[0].currentServer, cams[0].handover?.to], ['s1', 's2'], 's1 records until s2 delivers');
+    assert.equal((await post('/servers/s1/drain')).status, 409);
+    const move = await post('/cameras/c1/move', { to: 'nope' });
+    assert.equal(move.status, 404);
+    assert.match(((await move.json()) as { error: { message: string } }).error.message, /no server nope/);
+    assert.match(((await (await post('/cameras/c1/move', { to: 's2' })).json()) as { error: { message: string } }).error.message, /handed over already/);
+    assert.equal((await post('/servers/s2/resume')).status, 409, 's2 is not in maintenance');
+    const resumed = await post('/servers/s1/resume');
+    assert.equal(resumed.status, 200);
+  }));

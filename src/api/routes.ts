@@ -56,12 +56,16 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
         udp: live?.status.udp ?? null,
         storage: live?.status.storage ?? null,
         recordingFailed: live?.status.recordingFailed ?? false,
+        maintenance: !!s.runtime.maintenance,
+        enabled: s.enabled !== false,
+        swappedWith: s.runtime.swappedWith ?? null,
       };
     });
   });
 
   app.get('/api/v1/cameras', read('cameras: home and current server, recording state', Type.Array(CameraView)), async () => {
     const f = controller.state();
+    const handovers = new Map(controller.handoversUnderWay().map((h) => [h.camera, { from: h.from, to: h.to, reason: h.reason, startedAt: h.startedAt }]));
     return f.cameras.map((c) => {
       const server = f.servers.find((s) => s.id === c.current);
       const st = controller.liveOf(c.current)?.status.cameras[c.id];
@@ -75,6 +79,8 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
         recording,
         lastSegmentEndMs: st?.lastSegmentEndMs ?? null,
         streams: (c.streams ?? []).map((x, i) => ({ url: redactCredentials(x.url), recording: recording === 'unrecorded' ? recording : (st?.streams?.[i]?.state ?? 'unknown') })),
+        liveRelay: c.runtime.relay ?? null,
+        handover: handovers.get(c.id) ?? null,
       };
     });
   });
@@ -111,7 +117,16 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     return {
       settings: f.settings,
       groups: f.groups,
-      servers: f.servers.map((s) => ({ id: s.id, group: s.group, host: s.host, ...(s.udpPort ? { udpPort: s.udpPort } : {}), ...(s.storage && { storage: s.storage }) })),
+      servers: f.servers.map((s) => ({
+        id: s.id,
+        group: s.group,
+        host: s.host,
+        ...(s.udpPort ? { udpPort: s.udpPort } : {}),
+        ...(s.storage && { storage: s.storage }),
+        ...(s.enabled !== undefined && { enabled: s.enabled }),
+        ...(s.maxCameras !== undefined && { maxCameras: s.maxCameras }),
+        ...(s.hotStandbyFor !== undefined && { hotStandbyFor: s.hotStandbyFor }),
+      })),
       cameras: f.cameras.map((c) => ({
         id: c.id,
         url: redactCredentials(c.url),
@@ -120,6 +135,8 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
         ...(c.audio !== undefined && { audio: c.audio }),
         ...(c.streams?.length && { streams: c.streams.map((x) => ({ ...x, url: redactCredentials(x.url) })) }),
         ...(c.storage && { storage: c.storage }),
+        ...(c.priority && { priority: c.priority }),
+        ...(c.failoverMode && { failoverMode: c.failoverMode }),
       })),
     };
   });
@@ -155,20 +172,19 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     },
   );
 
-  app.post(
-    '/api/v1/servers/:id/failover',
-    {
-      schema: {
-        summary: "an operator's failover: the server's cameras move as if it had failed; a running server comes back as a redundant one",
-        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
-        response: { 200: FailoverView, '4xx': ErrorBody },
-      },
-    },
-    async (req) => {
+  const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
+  const action = (path: string, summary: string, run: (id: string, body: unknown) => Promise<unknown>, body?: object) =>
+    app.post(path, { schema: { summary, params: Id, ...(body && { body }), response: { 200: Type.Union([FailoverView, Type.Null()]), '4xx': ErrorBody } } }, async (req) => {
       requireKey(req);
-      return controller.manualFailover((req.params as { id: string }).id);
-    },
+      return (await run((req.params as { id: string }).id, req.body)) ?? null;
+    });
+  action('/api/v1/servers/:id/failover', "an operator's failover: the server's cameras move as if it had failed; a running server comes back as its group's onReturn says", (id) =>
+    controller.manualFailover(id),
   );
+  action('/api/v1/servers/:id/drain', "maintenance: the server's cameras move away make-before-break (no gap); it is not failed over until resumed", (id) => controller.drain(id));
+  action('/api/v1/servers/:id/resume', "ends maintenance: the server's own cameras come back make-before-break; null when none was away", (id) => controller.resume(id));
+  action('/api/v1/servers/:id/failback', "the server's own cameras come home make-before-break", (id) => controller.failback(id));
+  action('/api/v1/cameras/:id/move', 'moves one camera to another server of its group, make-before-break', (id, body) => controller.moveCamera(id, (body as { to: string }).to), Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }));
 
   app.post('/api/v1/nodes/:id/status', { schema: { body: NodeStatus } }, async (req) => {
     requireKey(req);

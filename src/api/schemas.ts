@@ -23,6 +23,9 @@ export const ServerView = Type.Object({
   ]),
   storage: Type.Union([StorageState, Type.Null()], { description: "the server's storage paths, their health and retention, as it last reported" }),
   recordingFailed: Type.Boolean({ description: 'the server reports that recording cannot start although its cameras answer' }),
+  maintenance: Type.Boolean({ description: 'drained for maintenance: holds no cameras, is not failed over, is no failover target' }),
+  enabled: Type.Boolean({ description: 'false: never a failover target' }),
+  swappedWith: Type.Union([Type.String(), Type.Null()], { description: 'onReturn swap: plays the configured role of this server' }),
 });
 
 const RecordingView = Type.Union(['recording', 'starting', 'stalled', 'offline', 'failing', 'unknown', 'unrecorded'].map((s) => Type.Literal(s)), {
@@ -38,6 +41,10 @@ export const CameraView = Type.Object({
   recording: RecordingView,
   lastSegmentEndMs: Type.Union([Type.Number(), Type.Null()]),
   streams: Type.Array(Type.Object({ url: Type.String({ description: 'credentials redacted' }), recording: RecordingView }), { description: 'streams after the first' }),
+  liveRelay: Type.Union([Type.String(), Type.Null()], { description: 'live-only failover: the server relaying its live view while its own is down' }),
+  handover: Type.Union([Type.Object({ from: Type.String(), to: Type.String(), reason: Type.String(), startedAt: Type.Number() }), Type.Null()], {
+    description: 'a make-before-break move under way: both servers record until the new one delivers',
+  }),
 });
 
 export const FailoverView = Type.Object({
@@ -45,16 +52,28 @@ export const FailoverView = Type.Object({
   startedAt: Type.Number(),
   server: Type.String(),
   group: Type.Integer(),
-  trigger: Type.String({ description: 'buddy-quorum | status-lost | storage-failed | recording-failed | config-change' }),
-  status: Type.String({ description: 'running | done | waiting | cancelled | skipped' }),
+  trigger: Type.String({
+    description: 'failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change; planned (make-before-break): drain | resume | move | failback',
+  }),
+  status: Type.String({ description: 'running | done | waiting (for a free server) | queued (behind another failover of its group) | cancelled | skipped | failed' }),
   detail: Type.Object(
     {
       reporters: Type.Array(Type.String()),
       firstReportAt: Type.Number(),
       confirmedAt: Type.Number(),
+      planned: Type.Optional(Type.Boolean({ description: 'a make-before-break handover, not a failure' })),
+      targets: Type.Optional(Type.Array(Type.String())),
       target: Type.Optional(Type.String()),
       reason: Type.Optional(Type.String()),
-      moves: Type.Array(Type.Object({ camera: Type.String(), from: Type.String(), to: Type.String(), recordingAt: Type.Optional(Type.Number()) })),
+      moves: Type.Array(
+        Type.Object({
+          camera: Type.String(),
+          from: Type.String(),
+          to: Type.String(),
+          mode: Type.Optional(Type.Union([Type.Literal('record'), Type.Literal('live')], { description: 'live: relayed live view only (failover mode live-only)' })),
+          recordingAt: Type.Optional(Type.Number()),
+        }),
+      ),
       unrecorded: Type.Array(Type.String()),
       steps: Type.Array(Type.Object({ step: Type.String(), at: Type.Number(), ms: Type.Number(), camera: Type.Optional(Type.String()) })),
       returnedAt: Type.Optional(Type.Number()),

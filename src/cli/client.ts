@@ -49,21 +49,49 @@ export function applyCommand(): Command {
     });
 }
 
-/** `vigil failover s1`: moves a server's cameras as if it had failed (trigger "manual"). */
-export function failoverCommand(): Command {
-  return new Command('failover')
-    .description("fail a server over by hand: its cameras move to a redundant server of its group")
-    .argument('<server>')
+interface FailoverAnswer {
+  id: number;
+  trigger: string;
+  status: string;
+  detail: { targets?: string[]; reason?: string; moves: { camera: string; to: string; mode?: string }[]; unrecorded: string[] };
+}
+
+function describe(f: FailoverAnswer | null): string {
+  if (!f) return 'nothing to move';
+  const moved = f.detail.moves.map((m) => `${m.camera}→${m.to}${m.mode === 'live' ? ' (live only)' : ''}`).join(', ') || 'none';
+  const unrecorded = f.detail.unrecorded.length ? `; unrecorded ${f.detail.unrecorded.join(',')}` : '';
+  return `${f.trigger} #${f.id} ${f.status}: ${moved}${f.detail.reason ? ` (${f.detail.reason})` : ''}${unrecorded}`;
+}
+
+/** One operator action on the master (POST with the farm key); prints the failover log entry it made. */
+function actionCommand(name: string, description: string, args: string[], path: (a: string[]) => string, body?: (a: string[]) => unknown): Command {
+  const cmd = new Command(name).description(description);
+  for (const a of args) cmd.argument(`<${a}>`);
+  return cmd
     .option('--master <url>', 'master URL', 'http://127.0.0.1:8080')
     .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
-    .action(async (server: string, o: { master: string; keyFile?: string }) => {
+    .action(async (...all: unknown[]) => {
+      const a = all.slice(0, args.length) as string[];
+      const o = all[args.length] as { master: string; keyFile?: string };
       const key = farmKeys(await farmKey(o.keyFile)).api.toString();
-      const f = (await call(o.master, `/api/v1/servers/${encodeURIComponent(server)}/failover`, { method: 'POST', headers: { authorization: `Bearer ${key}` } })) as {
-        id: number;
-        status: string;
-        detail: { target?: string; reason?: string; moves: { camera: string }[]; unrecorded: string[] };
-      };
-      const moved = f.detail.moves.map((m) => m.camera).join(',') || 'none';
-      console.log(`failover #${f.id} ${f.status}: ${f.detail.target ? `to ${f.detail.target}` : f.detail.reason ?? ''}; moved ${moved}${f.detail.unrecorded.length ? `; unrecorded ${f.detail.unrecorded.join(',')}` : ''}`);
+      const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+      if (body) headers['content-type'] = 'application/json';
+      const f = (await call(o.master, path(a), { method: 'POST', headers, ...(body && { body: JSON.stringify(body(a)) }) })) as FailoverAnswer | null;
+      console.log(describe(f));
     });
 }
+
+const server = (a: string[]) => encodeURIComponent(a[0]);
+
+/** `vigil failover s1`: moves a server's cameras as if it had failed (trigger "manual"). */
+export const failoverCommand = () =>
+  actionCommand('failover', 'fail a server over by hand: its cameras move as its group\'s policy says', ['server'], (a) => `/api/v1/servers/${server(a)}/failover`);
+/** `vigil drain s1`: maintenance without a gap. */
+export const drainCommand = () =>
+  actionCommand('drain', "maintenance: move a server's cameras away make-before-break (no gap); it is not failed over until resumed", ['server'], (a) => `/api/v1/servers/${server(a)}/drain`);
+export const resumeCommand = () =>
+  actionCommand('resume', "end a server's maintenance: its own cameras come back make-before-break", ['server'], (a) => `/api/v1/servers/${server(a)}/resume`);
+export const failbackCommand = () =>
+  actionCommand('failback', "bring a server's own cameras home make-before-break", ['server'], (a) => `/api/v1/servers/${server(a)}/failback`);
+export const moveCommand = () =>
+  actionCommand('move', 'move one camera to another server of its group, make-before-break', ['camera', 'server'], (a) => `/api/v1/cameras/${encodeURIComponent(a[0])}/move`, (a) => ({ to: a[1] }));

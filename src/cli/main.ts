@@ -3,7 +3,7 @@ import { simCommand } from './sim.ts';
 import { masterCommand } from './master.ts';
 import { nodeCommand } from './node.ts';
 import { demoCommand } from './demo.ts';
-import { statusCommand, applyCommand, failoverCommand } from './client.ts';
+import { statusCommand, applyCommand, failoverCommand, drainCommand, resumeCommand, failbackCommand, moveCommand } from './client.ts';
 
 const program = new Command('vigil').description('Vigil: video recording farm with automatic failover');
 program.addCommand(simCommand());
@@ -13,6 +13,7 @@ program.addCommand(demoCommand());
 program.addCommand(statusCommand());
 program.addCommand(applyCommand());
 program.addCommand(failoverCommand());
+for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand]) program.addCommand(c());
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

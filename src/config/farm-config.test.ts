@@ -90,3 +90,34 @@ test('storage settings, streams and audio go through; every storage problem is n
     assert.ok(d.includes('/cameras/1/streams/0/url: not a valid rtsp:// or rtsps:// URL'), d.join('\n'));
   }
 });
+
+test('failover settings: policies, triggers and roles are checked and every problem named', () => {
+  const c = good() as any;
+  c.groups[0] = { id: 1, policy: 'standby', failoverServers: ['s2', 's7', 'nope'], secondaryFailoverServers: ['s2'], failbackAfterMs: 5, triggers: ['manual', 'bogus'] };
+  c.servers[2].hotStandbyFor = 's1';
+  c.cameras[0].priority = 'urgent';
+  try {
+    parseFarmConfig(c);
+    assert.fail('accepted');
+  } catch (e) {
+    assert.ok(e instanceof VigilError);
+    const want = [
+      '/groups/0/failoverServers/1: server s7 is not in group 1',
+      '/groups/0/failoverServers/2: unknown server "nope"',
+      '/groups/0/secondaryFailoverServers/0: server s2 is already a failover server in failoverServers',
+      '/groups/0/failbackAfterMs: only with onReturn "failback"',
+      '/groups/0/triggers/1',
+      '/servers/2/hotStandbyFor: group 1 does not have policy "hot"',
+      '/cameras/0/priority',
+    ];
+    for (const w of want) assert.ok(e.message.includes(w), `missing ${w} in\n${e.message}`);
+  }
+  const ok = good() as any;
+  ok.groups[0] = { id: 1, policy: 'hot', onReturn: 'failback', failbackAfterMs: 60000, triggers: ['buddy-quorum', 'manual'] };
+  ok.servers[2].hotStandbyFor = 's1';
+  ok.cameras[0].failoverMode = 'live-only';
+  const { config, warnings } = parseFarmConfig(ok);
+  assert.deepEqual(config.groups[0], { id: 1, redundancy: true, policy: 'hot', onReturn: 'failback', failbackAfterMs: 60000, triggers: ['buddy-quorum', 'manual'], failoverServers: [], secondaryFailoverServers: [] });
+  assert.deepEqual(config.groups[1].triggers, ['buddy-quorum', 'status-lost', 'storage-failed', 'recording-failed', 'manual']);
+  assert.ok(warnings.includes('group 7 has redundancy on but no redundant server (one with 0 cameras): it cannot fail over'));
+});

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { VigilError } from '../lib/errors.ts';
+import { CameraFailover, GroupFailover, ServerFailover, failoverCheck, groupFailoverDefaults, type FailoverMode, type GroupFailoverSettings, type Priority } from './failover-settings.ts';
 import { CameraStorage, StorageSettings, parseStorageSettings, type CameraStorageInput, type StorageSettingsInput } from './storage-settings.ts';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'letters, digits, _ . - (no slash)' });
@@ -24,6 +25,7 @@ export const Group = Type.Object(
   {
     id: Type.Integer({ minimum: 0, description: 'redundancy group number' }),
     redundancy: Type.Optional(Type.Boolean({ default: true, description: 'fail over inside this group' })),
+    ...GroupFailover,
   },
   { additionalProperties: false },
 );
@@ -35,6 +37,7 @@ export const Server = Type.Object(
     host: Type.String({ minLength: 1, description: 'address the buddies send Alives to' }),
     udpPort: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'overrides FarmHealthUdpPort' })),
     storage: Type.Optional(StorageSettings),
+    ...ServerFailover,
   },
   { additionalProperties: false },
 );
@@ -59,6 +62,7 @@ export const Camera = Type.Object(
       ),
     ),
     storage: Type.Optional(CameraStorage),
+    ...CameraFailover,
   },
   { additionalProperties: false },
 );
@@ -78,8 +82,8 @@ export type FarmConfigInput = Static<typeof FarmConfig>;
 /** A validated configuration with every default filled in. */
 export interface FarmConfig {
   settings: Settings;
-  groups: { id: number; redundancy: boolean }[];
-  servers: { id: string; group: number; host: string; udpPort?: number; storage?: StorageSettingsInput }[];
+  groups: ({ id: number; redundancy: boolean } & GroupFailoverSettings)[];
+  servers: { id: string; group: number; host: string; udpPort?: number; storage?: StorageSettingsInput; enabled?: boolean; maxCameras?: number; hotStandbyFor?: string }[];
   cameras: {
     id: string;
     url: string;
@@ -88,6 +92,8 @@ export interface FarmConfig {
     audio?: boolean;
     streams?: { url: string; audio?: boolean }[];
     storage?: CameraStorageInput;
+    priority?: Priority;
+    failoverMode?: FailoverMode;
   }[];
 }
 
@@ -110,7 +116,7 @@ export function parseFarmConfig(input: unknown): { config: FarmConfig; warnings:
   const c = Value.Default(FarmConfig, structuredClone(input)) as FarmConfigInput;
   const config: FarmConfig = {
     settings: { ...defaultSettings(), ...c.settings },
-    groups: c.groups.map((g) => ({ id: g.id, redundancy: g.redundancy ?? true })),
+    groups: c.groups.map((g) => ({ id: g.id, redundancy: g.redundancy ?? true, ...groupFailoverDefaults(g) })),
     servers: c.servers,
     cameras: c.cameras.map((cam) => ({ ...cam, movable: cam.movable ?? true })),
   };
@@ -167,6 +173,7 @@ function crossCheck(c: LooseConfig): string[] {
     }
   });
   out.push(...storageCheck(c));
+  out.push(...failoverCheck(c.groups, c.servers, c.cameras));
   return out;
 }
 
@@ -217,8 +224,13 @@ function warnings(c: FarmConfig): string[] {
   for (const g of c.groups) {
     if (!g.redundancy) continue;
     const members = c.servers.filter((s) => s.group === g.id);
-    const spare = members.some((s) => !c.cameras.some((cam) => cam.server === s.id));
-    if (!spare) out.push(`group ${g.id} has redundancy on but no redundant server (one with 0 cameras): it cannot fail over`);
+    const holding = members.filter((s) => c.cameras.some((cam) => cam.server === s.id));
+    if (g.policy === 'spare' && holding.length === members.length)
+      out.push(`group ${g.id} has redundancy on but no redundant server (one with 0 cameras): it cannot fail over`);
+    if (g.policy === 'distribute' && members.length < 2) out.push(`group ${g.id} distributes but has one server: it cannot fail over`);
+    if (g.policy === 'hot')
+      for (const s of holding)
+        if (!members.some((h) => h.hotStandbyFor === s.id)) out.push(`server ${s.id} in hot-standby group ${g.id} has no hot standby: its cameras go to a spare, if one is free`);
   }
   return out;
 }

@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Controller } from './controller.ts';
-import { Store } from '../store/store.ts';
-import { testDbLocation } from '../store/test-db.ts';
+import { controllerHarness } from './controller-harness.ts';
 import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts';
-import { createLogger } from '../lib/log.ts';
 
 const farm = (extra: FarmConfigInput['servers'] = []): FarmConfigInput => ({
   settings: { FarmHealthStartDelayMs: 0, FarmHealthMissedUdpMs: 1000, StatusIntervalMs: 100 },
@@ -13,27 +10,7 @@ const farm = (extra: FarmConfigInput['servers'] = []): FarmConfigInput => ({
   cameras: [{ id: 'c1', url: 'rtsp://h/c1', server: 'a' }, { id: 'c2', url: 'rtsp://h/c2', server: 'b' }],
 });
 
-/** A controller on a real store with a hand-moved clock; ticks are called by the test. */
-async function harness(t: { after: (fn: () => Promise<void>) => void }) {
-  const { location, drop } = await testDbLocation();
-  const store = await Store.open(location);
-  await store.applyConfig(parseFarmConfig(farm()).config);
-  const clock = { t: 1_000_000, now() { return this.t; } };
-  const c = new Controller({ store, log: createLogger('test', 'silent'), clock, tickMs: 0 });
-  await c.start();
-  t.after(async () => {
-    await c.close();
-    await store.close();
-    await drop();
-  });
-  const status = (id: string, suspects: string[] = [], segments: { camera: string; startMs: number; endMs: number }[] = []) =>
-    c.onStatus(id, { bootId: `boot-${id}`, suspects, cameras: {}, segments });
-  const at = async (ms: number) => {
-    clock.t = 1_000_000 + ms;
-    await c.tick();
-  };
-  return { c, store, clock, status, at };
-}
+const harness = (t: { after: (fn: () => Promise<void>) => void }) => controllerHarness(t, farm());
 
 test('a failover with no free server waits, and resumes when a server is added', async (t) => {
   const { c, store, status, at, clock } = await harness(t);

@@ -1,33 +1,20 @@
-import type { Store, FarmSnapshot, ServerState, CameraRow, FailoverRow } from '../store/store.ts';
+import type { Store, FarmSnapshot, ServerState, FailoverRow, GroupRow } from '../store/store.ts';
 import { VigilError } from '../lib/errors.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import type { Logger } from '../lib/log.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
-import { judge, liveBuddies } from './liveness.ts';
-import { planFailover, type FailoverPlan } from './planner.ts';
-import type { AssignedCamera, Assignment, NodeStatus } from './node-status.ts';
-
-/**
- * A camera as `serverId` records it. Its own storage paths are disks of its home server: elsewhere
- * (after a failover) it records to that server's paths, keeping its own max storage days.
- */
-function assignedCamera(c: CameraRow, serverId: string): AssignedCamera {
-  let storage = c.storage;
-  if (storage && c.home !== serverId) {
-    const { paths: _, ...elsewhere } = storage;
-    storage = elsewhere;
-  }
-  return {
-    id: c.id,
-    url: c.url,
-    ...(c.audio !== undefined && { audio: c.audio }),
-    ...(c.streams?.length && { streams: c.streams }),
-    ...(storage && { storage }),
-  };
-}
+import { judge } from './liveness.ts';
+import { moveProblems, planFailback, planFailover, type FailoverPlan, type Move } from './planner.ts';
+import { buildAssignment, type Handover } from './assignment.ts';
+import { movedCameraEdits } from './moved-camera-edits.ts';
+import type { Assignment, NodeStatus } from './node-status.ts';
 
 /** Timer lateness beyond which the master counts itself stalled. */
 const PAUSE_MS = 500;
+/** A make-before-break move whose new server delivers nothing for this long is abandoned (the old one records on). */
+export const HANDOVER_TIMEOUT_MS = 30_000;
+/** A queued failover waits at most this long for the one before it in its group. */
+const QUEUE_MAX_WAIT_MS = 15_000;
 
 export interface ControllerOptions {
   store: Store;
@@ -56,31 +43,46 @@ interface FailoverDetail {
   reporters: string[];
   firstReportAt: number;
   confirmedAt: number;
+  /** Every server that took cameras; `target` is the first, kept for readers of the spine's log. */
+  targets?: string[];
   target?: string;
   reason?: string;
-  moves: { camera: string; from: string; to: string; recordingAt?: number }[];
+  moves: { camera: string; from: string; to: string; mode?: 'record' | 'live'; recordingAt?: number }[];
   unrecorded: string[];
   steps: Step[];
   returnedAt?: number;
   [k: string]: unknown;
 }
+type OpenStatus = 'running' | 'waiting' | 'queued';
 interface OpenFailover {
   id: number;
   server: string;
-  status: 'running' | 'waiting';
+  group: number;
+  status: OpenStatus;
+  /** planned: a make-before-break handover (drain, move, failback), not a failure. */
+  planned?: boolean;
   detail: FailoverDetail;
 }
 
 /**
  * The failover controller on the master: keeps the farm state, hears each recording server's
- * status, judges liveness every tick, and carries out the planner's failovers through the store.
- * Mutations run one at a time through a queue, so a tick and a status never interleave.
+ * status, judges liveness every tick, and carries out the planner's failovers and planned handovers
+ * through the store. Mutations run one at a time through a queue, so a tick and a status never
+ * interleave. Failovers of one group are carried out one at a time (Mirasys' queue).
  */
 export class Controller {
   private farm!: FarmSnapshot;
   private readonly live = new Map<string, Live>();
   private readonly firstSuspectAt = new Map<string, number>();
   private readonly open = new Map<number, OpenFailover>();
+  /** Make-before-break moves under way, by camera. */
+  private readonly handovers = new Map<string, Handover>();
+  /** Hot standby takeovers: where the new owner keeps its pre-buffer from, by camera. */
+  private readonly recordFrom = new Map<string, number>();
+  /** The end of the latest segment each server reported, by `camera@server` (main stream). */
+  private readonly lastEnd = new Map<string, number>();
+  /** Servers back after a failure whose group fails back automatically: since when they are healthy. */
+  private readonly healthySince = new Map<string, number>();
   private waiters: (() => void)[] = [];
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -97,8 +99,16 @@ export class Controller {
   async start(): Promise<void> {
     this.farm = await this.o.store.snapshot();
     this.startedAt = this.clock.now();
-    for (const f of await this.o.store.failovers())
-      if (f.status === 'running' || f.status === 'waiting') this.open.set(f.id, { id: f.id, server: f.server, status: f.status, detail: f.detail as FailoverDetail });
+    for (const f of await this.o.store.failovers()) {
+      if (f.status !== 'running' && f.status !== 'waiting' && f.status !== 'queued') continue;
+      const detail = f.detail as FailoverDetail;
+      // A planned handover does not survive a master restart: the cameras stay where the store has them.
+      if (detail.planned) {
+        await this.o.store.updateFailover(f.id, 'cancelled', { ...detail, reason: 'the master restarted during the handover' });
+        continue;
+      }
+      this.open.set(f.id, { id: f.id, server: f.server, group: f.group, status: f.status as OpenStatus, detail });
+    }
     const tickMs = this.o.tickMs ?? 100;
     let lastBeat = this.clock.now();
     if (tickMs > 0)
@@ -141,14 +151,70 @@ export class Controller {
    */
   manualFailover(serverId: string): Promise<FailoverRow> {
     return this.serial(async () => {
-      const server = this.farm.servers.find((s) => s.id === serverId);
-      if (!server) throw new VigilError('NOT_FOUND', `no server ${serverId}`, 404);
+      const server = this.server(serverId);
       if (server.state === 'down') throw new VigilError('ALREADY_DOWN', `server ${serverId} is down already`, 409);
+      if (!this.group(server.group).triggers.includes('manual')) throw new VigilError('TRIGGER_OFF', `manual failover is not a trigger of group ${server.group}`, 409);
       if (!this.farm.cameras.some((c) => c.current === serverId)) throw new VigilError('NOTHING_TO_MOVE', `server ${serverId} holds no cameras`, 409);
       await this.failover(serverId, 'manual', [], this.clock.now());
       const fo = (await this.o.store.failovers()).filter((f) => f.server === serverId).at(-1);
       if (!fo || fo.trigger !== 'manual') throw new VigilError('FAILOVER_FAILED', `failover of ${serverId} could not be carried out; see the master log`, 500);
       return fo;
+    });
+  }
+
+  /**
+   * Maintenance: the server's cameras move away make-before-break (each new server records before
+   * this one stops), and it is neither failed over nor a failover target until resumed.
+   */
+  drain(serverId: string): Promise<FailoverRow> {
+    return this.serial(async () => {
+      const server = this.server(serverId);
+      if (server.state === 'down') throw new VigilError('SERVER_DOWN', `server ${serverId} is down`, 409);
+      if (server.runtime.maintenance) throw new VigilError('ALREADY_DRAINED', `server ${serverId} is in maintenance already`, 409);
+      if (this.busy(serverId)) throw new VigilError('BUSY', `a handover of server ${serverId} is under way`, 409);
+      server.runtime = { ...server.runtime, maintenance: true };
+      await this.o.store.setServerRuntime(serverId, server.runtime);
+      const plan = planFailover(this.farm, serverId);
+      const id = await this.handOver(serverId, 'drain', plan.moves, plan.kind === 'skip' ? [] : plan.unrecorded, plan.reason);
+      return this.row(id);
+    });
+  }
+
+  /** Ends maintenance: the server's own cameras come back to it, make-before-break. */
+  resume(serverId: string): Promise<FailoverRow | undefined> {
+    return this.serial(async () => {
+      const server = this.server(serverId);
+      if (!server.runtime.maintenance) throw new VigilError('NOT_DRAINED', `server ${serverId} is not in maintenance`, 409);
+      const { maintenance: _, ...rest } = server.runtime;
+      server.runtime = rest;
+      await this.o.store.setServerRuntime(serverId, rest);
+      this.farm.generation = await this.o.store.bumpGeneration();
+      this.wake();
+      const moves = planFailback(this.farm, serverId).filter((m) => !this.handovers.has(m.camera));
+      return moves.length ? this.row(await this.handOver(serverId, 'resume', moves, [])) : undefined;
+    });
+  }
+
+  /** Fails back: the server's own cameras come home make-before-break (their footage is then copied back). */
+  failback(serverId: string): Promise<FailoverRow> {
+    return this.serial(async () => {
+      const server = this.server(serverId);
+      if (server.state !== 'up' || server.runtime.maintenance) throw new VigilError('NOT_RUNNING', `server ${serverId} is not running`, 409);
+      const moves = planFailback(this.farm, serverId).filter((m) => !this.handovers.has(m.camera));
+      if (!moves.length) throw new VigilError('NOTHING_TO_MOVE', `no camera of server ${serverId} is recorded elsewhere`, 409);
+      this.healthySince.delete(serverId);
+      return this.row(await this.handOver(serverId, 'failback', moves, []));
+    });
+  }
+
+  /** An operator's move of one camera, make-before-break. */
+  moveCamera(cameraId: string, to: string): Promise<FailoverRow> {
+    return this.serial(async () => {
+      const problems = moveProblems(this.farm, cameraId, to);
+      if (this.handovers.has(cameraId)) problems.push(`camera ${cameraId} is being handed over already`);
+      if (problems.length) throw new VigilError('MOVE_REFUSED', `move refused: ${problems.join('; ')}`, problems[0].startsWith('no ') ? 404 : 409, problems);
+      const cam = this.farm.cameras.find((c) => c.id === cameraId)!;
+      return this.row(await this.handOver(cam.current, 'move', [{ camera: cameraId, from: cam.current, to, mode: 'record' }], []));
     });
   }
 
@@ -164,14 +230,26 @@ export class Controller {
     return this.live.get(id);
   }
 
+  /** Handovers under way (make-before-break moves), for the API. */
+  handoversUnderWay(): Handover[] {
+    return [...this.handovers.values()];
+  }
+
   /**
-   * Replaces the configuration (already validated) and tells every server. A camera placed on a
-   * server that is down gets the failover it would have had.
+   * Replaces the configuration (already validated) and tells every server. Edits of the device or
+   * storage settings of a camera that runs away from its home server are refused (XProtect): they
+   * would apply to a server that is not the camera's. A camera placed on a server that is down gets
+   * the failover it would have had.
    */
   applyConfig(c: FarmConfig): Promise<void> {
     return this.serial(async () => {
+      const refused = movedCameraEdits(this.farm.cameras, c.cameras);
+      if (refused.length)
+        throw new VigilError('CAMERA_MOVED', `configuration refused, ${refused.length} problem(s):\n- ${refused.join('\n- ')}`, 409, refused);
       await this.o.store.applyConfig(c);
       this.farm = await this.o.store.snapshot();
+      for (const [camera, h] of this.handovers)
+        if (!this.farm.cameras.some((x) => x.id === camera && x.current === h.from) || !this.farm.servers.some((s) => s.id === h.to)) this.handovers.delete(camera);
       const now = this.clock.now();
       for (const s of this.farm.servers) {
         const busy = [...this.open.values()].some((fo) => fo.server === s.id);
@@ -182,7 +260,7 @@ export class Controller {
     });
   }
 
-  /** A status from a recording server: records its segments, and brings a down server back as redundant. */
+  /** A status from a recording server: records its segments, and brings a down server back. */
   async onStatus(serverId: string, status: NodeStatus): Promise<void> {
     if (!this.farm.servers.some((s) => s.id === serverId)) return;
     // Liveness counts from the arrival of the status, not from when the queue gets to it.
@@ -195,6 +273,11 @@ export class Controller {
       storageFailedSince: status.storage?.allFailed ? (prev?.storageFailedSince ?? at) : undefined,
       recordingFailedSince: status.recordingFailed ? (prev?.recordingFailedSince ?? at) : undefined,
     });
+    for (const seg of status.segments) {
+      if (seg.stream) continue;
+      const key = `${seg.camera}@${serverId}`;
+      this.lastEnd.set(key, Math.max(this.lastEnd.get(key) ?? 0, seg.endMs));
+    }
     if (status.segments.length) await this.o.store.addRecordings(serverId, status.segments);
     await this.serial(async () => {
       const server = this.farm.servers.find((s) => s.id === serverId);
@@ -224,33 +307,33 @@ export class Controller {
 
   /** The cameras, buddies and settings of one recording server. */
   assignment(serverId: string): Assignment | undefined {
-    const f = this.farm;
-    const me = f.servers.find((s) => s.id === serverId);
-    if (!me) return undefined;
-    const port = (s: { udpPort: number | null }) => s.udpPort ?? f.settings.FarmHealthUdpPort;
-    const buddyIds = liveBuddies(f.servers).get(serverId) ?? [];
     const now = this.clock.now();
     for (const fo of this.open.values()) {
-      if (fo.detail.target === serverId && !fo.detail.steps.some((s) => s.step === 'assigned')) {
-        fo.detail.steps.push({ step: 'assigned', at: now, ms: now - fo.detail.confirmedAt });
+      if (fo.status === 'running' && fo.detail.moves.some((m) => m.to === serverId) && !fo.detail.steps.some((s) => s.step === 'assigned' && s.camera === serverId)) {
+        // `camera` names the server here: one "assigned" step per target.
+        fo.detail.steps.push({ step: 'assigned', camera: serverId, at: now, ms: now - fo.detail.confirmedAt });
         void this.serial(() => this.o.store.updateFailover(fo.id, fo.status, fo.detail)).catch((err) => this.o.log.error({ err }, 'failover log update failed'));
       }
     }
-    return {
-      term: f.term,
-      generation: f.generation,
-      server: { id: me.id, host: me.host, udpPort: port(me), ...(me.storage && { storage: me.storage }) },
-      cameras: f.cameras.filter((c) => c.current === serverId).map((c) => assignedCamera(c, serverId)),
-      retentionDays: Object.fromEntries(f.cameras.filter((c) => c.storage?.maxStorageDays !== undefined).map((c) => [c.id, c.storage!.maxStorageDays!])),
-      buddies: buddyIds.map((id) => f.servers.find((s) => s.id === id)!).map((s) => ({ id: s.id, host: s.host, port: port(s) })),
-      settings: {
-        AliveIntervalMs: f.settings.AliveIntervalMs,
-        FarmHealthStartDelayMs: f.settings.FarmHealthStartDelayMs,
-        FarmHealthSockTimeoutMs: f.settings.FarmHealthSockTimeoutMs,
-        FarmHealthMissedUdpMs: f.settings.FarmHealthMissedUdpMs,
-        StatusIntervalMs: f.settings.StatusIntervalMs,
-      },
-    };
+    return buildAssignment(this.farm, serverId, { handovers: this.handovers.values(), recordFrom: this.recordFrom });
+  }
+
+  private server(id: string) {
+    const s = this.farm.servers.find((x) => x.id === id);
+    if (!s) throw new VigilError('NOT_FOUND', `no server ${id}`, 404);
+    return s;
+  }
+
+  private group(id: number): GroupRow {
+    return this.farm.groups.find((g) => g.id === id) ?? { id, redundancy: false, policy: 'spare', onReturn: 'spare', triggers: [], failoverServers: [], secondaryFailoverServers: [] };
+  }
+
+  private busy(serverId: string): boolean {
+    return [...this.handovers.values()].some((h) => h.from === serverId || h.to === serverId);
+  }
+
+  private async row(id: number): Promise<FailoverRow> {
+    return (await this.o.store.failovers()).find((f) => f.id === id)!;
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -272,7 +355,7 @@ export class Controller {
       [...this.live].map(([id, l]) => [id, { at: l.at, suspects: l.status.suspects, storageFailedSince: l.storageFailedSince, recordingFailedSince: l.recordingFailedSince }]),
     );
     const verdicts = judge({
-      servers: this.farm.servers,
+      servers: this.farm.servers.map((x) => ({ ...x, triggers: this.group(x.group).triggers, maintenance: x.runtime.maintenance })),
       reports,
       now,
       missedMs: s.FarmHealthMissedUdpMs,
@@ -293,7 +376,22 @@ export class Controller {
         server.state = v.state;
       }
     }
-    for (const fo of [...this.open.values()]) if (fo.status === 'waiting') await this.retryWaiting(fo, now);
+    for (const fo of [...this.open.values()]) {
+      if (fo.status === 'waiting') await this.retryWaiting(fo, now);
+      else if (fo.status === 'queued' && !this.queueAhead(fo, now)) {
+        fo.detail.steps.push({ step: 'dequeued', at: now, ms: now - fo.detail.confirmedAt });
+        await this.carryOut(fo, fo.detail.confirmedAt);
+      }
+    }
+    await this.expireHandovers(now);
+    await this.autoFailback(now);
+  }
+
+  /** A running failover of the same group, started before `fo` and not yet done (nor too old). */
+  private queueAhead(fo: OpenFailover, now: number): boolean {
+    return [...this.open.values()].some(
+      (o) => o.id < fo.id && o.group === fo.group && !o.planned && o.status === 'running' && now - o.detail.confirmedAt < QUEUE_MAX_WAIT_MS,
+    );
   }
 
   private async setState(id: string, state: ServerState, downSince: number | null): Promise<void> {
@@ -311,8 +409,21 @@ export class Controller {
     this.o.log.warn({ server: serverId, trigger, reporters }, 'server confirmed down');
     try {
       await this.setState(serverId, 'down', now);
-      const id = await this.o.store.insertFailover({ startedAt: now, server: serverId, group: server.group, trigger, status: 'running', detail });
-      await this.carryOut({ id, server: serverId, status: 'running', detail }, now);
+      this.healthySince.delete(serverId);
+      // Handovers away from the failed server finish at once: their new server already records.
+      const away = [...this.handovers.values()].filter((h) => h.from === serverId);
+      if (away.length) await this.completeHandovers(away, now);
+      for (const h of [...this.handovers.values()].filter((x) => x.to === serverId)) await this.abandonHandover(h, now, `server ${serverId} failed`);
+      const ahead = [...this.open.values()].some((o) => o.group === server.group && !o.planned && o.status === 'running' && now - o.detail.confirmedAt < QUEUE_MAX_WAIT_MS);
+      const status: OpenStatus = ahead ? 'queued' : 'running';
+      if (ahead) detail.steps.push({ step: 'queued', at: now, ms: 0 });
+      const id = await this.o.store.insertFailover({ startedAt: now, server: serverId, group: server.group, trigger, status, detail });
+      const fo: OpenFailover = { id, server: serverId, group: server.group, status, detail };
+      if (ahead) {
+        this.open.set(id, fo);
+        this.farm.generation = await this.o.store.bumpGeneration(); // the buddy graph changed
+        this.o.log.warn({ server: serverId }, 'failover queued behind another one in its group');
+      } else await this.carryOut(fo, now);
       this.firstSuspectAt.delete(serverId);
     } catch (err) {
       // The store failed part-way: forget the verdict so the next tick judges and tries again.
@@ -324,7 +435,7 @@ export class Controller {
     }
   }
 
-  /** Plans and applies; a failover that finds no free server waits and is retried every tick. */
+  /** Plans and applies; cameras that find no free server wait and are retried every tick. */
   private async carryOut(fo: OpenFailover, confirmedAt: number): Promise<void> {
     const t0 = this.clock.now();
     const plan: FailoverPlan = planFailover(this.farm, fo.server);
@@ -332,16 +443,17 @@ export class Controller {
     fo.detail.steps.push({ step: 'plan', at: planned, ms: planned - t0 });
     fo.detail.unrecorded = plan.unrecorded;
     if (plan.kind === 'move') {
-      this.farm.generation = await this.o.store.moveCameras(plan.moves.map((m) => ({ camera: m.camera, to: m.to })));
-      for (const m of plan.moves) this.farm.cameras.find((c) => c.id === m.camera)!.current = m.to;
+      await this.applyMoves(fo.server, plan.moves);
       const committed = this.clock.now();
       fo.detail.steps.push({ step: 'commit', at: committed, ms: committed - planned });
-      fo.detail.target = plan.target;
-      fo.detail.moves = plan.moves.map((m) => ({ ...m }));
-      delete fo.detail.reason;
-      fo.status = 'running';
+      fo.detail.moves.push(...plan.moves.map((m) => ({ ...m })));
+      fo.detail.targets = [...new Set(fo.detail.moves.map((m) => m.to))].sort();
+      fo.detail.target = fo.detail.targets[0];
+      fo.status = plan.waiting.length ? 'waiting' : 'running';
+      if (plan.reason) fo.detail.reason = plan.reason;
+      else delete fo.detail.reason;
       this.open.set(fo.id, fo);
-      this.o.log.warn({ server: fo.server, target: plan.target, cameras: plan.moves.length, unrecorded: plan.unrecorded, sinceConfirmMs: committed - confirmedAt }, 'failover: cameras moved');
+      this.o.log.warn({ server: fo.server, targets: fo.detail.targets, cameras: plan.moves.length, waiting: plan.waiting, unrecorded: plan.unrecorded, sinceConfirmMs: committed - confirmedAt }, 'failover: cameras moved');
     } else {
       this.farm.generation = await this.o.store.bumpGeneration(); // the buddy graph changed
       fo.detail.reason = plan.reason;
@@ -349,13 +461,36 @@ export class Controller {
         if (fo.status !== 'waiting') this.o.log.warn({ server: fo.server, reason: plan.reason, unrecorded: plan.unrecorded }, 'failover waiting');
         fo.status = 'waiting';
         this.open.set(fo.id, fo);
+      } else if (fo.detail.moves.length) {
+        fo.status = 'running'; // an earlier part moved; the rest can never move
       } else {
         this.o.log.warn({ server: fo.server, reason: plan.reason, unrecorded: plan.unrecorded }, 'failover skipped');
         this.open.delete(fo.id);
       }
     }
-    await this.o.store.updateFailover(fo.id, plan.kind === 'skip' ? 'skipped' : fo.status, fo.detail);
+    await this.o.store.updateFailover(fo.id, plan.kind === 'skip' && !fo.detail.moves.length ? 'skipped' : fo.status, fo.detail);
     this.wake();
+  }
+
+  /** Commits moves of a failed server: recorded ones change owner, live-only ones get a relay. */
+  private async applyMoves(from: string, moves: Move[]): Promise<void> {
+    const recorded = moves.filter((m) => m.mode === 'record');
+    const group = this.group(this.server(from).group);
+    for (const m of recorded) {
+      // A hot standby keeps its pre-buffer from where the failed server's footage ends: no hole.
+      const to = this.server(m.to);
+      if (group.policy === 'hot') {
+        const end = this.lastEnd.get(`${m.camera}@${from}`);
+        if (end !== undefined && to.id !== from) this.recordFrom.set(m.camera, end);
+      } else this.recordFrom.delete(m.camera);
+    }
+    if (recorded.length) this.farm.generation = await this.o.store.moveCameras(recorded.map((m) => ({ camera: m.camera, to: m.to })));
+    for (const m of recorded) this.farm.cameras.find((c) => c.id === m.camera)!.current = m.to;
+    const live = moves.filter((m) => m.mode === 'live');
+    if (live.length) {
+      this.farm.generation = await this.o.store.setCameraRuntime(live.map((m) => ({ camera: m.camera, runtime: { relay: m.to } })));
+      for (const m of live) this.farm.cameras.find((c) => c.id === m.camera)!.runtime = { relay: m.to };
+    }
   }
 
   private async retryWaiting(fo: OpenFailover, now: number): Promise<void> {
@@ -365,30 +500,151 @@ export class Controller {
     await this.carryOut(fo, fo.detail.confirmedAt);
   }
 
-  /** A down server speaks again: it holds whatever was not moved away, and is redundant if that is nothing. */
+  /**
+   * A down server speaks again. By its group's choice it comes back empty as a spare (Symphony),
+   * swaps roles with the server that took over (Mirasys), or gets its cameras back (XProtect:
+   * after failbackAfterMs of health, or when an operator asks).
+   */
   private async returned(serverId: string, now: number): Promise<void> {
     await this.setState(serverId, 'up', null);
+    const server = this.server(serverId);
+    const group = this.group(server.group);
+    let taker: string | undefined;
     for (const fo of this.open.values()) {
       if (fo.server !== serverId) continue;
       fo.detail.returnedAt = now;
-      if (fo.status === 'waiting') {
+      if (fo.status === 'waiting' || fo.status === 'queued') {
         this.open.delete(fo.id);
         await this.o.store.updateFailover(fo.id, 'cancelled', { ...fo.detail, reason: 'the server came back before a redundant server was free' });
       }
     }
-    const held = this.farm.cameras.filter((c) => c.current === serverId).length;
-    this.o.log.info({ server: serverId, cameras: held, role: held ? 'active' : 'redundant' }, 'server came back');
+    const last = (await this.o.store.failovers()).filter((f) => f.server === serverId && !(f.detail as FailoverDetail).planned).at(-1);
+    const targets = (last?.detail as FailoverDetail | undefined)?.targets ?? [];
+    if (targets.length === 1) taker = targets[0];
+    // Live relays of its cameras end: they are its own again.
+    const relayed = this.farm.cameras.filter((c) => c.current === serverId && c.runtime.relay);
+    if (relayed.length) {
+      await this.o.store.setCameraRuntime(relayed.map((c) => ({ camera: c.id, runtime: {} })));
+      for (const c of relayed) c.runtime = {};
+    }
+    let role = this.farm.cameras.some((c) => c.current === serverId) ? 'active' : 'redundant';
+    if (group.onReturn === 'swap' && taker && this.farm.servers.some((s) => s.id === taker)) {
+      const other = this.server(taker);
+      for (const s of this.farm.servers) if (s.runtime.swappedWith === serverId || s.runtime.swappedWith === taker) s.runtime = withoutSwap(s.runtime);
+      server.runtime = { ...server.runtime, swappedWith: taker };
+      other.runtime = { ...other.runtime, swappedWith: serverId };
+      for (const s of this.farm.servers) await this.o.store.setServerRuntime(s.id, s.runtime);
+      role = `swapped with ${taker}`;
+    }
+    if (group.onReturn === 'failback') {
+      if (group.failbackAfterMs !== undefined) this.healthySince.set(serverId, now);
+      role = group.failbackAfterMs !== undefined ? `fails back after ${group.failbackAfterMs} ms of health` : 'fails back on request';
+    }
+    this.o.log.info({ server: serverId, role }, 'server came back');
     this.farm.generation = await this.o.store.bumpGeneration();
     this.wake();
   }
 
-  /** Marks each moved camera recording once its new server delivers a segment after the failover. */
+  /** Automatic failback of servers that have been healthy for their group's failbackAfterMs. */
+  private async autoFailback(now: number): Promise<void> {
+    for (const [id, since] of [...this.healthySince]) {
+      const server = this.farm.servers.find((s) => s.id === id);
+      const after = server && this.group(server.group).failbackAfterMs;
+      if (!server || after === undefined || server.state === 'down') {
+        this.healthySince.delete(id);
+        continue;
+      }
+      if (server.state !== 'up') this.healthySince.set(id, now); // suspect: health counts anew
+      if (server.state !== 'up' || now - since < after || this.busy(id)) continue;
+      this.healthySince.delete(id);
+      const moves = planFailback(this.farm, id).filter((m) => !this.handovers.has(m.camera));
+      if (moves.length) await this.handOver(id, 'failback', moves, []);
+    }
+  }
+
+  /**
+   * Starts make-before-break moves: each new server is told to record the camera while the old one
+   * goes on; ownership changes when the new server delivers a segment (progress), so there is no
+   * hole. Logged as a planned entry of the failover log. Live-only moves need no overlap.
+   */
+  private async handOver(serverId: string, trigger: string, moves: Move[], unrecorded: string[], reason?: string): Promise<number> {
+    const now = this.clock.now();
+    const server = this.server(serverId);
+    const detail: FailoverDetail = {
+      planned: true,
+      reporters: [],
+      firstReportAt: now,
+      confirmedAt: now,
+      moves: moves.map((m) => ({ ...m })),
+      targets: [...new Set(moves.map((m) => m.to))].sort(),
+      unrecorded,
+      steps: [{ step: 'plan', at: now, ms: 0 }],
+      ...(reason && { reason }),
+    };
+    detail.target = detail.targets![0];
+    const status = moves.some((m) => m.mode === 'record') ? 'running' : 'done';
+    const id = await this.o.store.insertFailover({ startedAt: now, server: serverId, group: server.group, trigger, status, detail });
+    const live = moves.filter((m) => m.mode === 'live');
+    if (live.length) await this.applyMoves(serverId, live);
+    for (const m of moves) if (m.mode === 'record') this.handovers.set(m.camera, { camera: m.camera, from: m.from, to: m.to, startedAt: now, reason: trigger, logId: id });
+    if (status === 'running') this.open.set(id, { id, server: serverId, group: server.group, status, planned: true, detail });
+    this.o.log.info({ server: serverId, trigger, moves: moves.map((m) => `${m.camera}→${m.to}`), unrecorded }, 'handover started (make-before-break)');
+    this.farm.generation = await this.o.store.bumpGeneration();
+    this.wake();
+    return id;
+  }
+
+  /** The new servers record: ownership moves, and the old servers stop once they see it. */
+  private async completeHandovers(hs: Handover[], now: number): Promise<void> {
+    this.farm.generation = await this.o.store.moveCameras(hs.map((h) => ({ camera: h.camera, to: h.to })));
+    for (const h of hs) {
+      this.handovers.delete(h.camera);
+      this.recordFrom.delete(h.camera);
+      this.farm.cameras.find((c) => c.id === h.camera)!.current = h.to;
+      const fo = this.open.get(h.logId);
+      if (!fo) continue;
+      const m = fo.detail.moves.find((x) => x.camera === h.camera);
+      if (m) m.recordingAt = now;
+      fo.detail.steps.push({ step: 'recording', camera: h.camera, at: now, ms: now - fo.detail.confirmedAt });
+      const done = fo.detail.moves.every((x) => x.mode === 'live' || x.recordingAt || !this.handovers.has(x.camera));
+      if (done) {
+        this.open.delete(fo.id);
+        this.o.log.info({ server: fo.server, ms: now - fo.detail.confirmedAt }, 'handover done: every camera records on its new server');
+      }
+      await this.o.store.updateFailover(fo.id, done ? 'done' : 'running', fo.detail);
+    }
+    this.wake();
+  }
+
+  private async abandonHandover(h: Handover, now: number, why: string): Promise<void> {
+    this.handovers.delete(h.camera);
+    this.o.log.warn({ camera: h.camera, from: h.from, to: h.to, why }, 'handover abandoned: the camera stays where it records');
+    const fo = this.open.get(h.logId);
+    if (fo) {
+      fo.detail.steps.push({ step: 'abandoned', camera: h.camera, at: now, ms: now - fo.detail.confirmedAt });
+      fo.detail.reason = `${h.camera}: ${why}`;
+      const pending = fo.detail.moves.some((x) => this.handovers.get(x.camera)?.logId === fo.id);
+      if (!pending) this.open.delete(fo.id);
+      await this.o.store.updateFailover(fo.id, pending ? 'running' : 'failed', fo.detail);
+    }
+    this.farm.generation = await this.o.store.bumpGeneration();
+    this.wake();
+  }
+
+  private async expireHandovers(now: number): Promise<void> {
+    for (const h of [...this.handovers.values()])
+      if (now - h.startedAt > HANDOVER_TIMEOUT_MS) await this.abandonHandover(h, now, `server ${h.to} delivered no segment within ${HANDOVER_TIMEOUT_MS} ms`);
+  }
+
+  /** Marks moved cameras recording once their new server delivers a segment after the move. */
   private async progress(serverId: string, status: NodeStatus, now: number): Promise<void> {
+    const arrived = [...this.handovers.values()].filter((h) => h.to === serverId && status.segments.some((s) => s.camera === h.camera && !s.stream && s.endMs > h.startedAt));
+    if (arrived.length) await this.completeHandovers(arrived, now);
     for (const fo of this.open.values()) {
-      if (fo.status !== 'running' || fo.detail.target !== serverId) continue;
+      if (fo.status === 'queued' || fo.planned || !fo.detail.moves.some((m) => m.to === serverId)) continue;
       let changed = false;
       for (const m of fo.detail.moves) {
-        if (m.recordingAt) continue;
+        if (m.recordingAt || m.to !== serverId || m.mode === 'live') continue;
         if (status.segments.some((s) => s.camera === m.camera && s.endMs > fo.detail.confirmedAt)) {
           m.recordingAt = now;
           fo.detail.steps.push({ step: 'recording', camera: m.camera, at: now, ms: now - fo.detail.confirmedAt });
@@ -396,12 +652,17 @@ export class Controller {
         }
       }
       if (!changed) continue;
-      const done = fo.detail.moves.every((m) => m.recordingAt);
+      const done = fo.status === 'running' && fo.detail.moves.every((m) => m.recordingAt || m.mode === 'live');
       if (done) {
         this.open.delete(fo.id);
-        this.o.log.info({ server: fo.server, target: serverId, ms: now - fo.detail.confirmedAt }, 'failover done: every moved camera records');
+        this.o.log.info({ server: fo.server, targets: fo.detail.targets, ms: now - fo.detail.confirmedAt }, 'failover done: every moved camera records');
       }
-      await this.o.store.updateFailover(fo.id, done ? 'done' : 'running', fo.detail);
+      await this.o.store.updateFailover(fo.id, done ? 'done' : fo.status, fo.detail);
     }
   }
+}
+
+function withoutSwap<T extends { swappedWith?: string }>(r: T): T {
+  const { swappedWith: _, ...rest } = r;
+  return rest as T;
 }

@@ -78,3 +78,21 @@ test('a server reporting all storage failed, or recording unable to start, is do
   early.reports.set('s1', { ...early.reports.get('s1')!, storageFailedSince: 1000 });
   assert.equal(judge(early).get('s1')!.state, 'up');
 });
+
+test("a group's triggers choose what fails a server over; a server in maintenance is not judged", () => {
+  const reports: [string, number, string[]][] = [['s1', 8000, []], ['s2', 9900, ['s1']], ['s3', 9950, ['s1']], ['s7', 9900, []]];
+  const only = (triggers: string[]) => {
+    const input = base(10_000, reports);
+    input.servers[0].triggers = triggers;
+    return judge(input).get('s1');
+  };
+  assert.equal(only(['buddy-quorum'])?.trigger, 'buddy-quorum');
+  // Without buddy quorum the same silence fails it over only once the master's own timeout runs out.
+  assert.deepEqual(only(['status-lost', 'manual']), { state: 'suspect', reporters: ['s2', 's3'] });
+  const later = base(12_100, reports);
+  later.servers[0].triggers = ['status-lost'];
+  assert.equal(judge(later).get('s1')!.trigger, 'status-lost');
+  const drained = base(12_100, reports);
+  drained.servers[0].maintenance = true;
+  assert.deepEqual(judge(drained).get('s1'), { state: 'up', reporters: [] });
+});

@@ -2,7 +2,8 @@ import { buddyGraph } from '../health/buddy-graph.ts';
 import { quorumReached } from '../health/quorum.ts';
 
 export interface LivenessInput {
-  servers: { id: string; group: number; state: 'up' | 'suspect' | 'down' }[];
+  /** triggers: what may fail the server over (its group's choice; default all); maintenance: not judged. */
+  servers: { id: string; group: number; state: 'up' | 'suspect' | 'down'; triggers?: readonly string[]; maintenance?: boolean }[];
   /**
    * Last status of each server: when it came, which buddies it reported possibly down, and since
    * when it has reported all its storage failed / recording unable to start (undefined: it does not).
@@ -57,6 +58,12 @@ export function judge(input: LivenessInput): Map<string, Judgement> {
       out.set(s.id, { state: 'down', reporters: [] });
       continue;
     }
+    // A server drained for maintenance is expected to go quiet (a reboot): nobody fails it over.
+    if (s.maintenance) {
+      out.set(s.id, { state: 'up', reporters: [] });
+      continue;
+    }
+    const on = (t: NonNullable<Judgement['trigger']>) => judging && (!s.triggers || s.triggers.includes(t));
     const mine = buddies.get(s.id) ?? [];
     const reporters = mine.filter((b) => {
       const r = input.reports.get(b);
@@ -68,10 +75,10 @@ export function judge(input: LivenessInput): Map<string, Judgement> {
     const own = input.reports.get(s.id);
     // The server's own reports count once they have held for the threshold (one bad status is no failure).
     const held = (since: number | undefined) => since !== undefined && input.now - since >= input.missedMs;
-    if (judging && silent && quorumReached(reporters.length, mine.length)) out.set(s.id, { state: 'down', reporters, trigger: 'buddy-quorum' });
-    else if (judging && input.now - Math.max(lastAt, input.judgeFrom) > lostAfter) out.set(s.id, { state: 'down', reporters, trigger: 'status-lost' });
-    else if (judging && held(own?.storageFailedSince)) out.set(s.id, { state: 'down', reporters, trigger: 'storage-failed' });
-    else if (judging && held(own?.recordingFailedSince)) out.set(s.id, { state: 'down', reporters, trigger: 'recording-failed' });
+    if (on('buddy-quorum') && silent && quorumReached(reporters.length, mine.length)) out.set(s.id, { state: 'down', reporters, trigger: 'buddy-quorum' });
+    else if (on('status-lost') && input.now - Math.max(lastAt, input.judgeFrom) > lostAfter) out.set(s.id, { state: 'down', reporters, trigger: 'status-lost' });
+    else if (on('storage-failed') && held(own?.storageFailedSince)) out.set(s.id, { state: 'down', reporters, trigger: 'storage-failed' });
+    else if (on('recording-failed') && held(own?.recordingFailedSince)) out.set(s.id, { state: 'down', reporters, trigger: 'recording-failed' });
     else out.set(s.id, { state: reporters.length ? 'suspect' : 'up', reporters });
   }
   return out;

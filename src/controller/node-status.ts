@@ -98,4 +98,11 @@ export interface AssignedCamera {
   /** Streams after the first (the sub stream, …). */
   streams?: { url: string; audio?: boolean }[];
   storage?: CameraStorageInput;
+  /**
+   * Hot standby: pull the camera into a rolling pre-buffer of this many ms, recording nothing. When
+   * the camera is later assigned without it, the buffer from recordFromMs on is stored (no hole).
+   */
+  buffer?: { ms: number };
+  /** Where a promoted pre-buffer starts being kept: the end of what the failed server recorded. */
+  recordFromMs?: number;
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -156,3 +157,93 @@ test('no request reaches a file outside the storage root', () =>
       assert.ok(!(await res.text()).includes(SECRET));
     }
   }));
+
+const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+const post = (f: Fixture, path: string, body: unknown, headers: Record<string, string> = auth) =>
+  fetch(f.api.url + path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+test('the copy list gives each segment with the sha256 and size of its file', () =>
+  withNodeApi(async (f) => {
+    const path = `/node/v1/copy-list?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`;
+    assert.equal((await get(f, path, {})).status, 401, 'the token is needed');
+    const res = await get(f, path);
+    assert.equal(res.status, 200);
+    const list = (await res.json()) as { camera: string; segments: unknown[] };
+    assert.equal(list.camera, 'cam1');
+    assert.deepEqual(
+      list.segments,
+      f.ids.map((id, i) => ({ id, startMs: f.t0 + i * 1000, endMs: f.t0 + (i + 1) * 1000, bytes: statSync(f.files[i]).size, sha256: sha256Of(f.files[i]) })),
+    );
+    assert.equal((await get(f, `/node/v1/copy-list?camera=cam1&from=${f.t0}&to=${f.t0 + 26 * 3_600_000}`)).status, 400, 'over the range limit');
+    // Rows pointing outside the storage root are left out, not hashed.
+    const evil = (await (await get(f, '/node/v1/copy-list?camera=evil&from=0&to=10')).json()) as { segments: unknown[] };
+    assert.deepEqual(evil.segments, []);
+  }));
+
+test('release deletes a segment only for the sha256 of its file, and once', () =>
+  withNodeApi(async (f) => {
+    const [id] = f.ids;
+    const right = sha256Of(f.files[0]);
+    const listed = async () => ((await (await get(f, `/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`)).json()) as { segments: { id: number }[] }).segments.map((s) => s.id);
+    assert.equal((await post(f, `/node/v1/segments/${id}/release`, { sha256: right }, {})).status, 401, 'the token is needed');
+    assert.equal((await post(f, `/node/v1/segments/${id}/release`, { sha256: 'abc' })).status, 400, 'not a sha256');
+    assert.equal((await post(f, `/node/v1/segments/${id}.ts/release`, { sha256: right })).status, 400, 'ids only');
+
+    const wrong = await post(f, `/node/v1/segments/${id}/release`, { sha256: 'f'.repeat(64) });
+    assert.equal(wrong.status, 409);
+    const err = ((await wrong.json()) as { error: { code: string; message: string } }).error;
+    assert.equal(err.code, 'CHECKSUM_MISMATCH');
+    assert.match(err.message, new RegExp(`segment ${id}.*nothing released`));
+    assert.ok(statSync(f.files[0]).isFile(), 'a refused release deletes nothing');
+    assert.deepEqual(await listed(), f.ids);
+
+    const ok = await post(f, `/node/v1/segments/${id}/release`, { sha256: right.toUpperCase() });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), { released: true });
+    assert.throws(() => statSync(f.files[0]), /ENOENT/, 'the file is deleted');
+    assert.deepEqual(await listed(), f.ids.slice(1), 'no longer listed');
+    assert.equal((await get(f, `/node/v1/segments/${id}.ts`)).status, 404, 'no longer served');
+
+    for (const again of [id, 999999]) {
+      const res = await post(f, `/node/v1/segments/${again}/release`, { sha256: right });
+      assert.equal(res.status, 200, `release of ${again}`);
+      assert.deepEqual(await res.json(), { released: false }, `release of ${again}`);
+    }
+    // A row whose file is out of reach (outside the root) is neither hashed nor deleted.
+    assert.equal((await post(f, `/node/v1/segments/${f.escapes[0]}/release`, { sha256: right })).status, 404);
+  }));
+
+test('release deletes every storage path’s copy, and none when one copy differs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-node-api-release-'));
+  const roots = [join(dir, 'a'), join(dir, 'b')];
+  const index = new LocalIndex(join(dir, 'index.sqlite'));
+  const api = new NodeApi({ host: '127.0.0.1', port: 0, roots: (seg) => index.copies(seg.id), index, apiToken: TOKEN, log: createLogger('test', 'silent') });
+  try {
+    const store = (startMs: number, contents: string[]) => {
+      const rel = segmentRelPath('cam1', startMs, 'n1');
+      roots.forEach((root, i) => {
+        mkdirSync(dirname(join(root, rel)), { recursive: true });
+        writeFileSync(join(root, rel), contents[i]);
+      });
+      return { id: index.addStored({ cameraId: 'cam1', startMs, endMs: startMs + 1000, path: rel, bytes: contents[0].length }, roots), files: roots.map((r) => join(r, rel)) };
+    };
+    const same = store(1000, ['video', 'video']);
+    const differ = store(2000, ['video', 'other']);
+    await api.start();
+    const sha = createHash('sha256').update('video').digest('hex');
+    const release = (id: number) => fetch(`${api.url}/node/v1/segments/${id}/release`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ sha256: sha }) });
+
+    assert.equal((await release(differ.id)).status, 409);
+    for (const file of differ.files) assert.ok(statSync(file).isFile(), `${file} kept`);
+    assert.deepEqual(index.copies(differ.id), roots);
+
+    assert.deepEqual(await (await release(same.id)).json(), { released: true });
+    for (const file of same.files) assert.throws(() => statSync(file), /ENOENT/, `${file} deleted`);
+    assert.equal(index.get(same.id), undefined);
+    assert.deepEqual(index.copies(same.id), []);
+  } finally {
+    await api.close();
+    index.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

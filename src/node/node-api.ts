@@ -1,8 +1,11 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
+import { join, normalize } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
 import { livePlaylist, LIVE_WINDOW } from '../recorder/hls.ts';
 import { LiveSequence } from './live-sequence.ts';
@@ -36,6 +39,39 @@ export const StorageCheck = Type.Object({
 export const StorageCheckResult = Type.Object({ problems: Type.Array(Type.String()) });
 /** Answer of GET /node/v1/segments. */
 export const NodeSegmentList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeSegment) });
+const Sha256Hex = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
+/** A segment as listed for copy-back: its size and checksum are the file's on disk, at listing time. */
+export const NodeCopySegment = Type.Object({ id: Type.Integer(), startMs: Type.Number(), endMs: Type.Number(), bytes: Type.Integer(), sha256: Type.String() });
+/** Answer of GET /node/v1/copy-list. */
+export const NodeCopyList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeCopySegment) });
+/** Body of POST /node/v1/segments/:id/release: the checksum the caller verified its copy against. */
+export const ReleaseRequest = Type.Object({ sha256: Sha256Hex });
+/** Answer of POST /node/v1/segments/:id/release: false when there was nothing (left) to release. */
+export const ReleaseResult = Type.Object({ released: Type.Boolean() });
+
+/** SHA-256 (hex) and size of a file, read as a stream so a large file never sits in memory. */
+export async function sha256File(file: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  await pipeline(
+    createReadStream(file),
+    new Writable({
+      write(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        done();
+      },
+    }),
+  );
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** One stored copy of a segment: `file` to read (its real path), `at` the name in the layout, to delete. */
+interface SegmentFile {
+  root: string;
+  file: string;
+  at: string;
+}
 
 /** The widest listing a node answers: a day and an hour, so one request cannot make it read its whole index. */
 const MAX_LIST_MS = 25 * 3_600_000;
@@ -52,7 +88,8 @@ export function nodeSegmentPath(id: number): string {
  * A recording server's playback API: lists its segments, serves them by index id, and gives a
  * live HLS playlist per camera. Everything needs the farm's API token; players reach it through
  * the master, which adds the token. A request never names a file: files are found by index id and
- * served only from inside the storage root.
+ * served only from inside the storage root. For failback with copy-back it also lists segments with
+ * their checksums and deletes ("releases") a segment once its home server holds a verified copy.
  */
 export class NodeApi {
   private app: FastifyInstance | undefined;
@@ -149,6 +186,80 @@ export class NodeApi {
     );
 
     app.get(
+      '/node/v1/copy-list',
+      {
+        schema: {
+          querystring: Type.Object({
+            camera: Type.String({ minLength: 1, maxLength: 200 }),
+            from: Type.Integer({ minimum: 0 }),
+            to: Type.Integer({ minimum: 0 }),
+            stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0 })),
+          }),
+          response: { 200: NodeCopyList },
+        },
+      },
+      async (req) => {
+        const q = req.query as { camera: string; from: number; to: number; stream?: number };
+        if (q.to <= q.from || q.to - q.from > MAX_LIST_MS) throw new VigilError('BAD_RANGE', `from < to, at most ${MAX_LIST_MS} ms apart`);
+        const segments = [];
+        // One file at a time: the disk is also recording, and a listing is not urgent.
+        for (const seg of index.listRecorded(q.camera, q.from, q.to, q.stream ?? 0)) {
+          const [first] = await this.files(seg, true);
+          if (!first) {
+            // Nothing to copy; the row stays until retention removes it.
+            this.o.log.warn({ id: seg.id, path: seg.path }, 'indexed segment missing or outside the storage paths: not listed for copy');
+            continue;
+          }
+          const { sha256, bytes } = await sha256File(first.file);
+          segments.push({ id: seg.id, startMs: seg.startMs, endMs: seg.endMs, bytes, sha256 });
+        }
+        return { camera: q.camera, segments };
+      },
+    );
+
+    // Deletes only what the caller proved it holds: every copy here must still hash to the sha256
+    // it verified its own copy against, so a file changed since the listing is never lost.
+    app.post(
+      '/node/v1/segments/:id/release',
+      {
+        schema: {
+          params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }),
+          body: ReleaseRequest,
+          response: { 200: ReleaseResult },
+        },
+      },
+      async (req) => {
+        const id = Number.parseInt((req.params as { id: string }).id, 10);
+        const want = (req.body as { sha256: string }).sha256.toLowerCase();
+        const seg = index.get(id);
+        if (!seg) return { released: false }; // unknown, or released before
+        const files = await this.files(seg, false);
+        if (!files.length) throw new VigilError('NOT_FOUND', `segment ${id}: no readable file in this node's storage paths; nothing released`, 404);
+        for (const f of files) {
+          const { sha256 } = await sha256File(f.file);
+          if (sha256 !== want) {
+            throw new VigilError('CHECKSUM_MISMATCH', `segment ${id}: the copy in ${f.root} has sha256 ${sha256}, not ${want}; nothing released`, 409);
+          }
+        }
+        // Files first, then the index: a crash between leaves a row without a file, which
+        // retention clears, never a file the index has forgotten.
+        const removed: { id: number; root: string }[] = [];
+        for (const f of files) {
+          try {
+            await rm(f.at, { force: true });
+            removed.push({ id, root: f.root });
+          } catch (err) {
+            index.removeCopies(removed, false);
+            throw new VigilError('RELEASE_FAILED', `segment ${id}: cannot delete ${f.at}: ${(err as Error).message}`, 500);
+          }
+        }
+        index.removeSegment(id);
+        this.o.log.info({ id, camera: seg.cameraId, startMs: seg.startMs, copies: files.length }, 'segment released: its home server holds a verified copy');
+        return { released: true };
+      },
+    );
+
+    app.get(
       '/node/v1/cameras/:id/live.m3u8',
       {
         schema: {
@@ -167,5 +278,21 @@ export class NodeApi {
         return reply.type(M3U8).header('cache-control', 'no-cache').send(livePlaylist(segments, n.seq, { discontinuitySequence: n.disc }));
       },
     );
+  }
+
+  /**
+   * The segment's files in its storage paths, in reading order (only the first with `firstOnly`);
+   * a path the index row would lead out of the storage root through is skipped.
+   */
+  private async files(seg: IndexedSegment, firstOnly: boolean): Promise<SegmentFile[]> {
+    const out: SegmentFile[] = [];
+    for (const root of this.o.roots(seg)) {
+      const file = await resolveInside(root, seg.path);
+      if (!file || !(await stat(file).catch(() => undefined))?.isFile()) continue;
+      // Delete the name in the layout, not its real target: a symlinked name must not take another file with it.
+      out.push({ root, file, at: join(root, normalize(seg.path)) });
+      if (firstOnly) break;
+    }
+    return out;
   }
 }

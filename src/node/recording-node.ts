@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { LocalIndex } from '../recorder/local-index.ts';
@@ -50,6 +50,7 @@ export class RecordingNode {
   private readonly storage: NodeStorage;
   private nodeApi: NodeApi | undefined;
   private nodeApiHost = '';
+  private readonly bufferRoot: string;
 
   constructor(private readonly o: RecordingNodeOptions) {
     mkdirSync(o.dataDir, { recursive: true });
@@ -65,7 +66,12 @@ export class RecordingNode {
       reconcileSinceMs: opened.fresh ? 0 : Date.now() - RECONCILE_WINDOW_MS,
       onChange: () => this.scheduleStatus(0),
     });
-    this.recorder = new Recorder({ nodeId: o.id, stagingRoot: this.storage.stagingRoot, sink: this.storage, log: o.log.child({ part: 'recorder' }) });
+    // A hot standby's pre-buffer lives in memory (tmpfs): no second copy of footage on disk in normal
+    // running, and nothing of it is left for staging recovery to commit after a restart.
+    const bufferRoot = existsSync('/dev/shm') ? join('/dev/shm', `vigil-${o.id}-buffer`) : join(o.dataDir, 'buffer');
+    rmSync(bufferRoot, { recursive: true, force: true });
+    this.bufferRoot = bufferRoot;
+    this.recorder = new Recorder({ nodeId: o.id, stagingRoot: this.storage.stagingRoot, bufferRoot, sink: this.storage, log: o.log.child({ part: 'recorder' }) });
     this.client = new MasterClient(o.masterUrls, o.id, farmKeys(o.farmKey).api);
   }
 
@@ -88,6 +94,7 @@ export class RecordingNode {
     await this.recorder.close();
     await this.storage.close();
     this.index.close();
+    rmSync(this.bufferRoot, { recursive: true, force: true });
   }
 
   private async pollLoop(): Promise<void> {
@@ -112,7 +119,8 @@ export class RecordingNode {
   private async apply(a: Assignment): Promise<void> {
     const changed = JSON.stringify(a.cameras) !== JSON.stringify(this.current?.cameras);
     this.current = a;
-    if (changed) this.o.log.info({ generation: a.generation, cameras: a.cameras.map((c) => c.id) }, 'assignment');
+    if (changed)
+      this.o.log.info({ generation: a.generation, cameras: a.cameras.filter((c) => !c.buffer).map((c) => c.id), preBuffer: a.cameras.filter((c) => c.buffer).map((c) => c.id) }, 'assignment');
     this.saveCached(a);
     // Buddies first: stopping cameras can take seconds, and new buddies must hear us at once.
     await this.ensureHeartbeat(a);

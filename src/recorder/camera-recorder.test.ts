@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -13,6 +13,7 @@ import { segmentRelPath } from './layout.ts';
 import { LocalIndex, type IndexedSegment } from './local-index.ts';
 import { singlePathSink } from './test-sink.ts';
 import { Recorder } from './recorder.ts';
+import type { SegmentSink } from './segment-sink.ts';
 
 // Real ffmpeg end to end against the RTSP camera simulator: one camera, 320x240, 10 fps, 1 s GOP.
 
@@ -241,5 +242,186 @@ test('a camera that does not answer is offline; one that answers but cannot be r
     await paths.close();
     index.close();
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A tmpfs folder when there is one, as a node's bufferRoot is: commits then cross file systems. */
+function bufferRootDir(): string {
+  return mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'vigil-buf-'));
+}
+
+function filesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** Consecutive segments of one ffmpeg run: each starts where the previous ended (arrival jitter aside). */
+function assertContiguous(segs: IndexedSegment[]): void {
+  for (let i = 1; i < segs.length; i++) {
+    const gap = segs[i].startMs - segs[i - 1].endMs;
+    assert.ok(Math.abs(gap) < 150, `segment ${i} starts ${gap} ms from the previous end`);
+  }
+}
+
+test('buffer mode keeps a rolling window in staging and commits nothing', { timeout: 20_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'vigil-rec-'));
+  const commits: string[] = [];
+  const sink: SegmentSink = {
+    commit: async (staged) => {
+      commits.push(staged);
+      throw new Error('a buffering recorder committed');
+    },
+  };
+  const { log } = capturingLogger();
+  const rec = new CameraRecorder({ nodeId: 'node-a', cameraId: 'cam1', url: sim.url('cam1'), stagingRoot: root, sink, log, buffer: { ms: 2000 } });
+  const dir = join(root, 'cam1');
+  const everSeen = new Set<string>();
+  const poll = setInterval(() => filesIn(dir).forEach((n) => everSeen.add(n)), 100);
+  try {
+    rec.start();
+    assert.equal(rec.status().mode, 'buffer');
+    await waitFor('a buffered segment', () => rec.status().buffered >= 1, 10_000);
+    await sleep(5000);
+    const st = rec.status();
+    assert.equal(st.mode, 'buffer');
+    assert.equal(st.state, 'recording');
+    assert.equal(st.segments, 0);
+    assert.equal(st.unstoredSegments, 0);
+    assert.equal(st.lastSegmentEndMs, undefined);
+    // ~1 s segments, 2 s window: the newest and those ending at most 2 s before it (cuts jitter).
+    assert.ok(st.buffered >= 2 && st.buffered <= 4, `${st.buffered} segments buffered`);
+    const now = filesIn(dir);
+    // The held ones, the one being written, perhaps one listed but not yet handled.
+    assert.ok(now.length <= st.buffered + 2, `buffer dir holds ${now.join(', ')}`);
+    const deleted = [...everSeen].filter((n) => !now.includes(n));
+    assert.ok(deleted.length >= 2, `only ${deleted.length} old segments deleted`);
+    assert.deepEqual(commits, []);
+  } finally {
+    clearInterval(poll);
+    await rec.close();
+  }
+  // Nothing of a buffer outlives its recorder, the segment listed at close included.
+  assert.deepEqual(filesIn(dir), []);
+  assert.equal(rec.status().buffered, 0);
+  rmSync(root, { recursive: true, force: true });
+});
+
+test('promote commits the buffer from recordFromMs on and records on, same ffmpeg, no gap', { timeout: 25_000 }, async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'vigil-rec-'));
+  const bufferRoot = bufferRootDir();
+  const index = new LocalIndex(join(root, 'index.db'));
+  const { log } = capturingLogger();
+  const seen: IndexedSegment[] = [];
+  const { sink, paths } = await singlePathSink(join(root, 'storage'), 'node-a', index, log);
+  const rec = new CameraRecorder({
+    nodeId: 'node-a',
+    cameraId: 'cam1',
+    url: sim.url('cam1'),
+    stagingRoot: bufferRoot,
+    sink,
+    log,
+    buffer: { ms: 3000 },
+    onSegment: (s) => seen.push(s),
+  });
+  const dir = join(bufferRoot, 'cam1');
+  try {
+    rec.start();
+    await waitFor('a full buffer', () => rec.status().buffered >= 4, 12_000);
+    const pid = rec.pid;
+    assert.ok(pid);
+    assert.equal(seen.length, 0);
+    const held = filesIn(dir).length;
+    // An instant well inside the buffer: the segment holding it is committed, the ones before are not.
+    const recordFromMs = Date.now() - 1500;
+    await rec.promote(recordFromMs);
+    const promoted = seen.slice();
+    t.diagnostic(`buffer held ${held} files; promote committed ${promoted.map((s) => `[${s.startMs - recordFromMs}, ${s.endMs - recordFromMs}]`).join(' ')} (ms after recordFromMs)`);
+    assert.ok(promoted.length >= 2, `promote committed ${promoted.length} segments`);
+    assert.ok(promoted.every((s) => s.endMs > recordFromMs));
+    assert.ok(promoted[0].startMs <= recordFromMs + 150, `first committed starts ${promoted[0].startMs - recordFromMs} ms after recordFromMs`);
+    assertContiguous(promoted);
+    const st = rec.status();
+    assert.equal(st.mode, 'record');
+    assert.equal(st.buffered, 0);
+    assert.equal(st.segments, promoted.length);
+    // Committed ones moved, dropped ones deleted: what is left is being written (or just listed).
+    assert.ok(filesIn(dir).length <= 2, `buffer dir holds ${filesIn(dir).join(', ')}`);
+    await rec.promote(recordFromMs); // already recording: a no-op
+    assert.equal(rec.status().segments, promoted.length);
+
+    await waitFor('segments after the promotion', () => seen.length >= promoted.length + 3, 10_000);
+    assert.equal(rec.pid, pid, 'ffmpeg was restarted');
+    assert.equal(rec.status().restarts, 0);
+    // The last buffered segment and the first recorded one are consecutive: no hole at the takeover.
+    assertContiguous(seen);
+    const indexed = index.list('cam1', 0, Number.MAX_SAFE_INTEGER);
+    assert.deepEqual(indexed.map((s) => s.id), seen.map((s) => s.id));
+    for (const s of indexed) assert.equal(statSync(join(root, 'storage', s.path)).size, s.bytes);
+    await rec.close();
+    assert.equal(rec.status().invalidSegments, 0);
+  } finally {
+    await rec.close();
+    await paths.close();
+    index.close();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(bufferRoot, { recursive: true, force: true });
+  }
+});
+
+test('Recorder promotes a camera going from buffer to record in place and restarts one going back', { timeout: 25_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'vigil-rec-'));
+  const bufferRoot = bufferRootDir();
+  const index = new LocalIndex(join(root, 'index.db'));
+  const { log } = capturingLogger();
+  const seen: IndexedSegment[] = [];
+  const { sink, paths } = await singlePathSink(join(root, 'storage'), 'node-a', index, log);
+  const recorder = new Recorder({ nodeId: 'node-a', stagingRoot: join(root, 'staging'), bufferRoot, sink, log, onSegment: (s) => seen.push(s) });
+  const url = sim.url('cam1');
+  try {
+    await assert.rejects(recorder.apply([{ id: 'cam1', url, buffer: { ms: -1 } }]), /bad buffer window/);
+    await recorder.apply([{ id: 'cam1', url, buffer: { ms: 2000 } }]);
+    await waitFor('buffered segments', () => recorder.status().cam1.buffered >= 2, 10_000);
+    const pid = recorder.status().cam1.pid;
+    assert.ok(pid);
+    assert.equal(recorder.status().cam1.mode, 'buffer');
+    assert.ok(filesIn(join(bufferRoot, 'cam1')).length >= 2, 'the buffer stages under bufferRoot');
+    assert.deepEqual(filesIn(join(root, 'staging', 'cam1')), []);
+    // Re-applying the same buffered assignment changes nothing.
+    await recorder.apply([{ id: 'cam1', url, buffer: { ms: 2000 } }]);
+    assert.equal(recorder.status().cam1.pid, pid);
+    assert.equal(seen.length, 0);
+
+    // buffer → record: promoted, the same ffmpeg
+    const recordFromMs = Date.now() - 1000;
+    await recorder.apply([{ id: 'cam1', url, recordFromMs }]);
+    assert.equal(recorder.status().cam1.mode, 'record');
+    assert.equal(recorder.status().cam1.pid, pid);
+    assert.ok(seen.length >= 1 && seen[0].endMs > recordFromMs && seen[0].startMs <= recordFromMs + 150);
+    await waitFor('a segment recorded after the promotion', () => seen.length >= 3, 10_000);
+    assert.equal(recorder.status().cam1.pid, pid);
+    assertContiguous(seen);
+
+    // record → buffer: restarted in buffer mode; the recording's last segment is committed, then nothing
+    await recorder.apply([{ id: 'cam1', url, buffer: { ms: 2000 } }]);
+    const st = recorder.status().cam1;
+    assert.equal(st.mode, 'buffer');
+    assert.ok(st.pid && st.pid !== pid, 'not restarted');
+    const committed = seen.length;
+    await waitFor('the new buffer to fill', () => recorder.status().cam1.buffered >= 1, 10_000);
+    assert.equal(seen.length, committed);
+    await recorder.close();
+    assert.deepEqual(filesIn(join(bufferRoot, 'cam1')), [], 'the buffer outlived its recorder');
+    assert.equal(index.list('cam1', 0, Number.MAX_SAFE_INTEGER).length, seen.length);
+  } finally {
+    await recorder.close();
+    await paths.close();
+    index.close();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(bufferRoot, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rm, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { systemClock, type Clock } from '../lib/clock.ts';
@@ -9,13 +9,14 @@ import type { Logger } from '../lib/log.ts';
 import { redactCredentials } from '../lib/redact.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Supervisor } from '../lib/supervise.ts';
-import { recordArgs } from './ffmpeg-args.ts';
+import { recordArgs, stagingPrefix } from './ffmpeg-args.ts';
 import { assertSafeId, streamFolder } from './layout.ts';
 import type { IndexedSegment } from './local-index.ts';
 import { parseSegmentLine } from './segment-list.ts';
 import { mpegtsVideoDurationMs, probeTs } from './ts-probe.ts';
 import { storeInOrder, type SegmentSink, type WaitingSegment } from './segment-sink.ts';
 import { rtspReachable } from './camera-probe.ts';
+import { splitForCommit, trimRing } from './segment-ring.ts';
 import { VigilError } from '../lib/errors.ts';
 
 /** What a camera recorder is doing, for health reports and tests. */
@@ -30,7 +31,7 @@ export interface CameraStatus {
   lastSegmentEndMs?: number;
   /** Segments indexed since start(). */
   segments: number;
-  /** Segments ffmpeg listed that failed validation (left in staging, never indexed). */
+  /** Segments ffmpeg listed that failed validation (left in staging, deleted in buffer mode; never indexed). */
   invalidSegments: number;
   /** Valid segments waiting in staging for a storage path to take them. */
   unstoredSegments: number;
@@ -40,6 +41,10 @@ export interface CameraStatus {
   since: number;
   /** The running ffmpeg's pid, if one runs. */
   pid?: number;
+  /** record: segments are committed; buffer: they are only held in a rolling pre-buffer (hot standby). */
+  mode: 'record' | 'buffer';
+  /** Segments held in the pre-buffer (0 in record mode). */
+  buffered: number;
 }
 
 /** Settings of one camera's recorder. */
@@ -68,6 +73,11 @@ export interface CameraRecorderOptions {
   reachable?: (url: string) => Promise<boolean>;
   /** Called after each segment is moved into storage and indexed. */
   onSegment?: (seg: IndexedSegment) => void;
+  /**
+   * Buffer mode (hot standby): segments are validated but only held in staging, the last `ms`
+   * milliseconds of them, never stored or indexed, until promote(). Absent: record mode.
+   */
+  buffer?: { ms: number };
 }
 
 /** Bytes of a segment read to validate it (PAT, PMT and the first frame's start fit easily). */
@@ -90,7 +100,8 @@ function newRunId(): string {
  * Records one camera: a supervised ffmpeg writes short MPEG-TS segments into a staging folder and
  * lists each finished one on stdout; every listed segment is validated, moved into the storage
  * layout and indexed. A watchdog restarts ffmpeg when segments stop coming, since a hung RTSP
- * session does not always make ffmpeg exit on its own.
+ * session does not always make ffmpeg exit on its own. In buffer mode (hot standby) the same runs
+ * only feed a rolling pre-buffer in staging, which promote() commits when this server takes over.
  */
 export class CameraRecorder {
   private readonly log: Logger;
@@ -123,6 +134,16 @@ export class CameraRecorder {
   private runLastSegmentAt: number | undefined;
   private stallSignalled = false;
   private watchdog: NodeJS.Timeout | undefined;
+  private mode: CameraStatus['mode'];
+  private readonly bufferMs: number | undefined;
+  /** Buffer mode: the held segments, oldest first; their files stay in staging. */
+  private ring: WaitingSegment[] = [];
+  /**
+   * Runs started in buffer mode (runId → its staging file prefix) that may have files in staging:
+   * what a buffer must delete that it never listed, such as a killed ffmpeg's unfinished file.
+   */
+  private readonly bufferRuns = new Map<string, string>();
+  private lastBufferedRunId: string | undefined;
   /** Segments are handled one at a time, in list order; close() waits for the tail of this chain. */
   private work: Promise<void> = Promise.resolve();
   /** Resolves when the current run's stdout is fully read, i.e. its last list line was seen. */
@@ -141,6 +162,9 @@ export class CameraRecorder {
     this.segmentSeconds = opts.segmentSeconds ?? 1;
     this.stallMs = opts.stallMs ?? 6000;
     this.startGraceMs = opts.startGraceMs ?? 10_000;
+    if (opts.buffer && !(Number.isFinite(opts.buffer.ms) && opts.buffer.ms >= 0)) throw new Error(`bad buffer window ${opts.buffer.ms} ms`);
+    this.bufferMs = opts.buffer?.ms;
+    this.mode = opts.buffer ? 'buffer' : 'record';
     this.supervisor = new Supervisor({
       name: `ffmpeg-rec-${opts.cameraId}`,
       command: ffmpegPath(),
@@ -148,6 +172,7 @@ export class CameraRecorder {
         this.runId = newRunId();
         // ffmpeg stamps packets with the system clock, so the base comes from it too, not from `clock`.
         this.runTimeBaseMs = Math.floor(Date.now() / 1000) * 1000;
+        if (this.mode === 'buffer') this.bufferRuns.set(this.runId, `${stagingPrefix(this.runTimeBaseMs / 1000, this.runId)}-`);
         return recordArgs({
           url: opts.url,
           stagingDir: this.stagingDir,
@@ -183,7 +208,7 @@ export class CameraRecorder {
     this.lastProgressAt = this.clock.now();
     mkdirSync(this.stagingDir, { recursive: true });
     this.log.info(
-      { url: redactCredentials(this.opts.url), stagingDir: this.stagingDir, segmentSeconds: this.segmentSeconds },
+      { url: redactCredentials(this.opts.url), stagingDir: this.stagingDir, segmentSeconds: this.segmentSeconds, ...(this.bufferMs !== undefined && { bufferMs: this.bufferMs }) },
       'camera recorder starting',
     );
     this.supervisor.start();
@@ -202,7 +227,23 @@ export class CameraRecorder {
       restarts: Math.max(0, this.runs - 1),
       since: this.since,
       pid: this.supervisor.pid,
+      mode: this.mode,
+      buffered: this.ring.length,
     };
+  }
+
+  /**
+   * Buffer mode → record mode without restarting ffmpeg: the held segments ending after
+   * `recordFromMs` (all of them without it) are committed oldest first through the same in-order
+   * queue as any segment, so a storage outage keeps them waiting in order; the others are deleted.
+   * Every later segment is committed. Queued behind the segments being handled, so none is missed
+   * or committed twice. A no-op in record mode, and once close() has begun (the buffer goes with it).
+   */
+  promote(recordFromMs?: number): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    const done = this.work.then(() => this.commitBuffer(recordFromMs));
+    this.work = done;
+    return done;
   }
 
   /**
@@ -216,6 +257,7 @@ export class CameraRecorder {
       await this.supervisor.close();
       await Promise.race([this.stdoutDone, delay(DRAIN_TIMEOUT_MS)]);
       await this.work;
+      if (this.mode === 'buffer') await this.discardBuffer();
       // Segments no storage path took yet outlive this recorder: the sink stores them when it can.
       if (this.unstored.length && this.opts.sink.adopt) this.opts.sink.adopt(this.unstored.splice(0));
       this.log.info({ segments: this.segments, invalidSegments: this.invalidSegments }, 'camera recorder closed');
@@ -270,6 +312,12 @@ export class CameraRecorder {
       const checked = await this.validate(staged, listedStartMs, endMs);
       if (typeof checked === 'string') {
         this.invalidSegments++;
+        if (this.mode === 'buffer') {
+          // Never committed anyway, and a buffer may be in memory (tmpfs): do not let them pile up.
+          this.log.warn({ file: staged, reason: checked, startMs: listedStartMs, endMs, runId }, 'invalid segment dropped from the buffer');
+          await this.remove([staged]);
+          return;
+        }
         this.log.warn({ file: staged, reason: checked, startMs: listedStartMs, endMs, runId }, 'invalid segment left in staging');
         return;
       }
@@ -278,7 +326,12 @@ export class CameraRecorder {
       this.runLastSegmentAt = this.clock.now();
       this.lastProgressAt = this.runLastSegmentAt;
       this.setState('recording');
-      this.unstored.push({ staged, seg: { cameraId: this.opts.cameraId, stream: this.stream, startMs, endMs, bytes } });
+      const item = { staged, seg: { cameraId: this.opts.cameraId, stream: this.stream, startMs, endMs, bytes } };
+      if (this.mode === 'buffer') {
+        await this.hold(item, runId);
+        return;
+      }
+      this.unstored.push(item);
       await this.storePending(runId);
     } catch (err) {
       this.log.error({ err, file: staged, runId }, 'storing segment failed');
@@ -314,6 +367,69 @@ export class CameraRecorder {
       this.log.info({ waitedMs: this.clock.now() - this.unstoredSince }, 'storage takes segments again; the waiting ones are stored');
       this.unstoredSince = undefined;
     }
+  }
+
+  /** Buffer mode: holds the segment and deletes those that fell out of the window. */
+  private async hold(item: WaitingSegment, runId: string): Promise<void> {
+    this.ring.push(item);
+    const { keep, drop } = trimRing(this.ring, this.bufferMs ?? 0);
+    this.ring = keep;
+    await this.remove(drop.map((w) => w.staged));
+    // A run's first segment means the runs before it are over: what they left unlisted is useless.
+    if (runId !== this.lastBufferedRunId) {
+      this.lastBufferedRunId = runId;
+      await this.sweepBufferRuns(runId);
+    }
+  }
+
+  /** promote()'s work, in turn with the segments. Never throws: the chain must go on. */
+  private async commitBuffer(recordFromMs: number | undefined): Promise<void> {
+    if (this.mode === 'record') return;
+    this.mode = 'record';
+    const { commit, drop } = splitForCommit(this.ring.splice(0), recordFromMs);
+    this.unstored.push(...commit);
+    this.log.info({ recordFromMs, committing: commit.length, dropped: drop.length }, 'buffered camera promoted: recording');
+    try {
+      await this.remove(drop.map((w) => w.staged));
+      // The running ffmpeg's files are recordings from now on; earlier buffer runs' leftovers are not.
+      await this.sweepBufferRuns(this.runId);
+      this.bufferRuns.clear();
+      await this.storePending(this.runId);
+    } catch (err) {
+      this.log.error({ err }, 'committing the buffer failed');
+    }
+  }
+
+  /** close() in buffer mode: nothing of the buffer outlives the recorder. */
+  private async discardBuffer(): Promise<void> {
+    await this.remove(this.ring.splice(0).map((w) => w.staged));
+    await this.sweepBufferRuns();
+  }
+
+  /**
+   * Deletes the files of buffer-mode runs other than `keepRunId` that no one holds (held: in the
+   * ring or waiting for storage); forgets a run once nothing of it is held. Only this recorder's
+   * runs: the staging folder may hold another recorder's segments a sink adopted.
+   */
+  private async sweepBufferRuns(keepRunId?: string): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.stagingDir);
+    } catch {
+      return;
+    }
+    const held = new Set([...this.ring, ...this.unstored].map((w) => basename(w.staged)));
+    for (const [runId, prefix] of this.bufferRuns) {
+      if (runId === keepRunId) continue;
+      const files = names.filter((n) => n.startsWith(prefix));
+      await this.remove(files.filter((n) => !held.has(n)).map((n) => join(this.stagingDir, n)));
+      if (!files.some((n) => held.has(n))) this.bufferRuns.delete(runId);
+    }
+  }
+
+  /** Deletes staged files; a failure is logged, not thrown (the file is only litter then). */
+  private async remove(files: string[]): Promise<void> {
+    await Promise.all(files.map((f) => rm(f, { force: true }).catch((err: unknown) => this.log.warn({ err, file: f }, 'deleting a buffered segment failed'))));
   }
 
   /** The segment's true start and size, or why it is invalid. */

@@ -98,3 +98,24 @@ test('the database runs in WAL mode', () => {
     }
   });
 });
+
+test('removeSegment forgets a segment and all its copies, once', () => {
+  withTempDir((dir) => {
+    const idx = new LocalIndex(join(dir, 'index.db'));
+    try {
+      const a = idx.addStored(seg('c1', 1000), ['/a', '/b']);
+      const legacy = idx.add(seg('c1', 2000)); // indexed before storage paths: no copy rows
+      const other = idx.addStored(seg('c1', 3000), ['/a']);
+      assert.equal(idx.removeSegment(a), true);
+      assert.equal(idx.removeSegment(legacy), true);
+      assert.equal(idx.get(a), undefined);
+      assert.deepEqual(idx.copies(a), []);
+      assert.deepEqual(idx.listRecorded('c1', 0, 10_000).map((s) => s.id), [other]);
+      assert.deepEqual(idx.oldestCopies('/a', 10).map((c) => c.id), [other], 'retention no longer sees its copies');
+      assert.equal(idx.removeSegment(a), false, 'a second time: unknown');
+      assert.equal(idx.removeSegment(999), false);
+    } finally {
+      idx.close();
+    }
+  });
+});

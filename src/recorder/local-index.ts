@@ -188,6 +188,18 @@ export class LocalIndex {
     })();
   }
 
+  /**
+   * Forgets a segment whose files this node has deleted because another server now holds the
+   * footage (copy-back release): its copies and its row go, so it is neither listed, played nor
+   * reported again. Returns whether it was known.
+   */
+  removeSegment(id: number): boolean {
+    return this.db.transaction(() => {
+      this.storage.removeAllCopies.run(id);
+      return this.storage.removeRow.run(id).changes > 0;
+    })();
+  }
+
   /** Removes rows kept after their video was deleted that ended at or before `endedBy`; returns how many. */
   purgeMetadata(endedBy: number): number {
     return this.storage.purge.run(endedBy).changes;
@@ -300,6 +312,7 @@ function storageSchema(db: Database.Database) {
     hasCopy: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM segment_copies WHERE segment_id = ? LIMIT 1'),
     markVideoDeleted: db.prepare<[number]>('UPDATE segments SET video_deleted = 1 WHERE id = ?'),
     removeRow: db.prepare<[number]>('DELETE FROM segments WHERE id = ?'),
+    removeAllCopies: db.prepare<[number]>('DELETE FROM segment_copies WHERE segment_id = ?'),
     purge: db.prepare<[number]>('DELETE FROM segments WHERE video_deleted = 1 AND end_ms <= ?'),
     listRecorded: db.prepare<[string, number, number, number], Row>(
       `SELECT ${COLUMNS} FROM segments WHERE camera_id = ? AND stream = ? AND end_ms > ? AND start_ms < ? AND video_deleted = 0 ORDER BY start_ms, id`,

@@ -13,6 +13,17 @@ export interface CameraAssignment {
   audio?: boolean;
   /** Further streams (stream 1, 2, …), e.g. the sub stream; each recorded on its own. */
   streams?: { url: string; audio?: boolean }[];
+  /**
+   * Hot standby: pull every stream of the camera into a rolling pre-buffer of the last `ms`
+   * milliseconds, never stored or indexed. Dropping it later promotes the running recorder.
+   */
+  buffer?: { ms: number };
+  /**
+   * On promotion (the camera was buffered, now assigned without `buffer`): commit the buffered
+   * segments ending after this instant (epoch ms), e.g. the failed server's last indexed end; all of
+   * them when absent. Ignored otherwise.
+   */
+  recordFromMs?: number;
 }
 
 /** One camera's recorder states: the main stream's, and each further stream's in order. */
@@ -24,6 +35,8 @@ export interface CameraStreamsStatus extends CameraStatus {
 export interface RecorderOptions {
   nodeId: string;
   stagingRoot: string;
+  /** Where buffered cameras stage instead of stagingRoot (a tmpfs keeps the pre-buffer in memory). */
+  bufferRoot?: string;
   sink: SegmentSink;
   log: Logger;
   segmentSeconds?: number;
@@ -37,7 +50,7 @@ export interface RecorderOptions {
  */
 export class Recorder {
   /** By streamFolder name (`cam`, `cam~1`): one recorder per camera stream. */
-  private readonly cameras = new Map<string, { key: string; rec: CameraRecorder }>();
+  private readonly cameras = new Map<string, { key: string; bufferMs?: number; rec: CameraRecorder }>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -46,7 +59,9 @@ export class Recorder {
   /**
    * Makes the running set equal to `cameras`: starts new ones, stops removed ones and restarts a
    * camera whose url changed (the old ffmpeg is stopped first, so a camera never has two sessions).
-   * Resolves when the changes are done; rejects, changing nothing, on an unsafe or duplicate id.
+   * A buffered camera assigned without `buffer` is promoted in place, its ffmpeg running on; one
+   * going into buffer mode, or changing its window, is restarted. Resolves when the changes are
+   * done; rejects, changing nothing, on an unsafe or duplicate id or a bad buffer setting.
    */
   apply(cameras: CameraAssignment[]): Promise<void> {
     const wanted = new Map<string, StreamPlan>();
@@ -54,10 +69,14 @@ export class Recorder {
       for (const c of cameras) {
         assertSafeId('camera', c.id);
         if (wanted.has(streamFolder(c.id))) throw new Error(`duplicate camera id ${JSON.stringify(c.id)}`);
+        if (c.buffer && !(Number.isFinite(c.buffer.ms) && c.buffer.ms >= 0)) throw new Error(`bad buffer window for camera ${JSON.stringify(c.id)}`);
+        if (c.recordFromMs !== undefined && !Number.isFinite(c.recordFromMs)) throw new Error(`bad recordFromMs for camera ${JSON.stringify(c.id)}`);
         const all = [{ url: c.url, audio: c.audio }, ...(c.streams ?? [])];
+        const { recordFromMs } = c;
+        const bufferMs = c.buffer?.ms;
         all.forEach((st, stream) => {
           const audio = st.audio ?? true;
-          wanted.set(streamFolder(c.id, stream), { cameraId: c.id, stream, url: st.url, audio, key: JSON.stringify([st.url, audio]) });
+          wanted.set(streamFolder(c.id, stream), { cameraId: c.id, stream, url: st.url, audio, key: JSON.stringify([st.url, audio]), bufferMs, recordFromMs });
         });
       }
     } catch (err) {
@@ -96,25 +115,37 @@ export class Recorder {
     if (this.closed) return;
     const stopping: Promise<void>[] = [];
     const changed: string[] = [];
-    for (const [id, { key, rec }] of this.cameras) {
+    const promoting: Promise<void>[] = [];
+    for (const [id, running] of this.cameras) {
+      const { key, rec } = running;
       const next = wanted.get(id);
-      if (next?.key === key) continue;
+      // Going into buffer mode, or to another window, restarts the camera (rare, and simplest).
+      if (next?.key === key && (next.bufferMs === undefined || next.bufferMs === running.bufferMs)) {
+        // Buffer → record: ffmpeg runs on, so the timeline has no restart's hole at the takeover.
+        if (running.bufferMs !== undefined && next.bufferMs === undefined) {
+          running.bufferMs = undefined;
+          promoting.push(rec.promote(next.recordFromMs));
+        }
+        continue;
+      }
       this.cameras.delete(id);
       stopping.push(rec.close());
       if (next !== undefined) changed.push(id);
     }
     // Brand-new cameras need not wait for the others to stop.
     for (const [id, plan] of wanted) if (!this.cameras.has(id) && !changed.includes(id)) this.startCamera(id, plan);
-    await Promise.all(stopping);
+    await Promise.all([...stopping, ...promoting]);
     if (this.closed) return;
     for (const id of changed) this.startCamera(id, wanted.get(id)!);
   }
 
   private startCamera(id: string, plan: StreamPlan): void {
-    const { nodeId, stagingRoot, sink, log, segmentSeconds, stallMs, onSegment } = this.opts;
-    const { cameraId, stream, url, audio, key } = plan;
-    const rec = new CameraRecorder({ nodeId, cameraId, stream, url, audio, stagingRoot, sink, log, segmentSeconds, stallMs, onSegment });
-    this.cameras.set(id, { key, rec });
+    const { nodeId, stagingRoot, bufferRoot, sink, log, segmentSeconds, stallMs, onSegment } = this.opts;
+    const { cameraId, stream, url, audio, key, bufferMs } = plan;
+    const buffer = bufferMs === undefined ? undefined : { ms: bufferMs };
+    const root = buffer && bufferRoot !== undefined ? bufferRoot : stagingRoot;
+    const rec = new CameraRecorder({ nodeId, cameraId, stream, url, audio, stagingRoot: root, sink, log, segmentSeconds, stallMs, onSegment, buffer });
+    this.cameras.set(id, { key, bufferMs, rec });
     rec.start();
   }
 }
@@ -124,6 +155,8 @@ interface StreamPlan {
   stream: number;
   url: string;
   audio: boolean;
-  /** What makes a running recorder still right: a change restarts it. */
+  /** What makes a running recorder still right: a change restarts it. Not the mode: see reconcile. */
   key: string;
+  bufferMs?: number;
+  recordFromMs?: number;
 }

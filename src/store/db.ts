@@ -5,9 +5,9 @@ import pg from 'pg';
 export interface Tables {
   meta: { key: string; value: string };
   settings: { key: string; value: string };
-  groups: { id: number; redundancy: number };
-  servers: { id: string; group_id: number; host: string; udp_port: number | null; state: string; down_since: number | null; options: Generated<string> };
-  cameras: { id: string; url: string; home_server: string; current_server: string; movable: number; options: Generated<string> };
+  groups: { id: number; redundancy: number; options: Generated<string> };
+  servers: { id: string; group_id: number; host: string; udp_port: number | null; state: string; down_since: number | null; options: Generated<string>; runtime: Generated<string> };
+  cameras: { id: string; url: string; home_server: string; current_server: string; movable: number; options: Generated<string>; runtime: Generated<string> };
   failovers: { id: Generated<number>; started_at: number; server_id: string; group_id: number; trigger: string; status: string; detail: string };
   recordings: { id: Generated<number>; camera_id: string; server_id: string; start_ms: number; end_ms: number; stream: Generated<number> };
 }

@@ -6,6 +6,21 @@ export async function migrate(db: Db, dialect: Dialect): Promise<void> {
   const v = await db.selectFrom('meta').select('value').where('key', '=', 'schema_version').executeTakeFirst();
   if (!v || Number(v.value) < 1) await v1(db, dialect);
   if (!v || Number(v.value) < 2) await v2(db);
+  if (!v || Number(v.value) < 3) await v3(db);
+}
+
+/**
+ * v3: failover settings of groups (policy, return behaviour, triggers, failover servers) as JSON
+ * `options`, and `runtime` JSON on servers and cameras for what the master decides while running
+ * (maintenance, swapped roles, a live-only relay), which a config change must not reset.
+ */
+async function v3(db: Db): Promise<void> {
+  await db.transaction().execute(async (tx) => {
+    await tx.schema.alterTable('groups').addColumn('options', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+    await tx.schema.alterTable('servers').addColumn('runtime', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+    await tx.schema.alterTable('cameras').addColumn('runtime', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+    await tx.updateTable('meta').set({ value: '3' }).where('key', '=', 'schema_version').execute();
+  });
 }
 
 /**

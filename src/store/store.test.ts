@@ -37,18 +37,23 @@ test(`${backend}: config round trip, moves and generations`, () =>
     await store.applyConfig(config());
     const s = await store.snapshot();
     assert.equal(s.settings.FarmHealthMissedUdpMs, 1500);
-    assert.deepEqual(s.groups, [{ id: 1, redundancy: true }, { id: 7, redundancy: false }]);
+    const failover = { policy: 'spare', onReturn: 'spare', triggers: ['buddy-quorum', 'status-lost', 'storage-failed', 'recording-failed', 'manual'], failoverServers: [], secondaryFailoverServers: [] };
+    assert.deepEqual(s.groups, [{ id: 1, redundancy: true, ...failover }, { id: 7, redundancy: false, ...failover }]);
     assert.deepEqual(s.servers.map((x) => [x.id, x.group, x.udpPort, x.state]), [['s1', 1, 7001, 'up'], ['s2', 1, 7002, 'up'], ['s7', 7, null, 'up']]);
-    assert.deepEqual(s.cameras[1], { id: 'c2', url: 'rtsp://127.0.0.1/c2', home: 's1', current: 's1', movable: false, audio: true });
+    assert.deepEqual(s.cameras[1], { id: 'c2', url: 'rtsp://127.0.0.1/c2', home: 's1', current: 's1', movable: false, audio: true, runtime: {} });
     const gen = await store.moveCameras([{ camera: 'c1', to: 's2' }]);
     assert.equal(gen, s.generation + 1);
     await store.setServerState('s1', 'down', 123);
-    // Applying the same config again keeps the failover placement and the server state.
+    await store.setServerRuntime('s2', { maintenance: true, swappedWith: 's1' });
+    await store.setCameraRuntime([{ camera: 'c1', runtime: { relay: 's2' } }]);
+    // Applying the same config again keeps the failover placement, the server state and what the master decided.
     await store.applyConfig(config());
     const after = await store.snapshot();
     assert.equal(after.cameras[0].current, 's2');
+    assert.deepEqual(after.cameras[0].runtime, { relay: 's2' });
     assert.equal(after.servers[0].state, 'down');
     assert.equal(after.servers[0].downSince, 123);
+    assert.deepEqual(after.servers[1].runtime, { maintenance: true, swappedWith: 's1' });
   }));
 
 test(`${backend}: failover log keeps its detail`, () =>

@@ -5,6 +5,7 @@ import { JITTER_MS } from '../lib/continuity.ts';
 import type { FarmConfig, Settings } from '../config/farm-config.ts';
 import type { CameraStorageInput, StorageSettingsInput } from '../config/storage-settings.ts';
 import { defaultSettings } from '../config/farm-config.ts';
+import { groupFailoverDefaults, type FailoverMode, type GroupFailoverSettings, type Priority } from '../config/failover-settings.ts';
 
 export type ServerState = 'up' | 'suspect' | 'down';
 
@@ -16,6 +17,21 @@ export interface ServerRow {
   state: ServerState;
   downSince: number | null;
   storage?: StorageSettingsInput;
+  enabled?: boolean;
+  maxCameras?: number;
+  hotStandbyFor?: string;
+  runtime: ServerRuntime;
+}
+/** What the master decides about a server while running; kept across config changes. */
+export interface ServerRuntime {
+  /** Drained for maintenance: holds no cameras, is no failover target, and is not failed over. */
+  maintenance?: boolean;
+  /** Swapped roles (onReturn swap): this server plays the configured role of that one, and it this one's. */
+  swappedWith?: string;
+}
+export interface CameraRuntime {
+  /** live-only failover: the server relaying its live view while its own server is down. */
+  relay?: string;
 }
 export interface CameraRow {
   id: string;
@@ -26,10 +42,14 @@ export interface CameraRow {
   audio?: boolean;
   streams?: { url: string; audio?: boolean }[];
   storage?: CameraStorageInput;
+  priority?: Priority;
+  failoverMode?: FailoverMode;
+  runtime: CameraRuntime;
 }
+export type GroupRow = { id: number; redundancy: boolean } & GroupFailoverSettings;
 export interface FarmSnapshot {
   settings: Settings;
-  groups: { id: number; redundancy: boolean }[];
+  groups: GroupRow[];
   servers: ServerRow[];
   cameras: CameraRow[];
   generation: number;
@@ -84,7 +104,7 @@ export class Store {
     for (const r of settings) s[r.key] = Number(r.value);
     return {
       settings: s as unknown as Settings,
-      groups: groups.map((g) => ({ id: Number(g.id), redundancy: !!g.redundancy })),
+      groups: groups.map((g) => ({ id: Number(g.id), redundancy: !!g.redundancy, ...groupFailoverDefaults(JSON.parse(g.options) as Partial<GroupFailoverSettings>) })),
       servers: servers.map((r) => ({
         id: r.id,
         group: Number(r.group_id),
@@ -92,7 +112,8 @@ export class Store {
         udpPort: r.udp_port === null ? null : Number(r.udp_port),
         state: r.state as ServerState,
         downSince: r.down_since === null ? null : Number(r.down_since),
-        ...(JSON.parse(r.options) as Pick<ServerRow, 'storage'>),
+        ...(JSON.parse(r.options) as Pick<ServerRow, 'storage' | 'enabled' | 'maxCameras' | 'hotStandbyFor'>),
+        runtime: JSON.parse(r.runtime) as ServerRuntime,
       })),
       cameras: cameras.map((c) => ({
         id: c.id,
@@ -100,7 +121,8 @@ export class Store {
         home: c.home_server,
         current: c.current_server,
         movable: !!c.movable,
-        ...(JSON.parse(c.options) as Pick<CameraRow, 'audio' | 'streams' | 'storage'>),
+        ...(JSON.parse(c.options) as Pick<CameraRow, 'audio' | 'streams' | 'storage' | 'priority' | 'failoverMode'>),
+        runtime: JSON.parse(c.runtime) as CameraRuntime,
       })),
       generation: Number(m.generation ?? 1),
       term: Number(m.term ?? 1),
@@ -121,7 +143,11 @@ export class Store {
       await tx.deleteFrom('servers').execute();
       await tx.deleteFrom('cameras').execute();
       await tx.insertInto('settings').values(Object.entries(c.settings).map(([key, v]) => ({ key, value: String(v) }))).execute();
-      if (c.groups.length) await tx.insertInto('groups').values(c.groups.map((g) => ({ id: g.id, redundancy: g.redundancy ? 1 : 0 }))).execute();
+      if (c.groups.length)
+        await tx
+          .insertInto('groups')
+          .values(c.groups.map(({ id, redundancy, ...failover }) => ({ id, redundancy: redundancy ? 1 : 0, options: JSON.stringify(failover) })))
+          .execute();
       if (c.servers.length)
         await tx
           .insertInto('servers')
@@ -133,7 +159,8 @@ export class Store {
               udp_port: s.udpPort ?? null,
               state: oldServers.get(s.id)?.state ?? 'up',
               down_since: oldServers.get(s.id)?.down_since ?? null,
-              options: JSON.stringify(s.storage ? { storage: s.storage } : {}),
+              options: JSON.stringify({ storage: s.storage, enabled: s.enabled, maxCameras: s.maxCameras, hotStandbyFor: s.hotStandbyFor }),
+              runtime: keptServerRuntime(oldServers.get(s.id)?.runtime, serverIds),
             })),
           )
           .execute();
@@ -144,7 +171,7 @@ export class Store {
             c.cameras.map((cam) => {
               const old = existing.get(cam.id);
               const keep = old && old.home_server === cam.server && serverIds.has(old.current_server);
-              const options = { audio: cam.audio, streams: cam.streams, storage: cam.storage };
+              const options = { audio: cam.audio, streams: cam.streams, storage: cam.storage, priority: cam.priority, failoverMode: cam.failoverMode };
               return {
                 id: cam.id,
                 url: cam.url,
@@ -152,6 +179,7 @@ export class Store {
                 current_server: keep ? old.current_server : cam.server,
                 movable: cam.movable ? 1 : 0,
                 options: JSON.stringify(options),
+                runtime: keep ? old.runtime : '{}',
               };
             }),
           )
@@ -162,6 +190,18 @@ export class Store {
 
   async setServerState(id: string, state: ServerState, downSince: number | null): Promise<void> {
     await this.db.updateTable('servers').set({ state, down_since: downSince }).where('id', '=', id).execute();
+  }
+
+  async setServerRuntime(id: string, runtime: ServerRuntime): Promise<void> {
+    await this.db.updateTable('servers').set({ runtime: JSON.stringify(runtime) }).where('id', '=', id).execute();
+  }
+
+  /** Sets cameras' runtime (live-only relays) in one transaction and bumps the farm generation. */
+  async setCameraRuntime(changes: { camera: string; runtime: CameraRuntime }[]): Promise<number> {
+    return this.db.transaction().execute(async (tx) => {
+      for (const c of changes) await tx.updateTable('cameras').set({ runtime: JSON.stringify(c.runtime) }).where('id', '=', c.camera).execute();
+      return bumpGeneration(tx);
+    });
   }
 
   /** Moves cameras to new servers in one transaction and bumps the farm generation. */
@@ -239,6 +279,13 @@ export class Store {
       .execute();
     return rows.map((r) => ({ camera: r.camera_id, server: r.server_id, startMs: Number(r.start_ms), endMs: Number(r.end_ms) }));
   }
+}
+
+/** A server's runtime survives a config change, except a swap with a server that is gone. */
+function keptServerRuntime(old: string | undefined, servers: Set<string>): string {
+  const r = JSON.parse(old ?? '{}') as ServerRuntime;
+  if (r.swappedWith !== undefined && !servers.has(r.swappedWith)) delete r.swappedWith;
+  return JSON.stringify(r);
 }
 
 async function bumpGeneration(tx: Db): Promise<number> {

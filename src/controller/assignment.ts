@@ -1,0 +1,85 @@
+import type { CameraRow, FarmSnapshot } from '../store/store.ts';
+import { liveBuddies } from './liveness.ts';
+import { effectiveRoles } from './planner.ts';
+import type { AssignedCamera, Assignment } from './node-status.ts';
+
+/** A make-before-break move under way: both servers record the camera until `to` delivers. */
+export interface Handover {
+  camera: string;
+  from: string;
+  to: string;
+  startedAt: number;
+  /** drain | move | failback */
+  reason: string;
+  /** The failover log entry that tracks it. */
+  logId: number;
+}
+
+/** Pre-buffer of a hot standby: the detection time plus 5 s, so the buffer reaches back before the failure. */
+export function hotBufferMs(missedUdpMs: number): number {
+  return missedUdpMs + 5000;
+}
+
+/**
+ * A camera as `serverId` records it. Its own storage paths are disks of its home server: elsewhere
+ * (after a failover) it records to that server's paths, keeping its own max storage days.
+ */
+export function assignedCamera(c: CameraRow, serverId: string): AssignedCamera {
+  let storage = c.storage;
+  if (storage && c.home !== serverId) {
+    const { paths: _, ...elsewhere } = storage;
+    storage = elsewhere;
+  }
+  return {
+    id: c.id,
+    url: c.url,
+    ...(c.audio !== undefined && { audio: c.audio }),
+    ...(c.streams?.length && { streams: c.streams }),
+    ...(storage && { storage }),
+  };
+}
+
+/**
+ * What a recording server is told to do: the cameras it owns, the ones handed over to it (it records
+ * them before their old server stops), and, as a hot standby, its server's cameras in pre-buffer.
+ * `recordFrom` says where a hot standby's buffer is kept from once it owns a camera.
+ */
+export function buildAssignment(
+  f: FarmSnapshot,
+  serverId: string,
+  o: { handovers: Iterable<Handover>; recordFrom: Map<string, number> },
+): Assignment | undefined {
+  const me = f.servers.find((s) => s.id === serverId);
+  if (!me) return undefined;
+  const port = (s: { udpPort: number | null }) => s.udpPort ?? f.settings.FarmHealthUdpPort;
+  const buddyIds = liveBuddies(f.servers).get(serverId) ?? [];
+  const cameras: AssignedCamera[] = [];
+  const incoming = new Set([...o.handovers].filter((h) => h.to === serverId).map((h) => h.camera));
+  for (const c of f.cameras) {
+    if (c.current !== serverId && !incoming.has(c.id)) continue;
+    const from = o.recordFrom.get(c.id);
+    cameras.push({ ...assignedCamera(c, serverId), ...(c.current === serverId && from !== undefined && { recordFromMs: from }) });
+  }
+  const group = f.groups.find((g) => g.id === me.group);
+  const shadowed = group?.policy === 'hot' ? effectiveRoles(group, f.servers).hotFor.get(serverId) : undefined;
+  if (shadowed && f.servers.find((s) => s.id === shadowed)?.state !== 'down') {
+    for (const c of f.cameras)
+      if (c.current === shadowed && c.movable && (c.failoverMode ?? 'full') === 'full' && c.priority !== 'never' && !cameras.some((x) => x.id === c.id))
+        cameras.push({ ...assignedCamera(c, serverId), buffer: { ms: hotBufferMs(f.settings.FarmHealthMissedUdpMs) } });
+  }
+  return {
+    term: f.term,
+    generation: f.generation,
+    server: { id: me.id, host: me.host, udpPort: port(me), ...(me.storage && { storage: me.storage }) },
+    cameras,
+    retentionDays: Object.fromEntries(f.cameras.filter((c) => c.storage?.maxStorageDays !== undefined).map((c) => [c.id, c.storage!.maxStorageDays!])),
+    buddies: buddyIds.map((id) => f.servers.find((s) => s.id === id)!).map((s) => ({ id: s.id, host: s.host, port: port(s) })),
+    settings: {
+      AliveIntervalMs: f.settings.AliveIntervalMs,
+      FarmHealthStartDelayMs: f.settings.FarmHealthStartDelayMs,
+      FarmHealthSockTimeoutMs: f.settings.FarmHealthSockTimeoutMs,
+      FarmHealthMissedUdpMs: f.settings.FarmHealthMissedUdpMs,
+      StatusIntervalMs: f.settings.StatusIntervalMs,
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { Controller } from './controller.ts';
+import { Store } from '../store/store.ts';
+import { testDbLocation } from '../store/test-db.ts';
+import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts';
+import { createLogger } from '../lib/log.ts';
+
+/** For tests: a controller on a real store with a hand-moved clock; ticks are called by the test. */
+export async function controllerHarness(t: { after: (fn: () => Promise<void>) => void }, config: FarmConfigInput) {
+  const { location, drop } = await testDbLocation();
+  const store = await Store.open(location);
+  await store.applyConfig(parseFarmConfig(config).config);
+  const clock = { t: 1_000_000, now() { return this.t; } };
+  const c = new Controller({ store, log: createLogger('test', 'silent'), clock, tickMs: 0 });
+  await c.start();
+  t.after(async () => {
+    await c.close();
+    await store.close();
+    await drop();
+  });
+  const status = (id: string, suspects: string[] = [], segments: { camera: string; startMs: number; endMs: number }[] = []) =>
+    c.onStatus(id, { bootId: `boot-${id}`, suspects, cameras: {}, segments });
+  /** Moves the clock to 1 000 000 + ms and ticks once. */
+  const at = async (ms: number) => {
+    clock.t = 1_000_000 + ms;
+    await c.tick();
+  };
+  return { c, store, clock, status, at };
+}

@@ -1,0 +1,215 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { controllerHarness } from './controller-harness.ts';
+import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts';
+import { VigilError } from '../lib/errors.ts';
+
+const settings = { FarmHealthStartDelayMs: 0, FarmHealthMissedUdpMs: 1000, StatusIntervalMs: 100 };
+const server = (id: string, port: number, extra: object = {}) => ({ id, group: 1, host: '127.0.0.1', udpPort: port, ...extra });
+const cam = (id: string, srv: string, extra: object = {}) => ({ id, url: `rtsp://h/${id}`, server: srv, ...extra });
+type Harness = Awaited<ReturnType<typeof controllerHarness>>;
+
+/** Everyone but `silent` reports; `silent` is reported by all its buddies. */
+async function quiet(h: Harness, ids: string[], silent: string[], ms: number) {
+  h.clock.t = 1_000_000 + ms;
+  for (const id of ids) if (!silent.includes(id)) await h.status(id, silent);
+  await h.at(ms);
+}
+const current = (h: Harness, camera: string) => h.c.state().cameras.find((x) => x.id === camera)!.current;
+const assigned = (h: Harness, srv: string) => h.c.assignment(srv)!.cameras.map((x) => x.id + (x.buffer ? '(buffer)' : '')).sort();
+
+test('queue: a server failing while another failover of its group runs waits for it, then is carried out', async (t) => {
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1, policy: 'spare' }],
+    servers: [server('a', 1), server('b', 2), server('x', 3), server('y', 4)],
+    cameras: [cam('ca', 'a'), cam('cb', 'b')],
+  });
+  const all = ['a', 'b', 'x', 'y'];
+  await quiet(h, all, [], 0);
+  await quiet(h, all, ['a'], 1000);
+  await quiet(h, all, ['a'], 1600);
+  await quiet(h, all, ['a', 'b'], 1700);
+  await quiet(h, all, ['a', 'b'], 2800);
+  let fos = await h.store.failovers();
+  assert.deepEqual(fos.map((f) => [f.server, f.status]), [['a', 'running'], ['b', 'queued']]);
+  assert.equal(current(h, 'cb'), 'b', 'queued: nothing moved yet');
+  // a's target records: a's failover is done and b's is carried out on the next tick.
+  h.clock.t = 1_002_900;
+  await h.status('x', [], [{ camera: 'ca', startMs: 1_002_000, endMs: 1_002_900 }]);
+  await h.at(2900);
+  fos = await h.store.failovers();
+  assert.deepEqual(fos.map((f) => [f.server, f.status]), [['a', 'done'], ['b', 'running']]);
+  assert.equal(current(h, 'cb'), 'y');
+  const steps = (fos[1].detail.steps as { step: string }[]).map((s) => s.step);
+  assert.deepEqual(steps.slice(0, 4), ['detect', 'queued', 'dequeued', 'plan']);
+});
+
+test("a group's triggers: a silent server is not failed over without them; manual only when listed", async (t) => {
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1, triggers: ['storage-failed'] }],
+    servers: [server('a', 1), server('b', 2), server('n', 3)],
+    cameras: [cam('ca', 'a')],
+  });
+  for (const ms of [0, 1000, 2000, 3000, 5000]) await quiet(h, ['a', 'b', 'n'], ['a'], ms);
+  assert.deepEqual(await h.store.failovers(), []);
+  await assert.rejects(h.c.manualFailover('a'), (e: VigilError) => e.code === 'TRIGGER_OFF' && e.httpStatus === 409);
+});
+
+test('drain is make-before-break: both record until the new server delivers; the drained server is not judged; resume brings the cameras home', async (t) => {
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1 }],
+    servers: [server('a', 1), server('n', 3)],
+    cameras: [cam('ca', 'a'), cam('cb', 'a', { failoverMode: 'none' })],
+  });
+  await quiet(h, ['a', 'n'], [], 0);
+  const fo = await h.c.drain('a');
+  assert.deepEqual([fo.trigger, fo.status, fo.detail.target, fo.detail.unrecorded], ['drain', 'running', 'n', ['cb']]);
+  assert.deepEqual(assigned(h, 'n'), ['ca']);
+  assert.deepEqual(assigned(h, 'a'), ['ca', 'cb'], 'the old server records on until the new one delivers');
+  h.clock.t = 1_000_600;
+  await h.status('n', [], [{ camera: 'ca', startMs: 1_000_100, endMs: 1_000_600 }]);
+  assert.equal(current(h, 'ca'), 'n');
+  assert.deepEqual(assigned(h, 'a'), ['cb']);
+  assert.equal((await h.store.failovers())[0].status, 'done');
+  // A reboot for updates: silence, yet no failover.
+  for (const ms of [1000, 3000, 6000]) await quiet(h, ['a', 'n'], ['a'], ms);
+  assert.equal((await h.store.failovers()).length, 1);
+  await assert.rejects(h.c.drain('a'), (e: VigilError) => e.code === 'ALREADY_DRAINED');
+  const back = await h.c.resume('a');
+  assert.deepEqual([back?.trigger, back?.detail.target], ['resume', 'a']);
+  assert.deepEqual(assigned(h, 'a'), ['ca', 'cb']);
+  assert.deepEqual(assigned(h, 'n'), ['ca']);
+});
+
+test('a handover whose new server delivers nothing is abandoned; the camera stays', async (t) => {
+  const h = await controllerHarness(t, { settings, groups: [{ id: 1 }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a')] });
+  await quiet(h, ['a', 'n'], [], 0);
+  const fo = await h.c.moveCamera('ca', 'n');
+  assert.equal(fo.trigger, 'move');
+  await assert.rejects(h.c.moveCamera('ca', 'n'), (e: VigilError) => e.code === 'MOVE_REFUSED' && /handed over already/.test(e.message));
+  for (const ms of [10_000, 20_000, 31_000]) await quiet(h, ['a', 'n'], [], ms);
+  assert.equal(current(h, 'ca'), 'a');
+  assert.deepEqual(assigned(h, 'n'), []);
+  assert.equal((await h.store.failovers())[0].status, 'failed');
+});
+
+test("edits of a moved camera's device or storage settings are refused, nothing applied; other edits go through", async (t) => {
+  const farm = (url: string, extra: object = {}): FarmConfigInput => ({
+    settings,
+    groups: [{ id: 1 }],
+    servers: [server('a', 1), server('n', 3)],
+    cameras: [cam('ca', 'a', { url }), cam('cb', 'n', extra)],
+  });
+  const h = await controllerHarness(t, farm('rtsp://h/ca'));
+  await h.c.applyConfig(parseFarmConfig({ ...farm('rtsp://h/ca'), servers: [server('a', 1), server('n', 3), server('s', 4)] }).config);
+  await quiet(h, ['a', 'n', 's'], [], 0);
+  await h.c.manualFailover('a');
+  assert.equal(current(h, 'ca'), 's');
+  const next = parseFarmConfig({ ...farm('rtsp://h/ca-new'), servers: [server('a', 1), server('n', 3), server('s', 4)] }).config;
+  await assert.rejects(h.c.applyConfig(next), (e: VigilError) => e.code === 'CAMERA_MOVED' && e.httpStatus === 409 && /camera ca runs on s while its server a is failed over: url/.test(e.message));
+  assert.equal(h.c.state().cameras.find((x) => x.id === 'ca')!.url, 'rtsp://h/ca');
+  await h.c.applyConfig(parseFarmConfig({ ...farm('rtsp://h/ca', { audio: false }), servers: [server('a', 1), server('n', 3), server('s', 4)] }).config);
+  assert.equal(h.c.state().cameras.find((x) => x.id === 'cb')!.audio, false, 'a camera at home is edited');
+});
+
+test('standby + swap: the failover server takes over; the returning server becomes the failover server', async (t) => {
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1, policy: 'standby', onReturn: 'swap', failoverServers: ['f1'] }],
+    servers: [server('r1', 1), server('r2', 2), server('f1', 3), server('spare', 4)],
+    cameras: [cam('a', 'r1'), cam('b', 'r2')],
+  });
+  const all = ['r1', 'r2', 'f1', 'spare'];
+  await quiet(h, all, [], 0);
+  await quiet(h, all, ['r1'], 1000);
+  await quiet(h, all, ['r1'], 2100);
+  assert.equal(current(h, 'a'), 'f1', 'the failover server, not the spare');
+  h.clock.t = 1_002_200;
+  await h.status('f1', [], [{ camera: 'a', startMs: 1_002_150, endMs: 1_002_200 }]);
+  await h.status('r1');
+  const r = h.c.state().servers;
+  assert.equal(r.find((s) => s.id === 'r1')!.runtime.swappedWith, 'f1');
+  assert.equal(r.find((s) => s.id === 'f1')!.runtime.swappedWith, 'r1');
+  assert.equal(current(h, 'a'), 'f1', 'swap: the cameras stay with the server that took over');
+  // r2 fails: r1, now the failover server, takes its cameras (not the spare).
+  await quiet(h, all, ['r2'], 3000);
+  await quiet(h, all, ['r2'], 4100);
+  assert.equal(current(h, 'b'), 'r1');
+});
+
+test('failback after failbackAfterMs of health: the cameras come home make-before-break', async (t) => {
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1, onReturn: 'failback', failbackAfterMs: 2000 }],
+    servers: [server('a', 1), server('n', 3)],
+    cameras: [cam('ca', 'a')],
+  });
+  await quiet(h, ['a', 'n'], [], 0);
+  await h.c.manualFailover('a');
+  assert.equal(current(h, 'ca'), 'n');
+  h.clock.t = 1_000_500;
+  await h.status('a');
+  await quiet(h, ['a', 'n'], [], 1500);
+  assert.equal((await h.store.failovers()).length, 1, 'not healthy long enough yet');
+  await quiet(h, ['a', 'n'], [], 2600);
+  const fb = (await h.store.failovers())[1];
+  assert.deepEqual([fb.trigger, fb.status, fb.detail.target], ['failback', 'running', 'a']);
+  assert.deepEqual(assigned(h, 'a'), ['ca']);
+  assert.deepEqual(assigned(h, 'n'), ['ca']);
+  h.clock.t = 1_003_000;
+  await h.status('a', [], [{ camera: 'ca', startMs: 1_002_700, endMs: 1_003_000 }]);
+  assert.equal(current(h, 'ca'), 'a');
+  assert.deepEqual(assigned(h, 'n'), []);
+});
+
+test('hot: the hot standby pre-buffers its server\'s cameras and keeps the buffer from the last reported end at takeover', async (t) => {
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1, policy: 'hot' }],
+    servers: [server('r1', 1), server('h1', 2, { hotStandbyFor: 'r1' }), server('spare', 3)],
+    cameras: [cam('a', 'r1'), cam('door', 'r1', { failoverMode: 'none' })],
+  });
+  const all = ['r1', 'h1', 'spare'];
+  await quiet(h, all, [], 0);
+  assert.deepEqual(assigned(h, 'h1'), ['a(buffer)']);
+  assert.equal(h.c.assignment('h1')!.cameras[0].buffer!.ms, 6000, 'FarmHealthMissedUdpMs + 5 s');
+  h.clock.t = 1_000_400;
+  await h.status('r1', [], [{ camera: 'a', startMs: 1_000_000, endMs: 1_000_400 }]);
+  await quiet(h, all, ['r1'], 1400);
+  await quiet(h, all, ['r1'], 2500);
+  assert.equal(current(h, 'a'), 'h1');
+  assert.deepEqual(h.c.assignment('h1')!.cameras.map((x) => [x.id, x.buffer, x.recordFromMs]), [['a', undefined, 1_000_400]]);
+});
+
+test('distribute: cameras spread by spare capacity and priority; the rest wait and resume when a server is enabled', async (t) => {
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1, policy: 'distribute' }],
+    servers: [server('dead', 1), server('p', 2, { maxCameras: 2 }), server('q', 3, { maxCameras: 1 }), server('r', 4, { enabled: false })],
+    cameras: [cam('c1', 'dead', { priority: 'low' }), cam('c2', 'dead', { priority: 'high' }), cam('c3', 'dead'), cam('p1', 'p')],
+  });
+  const all = ['dead', 'p', 'q', 'r'];
+  await quiet(h, all, [], 0);
+  await quiet(h, all, ['dead'], 1000);
+  await quiet(h, all, ['dead'], 2100);
+  let [fo] = await h.store.failovers();
+  assert.equal(fo.status, 'waiting');
+  // Free places: p 1, q 1. High priority first, to the emptier server; the low one waits.
+  assert.deepEqual([current(h, 'c2'), current(h, 'c3'), current(h, 'c1')], ['q', 'p', 'dead']);
+  await h.c.applyConfig(
+    parseFarmConfig({
+      settings,
+      groups: [{ id: 1, policy: 'distribute' }],
+      servers: [server('dead', 1), server('p', 2, { maxCameras: 2 }), server('q', 3, { maxCameras: 1 }), server('r', 4)],
+      cameras: [cam('c1', 'dead', { priority: 'low' }), cam('c2', 'dead', { priority: 'high' }), cam('c3', 'dead'), cam('p1', 'p')],
+    }).config,
+  );
+  await quiet(h, all, ['dead'], 2200);
+  [fo] = await h.store.failovers();
+  assert.equal(current(h, 'c1'), 'r');
+  assert.equal(fo.status, 'running');
+  assert.deepEqual(fo.detail.targets, ['p', 'q', 'r']);
+});

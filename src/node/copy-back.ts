@@ -1,0 +1,523 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Value } from '@sinclair/typebox/value';
+import { systemClock, type Clock } from '../lib/clock.ts';
+import { VigilError } from '../lib/errors.ts';
+import { resolveInside } from '../lib/inside-root.ts';
+import type { Logger } from '../lib/log.ts';
+import { segmentRelPath, streamFolder } from '../recorder/layout.ts';
+import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
+import type { SegmentSink, StagedSegment } from '../recorder/segment-sink.ts';
+import { afterSegment, nextChunk, progress, take, toCopy, type Bucket, type Counters, type RunSample } from './copy-progress.ts';
+import { NodeCopyList, NodeSegmentList, sha256File } from './node-api.ts';
+
+/** Footage of one camera stream that lies on another server (the source) and belongs back home. */
+export interface CopyJob {
+  id: string;
+  camera: string;
+  stream: number;
+  source: { server: string; /** The source's NodeApi base URL. */ url: string };
+  fromMs: number;
+  toMs: number;
+}
+
+/** A copy job's progress, as operators see it. */
+export interface CopyJobStatus {
+  id: string;
+  camera: string;
+  stream: number;
+  source: { server: string; url: string };
+  fromMs: number;
+  toMs: number;
+  /** 'running' also while queued behind another job. */
+  state: 'running' | 'done' | 'failed';
+  segments: number;
+  segmentsDone: number;
+  bytes: number;
+  bytesDone: number;
+  percent: number;
+  rateBytesPerSec: number;
+  /** null while unknown. */
+  etaMs: number | null;
+  error?: string;
+}
+
+/** Settings and ports of a CopyBack. */
+export interface CopyBackOptions {
+  /** Where the job file (copy-back.json) lives. */
+  dataDir: string;
+  /** Where downloads are written (as `copyback-*.part`) before the sink takes them: not the recorders' staging. */
+  stagingDir: string;
+  sink: SegmentSink;
+  /** The farm's API token, which the source's NodeApi wants. */
+  apiToken: Buffer;
+  log: Logger;
+  /** Download rate cap, so recording keeps its disk bandwidth; 0 or absent: none. */
+  maxBytesPerSec?: number;
+  /** Called after every saved change of a job (a segment copied, a job done or failed). */
+  onChange?: () => void;
+  /**
+   * This node's stored file of a segment, by the name the sink gives it (see indexLocator), or
+   * undefined. Without it a segment found stored here already (a crash after storing it) cannot be
+   * verified, and its job fails rather than release the source's copy unverified.
+   */
+  locate?: (seg: StagedSegment) => Promise<string | undefined>;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  /** Length of one copy-list request (default 15 min, at most 24 h): the source hashes every file it lists. */
+  listChunkMs?: number;
+  /** First wait before retrying a request that failed for a passing reason (default 1000; doubles, 5 attempts). */
+  retryDelayMs?: number;
+}
+
+/** A job as saved: its counters, where listing resumes, and the rate it ended with. */
+interface StoredJob extends Counters {
+  job: CopyJob;
+  error?: string;
+  /** Whether segments/bytes hold the source's count yet. */
+  counted: boolean;
+  /** Start of the next chunk to list: the chunks before it are copied. */
+  cursorMs: number;
+  /** Rate of the run that finished the job. */
+  rate: number;
+}
+
+/** A segment as a copy-list gives it. */
+interface CopySegment {
+  id: number;
+  startMs: number;
+  endMs: number;
+  bytes: number;
+  sha256: string;
+}
+
+const FILE = 'copy-back.json';
+const PART_PREFIX = 'copyback-';
+/** A segment whose download does not match its listed checksum is fetched this many more times. */
+const HASH_RETRIES = 3;
+const REQUEST_ATTEMPTS = 5;
+const DAY_MS = 24 * 3_600_000;
+/** Finished jobs kept for status(); older ones are forgotten. */
+const KEEP_FINISHED = 50;
+
+/** A request failure worth retrying: the network, or the source busy or restarting. */
+class PassingError extends Error {}
+
+/**
+ * Failback with copy-back, on the home server: pulls a camera's footage of a failover period from
+ * the server that recorded it, one segment at a time and oldest first; stores each through the
+ * node's sink only once its SHA-256 matches the source's listing, then has the source delete
+ * ("release") its copy, which the source does only if its file still hashes the same. So at every
+ * moment each segment is on at least one server, verified. Jobs run one at a time, in the order
+ * started; progress is saved after each segment so a node killed mid-copy resumes where it stopped.
+ */
+export class CopyBack {
+  private readonly file: string;
+  private jobs: StoredJob[] = [];
+  private readonly clock: Clock;
+  private readonly fetch: typeof fetch;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private stagingCleaned = false;
+  private saving: Promise<void> = Promise.resolve();
+  /** The job being copied and its run's start, for the rate. */
+  private current: { job: StoredJob; run: RunSample } | undefined;
+  private bucket: Bucket | undefined;
+
+  constructor(private readonly o: CopyBackOptions) {
+    this.file = join(o.dataDir, FILE);
+    this.clock = o.clock ?? systemClock;
+    this.fetch = o.fetch ?? globalThis.fetch;
+    mkdirSync(o.dataDir, { recursive: true });
+    mkdirSync(o.stagingDir, { recursive: true });
+    this.jobs = this.load();
+    this.kick();
+  }
+
+  /**
+   * Queues a job and saves it before answering, so an accepted job survives a restart. A job with
+   * an id already known is not started again (whatever its state): its status is returned.
+   */
+  async start(job: CopyJob): Promise<CopyJobStatus> {
+    if (this.closed) throw new VigilError('CLOSED', `copy-back is shut down; job ${job.id} not started`, 503);
+    const known = this.jobs.find((j) => j.job.id === job.id);
+    if (known) return this.statusOf(known);
+    checkJob(job);
+    const j: StoredJob = {
+      job: { id: job.id, camera: job.camera, stream: job.stream, source: { server: job.source.server, url: job.source.url }, fromMs: job.fromMs, toMs: job.toMs },
+      state: 'running',
+      segments: 0,
+      segmentsDone: 0,
+      bytes: 0,
+      bytesDone: 0,
+      counted: false,
+      cursorMs: job.fromMs,
+      rate: 0,
+    };
+    this.jobs.push(j);
+    await this.save();
+    this.o.log.info({ job: job.id, camera: job.camera, stream: job.stream, source: job.source.server, fromMs: job.fromMs, toMs: job.toMs }, 'copy-back job queued');
+    this.kick();
+    return this.statusOf(j);
+  }
+
+  /** Every job known: running (or queued) ones and the latest finished ones, in start order. */
+  status(): CopyJobStatus[] {
+    return this.jobs.map((j) => this.statusOf(j));
+  }
+
+  /** Stops copying: the segment in flight is dropped (its part file removed), the job stays running and resumes with the next CopyBack on this data dir. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.abort.abort(new Error('copy-back closing'));
+    await this.running;
+    await this.saving;
+  }
+
+  private statusOf(j: StoredJob): CopyJobStatus {
+    const run = this.current?.job === j ? this.current.run : undefined;
+    const { job } = j;
+    return {
+      id: job.id,
+      camera: job.camera,
+      stream: job.stream,
+      source: { ...job.source },
+      fromMs: job.fromMs,
+      toMs: job.toMs,
+      state: j.state,
+      segments: j.segments,
+      segmentsDone: j.segmentsDone,
+      bytes: j.bytes,
+      bytesDone: j.bytesDone,
+      ...progress(j, run, this.clock.now(), j.rate),
+      ...(j.error !== undefined && { error: j.error }),
+    };
+  }
+
+  private kick(): void {
+    if (this.running || this.closed) return;
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+      // A job started while the loop was winding down would otherwise wait for the next start().
+      if (!this.closed && this.jobs.some((j) => j.state === 'running')) this.kick();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    if (!this.stagingCleaned) {
+      this.stagingCleaned = true;
+      await this.cleanStaging();
+    }
+    for (;;) {
+      const next = this.jobs.find((j) => j.state === 'running');
+      if (!next || this.closed) return;
+      await this.runJob(next);
+    }
+  }
+
+  private async runJob(j: StoredJob): Promise<void> {
+    const { job } = j;
+    const signal = this.abort.signal;
+    this.current = { job: j, run: { startedMs: this.clock.now(), bytesDoneAtStart: j.bytesDone } };
+    const log = this.o.log.child({ job: job.id, camera: job.camera, stream: job.stream, source: job.source.server });
+    log.info({ segmentsDone: j.segmentsDone, resumedAtMs: j.cursorMs }, 'copy-back job running');
+    try {
+      if (!j.counted) {
+        Object.assign(j, await this.count(job, signal), { counted: true });
+        await this.save();
+      }
+      const chunkMs = Math.min(DAY_MS, Math.max(1000, this.o.listChunkMs ?? 15 * 60_000));
+      for (let c = nextChunk(j.cursorMs, job.toMs, chunkMs); c; c = nextChunk(c.toMs, job.toMs, chunkMs)) {
+        const chunk = c;
+        const listed = await this.request(job, 'list', signal, async () => {
+          const q = `camera=${encodeURIComponent(job.camera)}&from=${chunk.fromMs}&to=${chunk.toMs}&stream=${job.stream}`;
+          const body = await this.json(job, 'GET', `/node/v1/copy-list?${q}`, signal);
+          if (!Value.Check(NodeCopyList, body)) throw new Error(`copy-list of ${job.source.server} for ${job.camera} is not a copy list`);
+          return body.segments;
+        });
+        for (const seg of toCopy(listed, chunk, job.fromMs)) {
+          signal.throwIfAborted();
+          const bytes = await this.copyOne(j, seg, log, signal);
+          if (bytes !== undefined) Object.assign(j, afterSegment(j, bytes));
+          await this.save();
+        }
+        j.cursorMs = chunk.toMs;
+        await this.save();
+      }
+      // The first count was an estimate (the source may have lost or gained files since): the end tells.
+      Object.assign(j, { state: 'done', segments: j.segmentsDone, bytes: j.bytesDone, cursorMs: job.toMs });
+      log.info({ segments: j.segmentsDone, bytes: j.bytesDone }, 'copy-back job done: the footage is home and released at the source');
+    } catch (err) {
+      if (signal.aborted) {
+        log.info({ segmentsDone: j.segmentsDone }, 'copy-back job interrupted; it resumes at the next start');
+        return;
+      }
+      j.state = 'failed';
+      j.error = `copy-back of ${job.camera} from ${job.source.server}: ${err instanceof Error ? err.message : String(err)}`;
+      log.error({ err: j.error }, 'copy-back job failed');
+    } finally {
+      j.rate = progress(j, this.current.run, this.clock.now()).rateBytesPerSec;
+      this.current = undefined;
+      if (j.state !== 'running') this.prune();
+      await this.save().catch((err) => log.error({ err }, 'cannot save copy-back progress'));
+    }
+  }
+
+  /** The source's segments in the job's range, from its plain listing (no hashing there), for the progress totals. */
+  private async count(job: CopyJob, signal: AbortSignal): Promise<Pick<Counters, 'segments' | 'bytes'>> {
+    const seen = new Map<number, number>();
+    for (let c = nextChunk(job.fromMs, job.toMs, DAY_MS); c; c = nextChunk(c.toMs, job.toMs, DAY_MS)) {
+      const q = `camera=${encodeURIComponent(job.camera)}&from=${c.fromMs}&to=${c.toMs}&stream=${job.stream}`;
+      const body = await this.request(job, 'count', signal, () => this.json(job, 'GET', `/node/v1/segments?${q}`, signal));
+      if (!Value.Check(NodeSegmentList, body)) throw new Error(`segment listing of ${job.source.server} for ${job.camera} is not a segment list`);
+      for (const s of body.segments) seen.set(s.id, s.bytes);
+    }
+    return { segments: seen.size, bytes: [...seen.values()].reduce((a, b) => a + b, 0) };
+  }
+
+  /**
+   * Brings one segment home and releases it at the source; returns its size, or undefined when the
+   * source no longer has it (retention there deleted it since the listing).
+   */
+  private async copyOne(j: StoredJob, s: CopySegment, log: Logger, signal: AbortSignal): Promise<number | undefined> {
+    const { job } = j;
+    const name = `segment ${s.id} (${job.camera} stream ${job.stream}, ${new Date(s.startMs).toISOString()})`;
+    const staged: StagedSegment = { cameraId: job.camera, stream: job.stream, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes };
+    // Stored here before a crash and not released yet: verify instead of downloading again.
+    const local = await this.o.locate?.(staged);
+    if (local) await this.verifyLocal(local, s, name);
+    else {
+      const part = join(this.o.stagingDir, `${PART_PREFIX}${createHash('sha256').update(job.id).digest('hex').slice(0, 16)}-${s.id}.part`);
+      try {
+        for (let attempt = 1; ; attempt++) {
+          const got = await this.request(job, name, signal, () => this.download(job, s, part, signal));
+          if (got === 'gone') {
+            log.warn({ id: s.id }, `${name} is gone from the source since its listing; skipped`);
+            return undefined;
+          }
+          if (got.sha256 === s.sha256 && got.bytes === s.bytes) break;
+          const what = `downloaded ${got.bytes} bytes with sha256 ${got.sha256}, the source listed ${s.bytes} bytes with sha256 ${s.sha256}`;
+          if (attempt > HASH_RETRIES) throw new VigilError('CHECKSUM_MISMATCH', `${name}: ${what}, in ${attempt} attempts; not stored, not released`, 502);
+          log.warn({ id: s.id, attempt }, `${name}: ${what}; fetching it again`);
+        }
+        try {
+          await this.o.sink.commit(part, staged);
+        } catch (err) {
+          if (!(err instanceof VigilError && err.code === 'SEGMENT_EXISTS')) throw new Error(`${name}: storing it failed: ${(err as Error).message}`);
+          // Indexed here already (stored before a crash the locate port could not see, or without one).
+          const existing = await this.o.locate?.(staged);
+          if (!existing) throw new Error(`${name}: a segment with its name is stored here already and cannot be read to verify it; not released`);
+          await this.verifyLocal(existing, s, name);
+        }
+      } finally {
+        await rm(part, { force: true });
+      }
+    }
+    // Commit is not interruptible; release is: a close here leaves the segment stored, found again by locate.
+    signal.throwIfAborted();
+    await this.request(job, name, signal, () => this.release(job, s, name, log, signal));
+    return s.bytes;
+  }
+
+  private async verifyLocal(file: string, s: CopySegment, name: string): Promise<void> {
+    const { sha256 } = await sha256File(file);
+    if (sha256 !== s.sha256) {
+      throw new VigilError('CHECKSUM_MISMATCH', `${name}: a different recording is stored here under its name (${file}, sha256 ${sha256}, the source's is ${s.sha256}); not overwritten, not released`, 409);
+    }
+  }
+
+  /** Downloads a segment into `part`, hashing and rate-limiting as it streams. */
+  private async download(job: CopyJob, s: CopySegment, part: string, signal: AbortSignal): Promise<{ sha256: string; bytes: number } | 'gone'> {
+    const res = await this.send(job, 'GET', `/node/v1/segments/${s.id}`, signal);
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return 'gone';
+    }
+    if (!res.ok || !res.body) throw await httpError(job, `GET segment ${s.id}`, res);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const stages: NodeJS.ReadWriteStream[] = this.o.maxBytesPerSec ? [this.throttle(this.o.maxBytesPerSec, signal), tap] : [tap];
+    await pipeline([Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), ...stages, createWriteStream(part)], { signal });
+    return { sha256: hash.digest('hex'), bytes };
+  }
+
+  /** A pass-through holding back each chunk as long as the shared token bucket says. */
+  private throttle(rate: number, signal: AbortSignal): Transform {
+    // A tenth of a second of data may pass at once (at least 64 KiB, so small rates still move whole reads).
+    const burst = Math.max(64 * 1024, rate / 10);
+    return new Transform({
+      transform: (chunk: Buffer, _enc, done) => {
+        const t = take(this.bucket ?? { tokens: burst, atMs: this.clock.now() }, chunk.length, this.clock.now(), rate, burst);
+        this.bucket = t.bucket;
+        if (t.waitMs <= 0) return done(null, chunk);
+        sleep(t.waitMs, undefined, { signal }).then(() => done(null, chunk), (err: Error) => done(err));
+      },
+    });
+  }
+
+  private async release(job: CopyJob, s: CopySegment, name: string, log: Logger, signal: AbortSignal): Promise<void> {
+    const res = await this.send(job, 'POST', `/node/v1/segments/${s.id}/release`, signal, { sha256: s.sha256 });
+    if (res.status === 404) {
+      // The row is there but no file: nothing left at the source to delete. The verified copy is home.
+      log.warn({ id: s.id, error: await res.text() }, `${name}: the source has no file left to release`);
+      return;
+    }
+    if (!res.ok) throw await httpError(job, `release of ${name}`, res);
+    await res.body?.cancel();
+  }
+
+  private async json(job: CopyJob, method: string, path: string, signal: AbortSignal): Promise<unknown> {
+    const res = await this.send(job, method, path, signal);
+    if (!res.ok) throw await httpError(job, `${method} ${path.split('?')[0]}`, res);
+    return res.json();
+  }
+
+  private async send(job: CopyJob, method: string, path: string, signal: AbortSignal, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.o.apiToken.toString()}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      return await this.fetch(`${job.source.url.replace(/\/+$/, '')}${path}`, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new PassingError(`${method} ${path.split('?')[0]} at ${job.source.server} (${job.source.url}): ${errText(err)}`);
+    }
+  }
+
+  /** Runs `fn`, again after a growing wait when it fails for a passing reason (network, 5xx), up to REQUEST_ATTEMPTS times. */
+  private async request<T>(job: CopyJob, what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (signal.aborted || !(err instanceof PassingError) || attempt >= REQUEST_ATTEMPTS) throw err;
+        const waitMs = (this.o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
+        this.o.log.warn({ job: job.id, err: err.message, attempt, waitMs }, `copy-back ${what}: request failed; trying again`);
+        await sleep(waitMs, undefined, { signal });
+      }
+    }
+  }
+
+  /** Part files a killed node left behind: never complete, so never worth keeping. */
+  private async cleanStaging(): Promise<void> {
+    try {
+      for (const f of await readdir(this.o.stagingDir)) {
+        if (f.startsWith(PART_PREFIX) && f.endsWith('.part')) await rm(join(this.o.stagingDir, f), { force: true });
+      }
+    } catch (err) {
+      this.o.log.warn({ err, dir: this.o.stagingDir }, 'cannot clear copy-back part files');
+    }
+  }
+
+  private load(): StoredJob[] {
+    let text: string;
+    try {
+      text = readFileSync(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new Error(`cannot read copy-back jobs ${this.file}: ${errText(err)}`);
+    }
+    try {
+      const data = JSON.parse(text) as { version: number; jobs: StoredJob[] };
+      if (data.version !== 1 || !Array.isArray(data.jobs)) throw new Error(`unknown format version ${data.version}`);
+      return data.jobs;
+    } catch (err) {
+      // Kept aside, not deleted: an operator can still see which jobs were under way.
+      const aside = `${this.file}.bad-${this.clock.now()}`;
+      renameSync(this.file, aside);
+      this.o.log.error({ err: errText(err), file: aside }, 'copy-back jobs file unreadable; set aside, starting with no jobs');
+      return [];
+    }
+  }
+
+  /** Writes the jobs (temp file, then rename, so a crash leaves the old or the new file, whole); saves run in call order. */
+  private save(): Promise<void> {
+    const text = JSON.stringify({ version: 1, jobs: this.jobs });
+    const tmp = `${this.file}.tmp`;
+    const done = this.saving.then(async () => {
+      await writeFile(tmp, text);
+      await rename(tmp, this.file);
+      try {
+        this.o.onChange?.();
+      } catch (err) {
+        this.o.log.error({ err }, 'copy-back onChange callback failed');
+      }
+    });
+    this.saving = done.catch(() => {});
+    return done;
+  }
+
+  private prune(): void {
+    const finished = this.jobs.filter((j) => j.state !== 'running');
+    const drop = new Set(finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)));
+    if (drop.size) this.jobs = this.jobs.filter((j) => !drop.has(j));
+  }
+}
+
+/**
+ * The `locate` port over a node's index: the file of the segment the sink would name from these
+ * times (the path StorageSink gives it with this node's id), read from the first storage path
+ * holding it, or undefined.
+ */
+export function indexLocator(o: { index: LocalIndex; nodeId: string; roots: (seg: IndexedSegment) => string[] }): (seg: StagedSegment) => Promise<string | undefined> {
+  return async (seg) => {
+    const row = o.index.byPath(segmentRelPath(seg.cameraId, seg.startMs, o.nodeId, 'ts', seg.stream));
+    if (!row) return undefined;
+    for (const root of o.roots(row)) {
+      const file = await resolveInside(root, row.path);
+      if (file) return file;
+    }
+    return undefined;
+  };
+}
+
+function checkJob(job: CopyJob): void {
+  const bad = (why: string) => new VigilError('BAD_REQUEST', `copy job ${JSON.stringify(job.id)}: ${why}`);
+  if (typeof job.id !== 'string' || job.id === '' || job.id.length > 200) throw bad('id must be 1 to 200 characters');
+  try {
+    streamFolder(job.camera, job.stream); // the camera and stream must make a storage folder name
+  } catch (err) {
+    throw bad(errText(err));
+  }
+  if (!Number.isSafeInteger(job.fromMs) || !Number.isSafeInteger(job.toMs) || job.fromMs < 0 || job.toMs <= job.fromMs) throw bad(`range ${job.fromMs}–${job.toMs} is not from < to`);
+  if (typeof job.source?.server !== 'string' || job.source.server === '') throw bad('source server missing');
+  let url: URL;
+  try {
+    url = new URL(job.source.url);
+  } catch {
+    throw bad(`source url ${JSON.stringify(job.source.url)} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`source url ${job.source.url} is not http(s)`);
+}
+
+async function httpError(job: CopyJob, what: string, res: Response): Promise<Error> {
+  const text = await res.text().catch(() => '');
+  let detail = text.slice(0, 500);
+  try {
+    const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    if (e?.message) detail = `${e.code ?? ''} ${e.message}`.trim();
+  } catch {
+    // not JSON: the text as is
+  }
+  const msg = `${what} at ${job.source.server}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`;
+  return res.status >= 500 || res.status === 429 ? new PassingError(msg) : new Error(msg);
+}
+
+function errText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? err.cause.message : '';
+  return cause ? `${err.message}: ${cause}` : err.message;
+}
