@@ -5,7 +5,7 @@ import type { Controller } from '../controller/controller.ts';
 import type { Store } from '../store/store.ts';
 import { NodeStatus } from '../controller/node-status.ts';
 import { FarmConfig } from '../config/farm-config.ts';
-import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView } from './schemas.ts';
+import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBackView } from './schemas.ts';
 import { timeline } from '../controller/timeline.ts';
 import { parseFarmConfig } from '../config/farm-config.ts';
 import { VigilError } from '../lib/errors.ts';
@@ -88,6 +88,12 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   registerPlaybackRoutes(app, d);
 
   app.get('/api/v1/failovers', read('the failover log', Type.Array(FailoverView)), async () => store.failovers());
+
+  app.get(
+    '/api/v1/copybacks',
+    read('failback copy-back jobs under way (bytes, percent, rate, ETA); finished ones are in their failback entry of the failover log', Type.Array(CopyBackView)),
+    async () => controller.copyBacks(),
+  );
 
   app.get(
     '/api/v1/cameras/:id/timeline',

@@ -91,3 +91,27 @@ export const TimelineView = Type.Object({
   gaps: Type.Array(Type.Object({ startMs: Type.Number(), endMs: Type.Number(), ms: Type.Number() })),
   recorded: Type.Array(Type.Composite([Type.Object({ server: Type.String() }), Span])),
 });
+
+export const CopyBackView = Type.Object({
+  id: Type.String(),
+  logId: Type.Integer({ description: 'the failback entry of the failover log' }),
+  camera: Type.String(),
+  stream: Type.Integer(),
+  home: Type.String({ description: 'where the footage goes' }),
+  source: Type.String({ description: 'where it was recorded during the failover; released there only once verified at home' }),
+  fromMs: Type.Number(),
+  toMs: Type.Number(),
+  state: Type.Union(['pending', 'running', 'done', 'failed'].map((s) => Type.Literal(s))),
+  progress: Type.Optional(
+    Type.Object({
+      segments: Type.Integer(),
+      segmentsDone: Type.Integer(),
+      bytes: Type.Number(),
+      bytesDone: Type.Number(),
+      percent: Type.Number(),
+      rateBytesPerSec: Type.Number(),
+      etaMs: Type.Union([Type.Number(), Type.Null()]),
+    }),
+  ),
+  error: Type.Optional(Type.String()),
+});

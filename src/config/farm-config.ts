@@ -16,6 +16,12 @@ export const Settings = Type.Object(
     FarmHealthMissedUdpMs: Ms(2000, 50, 'silence before a buddy is reported possibly down'),
     FarmHealthUdpPort: Type.Integer({ default: 5045, minimum: 1, maximum: 65535, description: 'UDP port of the buddy system' }),
     StatusIntervalMs: Ms(500, 20, 'how often a recording server reports its status to the master'),
+    CopyBackMaxBytesPerSec: Type.Integer({
+      default: 50_000_000,
+      minimum: 0,
+      maximum: 100_000_000_000,
+      description: 'failback copy-back rate limit per server, so recording keeps its disk bandwidth (0: unlimited)',
+    }),
   },
   { additionalProperties: false },
 );

@@ -47,7 +47,7 @@ export function assignedCamera(c: CameraRow, serverId: string): AssignedCamera {
 export function buildAssignment(
   f: FarmSnapshot,
   serverId: string,
-  o: { handovers: Iterable<Handover>; recordFrom: Map<string, number> },
+  o: { handovers: Iterable<Handover>; recordFrom: Map<string, number>; copyBack?: NonNullable<Assignment['copyBack']> },
 ): Assignment | undefined {
   const me = f.servers.find((s) => s.id === serverId);
   if (!me) return undefined;
@@ -74,12 +74,14 @@ export function buildAssignment(
     cameras,
     retentionDays: Object.fromEntries(f.cameras.filter((c) => c.storage?.maxStorageDays !== undefined).map((c) => [c.id, c.storage!.maxStorageDays!])),
     buddies: buddyIds.map((id) => f.servers.find((s) => s.id === id)!).map((s) => ({ id: s.id, host: s.host, port: port(s) })),
+    ...(o.copyBack?.length && { copyBack: o.copyBack }),
     settings: {
       AliveIntervalMs: f.settings.AliveIntervalMs,
       FarmHealthStartDelayMs: f.settings.FarmHealthStartDelayMs,
       FarmHealthSockTimeoutMs: f.settings.FarmHealthSockTimeoutMs,
       FarmHealthMissedUdpMs: f.settings.FarmHealthMissedUdpMs,
       StatusIntervalMs: f.settings.StatusIntervalMs,
+      CopyBackMaxBytesPerSec: f.settings.CopyBackMaxBytesPerSec,
     },
   };
 }

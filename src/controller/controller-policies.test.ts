@@ -213,3 +213,38 @@ test('distribute: cameras spread by spare capacity and priority; the rest wait a
   assert.equal(fo.status, 'running');
   assert.deepEqual(fo.detail.targets, ['p', 'q', 'r']);
 });
+
+test('copy-back: after a failback the home server is given a job per stream and source; when done the source intervals are forgotten', async (t) => {
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1, onReturn: 'failback' }],
+    servers: [server('a', 1), server('n', 3)],
+    cameras: [cam('ca', 'a')],
+  });
+  const status = (id: string, extra: object = {}) => h.c.onStatus(id, { bootId: `boot-${id}`, apiUrl: `http://127.0.0.1:1${id === 'a' ? 1 : 2}`, suspects: [], cameras: {}, segments: [], ...extra });
+  await status('a');
+  await status('n');
+  await h.c.manualFailover('a');
+  h.clock.t = 1_001_000;
+  await status('n', { segments: [{ camera: 'ca', startMs: 1_000_100, endMs: 1_001_000 }] });
+  await status('a');
+  await h.c.failback('a');
+  h.clock.t = 1_001_500;
+  await status('a', { segments: [{ camera: 'ca', startMs: 1_001_100, endMs: 1_001_500 }] });
+  assert.equal(current(h, 'ca'), 'a');
+  const [job] = h.c.copyBacks();
+  assert.deepEqual([job.id, job.source, job.home, job.fromMs, job.state], ['fb2-ca~0-n', 'n', 'a', 1_000_100, 'pending']);
+  assert.equal(h.c.assignment('a')!.copyBack, undefined, 'not before the old server had time to stop');
+  await h.at(1500 + 5000);
+  assert.deepEqual(h.c.assignment('a')!.copyBack, [{ id: job.id, camera: 'ca', stream: 0, source: { server: 'n', url: 'http://127.0.0.1:12' }, fromMs: 1_000_100, toMs: job.toMs }]);
+  const report = (state: 'running' | 'done', done: number) =>
+    status('a', { copyBack: [{ id: job.id, camera: 'ca', stream: 0, source: { server: 'n', url: 'x' }, fromMs: 0, toMs: 0, state, segments: 2, segmentsDone: done, bytes: 2000, bytesDone: done * 1000, percent: done * 50, rateBytesPerSec: 1000, etaMs: done === 2 ? 0 : 1000 }] });
+  await report('running', 1);
+  assert.equal(h.c.copyBacks()[0].progress!.percent, 50);
+  assert.equal((await h.store.recordings('ca', 0, 2_000_000)).filter((r) => r.server === 'n').length, 1);
+  await report('done', 2);
+  assert.deepEqual(h.c.copyBacks(), []);
+  assert.deepEqual((await h.store.recordings('ca', 0, 2_000_000)).map((r) => r.server), ['a'], "the source's intervals are forgotten: the footage is home");
+  const fb = (await h.store.failovers())[1];
+  assert.deepEqual((fb.detail.copyBack as { state: string; progress: { percent: number } }[]).map((j) => [j.state, j.progress.percent]), [['done', 100]]);
+});

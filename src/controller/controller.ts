@@ -7,6 +7,7 @@ import { judge } from './liveness.ts';
 import { moveProblems, planFailback, planFailover, type FailoverPlan, type Move } from './planner.ts';
 import { buildAssignment, type Handover } from './assignment.ts';
 import { movedCameraEdits } from './moved-camera-edits.ts';
+import { copyBackJobs, type CopyBackJob } from './copy-back-jobs.ts';
 import type { Assignment, NodeStatus } from './node-status.ts';
 
 /** Timer lateness beyond which the master counts itself stalled. */
@@ -83,6 +84,8 @@ export class Controller {
   private readonly lastEnd = new Map<string, number>();
   /** Servers back after a failure whose group fails back automatically: since when they are healthy. */
   private readonly healthySince = new Map<string, number>();
+  /** Copy-back jobs not finished yet, by id (also kept in their failback's log entry). */
+  private readonly copyJobs = new Map<string, CopyBackJob>();
   private waiters: (() => void)[] = [];
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
@@ -100,6 +103,7 @@ export class Controller {
     this.farm = await this.o.store.snapshot();
     this.startedAt = this.clock.now();
     for (const f of await this.o.store.failovers()) {
+      for (const j of ((f.detail as FailoverDetail).copyBack ?? []) as CopyBackJob[]) if (j.state !== 'done' && j.state !== 'failed') this.copyJobs.set(j.id, j);
       if (f.status !== 'running' && f.status !== 'waiting' && f.status !== 'queued') continue;
       const detail = f.detail as FailoverDetail;
       // A planned handover does not survive a master restart: the cameras stay where the store has them.
@@ -230,6 +234,11 @@ export class Controller {
     return this.live.get(id);
   }
 
+  /** Copy-back jobs, unfinished first, for the API. */
+  copyBacks(): CopyBackJob[] {
+    return [...this.copyJobs.values()];
+  }
+
   /** Handovers under way (make-before-break moves), for the API. */
   handoversUnderWay(): Handover[] {
     return [...this.handovers.values()];
@@ -286,6 +295,7 @@ export class Controller {
       // A server down for its own report (storage, recording) is back only once the report clears.
       if (server.state === 'down' && !status.storage?.allFailed && !status.recordingFailed) await this.returned(serverId, now);
       await this.progress(serverId, status, now);
+      if (status.copyBack?.length) await this.copyProgress(serverId, status.copyBack);
     });
   }
 
@@ -315,7 +325,10 @@ export class Controller {
         void this.serial(() => this.o.store.updateFailover(fo.id, fo.status, fo.detail)).catch((err) => this.o.log.error({ err }, 'failover log update failed'));
       }
     }
-    return buildAssignment(this.farm, serverId, { handovers: this.handovers.values(), recordFrom: this.recordFrom });
+    const copyBack = [...this.copyJobs.values()]
+      .filter((j) => j.home === serverId && j.state !== 'done' && j.state !== 'failed' && j.notBefore <= now && this.live.get(j.source)?.status.apiUrl)
+      .map((j) => ({ id: j.id, camera: j.camera, stream: j.stream, source: { server: j.source, url: this.live.get(j.source)!.status.apiUrl! }, fromMs: j.fromMs, toMs: j.toMs }));
+    return buildAssignment(this.farm, serverId, { handovers: this.handovers.values(), recordFrom: this.recordFrom, copyBack });
   }
 
   private server(id: string) {
@@ -385,6 +398,48 @@ export class Controller {
     }
     await this.expireHandovers(now);
     await this.autoFailback(now);
+    const due = [...this.copyJobs.values()].filter((j) => j.state === 'pending' && j.notBefore <= now && this.live.get(j.source)?.status.apiUrl);
+    if (due.length) {
+      for (const j of due) j.state = 'running';
+      this.farm.generation = await this.o.store.bumpGeneration();
+      this.wake();
+    }
+  }
+
+  /** Progress of copy-back jobs from their home server; a finished one's source intervals are forgotten. */
+  private async copyProgress(serverId: string, reported: NonNullable<NodeStatus['copyBack']>): Promise<void> {
+    const touched = new Set<number>();
+    for (const r of reported) {
+      const j = this.copyJobs.get(r.id);
+      if (!j || j.home !== serverId) continue;
+      const { segments, segmentsDone, bytes, bytesDone, percent, rateBytesPerSec, etaMs } = r;
+      const before = JSON.stringify([j.state, j.progress]);
+      j.progress = { segments, segmentsDone, bytes, bytesDone, percent, rateBytesPerSec, etaMs };
+      if (r.state === 'done') {
+        j.state = 'done';
+        // The footage is home, verified, and released at the source: playback finds it at home now.
+        await this.o.store.removeRecordings(j.camera, j.source, j.fromMs, j.toMs, j.stream);
+        this.o.log.info({ job: j.id, bytes: r.bytesDone, segments: r.segmentsDone }, 'copy-back done');
+      } else if (r.state === 'failed') {
+        j.state = 'failed';
+        j.error = r.error;
+        this.o.log.error({ job: j.id, error: r.error }, 'copy-back failed; the footage stays where it is');
+      } else j.state = 'running';
+      if (JSON.stringify([j.state, j.progress]) !== before) touched.add(j.logId);
+    }
+    for (const logId of touched) await this.saveCopyJobs(logId);
+    for (const [id, j] of this.copyJobs) if (j.state === 'done' || j.state === 'failed') this.copyJobs.delete(id);
+  }
+
+  /** Writes the jobs of a failback into its log entry (progress included). */
+  private async saveCopyJobs(logId: number): Promise<void> {
+    const row = await this.o.store.failover(logId);
+    if (!row) return;
+    const detail = row.detail as FailoverDetail;
+    const jobs = ((detail.copyBack ?? []) as CopyBackJob[]).map((old) => this.copyJobs.get(old.id) ?? old);
+    const fo = this.open.get(logId);
+    if (fo) fo.detail.copyBack = jobs;
+    await this.o.store.updateFailover(logId, row.status, { ...detail, copyBack: jobs });
   }
 
   /** A running failover of the same group, started before `fo` and not yet done (nor too old). */
@@ -606,6 +661,15 @@ export class Controller {
       const m = fo.detail.moves.find((x) => x.camera === h.camera);
       if (m) m.recordingAt = now;
       fo.detail.steps.push({ step: 'recording', camera: h.camera, at: now, ms: now - fo.detail.confirmedAt });
+      const cam = this.farm.cameras.find((c) => c.id === h.camera)!;
+      if (h.to === cam.home) {
+        const streams = 1 + (cam.streams?.length ?? 0);
+        const intervals = await Promise.all(Array.from({ length: streams }, (_, n) => this.o.store.recordings(h.camera, 0, now + 86_400_000, n)));
+        const jobs = copyBackJobs(fo.id, h.camera, h.to, intervals, now);
+        for (const j of jobs) this.copyJobs.set(j.id, j);
+        fo.detail.copyBack = [...((fo.detail.copyBack ?? []) as CopyBackJob[]), ...jobs];
+        if (jobs.length) this.o.log.info({ camera: h.camera, jobs: jobs.map((j) => j.id) }, 'copy-back planned: footage recorded elsewhere comes home');
+      }
       const done = fo.detail.moves.every((x) => x.mode === 'live' || x.recordingAt || !this.handovers.has(x.camera));
       if (done) {
         this.open.delete(fo.id);

@@ -58,6 +58,28 @@ export const NodeStatus = Type.Object({
   recordingFailed: Type.Optional(
     Type.Boolean({ description: 'recording cannot start: cameras answer, yet none of them records here (the recording-failed failover trigger once it holds for FarmHealthMissedUdpMs)' }),
   ),
+  copyBack: Type.Optional(
+    Type.Array(
+      Type.Object({
+        id: Type.String(),
+        camera: Type.String(),
+        stream: Type.Integer(),
+        source: Type.Object({ server: Type.String(), url: Type.String() }),
+        fromMs: Type.Number(),
+        toMs: Type.Number(),
+        state: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
+        segments: Type.Integer(),
+        segmentsDone: Type.Integer(),
+        bytes: Type.Number(),
+        bytesDone: Type.Number(),
+        percent: Type.Number(),
+        rateBytesPerSec: Type.Number(),
+        etaMs: Type.Union([Type.Number(), Type.Null()]),
+        error: Type.Optional(Type.String()),
+      }),
+      { maxItems: 1000, description: 'copy-back jobs of this server (footage recorded elsewhere during a failover, copied home)' },
+    ),
+  ),
   udp: Type.Optional(
     Type.Object({
       sent: Type.Integer(),
@@ -80,12 +102,15 @@ export interface Assignment {
    */
   retentionDays?: Record<string, string | number>;
   buddies: { id: string; host: string; port: number }[];
+  /** Footage of its cameras recorded elsewhere, to copy home (failback), verified, then released at the source. */
+  copyBack?: { id: string; camera: string; stream: number; source: { server: string; url: string }; fromMs: number; toMs: number }[];
   settings: {
     AliveIntervalMs: number;
     FarmHealthStartDelayMs: number;
     FarmHealthSockTimeoutMs: number;
     FarmHealthMissedUdpMs: number;
     StatusIntervalMs: number;
+    CopyBackMaxBytesPerSec?: number;
   };
 }
 

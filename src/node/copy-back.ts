@@ -131,6 +131,11 @@ export class CopyBack {
   private current: { job: StoredJob; run: RunSample } | undefined;
   private bucket: Bucket | undefined;
 
+  /** A new rate limit from the farm settings; applies from the next download on. */
+  setMaxBytesPerSec(n: number): void {
+    this.o.maxBytesPerSec = n;
+  }
+
   constructor(private readonly o: CopyBackOptions) {
     this.file = join(o.dataDir, FILE);
     this.clock = o.clock ?? systemClock;
@@ -148,7 +153,11 @@ export class CopyBack {
   async start(job: CopyJob): Promise<CopyJobStatus> {
     if (this.closed) throw new VigilError('CLOSED', `copy-back is shut down; job ${job.id} not started`, 503);
     const known = this.jobs.find((j) => j.job.id === job.id);
-    if (known) return this.statusOf(known);
+    if (known) {
+      // A source that restarted listens elsewhere (its API port is chosen at start): follow it.
+      if (known.state === 'running' && /^https?:\/\//.test(job.source.url)) known.job.source.url = job.source.url;
+      return this.statusOf(known);
+    }
     checkJob(job);
     const j: StoredJob = {
       job: { id: job.id, camera: job.camera, stream: job.stream, source: { server: job.source.server, url: job.source.url }, fromMs: job.fromMs, toMs: job.toMs },

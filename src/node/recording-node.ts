@@ -13,6 +13,7 @@ import type { Logger } from '../lib/log.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { NodeApi } from './node-api.ts';
+import { CopyBack, indexLocator } from './copy-back.ts';
 
 export interface RecordingNodeOptions {
   id: string;
@@ -51,6 +52,7 @@ export class RecordingNode {
   private nodeApi: NodeApi | undefined;
   private nodeApiHost = '';
   private readonly bufferRoot: string;
+  private readonly copyBack: CopyBack;
 
   constructor(private readonly o: RecordingNodeOptions) {
     mkdirSync(o.dataDir, { recursive: true });
@@ -73,6 +75,16 @@ export class RecordingNode {
     this.bufferRoot = bufferRoot;
     this.recorder = new Recorder({ nodeId: o.id, stagingRoot: this.storage.stagingRoot, bufferRoot, sink: this.storage, log: o.log.child({ part: 'recorder' }) });
     this.client = new MasterClient(o.masterUrls, o.id, farmKeys(o.farmKey).api);
+    // Failback copy-back: jobs survive a crash in <dataDir>/copy-back.json and resume where they stopped.
+    this.copyBack = new CopyBack({
+      dataDir: o.dataDir,
+      stagingDir: join(o.dataDir, 'copy-staging'),
+      sink: this.storage,
+      apiToken: farmKeys(o.farmKey).api,
+      log: o.log.child({ part: 'copy-back' }),
+      locate: indexLocator({ index: this.index, nodeId: o.id, roots: (seg) => this.storage.readOrder(seg) }),
+      onChange: () => this.scheduleStatus(0),
+    });
   }
 
   async start(): Promise<void> {
@@ -89,6 +101,7 @@ export class RecordingNode {
     this.abort.abort();
     clearTimeout(this.statusTimer);
     await Promise.allSettled(this.loops);
+    await this.copyBack.close();
     await this.heartbeat?.close();
     await this.nodeApi?.close();
     await this.recorder.close();
@@ -133,6 +146,8 @@ export class RecordingNode {
       return;
     }
     await this.recorder.apply(a.cameras).catch((err) => this.o.log.error({ err }, 'assignment refused by the recorder'));
+    this.copyBack.setMaxBytesPerSec(a.settings.CopyBackMaxBytesPerSec ?? 0);
+    for (const job of a.copyBack ?? []) void this.copyBack.start(job).catch((err) => this.o.log.error({ err, job: job.id }, 'copy-back job refused'));
   }
 
   private async ensureHeartbeat(a: Assignment): Promise<void> {
@@ -216,6 +231,7 @@ export class RecordingNode {
       segments: segments.map((s) => ({ camera: s.cameraId, ...(s.stream && { stream: s.stream }), startMs: s.startMs, endMs: s.endMs })),
       ...(storage && { storage }),
       recordingFailed: recordingFailed(Object.values(cameras)),
+      copyBack: this.copyBack.status().slice(-100),
       udp: this.heartbeat ? { ...this.heartbeat.counters, dropped: { ...this.heartbeat.counters.dropped } } : undefined,
     };
     try {

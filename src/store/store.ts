@@ -229,6 +229,11 @@ export class Store {
     await this.db.updateTable('failovers').set({ status, detail: JSON.stringify(detail) }).where('id', '=', id).execute();
   }
 
+  async failover(id: number): Promise<FailoverRow | undefined> {
+    const r = await this.db.selectFrom('failovers').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && { id: Number(r.id), startedAt: Number(r.started_at), server: r.server_id, group: Number(r.group_id), trigger: r.trigger, status: r.status, detail: JSON.parse(r.detail) as Record<string, unknown> };
+  }
+
   async failovers(): Promise<FailoverRow[]> {
     const rows = await this.db.selectFrom('failovers').selectAll().orderBy('id').execute();
     return rows.map((r) => ({
@@ -264,6 +269,19 @@ export class Store {
         }
       }
     });
+  }
+
+  /** Forgets a server's intervals of a camera stream inside [fromMs, toMs]: its footage was copied home and released there. */
+  async removeRecordings(camera: string, server: string, fromMs: number, toMs: number, stream = 0): Promise<number> {
+    const r = await this.db
+      .deleteFrom('recordings')
+      .where('camera_id', '=', camera)
+      .where('server_id', '=', server)
+      .where('stream', '=', stream)
+      .where('start_ms', '>=', fromMs)
+      .where('end_ms', '<=', toMs)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   /** One camera stream's recorded intervals overlapping [fromMs, toMs), on every server. */

@@ -1,0 +1,53 @@
+import type { Interval } from '../store/store.ts';
+
+/** Delay after a failback before its copy-back starts: the old server's last segments are indexed by then. */
+export const COPY_BACK_SETTLE_MS = 5000;
+
+/** A copy-back job as the master keeps it: footage of one camera stream on one other server, to copy home. */
+export interface CopyBackJob {
+  id: string;
+  /** The failover log entry (the failback) it belongs to. */
+  logId: number;
+  camera: string;
+  stream: number;
+  home: string;
+  source: string;
+  fromMs: number;
+  toMs: number;
+  /** Not handed to the home server before this time (see COPY_BACK_SETTLE_MS). */
+  notBefore: number;
+  state: 'pending' | 'running' | 'done' | 'failed';
+  progress?: { segments: number; segmentsDone: number; bytes: number; bytesDone: number; percent: number; rateBytesPerSec: number; etaMs: number | null };
+  error?: string;
+}
+
+/**
+ * The copy-back jobs of a camera that came home at `now`: one per stream and per other server that
+ * holds its footage, over the span of that footage. Pure.
+ */
+export function copyBackJobs(logId: number, camera: string, home: string, intervals: Interval[][], now: number): CopyBackJob[] {
+  const jobs: CopyBackJob[] = [];
+  intervals.forEach((list, stream) => {
+    const bySource = new Map<string, { from: number; to: number }>();
+    for (const i of list) {
+      if (i.server === home) continue;
+      const span = bySource.get(i.server);
+      bySource.set(i.server, { from: Math.min(span?.from ?? i.startMs, i.startMs), to: Math.max(span?.to ?? i.endMs, i.endMs) });
+    }
+    for (const [source, span] of [...bySource].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+      jobs.push({
+        id: `fb${logId}-${camera}~${stream}-${source}`,
+        logId,
+        camera,
+        stream,
+        home,
+        source,
+        fromMs: span.from,
+        // The old server stops on its next assignment: whatever it records until then is in the job.
+        toMs: Math.max(span.to, now + COPY_BACK_SETTLE_MS),
+        notBefore: now + COPY_BACK_SETTLE_MS,
+        state: 'pending',
+      });
+  });
+  return jobs;
+}
