@@ -1,3 +1,4 @@
+import { farmKeys } from '../lib/farm-keys.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { openSync, closeSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -64,6 +65,15 @@ export class LocalFarm {
   async api<T>(path: string): Promise<T> {
     const res = await fetch(this.masterUrl + path);
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  /** An operator's action on the master (POST with the farm's API token). */
+  async post<T>(path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { authorization: `Bearer ${farmKeys(Buffer.from(this.o.farmKey)).api.toString()}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(this.masterUrl + path, { method: 'POST', headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   }
 

@@ -301,8 +301,9 @@ export class CopyBack {
     const staged: StagedSegment = { cameraId: job.camera, stream: job.stream, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes };
     // Stored here before a crash and not released yet: verify instead of downloading again.
     const local = await this.o.locate?.(staged);
-    if (local) await this.verifyLocal(local, s, name);
-    else {
+    if (local) {
+      if (!(await this.sameAsLocal(local, s))) return this.ownRecording(s, name, log);
+    } else {
       const part = join(this.o.stagingDir, `${PART_PREFIX}${createHash('sha256').update(job.id).digest('hex').slice(0, 16)}-${s.id}.part`);
       try {
         for (let attempt = 1; ; attempt++) {
@@ -323,7 +324,7 @@ export class CopyBack {
           // Indexed here already (stored before a crash the locate port could not see, or without one).
           const existing = await this.o.locate?.(staged);
           if (!existing) throw new Error(`${name}: a segment with its name is stored here already and cannot be read to verify it; not released`);
-          await this.verifyLocal(existing, s, name);
+          if (!(await this.sameAsLocal(existing, s))) return this.ownRecording(s, name, log);
         }
       } finally {
         await rm(part, { force: true });
@@ -335,12 +336,23 @@ export class CopyBack {
     return s.bytes;
   }
 
-  private async verifyLocal(file: string, s: CopySegment, name: string): Promise<void> {
-    const { sha256 } = await sha256File(file);
-    if (sha256 !== s.sha256) {
-      throw new VigilError('CHECKSUM_MISMATCH', `${name}: a different recording is stored here under its name (${file}, sha256 ${sha256}, the source's is ${s.sha256}); not overwritten, not released`, 409);
-    }
+  /** Whether the file stored here under the segment's name is the source's segment (same sha256). */
+  private async sameAsLocal(file: string, s: CopySegment): Promise<boolean> {
+    return (await sha256File(file)).sha256 === s.sha256;
   }
+
+  /**
+   * This server recorded the same instant itself: during a make-before-break handover both servers
+   * record, and their segments are cut at the same media times, so they get the same name here.
+   * The footage of that instant is home already; the source's copy is not released (nothing verified
+   * it), retention removes it there in time.
+   */
+  private ownRecording(s: CopySegment, name: string, log: Logger): number {
+    log.info({ id: s.id }, `${name}: this server recorded the same instant itself (handover overlap); its own recording is kept, the source's is not released`);
+    return s.bytes;
+  }
+
+
 
   /** Downloads a segment into `part`, hashing and rate-limiting as it streams. */
   private async download(job: CopyJob, s: CopySegment, part: string, signal: AbortSignal): Promise<{ sha256: string; bytes: number } | 'gone'> {
