@@ -48,13 +48,14 @@ interface FailoverDetail {
   targets?: string[];
   target?: string;
   reason?: string;
-  moves: { camera: string; from: string; to: string; mode?: 'record' | 'live'; recordingAt?: number }[];
+  /** lostAt: the target failed before it recorded the camera (a later failover moved it on). */
+  moves: { camera: string; from: string; to: string; mode?: 'record' | 'live'; recordingAt?: number; lostAt?: number }[];
   unrecorded: string[];
   steps: Step[];
   returnedAt?: number;
   [k: string]: unknown;
 }
-type OpenStatus = 'running' | 'waiting' | 'queued';
+type OpenStatus = 'running' | 'waiting' | 'queued' | 'done';
 interface OpenFailover {
   id: number;
   server: string;
@@ -178,7 +179,8 @@ export class Controller {
       if (this.busy(serverId)) throw new VigilError('BUSY', `a handover of server ${serverId} is under way`, 409);
       server.runtime = { ...server.runtime, maintenance: true };
       await this.o.store.setServerRuntime(serverId, server.runtime);
-      const plan = planFailover(this.farm, serverId);
+      this.healthySince.delete(serverId);
+      const plan = planFailover(this.planView(), serverId);
       const id = await this.handOver(serverId, 'drain', plan.moves, plan.kind === 'skip' ? [] : plan.unrecorded, plan.reason);
       return this.row(id);
     });
@@ -192,6 +194,7 @@ export class Controller {
       const { maintenance: _, ...rest } = server.runtime;
       server.runtime = rest;
       await this.o.store.setServerRuntime(serverId, rest);
+      await this.endRelays(serverId);
       this.farm.generation = await this.o.store.bumpGeneration();
       this.wake();
       const moves = planFailback(this.farm, serverId).filter((m) => !this.handovers.has(m.camera));
@@ -214,7 +217,7 @@ export class Controller {
   /** An operator's move of one camera, make-before-break. */
   moveCamera(cameraId: string, to: string): Promise<FailoverRow> {
     return this.serial(async () => {
-      const problems = moveProblems(this.farm, cameraId, to);
+      const problems = moveProblems(this.planView(), cameraId, to);
       if (this.handovers.has(cameraId)) problems.push(`camera ${cameraId} is being handed over already`);
       if (problems.length) throw new VigilError('MOVE_REFUSED', `move refused: ${problems.join('; ')}`, problems[0].startsWith('no ') ? 404 : 409, problems);
       const cam = this.farm.cameras.find((c) => c.id === cameraId)!;
@@ -257,9 +260,17 @@ export class Controller {
         throw new VigilError('CAMERA_MOVED', `configuration refused, ${refused.length} problem(s):\n- ${refused.join('\n- ')}`, 409, refused);
       await this.o.store.applyConfig(c);
       this.farm = await this.o.store.snapshot();
-      for (const [camera, h] of this.handovers)
-        if (!this.farm.cameras.some((x) => x.id === camera && x.current === h.from) || !this.farm.servers.some((s) => s.id === h.to)) this.handovers.delete(camera);
       const now = this.clock.now();
+      for (const [camera, h] of [...this.handovers])
+        if (!this.farm.cameras.some((x) => x.id === camera && x.current === h.from) || !this.farm.servers.some((s) => s.id === h.to))
+          await this.abandonHandover(h, now, 'the configuration changed');
+      for (const j of this.copyJobs.values())
+        if (!this.farm.servers.some((s) => s.id === j.source) || !this.farm.servers.some((s) => s.id === j.home)) {
+          j.state = 'failed';
+          j.error = 'its server is no longer in the configuration';
+          await this.saveCopyJobs(j.logId);
+        }
+      for (const [id, j] of this.copyJobs) if (j.state === 'failed') this.copyJobs.delete(id);
       for (const s of this.farm.servers) {
         const busy = [...this.open.values()].some((fo) => fo.server === s.id);
         if (s.state === 'down' && !busy && this.farm.cameras.some((cam) => cam.current === s.id))
@@ -326,9 +337,15 @@ export class Controller {
       }
     }
     const copyBack = [...this.copyJobs.values()]
-      .filter((j) => j.home === serverId && j.state !== 'done' && j.state !== 'failed' && j.notBefore <= now && this.live.get(j.source)?.status.apiUrl)
+      .filter((j) => j.home === serverId && j.state !== 'done' && j.state !== 'failed' && j.notBefore <= now && this.sourceReady(j.source))
       .map((j) => ({ id: j.id, camera: j.camera, stream: j.stream, source: { server: j.source, url: this.live.get(j.source)!.status.apiUrl! }, fromMs: j.fromMs, toMs: j.toMs }));
     return buildAssignment(this.farm, serverId, { handovers: this.handovers.values(), recordFrom: this.recordFrom, copyBack });
+  }
+
+  /** The farm as the planner must see it: a camera being handed over counts on its new server. */
+  private planView(): FarmSnapshot {
+    if (!this.handovers.size) return this.farm;
+    return { ...this.farm, cameras: this.farm.cameras.map((c) => (this.handovers.has(c.id) ? { ...c, current: this.handovers.get(c.id)!.to } : c)) };
   }
 
   private server(id: string) {
@@ -398,12 +415,17 @@ export class Controller {
     }
     await this.expireHandovers(now);
     await this.autoFailback(now);
-    const due = [...this.copyJobs.values()].filter((j) => j.state === 'pending' && j.notBefore <= now && this.live.get(j.source)?.status.apiUrl);
+    const due = [...this.copyJobs.values()].filter((j) => j.state === 'pending' && j.notBefore <= now && this.sourceReady(j.source));
     if (due.length) {
       for (const j of due) j.state = 'running';
       this.farm.generation = await this.o.store.bumpGeneration();
       this.wake();
     }
+  }
+
+  /** A copy-back source is handed out only while it runs and has told where its API listens. */
+  private sourceReady(id: string): boolean {
+    return this.farm.servers.find((s) => s.id === id)?.state !== 'down' && !!this.live.get(id)?.status.apiUrl;
   }
 
   /** Progress of copy-back jobs from their home server; a finished one's source intervals are forgotten. */
@@ -469,6 +491,12 @@ export class Controller {
       const away = [...this.handovers.values()].filter((h) => h.from === serverId);
       if (away.length) await this.completeHandovers(away, now);
       for (const h of [...this.handovers.values()].filter((x) => x.to === serverId)) await this.abandonHandover(h, now, `server ${serverId} failed`);
+      for (const o of [...this.open.values()]) {
+        if (o.planned || !o.detail.moves.some((m) => m.to === serverId && !m.recordingAt && !m.lostAt)) continue;
+        for (const m of o.detail.moves) if (m.to === serverId && !m.recordingAt) m.lostAt = now;
+        this.closeIfDone(o);
+        await this.o.store.updateFailover(o.id, o.status, o.detail);
+      }
       const ahead = [...this.open.values()].some((o) => o.group === server.group && !o.planned && o.status === 'running' && now - o.detail.confirmedAt < QUEUE_MAX_WAIT_MS);
       const status: OpenStatus = ahead ? 'queued' : 'running';
       if (ahead) detail.steps.push({ step: 'queued', at: now, ms: 0 });
@@ -493,7 +521,7 @@ export class Controller {
   /** Plans and applies; cameras that find no free server wait and are retried every tick. */
   private async carryOut(fo: OpenFailover, confirmedAt: number): Promise<void> {
     const t0 = this.clock.now();
-    const plan: FailoverPlan = planFailover(this.farm, fo.server);
+    const plan: FailoverPlan = planFailover(this.planView(), fo.server);
     const planned = this.clock.now();
     fo.detail.steps.push({ step: 'plan', at: planned, ms: planned - t0 });
     fo.detail.unrecorded = plan.unrecorded;
@@ -508,6 +536,7 @@ export class Controller {
       if (plan.reason) fo.detail.reason = plan.reason;
       else delete fo.detail.reason;
       this.open.set(fo.id, fo);
+      this.closeIfDone(fo);
       this.o.log.warn({ server: fo.server, targets: fo.detail.targets, cameras: plan.moves.length, waiting: plan.waiting, unrecorded: plan.unrecorded, sinceConfirmMs: committed - confirmedAt }, 'failover: cameras moved');
     } else {
       this.farm.generation = await this.o.store.bumpGeneration(); // the buddy graph changed
@@ -518,6 +547,7 @@ export class Controller {
         this.open.set(fo.id, fo);
       } else if (fo.detail.moves.length) {
         fo.status = 'running'; // an earlier part moved; the rest can never move
+        this.closeIfDone(fo);
       } else {
         this.o.log.warn({ server: fo.server, reason: plan.reason, unrecorded: plan.unrecorded }, 'failover skipped');
         this.open.delete(fo.id);
@@ -525,6 +555,13 @@ export class Controller {
     }
     await this.o.store.updateFailover(fo.id, plan.kind === 'skip' && !fo.detail.moves.length ? 'skipped' : fo.status, fo.detail);
     this.wake();
+  }
+
+  /** A running failover whose every recorded move records (or whose target failed meanwhile) is done. */
+  private closeIfDone(fo: OpenFailover): void {
+    if (fo.status !== 'running' || fo.planned || !fo.detail.moves.every((m) => m.mode === 'live' || m.recordingAt || m.lostAt)) return;
+    fo.status = 'done';
+    this.open.delete(fo.id);
   }
 
   /** Commits moves of a failed server: recorded ones change owner, live-only ones get a relay. */
@@ -549,7 +586,7 @@ export class Controller {
   }
 
   private async retryWaiting(fo: OpenFailover, now: number): Promise<void> {
-    const plan = planFailover(this.farm, fo.server);
+    const plan = planFailover(this.planView(), fo.server);
     if (plan.kind === 'wait') return;
     fo.detail.steps.push({ step: 'resume', at: now, ms: now - fo.detail.confirmedAt });
     await this.carryOut(fo, fo.detail.confirmedAt);
@@ -576,12 +613,7 @@ export class Controller {
     const last = (await this.o.store.failovers()).filter((f) => f.server === serverId && !(f.detail as FailoverDetail).planned).at(-1);
     const targets = (last?.detail as FailoverDetail | undefined)?.targets ?? [];
     if (targets.length === 1) taker = targets[0];
-    // Live relays of its cameras end: they are its own again.
-    const relayed = this.farm.cameras.filter((c) => c.current === serverId && c.runtime.relay);
-    if (relayed.length) {
-      await this.o.store.setCameraRuntime(relayed.map((c) => ({ camera: c.id, runtime: {} })));
-      for (const c of relayed) c.runtime = {};
-    }
+    await this.endRelays(serverId);
     let role = this.farm.cameras.some((c) => c.current === serverId) ? 'active' : 'redundant';
     if (group.onReturn === 'swap' && taker && this.farm.servers.some((s) => s.id === taker)) {
       const other = this.server(taker);
@@ -600,12 +632,20 @@ export class Controller {
     this.wake();
   }
 
+  /** Live relays of a server's cameras end: they are its own again. */
+  private async endRelays(serverId: string): Promise<void> {
+    const relayed = this.farm.cameras.filter((c) => c.current === serverId && c.runtime.relay);
+    if (!relayed.length) return;
+    this.farm.generation = await this.o.store.setCameraRuntime(relayed.map((c) => ({ camera: c.id, runtime: {} })));
+    for (const c of relayed) c.runtime = {};
+  }
+
   /** Automatic failback of servers that have been healthy for their group's failbackAfterMs. */
   private async autoFailback(now: number): Promise<void> {
     for (const [id, since] of [...this.healthySince]) {
       const server = this.farm.servers.find((s) => s.id === id);
       const after = server && this.group(server.group).failbackAfterMs;
-      if (!server || after === undefined || server.state === 'down') {
+      if (!server || after === undefined || server.state === 'down' || server.runtime.maintenance) {
         this.healthySince.delete(id);
         continue;
       }
@@ -716,7 +756,7 @@ export class Controller {
         }
       }
       if (!changed) continue;
-      const done = fo.status === 'running' && fo.detail.moves.every((m) => m.recordingAt || m.mode === 'live');
+      const done = fo.status === 'running' && fo.detail.moves.every((m) => m.recordingAt || m.lostAt || m.mode === 'live');
       if (done) {
         this.open.delete(fo.id);
         this.o.log.info({ server: fo.server, targets: fo.detail.targets, ms: now - fo.detail.confirmedAt }, 'failover done: every moved camera records');

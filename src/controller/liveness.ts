@@ -26,10 +26,11 @@ export interface Judgement {
  * Buddy graph of each group over the servers not known down: a server confirmed down leaves the
  * graph, so the survivors can still reach a quorum about each other.
  */
-export function liveBuddies(servers: LivenessInput['servers']): Map<string, string[]> {
+export function liveBuddies(servers: (LivenessInput['servers'][number] & { runtime?: { maintenance?: boolean } })[]): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const g of new Set(servers.map((s) => s.group))) {
-    const ids = servers.filter((s) => s.group === g && s.state !== 'down').map((s) => s.id);
+    // A server drained for maintenance may be switched off: it must not hold its buddies' quorum back.
+    const ids = servers.filter((s) => s.group === g && s.state !== 'down' && !s.maintenance && !s.runtime?.maintenance).map((s) => s.id);
     for (const [id, b] of buddyGraph(ids)) out.set(id, b);
   }
   return out;

@@ -51,6 +51,9 @@ test('device modes: none and priority never stay, live-only is relayed, not reco
   const p = planFailover(f, 's1');
   assert.deepEqual(p.moves, [rec('c1', 's1', 's3'), rec('c2', 's1', 's3'), { camera: 'lobby', from: 's1', to: 's3', mode: 'live' }]);
   assert.deepEqual(p.unrecorded, ['door', 'lobby', 'usb', 'yard']);
+  // Once relayed, a live-only camera is not planned again (a waiting failover retries every tick).
+  f.cameras.find((c) => c.id === 'lobby')!.runtime = { relay: 's3' };
+  assert.deepEqual(planFailover(f, 's1').moves.map((m) => m.camera), ['c1', 'c2']);
 });
 
 test('capacity: a spare with room for fewer cameras takes the highest priority first, the rest wait', () => {

@@ -29,6 +29,8 @@ export interface PlanCamera {
   movable: boolean;
   priority?: Priority;
   failoverMode?: FailoverMode;
+  /** A live-only camera already relayed elsewhere is not planned again. */
+  runtime?: { relay?: string };
 }
 
 /** One camera to another server: recorded there, or (live-only) only relayed live. */
@@ -75,8 +77,9 @@ export function planFailover(farm: PlanFarm, serverId: string): FailoverPlan {
   if (!group?.redundancy) return plan('skip', { reason: `redundancy is off in group ${server.group}`, unrecorded: ids(mine) });
   const stays = mine.filter((c) => !c.movable || c.failoverMode === 'none' || c.priority === 'never');
   const record = mine.filter((c) => !stays.includes(c) && c.failoverMode !== 'live-only');
-  const live = mine.filter((c) => !stays.includes(c) && c.failoverMode === 'live-only');
-  if (!record.length && !live.length) return plan('skip', { reason: 'no movable cameras', unrecorded: ids(mine) });
+  const live = mine.filter((c) => !stays.includes(c) && c.failoverMode === 'live-only' && !c.runtime?.relay);
+  const relayed = mine.filter((c) => !stays.includes(c) && c.failoverMode === 'live-only' && c.runtime?.relay);
+  if (!record.length && !live.length) return plan('skip', { reason: relayed.length ? 'nothing left to move' : 'no movable cameras', unrecorded: ids(mine) });
 
   const load = new Map<string, number>();
   for (const c of farm.cameras) load.set(c.current, (load.get(c.current) ?? 0) + 1);
@@ -135,7 +138,7 @@ export function planFailover(farm: PlanFarm, serverId: string): FailoverPlan {
       else waiting.push(c.id);
     }
   }
-  const unrecorded = [...ids(stays), ...ids(live), ...waiting].filter((id, i, all) => all.indexOf(id) === i).sort();
+  const unrecorded = [...ids(stays), ...ids(live), ...ids(relayed), ...waiting].filter((id, i, all) => all.indexOf(id) === i).sort();
   return plan(moves.length ? 'move' : 'wait', { moves, waiting: waiting.sort(), unrecorded, ...(reason && { reason }) });
 }
 
