@@ -67,8 +67,8 @@ test('drain and resume are make-before-break (no gap); failback copies the foota
   // Resume: home again, the same way; then its footage on s2 is copied back.
   await farm.post<Failover>('/api/v1/servers/s1/resume');
   await settled('s1');
-  await delay(3000);
-  const planned = await timeline(since, Date.now() - 1500);
+  await delay(4500); // the range below ends 3 s ago: it covers the handover back
+  const planned = await timeline(since, Date.now() - 3000);
   assert.deepEqual(planned.gaps, [], `no hole across drain and resume: ${JSON.stringify(planned.gaps)}`);
   assert.deepEqual([...new Set(planned.recorded.map((r) => r.server))].sort(), ['s1', 's2']);
   const log = await failovers();
@@ -76,7 +76,7 @@ test('drain and resume are make-before-break (no gap); failback copies the foota
 
   // The copy-back of what s2 recorded during the drain completes: s2's footage of c1 is gone from the catalogue, the timeline has no hole.
   await farm.waitFor(async () => (await failovers())[1].detail.copyBack?.every((j) => j.state === 'done') === true, 60_000, 'copy-back after resume done');
-  const home = await timeline(since, Date.now() - 1500);
+  const home = await timeline(since, Date.now() - 3000);
   assert.deepEqual([...new Set(home.recorded.map((r) => r.server))], ['s1'], 'all footage home');
   assert.deepEqual(home.gaps, [], 'and none lost');
 
