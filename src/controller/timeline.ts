@@ -1,3 +1,5 @@
+import { JITTER_MS } from '../lib/continuity.ts';
+
 export interface Recorded {
   server: string;
   startMs: number;
@@ -10,7 +12,8 @@ export interface Timeline {
 }
 
 /**
- * A camera's timeline is the union of what every server recorded; a gap is a hole inside it.
+ * A camera's timeline is the union of what every server recorded; a gap is a hole inside it
+ * longer than JITTER_MS.
  * Clipped to [fromMs, toMs]. Holes before the first or after the last interval are not gaps.
  */
 export function timeline(recorded: Recorded[], fromMs: number, toMs: number): Timeline {
@@ -21,7 +24,9 @@ export function timeline(recorded: Recorded[], fromMs: number, toMs: number): Ti
   const intervals: Timeline['intervals'] = [];
   for (const p of parts) {
     const last = intervals.at(-1);
-    if (last && p.startMs <= last.endMs) {
+    // Servers stamp segments from their own clocks, rounded to the ms: a seam of up to JITTER_MS
+    // between two servers' footage (a handover, a hot takeover) is not a hole, as within one server.
+    if (last && p.startMs <= last.endMs + JITTER_MS) {
       last.endMs = Math.max(last.endMs, p.endMs);
       if (!last.servers.includes(p.server)) last.servers.push(p.server);
     } else {

@@ -298,7 +298,7 @@ export class CopyBack {
   private async copyOne(j: StoredJob, s: CopySegment, log: Logger, signal: AbortSignal): Promise<number | undefined> {
     const { job } = j;
     const name = `segment ${s.id} (${job.camera} stream ${job.stream}, ${new Date(s.startMs).toISOString()})`;
-    const staged: StagedSegment = { cameraId: job.camera, stream: job.stream, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes };
+    const staged: StagedSegment = { cameraId: job.camera, stream: job.stream, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes, recordedBy: job.source.server };
     // Stored here before a crash and not released yet: verify instead of downloading again.
     const local = await this.o.locate?.(staged);
     if (local) {
@@ -495,7 +495,7 @@ export class CopyBack {
  */
 export function indexLocator(o: { index: LocalIndex; nodeId: string; roots: (seg: IndexedSegment) => string[] }): (seg: StagedSegment) => Promise<string | undefined> {
   return async (seg) => {
-    const row = o.index.byPath(segmentRelPath(seg.cameraId, seg.startMs, o.nodeId, 'ts', seg.stream));
+    const row = o.index.byPath(segmentRelPath(seg.cameraId, seg.startMs, seg.recordedBy ?? o.nodeId, 'ts', seg.stream));
     if (!row) return undefined;
     for (const root of o.roots(row)) {
       const file = await resolveInside(root, row.path);

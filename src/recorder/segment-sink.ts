@@ -10,6 +10,8 @@ export interface StagedSegment {
   startMs: number;
   endMs: number;
   bytes: number;
+  /** The server that recorded it, when not this one (a copy-back): it names the file, so a copy never takes the name of this server's own recording of the same instant. */
+  recordedBy?: string;
 }
 
 /** Where recorders hand their validated segments: into storage and the index, or an error. */
@@ -40,12 +42,13 @@ export class StorageSink implements SegmentSink {
   constructor(private readonly o: StorageSinkOptions) {}
 
   async commit(staged: string, seg: StagedSegment): Promise<IndexedSegment> {
-    const path = segmentRelPath(seg.cameraId, seg.startMs, this.o.nodeId, 'ts', seg.stream);
+    const { recordedBy, ...segment } = seg;
+    const path = segmentRelPath(seg.cameraId, seg.startMs, recordedBy ?? this.o.nodeId, 'ts', seg.stream);
     // Never overwrite a recording: two segments claiming the same start ms is a bug upstream.
     if (this.o.index.byPath(path)) throw new VigilError('SEGMENT_EXISTS', `${path} is indexed already; not overwritten`, 409);
     const { written } = await this.o.pathsFor(seg.cameraId).commit(staged, path);
-    const id = this.o.index.addStored({ ...seg, path }, written);
-    return { id, ...seg, path, reported: false };
+    const id = this.o.index.addStored({ ...segment, path }, written);
+    return { id, ...segment, path, reported: false };
   }
 }
 
