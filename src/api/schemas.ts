@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { StorageState } from '../controller/node-status.ts';
+import { CopyProgress, StorageState } from '../controller/node-status.ts';
 
 /** Response shapes of the read API: the one source for serialization and the OpenAPI document. */
 
@@ -75,7 +75,7 @@ export const FailoverView = Type.Object({
         }),
       ),
       unrecorded: Type.Array(Type.String()),
-      steps: Type.Array(Type.Object({ step: Type.String(), at: Type.Number(), ms: Type.Number(), camera: Type.Optional(Type.String()) })),
+      steps: Type.Array(Type.Object({ step: Type.String(), at: Type.Number(), ms: Type.Number(), camera: Type.Optional(Type.String()), server: Type.Optional(Type.String()) })),
       returnedAt: Type.Optional(Type.Number()),
     },
     { additionalProperties: true },
@@ -102,16 +102,6 @@ export const CopyBackView = Type.Object({
   fromMs: Type.Number(),
   toMs: Type.Number(),
   state: Type.Union(['pending', 'running', 'done', 'failed'].map((s) => Type.Literal(s))),
-  progress: Type.Optional(
-    Type.Object({
-      segments: Type.Integer(),
-      segmentsDone: Type.Integer(),
-      bytes: Type.Number(),
-      bytesDone: Type.Number(),
-      percent: Type.Number(),
-      rateBytesPerSec: Type.Number(),
-      etaMs: Type.Union([Type.Number(), Type.Null()]),
-    }),
-  ),
+  progress: Type.Optional(CopyProgress),
   error: Type.Optional(Type.String()),
 });

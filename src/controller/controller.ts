@@ -39,6 +39,8 @@ interface Step {
   at: number;
   ms: number;
   camera?: string;
+  /** The target an "assigned" step is about. */
+  server?: string;
 }
 interface FailoverDetail {
   reporters: string[];
@@ -330,9 +332,8 @@ export class Controller {
   assignment(serverId: string): Assignment | undefined {
     const now = this.clock.now();
     for (const fo of this.open.values()) {
-      if (fo.status === 'running' && fo.detail.moves.some((m) => m.to === serverId) && !fo.detail.steps.some((s) => s.step === 'assigned' && s.camera === serverId)) {
-        // `camera` names the server here: one "assigned" step per target.
-        fo.detail.steps.push({ step: 'assigned', camera: serverId, at: now, ms: now - fo.detail.confirmedAt });
+      if (fo.status === 'running' && fo.detail.moves.some((m) => m.to === serverId) && !fo.detail.steps.some((s) => s.step === 'assigned' && s.server === serverId)) {
+        fo.detail.steps.push({ step: 'assigned', server: serverId, at: now, ms: now - fo.detail.confirmedAt });
         void this.serial(() => this.o.store.updateFailover(fo.id, fo.status, fo.detail)).catch((err) => this.o.log.error({ err }, 'failover log update failed'));
       }
     }

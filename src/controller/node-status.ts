@@ -41,6 +41,17 @@ export const StorageState = Type.Composite([
 ]);
 export type StorageState = Static<typeof StorageState>;
 
+/** How far a copy-back job is: as a node reports it and as the master shows it. */
+export const CopyProgress = Type.Object({
+  segments: Type.Integer(),
+  segmentsDone: Type.Integer(),
+  bytes: Type.Number(),
+  bytesDone: Type.Number(),
+  percent: Type.Number(),
+  rateBytesPerSec: Type.Number(),
+  etaMs: Type.Union([Type.Number(), Type.Null()]),
+});
+
 /** What a recording server reports to the master every StatusIntervalMs (and at once when its suspects change). */
 export const NodeStatus = Type.Object({
   bootId: Type.String({ maxLength: 64 }),
@@ -60,23 +71,19 @@ export const NodeStatus = Type.Object({
   ),
   copyBack: Type.Optional(
     Type.Array(
-      Type.Object({
-        id: Type.String(),
-        camera: Type.String(),
-        stream: Type.Integer(),
-        source: Type.Object({ server: Type.String(), url: Type.String() }),
-        fromMs: Type.Number(),
-        toMs: Type.Number(),
-        state: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
-        segments: Type.Integer(),
-        segmentsDone: Type.Integer(),
-        bytes: Type.Number(),
-        bytesDone: Type.Number(),
-        percent: Type.Number(),
-        rateBytesPerSec: Type.Number(),
-        etaMs: Type.Union([Type.Number(), Type.Null()]),
-        error: Type.Optional(Type.String()),
-      }),
+      Type.Composite([
+        Type.Object({
+          id: Type.String(),
+          camera: Type.String(),
+          stream: Type.Integer(),
+          source: Type.Object({ server: Type.String(), url: Type.String() }),
+          fromMs: Type.Number(),
+          toMs: Type.Number(),
+          state: Type.Union([Type.Literal('running'), Type.Literal('done'), Type.Literal('failed')]),
+          error: Type.Optional(Type.String()),
+        }),
+        CopyProgress,
+      ]),
       { maxItems: 1000, description: 'copy-back jobs of this server (footage recorded elsewhere during a failover, copied home)' },
     ),
   ),

@@ -67,6 +67,20 @@ export async function sha256File(file: string): Promise<{ sha256: string; bytes:
 }
 
 /** One stored copy of a segment: `file` to read (its real path), `at` the name in the layout, to delete. */
+/** A camera stream over a time range: what both listings take. */
+const RangeQuery = Type.Object({
+  camera: Type.String({ minLength: 1, maxLength: 200 }),
+  from: Type.Integer({ minimum: 0 }),
+  to: Type.Integer({ minimum: 0 }),
+  stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0 })),
+});
+
+function rangeOf(query: unknown): { camera: string; from: number; to: number; stream?: number } {
+  const q = query as { camera: string; from: number; to: number; stream?: number };
+  if (q.to <= q.from || q.to - q.from > MAX_LIST_MS) throw new VigilError('BAD_RANGE', `from < to, at most ${MAX_LIST_MS} ms apart`);
+  return q;
+}
+
 interface SegmentFile {
   root: string;
   file: string;
@@ -137,18 +151,12 @@ export class NodeApi {
       '/node/v1/segments',
       {
         schema: {
-          querystring: Type.Object({
-            camera: Type.String({ minLength: 1, maxLength: 200 }),
-            from: Type.Integer({ minimum: 0 }),
-            to: Type.Integer({ minimum: 0 }),
-            stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0 })),
-          }),
+          querystring: RangeQuery,
           response: { 200: NodeSegmentList },
         },
       },
       async (req) => {
-        const q = req.query as { camera: string; from: number; to: number; stream?: number };
-        if (q.to <= q.from || q.to - q.from > MAX_LIST_MS) throw new VigilError('BAD_RANGE', `from < to, at most ${MAX_LIST_MS} ms apart`);
+        const q = rangeOf(req.query);
         // Rows whose video retention deleted (kept for reporting) are not playable.
         const segments = index.listRecorded(q.camera, q.from, q.to, q.stream ?? 0).map((s) => ({ id: s.id, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes }));
         return { camera: q.camera, segments };
@@ -170,18 +178,13 @@ export class NodeApi {
       async (req, reply) => {
         const id = Number.parseInt((req.params as { id: string }).id, 10);
         const seg = this.o.index.get(id);
-        let file: string | undefined;
-        let st: Awaited<ReturnType<typeof stat>> | undefined;
-        for (const root of seg ? this.o.roots(seg) : []) {
-          file = await resolveInside(root, seg!.path);
-          st = file ? await stat(file).catch(() => undefined) : undefined;
-          if (st?.isFile()) break;
-        }
-        if (!file || !st?.isFile()) {
+        const [first] = seg ? await this.files(seg, true) : [];
+        const st = first && (await stat(first.file).catch(() => undefined));
+        if (!first || !st) {
           if (seg) this.o.log.warn({ id, path: seg.path }, 'indexed segment missing or outside the storage paths: not served');
           throw new VigilError('NOT_FOUND', `no segment ${id}`, 404);
         }
-        return reply.type('video/mp2t').header('content-length', st.size).header('cache-control', 'private, max-age=86400').send(createReadStream(file));
+        return reply.type('video/mp2t').header('content-length', st.size).header('cache-control', 'private, max-age=86400').send(createReadStream(first.file));
       },
     );
 
@@ -189,18 +192,12 @@ export class NodeApi {
       '/node/v1/copy-list',
       {
         schema: {
-          querystring: Type.Object({
-            camera: Type.String({ minLength: 1, maxLength: 200 }),
-            from: Type.Integer({ minimum: 0 }),
-            to: Type.Integer({ minimum: 0 }),
-            stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0 })),
-          }),
+          querystring: RangeQuery,
           response: { 200: NodeCopyList },
         },
       },
       async (req) => {
-        const q = req.query as { camera: string; from: number; to: number; stream?: number };
-        if (q.to <= q.from || q.to - q.from > MAX_LIST_MS) throw new VigilError('BAD_RANGE', `from < to, at most ${MAX_LIST_MS} ms apart`);
+        const q = rangeOf(req.query);
         const segments = [];
         // One file at a time: the disk is also recording, and a listing is not urgent.
         for (const seg of index.listRecorded(q.camera, q.from, q.to, q.stream ?? 0)) {
