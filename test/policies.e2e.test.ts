@@ -15,11 +15,11 @@ const MISSED_MS = 1500;
 // Nine nodes start at once on two cores, each loading its sources through tsx.
 const settings = { AliveIntervalMs: 250, FarmHealthMissedUdpMs: MISSED_MS, FarmHealthStartDelayMs: 25_000, StatusIntervalMs: 250 };
 
-interface Camera { id: string; currentServer: string; recording: string }
+interface Camera { id: string; currentServer: string; recording: string; liveRelay: string | null }
 interface Failover { server: string; trigger: string; status: string; detail: { targets?: string[]; moves: { camera: string; to: string }[]; steps: { step: string }[] } }
 interface Timeline { intervals: { startMs: number; endMs: number; servers: string[] }[]; gaps: { startMs: number; endMs: number; ms: number }[] }
 
-const CAMERAS: Record<string, string[]> = { r1: ['ha'], h1: [], d1: ['da', 'db'], d2: [], d3: [], q1: ['qa'], q2: ['qb'], f1: [], f2: [] };
+const CAMERAS: Record<string, string[]> = { r1: ['ha'], h1: [], d1: ['da', 'db', 'dl'], d2: [], d3: [], q1: ['qa'], q2: ['qb'], f1: [], f2: [] };
 const GROUP: Record<string, number> = { r1: 1, h1: 1, d1: 2, d2: 2, d3: 2, q1: 3, q2: 3, f1: 3, f2: 3 };
 
 const config = (): FarmConfigInput => ({
@@ -37,10 +37,12 @@ const config = (): FarmConfigInput => ({
     ...(id === 'h1' && { hotStandbyFor: 'r1' }),
     ...(['d2', 'd3'].includes(id) && { maxCameras: 1 }),
   })),
-  cameras: Object.entries(CAMERAS).flatMap(([server, cams]) => cams.map((id) => ({ id, url: `rtsp://127.0.0.1:${RTSP_PORT}/${id}`, server }))),
+  cameras: Object.entries(CAMERAS).flatMap(([server, cams]) =>
+    cams.map((id) => ({ id, url: `rtsp://127.0.0.1:${RTSP_PORT}/${id}`, server, ...(id === 'dl' && { failoverMode: 'live-only' as const }) })),
+  ),
 });
 
-test('hot standby takes over from its pre-buffer with no hole; distribute spreads by capacity; standby uses the failover servers in order, the second failure queued', { timeout: 300_000 }, async (t) => {
+test('hot standby takes over from its pre-buffer with no hole; distribute spreads by capacity, a live-only camera is relayed live; standby uses the failover servers in order, the second failure queued', { timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-policies-'));
   const farm = new LocalFarm({ dir, farmKey: 'e2e-policies-key', masterPort: MASTER_PORT });
   t.after(async () => {
@@ -85,6 +87,26 @@ test('hot standby takes over from its pre-buffer with no hole; distribute spread
   await farm.waitFor(() => on(['da', 'db'], ['d2', 'd3']), 30_000, 'da and db recording on d2 and d3');
   const spread = (await cameras()).filter((c) => ['da', 'db'].includes(c.id)).map((c) => c.currentServer).sort();
   assert.deepEqual(spread, ['d2', 'd3']);
+
+  // live-only: dl is not recorded elsewhere, but a survivor relays its live view from a pre-buffer in memory.
+  const dl = (await cameras()).find((c) => c.id === 'dl')!;
+  assert.equal(dl.currentServer, 'd1', 'a live-only camera does not move');
+  assert.ok(dl.liveRelay && ['d2', 'd3'].includes(dl.liveRelay), `relayed by ${dl.liveRelay}`);
+  const liveAt = Date.now();
+  let playlist = '';
+  await farm.waitFor(async () => {
+    const res = await fetch(`${farm.masterUrl}/api/v1/cameras/dl/live.m3u8`);
+    playlist = await res.text();
+    return res.ok;
+  }, 20_000, 'a live playlist of dl through its relay');
+  const uris = playlist.split('\n').filter((l) => l && !l.startsWith('#'));
+  assert.ok(uris.length >= 1 && uris.every((u) => u.startsWith(`/api/v1/buffer/${dl.liveRelay}/dl/0/`)), playlist);
+  const seg = await fetch(farm.masterUrl + uris.at(-1)!);
+  assert.equal(seg.status, 200);
+  const bytes = Buffer.from(await seg.arrayBuffer());
+  assert.ok(bytes.length > 188 && bytes[0] === 0x47, 'an MPEG-TS segment of the live view');
+  const relayed = await timeline('dl', liveAt, Date.now());
+  assert.ok(!relayed.intervals.some((i) => i.servers.includes(dl.liveRelay!)), `the relay records nothing: ${JSON.stringify(relayed.intervals)}`);
 
   // standby + queue: q1 and q2 fail together; the first takes f1, the second waits in the queue, then takes f2 (f1 is busy).
   await Promise.all([farm.kill('q1'), farm.kill('q2')]);

@@ -31,6 +31,12 @@ export class NodeClient {
     return this.get(server, `/node/v1/segments/${id}.ts`, signal ? AbortSignal.any([signal, timeout]) : timeout);
   }
 
+  /** One pre-buffered segment of a live relay's playlist, by the node's path for it. */
+  buffered(server: string, nodePath: string, signal?: AbortSignal): Promise<Response> {
+    const timeout = AbortSignal.timeout(SEGMENT_TIMEOUT_MS);
+    return this.get(server, nodePath, signal ? AbortSignal.any([signal, timeout]) : timeout);
+  }
+
   /** The live playlist `server` gives for `camera`, URIs as the node wrote them. */
   async live(server: string, camera: string, stream = 0): Promise<string> {
     const res = await this.get(server, `/node/v1/cameras/${encodeURIComponent(camera)}/live.m3u8?stream=${stream}`, AbortSignal.timeout(LIST_TIMEOUT_MS));

@@ -9,6 +9,7 @@ import type { Store } from '../store/store.ts';
 import { playbackPlan, type HeldSegment } from '../controller/playback-plan.ts';
 import { vodPlaylist } from '../recorder/hls.ts';
 import { NodeClient } from './node-client.ts';
+import { nodeBufferPath } from '../node/node-api.ts';
 import { exportMp4 } from './export-mp4.ts';
 import { ErrorBody } from './schemas.ts';
 import { VigilError } from '../lib/errors.ts';
@@ -141,7 +142,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     '/api/v1/cameras/:id/live.m3u8',
     {
       schema: {
-        summary: 'HLS live playlist of the server recording the camera now, segments through the master',
+        summary: 'HLS live playlist of the server recording the camera now (or relaying it live while its server is down), segments through the master',
         params: CameraParams,
         querystring: Type.Object({ stream: StreamParam }),
         response: { 200: playlist('HLS v3 live playlist (sliding window)'), ...errors },
@@ -150,7 +151,9 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     async (req, reply) => {
       const { id } = req.params as { id: string };
       camera(id);
-      const server = d.controller.state().cameras.find((c) => c.id === id)!.current;
+      const c = d.controller.state().cameras.find((x) => x.id === id)!;
+      // A live-only camera whose server failed is pulled by its relay, which only buffers it.
+      const server = c.runtime.relay ?? c.current;
       let text: string;
       try {
         text = await nodes.live(server, id, (req.query as { stream?: number }).stream ?? 0);
@@ -158,9 +161,38 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
         if (err instanceof VigilError && err.httpStatus === 404) throw new VigilError('NOT_LIVE', `camera ${id} has no recent footage on ${server} (starting, stalled or failing over)`, 404);
         throw err;
       }
-      // The node names its segments by its own path; players fetch them through the master.
-      const rewritten = text.replace(/^\/node\/v1\/segments\/(\d+)\.ts$/gm, (_, sid: string) => segmentUri(server, Number(sid)));
+      // The node names its segments by its own paths; players fetch them through the master.
+      const rewritten = text
+        .replace(/^\/node\/v1\/segments\/(\d+)\.ts$/gm, (_, sid: string) => segmentUri(server, Number(sid)))
+        .replace(/^\/node\/v1\/buffer\/([^/\s]+)\/(\d+)\/(\d+)\.ts$/gm, (_, cam: string, stream: string, start: string) => `/api/v1/buffer/${encodeURIComponent(server)}/${cam}/${stream}/${start}.ts`);
       return reply.type(M3U8).header('cache-control', 'no-cache').send(rewritten);
+    },
+  );
+
+  app.get(
+    '/api/v1/buffer/:server/:camera/:stream/:start',
+    {
+      schema: {
+        summary: "one segment of a live relay's pre-buffer (MPEG-TS; gone once it leaves the relay's window)",
+        params: Type.Object({
+          server: Type.String({ minLength: 1, maxLength: 200 }),
+          camera: Type.String({ minLength: 1, maxLength: 200 }),
+          stream: Type.String({ pattern: '^[0-9]{1,2}$' }),
+          start: Type.String({ pattern: '^[0-9]{1,15}\\.ts$', description: '<start epoch ms>.ts' }),
+        }),
+        response: { 200: { description: 'MPEG-TS', content: { 'video/mp2t': { schema: Type.String({ format: 'binary' }) } } }, ...errors },
+      },
+    },
+    async (req, reply) => {
+      const p = req.params as { server: string; camera: string; stream: string; start: string };
+      if (!d.controller.state().servers.some((s) => s.id === p.server)) throw new VigilError('NOT_FOUND', `no server ${p.server}`, 404);
+      camera(p.camera);
+      const gone = new AbortController();
+      reply.raw.once('close', () => gone.abort());
+      const res = await nodes.buffered(p.server, nodeBufferPath(p.camera, Number(p.stream), Number.parseInt(p.start, 10)), gone.signal);
+      const length = res.headers.get('content-length');
+      if (length) reply.header('content-length', length);
+      return reply.type('video/mp2t').header('cache-control', 'no-cache').send(Readable.fromWeb(res.body as WebReadableStream));
     },
   );
 

@@ -21,6 +21,12 @@ export function hotBufferMs(missedUdpMs: number): number {
 }
 
 /**
+ * What a live-only relay keeps of a camera it pulls for live view: two live windows of 1 s segments
+ * and some, in memory, never stored (the camera's failover mode says it is not recorded elsewhere).
+ */
+export const RELAY_BUFFER_MS = 20_000;
+
+/**
  * A camera as `serverId` records it. Its own storage paths are disks of its home server: elsewhere
  * (after a failover) it records to that server's paths, keeping its own max storage days.
  */
@@ -41,7 +47,8 @@ export function assignedCamera(c: CameraRow, serverId: string): AssignedCamera {
 
 /**
  * What a recording server is told to do: the cameras it owns, the ones handed over to it (it records
- * them before their old server stops), and, as a hot standby, its server's cameras in pre-buffer.
+ * them before their old server stops), the live-only cameras it relays, and, as a hot standby, its
+ * server's cameras in pre-buffer.
  * `recordFrom` says where a hot standby's buffer is kept from once it owns a camera.
  */
 export function buildAssignment(
@@ -60,6 +67,9 @@ export function buildAssignment(
     const from = o.recordFrom.get(c.id);
     cameras.push({ ...assignedCamera(c, serverId), ...(c.current === serverId && from !== undefined && { recordFromMs: from }) });
   }
+  // Live-only failover: the relay pulls the camera for live view into a pre-buffer, recording nothing.
+  for (const c of f.cameras)
+    if (c.runtime.relay === serverId && c.current !== serverId && !cameras.some((x) => x.id === c.id)) cameras.push({ ...assignedCamera(c, serverId), buffer: { ms: RELAY_BUFFER_MS } });
   const group = f.groups.find((g) => g.id === me.group);
   const shadowed = group?.policy === 'hot' ? effectiveRoles(group, f.servers).hotFor.get(serverId) : undefined;
   if (shadowed && f.servers.find((s) => s.id === shadowed)?.state !== 'down') {

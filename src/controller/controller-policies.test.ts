@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { controllerHarness } from './controller-harness.ts';
+import { RELAY_BUFFER_MS } from './assignment.ts';
 import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts';
 import { VigilError } from '../lib/errors.ts';
 
@@ -163,6 +164,27 @@ test('failback after failbackAfterMs of health: the cameras come home make-befor
   await h.status('a', [], [{ camera: 'ca', startMs: 1_002_700, endMs: 1_003_000 }]);
   assert.equal(current(h, 'ca'), 'a');
   assert.deepEqual(assigned(h, 'n'), []);
+});
+
+test('live-only: the relay pulls the camera into a pre-buffer for live view, records nothing, and lets go when its server is back', async (t) => {
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1 }],
+    servers: [server('a', 1), server('n', 3)],
+    cameras: [cam('ca', 'a', { failoverMode: 'live-only' }), cam('cb', 'a')],
+  });
+  await quiet(h, ['a', 'n'], [], 0);
+  await h.c.manualFailover('a');
+  const ca = h.c.state().cameras.find((c) => c.id === 'ca')!;
+  assert.deepEqual([ca.current, ca.runtime.relay], ['a', 'n'], 'not moved: only relayed');
+  assert.deepEqual(assigned(h, 'n'), ['ca(buffer)', 'cb']);
+  assert.equal(h.c.assignment('n')!.cameras.find((x) => x.id === 'ca')!.buffer!.ms, RELAY_BUFFER_MS);
+  h.clock.t = 1_000_500;
+  await h.status('a');
+  await h.at(500);
+  assert.equal(h.c.state().cameras.find((c) => c.id === 'ca')!.runtime.relay, undefined);
+  assert.deepEqual(assigned(h, 'n'), ['cb']);
+  assert.deepEqual(assigned(h, 'a'), ['ca']);
 });
 
 test('hot: the hot standby pre-buffers its server\'s cameras and keeps the buffer from the last reported end at takeover', async (t) => {

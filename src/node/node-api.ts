@@ -7,7 +7,8 @@ import { join, normalize } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
-import { livePlaylist, LIVE_WINDOW } from '../recorder/hls.ts';
+import type { BufferedSegment } from '../recorder/camera-recorder.ts';
+import { livePlaylist, LIVE_WINDOW, type PlaylistSegment } from '../recorder/hls.ts';
 import { LiveSequence } from './live-sequence.ts';
 import { resolveInside } from '../lib/inside-root.ts';
 import { VigilError, errorBody } from '../lib/errors.ts';
@@ -25,6 +26,8 @@ export interface NodeApiOptions {
   /** Bearer token every request must carry (the farm's API token). */
   apiToken: Buffer;
   log: Logger;
+  /** A camera stream's pre-buffer here (a live-only relay, a hot standby), oldest first; live view falls back to it. */
+  buffered?: (camera: string, stream: number) => BufferedSegment[];
 }
 
 /** A segment as the node lists it to the master: no storage path, which is the node's business. */
@@ -96,6 +99,11 @@ const M3U8 = 'application/vnd.apple.mpegurl';
 /** Where a node serves a segment by id: the live playlist's URIs, which the master rewrites to its own. */
 export function nodeSegmentPath(id: number): string {
   return `/node/v1/segments/${id}.ts`;
+}
+
+/** Where a node serves a pre-buffered (never indexed) segment, named by its start: a live relay's playlist URIs. */
+export function nodeBufferPath(camera: string, stream: number, startMs: number): string {
+  return `/node/v1/buffer/${encodeURIComponent(camera)}/${stream}/${startMs}.ts`;
 }
 
 /**
@@ -269,12 +277,53 @@ export class NodeApi {
         const stream = (req.query as { stream?: number }).stream ?? 0;
         const now = Date.now();
         const recent = index.listRecorded(id, now - 2 * LIVE_STALE_MS, Number.MAX_SAFE_INTEGER, stream).slice(-2 * LIVE_WINDOW);
-        if (!recent.length || recent.at(-1)!.endMs < now - LIVE_STALE_MS) throw new VigilError('NOT_LIVE', `camera ${id} is not being recorded here`, 404);
-        const segments = recent.map((s) => ({ id: s.id, uri: nodeSegmentPath(s.id), startMs: s.startMs, endMs: s.endMs }));
-        const n = this.live.number(stream ? `${id}~${stream}` : id, segments);
+        let segments: (PlaylistSegment & { id: number })[];
+        let key = stream ? `${id}~${stream}` : id;
+        if (recent.length && recent.at(-1)!.endMs >= now - LIVE_STALE_MS) {
+          segments = recent.map((s) => ({ id: s.id, uri: nodeSegmentPath(s.id), startMs: s.startMs, endMs: s.endMs }));
+        } else {
+          // Not recorded here: a live-only relay (or a hot standby) pulls it into its pre-buffer.
+          const held = this.buffered(id, stream).slice(-2 * LIVE_WINDOW);
+          if (!held.length || held.at(-1)!.endMs < now - LIVE_STALE_MS) throw new VigilError('NOT_LIVE', `camera ${id} is neither recorded nor relayed here`, 404);
+          // Start times name held segments; their own numbering, apart from the index ids.
+          segments = held.map((s) => ({ id: s.startMs, uri: nodeBufferPath(id, stream, s.startMs), startMs: s.startMs, endMs: s.endMs }));
+          key = `buffer:${key}`;
+        }
+        const n = this.live.number(key, segments);
         return reply.type(M3U8).header('cache-control', 'no-cache').send(livePlaylist(segments, n.seq, { discontinuitySequence: n.disc }));
       },
     );
+
+    app.get(
+      '/node/v1/buffer/:camera/:stream/:start',
+      {
+        schema: {
+          params: Type.Object({
+            camera: Type.String({ minLength: 1, maxLength: 200 }),
+            stream: Type.String({ pattern: '^[0-9]{1,2}$' }),
+            start: Type.String({ pattern: '^[0-9]{1,15}\\.ts$', description: '<start epoch ms>.ts' }),
+          }),
+        },
+      },
+      async (req, reply) => {
+        const p = req.params as { camera: string; stream: string; start: string };
+        const startMs = Number.parseInt(p.start, 10);
+        const held = this.buffered(p.camera, Number.parseInt(p.stream, 10)).find((s) => s.startMs === startMs);
+        // The file is the recorder's own (never a name from the request); it may leave the window meanwhile.
+        const st = held && (await stat(held.file).catch(() => undefined));
+        if (!held || !st) throw new VigilError('NOT_FOUND', `no buffered segment of ${p.camera} stream ${p.stream} starting at ${startMs}`, 404);
+        return reply.type('video/mp2t').header('content-length', st.size).header('cache-control', 'no-cache').send(createReadStream(held.file));
+      },
+    );
+  }
+
+  /** A camera stream's pre-buffer, or none (an id that names no camera folder holds none). */
+  private buffered(camera: string, stream: number): BufferedSegment[] {
+    try {
+      return this.o.buffered?.(camera, stream) ?? [];
+    } catch {
+      return [];
+    }
   }
 
   /**

@@ -184,6 +184,7 @@ export class RecordingNode {
       port: this.o.apiPort ?? 0,
       roots: (seg) => this.storage.readOrder(seg),
       index: this.index,
+      buffered: (camera, stream) => this.recorder.buffered(camera, stream),
       apiToken: farmKeys(this.o.farmKey).api,
       log: this.o.log.child({ part: 'node-api' }),
     });

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -295,6 +295,13 @@ test('buffer mode keeps a rolling window in staging and commits nothing', { time
     assert.equal(st.lastSegmentEndMs, undefined);
     // ~1 s segments, 2 s window: the newest and those ending at most 2 s before it (cuts jitter).
     assert.ok(st.buffered >= 2 && st.buffered <= 4, `${st.buffered} segments buffered`);
+    // What a live relay serves: the held files, oldest first, each a whole MPEG-TS segment.
+    const held = rec.buffered();
+    assert.equal(held.length, st.buffered);
+    for (const [i, b] of held.entries()) {
+      assert.equal(readFileSync(b.file)[0], 0x47, 'starts with a TS sync byte');
+      if (i) assert.ok(b.startMs >= held[i - 1].startMs, 'oldest first');
+    }
     const now = filesIn(dir);
     // The held ones, the one being written, perhaps one listed but not yet handled.
     assert.ok(now.length <= st.buffered + 2, `buffer dir holds ${now.join(', ')}`);

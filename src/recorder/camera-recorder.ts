@@ -87,6 +87,14 @@ const VALIDATE_HEAD_BYTES = 64 * 1024;
 const REACH_PROBE_EVERY_MS = 2000;
 const REACH_TIMEOUT_MS = 2000;
 
+/** A segment held in a pre-buffer: a staged file, never indexed. */
+export interface BufferedSegment {
+  file: string;
+  startMs: number;
+  endMs: number;
+  bytes: number;
+}
+
 /** Upper bound on waiting for ffmpeg's last list lines once it has exited during close(). */
 const DRAIN_TIMEOUT_MS = 2000;
 
@@ -230,6 +238,11 @@ export class CameraRecorder {
       mode: this.mode,
       buffered: this.ring.length,
     };
+  }
+
+  /** Buffer mode: the held segments, oldest first (a live relay plays them); none in record mode. */
+  buffered(): BufferedSegment[] {
+    return this.ring.map((w) => ({ file: w.staged, startMs: w.seg.startMs, endMs: w.seg.endMs, bytes: w.seg.bytes }));
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/log.ts';
-import { CameraRecorder, type CameraStatus } from './camera-recorder.ts';
+import { CameraRecorder, type BufferedSegment, type CameraStatus } from './camera-recorder.ts';
 import { assertSafeId, streamFolder } from './layout.ts';
 import type { IndexedSegment } from './local-index.ts';
 import type { SegmentSink } from './segment-sink.ts';
@@ -100,6 +100,12 @@ export class Recorder {
       if (main) (main.streams ??= [])[stream - 1] = st;
     }
     return out;
+  }
+
+  /** The pre-buffer of a buffered camera stream, oldest first; empty when it is not buffered here. */
+  buffered(cameraId: string, stream: number): BufferedSegment[] {
+    const running = this.cameras.get(streamFolder(cameraId, stream));
+    return running?.bufferMs === undefined ? [] : running.rec.buffered();
   }
 
   /** Stops every camera gracefully (each lists and indexes its last segment). */
