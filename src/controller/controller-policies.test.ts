@@ -270,3 +270,31 @@ test('copy-back: after a failback the home server is given a job per stream and 
   const fb = (await h.store.failovers())[1];
   assert.deepEqual((fb.detail.copyBack as { state: string; progress: { percent: number } }[]).map((j) => [j.state, j.progress.percent]), [['done', 100]]);
 });
+
+test('a store failing part-way through a failover: the entry ends failed, store and memory agree, the next tick carries it out', async (t) => {
+  const h = await controllerHarness(t, { settings, groups: [{ id: 1 }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a')] });
+  const all = ['a', 'n'];
+  await quiet(h, all, [], 0);
+  const move = h.store.moveCameras.bind(h.store);
+  let broken = true;
+  h.store.moveCameras = async (moves) => {
+    if (broken) throw new Error('disk I/O error');
+    return move(moves);
+  };
+  await quiet(h, all, ['a'], 1000);
+  await quiet(h, all, ['a'], 1600);
+  const failed = await h.store.failovers();
+  assert.ok(failed.length >= 1 && failed.every((f) => f.status === 'failed'), JSON.stringify(failed.map((f) => f.status)));
+  const stored = (await h.store.snapshot()).servers.find((s) => s.id === 'a')!;
+  const inMemory = h.c.state().servers.find((s) => s.id === 'a')!;
+  assert.deepEqual([stored.state, stored.downSince], [inMemory.state, inMemory.downSince]);
+  assert.notEqual(stored.state, 'down', 'the verdict is taken back, to be judged again');
+  assert.equal(current(h, 'ca'), 'a');
+  broken = false;
+  await quiet(h, all, ['a'], 1700);
+  const fos = await h.store.failovers();
+  assert.deepEqual(fos.at(-1)!.status, 'running');
+  assert.ok(fos.length >= 2 && fos.slice(0, -1).every((f) => f.status === 'failed'));
+  assert.match(String(fos[0].detail.reason), /disk I\/O error/);
+  assert.equal(current(h, 'ca'), 'n');
+});

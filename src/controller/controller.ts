@@ -485,6 +485,7 @@ export class Controller {
     const firstReportAt = this.firstSuspectAt.get(serverId) ?? now;
     const detail: FailoverDetail = { reporters, firstReportAt, confirmedAt: now, moves: [], unrecorded: [], steps: [{ step: 'detect', at: now, ms: now - firstReportAt }] };
     this.o.log.warn({ server: serverId, trigger, reporters }, 'server confirmed down');
+    let id: number | undefined;
     try {
       await this.setState(serverId, 'down', now);
       this.healthySince.delete(serverId);
@@ -501,7 +502,7 @@ export class Controller {
       const ahead = [...this.open.values()].some((o) => o.group === server.group && !o.planned && o.status === 'running' && now - o.detail.confirmedAt < QUEUE_MAX_WAIT_MS);
       const status: OpenStatus = ahead ? 'queued' : 'running';
       if (ahead) detail.steps.push({ step: 'queued', at: now, ms: 0 });
-      const id = await this.o.store.insertFailover({ startedAt: now, server: serverId, group: server.group, trigger, status, detail });
+      id = await this.o.store.insertFailover({ startedAt: now, server: serverId, group: server.group, trigger, status, detail });
       const fo: OpenFailover = { id, server: serverId, group: server.group, status, detail };
       if (ahead) {
         this.open.set(id, fo);
@@ -512,10 +513,28 @@ export class Controller {
     } catch (err) {
       // The store failed part-way: forget the verdict so the next tick judges and tries again.
       this.o.log.error({ err, server: serverId }, 'failover failed; retrying on the next tick');
-      server.state = before.state;
-      server.downSince = before.downSince;
+      await this.undoFailover(serverId, before, id, detail, err);
     } finally {
       this.wake();
+    }
+  }
+
+  /**
+   * A failover the store failed in part-way is taken back as far as the store lets: its log entry
+   * ends 'failed', the server's state is the one before, and memory is read back from the store, so
+   * memory and store agree (e.g. on cameras whose move was committed) before the next tick judges again.
+   */
+  private async undoFailover(serverId: string, before: { state: ServerState; downSince: number | null }, id: number | undefined, detail: FailoverDetail, err: unknown): Promise<void> {
+    if (id !== undefined) this.open.delete(id);
+    try {
+      if (id !== undefined) await this.o.store.updateFailover(id, 'failed', { ...detail, reason: `the farm store failed: ${err instanceof Error ? err.message : String(err)}` });
+      await this.o.store.setServerState(serverId, before.state, before.downSince);
+      this.farm = await this.o.store.snapshot();
+    } catch (again) {
+      // The store is still out: at least memory forgets the verdict; the next failover writes all again.
+      this.o.log.error({ err: again, server: serverId }, 'cannot take the failed failover back in the store');
+      const server = this.farm.servers.find((s) => s.id === serverId);
+      if (server) Object.assign(server, before);
     }
   }
 
