@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { controllerHarness } from './controller-harness.ts';
+import { Controller } from './controller.ts';
+import { createLogger } from '../lib/log.ts';
 import { RELAY_BUFFER_MS } from './assignment.ts';
 import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts';
 import { VigilError } from '../lib/errors.ts';
@@ -83,6 +85,29 @@ test('drain is make-before-break: both record until the new server delivers; the
   assert.deepEqual([back?.trigger, back?.detail.target], ['resume', 'a']);
   assert.deepEqual(assigned(h, 'a'), ['ca', 'cb']);
   assert.deepEqual(assigned(h, 'n'), ['ca']);
+});
+
+test('a handover under way when the master restarts goes on: the new server is still told to record, and its next segment completes it', async (t) => {
+  const h = await controllerHarness(t, { settings, groups: [{ id: 1 }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a'), cam('cb', 'a')] });
+  await quiet(h, ['a', 'n'], [], 0);
+  await h.c.drain('a');
+  h.clock.t = 1_000_300;
+  await h.status('n', [], [{ camera: 'ca', startMs: 1_000_000, endMs: 1_000_300 }]);
+  assert.deepEqual([current(h, 'ca'), current(h, 'cb')], ['n', 'a'], 'ca is over, cb still under way');
+  await h.c.close();
+  const again = new Controller({ store: h.store, log: createLogger('test', 'silent'), clock: h.clock, tickMs: 0 });
+  t.after(() => again.close());
+  h.clock.t = 1_001_000;
+  await again.start();
+  assert.deepEqual(again.assignment('n')!.cameras.map((x) => x.id).sort(), ['ca', 'cb'], 'n records cb on');
+  assert.deepEqual(again.assignment('a')!.cameras.map((x) => x.id), ['cb'], 'and a too, until n delivers');
+  assert.deepEqual(again.handoversUnderWay().map((x) => [x.camera, x.from, x.to, x.reason]), [['cb', 'a', 'n', 'drain']]);
+  h.clock.t = 1_001_500;
+  await again.onStatus('n', { bootId: 'boot-n', suspects: [], cameras: {}, segments: [{ camera: 'cb', startMs: 1_001_000, endMs: 1_001_500 }] });
+  assert.equal(again.state().cameras.find((c) => c.id === 'cb')!.current, 'n');
+  const [fo] = await h.store.failovers();
+  assert.equal(fo.status, 'done');
+  assert.ok((fo.detail.steps as { step: string }[]).some((x) => x.step === 'resumed'));
 });
 
 test('a handover whose new server delivers nothing is abandoned; the camera stays', async (t) => {

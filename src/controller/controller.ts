@@ -109,9 +109,8 @@ export class Controller {
       for (const j of ((f.detail as FailoverDetail).copyBack ?? []) as CopyBackJob[]) if (j.state !== 'done' && j.state !== 'failed') this.copyJobs.set(j.id, j);
       if (f.status !== 'running' && f.status !== 'waiting' && f.status !== 'queued') continue;
       const detail = f.detail as FailoverDetail;
-      // A planned handover does not survive a master restart: the cameras stay where the store has them.
       if (detail.planned) {
-        await this.o.store.updateFailover(f.id, 'cancelled', { ...detail, reason: 'the master restarted during the handover' });
+        await this.resumeHandovers(f, detail);
         continue;
       }
       this.open.set(f.id, { id: f.id, server: f.server, group: f.group, status: f.status as OpenStatus, detail });
@@ -707,6 +706,27 @@ export class Controller {
     this.farm.generation = await this.o.store.bumpGeneration();
     this.wake();
     return id;
+  }
+
+  /**
+   * A handover the master was carrying out when it stopped goes on: both servers still record (the
+   * old one owns the camera in the store), so the new one's next segment completes it. Its timeout
+   * starts again. Moves whose camera or server changed meanwhile are dropped.
+   */
+  private async resumeHandovers(f: FailoverRow, detail: FailoverDetail): Promise<void> {
+    const now = this.clock.now();
+    const pending = detail.moves.filter(
+      (m) => m.mode === 'record' && !m.recordingAt && !m.lostAt && this.farm.cameras.some((c) => c.id === m.camera && c.current === m.from) && this.farm.servers.some((s) => s.id === m.to),
+    );
+    if (!pending.length) {
+      await this.o.store.updateFailover(f.id, 'cancelled', { ...detail, reason: 'the master restarted during the handover, and none of its moves can go on' });
+      return;
+    }
+    detail.steps.push({ step: 'resumed', at: now, ms: now - detail.confirmedAt });
+    for (const m of pending) this.handovers.set(m.camera, { camera: m.camera, from: m.from, to: m.to, startedAt: now, reason: f.trigger, logId: f.id });
+    this.open.set(f.id, { id: f.id, server: f.server, group: f.group, status: 'running', planned: true, detail });
+    await this.o.store.updateFailover(f.id, 'running', detail);
+    this.o.log.info({ server: f.server, trigger: f.trigger, moves: pending.map((m) => `${m.camera}→${m.to}`) }, 'handover resumed after a master restart');
   }
 
   /** The new servers record: ownership moves, and the old servers stop once they see it. */
