@@ -1,7 +1,7 @@
 import { farmKeys } from '../lib/farm-keys.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { openSync, closeSync, mkdirSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -34,14 +34,14 @@ export class LocalFarm {
   /** Starts `vigil sim` serving the given camera ids; resolves when its RTSP port answers. */
   async startSim(port: number, cameras: string[], extra: string[] = []): Promise<void> {
     this.spawn('sim', ['sim', '--port', String(port), '--cameras', cameras.join(','), ...extra]);
-    await this.waitFor(() => tcpOpen(port), 30_000, 'sim');
+    await this.started('sim', () => tcpOpen(port));
   }
 
   async startMaster(config: FarmConfigInput): Promise<void> {
     const file = join(this.o.dir, 'farm.yaml');
     writeFileSync(file, stringify(config));
     this.spawn('master', ['master', '--data', join(this.o.dir, 'master'), '--config', file, '--port', String(this.o.masterPort)]);
-    await this.waitFor(() => fetchOk(`${this.masterUrl}/api/v1/health`), 30_000, 'master');
+    await this.started('master', () => fetchOk(`${this.masterUrl}/api/v1/health`));
   }
 
   startNode(id: string): void {
@@ -89,6 +89,21 @@ export class LocalFarm {
       if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
       await delay(100);
     }
+  }
+
+  /** Waits up to 30 s until `ready`; a process that exits meanwhile fails at once, with the end of its log. */
+  private async started(name: string, ready: () => Promise<boolean>): Promise<void> {
+    const p = this.procs.get(name)!;
+    const exited = () => p.exitCode !== null || p.signalCode !== null;
+    await this.waitFor(async () => exited() || (await ready()), 30_000, name);
+    if (!exited()) return;
+    let tail = '';
+    try {
+      tail = readFileSync(join(this.o.dir, `${name}.log`), 'utf8').slice(-2000);
+    } catch {
+      // output inherited: it is on the console already
+    }
+    throw new Error(`${name} exited (${p.exitCode ?? p.signalCode}) while starting${tail ? `:\n${tail}` : ''}`);
   }
 
   /** Stops every process: SIGTERM, then SIGKILL after a grace period. */
