@@ -1,65 +1,93 @@
-// Copy-back throughput against `cp` on the same files, measured in one run: a source server's
-// storage holds `segments` files of `bytes` each (indexed, served by its real NodeApi over HTTP);
-// `cp -r` copies them to a scratch dir first, then a CopyBack job (no rate limit) brings them into
-// the home server's storage, each verified by sha256 and released at the source.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Copy-back throughput against `cp` on the same files, measured in one run. A source server, in a
+// child process (bench/copyback-source.ts), holds `segments` files of `bytes` each, indexed and
+// served by its real NodeApi over HTTP. `cp -r` copies them first, twice: into the page cache only
+// (cp_cache_mb_s), and followed by `sync` (cp_mb_s: a copy is comparable once on disk, as
+// copy-back's is before it releases the source's). Then a CopyBack job (no rate limit) brings them
+// into the home server's storage (this process), each verified by sha256, fsynced, and released
+// at the source. Every run reads the source files from a warm page cache.
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CopyBack, indexLocator } from '../src/node/copy-back.ts';
-import { NodeApi } from '../src/node/node-api.ts';
 import { LocalIndex } from '../src/recorder/local-index.ts';
-import { segmentRelPath } from '../src/recorder/layout.ts';
 import { singlePathSink } from '../src/recorder/test-sink.ts';
 import { farmKeys } from '../src/lib/farm-keys.ts';
 import { createLogger } from '../src/lib/log.ts';
 
-export async function measureCopyBack(o: { segments: number; bytes: number }): Promise<{ copyback_mb_s: number; cp_mb_s: number; copyback_mb: number }> {
+/** The API token both servers of the bench use. */
+export const BENCH_TOKEN = farmKeys(Buffer.from('bench-copyback')).api;
+
+export interface CopyBackFigures {
+  copyback_mb_s: number;
+  /** `cp -r` then `sync`, timed together. */
+  cp_mb_s: number;
+  /** `cp -r` alone: into the page cache. */
+  cp_cache_mb_s: number;
+  copyback_mb: number;
+}
+
+/** A source server of the bench, running: its NodeApi, its storage, the time range of its footage. */
+export interface BenchSource {
+  url: string;
+  root: string;
+  fromMs: number;
+  toMs: number;
+  close(): Promise<void>;
+}
+
+/** Starts a source server (bench/copyback-source.ts) in a child process, holding `segments` files of `bytes` each under `dir`. */
+export async function startSource(dir: string, segments: number, bytes: number): Promise<BenchSource> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'copyback-source.ts'), '--dir', dir, '--segments', String(segments), '--bytes', String(bytes)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const close = async () => {
+    child.stdin!.end();
+    await exited;
+  };
+  try {
+    return { ...(await firstLine<Omit<BenchSource, 'close'>>(child)), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+export async function measureCopyBack(o: { segments: number; bytes: number }): Promise<CopyBackFigures> {
   const base = mkdtempSync(join(tmpdir(), 'vigil-bench-copyback-'));
   const log = createLogger('bench', process.env.BENCH_LOG ?? 'silent');
-  const token = farmKeys(Buffer.from('bench-copyback')).api;
-  const servers: { index: LocalIndex; api: NodeApi; paths: { close(): Promise<void> } }[] = [];
+  const homeRoot = join(base, 'home', 'storage');
+  mkdirSync(homeRoot, { recursive: true });
+  const index = new LocalIndex(join(base, 'home', 'index.sqlite'));
+  const { sink, paths } = await singlePathSink(homeRoot, 'home', index, log);
+  let src: BenchSource | undefined;
   try {
-    const server = async (name: string) => {
-      const root = join(base, name, 'storage');
-      mkdirSync(root, { recursive: true });
-      const index = new LocalIndex(join(base, name, 'index.sqlite'));
-      const { sink, paths } = await singlePathSink(root, name, index, log);
-      const api = new NodeApi({ host: '127.0.0.1', port: 0, roots: () => [root], index, apiToken: token, log });
-      await api.start();
-      servers.push({ index, api, paths });
-      return { root, index, sink, api };
-    };
-    const src = await server('src');
-    const home = await server('home');
-    const t0 = Date.UTC(2026, 0, 1);
-    for (let i = 0; i < o.segments; i++) {
-      const rel = segmentRelPath('cam', t0 + i * 1000, 'src');
-      const file = join(src.root, rel);
-      mkdirSync(dirname(file), { recursive: true });
-      writeFileSync(file, randomBytes(o.bytes));
-      src.index.addStored({ cameraId: 'cam', startMs: t0 + i * 1000, endMs: t0 + (i + 1) * 1000, path: rel, bytes: o.bytes }, [src.root]);
-    }
-    spawnSync('sync');
+    src = await startSource(join(base, 'src'), o.segments, o.bytes);
     const mb = (o.segments * o.bytes) / 1e6;
-
-    let t = performance.now();
-    const cp = spawnSync('cp', ['-r', join(src.root, 'cam'), join(base, 'cp-dest')]);
-    if (cp.status !== 0) throw new Error(`cp failed: ${cp.stderr}`);
-    const cpS = (performance.now() - t) / 1000;
+    const footage = join(src.root, 'cam');
+    const cpCacheS = timed(() => run('cp', '-r', footage, join(base, 'cp-cache')));
+    run('sync');
+    const cpS = timed(() => {
+      run('cp', '-r', footage, join(base, 'cp-sync'));
+      run('sync');
+    });
+    rmSync(join(base, 'cp-cache'), { recursive: true });
+    rmSync(join(base, 'cp-sync'), { recursive: true });
+    run('sync');
 
     const copyBack = new CopyBack({
       dataDir: join(base, 'home'),
       stagingDir: join(base, 'home', 'copy-staging'),
-      sink: home.sink,
-      apiToken: token,
+      sink,
+      apiToken: BENCH_TOKEN,
       log,
-      locate: indexLocator({ index: home.index, nodeId: 'home', roots: () => [home.root] }),
+      locate: indexLocator({ index, nodeId: 'home', roots: () => [homeRoot] }),
     });
-    t = performance.now();
-    await copyBack.start({ id: 'bench', camera: 'cam', stream: 0, source: { server: 'src', url: src.api.url }, fromMs: t0, toMs: t0 + o.segments * 1000 });
+    const t = performance.now();
+    await copyBack.start({ id: 'bench', camera: 'cam', stream: 0, source: { server: 'src', url: src.url }, fromMs: src.fromMs, toMs: src.toMs });
     for (;;) {
       const st = copyBack.status().find((j) => j.id === 'bench')!;
       if (st.state === 'failed') throw new Error(`copy-back failed: ${st.error}`);
@@ -68,15 +96,31 @@ export async function measureCopyBack(o: { segments: number; bytes: number }): P
     }
     const copyS = (performance.now() - t) / 1000;
     await copyBack.close();
-    return { copyback_mb_s: round(mb / copyS), cp_mb_s: round(mb / cpS), copyback_mb: round(mb) };
+    return { copyback_mb_s: round(mb / copyS), cp_mb_s: round(mb / cpS), cp_cache_mb_s: round(mb / cpCacheS), copyback_mb: round(mb) };
   } finally {
-    for (const s of servers) {
-      await s.api.close();
-      await s.paths.close();
-      s.index.close();
-    }
+    await src?.close();
+    await paths.close();
+    index.close();
     rmSync(base, { recursive: true, force: true });
   }
+}
+
+/** The child's first line of output, parsed; fails if it exits first. */
+async function firstLine<T>(child: ReturnType<typeof spawn>): Promise<T> {
+  for await (const line of createInterface({ input: child.stdout! })) return JSON.parse(line) as T;
+  throw new Error(`the copy-back source exited (code ${child.exitCode}) before it listened`);
+}
+
+function run(cmd: string, ...args: string[]): void {
+  const r = spawnSync(cmd, args);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+}
+
+/** Seconds `fn` takes. */
+function timed(fn: () => void): number {
+  const t = performance.now();
+  fn();
+  return (performance.now() - t) / 1000;
 }
 
 function round(x: number): number {

@@ -1,21 +1,24 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setMaxListeners } from 'node:events';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { open, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { setTimeout as timer } from 'node:timers/promises';
 import { Value } from '@sinclair/typebox/value';
 import { systemClock, type Clock } from '../lib/clock.ts';
+import { eachLimited } from '../lib/each-limited.ts';
 import { VigilError } from '../lib/errors.ts';
 import { resolveInside } from '../lib/inside-root.ts';
 import type { Logger } from '../lib/log.ts';
 import { segmentRelPath, streamFolder } from '../recorder/layout.ts';
 import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
 import type { SegmentSink, StagedSegment } from '../recorder/segment-sink.ts';
+import { nodeStorageFs } from '../recorder/storage-paths.ts';
 import { afterSegment, nextChunk, progress, take, toCopy, type Bucket, type Counters, type RunSample } from './copy-progress.ts';
-import { NodeCopyList, NodeSegmentList, sha256File } from './node-api.ts';
+import { sha256File, sha256OfReprDigest } from './file-digest.ts';
+import { NodeCopyList, NodeSegmentList } from './node-api.ts';
+import { KeepAliveHttp, readText, type SendRequest, type SourceResponse } from './source-http.ts';
 
 /** Footage of one camera stream that lies on another server (the source) and belongs back home. */
 export interface CopyJob {
@@ -60,7 +63,7 @@ export interface CopyBackOptions {
   log: Logger;
   /** Download rate cap, so recording keeps its disk bandwidth; 0 or absent: none. */
   maxBytesPerSec?: number;
-  /** Called after every saved change of a job (a segment copied, a job done or failed). */
+  /** Called after every saved change of a job (segments copied, a job done or failed). */
   onChange?: () => void;
   /**
    * This node's stored file of a segment, by the name the sink gives it (see indexLocator), or
@@ -68,10 +71,15 @@ export interface CopyBackOptions {
    * verified, and its job fails rather than release the source's copy unverified.
    */
   locate?: (seg: StagedSegment) => Promise<string | undefined>;
-  fetch?: typeof fetch;
+  /** How requests reach the source (default: node:http with keep-alive connections). */
+  http?: SendRequest;
   clock?: Clock;
-  /** Length of one copy-list request (default 15 min, at most 24 h): the source hashes every file it lists. */
+  /** Waits (default: a timer); with `clock`, lets a test run the rate limit in virtual time. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Length of one copy-list request (default 15 min, at most 24 h). */
   listChunkMs?: number;
+  /** Segments copied at once (default 4): one's download overlaps the others' storing and release. */
+  concurrency?: number;
   /** First wait before retrying a request that failed for a passing reason (default 1000; doubles, 5 attempts). */
   retryDelayMs?: number;
 }
@@ -94,13 +102,27 @@ interface CopySegment {
   startMs: number;
   endMs: number;
   bytes: number;
+}
+
+/** A copy of a segment held here: its checksum and size. */
+interface HomeCopy {
   sha256: string;
+  bytes: number;
 }
 
 const FILE = 'copy-back.json';
 const PART_PREFIX = 'copyback-';
-/** A segment whose download does not match its listed checksum is fetched this many more times. */
+/** A segment whose download does not match the checksum the source sent is fetched this many more times. */
 const HASH_RETRIES = 3;
+const CONCURRENCY = 4;
+/** Network reads (64 KiB at most) gathered into one write: a 1 MB segment is written in one system call. */
+const WRITE_BATCH = 16;
+/**
+ * Progress is saved at most this often while segments flow (and at once when a job starts, ends
+ * or fails): a count lost to a crash costs the figure only, never a segment, since the source's
+ * listing and locate() tell what is left to do.
+ */
+const SAVE_EVERY_MS = 250;
 const REQUEST_ATTEMPTS = 5;
 const DAY_MS = 24 * 3_600_000;
 /** Finished jobs kept for status(); older ones are forgotten. */
@@ -111,27 +133,34 @@ class PassingError extends Error {}
 
 /**
  * Failback with copy-back, on the home server: pulls a camera's footage of a failover period from
- * the server that recorded it, one segment at a time and oldest first; stores each through the
- * node's sink only once its SHA-256 matches the source's listing, then has the source delete
- * ("release") its copy, which the source does only if its file still hashes the same. So at every
- * moment each segment is on at least one server, verified. Jobs run one at a time, in the order
- * started; progress is saved after each segment so a node killed mid-copy resumes where it stopped.
+ * the server that recorded it, oldest first, a few segments at a time. The source hashes each
+ * segment as it sends it and gives the SHA-256 in a trailer; this server hashes what it received,
+ * stores it through the node's sink only when both agree, durably (fsync), and only then has the
+ * source delete ("release") its copy, which the source does only if its file still has that
+ * checksum. So at every moment each segment is on at least one server, verified. Jobs run one at a
+ * time, in the order started; progress is saved as it goes, so a node killed mid-copy resumes
+ * where it stopped.
  */
 export class CopyBack {
   private readonly file: string;
   private jobs: StoredJob[] = [];
   private readonly clock: Clock;
-  private readonly fetch: typeof fetch;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  private readonly http: SendRequest;
+  /** The connections this CopyBack opened itself, closed with it. */
+  private readonly ownHttp: KeepAliveHttp | undefined;
+  private readonly concurrency: number;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private closed = false;
   private stagingCleaned = false;
   private saving: Promise<void> = Promise.resolve();
+  private saveTimer: NodeJS.Timeout | undefined;
   /** The job being copied and its run's start, for the rate. */
   private current: { job: StoredJob; run: RunSample } | undefined;
   private bucket: Bucket | undefined;
 
-  /** A new rate limit from the farm settings; applies from the next download on. */
+  /** A new rate limit from the farm settings; applies at once, to the downloads under way too. */
   setMaxBytesPerSec(n: number): void {
     this.o.maxBytesPerSec = n;
   }
@@ -139,7 +168,12 @@ export class CopyBack {
   constructor(private readonly o: CopyBackOptions) {
     this.file = join(o.dataDir, FILE);
     this.clock = o.clock ?? systemClock;
-    this.fetch = o.fetch ?? globalThis.fetch;
+    this.sleep = o.sleep ?? ((ms, signal) => timer(ms, undefined, { signal }));
+    this.concurrency = Math.max(1, Math.floor(o.concurrency ?? CONCURRENCY));
+    this.ownHttp = o.http ? undefined : new KeepAliveHttp(this.concurrency + 1);
+    this.http = o.http ?? this.ownHttp!.send;
+    // Each segment in flight waits on the signal (its request, the rate limit, a retry's pause).
+    setMaxListeners(this.concurrency * 3 + 10, this.abort.signal);
     mkdirSync(o.dataDir, { recursive: true });
     mkdirSync(o.stagingDir, { recursive: true });
     this.jobs = this.load();
@@ -182,12 +216,17 @@ export class CopyBack {
     return this.jobs.map((j) => this.statusOf(j));
   }
 
-  /** Stops copying: the segment in flight is dropped (its part file removed), the job stays running and resumes with the next CopyBack on this data dir. */
+  /**
+   * Stops copying: the segments in flight are dropped (their part files removed) unless already
+   * being stored; the job stays running and resumes with the next CopyBack on this data dir.
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.abort.abort(new Error('copy-back closing'));
     await this.running;
+    clearTimeout(this.saveTimer);
     await this.saving;
+    this.ownHttp?.close();
   }
 
   private statusOf(j: StoredJob): CopyJobStatus {
@@ -251,14 +290,13 @@ export class CopyBack {
           if (!Value.Check(NodeCopyList, body)) throw new Error(`copy-list of ${job.source.server} for ${job.camera} is not a copy list`);
           return body.segments;
         });
-        for (const seg of toCopy(listed, chunk, job.fromMs)) {
-          signal.throwIfAborted();
+        await eachLimited(toCopy(listed, chunk, job.fromMs), this.concurrency, async (seg) => {
           const bytes = await this.copyOne(j, seg, log, signal);
           if (bytes !== undefined) Object.assign(j, afterSegment(j, bytes));
-          await this.save();
-        }
+          this.saveSoon(log);
+        });
         j.cursorMs = chunk.toMs;
-        await this.save();
+        this.saveSoon(log);
       }
       // The first count was an estimate (the source may have lost or gained files since): the end tells.
       Object.assign(j, { state: 'done', segments: j.segmentsDone, bytes: j.bytesDone, cursorMs: job.toMs });
@@ -279,7 +317,7 @@ export class CopyBack {
     }
   }
 
-  /** The source's segments in the job's range, from its plain listing (no hashing there), for the progress totals. */
+  /** The source's segments in the job's range, from its plain listing, for the progress totals. */
   private async count(job: CopyJob, signal: AbortSignal): Promise<Pick<Counters, 'segments' | 'bytes'>> {
     const seen = new Map<number, number>();
     for (let c = nextChunk(job.fromMs, job.toMs, DAY_MS); c; c = nextChunk(c.toMs, job.toMs, DAY_MS)) {
@@ -299,119 +337,133 @@ export class CopyBack {
     const { job } = j;
     const name = `segment ${s.id} (${job.camera} stream ${job.stream}, ${new Date(s.startMs).toISOString()})`;
     const staged: StagedSegment = { cameraId: job.camera, stream: job.stream, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes, recordedBy: job.source.server };
-    // Stored here before a crash and not released yet: verify instead of downloading again.
+    // Stored here before a crash and not released yet: its own checksum is what the source must match.
     const local = await this.o.locate?.(staged);
-    if (local) {
-      if (!(await this.sameAsLocal(local, s))) return this.ownRecording(s, name, log);
-    } else {
-      const part = join(this.o.stagingDir, `${PART_PREFIX}${createHash('sha256').update(job.id).digest('hex').slice(0, 16)}-${s.id}.part`);
-      try {
-        for (let attempt = 1; ; attempt++) {
-          const got = await this.request(job, name, signal, () => this.download(job, s, part, signal));
-          if (got === 'gone') {
-            log.warn({ id: s.id }, `${name} is gone from the source since its listing; skipped`);
-            return undefined;
-          }
-          if (got.sha256 === s.sha256 && got.bytes === s.bytes) break;
-          const what = `downloaded ${got.bytes} bytes with sha256 ${got.sha256}, the source listed ${s.bytes} bytes with sha256 ${s.sha256}`;
-          if (attempt > HASH_RETRIES) throw new VigilError('CHECKSUM_MISMATCH', `${name}: ${what}, in ${attempt} attempts; not stored, not released`, 502);
-          log.warn({ id: s.id, attempt }, `${name}: ${what}; fetching it again`);
-        }
-        try {
-          await this.o.sink.commit(part, staged);
-        } catch (err) {
-          if (!(err instanceof VigilError && err.code === 'SEGMENT_EXISTS')) throw new Error(`${name}: storing it failed: ${(err as Error).message}`);
-          // Indexed here already (stored before a crash the locate port could not see, or without one).
-          const existing = await this.o.locate?.(staged);
-          if (!existing) throw new Error(`${name}: a segment with its name is stored here already and cannot be read to verify it; not released`);
-          if (!(await this.sameAsLocal(existing, s))) return this.ownRecording(s, name, log);
-        }
-      } finally {
-        await rm(part, { force: true });
-      }
-    }
-    // Commit is not interruptible; release is: a close here leaves the segment stored, found again by locate.
+    const home = local ? await durableCopy(local) : await this.fetchAndStore(job, s, staged, name, log, signal);
+    if (home === 'gone') return undefined;
+    // Storing is not interruptible; release is: a close here leaves the segment stored, found again by locate.
     signal.throwIfAborted();
-    await this.request(job, name, signal, () => this.release(job, s, name, log, signal));
-    return s.bytes;
+    await this.request(job, name, signal, () => this.release(job, s, home.sha256, name, log, signal));
+    return home.bytes;
   }
 
-  /** Whether the file stored here under the segment's name is the source's segment (same sha256). */
-  private async sameAsLocal(file: string, s: CopySegment): Promise<boolean> {
-    return (await sha256File(file)).sha256 === s.sha256;
+  /** Downloads a segment until what arrived matches the checksum the source sent, then stores it durably. */
+  private async fetchAndStore(job: CopyJob, s: CopySegment, staged: StagedSegment, name: string, log: Logger, signal: AbortSignal): Promise<HomeCopy | 'gone'> {
+    const part = join(this.o.stagingDir, `${PART_PREFIX}${createHash('sha256').update(job.id).digest('hex').slice(0, 16)}-${s.id}.part`);
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const got = await this.request(job, name, signal, () => this.download(job, s, part, signal));
+        if (got === 'gone') {
+          log.warn({ id: s.id }, `${name} is gone from the source since its listing; skipped`);
+          return 'gone';
+        }
+        if (got.sha256 === got.sent) return await this.store(part, { ...staged, bytes: got.bytes }, got, name);
+        const what = `received ${got.bytes} bytes with sha256 ${got.sha256}, the source sent sha256 ${got.sent}`;
+        if (attempt > HASH_RETRIES) throw new VigilError('CHECKSUM_MISMATCH', `${name}: ${what}, in ${attempt} attempts; not stored, not released`, 502);
+        log.warn({ id: s.id, attempt }, `${name}: ${what}; fetching it again`);
+      }
+    } finally {
+      await rm(part, { force: true });
+    }
   }
 
-  /**
-   * This server recorded the same instant itself: during a make-before-break handover both servers
-   * record, and their segments are cut at the same media times, so they get the same name here.
-   * The footage of that instant is home already; the source's copy is not released (nothing verified
-   * it), retention removes it there in time.
-   */
-  private ownRecording(s: CopySegment, name: string, log: Logger): number {
-    log.info({ id: s.id }, `${name}: this server recorded the same instant itself (handover overlap); its own recording is kept, the source's is not released`);
-    return s.bytes;
+  /** Commits a verified download, on disk (fsync) before it counts; returns the copy held here. */
+  private async store(part: string, staged: StagedSegment, got: HomeCopy, name: string): Promise<HomeCopy> {
+    try {
+      await this.o.sink.commit(part, staged, { durable: true });
+      return { sha256: got.sha256, bytes: got.bytes };
+    } catch (err) {
+      if (!(err instanceof VigilError && err.code === 'SEGMENT_EXISTS')) throw new Error(`${name}: storing it failed: ${(err as Error).message}`);
+      // Indexed here already (stored before a crash the locate port could not see, or without one):
+      // the release must match that copy, not the download.
+      const existing = await this.o.locate?.(staged);
+      if (!existing) throw new Error(`${name}: a segment with its name is stored here already and cannot be read to verify it; not released`);
+      return durableCopy(existing);
+    }
   }
 
-
-
-  /** Downloads a segment into `part`, hashing and rate-limiting as it streams. */
-  private async download(job: CopyJob, s: CopySegment, part: string, signal: AbortSignal): Promise<{ sha256: string; bytes: number } | 'gone'> {
-    const res = await this.send(job, 'GET', `/node/v1/segments/${s.id}`, signal);
+  /** Downloads a segment into `part`, hashing and rate-limiting as it comes; `sent` is the source's checksum (trailer). */
+  private async download(job: CopyJob, s: CopySegment, part: string, signal: AbortSignal): Promise<(HomeCopy & { sent: string }) | 'gone'> {
+    const res = await this.send(job, 'GET', `/node/v1/segments/${s.id}`, signal, undefined, { 'want-repr-digest': 'sha-256=10' });
     if (res.status === 404) {
-      await res.body?.cancel();
+      res.body.resume();
       return 'gone';
     }
-    if (!res.ok || !res.body) throw await httpError(job, `GET segment ${s.id}`, res);
+    if (res.status !== 200) throw await httpError(job, `GET segment ${s.id}`, res);
+    let got: HomeCopy;
+    try {
+      got = await this.receive(res.body, part, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      throw new PassingError(`GET segment ${s.id} at ${job.source.server}: the download broke off: ${errText(err)}`);
+    }
+    const sent = sha256OfReprDigest(res.trailers()['repr-digest']);
+    if (!sent) throw new Error(`GET segment ${s.id} at ${job.source.server}: no sha-256 Repr-Digest trailer came with it (a source older than this copy-back?)`);
+    return { ...got, sent };
+  }
+
+  /** Writes a body to `part` as it comes, hashing it and pacing it; network reads are written in batches, not one by one. */
+  private async receive(body: Readable, part: string, signal: AbortSignal): Promise<HomeCopy> {
     const hash = createHash('sha256');
     let bytes = 0;
-    const tap = new Transform({
-      transform(chunk: Buffer, _enc, done) {
+    const fh = await open(part, 'w');
+    try {
+      let batch: Buffer[] = [];
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (this.o.maxBytesPerSec) await this.pace(this.o.maxBytesPerSec, chunk.length, signal);
         hash.update(chunk);
         bytes += chunk.length;
-        done(null, chunk);
-      },
-    });
-    const stages: NodeJS.ReadWriteStream[] = this.o.maxBytesPerSec ? [this.throttle(this.o.maxBytesPerSec, signal), tap] : [tap];
-    await pipeline([Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), ...stages, createWriteStream(part)], { signal });
+        batch.push(chunk);
+        if (batch.length >= WRITE_BATCH) batch = await writeAll(fh, batch);
+      }
+      await writeAll(fh, batch);
+    } finally {
+      await fh.close();
+    }
     return { sha256: hash.digest('hex'), bytes };
   }
 
-  /** A pass-through holding back each chunk as long as the shared token bucket says. */
-  private throttle(rate: number, signal: AbortSignal): Transform {
+  /** Waits until the token bucket, shared by all downloads, lets `bytes` more through at `rate`. */
+  private async pace(rate: number, bytes: number, signal: AbortSignal): Promise<void> {
     // A tenth of a second of data may pass at once (at least 64 KiB, so small rates still move whole reads).
     const burst = Math.max(64 * 1024, rate / 10);
-    return new Transform({
-      transform: (chunk: Buffer, _enc, done) => {
-        const t = take(this.bucket ?? { tokens: burst, atMs: this.clock.now() }, chunk.length, this.clock.now(), rate, burst);
-        this.bucket = t.bucket;
-        if (t.waitMs <= 0) return done(null, chunk);
-        sleep(t.waitMs, undefined, { signal }).then(() => done(null, chunk), (err: Error) => done(err));
-      },
-    });
+    const t = take(this.bucket ?? { tokens: burst, atMs: this.clock.now() }, bytes, this.clock.now(), rate, burst);
+    this.bucket = t.bucket;
+    if (t.waitMs > 0) await this.sleep(t.waitMs, signal);
   }
 
-  private async release(job: CopyJob, s: CopySegment, name: string, log: Logger, signal: AbortSignal): Promise<void> {
-    const res = await this.send(job, 'POST', `/node/v1/segments/${s.id}/release`, signal, { sha256: s.sha256 });
-    if (res.status === 404) {
-      // The row is there but no file: nothing left at the source to delete. The verified copy is home.
-      log.warn({ id: s.id, error: await res.text() }, `${name}: the source has no file left to release`);
+  /**
+   * Has the source delete its copy, which it does only if it has the checksum of the copy held here.
+   * It refuses when its copy differs: changed since it was sent, or, for a copy found stored here,
+   * another recording of the same instant. Then both are kept (retention removes the source's in time).
+   */
+  private async release(job: CopyJob, s: CopySegment, sha256: string, name: string, log: Logger, signal: AbortSignal): Promise<void> {
+    const res = await this.send(job, 'POST', `/node/v1/segments/${s.id}/release`, signal, { sha256 });
+    if (res.status === 200) {
+      res.body.resume();
       return;
     }
-    if (!res.ok) throw await httpError(job, `release of ${name}`, res);
-    await res.body?.cancel();
+    if (res.status === 404) {
+      // The row is there but no file: nothing left at the source to delete. The verified copy is home.
+      log.warn({ id: s.id, error: await readText(res.body) }, `${name}: the source has no file left to release`);
+      return;
+    }
+    const err = await httpError(job, `release of ${name}`, res);
+    if (res.status !== 409) throw err;
+    log.warn({ id: s.id, error: err.message }, `${name}: the source's copy differs from the one stored here; both are kept, the source's is not released`);
   }
 
-  private async json(job: CopyJob, method: string, path: string, signal: AbortSignal): Promise<unknown> {
+  private async json(job: CopyJob, method: 'GET' | 'POST', path: string, signal: AbortSignal): Promise<unknown> {
     const res = await this.send(job, method, path, signal);
-    if (!res.ok) throw await httpError(job, `${method} ${path.split('?')[0]}`, res);
-    return res.json();
+    if (res.status !== 200) throw await httpError(job, `${method} ${path.split('?')[0]}`, res);
+    return JSON.parse(await readText(res.body));
   }
 
-  private async send(job: CopyJob, method: string, path: string, signal: AbortSignal, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.o.apiToken.toString()}` };
+  private async send(job: CopyJob, method: 'GET' | 'POST', path: string, signal: AbortSignal, body?: unknown, extra: Record<string, string> = {}): Promise<SourceResponse> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.o.apiToken.toString()}`, ...extra };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
-      return await this.fetch(`${job.source.url.replace(/\/+$/, '')}${path}`, { method, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
+      return await this.http({ method, url: `${job.source.url.replace(/\/+$/, '')}${path}`, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (err) {
       if (signal.aborted) throw err;
       throw new PassingError(`${method} ${path.split('?')[0]} at ${job.source.server} (${job.source.url}): ${errText(err)}`);
@@ -427,7 +479,7 @@ export class CopyBack {
         if (signal.aborted || !(err instanceof PassingError) || attempt >= REQUEST_ATTEMPTS) throw err;
         const waitMs = (this.o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
         this.o.log.warn({ job: job.id, err: err.message, attempt, waitMs }, `copy-back ${what}: request failed; trying again`);
-        await sleep(waitMs, undefined, { signal });
+        await this.sleep(waitMs, signal);
       }
     }
   }
@@ -464,8 +516,18 @@ export class CopyBack {
     }
   }
 
+  /** Saves within SAVE_EVERY_MS, once for all the changes made meanwhile. */
+  private saveSoon(log: Logger): void {
+    this.saveTimer ??= setTimeout(() => {
+      this.saveTimer = undefined;
+      this.save().catch((err) => log.error({ err }, 'cannot save copy-back progress'));
+    }, SAVE_EVERY_MS);
+  }
+
   /** Writes the jobs (temp file, then rename, so a crash leaves the old or the new file, whole); saves run in call order. */
   private save(): Promise<void> {
+    clearTimeout(this.saveTimer); // this save takes the pending changes too
+    this.saveTimer = undefined;
     const text = JSON.stringify({ version: 1, jobs: this.jobs });
     const tmp = `${this.file}.tmp`;
     const done = this.saving.then(async () => {
@@ -486,6 +548,25 @@ export class CopyBack {
     const drop = new Set(finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)));
     if (drop.size) this.jobs = this.jobs.filter((j) => !drop.has(j));
   }
+}
+
+/** Writes `chunks` at the file's position; returns an empty batch. */
+async function writeAll(fh: FileHandle, chunks: Buffer[]): Promise<Buffer[]> {
+  const want = chunks.reduce((n, c) => n + c.length, 0);
+  const { bytesWritten } = await fh.writev(chunks);
+  if (bytesWritten !== want) throw new Error(`short write: ${bytesWritten} of ${want} bytes`);
+  return [];
+}
+
+/**
+ * A copy of a segment stored here (by an earlier run, before a crash): its checksum, and made
+ * durable first, since the source's copy may be released on the strength of it.
+ */
+async function durableCopy(file: string): Promise<HomeCopy> {
+  const copy = await sha256File(file);
+  await nodeStorageFs.sync(file);
+  await nodeStorageFs.sync(dirname(file));
+  return copy;
 }
 
 /**
@@ -524,8 +605,8 @@ function checkJob(job: CopyJob): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`source url ${job.source.url} is not http(s)`);
 }
 
-async function httpError(job: CopyJob, what: string, res: Response): Promise<Error> {
-  const text = await res.text().catch(() => '');
+async function httpError(job: CopyJob, what: string, res: SourceResponse): Promise<Error> {
+  const text = await readText(res.body).catch(() => '');
   let detail = text.slice(0, 500);
   try {
     const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,7 @@ const SECRET = 'root:x:0:0 outside the storage';
 
 interface Fixture {
   api: NodeApi;
+  index: LocalIndex;
   root: string;
   /** Index ids of the three real segments, oldest first, and their files. */
   ids: number[];
@@ -58,7 +59,7 @@ async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
   const api = new NodeApi({ host: '127.0.0.1', port: 0, roots: () => [root], index, apiToken: TOKEN, log: createLogger('test', 'silent') });
   try {
     await api.start();
-    await fn({ api, root, ids, files, t0, escapes });
+    await fn({ api, index, root, ids, files, t0, escapes });
   } finally {
     await api.close();
     index.close();
@@ -162,7 +163,7 @@ const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file
 const post = (f: Fixture, path: string, body: unknown, headers: Record<string, string> = auth) =>
   fetch(f.api.url + path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-test('the copy list gives each segment with the sha256 and size of its file', () =>
+test('the copy list gives each segment with the size of its file', () =>
   withNodeApi(async (f) => {
     const path = `/node/v1/copy-list?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`;
     assert.equal((await get(f, path, {})).status, 401, 'the token is needed');
@@ -172,12 +173,78 @@ test('the copy list gives each segment with the sha256 and size of its file', ()
     assert.equal(list.camera, 'cam1');
     assert.deepEqual(
       list.segments,
-      f.ids.map((id, i) => ({ id, startMs: f.t0 + i * 1000, endMs: f.t0 + (i + 1) * 1000, bytes: statSync(f.files[i]).size, sha256: sha256Of(f.files[i]) })),
+      f.ids.map((id, i) => ({ id, startMs: f.t0 + i * 1000, endMs: f.t0 + (i + 1) * 1000, bytes: statSync(f.files[i]).size })),
     );
     assert.equal((await get(f, `/node/v1/copy-list?camera=cam1&from=${f.t0}&to=${f.t0 + 26 * 3_600_000}`)).status, 400, 'over the range limit');
-    // Rows pointing outside the storage root are left out, not hashed.
+    // Rows pointing outside the storage root are left out.
     const evil = (await (await get(f, '/node/v1/copy-list?camera=evil&from=0&to=10')).json()) as { segments: unknown[] };
     assert.deepEqual(evil.segments, []);
+  }));
+
+/** A GET asking for the segment's sha-256 (RFC 9530): status, headers, body and trailers as sent. */
+function digestGet(f: Fixture, id: number): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer; trailers: Record<string, string | undefined> }> {
+  const url = new URL(f.api.url);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path: `/node/v1/segments/${id}`, headers: { ...auth, 'want-repr-digest': 'sha-256=10' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (d: Buffer) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), trailers: res.trailers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Makes a file look recorded an hour ago, as footage copied back is: its checksum may be cached. */
+const settle = (file: string, at = new Date(Date.now() - 3_600_000)) => utimesSync(file, at, at);
+const digestOf = (file: string) => `sha-256=:${createHash('sha256').update(readFileSync(file)).digest('base64')}:`;
+
+test('asked for its digest, a segment comes chunked with its sha-256 in a trailer, cached once the file is settled', () =>
+  withNodeApi(async (f) => {
+    const [id] = f.ids;
+    const fresh = await digestGet(f, id);
+    assert.equal(fresh.status, 200);
+    assert.deepEqual(fresh.body, readFileSync(f.files[0]));
+    assert.equal(fresh.headers['transfer-encoding'], 'chunked');
+    assert.equal(fresh.headers['content-length'], undefined);
+    assert.equal(fresh.trailers['repr-digest'], digestOf(f.files[0]));
+    assert.equal(f.index.checksum(id), undefined, 'written just now: it could still change unseen, so not cached');
+
+    settle(f.files[0]);
+    assert.equal((await digestGet(f, id)).trailers['repr-digest'], digestOf(f.files[0]));
+    assert.equal(f.index.checksum(id)?.sha256, sha256Of(f.files[0]), 'settled: cached for the release');
+    // Players ask without: a plain response, with its length.
+    const plain = await get(f, `/node/v1/segments/${id}.ts`);
+    assert.equal(plain.headers.get('content-length'), String(statSync(f.files[0]).size));
+    assert.equal(plain.headers.get('trailer'), null);
+  }));
+
+test('release after the file changed is refused, even with the checksum that was cached for it', () =>
+  withNodeApi(async (f) => {
+    const [id] = f.ids;
+    const original = readFileSync(f.files[0]);
+    const sent = sha256Of(f.files[0]);
+    const release = async () => (await post(f, `/node/v1/segments/${id}/release`, { sha256: sent })).status;
+    const recordedAt = new Date(Date.now() - 3_600_000);
+    settle(f.files[0], recordedAt);
+    const sentMtime = statSync(f.files[0], { bigint: true }).mtimeNs;
+    await digestGet(f, id);
+    assert.equal(f.index.checksum(id)?.sha256, sent);
+
+    appendFileSync(f.files[0], 'more');
+    assert.equal(await release(), 409, 'grown since it was sent');
+    // Same size, other bytes, and its old times put back: the change time still tells.
+    const other = Buffer.from(original);
+    other[100] ^= 0xff;
+    writeFileSync(f.files[0], other);
+    settle(f.files[0], recordedAt);
+    assert.equal(statSync(f.files[0], { bigint: true }).mtimeNs, sentMtime, 'the same modification time as when sent');
+    assert.equal(await release(), 409, 'rewritten in place since it was sent');
+    assert.ok(statSync(f.files[0]).isFile(), 'refused: nothing deleted');
+
+    writeFileSync(f.files[0], original);
+    assert.equal(await release(), 200, 'the same bytes again: hashed anew, released');
+    assert.throws(() => statSync(f.files[0]), /ENOENT/);
   }));
 
 test('release deletes a segment only for the sha256 of its file, and once', () =>

@@ -1,15 +1,14 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
 import type { BufferedSegment } from '../recorder/camera-recorder.ts';
 import { livePlaylist, LIVE_WINDOW, type PlaylistSegment } from '../recorder/hls.ts';
 import { LiveSequence } from './live-sequence.ts';
+import { fingerprintOf, reprDigest, sendHashed, sha256File, wantsSha256 } from './file-digest.ts';
 import { resolveInside } from '../lib/inside-root.ts';
 import { VigilError, errorBody } from '../lib/errors.ts';
 import { checkPathsWritable } from '../config/storage-settings.ts';
@@ -43,8 +42,11 @@ export const StorageCheckResult = Type.Object({ problems: Type.Array(Type.String
 /** Answer of GET /node/v1/segments. */
 export const NodeSegmentList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeSegment) });
 const Sha256Hex = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
-/** A segment as listed for copy-back: its size and checksum are the file's on disk, at listing time. */
-export const NodeCopySegment = Type.Object({ id: Type.Integer(), startMs: Type.Number(), endMs: Type.Number(), bytes: Type.Integer(), sha256: Type.String() });
+/**
+ * A segment as listed for copy-back: its size is the file's on disk at listing time. No checksum:
+ * hashing a whole listing would hold up the first download; the download brings it (Repr-Digest).
+ */
+export const NodeCopySegment = Type.Object({ id: Type.Integer(), startMs: Type.Number(), endMs: Type.Number(), bytes: Type.Integer() });
 /** Answer of GET /node/v1/copy-list. */
 export const NodeCopyList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeCopySegment) });
 /** Body of POST /node/v1/segments/:id/release: the checksum the caller verified its copy against. */
@@ -52,24 +54,6 @@ export const ReleaseRequest = Type.Object({ sha256: Sha256Hex });
 /** Answer of POST /node/v1/segments/:id/release: false when there was nothing (left) to release. */
 export const ReleaseResult = Type.Object({ released: Type.Boolean() });
 
-/** SHA-256 (hex) and size of a file, read as a stream so a large file never sits in memory. */
-export async function sha256File(file: string): Promise<{ sha256: string; bytes: number }> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  await pipeline(
-    createReadStream(file),
-    new Writable({
-      write(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        done();
-      },
-    }),
-  );
-  return { sha256: hash.digest('hex'), bytes };
-}
-
-/** One stored copy of a segment: `file` to read (its real path), `at` the name in the layout, to delete. */
 /** A camera stream over a time range: what both listings take. */
 const RangeQuery = Type.Object({
   camera: Type.String({ minLength: 1, maxLength: 200 }),
@@ -84,10 +68,12 @@ function rangeOf(query: unknown): { camera: string; from: number; to: number; st
   return q;
 }
 
+/** One stored copy of a segment: `file` to read (its real path), `at` the name in the layout, to delete. */
 interface SegmentFile {
   root: string;
   file: string;
   at: string;
+  bytes: number;
 }
 
 /** The widest listing a node answers: a day and an hour, so one request cannot make it read its whole index. */
@@ -95,6 +81,7 @@ const MAX_LIST_MS = 25 * 3_600_000;
 /** A camera whose newest segment is older than this is not live here (it moved, or it stalled). */
 const LIVE_STALE_MS = 30_000;
 const M3U8 = 'application/vnd.apple.mpegurl';
+const SEGMENT_CACHE = 'private, max-age=86400';
 
 /** Where a node serves a segment by id: the live playlist's URIs, which the master rewrites to its own. */
 export function nodeSegmentPath(id: number): string {
@@ -187,12 +174,12 @@ export class NodeApi {
         const id = Number.parseInt((req.params as { id: string }).id, 10);
         const seg = this.o.index.get(id);
         const [first] = seg ? await this.files(seg, true) : [];
-        const st = first && (await stat(first.file).catch(() => undefined));
-        if (!first || !st) {
+        if (!seg || !first) {
           if (seg) this.o.log.warn({ id, path: seg.path }, 'indexed segment missing or outside the storage paths: not served');
           throw new VigilError('NOT_FOUND', `no segment ${id}`, 404);
         }
-        return reply.type('video/mp2t').header('content-length', st.size).header('cache-control', 'private, max-age=86400').send(createReadStream(first.file));
+        if (wantsSha256(req.headers['want-repr-digest'])) return this.sendWithDigest(reply, seg, first.file);
+        return reply.type('video/mp2t').header('content-length', first.bytes).header('cache-control', SEGMENT_CACHE).send(createReadStream(first.file));
       },
     );
 
@@ -207,7 +194,6 @@ export class NodeApi {
       async (req) => {
         const q = rangeOf(req.query);
         const segments = [];
-        // One file at a time: the disk is also recording, and a listing is not urgent.
         for (const seg of index.listRecorded(q.camera, q.from, q.to, q.stream ?? 0)) {
           const [first] = await this.files(seg, true);
           if (!first) {
@@ -215,15 +201,15 @@ export class NodeApi {
             this.o.log.warn({ id: seg.id, path: seg.path }, 'indexed segment missing or outside the storage paths: not listed for copy');
             continue;
           }
-          const { sha256, bytes } = await sha256File(first.file);
-          segments.push({ id: seg.id, startMs: seg.startMs, endMs: seg.endMs, bytes, sha256 });
+          segments.push({ id: seg.id, startMs: seg.startMs, endMs: seg.endMs, bytes: first.bytes });
         }
         return { camera: q.camera, segments };
       },
     );
 
     // Deletes only what the caller proved it holds: every copy here must still hash to the sha256
-    // it verified its own copy against, so a file changed since the listing is never lost.
+    // it verified its own copy against, so a file changed since it was sent is never lost. The
+    // checksum cached when the file was sent stands for a copy whose fingerprint is unchanged.
     app.post(
       '/node/v1/segments/:id/release',
       {
@@ -241,7 +227,7 @@ export class NodeApi {
         const files = await this.files(seg, false);
         if (!files.length) throw new VigilError('NOT_FOUND', `segment ${id}: no readable file in this node's storage paths; nothing released`, 404);
         for (const f of files) {
-          const { sha256 } = await sha256File(f.file);
+          const sha256 = (await this.cachedSha256(seg, f.file)) ?? (await sha256File(f.file)).sha256;
           if (sha256 !== want) {
             throw new VigilError('CHECKSUM_MISMATCH', `segment ${id}: the copy in ${f.root} has sha256 ${sha256}, not ${want}; nothing released`, 409);
           }
@@ -327,6 +313,35 @@ export class NodeApi {
   }
 
   /**
+   * Sends a segment chunked, hashing it as it is read, with its SHA-256 in a Repr-Digest trailer
+   * (RFC 9530): copy-back verifies what it got against it, without the file being read twice here.
+   * The checksum is cached in the index for the release that follows. Written by hand, not by
+   * fastify, so the file goes out through reused buffers (see sendHashed).
+   */
+  private async sendWithDigest(reply: FastifyReply, seg: IndexedSegment, file: string): Promise<void> {
+    const fh = await open(file, 'r');
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': SEGMENT_CACHE, 'transfer-encoding': 'chunked', trailer: 'repr-digest' });
+    try {
+      const { sha256, fingerprint } = await sendHashed(fh, res);
+      if (fingerprint) this.o.index.setChecksum(seg.id, sha256, fingerprint);
+      res.addTrailers({ 'repr-digest': reprDigest(sha256) });
+      res.end();
+    } catch (err) {
+      // The status is sent: cutting the connection is all that is left to tell the client (it gets no trailer).
+      this.o.log.warn({ id: seg.id, err: (err as Error).message }, 'segment not sent whole');
+      res.destroy();
+    }
+  }
+
+  /** The checksum cached for a segment when `file` is still the very file it was taken of, else undefined. */
+  private async cachedSha256(seg: IndexedSegment, file: string): Promise<string | undefined> {
+    const cached = this.o.index.checksum(seg.id);
+    return cached && (await fingerprintOf(file)) === cached.stat ? cached.sha256 : undefined;
+  }
+
+  /**
    * The segment's files in its storage paths, in reading order (only the first with `firstOnly`);
    * a path the index row would lead out of the storage root through is skipped.
    */
@@ -334,9 +349,10 @@ export class NodeApi {
     const out: SegmentFile[] = [];
     for (const root of this.o.roots(seg)) {
       const file = await resolveInside(root, seg.path);
-      if (!file || !(await stat(file).catch(() => undefined))?.isFile()) continue;
+      const st = file ? await stat(file).catch(() => undefined) : undefined;
+      if (!file || !st?.isFile()) continue;
       // Delete the name in the layout, not its real target: a symlinked name must not take another file with it.
-      out.push({ root, file, at: join(root, normalize(seg.path)) });
+      out.push({ root, file, at: join(root, normalize(seg.path)), bytes: st.size });
       if (firstOnly) break;
     }
     return out;

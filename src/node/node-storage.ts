@@ -16,7 +16,7 @@ import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
 import { RetentionRunner, type RetentionStatus } from '../recorder/retention-runner.ts';
 import { StorageSink, storeInOrder, type SegmentSink, type StagedSegment, type WaitingSegment } from '../recorder/segment-sink.ts';
 import { recoverStaging } from '../recorder/staging-recovery.ts';
-import { StoragePaths, type StoragePathsStatus } from '../recorder/storage-paths.ts';
+import { StoragePaths, type CommitOptions, type StoragePathsStatus } from '../recorder/storage-paths.ts';
 
 /** Settings of a NodeStorage. */
 export interface NodeStorageOptions {
@@ -122,9 +122,9 @@ export class NodeStorage implements SegmentSink {
     }
   }
 
-  async commit(staged: string, seg: StagedSegment): Promise<IndexedSegment> {
+  async commit(staged: string, seg: StagedSegment, o?: CommitOptions): Promise<IndexedSegment> {
     try {
-      return await this.sink.commit(staged, seg);
+      return await this.sink.commit(staged, seg, o);
     } catch (err) {
       // A write failure may be a full disk: let retention look now rather than in 10 s.
       this.retention?.nudge();

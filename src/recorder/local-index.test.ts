@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +115,30 @@ test('removeSegment forgets a segment and all its copies, once', () => {
       assert.deepEqual(idx.oldestCopies('/a', 10).map((c) => c.id), [other], 'retention no longer sees its copies');
       assert.equal(idx.removeSegment(a), false, 'a second time: unknown');
       assert.equal(idx.removeSegment(999), false);
+    } finally {
+      idx.close();
+    }
+  });
+});
+
+test('a checksum is kept per segment with the fingerprint it was taken at, also in an index from before checksums', () => {
+  withTempDir((dir) => {
+    const file = join(dir, 'index.db');
+    // An index as written before the checksum columns (and before storage paths) existed.
+    const db = new Database(file);
+    db.exec(`CREATE TABLE segments (id INTEGER PRIMARY KEY AUTOINCREMENT, camera_id TEXT NOT NULL, start_ms INTEGER NOT NULL,
+      end_ms INTEGER NOT NULL, path TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL, reported INTEGER NOT NULL DEFAULT 0 CHECK (reported IN (0, 1)))`);
+    const old = Number(db.prepare("INSERT INTO segments (camera_id, start_ms, end_ms, path, bytes) VALUES ('c1', 1, 2, 'c1/a.ts', 5)").run().lastInsertRowid);
+    db.close();
+    const idx = new LocalIndex(file);
+    try {
+      assert.equal(idx.checksum(old), undefined, 'none until one is taken');
+      idx.setChecksum(old, 'ab'.repeat(32), '1:2:5:3:4');
+      assert.deepEqual(idx.checksum(old), { sha256: 'ab'.repeat(32), stat: '1:2:5:3:4' });
+      const fresh = idx.addStored(seg('c1', 1000), ['/a']);
+      assert.equal(idx.checksum(fresh), undefined);
+      idx.setChecksum(999, 'cd'.repeat(32), 'x'); // unknown: ignored
+      assert.equal(idx.checksum(999), undefined);
     } finally {
       idx.close();
     }

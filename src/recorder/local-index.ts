@@ -200,6 +200,20 @@ export class LocalIndex {
     })();
   }
 
+  /**
+   * The SHA-256 a segment's file had when last read in full, with the file's stat fingerprint at
+   * that time: valid for a file whose fingerprint is still the same. Undefined if never recorded.
+   */
+  checksum(id: number): { sha256: string; stat: string } | undefined {
+    const r = this.storage.checksum.get(id);
+    return r?.sha256 && r.sha256_stat ? { sha256: r.sha256, stat: r.sha256_stat } : undefined;
+  }
+
+  /** Records a segment's checksum (see checksum()); an unknown id is ignored. */
+  setChecksum(id: number, sha256: string, stat: string): void {
+    this.storage.setChecksum.run(sha256, stat, id);
+  }
+
   /** Removes rows kept after their video was deleted that ended at or before `endedBy`; returns how many. */
   purgeMetadata(endedBy: number): number {
     return this.storage.purge.run(endedBy).changes;
@@ -260,8 +274,9 @@ function fromCopyRow(r: CopyRow): StoredCopy {
 type StorageStatements = ReturnType<typeof storageSchema>;
 
 /**
- * The storage and retention part of the schema, added to existing indexes in place: a stream number
- * and a video_deleted flag on segments, and one segment_copies row per storage path holding a file.
+ * The storage and retention part of the schema, added to existing indexes in place: a stream number,
+ * a video_deleted flag and a cached checksum on segments, and one segment_copies row per storage
+ * path holding a file.
  */
 function storageSchema(db: Database.Database) {
   const columns = new Set(db.prepare<[], { name: string }>('PRAGMA table_info(segments)').all().map((c) => c.name));
@@ -270,6 +285,9 @@ function storageSchema(db: Database.Database) {
     if (!columns.has('video_deleted')) {
       db.exec('ALTER TABLE segments ADD COLUMN video_deleted INTEGER NOT NULL DEFAULT 0 CHECK (video_deleted IN (0, 1))');
     }
+    // The SHA-256 of the file as last read in full, and the stat fingerprint it was read at (see checksum()).
+    if (!columns.has('sha256')) db.exec('ALTER TABLE segments ADD COLUMN sha256 TEXT');
+    if (!columns.has('sha256_stat')) db.exec('ALTER TABLE segments ADD COLUMN sha256_stat TEXT');
     db.exec(`
       -- start_ms is copied here so that "oldest on this path" is one walk of the index below.
       CREATE TABLE IF NOT EXISTS segment_copies (
@@ -314,6 +332,8 @@ function storageSchema(db: Database.Database) {
     removeRow: db.prepare<[number]>('DELETE FROM segments WHERE id = ?'),
     removeAllCopies: db.prepare<[number]>('DELETE FROM segment_copies WHERE segment_id = ?'),
     purge: db.prepare<[number]>('DELETE FROM segments WHERE video_deleted = 1 AND end_ms <= ?'),
+    checksum: db.prepare<[number], { sha256: string | null; sha256_stat: string | null }>('SELECT sha256, sha256_stat FROM segments WHERE id = ?'),
+    setChecksum: db.prepare<[string, string, number]>('UPDATE segments SET sha256 = ?, sha256_stat = ? WHERE id = ?'),
     listRecorded: db.prepare<[string, number, number, number], Row>(
       `SELECT ${COLUMNS} FROM segments WHERE camera_id = ? AND stream = ? AND end_ms > ? AND start_ms < ? AND video_deleted = 0 ORDER BY start_ms, id`,
     ),

@@ -1,7 +1,7 @@
 import { VigilError } from '../lib/errors.ts';
 import { segmentRelPath } from './layout.ts';
 import type { IndexedSegment, LocalIndex } from './local-index.ts';
-import type { StoragePaths } from './storage-paths.ts';
+import type { CommitOptions, StoragePaths } from './storage-paths.ts';
 
 /** A validated segment still in staging, with the times and size validation found. */
 export interface StagedSegment {
@@ -19,9 +19,10 @@ export interface SegmentSink {
   /**
    * Puts the staged file into storage and indexes it. Throws VigilError 'SEGMENT_EXISTS' (nothing
    * written, staged file kept) when a segment with that name is known, and 'STORAGE_ALL_FAILED'
-   * (staged file kept) when no storage path took it.
+   * (staged file kept) when no storage path took it. With `durable`, the stored file and its name
+   * are on disk (fsync) when it resolves.
    */
-  commit(staged: string, seg: StagedSegment): Promise<IndexedSegment>;
+  commit(staged: string, seg: StagedSegment, o?: CommitOptions): Promise<IndexedSegment>;
   /** Takes over segments a stopping recorder could not store, to store them once storage is back. */
   adopt?(items: WaitingSegment[]): void;
 }
@@ -41,12 +42,12 @@ export interface StorageSinkOptions {
 export class StorageSink implements SegmentSink {
   constructor(private readonly o: StorageSinkOptions) {}
 
-  async commit(staged: string, seg: StagedSegment): Promise<IndexedSegment> {
+  async commit(staged: string, seg: StagedSegment, o?: CommitOptions): Promise<IndexedSegment> {
     const { recordedBy, ...segment } = seg;
     const path = segmentRelPath(seg.cameraId, seg.startMs, recordedBy ?? this.o.nodeId, 'ts', seg.stream);
     // Never overwrite a recording: two segments claiming the same start ms is a bug upstream.
     if (this.o.index.byPath(path)) throw new VigilError('SEGMENT_EXISTS', `${path} is indexed already; not overwritten`, 409);
-    const { written } = await this.o.pathsFor(seg.cameraId).commit(staged, path);
+    const { written } = await this.o.pathsFor(seg.cameraId).commit(staged, path, o);
     const id = this.o.index.addStored({ ...segment, path }, written);
     return { id, ...segment, path, reported: false };
   }

@@ -64,6 +64,9 @@ class FakeFs implements StorageFs {
     this.files.delete(file);
   }
   async removeEmptyDir() {}
+  async sync(path: string) {
+    this.ops.push(`sync ${path}`);
+  }
 }
 
 function errno(code: string, path: string): NodeJS.ErrnoException {
@@ -161,6 +164,36 @@ test('a path on another file system gets a copy to .part, a rename, and the stag
   assert.deepEqual(fs.ops, [`rename /a/${REL}`, `copy /a/${REL}.part`, `rename /a/${REL}`]);
   assert.equal(fs.files.has(staged), false);
   assert.equal(sp.allFailed(), false, 'EXDEV is not a storage failure');
+});
+
+test('durable: a new folder’s parents are synced once, the data before its name is placed, the folder after', async () => {
+  const { fs, sp, stage } = fakePaths('redundant', ['/a', '/b']);
+  const dir = dirname(REL);
+  fs.otherFs.add('/b');
+  await sp.commit(stage(), REL, { durable: true });
+  const parents = (root: string) => [`sync ${root}/cam1/2024-05-01`, `sync ${root}/cam1`, `sync ${root}`];
+  assert.deepEqual(fs.ops, [
+    ...parents('/a'),
+    `copy /a/${REL}.part`,
+    `sync /a/${REL}.part`,
+    `rename /a/${REL}`,
+    `sync /a/${dir}`,
+    // The last path is on another file system: the move falls back to a copy, synced the same way.
+    ...parents('/b'),
+    'sync /staging/seg.ts',
+    `rename /b/${REL}`,
+    `copy /b/${REL}.part`,
+    `sync /b/${REL}.part`,
+    `rename /b/${REL}`,
+    `sync /b/${dir}`,
+  ]);
+
+  fs.ops.length = 0;
+  await sp.commit(stage('next.ts'), `${REL}2`, { durable: true });
+  assert.deepEqual(fs.ops.filter((o) => o.startsWith('sync /a')), [`sync /a/${REL}2.part`, `sync /a/${dir}`], 'a known folder: its parents are not synced again');
+  fs.ops.length = 0;
+  await sp.commit(stage('plain.ts'), `${REL}3`);
+  assert.deepEqual(fs.ops.filter((o) => o.startsWith('sync')), [], 'not durable: no sync');
 });
 
 test('commit refuses to overwrite, a missing staged file, and names outside the storage', async () => {

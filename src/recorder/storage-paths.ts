@@ -1,4 +1,4 @@
-import { access, copyFile, mkdir, rename, rm, rmdir, statfs } from 'node:fs/promises';
+import { access, copyFile, mkdir, open, rename, rm, rmdir, statfs } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
 import { probeWritable } from '../config/storage-settings.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
@@ -30,6 +30,8 @@ export interface StorageFs {
   remove(file: string): Promise<void>;
   /** Removes a directory if it is empty; a non-empty or missing one is left alone without error. */
   removeEmptyDir(dir: string): Promise<void>;
+  /** Flushes a file's data, or a directory's entries, to the disk (fsync). */
+  sync(path: string): Promise<void>;
 }
 
 /** StorageFs on the real file system. */
@@ -52,7 +54,24 @@ export const nodeStorageFs: StorageFs = {
       if (c !== 'ENOTEMPTY' && c !== 'EEXIST' && c !== 'ENOENT') throw err;
     }
   },
+  async sync(path) {
+    const fh = await open(path, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  },
 };
+
+/** How a commit places a segment. */
+export interface CommitOptions {
+  /**
+   * Return only once every copy written and its name are on disk (fsync of the file and of its
+   * folders), so a power cut cannot take it back: for a copy whose source is deleted on the strength of it.
+   */
+  durable?: boolean;
+}
 
 /**
  * `root/rel` for a relative path that stays inside `root`; throws VigilError 'PATH_OUTSIDE_STORAGE'
@@ -121,6 +140,8 @@ export class StoragePaths {
   private closed = false;
   /** Folders known to exist, so each hour folder is created once. */
   private readonly made = new Set<string>();
+  /** Folders whose own names are known to be on disk (see syncFolders). */
+  private readonly synced = new Set<string>();
 
   constructor(private readonly o: StoragePathsOptions) {
     if (o.paths.length === 0) throw new Error('StoragePaths needs at least one path');
@@ -191,8 +212,9 @@ export class StoragePaths {
    * next is tried; paths already marked failed are tried last, since one may be back before its
    * probe says so. Throws VigilError 'SEGMENT_EXISTS' (nothing written) if a healthy path already
    * has that name, and 'STORAGE_ALL_FAILED' (staged file left in place) when no path took it.
+   * With `durable`, every copy is on disk when it returns.
    */
-  async commit(staged: string, relPath: string): Promise<{ written: string[] }> {
+  async commit(staged: string, relPath: string, o: CommitOptions = {}): Promise<{ written: string[] }> {
     for (const p of this.o.paths) storageFile(p, relPath); // refuse a bad name before touching anything
     if (!(await this.fs.exists(staged))) throw new VigilError('SEGMENT_MISSING', `staged segment ${staged} is missing`, 500);
     const healthy = this.healthy();
@@ -202,8 +224,9 @@ export class StoragePaths {
       }
     }
     const errors: string[] = [];
-    let written = await this.writeTo(healthy, staged, relPath, errors);
-    if (!written.length) written = await this.writeTo(this.o.paths.filter((p) => !healthy.includes(p)), staged, relPath, errors);
+    const durable = o.durable ?? false;
+    let written = await this.writeTo(healthy, staged, relPath, durable, errors);
+    if (!written.length) written = await this.writeTo(this.o.paths.filter((p) => !healthy.includes(p)), staged, relPath, durable, errors);
     if (!written.length) {
       throw new VigilError('STORAGE_ALL_FAILED', `no storage path took ${relPath}: ${errors.join('; ') || 'no path'}`, 503);
     }
@@ -239,12 +262,12 @@ export class StoragePaths {
    * Failover: the first of `paths` that takes the segment. Redundant: a copy on all but the last and
    * a move to the last (a move is cheaper and the staged file is not needed after it).
    */
-  private async writeTo(paths: string[], staged: string, relPath: string, errors: string[]): Promise<string[]> {
+  private async writeTo(paths: string[], staged: string, relPath: string, durable: boolean, errors: string[]): Promise<string[]> {
     const written: string[] = [];
     for (const [i, p] of paths.entries()) {
       const move = this.o.availability === 'failover' || i === paths.length - 1;
       try {
-        await this.place(staged, storageFile(p, relPath), move);
+        await this.place(staged, p, storageFile(p, relPath), move, durable);
         written.push(p);
         this.markHealthy(p);
         if (this.o.availability === 'failover') break;
@@ -257,30 +280,42 @@ export class StoragePaths {
   }
 
   /** Puts `staged` at `dest` without ever exposing a partial file under `dest`. */
-  private async place(staged: string, dest: string, move: boolean): Promise<void> {
-    // Hour folders take 3600 segments each: create each once, not once per segment.
+  private async place(staged: string, root: string, dest: string, move: boolean, durable: boolean): Promise<void> {
     const dir = dirname(dest);
+    await this.makeFolder(root, dir, durable);
+    try {
+      await this.placeIn(staged, dest, move, durable);
+    } catch (err) {
+      // Retention removes emptied folders: one remembered as made may be gone.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await this.fs.exists(staged))) throw err;
+      this.made.delete(dir);
+      this.synced.delete(dir);
+      await this.makeFolder(root, dir, durable);
+      await this.placeIn(staged, dest, move, durable);
+    }
+  }
+
+  /**
+   * Creates a segment's folder, once: hour folders take 3600 segments each. With `durable`, the
+   * names of the folders down to it are synced first (once too): a file synced into a new folder
+   * is lost in a power cut anyway if the folder's own name is not on disk.
+   */
+  private async makeFolder(root: string, dir: string, durable: boolean): Promise<void> {
     if (!this.made.has(dir)) {
       await this.fs.mkdirp(dir);
       if (this.made.size > 10_000) this.made.clear();
       this.made.add(dir);
     }
-    try {
-      await this.placeIn(staged, dest, move);
-    } catch (err) {
-      // Retention removes emptied folders: one remembered as made may be gone.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await this.fs.exists(staged))) throw err;
-      this.made.delete(dir);
-      await this.fs.mkdirp(dir);
-      this.made.add(dir);
-      await this.placeIn(staged, dest, move);
-    }
+    if (durable) await this.syncFolders(root, dir);
   }
 
-  private async placeIn(staged: string, dest: string, move: boolean): Promise<void> {
+  private async placeIn(staged: string, dest: string, move: boolean, durable: boolean): Promise<void> {
     if (move) {
       try {
+        // A rename keeps the file's data where it is: durable only if that data is on disk first.
+        if (durable) await this.fs.sync(staged);
         await this.fs.rename(staged, dest);
+        if (durable) await this.fs.sync(dirname(dest));
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
@@ -289,12 +324,22 @@ export class StoragePaths {
     const part = `${dest}.part`;
     try {
       await this.fs.copy(staged, part);
+      if (durable) await this.fs.sync(part);
       await this.fs.rename(part, dest);
+      if (durable) await this.fs.sync(dirname(dest));
     } catch (err) {
       await this.fs.remove(part).catch(() => {});
       throw err;
     }
     if (move) await this.fs.remove(staged);
+  }
+
+  /** Syncs each folder from `dir`'s parent up to `root` (their entries name the folders below them); once per folder. */
+  private async syncFolders(root: string, dir: string): Promise<void> {
+    if (this.synced.has(dir)) return;
+    for (let d = dir; d.length > root.length && d.startsWith(root); d = dirname(d)) await this.fs.sync(dirname(d));
+    if (this.synced.size > 10_000) this.synced.clear();
+    this.synced.add(dir);
   }
 
   private async probe(path: string): Promise<void> {
