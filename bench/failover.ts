@@ -36,7 +36,7 @@ const recordMs = Number(values['record-s']) * 1000;
 
 interface Failover { server: string; startedAt: number; detail: { confirmedAt: number; moves: { camera: string }[] } }
 
-async function oneRun(i: number): Promise<{ detectionMs: number; gapMs: number; falseFailovers: number }> {
+async function oneRun(i: number): Promise<{ detectionMs: number | null; gapMs: number; falseFailovers: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   const farm = new LocalFarm({ dir, farmKey: 'bench-key', masterPort: 28480 });
   const rtsp = 28554;
@@ -85,7 +85,8 @@ async function oneRun(i: number): Promise<{ detectionMs: number; gapMs: number; 
       const tl = await farm.api<{ gaps: { ms: number }[] }>(`/api/v1/cameras/${id}/timeline?from=${since}&to=${Date.now() - 1500}`);
       gapMs = Math.max(gapMs, ...tl.gaps.map((g) => g.ms));
     }
-    const result = { detectionMs: fo.detail.confirmedAt - killedAt, gapMs, falseFailovers: failovers.filter((f) => !ours.includes(f)).length };
+    // A planned handover has nothing to detect.
+    const result = { detectionMs: planned ? null : fo.detail.confirmedAt - killedAt, gapMs, falseFailovers: failovers.filter((f) => !ours.includes(f)).length };
     console.error(`run ${i + 1}/${runs}: ${JSON.stringify(result)}`);
     return result;
   } finally {
@@ -105,7 +106,7 @@ for (let i = 0; i < runs; i++) {
     console.error(`run ${i + 1}/${runs} failed: ${(err as Error).message}`);
   }
 }
-const det = results.map((r) => r.detectionMs);
+const det = results.flatMap((r) => (r.detectionMs === null ? [] : [r.detectionMs]));
 // Planned handovers have nothing to detect; copy-back is measured once, after the runs.
 const copy = planned ? await measureCopyBack({ segments: Math.max(1, Math.round(Number(values['copyback-mb']))), bytes: 1_000_000 }) : undefined;
 const gaps = results.map((r) => r.gapMs);
