@@ -250,7 +250,7 @@ test('a job brings every segment home, verified and durable, and empties the sou
 
     const home = f.home.index.listRecorded('cam1', T0, T0 + 3_600_000);
     assert.deepEqual(home.map((s) => [s.startMs, s.endMs, s.bytes, s.stream]), segs.map((s) => [s.startMs, s.endMs, s.data.length, 0]));
-    assert.ok(home.every((s) => s.path.endsWith('_src.ts')), 'named by the server that recorded them');
+    assert.ok(home.every((s) => s.path.endsWith('_src+home.ts')), 'named by the server that recorded them and the one that copied them');
     const copies = homeCopies(f);
     for (const s of segs) assert.deepEqual(copies.get(s.startMs), s.data, `segment at ${s.startMs} byte for byte`);
     assert.deepEqual(f.commits, segs.map(() => ({ durable: true })), 'each stored on disk (fsync) before its release');
@@ -431,9 +431,9 @@ test('an instant home recorded itself (handover overlap): both recordings are ke
     // The home's own segment may be the short last one of a stop: the source's full second must come too.
     const home = f.home.index.listRecorded('cam1', T0, T0 + 3_600_000);
     assert.deepEqual(home.map((s) => [s.startMs, s.endMs, s.path.split('_').at(-1)]), [
-      [segs[0].startMs, segs[0].endMs, 'src.ts'],
+      [segs[0].startMs, segs[0].endMs, 'src+home.ts'],
       [segs[1].startMs, segs[1].startMs + 400, 'home.ts'],
-      [segs[1].startMs, segs[1].endMs, 'src.ts'],
+      [segs[1].startMs, segs[1].endMs, 'src+home.ts'],
     ]);
     assert.equal(f.traffic.releases.get(segs[1].id), 1);
   }));

@@ -11,7 +11,7 @@ import { eachLimited } from '../lib/each-limited.ts';
 import { VigilError } from '../lib/errors.ts';
 import { resolveInside } from '../lib/inside-root.ts';
 import type { Logger } from '../lib/log.ts';
-import { segmentRelPath, streamFolder } from '../recorder/layout.ts';
+import { segmentRelPath, streamFolder, writerTag } from '../recorder/layout.ts';
 import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
 import type { SegmentSink, StagedSegment } from '../recorder/segment-sink.ts';
 import { nodeStorageFs } from '../recorder/storage-paths.ts';
@@ -576,7 +576,7 @@ async function durableCopy(file: string): Promise<HomeCopy> {
  */
 export function indexLocator(o: { index: LocalIndex; nodeId: string; roots: (seg: IndexedSegment) => string[] }): (seg: StagedSegment) => Promise<string | undefined> {
   return async (seg) => {
-    const row = o.index.byPath(segmentRelPath(seg.cameraId, seg.startMs, seg.recordedBy ?? o.nodeId, 'ts', seg.stream));
+    const row = o.index.byPath(segmentRelPath(seg.cameraId, seg.startMs, writerTag(o.nodeId, seg.recordedBy), 'ts', seg.stream));
     if (!row) return undefined;
     for (const root of o.roots(row)) {
       const file = await resolveInside(root, row.path);

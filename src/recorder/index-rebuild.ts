@@ -2,7 +2,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.ts';
 import type { LocalIndex } from './local-index.ts';
-import { parseStreamFolder } from './layout.ts';
+import { ownSegmentName, parseStreamFolder } from './layout.ts';
 import { mpegtsVideoDurationMs } from './ts-probe.ts';
 
 export interface ReconcileOptions {
@@ -18,12 +18,13 @@ export interface ReconcileOptions {
 const HOUR = 3_600_000;
 
 /**
- * Puts back into the index every segment file of this node found on disk but missing from it: the
+ * Puts back into the index every segment file of this node (its recordings and the copies it brought
+ * home) found on disk but missing from it: the
  * files are the truth, the index a copy. A crash between moving a segment and indexing it leaves
  * such a file; a lost or corrupt index leaves them all. The end time comes from the file's frames.
  */
 export async function reconcileIndex(o: ReconcileOptions): Promise<number> {
-  const mine = new RegExp(`^(\\d{10,})_${o.nodeId.replace(/[.]/g, '\\.')}\\.ts$`);
+  const mine = ownSegmentName(o.nodeId);
   let added = 0;
   for (const camera of await dirs(o.storageRoot)) {
     if (camera.startsWith('.')) continue; // probe files, older nodes' .staging and .quarantine

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertSafeId, parseStreamFolder, segmentRelPath, streamFolder } from './layout.ts';
+import { assertSafeId, parseStreamFolder, segmentRelPath, streamFolder, ownSegmentName, writerTag } from './layout.ts';
 
 test('segment path is camera/day/hour/start_node.ts in UTC', () => {
   const t = Date.UTC(2025, 0, 31, 23, 59, 59, 999);
@@ -38,4 +38,15 @@ test('each stream has its own folder tree; the folder name gives camera and stre
   assert.throws(() => streamFolder('c~1', 0), /~ marks a stream folder/);
   assert.throws(() => streamFolder('c', -1), /bad stream/);
   assert.throws(() => streamFolder('c', 1.5), /bad stream/);
+});
+
+test("a copy brought home is named after its recorder and this node; reconcile finds this node's files only", () => {
+  assert.equal(writerTag('home'), 'home');
+  assert.equal(writerTag('home', 'home'), 'home');
+  assert.equal(writerTag('home', 'spare-1'), 'spare-1+home');
+  const mine = ownSegmentName('s.1');
+  assert.equal(mine.exec('1767225600000_s.1.ts')?.[1], '1767225600000', 'its recording');
+  assert.equal(mine.exec('1767225600000_spare-1+s.1.ts')?.[1], '1767225600000', 'its copy');
+  for (const other of ['1767225600000_s.2.ts', '1767225600000_sx1.ts', '1767225600000_s.1+spare.ts', '1767225600000_s.1.ts.part', '1767225600000_a+b+s.1.ts'])
+    assert.equal(mine.exec(other), null, other);
 });

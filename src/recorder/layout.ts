@@ -28,6 +28,21 @@ export function parseStreamFolder(name: string): { cameraId: string; stream: num
 }
 
 /**
+ * Who a stored file is named after: its recorder, or for a copy brought home (copy-back)
+ * `<recorder>+<this node>`. The recorder keeps a copy apart from this node's own recording of the
+ * same instant; this node's id marks the copy as its own, so reconciling its storage finds it again
+ * while files another node writes to a shared storage (NAS) stay that node's. Ids cannot hold '+'.
+ */
+export function writerTag(nodeId: string, recordedBy?: string): string {
+  return recordedBy === undefined || recordedBy === nodeId ? nodeId : `${recordedBy}+${nodeId}`;
+}
+
+/** Matches the file names of `nodeId`'s segments, its recordings and its copies; group 1 is the start ms. */
+export function ownSegmentName(nodeId: string): RegExp {
+  return new RegExp(`^(\\d{10,})_(?:[A-Za-z0-9_.-]+\\+)?${nodeId.replace(/[.]/g, '\\.')}\\.ts$`);
+}
+
+/**
  * Where a segment lives, relative to the storage root: `<streamFolder>/<YYYY-MM-DD>/<HH>/<startMs>_<nodeId>.<ext>`
  * in UTC. An hour folder holds at most 3600 one-second segments per node, which keeps folders small
  * enough to list quickly; the node id in the name keeps two nodes' recordings of one camera apart.

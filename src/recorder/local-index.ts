@@ -127,13 +127,22 @@ export class LocalIndex {
    * Records a segment and the storage paths holding its file, in one transaction, so retention
    * never sees a stored segment without knowing where it lies; returns its id.
    */
-  addStored(seg: NewSegment & { stream?: number }, roots: string[]): number {
-    return this.db.transaction(() => {
+  addStored(seg: NewSegment & { stream?: number }, roots: string[], o?: { durable?: boolean }): number {
+    const add = this.db.transaction(() => {
       const { cameraId, startMs, endMs, path, bytes } = seg;
       const id = Number(this.storage.addStream.run({ cameraId, startMs, endMs, path, bytes, stream: seg.stream ?? 0 }).lastInsertRowid);
       for (const root of roots) this.storage.addCopy.run(id, root, startMs);
       return id;
-    })();
+    });
+    if (!o?.durable) return add();
+    // WAL with synchronous NORMAL may lose the last commits to a power cut; a row another server
+    // deletes its copy on the strength of must not be one of them: this commit syncs the WAL.
+    this.db.pragma('synchronous = FULL');
+    try {
+      return add();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 import { VigilError } from '../lib/errors.ts';
-import { segmentRelPath } from './layout.ts';
+import { segmentRelPath, writerTag } from './layout.ts';
 import type { IndexedSegment, LocalIndex } from './local-index.ts';
 import type { CommitOptions, StoragePaths } from './storage-paths.ts';
 
@@ -44,11 +44,11 @@ export class StorageSink implements SegmentSink {
 
   async commit(staged: string, seg: StagedSegment, o?: CommitOptions): Promise<IndexedSegment> {
     const { recordedBy, ...segment } = seg;
-    const path = segmentRelPath(seg.cameraId, seg.startMs, recordedBy ?? this.o.nodeId, 'ts', seg.stream);
+    const path = segmentRelPath(seg.cameraId, seg.startMs, writerTag(this.o.nodeId, recordedBy), 'ts', seg.stream);
     // Never overwrite a recording: two segments claiming the same start ms is a bug upstream.
     if (this.o.index.byPath(path)) throw new VigilError('SEGMENT_EXISTS', `${path} is indexed already; not overwritten`, 409);
     const { written } = await this.o.pathsFor(seg.cameraId).commit(staged, path, o);
-    const id = this.o.index.addStored({ ...segment, path }, written);
+    const id = this.o.index.addStored({ ...segment, path }, written, { durable: o?.durable });
     return { id, ...segment, path, reported: false };
   }
 }
