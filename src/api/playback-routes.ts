@@ -10,6 +10,7 @@ import { playbackPlan, type HeldSegment } from '../controller/playback-plan.ts';
 import { vodPlaylist } from '../recorder/hls.ts';
 import { NodeClient } from './node-client.ts';
 import { nodeBufferPath } from '../node/node-api.ts';
+import { liveRelayOf } from '../controller/assignment.ts';
 import { exportMp4 } from './export-mp4.ts';
 import { ErrorBody } from './schemas.ts';
 import { VigilError } from '../lib/errors.ts';
@@ -151,9 +152,10 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     async (req, reply) => {
       const { id } = req.params as { id: string };
       camera(id);
-      const c = d.controller.state().cameras.find((x) => x.id === id)!;
+      const f = d.controller.state();
+      const c = f.cameras.find((x) => x.id === id)!;
       // A live-only camera whose server failed is pulled by its relay, which only buffers it.
-      const server = c.runtime.relay ?? c.current;
+      const server = liveRelayOf(f, c) ?? c.current;
       let text: string;
       try {
         text = await nodes.live(server, id, (req.query as { stream?: number }).stream ?? 0);

@@ -7,6 +7,7 @@ import { NodeStatus } from '../controller/node-status.ts';
 import { FarmConfig } from '../config/farm-config.ts';
 import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBackView } from './schemas.ts';
 import { timeline } from '../controller/timeline.ts';
+import { liveRelayOf } from '../controller/assignment.ts';
 import { parseFarmConfig } from '../config/farm-config.ts';
 import { VigilError } from '../lib/errors.ts';
 import { redactCredentials } from '../lib/redact.ts';
@@ -79,7 +80,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
         recording,
         lastSegmentEndMs: st?.lastSegmentEndMs ?? null,
         streams: (c.streams ?? []).map((x, i) => ({ url: redactCredentials(x.url), recording: recording === 'unrecorded' ? recording : (st?.streams?.[i]?.state ?? 'unknown') })),
-        liveRelay: c.runtime.relay ?? null,
+        liveRelay: liveRelayOf(f, c) ?? null,
         handover: handovers.get(c.id) ?? null,
       };
     });

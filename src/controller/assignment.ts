@@ -26,6 +26,13 @@ export function hotBufferMs(missedUdpMs: number): number {
  */
 export const RELAY_BUFFER_MS = 20_000;
 
+/** The server relaying a live-only camera's live view: only while the server that owns it is down. */
+export function liveRelayOf(f: Pick<FarmSnapshot, 'servers'>, c: CameraRow): string | undefined {
+  const relay = c.runtime.relay;
+  if (!relay || relay === c.current || f.servers.find((s) => s.id === c.current)?.state !== 'down') return undefined;
+  return f.servers.some((s) => s.id === relay) ? relay : undefined;
+}
+
 /**
  * A camera as `serverId` records it. Its own storage paths are disks of its home server: elsewhere
  * (after a failover) it records to that server's paths, keeping its own max storage days.
@@ -69,7 +76,7 @@ export function buildAssignment(
   }
   // Live-only failover: the relay pulls the camera for live view into a pre-buffer, recording nothing.
   for (const c of f.cameras)
-    if (c.runtime.relay === serverId && c.current !== serverId && !cameras.some((x) => x.id === c.id)) cameras.push({ ...assignedCamera(c, serverId), buffer: { ms: RELAY_BUFFER_MS } });
+    if (liveRelayOf(f, c) === serverId && !cameras.some((x) => x.id === c.id)) cameras.push({ ...assignedCamera(c, serverId), buffer: { ms: RELAY_BUFFER_MS } });
   const group = f.groups.find((g) => g.id === me.group);
   const shadowed = group?.policy === 'hot' ? effectiveRoles(group, f.servers).hotFor.get(serverId) : undefined;
   if (shadowed && f.servers.find((s) => s.id === shadowed)?.state !== 'down') {

@@ -212,6 +212,20 @@ test('live-only: the relay pulls the camera into a pre-buffer for live view, rec
   assert.deepEqual(assigned(h, 'a'), ['ca']);
 });
 
+test('a relayed camera that comes to be recorded elsewhere is not relayed any more', async (t) => {
+  const farm = (mode: 'live-only' | 'full') => ({ settings, groups: [{ id: 1 }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a', { failoverMode: mode })] });
+  const h = await controllerHarness(t, farm('live-only'));
+  await quiet(h, ['a', 'n'], [], 0);
+  await h.c.manualFailover('a');
+  assert.deepEqual(assigned(h, 'n'), ['ca(buffer)']);
+  // The operator wants it recorded after all: the config change fails it over for real.
+  await h.c.applyConfig(parseFarmConfig(farm('full')).config);
+  const ca = h.c.state().cameras.find((c) => c.id === 'ca')!;
+  assert.deepEqual([ca.current, ca.runtime.relay], ['n', undefined]);
+  assert.deepEqual((await h.store.snapshot()).cameras.find((c) => c.id === 'ca')!.runtime, {});
+  assert.deepEqual(assigned(h, 'n'), ['ca'], 'recorded, no second session for a buffer');
+});
+
 test('hot: the hot standby pre-buffers its server\'s cameras and keeps the buffer from the last reported end at takeover', async (t) => {
   const h = await controllerHarness(t, {
     settings,

@@ -596,7 +596,7 @@ export class Controller {
       } else this.recordFrom.delete(m.camera);
     }
     if (recorded.length) this.farm.generation = await this.o.store.moveCameras(recorded.map((m) => ({ camera: m.camera, to: m.to })));
-    for (const m of recorded) this.farm.cameras.find((c) => c.id === m.camera)!.current = m.to;
+    for (const m of recorded) Object.assign(this.farm.cameras.find((c) => c.id === m.camera)!, { current: m.to, runtime: {} });
     const live = moves.filter((m) => m.mode === 'live');
     if (live.length) {
       this.farm.generation = await this.o.store.setCameraRuntime(live.map((m) => ({ camera: m.camera, runtime: { relay: m.to } })));
@@ -735,7 +735,7 @@ export class Controller {
     for (const h of hs) {
       this.handovers.delete(h.camera);
       this.recordFrom.delete(h.camera);
-      this.farm.cameras.find((c) => c.id === h.camera)!.current = h.to;
+      Object.assign(this.farm.cameras.find((c) => c.id === h.camera)!, { current: h.to, runtime: {} });
       const fo = this.open.get(h.logId);
       if (!fo) continue;
       const m = fo.detail.moves.find((x) => x.camera === h.camera);

@@ -207,7 +207,8 @@ export class Store {
   /** Moves cameras to new servers in one transaction and bumps the farm generation. */
   async moveCameras(moves: { camera: string; to: string }[]): Promise<number> {
     return this.db.transaction().execute(async (tx) => {
-      for (const m of moves) await tx.updateTable('cameras').set({ current_server: m.to }).where('id', '=', m.camera).execute();
+      // A camera recorded by another server is not relayed any more (runtime holds only the relay).
+      for (const m of moves) await tx.updateTable('cameras').set({ current_server: m.to, runtime: '{}' }).where('id', '=', m.camera).execute();
       return bumpGeneration(tx);
     });
   }
