@@ -337,3 +337,33 @@ test('a store failing part-way through a failover: the entry ends failed, store 
   assert.match(String(fos[0].detail.reason), /disk I\/O error/);
   assert.equal(current(h, 'ca'), 'n');
 });
+
+test('a store failing after the moves were committed: the moves stand, the server stays down, the rest is moved on the next tick', async (t) => {
+  const h = await controllerHarness(t, { settings, groups: [{ id: 1, policy: 'distribute' }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a'), cam('cl', 'a', { failoverMode: 'live-only' })] });
+  const all = ['a', 'n'];
+  await quiet(h, all, [], 0);
+  const relay = h.store.setCameraRuntime.bind(h.store);
+  let broken = true;
+  h.store.setCameraRuntime = async (changes) => {
+    if (broken) throw new Error('disk I/O error');
+    return relay(changes);
+  };
+  await h.c.manualFailover('a').catch(() => {});
+  const stored = await h.store.snapshot();
+  assert.equal(stored.cameras.find((c) => c.id === 'ca')!.current, 'n', 'the recorded move was committed');
+  assert.equal(stored.servers.find((s) => s.id === 'a')!.state, 'down', 'so the verdict stands');
+  assert.equal(h.c.state().servers.find((s) => s.id === 'a')!.state, 'down');
+  assert.equal(current(h, 'ca'), 'n');
+  let [fo] = await h.store.failovers();
+  assert.equal(fo.status, 'waiting');
+  broken = false;
+  await h.at(100);
+  [fo] = await h.store.failovers();
+  assert.equal(h.c.state().cameras.find((c) => c.id === 'cl')!.runtime.relay, 'n', 'the relay follows on the next tick');
+  assert.deepEqual((fo.detail.moves as { camera: string; mode: string }[]).map((m) => [m.camera, m.mode]).sort(), [['ca', 'record'], ['cl', 'live']]);
+  // Its return ends the relay as after any failover.
+  h.clock.t = 1_000_500;
+  await h.status('a');
+  await h.at(500);
+  assert.equal(h.c.state().cameras.find((c) => c.id === 'cl')!.runtime.relay, undefined);
+});

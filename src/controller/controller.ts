@@ -480,7 +480,7 @@ export class Controller {
 
   private async failover(serverId: string, trigger: string, reporters: string[], now: number): Promise<void> {
     const server = this.farm.servers.find((s) => s.id === serverId)!;
-    const before = { state: server.state, downSince: server.downSince };
+    const before = { state: server.state, downSince: server.downSince, held: this.farm.cameras.filter((c) => c.current === serverId).map((c) => c.id) };
     const firstReportAt = this.firstSuspectAt.get(serverId) ?? now;
     const detail: FailoverDetail = { reporters, firstReportAt, confirmedAt: now, moves: [], unrecorded: [], steps: [{ step: 'detect', at: now, ms: now - firstReportAt }] };
     this.o.log.warn({ server: serverId, trigger, reporters }, 'server confirmed down');
@@ -523,17 +523,39 @@ export class Controller {
    * ends 'failed', the server's state is the one before, and memory is read back from the store, so
    * memory and store agree (e.g. on cameras whose move was committed) before the next tick judges again.
    */
-  private async undoFailover(serverId: string, before: { state: ServerState; downSince: number | null }, id: number | undefined, detail: FailoverDetail, err: unknown): Promise<void> {
+  private async undoFailover(
+    serverId: string,
+    before: { state: ServerState; downSince: number | null; held: string[] },
+    id: number | undefined,
+    detail: FailoverDetail,
+    err: unknown,
+  ): Promise<void> {
     if (id !== undefined) this.open.delete(id);
+    const { held } = before;
     try {
-      if (id !== undefined) await this.o.store.updateFailover(id, 'failed', { ...detail, reason: `the farm store failed: ${err instanceof Error ? err.message : String(err)}` });
+      const stored = await this.o.store.snapshot();
+      // Moves the store committed stand: then the server stays down (its return ends relays and
+      // starts failback as usual) and the entry waits, so the next tick moves what is left.
+      const committed = stored.cameras.some((c) => held.includes(c.id) && (c.current !== serverId || c.runtime.relay));
+      const reason = `the farm store failed: ${err instanceof Error ? err.message : String(err)}`;
+      if (committed && id !== undefined) {
+        for (const c of stored.cameras.filter((x) => held.includes(x.id) && !detail.moves.some((m) => m.camera === x.id))) {
+          if (c.current !== serverId) detail.moves.push({ camera: c.id, from: serverId, to: c.current, mode: 'record' });
+          else if (c.runtime.relay) detail.moves.push({ camera: c.id, from: serverId, to: c.runtime.relay, mode: 'live' });
+        }
+        await this.o.store.updateFailover(id, 'waiting', { ...detail, reason });
+        this.farm = await this.o.store.snapshot();
+        this.open.set(id, { id, server: serverId, group: this.server(serverId).group, status: 'waiting', detail: { ...detail, reason } });
+        return;
+      }
+      if (id !== undefined) await this.o.store.updateFailover(id, 'failed', { ...detail, reason });
       await this.o.store.setServerState(serverId, before.state, before.downSince);
       this.farm = await this.o.store.snapshot();
     } catch (again) {
       // The store is still out: at least memory forgets the verdict; the next failover writes all again.
       this.o.log.error({ err: again, server: serverId }, 'cannot take the failed failover back in the store');
       const server = this.farm.servers.find((s) => s.id === serverId);
-      if (server) Object.assign(server, before);
+      if (server) Object.assign(server, { state: before.state, downSince: before.downSince });
     }
   }
 

@@ -394,6 +394,8 @@ export class CopyBack {
     try {
       got = await this.receive(res.body, part, signal);
     } catch (err) {
+      // A body left unread (the part file could not be opened, say) would hold its connection until the idle timeout.
+      res.body.destroy();
       if (signal.aborted) throw err;
       throw new PassingError(`GET segment ${s.id} at ${job.source.server}: the download broke off: ${errText(err)}`);
     }
