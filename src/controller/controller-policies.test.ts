@@ -110,6 +110,26 @@ test('a handover under way when the master restarts goes on: the new server is s
   assert.ok((fo.detail.steps as { step: string }[]).some((x) => x.step === 'resumed'));
 });
 
+test('a handover the store completed just before the master stopped is logged done at restart, its copy-back planned', async (t) => {
+  const h = await controllerHarness(t, { settings, groups: [{ id: 1, onReturn: 'failback' }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a')] });
+  await quiet(h, ['a', 'n'], [], 0);
+  await h.c.manualFailover('a');
+  h.clock.t = 1_000_400;
+  await h.status('n', [], [{ camera: 'ca', startMs: 1_000_000, endMs: 1_000_400 }]);
+  await h.status('a');
+  await h.c.failback('a');
+  await h.c.close();
+  // The camera's move home reached the store; the master stopped before logging it.
+  await h.store.moveCameras([{ camera: 'ca', to: 'a' }]);
+  const again = new Controller({ store: h.store, log: createLogger('test', 'silent'), clock: h.clock, tickMs: 0 });
+  t.after(() => again.close());
+  await again.start();
+  const fb = (await h.store.failovers()).at(-1)!;
+  assert.deepEqual([fb.trigger, fb.status], ['failback', 'done']);
+  assert.deepEqual(again.handoversUnderWay(), []);
+  assert.ok(again.copyBacks().some((j) => j.home === 'a' && j.source === 'n'), 'the footage n recorded is to come home');
+});
+
 test('a handover whose new server delivers nothing is abandoned; the camera stays', async (t) => {
   const h = await controllerHarness(t, { settings, groups: [{ id: 1 }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a')] });
   await quiet(h, ['a', 'n'], [], 0);

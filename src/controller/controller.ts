@@ -737,18 +737,22 @@ export class Controller {
    */
   private async resumeHandovers(f: FailoverRow, detail: FailoverDetail): Promise<void> {
     const now = this.clock.now();
-    const pending = detail.moves.filter(
-      (m) => m.mode === 'record' && !m.recordingAt && !m.lostAt && this.farm.cameras.some((c) => c.id === m.camera && c.current === m.from) && this.farm.servers.some((s) => s.id === m.to),
-    );
-    if (!pending.length) {
+    const open = detail.moves.filter((m) => m.mode === 'record' && !m.recordingAt && !m.lostAt);
+    const camera = (id: string) => this.farm.cameras.find((c) => c.id === id);
+    const pending = open.filter((m) => camera(m.camera)?.current === m.from && this.farm.servers.some((s) => s.id === m.to));
+    // Moved in the store before the stop, but not yet logged (nor its copy-back planned).
+    const moved = open.filter((m) => camera(m.camera)?.current === m.to);
+    if (!pending.length && !moved.length) {
       await this.o.store.updateFailover(f.id, 'cancelled', { ...detail, reason: 'the master restarted during the handover, and none of its moves can go on' });
       return;
     }
     detail.steps.push({ step: 'resumed', at: now, ms: now - detail.confirmedAt });
-    for (const m of pending) this.handovers.set(m.camera, { camera: m.camera, from: m.from, to: m.to, startedAt: now, reason: f.trigger, logId: f.id });
+    const handovers = [...pending, ...moved].map((m) => ({ camera: m.camera, from: m.from, to: m.to, startedAt: now, reason: f.trigger, logId: f.id }));
+    for (const h of handovers) this.handovers.set(h.camera, h);
     this.open.set(f.id, { id: f.id, server: f.server, group: f.group, status: 'running', planned: true, detail });
     await this.o.store.updateFailover(f.id, 'running', detail);
     this.o.log.info({ server: f.server, trigger: f.trigger, moves: pending.map((m) => `${m.camera}→${m.to}`) }, 'handover resumed after a master restart');
+    if (moved.length) await this.completeHandovers(handovers.filter((h) => moved.some((m) => m.camera === h.camera)), now);
   }
 
   /** The new servers record: ownership moves, and the old servers stop once they see it. */
