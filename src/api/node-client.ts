@@ -1,6 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { Controller } from '../controller/controller.ts';
 import type { NodeSegmentList, StorageCheck, StorageCheckResult } from '../node/node-api.ts';
+import { nodeSegmentPath } from '../node/node-api.ts';
 import { VigilError } from '../lib/errors.ts';
 
 /** How long the master waits for a node's segment list or live playlist: a dead server must not hold playback up. */
@@ -27,11 +28,10 @@ export class NodeClient {
 
   /** One segment's bytes, as a response whose body is still to be read. */
   segment(server: string, id: number, signal?: AbortSignal): Promise<Response> {
-    const timeout = AbortSignal.timeout(SEGMENT_TIMEOUT_MS);
-    return this.get(server, `/node/v1/segments/${id}.ts`, signal ? AbortSignal.any([signal, timeout]) : timeout);
+    return this.buffered(server, nodeSegmentPath(id), signal);
   }
 
-  /** One pre-buffered segment of a live relay's playlist, by the node's path for it. */
+  /** A segment by the node's path for it (an indexed one, or one of a live relay's pre-buffer). */
   buffered(server: string, nodePath: string, signal?: AbortSignal): Promise<Response> {
     const timeout = AbortSignal.timeout(SEGMENT_TIMEOUT_MS);
     return this.get(server, nodePath, signal ? AbortSignal.any([signal, timeout]) : timeout);

@@ -189,12 +189,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
       const p = req.params as { server: string; camera: string; stream: string; start: string };
       if (!d.controller.state().servers.some((s) => s.id === p.server)) throw new VigilError('NOT_FOUND', `no server ${p.server}`, 404);
       camera(p.camera);
-      const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
-      const res = await nodes.buffered(p.server, nodeBufferPath(p.camera, Number(p.stream), Number.parseInt(p.start, 10)), gone.signal);
-      const length = res.headers.get('content-length');
-      if (length) reply.header('content-length', length);
-      return reply.type('video/mp2t').header('cache-control', 'no-cache').send(Readable.fromWeb(res.body as WebReadableStream));
+      return relayTs(reply, 'no-cache', (signal) => nodes.buffered(p.server, nodeBufferPath(p.camera, Number(p.stream), Number.parseInt(p.start, 10)), signal));
     },
   );
 
@@ -210,14 +205,19 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     async (req, reply) => {
       const { server, segment } = req.params as { server: string; segment: string };
       if (!d.controller.state().servers.some((s) => s.id === server)) throw new VigilError('NOT_FOUND', `no server ${server}`, 404);
-      const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
-      const res = await nodes.segment(server, Number.parseInt(segment, 10), gone.signal);
-      const length = res.headers.get('content-length');
-      if (length) reply.header('content-length', length);
-      return reply.type('video/mp2t').header('cache-control', 'private, max-age=86400').send(Readable.fromWeb(res.body as WebReadableStream));
+      return relayTs(reply, 'private, max-age=86400', (signal) => nodes.segment(server, Number.parseInt(segment, 10), signal));
     },
   );
+}
+
+/** Sends a node's MPEG-TS answer on to the player; the node's request ends when the player goes away. */
+async function relayTs(reply: FastifyReply, cacheControl: string, fetchTs: (signal: AbortSignal) => Promise<Response>): Promise<FastifyReply> {
+  const gone = new AbortController();
+  reply.raw.once('close', () => gone.abort());
+  const res = await fetchTs(gone.signal);
+  const length = res.headers.get('content-length');
+  if (length) reply.header('content-length', length);
+  return reply.type('video/mp2t').header('cache-control', cacheControl).send(Readable.fromWeb(res.body as WebReadableStream));
 }
 
 /** Where a player fetches a segment: through the master, named by server and that server's index id. */
