@@ -61,9 +61,8 @@ const recorder = new Recorder({
   stagingRoot: join(dir, 'home', 'staging'),
   sink,
   log,
-  onSegment: (seg) => {
-    if (seg.cameraId !== 'cam') samples.push({ at: Date.now(), lagMs: Date.now() - seg.endMs, mediaMs: seg.endMs - seg.startMs });
-  },
+  // Only the recorders' segments come here; copy-back commits through the sink directly.
+  onSegment: (seg) => samples.push({ at: Date.now(), lagMs: Date.now() - seg.endMs, mediaMs: seg.endMs - seg.startMs }),
 });
 const sources: Awaited<ReturnType<typeof startSource>>[] = [];
 
