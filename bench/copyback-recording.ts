@@ -28,7 +28,10 @@ const { values } = parseArgs({
 });
 const C = Number(values.cameras);
 const T = Number(values.seconds);
-const rate = values['rate-mb'] !== undefined ? Number(values['rate-mb']) * 1e6 : (Settings.properties.CopyBackMaxBytesPerSec.default as number);
+const rate =
+  values['rate-mb'] !== undefined
+    ? Number(values['rate-mb']) * 1e6
+    : (Settings.properties.CopyBackMaxBytesPerSec.default as number);
 const RTSP_PORT = 28854;
 const SEGMENT_BYTES = 1_000_000;
 
@@ -95,7 +98,14 @@ async function copying(id: string, maxBytesPerSec: number, mb: number): Promise<
     locate: indexLocator({ index, nodeId: 'home', roots: () => [root] }),
   });
   const from = Date.now();
-  await copyBack.start({ id, camera: 'cam', stream: 0, source: { server: 'src', url: src.url }, fromMs: src.fromMs, toMs: src.toMs });
+  await copyBack.start({
+    id,
+    camera: 'cam',
+    stream: 0,
+    source: { server: 'src', url: src.url },
+    fromMs: src.fromMs,
+    toMs: src.toMs,
+  });
   let bytes = 0;
   while (Date.now() - from < T * 1000) {
     const st = copyBack.status().find((j) => j.id === id)!;
@@ -112,7 +122,11 @@ async function copying(id: string, maxBytesPerSec: number, mb: number): Promise<
 try {
   await farm.startSim(RTSP_PORT, cams);
   await recorder.apply(cams.map((id) => ({ id, url: `rtsp://127.0.0.1:${RTSP_PORT}/${id}` })));
-  await farm.waitFor(() => new Set(index.listRecorded(cams[0], 0, Number.MAX_SAFE_INTEGER, 0).map((s) => s.id)).size >= 3, 60_000, 'recording');
+  await farm.waitFor(
+    () => new Set(index.listRecorded(cams[0], 0, Number.MAX_SAFE_INTEGER, 0).map((s) => s.id)).size >= 3,
+    60_000,
+    'recording',
+  );
   await delay(3000); // past start-up
   const t = Date.now();
   await delay(T * 1000);

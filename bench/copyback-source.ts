@@ -12,11 +12,14 @@ import { segmentRelPath } from '../src/recorder/layout.ts';
 import { createLogger } from '../src/lib/log.ts';
 import { BENCH_TOKEN } from './copyback.ts';
 
-const { values } = parseArgs({ options: { dir: { type: 'string' }, segments: { type: 'string' }, bytes: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { dir: { type: 'string' }, segments: { type: 'string' }, bytes: { type: 'string' } },
+});
 const dir = values.dir ?? '';
 const segments = Number(values.segments);
 const bytes = Number(values.bytes);
-if (!dir || !(segments > 0) || !(bytes > 0)) throw new Error('usage: copyback-source.ts --dir <dir> --segments <n> --bytes <n>');
+if (!dir || !(segments > 0) || !(bytes > 0))
+  throw new Error('usage: copyback-source.ts --dir <dir> --segments <n> --bytes <n>');
 
 const root = join(dir, 'storage');
 mkdirSync(root, { recursive: true });

@@ -40,9 +40,23 @@ export interface BenchSource {
 
 /** Starts a source server (bench/copyback-source.ts) in a child process, holding `segments` files of `bytes` each under `dir`. */
 export async function startSource(dir: string, segments: number, bytes: number): Promise<BenchSource> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'copyback-source.ts'), '--dir', dir, '--segments', String(segments), '--bytes', String(bytes)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(import.meta.dirname, 'copyback-source.ts'),
+      '--dir',
+      dir,
+      '--segments',
+      String(segments),
+      '--bytes',
+      String(bytes),
+    ],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const close = async () => {
     child.stdin!.end();
@@ -87,7 +101,14 @@ export async function measureCopyBack(o: { segments: number; bytes: number }): P
       locate: indexLocator({ index, nodeId: 'home', roots: () => [homeRoot] }),
     });
     const t = performance.now();
-    await copyBack.start({ id: 'bench', camera: 'cam', stream: 0, source: { server: 'src', url: src.url }, fromMs: src.fromMs, toMs: src.toMs });
+    await copyBack.start({
+      id: 'bench',
+      camera: 'cam',
+      stream: 0,
+      source: { server: 'src', url: src.url },
+      fromMs: src.fromMs,
+      toMs: src.toMs,
+    });
     for (;;) {
       const st = copyBack.status().find((j) => j.id === 'bench')!;
       if (st.state === 'failed') throw new Error(`copy-back failed: ${st.error}`);
@@ -96,7 +117,12 @@ export async function measureCopyBack(o: { segments: number; bytes: number }): P
     }
     const copyS = (performance.now() - t) / 1000;
     await copyBack.close();
-    return { copyback_mb_s: round(mb / copyS), cp_mb_s: round(mb / cpS), cp_cache_mb_s: round(mb / cpCacheS), copyback_mb: round(mb) };
+    return {
+      copyback_mb_s: round(mb / copyS),
+      cp_mb_s: round(mb / cpS),
+      cp_cache_mb_s: round(mb / cpCacheS),
+      copyback_mb: round(mb),
+    };
   } finally {
     await src?.close();
     await paths.close();

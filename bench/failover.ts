@@ -28,13 +28,18 @@ const { values } = parseArgs({
   },
 });
 const policy = values.policy as 'spare' | 'standby' | 'hot' | 'distribute';
-if (!['spare', 'standby', 'hot', 'distribute'].includes(policy)) throw new Error(`--policy: spare, standby, hot or distribute, not ${policy}`);
+if (!['spare', 'standby', 'hot', 'distribute'].includes(policy))
+  throw new Error(`--policy: spare, standby, hot or distribute, not ${policy}`);
 const planned = values.planned;
 const runs = Number(values.runs);
 const missedMs = Number(values['missed-ms']);
 const recordMs = Number(values['record-s']) * 1000;
 
-interface Failover { server: string; startedAt: number; detail: { confirmedAt: number; moves: { camera: string }[] } }
+interface Failover {
+  server: string;
+  startedAt: number;
+  detail: { confirmedAt: number; moves: { camera: string }[] };
+}
 
 async function oneRun(i: number): Promise<{ detectionMs: number | null; gapMs: number; falseFailovers: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
@@ -44,7 +49,12 @@ async function oneRun(i: number): Promise<{ detectionMs: number | null; gapMs: n
     const config = exampleFarm({
       simUrl: (id) => `rtsp://127.0.0.1:${rtsp}/${id}`,
       udpBasePort: 28045,
-      settings: { AliveIntervalMs: 250, FarmHealthMissedUdpMs: missedMs, FarmHealthStartDelayMs: 5000, StatusIntervalMs: 250 },
+      settings: {
+        AliveIntervalMs: 250,
+        FarmHealthMissedUdpMs: missedMs,
+        FarmHealthStartDelayMs: 5000,
+        StatusIntervalMs: 250,
+      },
     });
     config.servers = config.servers.filter((s) => s.group === 1);
     config.cameras = config.cameras.filter((c) => config.servers.some((s) => s.id === c.server));
@@ -54,7 +64,10 @@ async function oneRun(i: number): Promise<{ detectionMs: number | null; gapMs: n
       config.servers.find((s) => s.id === 's2')!.maxCameras = 3;
       config.servers.find((s) => s.id === 's3')!.maxCameras = 1;
     }
-    await farm.startSim(rtsp, config.cameras.map((c) => c.id));
+    await farm.startSim(
+      rtsp,
+      config.cameras.map((c) => c.id),
+    );
     await farm.startMaster(config);
     for (const s of config.servers) farm.startNode(s.id);
     const cams = () => farm.api<{ id: string; currentServer: string; recording: string }[]>('/api/v1/cameras');
@@ -64,7 +77,14 @@ async function oneRun(i: number): Promise<{ detectionMs: number | null; gapMs: n
     const killedAt = Date.now();
     const moved = EXAMPLE_CAMERAS.s1;
     const settled = (on: (server: string) => boolean) =>
-      farm.waitFor(async () => (await cams()).filter((c) => moved.includes(c.id)).every((c) => on(c.currentServer) && c.recording === 'recording'), 60_000, 'cameras moved');
+      farm.waitFor(
+        async () =>
+          (await cams())
+            .filter((c) => moved.includes(c.id))
+            .every((c) => on(c.currentServer) && c.recording === 'recording'),
+        60_000,
+        'cameras moved',
+      );
     if (planned) {
       await farm.post('/api/v1/servers/s1/drain');
       await settled((s) => s !== 's1');
@@ -82,11 +102,17 @@ async function oneRun(i: number): Promise<{ detectionMs: number | null; gapMs: n
     const ours = failovers.filter((f) => f.server === 's1' && f.startedAt >= killedAt);
     let gapMs = 0;
     for (const id of moved) {
-      const tl = await farm.api<{ gaps: { ms: number }[] }>(`/api/v1/cameras/${id}/timeline?from=${since}&to=${Date.now() - 1500}`);
+      const tl = await farm.api<{ gaps: { ms: number }[] }>(
+        `/api/v1/cameras/${id}/timeline?from=${since}&to=${Date.now() - 1500}`,
+      );
       gapMs = Math.max(gapMs, ...tl.gaps.map((g) => g.ms));
     }
     // A planned handover has nothing to detect.
-    const result = { detectionMs: planned ? null : fo.detail.confirmedAt - killedAt, gapMs, falseFailovers: failovers.filter((f) => !ours.includes(f)).length };
+    const result = {
+      detectionMs: planned ? null : fo.detail.confirmedAt - killedAt,
+      gapMs,
+      falseFailovers: failovers.filter((f) => !ours.includes(f)).length,
+    };
     console.error(`run ${i + 1}/${runs}: ${JSON.stringify(result)}`);
     return result;
   } finally {
@@ -108,7 +134,9 @@ for (let i = 0; i < runs; i++) {
 }
 const det = results.flatMap((r) => (r.detectionMs === null ? [] : [r.detectionMs]));
 // Planned handovers have nothing to detect; copy-back is measured once, after the runs.
-const copy = planned ? await measureCopyBack({ segments: Math.max(1, Math.round(Number(values['copyback-mb']))), bytes: 1_000_000 }) : undefined;
+const copy = planned
+  ? await measureCopyBack({ segments: Math.max(1, Math.round(Number(values['copyback-mb']))), bytes: 1_000_000 })
+  : undefined;
 const gaps = results.map((r) => r.gapMs);
 console.log(
   JSON.stringify({

@@ -9,7 +9,11 @@ export function procStat(pid: number): { cpuS: number; rssMb: number; ppid: numb
   try {
     const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = raw.slice(raw.lastIndexOf(')') + 2).split(' '); // fields after "pid (comm) "
-    return { ppid: Number(f[1]), cpuS: (Number(f[11]) + Number(f[12])) / TICKS, rssMb: (Number(f[21]) * PAGE) / 2 ** 20 };
+    return {
+      ppid: Number(f[1]),
+      cpuS: (Number(f[11]) + Number(f[12])) / TICKS,
+      rssMb: (Number(f[21]) * PAGE) / 2 ** 20,
+    };
   } catch {
     return undefined; // gone
   }

@@ -30,21 +30,35 @@ const rtsp = 28654;
 try {
   await farm.startSim(rtsp, cams, ['--size', values.size!, '--fps', values.fps!]);
   await farm.startMaster({
-    settings: { AliveIntervalMs: 250, FarmHealthMissedUdpMs: 2000, FarmHealthStartDelayMs: 5000, StatusIntervalMs: 500 },
+    settings: {
+      AliveIntervalMs: 250,
+      FarmHealthMissedUdpMs: 2000,
+      FarmHealthStartDelayMs: 5000,
+      StatusIntervalMs: 500,
+    },
     groups: [{ id: 1, redundancy: false }],
     servers: [{ id: 's1', group: 1, host: '127.0.0.1', udpPort: 28245 }],
     cameras: cams.map((id) => ({ id, url: `rtsp://127.0.0.1:${rtsp}/${id}`, server: 's1' })),
   });
-  const recording = async () => (await farm.api<{ recording: string }[]>('/api/v1/cameras')).every((c) => c.recording === 'recording');
+  const recording = async () =>
+    (await farm.api<{ recording: string }[]>('/api/v1/cameras')).every((c) => c.recording === 'recording');
   farm.startNode('s1');
   await farm.waitFor(recording, 90_000, 'all cameras recording');
   await delay(3000); // past start-up work (recovery, first segments)
 
   const nodePid = farm.pids().s1!;
   const sample = () => {
-    const kids = childrenOf(nodePid).map((p) => procStat(p)).filter((s) => s !== undefined);
+    const kids = childrenOf(nodePid)
+      .map((p) => procStat(p))
+      .filter((s) => s !== undefined);
     const node = procStat(nodePid)!;
-    return { node: node.cpuS, ffmpeg: kids.reduce((a, k) => a + k.cpuS, 0), rssMb: node.rssMb + kids.reduce((a, k) => a + k.rssMb, 0), nodeRss: node.rssMb, kids: kids.length };
+    return {
+      node: node.cpuS,
+      ffmpeg: kids.reduce((a, k) => a + k.cpuS, 0),
+      rssMb: node.rssMb + kids.reduce((a, k) => a + k.rssMb, 0),
+      nodeRss: node.rssMb,
+      kids: kids.length,
+    };
   };
   const a = sample();
   await delay(T * 1000);
@@ -64,7 +78,9 @@ try {
     const restartedAt = Date.now();
     const recordedSince = async () => {
       for (const cam of cams) {
-        const tl = await farm.api<{ intervals: { endMs: number }[] }>(`/api/v1/cameras/${cam}/timeline?from=${killedAt - 60_000}&to=${Date.now() + 60_000}`);
+        const tl = await farm.api<{ intervals: { endMs: number }[] }>(
+          `/api/v1/cameras/${cam}/timeline?from=${killedAt - 60_000}&to=${Date.now() + 60_000}`,
+        );
         if (!tl.intervals.some((i) => i.endMs > restartedAt + 1000)) return false;
       }
       return true;

@@ -15,5 +15,7 @@ function find(dir) {
 }
 const filter = process.env.VIGIL_TEST_FILTER;
 const files = [...find('src'), ...find('test')].filter((f) => !filter || f.includes(filter)).sort();
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+  stdio: 'inherit',
+});
 process.exit(r.status ?? 1);

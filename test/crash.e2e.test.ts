@@ -27,7 +27,9 @@ function storedFiles(root: string): string[] {
   return out.sort();
 }
 
-test('a recording server killed with SIGKILL loses at most 1 s per camera; its index survives and can be rebuilt', { timeout: 180_000 }, async (t) => {
+test('a recording server killed with SIGKILL loses at most 1 s per camera; its index survives and can be rebuilt', {
+  timeout: 180_000,
+}, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-crash-'));
   const farm = new LocalFarm({ dir, farmKey: 'crash-key', masterPort: MASTER_PORT });
   t.after(async () => {
@@ -40,16 +42,24 @@ test('a recording server killed with SIGKILL loses at most 1 s per camera; its i
   /** Whether every camera has footage ending a second after `t`: a restarted node has recovered and records. */
   const recordedSince = (t: number) => async () => {
     for (const cam of CAMERAS) {
-      const tl = await farm.api<{ intervals: { endMs: number }[] }>(`/api/v1/cameras/${cam}/timeline?from=${t - 600_000}&to=${Date.now() + 60_000}`);
+      const tl = await farm.api<{ intervals: { endMs: number }[] }>(
+        `/api/v1/cameras/${cam}/timeline?from=${t - 600_000}&to=${Date.now() + 60_000}`,
+      );
       if (!tl.intervals.some((i) => i.endMs > t + 1000)) return false;
     }
     return true;
   };
-  const recording = async () => (await farm.api<{ recording: string }[]>('/api/v1/cameras')).every((c) => c.recording === 'recording');
+  const recording = async () =>
+    (await farm.api<{ recording: string }[]>('/api/v1/cameras')).every((c) => c.recording === 'recording');
 
   await farm.startSim(RTSP_PORT, CAMERAS);
   await farm.startMaster({
-    settings: { AliveIntervalMs: 250, FarmHealthMissedUdpMs: 1500, FarmHealthStartDelayMs: 5000, StatusIntervalMs: 250 },
+    settings: {
+      AliveIntervalMs: 250,
+      FarmHealthMissedUdpMs: 1500,
+      FarmHealthStartDelayMs: 5000,
+      StatusIntervalMs: 250,
+    },
     groups: [{ id: 1, redundancy: false }],
     servers: [{ id: 's1', group: 1, host: '127.0.0.1', udpPort: UDP_PORT }],
     cameras: CAMERAS.map((id) => ({ id, url: `rtsp://127.0.0.1:${RTSP_PORT}/${id}`, server: 's1' })),
@@ -61,7 +71,9 @@ test('a recording server killed with SIGKILL loses at most 1 s per camera; its i
   const killedAt = Date.now();
   await farm.kill('s1');
   for (const cam of CAMERAS) {
-    const left = readdirSync(join(nodeDir, 'staging', cam)).filter((f) => statSync(join(nodeDir, 'staging', cam, f)).size > 0);
+    const left = readdirSync(join(nodeDir, 'staging', cam)).filter(
+      (f) => statSync(join(nodeDir, 'staging', cam, f)).size > 0,
+    );
     assert.ok(left.length >= 1, `${cam}: the segment in progress is on disk in staging`);
   }
 
@@ -82,14 +94,21 @@ test('a recording server killed with SIGKILL loses at most 1 s per camera; its i
     const indexed = CAMERAS.flatMap((cam) => index.list(cam, 0, Date.now() + 60_000).map((s) => s.path)).sort();
     const onDisk = storedFiles(storage);
     const inProgress = new Set(indexed);
-    assert.deepEqual(indexed.filter((p) => !onDisk.includes(p)), [], 'every indexed segment is on disk');
+    assert.deepEqual(
+      indexed.filter((p) => !onDisk.includes(p)),
+      [],
+      'every indexed segment is on disk',
+    );
     // Files the running recorder has just moved may not be indexed yet for a moment: allow the newest.
     const missing = onDisk.filter((p) => !inProgress.has(p));
     assert.ok(missing.length <= CAMERAS.length, `files on disk missing from the index: ${missing.join(', ')}`);
   } finally {
     index.close();
   }
-  assert.ok(!existsSync(join(nodeDir, 'quarantine')) || readdirSync(join(nodeDir, 'quarantine')).length <= CAMERAS.length, 'little or nothing quarantined');
+  assert.ok(
+    !existsSync(join(nodeDir, 'quarantine')) || readdirSync(join(nodeDir, 'quarantine')).length <= CAMERAS.length,
+    'little or nothing quarantined',
+  );
 
   // A corrupt index: the node sets it aside and rebuilds it from the files on disk.
   await farm.kill('s1', 'SIGTERM');
@@ -108,10 +127,14 @@ test('a recording server killed with SIGKILL loses at most 1 s per camera; its i
     for (const p of filesBefore) {
       assert.ok(rows.has(p), `${p} back in the rebuilt index`);
       const was = rowsBefore.get(p);
-      if (was) assert.ok(Math.abs(rows.get(p)!.endMs - was.endMs) <= 150, `${p}: end ${rows.get(p)!.endMs} vs ${was.endMs}`);
+      if (was)
+        assert.ok(Math.abs(rows.get(p)!.endMs - was.endMs) <= 150, `${p}: end ${rows.get(p)!.endMs} vs ${was.endMs}`);
     }
   } finally {
     rebuilt.close();
   }
-  assert.ok(readdirSync(nodeDir).some((f) => f.startsWith('index.sqlite.unreadable-')), 'the unreadable index is kept aside');
+  assert.ok(
+    readdirSync(nodeDir).some((f) => f.startsWith('index.sqlite.unreadable-')),
+    'the unreadable index is kept aside',
+  );
 });

@@ -20,10 +20,38 @@ const settings = {
   CopyBackMaxBytesPerSec: 40_000,
 };
 
-interface Camera { id: string; currentServer: string; recording: string; handover: { to: string } | null }
-interface Failover { id: number; server: string; trigger: string; status: string; detail: { planned?: boolean; moves: { camera: string; to: string; recordingAt?: number }[]; copyBack?: CopyJob[]; steps: { step: string }[] } }
-interface CopyJob { id: string; source: string; home: string; state: string; fromMs: number; toMs: number; progress?: { segments: number; segmentsDone: number; bytesDone: number; percent: number } }
-interface Timeline { intervals: { startMs: number; endMs: number; servers: string[] }[]; gaps: { startMs: number; endMs: number; ms: number }[]; recorded: { server: string; startMs: number; endMs: number }[] }
+interface Camera {
+  id: string;
+  currentServer: string;
+  recording: string;
+  handover: { to: string } | null;
+}
+interface Failover {
+  id: number;
+  server: string;
+  trigger: string;
+  status: string;
+  detail: {
+    planned?: boolean;
+    moves: { camera: string; to: string; recordingAt?: number }[];
+    copyBack?: CopyJob[];
+    steps: { step: string }[];
+  };
+}
+interface CopyJob {
+  id: string;
+  source: string;
+  home: string;
+  state: string;
+  fromMs: number;
+  toMs: number;
+  progress?: { segments: number; segmentsDone: number; bytesDone: number; percent: number };
+}
+interface Timeline {
+  intervals: { startMs: number; endMs: number; servers: string[] }[];
+  gaps: { startMs: number; endMs: number; ms: number }[];
+  recorded: { server: string; startMs: number; endMs: number }[];
+}
 
 // Triggers "manual" only: killing the home server mid-copy must test the copy's resume, not a failover.
 const config = (): FarmConfigInput => ({
@@ -33,7 +61,9 @@ const config = (): FarmConfigInput => ({
   cameras: [{ id: 'c1', url: `rtsp://127.0.0.1:${RTSP_PORT}/c1`, server: 's1' }],
 });
 
-test('drain and resume are make-before-break (no gap); failback copies the footage home, verified, and resumes after a kill', { timeout: 300_000 }, async (t) => {
+test('drain and resume are make-before-break (no gap); failback copies the footage home, verified, and resumes after a kill', {
+  timeout: 300_000,
+}, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-handover-'));
   const farm = new LocalFarm({ dir, farmKey: 'e2e-handover-key', masterPort: MASTER_PORT });
   t.after(async () => {
@@ -43,12 +73,17 @@ test('drain and resume are make-before-break (no gap); failback copies the foota
   });
   const camera = async () => (await farm.api<Camera[]>('/api/v1/cameras'))[0];
   const failovers = () => farm.api<Failover[]>('/api/v1/failovers');
-  const timeline = (from: number, to: number) => farm.api<Timeline>(`/api/v1/cameras/c1/timeline?from=${from}&to=${to}`);
+  const timeline = (from: number, to: number) =>
+    farm.api<Timeline>(`/api/v1/cameras/c1/timeline?from=${from}&to=${to}`);
   const settled = async (server: string) => {
-    await farm.waitFor(async () => {
-      const c = await camera();
-      return c.currentServer === server && !c.handover && c.recording === 'recording';
-    }, 30_000, `c1 recording on ${server}`);
+    await farm.waitFor(
+      async () => {
+        const c = await camera();
+        return c.currentServer === server && !c.handover && c.recording === 'recording';
+      },
+      30_000,
+      `c1 recording on ${server}`,
+    );
   };
 
   await farm.startSim(RTSP_PORT, ['c1']);
@@ -72,10 +107,20 @@ test('drain and resume are make-before-break (no gap); failback copies the foota
   assert.deepEqual(planned.gaps, [], `no hole across drain and resume: ${JSON.stringify(planned.gaps)}`);
   assert.deepEqual([...new Set(planned.recorded.map((r) => r.server))].sort(), ['s1', 's2']);
   const log = await failovers();
-  assert.deepEqual(log.map((f) => [f.trigger, f.status]), [['drain', 'done'], ['resume', 'done']]);
+  assert.deepEqual(
+    log.map((f) => [f.trigger, f.status]),
+    [
+      ['drain', 'done'],
+      ['resume', 'done'],
+    ],
+  );
 
   // The copy-back of what s2 recorded during the drain completes: s2's footage of c1 is gone from the catalogue, the timeline has no hole.
-  await farm.waitFor(async () => (await failovers())[1].detail.copyBack?.every((j) => j.state === 'done') === true, 60_000, 'copy-back after resume done');
+  await farm.waitFor(
+    async () => (await failovers())[1].detail.copyBack?.every((j) => j.state === 'done') === true,
+    60_000,
+    'copy-back after resume done',
+  );
   const home = await timeline(since, Date.now() - 3000);
   assert.deepEqual([...new Set(home.recorded.map((r) => r.server))], ['s1'], 'all footage home');
   assert.deepEqual(home.gaps, [], 'and none lost');
@@ -89,15 +134,23 @@ test('drain and resume are make-before-break (no gap); failback copies the foota
   assert.equal(fb.trigger, 'failback');
   await settled('s1');
   // Kill s1 while it copies, then start it again: the job resumes where it stopped.
-  await farm.waitFor(async () => {
-    const [job] = await farm.api<CopyJob[]>('/api/v1/copybacks');
-    return job?.state === 'running' && (job.progress?.segmentsDone ?? 0) >= 1 && job.progress!.percent < 80;
-  }, 60_000, 'copy-back under way');
+  await farm.waitFor(
+    async () => {
+      const [job] = await farm.api<CopyJob[]>('/api/v1/copybacks');
+      return job?.state === 'running' && (job.progress?.segmentsDone ?? 0) >= 1 && job.progress!.percent < 80;
+    },
+    60_000,
+    'copy-back under way',
+  );
   const [before] = await farm.api<CopyJob[]>('/api/v1/copybacks');
   await farm.kill('s1');
   await delay(500);
   farm.startNode('s1');
-  await farm.waitFor(async () => (await farm.api<CopyJob[]>('/api/v1/copybacks')).length === 0, 90_000, 'copy-back done after the restart');
+  await farm.waitFor(
+    async () => (await farm.api<CopyJob[]>('/api/v1/copybacks')).length === 0,
+    90_000,
+    'copy-back done after the restart',
+  );
   const entry = (await failovers()).find((f) => f.id === fb.id)!;
   const [job] = entry.detail.copyBack!;
   assert.equal(job.state, 'done');
@@ -107,5 +160,7 @@ test('drain and resume are make-before-break (no gap); failback copies the foota
   const away = await timeline(awayFrom, awayFrom + 7000);
   assert.deepEqual([...new Set(away.recorded.map((r) => r.server))], ['s1']);
   assert.deepEqual(away.gaps, [], `the copied footage has no hole: ${JSON.stringify(away.gaps)}`);
-  console.log(`# copy-back of ${job.progress!.segments} segments (${job.progress!.bytesDone} bytes) resumed after a kill at ${before.progress!.segmentsDone}`);
+  console.log(
+    `# copy-back of ${job.progress!.segments} segments (${job.progress!.bytesDone} bytes) resumed after a kill at ${before.progress!.segmentsDone}`,
+  );
 });

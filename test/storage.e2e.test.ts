@@ -17,10 +17,25 @@ const UDP_PORT = 18345;
 const MB = 1024 * 1024;
 const FARM_KEY = 'storage-e2e-key';
 
-interface StoragePath { path: string; healthy: boolean; read: boolean }
-interface Server { id: string; storage: { availability: string; allFailed: boolean; paths: StoragePath[] } | null; recordingFailed: boolean }
-interface Camera { id: string; recording: string; streams: { recording: string }[] }
-interface Timeline { intervals: { startMs: number; endMs: number }[]; gaps: { startMs: number; endMs: number; ms: number }[] }
+interface StoragePath {
+  path: string;
+  healthy: boolean;
+  read: boolean;
+}
+interface Server {
+  id: string;
+  storage: { availability: string; allFailed: boolean; paths: StoragePath[] } | null;
+  recordingFailed: boolean;
+}
+interface Camera {
+  id: string;
+  recording: string;
+  streams: { recording: string }[];
+}
+interface Timeline {
+  intervals: { startMs: number; endMs: number }[];
+  gaps: { startMs: number; endMs: number; ms: number }[];
+}
 
 /** Segment files under a storage path, relative to it. */
 function files(root: string): string[] {
@@ -37,7 +52,11 @@ function files(root: string): string[] {
 }
 
 function codecs(file: string): string[] {
-  const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=index,codec_name', '-of', 'json', file], { encoding: 'utf8', timeout: 10_000 });
+  const out = execFileSync(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'stream=index,codec_name', '-of', 'json', file],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
   return (JSON.parse(out) as { streams: { codec_name: string }[] }).streams.map((x) => x.codec_name).sort();
 }
 
@@ -45,7 +64,9 @@ function remount(dir: string, mode: 'ro' | 'rw'): void {
   execFileSync('mount', ['-o', `remount,${mode}`, dir], { stdio: 'ignore' });
 }
 
-test('two storage paths in redundant mode, main + sub stream with audio; one path fails, then both, and nothing is lost', { timeout: 180_000 }, async (t) => {
+test('two storage paths in redundant mode, main + sub stream with audio; one path fails, then both, and nothing is lost', {
+  timeout: 180_000,
+}, async (t) => {
   const a = mountTmpfs(t, 32 * MB);
   const b = mountTmpfs(t, 32 * MB);
   // Unmounting needs the paths writable again if a step failed midway.
@@ -65,29 +86,67 @@ test('two storage paths in redundant mode, main + sub stream with audio; one pat
     rmSync(dir, { recursive: true, force: true });
   });
   const config: FarmConfigInput = {
-    settings: { AliveIntervalMs: 250, FarmHealthMissedUdpMs: 1500, FarmHealthStartDelayMs: 12_000, StatusIntervalMs: 250 },
+    settings: {
+      AliveIntervalMs: 250,
+      FarmHealthMissedUdpMs: 1500,
+      FarmHealthStartDelayMs: 12_000,
+      StatusIntervalMs: 250,
+    },
     groups: [{ id: 1, redundancy: false }],
-    servers: [{ id: 's1', group: 1, host: '127.0.0.1', udpPort: UDP_PORT, storage: { paths: `${a};*${b}`, availability: 'redundant', minFreeBytes: 2 * MB } }],
-    cameras: [{ id: 'm1', url: `rtsp://127.0.0.1:${RTSP_PORT}/m1`, server: 's1', streams: [{ url: `rtsp://127.0.0.1:${RTSP_PORT}/m1/sub` }] }],
+    servers: [
+      {
+        id: 's1',
+        group: 1,
+        host: '127.0.0.1',
+        udpPort: UDP_PORT,
+        storage: { paths: `${a};*${b}`, availability: 'redundant', minFreeBytes: 2 * MB },
+      },
+    ],
+    cameras: [
+      {
+        id: 'm1',
+        url: `rtsp://127.0.0.1:${RTSP_PORT}/m1`,
+        server: 's1',
+        streams: [{ url: `rtsp://127.0.0.1:${RTSP_PORT}/m1/sub` }],
+      },
+    ],
   };
   await farm.startSim(RTSP_PORT, ['m1'], ['--audio', '--sub']);
   await farm.startMaster(config);
   farm.startNode('s1');
   const server = async () => (await farm.api<Server[]>('/api/v1/servers'))[0];
-  const timeline = (stream: number, from: number, to: number) => farm.api<Timeline>(`/api/v1/cameras/m1/timeline?from=${from}&to=${to}&stream=${stream}`);
-  const recordedMs = async (stream: number) => (await timeline(stream, Date.now() - 600_000, Date.now())).intervals.reduce((n, i) => n + i.endMs - i.startMs, 0);
+  const timeline = (stream: number, from: number, to: number) =>
+    farm.api<Timeline>(`/api/v1/cameras/m1/timeline?from=${from}&to=${to}&stream=${stream}`);
+  const recordedMs = async (stream: number) =>
+    (await timeline(stream, Date.now() - 600_000, Date.now())).intervals.reduce((n, i) => n + i.endMs - i.startMs, 0);
 
   // Both streams are recorded, each segment on both paths, the main stream with its audio.
-  await farm.waitFor(async () => (await recordedMs(0)) > 4000 && (await recordedMs(1)) > 4000, 60_000, 'both streams recorded');
+  await farm.waitFor(
+    async () => (await recordedMs(0)) > 4000 && (await recordedMs(1)) > 4000,
+    60_000,
+    'both streams recorded',
+  );
   const onA = files(a);
   const onB = files(b);
-  assert.ok(onA.some((f) => f.startsWith('m1/')) && onA.some((f) => f.startsWith('m1~1/')), 'main and sub stream each in their own tree');
+  assert.ok(
+    onA.some((f) => f.startsWith('m1/')) && onA.some((f) => f.startsWith('m1~1/')),
+    'main and sub stream each in their own tree',
+  );
   const both = onA.filter((f) => onB.includes(f));
-  assert.ok(both.length >= onA.length - 2, `redundant mode: every segment on both paths (${both.length} of ${onA.length})`);
+  assert.ok(
+    both.length >= onA.length - 2,
+    `redundant mode: every segment on both paths (${both.length} of ${onA.length})`,
+  );
   assert.deepEqual(codecs(join(a, both.find((f) => f.startsWith('m1/'))!)), ['aac', 'h264']);
   assert.deepEqual(codecs(join(a, both.find((f) => f.startsWith('m1~1/'))!)), ['aac', 'h264']);
   let s = await server();
-  assert.deepEqual(s.storage?.paths.map((p) => [p.path, p.healthy, p.read]), [[a, true, false], [b, true, true]]);
+  assert.deepEqual(
+    s.storage?.paths.map((p) => [p.path, p.healthy, p.read]),
+    [
+      [a, true, false],
+      [b, true, true],
+    ],
+  );
 
   // Bad storage settings are refused whole, with one message naming every problem, including the
   // path only the recording server can tell does not take writes; the farm keeps its settings.
@@ -98,16 +157,22 @@ test('two storage paths in redundant mode, main + sub stream with audio; one pat
   const res = await fetch(`${farm.masterUrl}/api/v1/config`, {
     method: 'PUT',
     body: JSON.stringify(bad),
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${farmKeys(Buffer.from(FARM_KEY)).api.toString()}` },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${farmKeys(Buffer.from(FARM_KEY)).api.toString()}`,
+    },
   });
   assert.equal(res.status, 400);
   const problems = ((await res.json()) as { error: { details: string[] } }).error.details;
-  assert.deepEqual([...problems].sort(), [
-    '/servers/0/storage/paths: "relative/path" is not an absolute path',
-    '/servers/0/storage/minFreePercent: Expected number to be less or equal to 100',
-    '/cameras/0/storage/maxStorageDays: "x" (entry 2) is not a whole number of days',
-    '/servers/0/storage/paths: on server s1, /nonexistent-vigil-disk: does not exist',
-  ].sort());
+  assert.deepEqual(
+    [...problems].sort(),
+    [
+      '/servers/0/storage/paths: "relative/path" is not an absolute path',
+      '/servers/0/storage/minFreePercent: Expected number to be less or equal to 100',
+      '/cameras/0/storage/maxStorageDays: "x" (entry 2) is not a whole number of days',
+      '/servers/0/storage/paths: on server s1, /nonexistent-vigil-disk: does not exist',
+    ].sort(),
+  );
   assert.deepEqual(await farm.api<unknown>('/api/v1/config'), before, 'nothing applied');
   const cams = await farm.api<Camera[]>('/api/v1/cameras');
   assert.equal(cams[0].recording, 'recording');
@@ -116,7 +181,11 @@ test('two storage paths in redundant mode, main + sub stream with audio; one pat
   // One path fails: recording goes on to the other, the master shows which.
   const aFailedAt = Date.now();
   remount(a, 'ro');
-  await farm.waitFor(async () => (await server()).storage?.paths[0].healthy === false, 15_000, 'path a reported failed');
+  await farm.waitFor(
+    async () => (await server()).storage?.paths[0].healthy === false,
+    15_000,
+    'path a reported failed',
+  );
   const bBefore = files(b).length;
   await farm.waitFor(() => files(b).length >= bBefore + 4, 15_000, 'segments go on to path b');
   s = await server();
@@ -128,22 +197,47 @@ test('two storage paths in redundant mode, main + sub stream with audio; one pat
   const allFailedAt = Date.now();
   // Held past FarmHealthMissedUdpMs, it is a failover trigger; group 1 has redundancy off, so the
   // failover is logged and skipped: the cameras stay, and their segments wait in staging.
-  await farm.waitFor(async () => (await farm.api<{ trigger: string }[]>('/api/v1/failovers')).some((f) => f.trigger === 'storage-failed'), 15_000, 'a storage-failed failover');
+  await farm.waitFor(
+    async () =>
+      (await farm.api<{ trigger: string }[]>('/api/v1/failovers')).some((f) => f.trigger === 'storage-failed'),
+    15_000,
+    'a storage-failed failover',
+  );
   await delay(Math.max(0, allFailedAt + 3000 - Date.now()));
   // Both come back: the waiting segments are stored, the timeline has no hole over the outage.
   remount(a, 'rw');
   remount(b, 'rw');
   await farm.waitFor(async () => (await server()).storage?.allFailed === false, 20_000, 'storage back');
-  await farm.waitFor(async () => (await farm.api<{ state: string }[]>('/api/v1/servers'))[0].state === 'up', 10_000, 'the server up again');
-  const fos = await farm.api<{ server: string; trigger: string; status: string; detail: { reason?: string } }[]>('/api/v1/failovers');
-  assert.deepEqual(fos.map((f) => [f.server, f.trigger, f.status, f.detail.reason]), [['s1', 'storage-failed', 'skipped', 'redundancy is off in group 1']]);
+  await farm.waitFor(
+    async () => (await farm.api<{ state: string }[]>('/api/v1/servers'))[0].state === 'up',
+    10_000,
+    'the server up again',
+  );
+  const fos =
+    await farm.api<{ server: string; trigger: string; status: string; detail: { reason?: string } }[]>(
+      '/api/v1/failovers',
+    );
+  assert.deepEqual(
+    fos.map((f) => [f.server, f.trigger, f.status, f.detail.reason]),
+    [['s1', 'storage-failed', 'skipped', 'redundancy is off in group 1']],
+  );
   const backAt = Date.now();
-  await farm.waitFor(async () => {
-    const tl = await timeline(0, aFailedAt - 2000, backAt + 2000);
-    return tl.intervals.length > 0 && tl.intervals.at(-1)!.endMs >= backAt + 2000;
-  }, 20_000, 'recording after the outage reported');
+  await farm.waitFor(
+    async () => {
+      const tl = await timeline(0, aFailedAt - 2000, backAt + 2000);
+      return tl.intervals.length > 0 && tl.intervals.at(-1)!.endMs >= backAt + 2000;
+    },
+    20_000,
+    'recording after the outage reported',
+  );
   const tl = await timeline(0, aFailedAt - 2000, backAt);
   const holes = tl.gaps.filter((g) => g.ms > 1500);
-  assert.deepEqual(holes, [], `no hole over the outage (${allFailedAt - aFailedAt} ms with one path, ${backAt - allFailedAt} ms with none)`);
-  t.diagnostic(`one path failed for ${allFailedAt - aFailedAt} ms, all for ${backAt - allFailedAt} ms; gaps over the span: ${tl.gaps.map((g) => g.ms).join(' ') || 'none'}`);
+  assert.deepEqual(
+    holes,
+    [],
+    `no hole over the outage (${allFailedAt - aFailedAt} ms with one path, ${backAt - allFailedAt} ms with none)`,
+  );
+  t.diagnostic(
+    `one path failed for ${allFailedAt - aFailedAt} ms, all for ${backAt - allFailedAt} ms; gaps over the span: ${tl.gaps.map((g) => g.ms).join(' ') || 'none'}`,
+  );
 });

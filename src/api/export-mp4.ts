@@ -99,7 +99,13 @@ function runFfmpeg(args: string[], signal: AbortSignal, log: Pick<Logger, 'error
       if (code === 0) return resolve();
       // Only local temp files are named in these arguments and messages: nothing secret to scrub.
       log.error({ code, signal: sig, stderr }, 'export: ffmpeg failed');
-      reject(new VigilError('EXPORT_FAILED', signal.aborted ? 'export cancelled' : 'the segments could not be joined into an MP4', 500));
+      reject(
+        new VigilError(
+          'EXPORT_FAILED',
+          signal.aborted ? 'export cancelled' : 'the segments could not be joined into an MP4',
+          500,
+        ),
+      );
     });
   });
 }

@@ -20,7 +20,13 @@ export class NodeClient {
   ) {}
 
   /** The segments `server` holds of `camera` overlapping [fromMs, toMs). Throws when the server does not answer. */
-  async list(server: string, camera: string, fromMs: number, toMs: number, stream = 0): Promise<Static<typeof NodeSegmentList>['segments']> {
+  async list(
+    server: string,
+    camera: string,
+    fromMs: number,
+    toMs: number,
+    stream = 0,
+  ): Promise<Static<typeof NodeSegmentList>['segments']> {
     const q = new URLSearchParams({ camera, from: String(fromMs), to: String(toMs), stream: String(stream) });
     const res = await this.get(server, `/node/v1/segments?${q}`, AbortSignal.timeout(LIST_TIMEOUT_MS));
     return ((await res.json()) as Static<typeof NodeSegmentList>).segments;
@@ -39,7 +45,11 @@ export class NodeClient {
 
   /** The live playlist `server` gives for `camera`, URIs as the node wrote them. */
   async live(server: string, camera: string, stream = 0): Promise<string> {
-    const res = await this.get(server, `/node/v1/cameras/${encodeURIComponent(camera)}/live.m3u8?stream=${stream}`, AbortSignal.timeout(LIST_TIMEOUT_MS));
+    const res = await this.get(
+      server,
+      `/node/v1/cameras/${encodeURIComponent(camera)}/live.m3u8?stream=${stream}`,
+      AbortSignal.timeout(LIST_TIMEOUT_MS),
+    );
     return res.text();
   }
 
@@ -51,7 +61,8 @@ export class NodeClient {
 
   private async get(server: string, path: string, signal: AbortSignal, postBody?: unknown): Promise<Response> {
     const base = this.controller.liveOf(server)?.status.apiUrl;
-    if (!base) throw new VigilError('SERVER_UNREACHABLE', `server ${server} has not told where it serves playback`, 503);
+    if (!base)
+      throw new VigilError('SERVER_UNREACHABLE', `server ${server} has not told where it serves playback`, 503);
     let res: Response;
     try {
       const headers: Record<string, string> = { authorization: `Bearer ${this.apiToken.toString()}` };
@@ -68,7 +79,8 @@ export class NodeClient {
     await res.body?.cancel();
     // The node's 404s (no such segment, camera not live there) are the caller's 404s; the rest is the node's fault.
     if (res.status === 404) throw new VigilError('NOT_FOUND', `server ${server} has no ${path.split('?')[0]}`, 404);
-    if (res.status >= 400 && res.status < 500) throw new VigilError('NODE_REFUSED', `server ${server} refused ${path.split('?')[0]} (${res.status})`, 502);
+    if (res.status >= 400 && res.status < 500)
+      throw new VigilError('NODE_REFUSED', `server ${server} refused ${path.split('?')[0]} (${res.status})`, 502);
     throw new VigilError('SERVER_ERROR', `server ${server} answered ${res.status}`, 502);
   }
 }

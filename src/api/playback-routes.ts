@@ -33,16 +33,32 @@ const MAX_EXPORT_MS = HOUR;
 export const MISSING_HEADER = 'x-vigil-missing-servers';
 
 const CameraParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
-const StreamParam = Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0, description: "the camera's stream: 0 the first (main), 1 the second (sub), …" }));
+const StreamParam = Type.Optional(
+  Type.Integer({
+    minimum: 0,
+    maximum: 99,
+    default: 0,
+    description: "the camera's stream: 0 the first (main), 1 the second (sub), …",
+  }),
+);
 const RangeQuery = Type.Object({
   from: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601; default: to - 1 h' })),
   to: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601; default: now' })),
   stream: StreamParam,
 });
 type RangeQuery = { from?: string; to?: string; stream?: number };
-const missingHeader = { [MISSING_HEADER]: { type: 'string', description: 'comma-separated servers that recorded in the range but did not answer; their footage is missing' } };
+const missingHeader = {
+  [MISSING_HEADER]: {
+    type: 'string',
+    description: 'comma-separated servers that recorded in the range but did not answer; their footage is missing',
+  },
+};
 const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
-const playlist = (description: string, headers?: object) => ({ description, ...(headers && { headers }), content: { [M3U8]: { schema: Type.String() } } });
+const playlist = (description: string, headers?: object) => ({
+  description,
+  ...(headers && { headers }),
+  content: { [M3U8]: { schema: Type.String() } },
+});
 
 /**
  * Playback through the master: a VOD playlist over a camera's footage on every server that recorded
@@ -54,21 +70,31 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
   const nodes = new NodeClient(d.controller, d.apiToken);
 
   const camera = (id: string) => {
-    if (!d.controller.state().cameras.some((c) => c.id === id)) throw new VigilError('NOT_FOUND', `no camera ${id}`, 404);
+    if (!d.controller.state().cameras.some((c) => c.id === id))
+      throw new VigilError('NOT_FOUND', `no camera ${id}`, 404);
   };
 
   /** What to play for a camera over a range: one non-overlapping sequence over every server that answers. */
-  const plan = async (cam: string, from: number, to: number, stream: number): Promise<{ segments: HeldSegment[]; missing: string[] }> => {
+  const plan = async (
+    cam: string,
+    from: number,
+    to: number,
+    stream: number,
+  ): Promise<{ segments: HeldSegment[]; missing: string[] }> => {
     const servers = [...new Set((await d.store.recordings(cam, from, to, stream)).map((r) => r.server))].sort();
     const held: HeldSegment[] = [];
     const missing: string[] = [];
     await Promise.all(
       servers.map(async (server) => {
         try {
-          for (const s of await nodes.list(server, cam, from, to, stream)) held.push({ server, id: s.id, startMs: s.startMs, endMs: s.endMs });
+          for (const s of await nodes.list(server, cam, from, to, stream))
+            held.push({ server, id: s.id, startMs: s.startMs, endMs: s.endMs });
         } catch (err) {
           // A server that is down keeps its footage: it plays again once the server is back.
-          app.log.warn({ err, server, camera: cam }, 'playback: a server holding footage does not answer; its footage is left out');
+          app.log.warn(
+            { err, server, camera: cam },
+            'playback: a server holding footage does not answer; its footage is left out',
+          );
           missing.push(server);
         }
       }),
@@ -84,10 +110,14 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     '/api/v1/cameras/:id/playback.m3u8',
     {
       schema: {
-        summary: 'HLS VOD playlist over the recorded footage of a range, from whichever servers hold it; a discontinuity at each hole or change of server',
+        summary:
+          'HLS VOD playlist over the recorded footage of a range, from whichever servers hold it; a discontinuity at each hole or change of server',
         params: CameraParams,
         querystring: RangeQuery,
-        response: { 200: playlist('HLS v3 VOD playlist; empty when nothing was recorded in the range', missingHeader), ...errors },
+        response: {
+          200: playlist('HLS v3 VOD playlist; empty when nothing was recorded in the range', missingHeader),
+          ...errors,
+        },
       },
     },
     async (req, reply) => {
@@ -97,7 +127,12 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
       const { from, to } = range(q, MAX_PLAYBACK_MS);
       const { segments, missing } = await plan(id, from, to, q.stream ?? 0);
       markMissing(reply, missing);
-      const entries = segments.map((s) => ({ uri: segmentUri(s.server, s.id), startMs: s.startMs, endMs: s.endMs, source: s.server }));
+      const entries = segments.map((s) => ({
+        uri: segmentUri(s.server, s.id),
+        startMs: s.startMs,
+        endMs: s.endMs,
+        source: s.server,
+      }));
       return reply.type(M3U8).header('cache-control', 'no-cache').send(vodPlaylist(entries));
     },
   );
@@ -110,8 +145,16 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
         params: CameraParams,
         querystring: RangeQuery,
         response: {
-          200: { description: 'H.264 MP4, faststart', headers: missingHeader, content: { 'video/mp4': { schema: Type.String({ format: 'binary' }) } } },
-          204: { type: 'null', description: 'nothing recorded in the range (or on the servers that answered)', headers: missingHeader },
+          200: {
+            description: 'H.264 MP4, faststart',
+            headers: missingHeader,
+            content: { 'video/mp4': { schema: Type.String({ format: 'binary' }) } },
+          },
+          204: {
+            type: 'null',
+            description: 'nothing recorded in the range (or on the servers that answered)',
+            headers: missingHeader,
+          },
           ...errors,
         },
       },
@@ -126,7 +169,12 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
       if (!segments.length) return reply.status(204).send();
       const gone = new AbortController();
       reply.raw.once('close', () => gone.abort());
-      const out = await exportMp4({ segments, fetchSegment: (server, sid, signal) => nodes.segment(server, sid, signal), signal: gone.signal, log: app.log });
+      const out = await exportMp4({
+        segments,
+        fetchSegment: (server, sid, signal) => nodes.segment(server, sid, signal),
+        signal: gone.signal,
+        log: app.log,
+      });
       const stream = createReadStream(out.file);
       // The temp file goes once it is sent, or the client went away.
       stream.once('close', () => void out.cleanup());
@@ -143,7 +191,8 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     '/api/v1/cameras/:id/live.m3u8',
     {
       schema: {
-        summary: 'HLS live playlist of the server recording the camera now (or relaying it live while its server is down), segments through the master',
+        summary:
+          'HLS live playlist of the server recording the camera now (or relaying it live while its server is down), segments through the master',
         params: CameraParams,
         querystring: Type.Object({ stream: StreamParam }),
         response: { 200: playlist('HLS v3 live playlist (sliding window)'), ...errors },
@@ -160,13 +209,22 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
       try {
         text = await nodes.live(server, id, (req.query as { stream?: number }).stream ?? 0);
       } catch (err) {
-        if (err instanceof VigilError && err.httpStatus === 404) throw new VigilError('NOT_LIVE', `camera ${id} has no recent footage on ${server} (starting, stalled or failing over)`, 404);
+        if (err instanceof VigilError && err.httpStatus === 404)
+          throw new VigilError(
+            'NOT_LIVE',
+            `camera ${id} has no recent footage on ${server} (starting, stalled or failing over)`,
+            404,
+          );
         throw err;
       }
       // The node names its segments by its own paths; players fetch them through the master.
       const rewritten = text
         .replace(/^\/node\/v1\/segments\/(\d+)\.ts$/gm, (_, sid: string) => segmentUri(server, Number(sid)))
-        .replace(/^\/node\/v1\/buffer\/([^/\s]+)\/(\d+)\/(\d+)\.ts$/gm, (_, cam: string, stream: string, start: string) => `/api/v1/buffer/${encodeURIComponent(server)}/${cam}/${stream}/${start}.ts`);
+        .replace(
+          /^\/node\/v1\/buffer\/([^/\s]+)\/(\d+)\/(\d+)\.ts$/gm,
+          (_, cam: string, stream: string, start: string) =>
+            `/api/v1/buffer/${encodeURIComponent(server)}/${cam}/${stream}/${start}.ts`,
+        );
       return reply.type(M3U8).header('cache-control', 'no-cache').send(rewritten);
     },
   );
@@ -182,14 +240,20 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
           stream: Type.String({ pattern: '^[0-9]{1,2}$' }),
           start: Type.String({ pattern: '^[0-9]{1,15}\\.ts$', description: '<start epoch ms>.ts' }),
         }),
-        response: { 200: { description: 'MPEG-TS', content: { 'video/mp2t': { schema: Type.String({ format: 'binary' }) } } }, ...errors },
+        response: {
+          200: { description: 'MPEG-TS', content: { 'video/mp2t': { schema: Type.String({ format: 'binary' }) } } },
+          ...errors,
+        },
       },
     },
     async (req, reply) => {
       const p = req.params as { server: string; camera: string; stream: string; start: string };
-      if (!d.controller.state().servers.some((s) => s.id === p.server)) throw new VigilError('NOT_FOUND', `no server ${p.server}`, 404);
+      if (!d.controller.state().servers.some((s) => s.id === p.server))
+        throw new VigilError('NOT_FOUND', `no server ${p.server}`, 404);
       camera(p.camera);
-      return relayTs(reply, 'no-cache', (signal) => nodes.buffered(p.server, nodeBufferPath(p.camera, Number(p.stream), Number.parseInt(p.start, 10)), signal));
+      return relayTs(reply, 'no-cache', (signal) =>
+        nodes.buffered(p.server, nodeBufferPath(p.camera, Number(p.stream), Number.parseInt(p.start, 10)), signal),
+      );
     },
   );
 
@@ -198,26 +262,42 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     {
       schema: {
         summary: 'one recorded segment (MPEG-TS), fetched from the server that holds it',
-        params: Type.Object({ server: Type.String({ minLength: 1, maxLength: 200 }), segment: Type.String({ pattern: '^[0-9]{1,15}\\.ts$', description: '<index id>.ts' }) }),
-        response: { 200: { description: 'MPEG-TS', content: { 'video/mp2t': { schema: Type.String({ format: 'binary' }) } } }, ...errors },
+        params: Type.Object({
+          server: Type.String({ minLength: 1, maxLength: 200 }),
+          segment: Type.String({ pattern: '^[0-9]{1,15}\\.ts$', description: '<index id>.ts' }),
+        }),
+        response: {
+          200: { description: 'MPEG-TS', content: { 'video/mp2t': { schema: Type.String({ format: 'binary' }) } } },
+          ...errors,
+        },
       },
     },
     async (req, reply) => {
       const { server, segment } = req.params as { server: string; segment: string };
-      if (!d.controller.state().servers.some((s) => s.id === server)) throw new VigilError('NOT_FOUND', `no server ${server}`, 404);
-      return relayTs(reply, 'private, max-age=86400', (signal) => nodes.segment(server, Number.parseInt(segment, 10), signal));
+      if (!d.controller.state().servers.some((s) => s.id === server))
+        throw new VigilError('NOT_FOUND', `no server ${server}`, 404);
+      return relayTs(reply, 'private, max-age=86400', (signal) =>
+        nodes.segment(server, Number.parseInt(segment, 10), signal),
+      );
     },
   );
 }
 
 /** Sends a node's MPEG-TS answer on to the player; the node's request ends when the player goes away. */
-async function relayTs(reply: FastifyReply, cacheControl: string, fetchTs: (signal: AbortSignal) => Promise<Response>): Promise<FastifyReply> {
+async function relayTs(
+  reply: FastifyReply,
+  cacheControl: string,
+  fetchTs: (signal: AbortSignal) => Promise<Response>,
+): Promise<FastifyReply> {
   const gone = new AbortController();
   reply.raw.once('close', () => gone.abort());
   const res = await fetchTs(gone.signal);
   const length = res.headers.get('content-length');
   if (length) reply.header('content-length', length);
-  return reply.type('video/mp2t').header('cache-control', cacheControl).send(Readable.fromWeb(res.body as WebReadableStream));
+  return reply
+    .type('video/mp2t')
+    .header('cache-control', cacheControl)
+    .send(Readable.fromWeb(res.body as WebReadableStream));
 }
 
 /** Where a player fetches a segment: through the master, named by server and that server's index id. */

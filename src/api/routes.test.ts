@@ -22,7 +22,14 @@ const farm = {
 
 async function withMaster(fn: (url: string) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-api-'));
-  const master = new Master({ store: join(dir, 'farm.sqlite'), host: '127.0.0.1', port: 0, farmKey: Buffer.from(FARM_KEY), config: parseFarmConfig(farm).config, log: createLogger('test', 'silent') });
+  const master = new Master({
+    store: join(dir, 'farm.sqlite'),
+    host: '127.0.0.1',
+    port: 0,
+    farmKey: Buffer.from(FARM_KEY),
+    config: parseFarmConfig(farm).config,
+    log: createLogger('test', 'silent'),
+  });
   try {
     await master.start();
     await fn(master.url);
@@ -33,7 +40,11 @@ async function withMaster(fn: (url: string) => Promise<void>) {
 }
 
 const put = (url: string, body: unknown, key = KEY) =>
-  fetch(`${url}/api/v1/config`, { method: 'PUT', body: JSON.stringify(body), headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } });
+  fetch(`${url}/api/v1/config`, {
+    method: 'PUT',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+  });
 
 test('a configuration with problems is refused whole, every problem named, the farm untouched', () =>
   withMaster(async (url) => {
@@ -58,7 +69,11 @@ test('config changes need the farm key; node endpoints too', () =>
     assert.equal((await put(url, farm, FARM_KEY)).status, 401, 'the farm key itself is not the API token');
     assert.equal((await fetch(`${url}/api/v1/nodes/s1/assignment?after=999999`)).status, 401);
     const status = { bootId: 'b', suspects: ['s2'], cameras: {}, segments: [] };
-    const forged = await fetch(`${url}/api/v1/nodes/s1/status`, { method: 'POST', body: JSON.stringify(status), headers: { 'content-type': 'application/json' } });
+    const forged = await fetch(`${url}/api/v1/nodes/s1/status`, {
+      method: 'POST',
+      body: JSON.stringify(status),
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(forged.status, 401, 'nobody reports a server down without the token');
     const ok = (await (await put(url, farm)).json()) as { warnings: string[] };
     assert.deepEqual(ok.warnings, []);
@@ -76,9 +91,19 @@ test('camera credentials never appear in an API answer', () =>
 
 test('the OpenAPI document comes from the same schemas', () =>
   withMaster(async (url) => {
-    const doc = (await (await fetch(`${url}/api/v1/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, any>> };
+    const doc = (await (await fetch(`${url}/api/v1/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, any>>;
+    };
     assert.match(doc.openapi, /^3\./);
-    for (const p of ['/api/v1/servers', '/api/v1/cameras', '/api/v1/failovers', '/api/v1/cameras/{id}/timeline', '/api/v1/config']) assert.ok(doc.paths[p], `${p} documented`);
+    for (const p of [
+      '/api/v1/servers',
+      '/api/v1/cameras',
+      '/api/v1/failovers',
+      '/api/v1/cameras/{id}/timeline',
+      '/api/v1/config',
+    ])
+      assert.ok(doc.paths[p], `${p} documented`);
     const body = doc.paths['/api/v1/config'].put.requestBody.content['application/json'].schema;
     assert.deepEqual(Object.keys(body.properties).sort(), ['cameras', 'groups', 'servers', 'settings']);
     assert.equal(body.additionalProperties, false);
@@ -87,15 +112,38 @@ test('the OpenAPI document comes from the same schemas', () =>
 test('a node gets its assignment; a timeline outside the recorded range is empty, not an error', () =>
   withMaster(async (url) => {
     const auth = { authorization: `Bearer ${KEY}` };
-    const a = (await (await fetch(`${url}/api/v1/nodes/s1/assignment?after=-1`, { headers: auth })).json()) as { cameras: { id: string }[]; buddies: { id: string; port: number }[] };
-    assert.deepEqual(a.cameras.map((c) => c.id), ['c1']);
+    const a = (await (await fetch(`${url}/api/v1/nodes/s1/assignment?after=-1`, { headers: auth })).json()) as {
+      cameras: { id: string }[];
+      buddies: { id: string; port: number }[];
+    };
+    assert.deepEqual(
+      a.cameras.map((c) => c.id),
+      ['c1'],
+    );
     assert.deepEqual(a.buddies, [{ id: 's2', host: '127.0.0.1', port: 19002 }]);
-    const status = { bootId: 'b1', suspects: [], cameras: { c1: { state: 'recording' } }, segments: [{ camera: 'c1', startMs: 1000, endMs: 2000 }, { camera: 'c1', startMs: 2000, endMs: 3000 }] };
-    const r = await fetch(`${url}/api/v1/nodes/s1/status`, { method: 'POST', body: JSON.stringify(status), headers: { ...auth, 'content-type': 'application/json' } });
+    const status = {
+      bootId: 'b1',
+      suspects: [],
+      cameras: { c1: { state: 'recording' } },
+      segments: [
+        { camera: 'c1', startMs: 1000, endMs: 2000 },
+        { camera: 'c1', startMs: 2000, endMs: 3000 },
+      ],
+    };
+    const r = await fetch(`${url}/api/v1/nodes/s1/status`, {
+      method: 'POST',
+      body: JSON.stringify(status),
+      headers: { ...auth, 'content-type': 'application/json' },
+    });
     assert.equal(r.status, 200);
-    const tl = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=0&to=10000`)).json()) as { intervals: unknown[] };
+    const tl = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=0&to=10000`)).json()) as {
+      intervals: unknown[];
+    };
     assert.deepEqual(tl.intervals, [{ startMs: 1000, endMs: 3000, servers: ['s1'] }]);
-    const empty = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=50000&to=60000`)).json()) as { intervals: unknown[]; gaps: unknown[] };
+    const empty = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=50000&to=60000`)).json()) as {
+      intervals: unknown[];
+      gaps: unknown[];
+    };
     assert.deepEqual([empty.intervals, empty.gaps], [[], []]);
     assert.equal((await fetch(`${url}/api/v1/cameras/nope/timeline`)).status, 404);
     assert.equal((await fetch(`${url}/api/v1/cameras/c1/timeline?from=yesterday`)).status, 400);
@@ -103,15 +151,24 @@ test('a node gets its assignment; a timeline outside the recorded range is empty
 
 test('a manual failover needs the token, names a known server with cameras, and moves them to the redundant server', () =>
   withMaster(async (url) => {
-    const post = (id: string, key = KEY) => fetch(`${url}/api/v1/servers/${id}/failover`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+    const post = (id: string, key = KEY) =>
+      fetch(`${url}/api/v1/servers/${id}/failover`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
     assert.equal((await post('s1', 'wrong')).status, 401);
     assert.equal((await post('nope')).status, 404);
     assert.equal((await post('s2')).status, 409, 's2 holds no cameras');
     const res = await post('s1');
     assert.equal(res.status, 200);
-    const fo = (await res.json()) as { server: string; trigger: string; status: string; detail: { target: string; moves: { camera: string; to: string }[] } };
+    const fo = (await res.json()) as {
+      server: string;
+      trigger: string;
+      status: string;
+      detail: { target: string; moves: { camera: string; to: string }[] };
+    };
     assert.deepEqual([fo.server, fo.trigger, fo.status, fo.detail.target], ['s1', 'manual', 'running', 's2']);
-    assert.deepEqual(fo.detail.moves.map((m) => [m.camera, m.to]), [['c1', 's2']]);
+    assert.deepEqual(
+      fo.detail.moves.map((m) => [m.camera, m.to]),
+      [['c1', 's2']],
+    );
     const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as { id: string; currentServer: string }[];
     assert.equal(cams[0].currentServer, 's2');
     assert.equal((await post('s1')).status, 409, 'down already');
@@ -120,19 +177,34 @@ test('a manual failover needs the token, names a known server with cameras, and 
 test('drain, resume and move answer with their failover log entry; bad moves are refused with every reason', () =>
   withMaster(async (url) => {
     const post = (path: string, body?: object) =>
-      fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, ...(body && { 'content-type': 'application/json' }) }, ...(body && { body: JSON.stringify(body) }) });
-    const drained = (await (await post('/servers/s1/drain')).json()) as { trigger: string; status: string; detail: { planned: boolean; moves: { camera: string; to: string; mode: string }[] } };
+      fetch(`${url}/api/v1${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, ...(body && { 'content-type': 'application/json' }) },
+        ...(body && { body: JSON.stringify(body) }),
+      });
+    const drained = (await (await post('/servers/s1/drain')).json()) as {
+      trigger: string;
+      status: string;
+      detail: { planned: boolean; moves: { camera: string; to: string; mode: string }[] };
+    };
     assert.deepEqual([drained.trigger, drained.status, drained.detail.planned], ['drain', 'running', true]);
     assert.deepEqual(drained.detail.moves, [{ camera: 'c1', from: 's1', to: 's2', mode: 'record' }]);
     const servers = (await (await fetch(`${url}/api/v1/servers`)).json()) as { id: string; maintenance: boolean }[];
     assert.equal(servers.find((s) => s.id === 's1')!.maintenance, true);
-    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as { id: string; currentServer: string; handover: { to: string } | null }[];
+    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as {
+      id: string;
+      currentServer: string;
+      handover: { to: string } | null;
+    }[];
     assert.deepEqual([cams[0].currentServer, cams[0].handover?.to], ['s1', 's2'], 's1 records until s2 delivers');
     assert.equal((await post('/servers/s1/drain')).status, 409);
     const move = await post('/cameras/c1/move', { to: 'nope' });
     assert.equal(move.status, 404);
     assert.match(((await move.json()) as { error: { message: string } }).error.message, /no server nope/);
-    assert.match(((await (await post('/cameras/c1/move', { to: 's2' })).json()) as { error: { message: string } }).error.message, /handed over already/);
+    assert.match(
+      ((await (await post('/cameras/c1/move', { to: 's2' })).json()) as { error: { message: string } }).error.message,
+      /handed over already/,
+    );
     assert.equal((await post('/servers/s2/resume')).status, 409, 's2 is not in maintenance');
     const resumed = await post('/servers/s1/resume');
     assert.equal(resumed.status, 200);

@@ -30,14 +30,21 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const nodes = new NodeClient(controller, d.apiToken);
   const requireKey = (req: FastifyRequest) => {
     const got = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
-    if (got.length !== d.apiToken.length || !timingSafeEqual(got, d.apiToken)) throw new VigilError('UNAUTHORIZED', 'missing or wrong farm key', 401);
+    if (got.length !== d.apiToken.length || !timingSafeEqual(got, d.apiToken))
+      throw new VigilError('UNAUTHORIZED', 'missing or wrong farm key', 401);
   };
 
-  const read = (summary: string, response: unknown, extra: Record<string, unknown> = {}) => ({ schema: { summary, response: { 200: response, '4xx': ErrorBody }, ...extra } });
+  const read = (summary: string, response: unknown, extra: Record<string, unknown> = {}) => ({
+    schema: { summary, response: { 200: response, '4xx': ErrorBody }, ...extra },
+  });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.get('/api/v1/health', read('master is up', Type.Object({ ok: Type.Boolean(), generation: Type.Integer() })), async () => ({ ok: true, generation: controller.generation }));
+  app.get(
+    '/api/v1/health',
+    read('master is up', Type.Object({ ok: Type.Boolean(), generation: Type.Integer() })),
+    async () => ({ ok: true, generation: controller.generation }),
+  );
 
   app.get('/api/v1/servers', read('recording servers: role, state, cameras', Type.Array(ServerView)), async () => {
     const f = controller.state();
@@ -64,27 +71,38 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     });
   });
 
-  app.get('/api/v1/cameras', read('cameras: home and current server, recording state', Type.Array(CameraView)), async () => {
-    const f = controller.state();
-    const handovers = new Map(controller.handoversUnderWay().map((h) => [h.camera, { from: h.from, to: h.to, reason: h.reason, startedAt: h.startedAt }]));
-    return f.cameras.map((c) => {
-      const server = f.servers.find((s) => s.id === c.current);
-      const st = controller.liveOf(c.current)?.status.cameras[c.id];
-      const recording = !server || server.state === 'down' ? 'unrecorded' : (st?.state ?? 'unknown');
-      return {
-        id: c.id,
-        url: redactCredentials(c.url),
-        homeServer: c.home,
-        currentServer: c.current,
-        movable: c.movable,
-        recording,
-        lastSegmentEndMs: st?.lastSegmentEndMs ?? null,
-        streams: (c.streams ?? []).map((x, i) => ({ url: redactCredentials(x.url), recording: recording === 'unrecorded' ? recording : (st?.streams?.[i]?.state ?? 'unknown') })),
-        liveRelay: liveRelayOf(f, c) ?? null,
-        handover: handovers.get(c.id) ?? null,
-      };
-    });
-  });
+  app.get(
+    '/api/v1/cameras',
+    read('cameras: home and current server, recording state', Type.Array(CameraView)),
+    async () => {
+      const f = controller.state();
+      const handovers = new Map(
+        controller
+          .handoversUnderWay()
+          .map((h) => [h.camera, { from: h.from, to: h.to, reason: h.reason, startedAt: h.startedAt }]),
+      );
+      return f.cameras.map((c) => {
+        const server = f.servers.find((s) => s.id === c.current);
+        const st = controller.liveOf(c.current)?.status.cameras[c.id];
+        const recording = !server || server.state === 'down' ? 'unrecorded' : (st?.state ?? 'unknown');
+        return {
+          id: c.id,
+          url: redactCredentials(c.url),
+          homeServer: c.home,
+          currentServer: c.current,
+          movable: c.movable,
+          recording,
+          lastSegmentEndMs: st?.lastSegmentEndMs ?? null,
+          streams: (c.streams ?? []).map((x, i) => ({
+            url: redactCredentials(x.url),
+            recording: recording === 'unrecorded' ? recording : (st?.streams?.[i]?.state ?? 'unknown'),
+          })),
+          liveRelay: liveRelayOf(f, c) ?? null,
+          handover: handovers.get(c.id) ?? null,
+        };
+      });
+    },
+  );
 
   registerPlaybackRoutes(app, d);
 
@@ -92,7 +110,10 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.get(
     '/api/v1/copybacks',
-    read('failback copy-back jobs under way (bytes, percent, rate, ETA); finished ones are in their failback entry of the failover log', Type.Array(CopyBackView)),
+    read(
+      'failback copy-back jobs under way (bytes, percent, rate, ETA); finished ones are in their failback entry of the failover log',
+      Type.Array(CopyBackView),
+    ),
     async () => controller.copyBacks(),
   );
 
@@ -103,19 +124,33 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       querystring: Type.Object({
         from: Type.Optional(Type.String({ description: 'epoch ms or ISO 8601; default: to - 1 h' })),
         to: Type.Optional(Type.String({ description: 'default: now' })),
-        stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0, description: "the camera's stream: 0 the first (main), 1 the second (sub), …" })),
+        stream: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            maximum: 99,
+            default: 0,
+            description: "the camera's stream: 0 the first (main), 1 the second (sub), …",
+          }),
+        ),
       }),
     }),
     async (req) => {
       const { id } = req.params as { id: string };
       const q = req.query as { from?: string; to?: string; stream?: number };
-      if (!controller.state().cameras.some((c) => c.id === id)) throw new VigilError('NOT_FOUND', `no camera ${id}`, 404);
+      if (!controller.state().cameras.some((c) => c.id === id))
+        throw new VigilError('NOT_FOUND', `no camera ${id}`, 404);
       const now = Date.now();
       const to = q.to ? parseTime(q.to, 'to') : now;
       const from = q.from ? parseTime(q.from, 'from') : to - 3_600_000;
       if (from >= to) throw new VigilError('BAD_RANGE', '`from` must be before `to`');
       const recorded = await store.recordings(id, from, to, q.stream ?? 0);
-      return { camera: id, from, to, ...timeline(recorded, from, to), recorded: recorded.map((r) => ({ server: r.server, startMs: r.startMs, endMs: r.endMs })) };
+      return {
+        camera: id,
+        from,
+        to,
+        ...timeline(recorded, from, to),
+        recorded: recorded.map((r) => ({ server: r.server, startMs: r.startMs, endMs: r.endMs })),
+      };
     },
   );
 
@@ -151,7 +186,11 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.put(
     '/api/v1/config',
     {
-      schema: { summary: 'replace the farm configuration; refused whole, every problem listed', body: FarmConfig, response: { 200: Type.Object({ ok: Type.Boolean(), warnings: Type.Array(Type.String()) }), '4xx': ErrorBody } },
+      schema: {
+        summary: 'replace the farm configuration; refused whole, every problem listed',
+        body: FarmConfig,
+        response: { 200: Type.Object({ ok: Type.Boolean(), warnings: Type.Array(Type.String()) }), '4xx': ErrorBody },
+      },
       // The body schema documents; parseFarmConfig validates, so that unknown keys are refused
       // (Fastify's own validator would strip them) and every problem is named at once.
       validatorCompiler: () => () => true,
@@ -168,10 +207,17 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       }
       // Whether storage paths exist and take writes only their servers can tell: ask the ones that run,
       // also when the rest is refused, so that one answer names every problem.
-      const checked = await checkStorageOnServers(storageChecks(req.body), (server, body) => nodes.checkStorage(server, body));
+      const checked = await checkStorageOnServers(storageChecks(req.body), (server, body) =>
+        nodes.checkStorage(server, body),
+      );
       problems = [...problems, ...checked.problems];
       if (problems.length || !parsed) {
-        throw new VigilError('CONFIG_INVALID', `configuration refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`, 400, problems);
+        throw new VigilError(
+          'CONFIG_INVALID',
+          `configuration refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`,
+          400,
+          problems,
+        );
       }
       const { config, warnings } = parsed;
       await controller.applyConfig(config);
@@ -181,22 +227,51 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
   const action = (path: string, summary: string, run: (id: string, body: unknown) => Promise<unknown>, body?: object) =>
-    app.post(path, { schema: { summary, params: Id, ...(body && { body }), response: { 200: Type.Union([FailoverView, Type.Null()]), '4xx': ErrorBody } } }, async (req) => {
-      requireKey(req);
-      return (await run((req.params as { id: string }).id, req.body)) ?? null;
-    });
-  action('/api/v1/servers/:id/failover', "an operator's failover: the server's cameras move as if it had failed; a running server comes back as its group's onReturn says", (id) =>
-    controller.manualFailover(id),
+    app.post(
+      path,
+      {
+        schema: {
+          summary,
+          params: Id,
+          ...(body && { body }),
+          response: { 200: Type.Union([FailoverView, Type.Null()]), '4xx': ErrorBody },
+        },
+      },
+      async (req) => {
+        requireKey(req);
+        return (await run((req.params as { id: string }).id, req.body)) ?? null;
+      },
+    );
+  action(
+    '/api/v1/servers/:id/failover',
+    "an operator's failover: the server's cameras move as if it had failed; a running server comes back as its group's onReturn says",
+    (id) => controller.manualFailover(id),
   );
-  action('/api/v1/servers/:id/drain', "maintenance: the server's cameras move away make-before-break (no gap); it is not failed over until resumed", (id) => controller.drain(id));
-  action('/api/v1/servers/:id/resume', "ends maintenance: the server's own cameras come back make-before-break; null when none was away", (id) => controller.resume(id));
-  action('/api/v1/servers/:id/failback', "the server's own cameras come home make-before-break", (id) => controller.failback(id));
-  action('/api/v1/cameras/:id/move', 'moves one camera to another server of its group, make-before-break', (id, body) => controller.moveCamera(id, (body as { to: string }).to), Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }));
+  action(
+    '/api/v1/servers/:id/drain',
+    "maintenance: the server's cameras move away make-before-break (no gap); it is not failed over until resumed",
+    (id) => controller.drain(id),
+  );
+  action(
+    '/api/v1/servers/:id/resume',
+    "ends maintenance: the server's own cameras come back make-before-break; null when none was away",
+    (id) => controller.resume(id),
+  );
+  action('/api/v1/servers/:id/failback', "the server's own cameras come home make-before-break", (id) =>
+    controller.failback(id),
+  );
+  action(
+    '/api/v1/cameras/:id/move',
+    'moves one camera to another server of its group, make-before-break',
+    (id, body) => controller.moveCamera(id, (body as { to: string }).to),
+    Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+  );
 
   app.post('/api/v1/nodes/:id/status', { schema: { body: NodeStatus } }, async (req) => {
     requireKey(req);
     const { id } = req.params as { id: string };
-    if (!controller.state().servers.some((s) => s.id === id)) throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
+    if (!controller.state().servers.some((s) => s.id === id))
+      throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
     await controller.onStatus(id, req.body as NodeStatus);
     return { generation: controller.generation };
   });

@@ -18,19 +18,35 @@ export const ServerView = Type.Object({
   downSince: Type.Union([Type.Number(), Type.Null()], { description: 'when the server was confirmed down' }),
   suspects: Type.Array(Type.String(), { description: 'buddies this server reports possibly down' }),
   udp: Type.Union([
-    Type.Object({ sent: Type.Integer(), accepted: Type.Integer(), dropped: Type.Record(Type.String(), Type.Integer()) }),
+    Type.Object({
+      sent: Type.Integer(),
+      accepted: Type.Integer(),
+      dropped: Type.Record(Type.String(), Type.Integer()),
+    }),
     Type.Null(),
   ]),
-  storage: Type.Union([StorageState, Type.Null()], { description: "the server's storage paths, their health and retention, as it last reported" }),
-  recordingFailed: Type.Boolean({ description: 'the server reports that recording cannot start although its cameras answer' }),
-  maintenance: Type.Boolean({ description: 'drained for maintenance: holds no cameras, is not failed over, is no failover target' }),
+  storage: Type.Union([StorageState, Type.Null()], {
+    description: "the server's storage paths, their health and retention, as it last reported",
+  }),
+  recordingFailed: Type.Boolean({
+    description: 'the server reports that recording cannot start although its cameras answer',
+  }),
+  maintenance: Type.Boolean({
+    description: 'drained for maintenance: holds no cameras, is not failed over, is no failover target',
+  }),
   enabled: Type.Boolean({ description: 'false: never a failover target' }),
-  swappedWith: Type.Union([Type.String(), Type.Null()], { description: 'onReturn swap: plays the configured role of this server' }),
+  swappedWith: Type.Union([Type.String(), Type.Null()], {
+    description: 'onReturn swap: plays the configured role of this server',
+  }),
 });
 
-const RecordingView = Type.Union(['recording', 'starting', 'stalled', 'offline', 'failing', 'unknown', 'unrecorded'].map((s) => Type.Literal(s)), {
-  description: 'offline: the camera does not answer; failing: it answers but its server cannot record it; unrecorded: its server is down',
-});
+const RecordingView = Type.Union(
+  ['recording', 'starting', 'stalled', 'offline', 'failing', 'unknown', 'unrecorded'].map((s) => Type.Literal(s)),
+  {
+    description:
+      'offline: the camera does not answer; failing: it answers but its server cannot record it; unrecorded: its server is down',
+  },
+);
 
 export const CameraView = Type.Object({
   id: Type.String(),
@@ -40,11 +56,22 @@ export const CameraView = Type.Object({
   movable: Type.Boolean(),
   recording: RecordingView,
   lastSegmentEndMs: Type.Union([Type.Number(), Type.Null()]),
-  streams: Type.Array(Type.Object({ url: Type.String({ description: 'credentials redacted' }), recording: RecordingView }), { description: 'streams after the first' }),
-  liveRelay: Type.Union([Type.String(), Type.Null()], { description: 'live-only failover: the server relaying its live view while its own is down' }),
-  handover: Type.Union([Type.Object({ from: Type.String(), to: Type.String(), reason: Type.String(), startedAt: Type.Number() }), Type.Null()], {
-    description: 'a make-before-break move under way: both servers record until the new one delivers',
+  streams: Type.Array(
+    Type.Object({ url: Type.String({ description: 'credentials redacted' }), recording: RecordingView }),
+    { description: 'streams after the first' },
+  ),
+  liveRelay: Type.Union([Type.String(), Type.Null()], {
+    description: 'live-only failover: the server relaying its live view while its own is down',
   }),
+  handover: Type.Union(
+    [
+      Type.Object({ from: Type.String(), to: Type.String(), reason: Type.String(), startedAt: Type.Number() }),
+      Type.Null(),
+    ],
+    {
+      description: 'a make-before-break move under way: both servers record until the new one delivers',
+    },
+  ),
 });
 
 export const FailoverView = Type.Object({
@@ -53,9 +80,13 @@ export const FailoverView = Type.Object({
   server: Type.String(),
   group: Type.Integer(),
   trigger: Type.String({
-    description: 'failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change; planned (make-before-break): drain | resume | move | failback',
+    description:
+      'failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change; planned (make-before-break): drain | resume | move | failback',
   }),
-  status: Type.String({ description: 'running | done | waiting (for a free server) | queued (behind another failover of its group) | cancelled | skipped | failed' }),
+  status: Type.String({
+    description:
+      'running | done | waiting (for a free server) | queued (behind another failover of its group) | cancelled | skipped | failed',
+  }),
   detail: Type.Object(
     {
       reporters: Type.Array(Type.String()),
@@ -70,12 +101,24 @@ export const FailoverView = Type.Object({
           camera: Type.String(),
           from: Type.String(),
           to: Type.String(),
-          mode: Type.Optional(Type.Union([Type.Literal('record'), Type.Literal('live')], { description: 'live: relayed live view only (failover mode live-only)' })),
+          mode: Type.Optional(
+            Type.Union([Type.Literal('record'), Type.Literal('live')], {
+              description: 'live: relayed live view only (failover mode live-only)',
+            }),
+          ),
           recordingAt: Type.Optional(Type.Number()),
         }),
       ),
       unrecorded: Type.Array(Type.String()),
-      steps: Type.Array(Type.Object({ step: Type.String(), at: Type.Number(), ms: Type.Number(), camera: Type.Optional(Type.String()), server: Type.Optional(Type.String()) })),
+      steps: Type.Array(
+        Type.Object({
+          step: Type.String(),
+          at: Type.Number(),
+          ms: Type.Number(),
+          camera: Type.Optional(Type.String()),
+          server: Type.Optional(Type.String()),
+        }),
+      ),
       returnedAt: Type.Optional(Type.Number()),
     },
     { additionalProperties: true },
@@ -87,7 +130,10 @@ export const TimelineView = Type.Object({
   camera: Type.String(),
   from: Type.Number(),
   to: Type.Number(),
-  intervals: Type.Array(Type.Object({ startMs: Type.Number(), endMs: Type.Number(), servers: Type.Array(Type.String()) }), { description: 'union over every server that recorded the camera' }),
+  intervals: Type.Array(
+    Type.Object({ startMs: Type.Number(), endMs: Type.Number(), servers: Type.Array(Type.String()) }),
+    { description: 'union over every server that recorded the camera' },
+  ),
   gaps: Type.Array(Type.Object({ startMs: Type.Number(), endMs: Type.Number(), ms: Type.Number() })),
   recorded: Type.Array(Type.Composite([Type.Object({ server: Type.String() }), Span])),
 });
@@ -98,7 +144,9 @@ export const CopyBackView = Type.Object({
   camera: Type.String(),
   stream: Type.Integer(),
   home: Type.String({ description: 'where the footage goes' }),
-  source: Type.String({ description: 'where it was recorded during the failover; released there only once verified at home' }),
+  source: Type.String({
+    description: 'where it was recorded during the failover; released there only once verified at home',
+  }),
   fromMs: Type.Number(),
   toMs: Type.Number(),
   state: Type.Union(['pending', 'running', 'done', 'failed'].map((s) => Type.Literal(s))),

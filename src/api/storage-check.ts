@@ -89,7 +89,9 @@ export async function checkStorageOnServers(
           problems.push(`/servers/${c.server}/storage: server ${c.server} refused the storage check: ${err.message}`);
           return;
         }
-        warnings.push(`server ${c.server} did not answer: its storage paths were not checked (it reports unusable paths in its status)`);
+        warnings.push(
+          `server ${c.server} did not answer: its storage paths were not checked (it reports unusable paths in its status)`,
+        );
         return;
       }
       for (const line of found) {

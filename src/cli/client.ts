@@ -20,16 +20,40 @@ export function statusCommand(): Command {
     .description('show servers, cameras and failovers')
     .option('--master <url>', 'master URL', 'http://127.0.0.1:8080')
     .action(async (o: { master: string }) => {
-      const servers = (await call(o.master, '/api/v1/servers')) as { id: string; group: number; role: string; state: string; cameras: string[] }[];
-      const cameras = (await call(o.master, '/api/v1/cameras')) as { id: string; homeServer: string; currentServer: string; recording: string }[];
-      const failovers = (await call(o.master, '/api/v1/failovers')) as { id: number; startedAt: number; server: string; trigger: string; status: string; detail: { target?: string; reason?: string } }[];
+      const servers = (await call(o.master, '/api/v1/servers')) as {
+        id: string;
+        group: number;
+        role: string;
+        state: string;
+        cameras: string[];
+      }[];
+      const cameras = (await call(o.master, '/api/v1/cameras')) as {
+        id: string;
+        homeServer: string;
+        currentServer: string;
+        recording: string;
+      }[];
+      const failovers = (await call(o.master, '/api/v1/failovers')) as {
+        id: number;
+        startedAt: number;
+        server: string;
+        trigger: string;
+        status: string;
+        detail: { target?: string; reason?: string };
+      }[];
       console.log('SERVER  GROUP  ROLE       STATE    CAMERAS');
-      for (const s of servers) console.log(`${s.id.padEnd(8)}${String(s.group).padEnd(7)}${s.role.padEnd(11)}${s.state.padEnd(9)}${s.cameras.join(',')}`);
+      for (const s of servers)
+        console.log(
+          `${s.id.padEnd(8)}${String(s.group).padEnd(7)}${s.role.padEnd(11)}${s.state.padEnd(9)}${s.cameras.join(',')}`,
+        );
       console.log('\nCAMERA  HOME    NOW     RECORDING');
-      for (const c of cameras) console.log(`${c.id.padEnd(8)}${c.homeServer.padEnd(8)}${c.currentServer.padEnd(8)}${c.recording}`);
+      for (const c of cameras)
+        console.log(`${c.id.padEnd(8)}${c.homeServer.padEnd(8)}${c.currentServer.padEnd(8)}${c.recording}`);
       console.log('\nFAILOVERS');
       for (const f of failovers.slice(-10))
-        console.log(`#${f.id} ${new Date(f.startedAt).toISOString()} ${f.server} ${f.trigger} ${f.status}${f.detail.target ? ' -> ' + f.detail.target : ''}${f.detail.reason ? ' (' + f.detail.reason + ')' : ''}`);
+        console.log(
+          `#${f.id} ${new Date(f.startedAt).toISOString()} ${f.server} ${f.trigger} ${f.status}${f.detail.target ? ' -> ' + f.detail.target : ''}${f.detail.reason ? ' (' + f.detail.reason + ')' : ''}`,
+        );
     });
 }
 
@@ -43,7 +67,11 @@ export function applyCommand(): Command {
     .action(async (file: string, o: { master: string; keyFile?: string }) => {
       const body = JSON.stringify(parse(readFileSync(file, 'utf8')));
       const key = farmKeys(await farmKey(o.keyFile)).api.toString();
-      const r = (await call(o.master, '/api/v1/config', { method: 'PUT', body, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } })) as { warnings: string[] };
+      const r = (await call(o.master, '/api/v1/config', {
+        method: 'PUT',
+        body,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      })) as { warnings: string[] };
       for (const w of r.warnings) console.warn(`warning: ${w}`);
       console.log('applied');
     });
@@ -53,18 +81,30 @@ interface FailoverAnswer {
   id: number;
   trigger: string;
   status: string;
-  detail: { targets?: string[]; reason?: string; moves: { camera: string; to: string; mode?: string }[]; unrecorded: string[] };
+  detail: {
+    targets?: string[];
+    reason?: string;
+    moves: { camera: string; to: string; mode?: string }[];
+    unrecorded: string[];
+  };
 }
 
 function describe(f: FailoverAnswer | null): string {
   if (!f) return 'nothing to move';
-  const moved = f.detail.moves.map((m) => `${m.camera}→${m.to}${m.mode === 'live' ? ' (live only)' : ''}`).join(', ') || 'none';
+  const moved =
+    f.detail.moves.map((m) => `${m.camera}→${m.to}${m.mode === 'live' ? ' (live only)' : ''}`).join(', ') || 'none';
   const unrecorded = f.detail.unrecorded.length ? `; unrecorded ${f.detail.unrecorded.join(',')}` : '';
   return `${f.trigger} #${f.id} ${f.status}: ${moved}${f.detail.reason ? ` (${f.detail.reason})` : ''}${unrecorded}`;
 }
 
 /** One operator action on the master (POST with the farm key); prints the failover log entry it made. */
-function actionCommand(name: string, description: string, args: string[], path: (a: string[]) => string, body?: (a: string[]) => unknown): Command {
+function actionCommand(
+  name: string,
+  description: string,
+  args: string[],
+  path: (a: string[]) => string,
+  body?: (a: string[]) => unknown,
+): Command {
   const cmd = new Command(name).description(description);
   for (const a of args) cmd.argument(`<${a}>`);
   return cmd
@@ -76,7 +116,11 @@ function actionCommand(name: string, description: string, args: string[], path: 
       const key = farmKeys(await farmKey(o.keyFile)).api.toString();
       const headers: Record<string, string> = { authorization: `Bearer ${key}` };
       if (body) headers['content-type'] = 'application/json';
-      const f = (await call(o.master, path(a), { method: 'POST', headers, ...(body && { body: JSON.stringify(body(a)) }) })) as FailoverAnswer | null;
+      const f = (await call(o.master, path(a), {
+        method: 'POST',
+        headers,
+        ...(body && { body: JSON.stringify(body(a)) }),
+      })) as FailoverAnswer | null;
       console.log(describe(f));
     });
 }
@@ -85,13 +129,39 @@ const server = (a: string[]) => encodeURIComponent(a[0]);
 
 /** `vigil failover s1`: moves a server's cameras as if it had failed (trigger "manual"). */
 export const failoverCommand = () =>
-  actionCommand('failover', 'fail a server over by hand: its cameras move as its group\'s policy says', ['server'], (a) => `/api/v1/servers/${server(a)}/failover`);
+  actionCommand(
+    'failover',
+    "fail a server over by hand: its cameras move as its group's policy says",
+    ['server'],
+    (a) => `/api/v1/servers/${server(a)}/failover`,
+  );
 /** `vigil drain s1`: maintenance without a gap. */
 export const drainCommand = () =>
-  actionCommand('drain', "maintenance: move a server's cameras away make-before-break (no gap); it is not failed over until resumed", ['server'], (a) => `/api/v1/servers/${server(a)}/drain`);
+  actionCommand(
+    'drain',
+    "maintenance: move a server's cameras away make-before-break (no gap); it is not failed over until resumed",
+    ['server'],
+    (a) => `/api/v1/servers/${server(a)}/drain`,
+  );
 export const resumeCommand = () =>
-  actionCommand('resume', "end a server's maintenance: its own cameras come back make-before-break", ['server'], (a) => `/api/v1/servers/${server(a)}/resume`);
+  actionCommand(
+    'resume',
+    "end a server's maintenance: its own cameras come back make-before-break",
+    ['server'],
+    (a) => `/api/v1/servers/${server(a)}/resume`,
+  );
 export const failbackCommand = () =>
-  actionCommand('failback', "bring a server's own cameras home make-before-break", ['server'], (a) => `/api/v1/servers/${server(a)}/failback`);
+  actionCommand(
+    'failback',
+    "bring a server's own cameras home make-before-break",
+    ['server'],
+    (a) => `/api/v1/servers/${server(a)}/failback`,
+  );
 export const moveCommand = () =>
-  actionCommand('move', 'move one camera to another server of its group, make-before-break', ['camera', 'server'], (a) => `/api/v1/cameras/${encodeURIComponent(a[0])}/move`, (a) => ({ to: a[1] }));
+  actionCommand(
+    'move',
+    'move one camera to another server of its group, make-before-break',
+    ['camera', 'server'],
+    (a) => `/api/v1/cameras/${encodeURIComponent(a[0])}/move`,
+    (a) => ({ to: a[1] }),
+  );

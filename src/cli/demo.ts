@@ -8,7 +8,9 @@ import { exampleFarm, EXAMPLE_CAMERAS } from '../farm/example-farm.ts';
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('a whole farm on this machine: master, group 1 (two active + one redundant server), group 7 (one server), simulated cameras')
+    .description(
+      'a whole farm on this machine: master, group 1 (two active + one redundant server), group 7 (one server), simulated cameras',
+    )
     .option('--dir <dir>', 'data folder (default: a new temp folder)')
     .option('--port <port>', 'master API port', '8080')
     .option('--rtsp-port <port>', 'simulated cameras RTSP port', '8554')
@@ -29,12 +31,21 @@ export function demoCommand(): Command {
       process.on('SIGTERM', stop);
       const cams = Object.values(EXAMPLE_CAMERAS).flat();
       const rtsp = Number(o.rtspPort);
-      console.log(`starting ${cams.length} simulated cameras, a master and 4 recording servers (logs and footage in ${dir})…`);
+      console.log(
+        `starting ${cams.length} simulated cameras, a master and 4 recording servers (logs and footage in ${dir})…`,
+      );
       try {
         await farm.startSim(rtsp, cams);
-        await farm.startMaster(exampleFarm({ simUrl: (id) => `rtsp://127.0.0.1:${rtsp}/${id}`, udpBasePort: Number(o.udpPort) }));
+        await farm.startMaster(
+          exampleFarm({ simUrl: (id) => `rtsp://127.0.0.1:${rtsp}/${id}`, udpBasePort: Number(o.udpPort) }),
+        );
         for (const id of Object.keys(EXAMPLE_CAMERAS)) farm.startNode(id);
-        await farm.waitFor(async () => (await farm.api<{ recording: string }[]>('/api/v1/cameras')).every((c) => c.recording === 'recording'), 60_000, 'every camera recording');
+        await farm.waitFor(
+          async () =>
+            (await farm.api<{ recording: string }[]>('/api/v1/cameras')).every((c) => c.recording === 'recording'),
+          60_000,
+          'every camera recording',
+        );
       } catch (err) {
         // A port in use, say: stop what did start, and point at the logs.
         await farm.close();

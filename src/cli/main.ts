@@ -3,7 +3,15 @@ import { simCommand } from './sim.ts';
 import { masterCommand } from './master.ts';
 import { nodeCommand } from './node.ts';
 import { demoCommand } from './demo.ts';
-import { statusCommand, applyCommand, failoverCommand, drainCommand, resumeCommand, failbackCommand, moveCommand } from './client.ts';
+import {
+  statusCommand,
+  applyCommand,
+  failoverCommand,
+  drainCommand,
+  resumeCommand,
+  failbackCommand,
+  moveCommand,
+} from './client.ts';
 
 const program = new Command('vigil').description('Vigil: video recording farm with automatic failover');
 program.addCommand(simCommand());

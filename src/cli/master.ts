@@ -16,17 +16,26 @@ export function masterCommand(): Command {
     .option('--host <host>', 'API address', '127.0.0.1')
     .option('--port <port>', 'API port', '8080')
     .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
-    .action(async (o: { data: string; store?: string; config?: string; host: string; port: string; keyFile?: string }) => {
-      const log = createLogger('master');
-      let config;
-      if (o.config) {
-        const r = parseFarmConfig(parse(readFileSync(o.config, 'utf8')));
-        config = r.config;
-        for (const w of r.warnings) log.warn(w);
-      }
-      mkdirSync(o.data, { recursive: true });
-      const master = new Master({ store: o.store ?? join(o.data, 'farm.sqlite'), host: o.host, port: Number(o.port), farmKey: await farmKey(o.keyFile), config, log });
-      closeOnSignal(log, () => master.close());
-      await master.start();
-    });
+    .action(
+      async (o: { data: string; store?: string; config?: string; host: string; port: string; keyFile?: string }) => {
+        const log = createLogger('master');
+        let config;
+        if (o.config) {
+          const r = parseFarmConfig(parse(readFileSync(o.config, 'utf8')));
+          config = r.config;
+          for (const w of r.warnings) log.warn(w);
+        }
+        mkdirSync(o.data, { recursive: true });
+        const master = new Master({
+          store: o.store ?? join(o.data, 'farm.sqlite'),
+          host: o.host,
+          port: Number(o.port),
+          farmKey: await farmKey(o.keyFile),
+          config,
+          log,
+        });
+        closeOnSignal(log, () => master.close());
+        await master.start();
+      },
+    );
 }

@@ -13,7 +13,14 @@ export function nodeCommand(): Command {
     .option('--api-port <port>', 'playback API port (0: any free port; the master learns it from the status)', '0')
     .action(async (o: { id: string; master: string; data?: string; keyFile?: string; apiPort: string }) => {
       const log = createLogger('node').child({ server: o.id });
-      const node = new RecordingNode({ id: o.id, masterUrls: o.master.split(','), dataDir: o.data ?? `.vigil/nodes/${o.id}`, farmKey: await farmKey(o.keyFile), log, apiPort: Number(o.apiPort) });
+      const node = new RecordingNode({
+        id: o.id,
+        masterUrls: o.master.split(','),
+        dataDir: o.data ?? `.vigil/nodes/${o.id}`,
+        farmKey: await farmKey(o.keyFile),
+        log,
+        apiPort: Number(o.apiPort),
+      });
       closeOnSignal(log, () => node.close());
       await node.start();
     });

@@ -23,7 +23,9 @@ test('a good configuration gets its defaults and a warning for a group that cann
   assert.equal(config.settings.FarmHealthUdpPort, 5045);
   assert.equal(config.groups[0].redundancy, true);
   assert.equal(config.cameras[0].movable, true);
-  assert.deepEqual(warnings, ['group 7 has redundancy on but no redundant server (one with 0 cameras): it cannot fail over']);
+  assert.deepEqual(warnings, [
+    'group 7 has redundancy on but no redundant server (one with 0 cameras): it cannot fail over',
+  ]);
 });
 
 test('every problem is named in one error', () => {
@@ -38,7 +40,17 @@ test('every problem is named in one error', () => {
   } catch (e) {
     assert.ok(e instanceof VigilError);
     assert.equal(e.code, 'CONFIG_INVALID');
-    const want = ['/bogus: Unexpected property', '/cameras/3/colour: Unexpected property', 'duplicate id "c1"', 'unknown server "nope"', '/cameras/2/url: not a valid', '/cameras/3/url: not a valid', 'duplicate id "s1"', 'unknown redundancy group 3', 'already used by server s1'];
+    const want = [
+      '/bogus: Unexpected property',
+      '/cameras/3/colour: Unexpected property',
+      'duplicate id "c1"',
+      'unknown server "nope"',
+      '/cameras/2/url: not a valid',
+      '/cameras/3/url: not a valid',
+      'duplicate id "s1"',
+      'unknown redundancy group 3',
+      'already used by server s1',
+    ];
     for (const w of want) assert.ok(e.message.includes(w), `missing ${w} in\n${e.message}`);
     assert.equal(e.details.length, want.length, e.message);
   }
@@ -46,14 +58,20 @@ test('every problem is named in one error', () => {
 
 test('input of the wrong shape is refused with the reason, not a crash', () => {
   for (const bad of [null, 42, 'x', [], { groups: 'no', servers: [1], cameras: [{}] }]) {
-    assert.throws(() => parseFarmConfig(bad), (e: Error) => e instanceof VigilError && e.code === 'CONFIG_INVALID');
+    assert.throws(
+      () => parseFarmConfig(bad),
+      (e: Error) => e instanceof VigilError && e.code === 'CONFIG_INVALID',
+    );
   }
 });
 
 test('bad settings and ids are refused', () => {
   const c = { ...good(), settings: { FarmHealthMissedUdpMs: -5, Nope: 1 } } as any;
   c.servers[0].id = '../etc';
-  assert.throws(() => parseFarmConfig(c), (e: Error) => /FarmHealthMissedUdpMs/.test(e.message) && /Nope/.test(e.message) && /servers\/0\/id/.test(e.message));
+  assert.throws(
+    () => parseFarmConfig(c),
+    (e: Error) => /FarmHealthMissedUdpMs/.test(e.message) && /Nope/.test(e.message) && /servers\/0\/id/.test(e.message),
+  );
 });
 
 test('storage settings, streams and audio go through; every storage problem is named with its config path', () => {
@@ -65,7 +83,15 @@ test('storage settings, streams and audio go through; every storage problem is n
   const { config } = parseFarmConfig(c);
   assert.deepEqual(
     { ...config.servers[0].storage, minFreeBytes: undefined },
-    { paths: '/data1;*/data2', availability: 'redundant', minFreePercent: 5, minFreeBytes: undefined, defaultMaxStorageDays: 0, keepMetadataLonger: false, metadataStorageDays: 0 },
+    {
+      paths: '/data1;*/data2',
+      availability: 'redundant',
+      minFreePercent: 5,
+      minFreeBytes: undefined,
+      defaultMaxStorageDays: 0,
+      keepMetadataLonger: false,
+      metadataStorageDays: 0,
+    },
   );
   assert.deepEqual(config.cameras[0].streams, [{ url: 'rtsp://127.0.0.1:8554/c1/sub', audio: false }]);
   assert.equal(config.cameras[0].audio, false);
@@ -93,7 +119,14 @@ test('storage settings, streams and audio go through; every storage problem is n
 
 test('failover settings: policies, triggers and roles are checked and every problem named', () => {
   const c = good() as any;
-  c.groups[0] = { id: 1, policy: 'standby', failoverServers: ['s2', 's7', 'nope'], secondaryFailoverServers: ['s2'], failbackAfterMs: 5, triggers: ['manual', 'bogus'] };
+  c.groups[0] = {
+    id: 1,
+    policy: 'standby',
+    failoverServers: ['s2', 's7', 'nope'],
+    secondaryFailoverServers: ['s2'],
+    failbackAfterMs: 5,
+    triggers: ['manual', 'bogus'],
+  };
   c.servers[2].hotStandbyFor = 's1';
   c.cameras[0].priority = 'urgent';
   try {
@@ -113,11 +146,34 @@ test('failover settings: policies, triggers and roles are checked and every prob
     for (const w of want) assert.ok(e.message.includes(w), `missing ${w} in\n${e.message}`);
   }
   const ok = good() as any;
-  ok.groups[0] = { id: 1, policy: 'hot', onReturn: 'failback', failbackAfterMs: 60000, triggers: ['buddy-quorum', 'manual'] };
+  ok.groups[0] = {
+    id: 1,
+    policy: 'hot',
+    onReturn: 'failback',
+    failbackAfterMs: 60000,
+    triggers: ['buddy-quorum', 'manual'],
+  };
   ok.servers[2].hotStandbyFor = 's1';
   ok.cameras[0].failoverMode = 'live-only';
   const { config, warnings } = parseFarmConfig(ok);
-  assert.deepEqual(config.groups[0], { id: 1, redundancy: true, policy: 'hot', onReturn: 'failback', failbackAfterMs: 60000, triggers: ['buddy-quorum', 'manual'], failoverServers: [], secondaryFailoverServers: [] });
-  assert.deepEqual(config.groups[1].triggers, ['buddy-quorum', 'status-lost', 'storage-failed', 'recording-failed', 'manual']);
-  assert.ok(warnings.includes('group 7 has redundancy on but no redundant server (one with 0 cameras): it cannot fail over'));
+  assert.deepEqual(config.groups[0], {
+    id: 1,
+    redundancy: true,
+    policy: 'hot',
+    onReturn: 'failback',
+    failbackAfterMs: 60000,
+    triggers: ['buddy-quorum', 'manual'],
+    failoverServers: [],
+    secondaryFailoverServers: [],
+  });
+  assert.deepEqual(config.groups[1].triggers, [
+    'buddy-quorum',
+    'status-lost',
+    'storage-failed',
+    'recording-failed',
+    'manual',
+  ]);
+  assert.ok(
+    warnings.includes('group 7 has redundancy on but no redundant server (one with 0 cameras): it cannot fail over'),
+  );
 });

@@ -1,11 +1,30 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { VigilError } from '../lib/errors.ts';
-import { CameraFailover, GroupFailover, ServerFailover, failoverCheck, groupFailoverDefaults, type FailoverMode, type GroupFailoverSettings, type Priority } from './failover-settings.ts';
-import { CameraStorage, StorageSettings, parseStorageSettings, type CameraStorageInput, type StorageSettingsInput } from './storage-settings.ts';
+import {
+  CameraFailover,
+  GroupFailover,
+  ServerFailover,
+  failoverCheck,
+  groupFailoverDefaults,
+  type FailoverMode,
+  type GroupFailoverSettings,
+  type Priority,
+} from './failover-settings.ts';
+import {
+  CameraStorage,
+  StorageSettings,
+  parseStorageSettings,
+  type CameraStorageInput,
+  type StorageSettingsInput,
+} from './storage-settings.ts';
 
-const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$', description: 'letters, digits, _ . - (no slash)' });
-const Ms = (def: number, min: number, description: string) => Type.Integer({ default: def, minimum: min, maximum: 3_600_000, description });
+const Id = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+  description: 'letters, digits, _ . - (no slash)',
+});
+const Ms = (def: number, min: number, description: string) =>
+  Type.Integer({ default: def, minimum: min, maximum: 3_600_000, description });
 
 /** Farm-wide settings; the Symphony names keep the Symphony meanings. */
 export const Settings = Type.Object(
@@ -14,7 +33,12 @@ export const Settings = Type.Object(
     FarmHealthStartDelayMs: Ms(5000, 0, 'wait after start before judging buddies'),
     FarmHealthSockTimeoutMs: Ms(1500, 10, 'receive timeout of the monitoring loop'),
     FarmHealthMissedUdpMs: Ms(2000, 50, 'silence before a buddy is reported possibly down'),
-    FarmHealthUdpPort: Type.Integer({ default: 5045, minimum: 1, maximum: 65535, description: 'UDP port of the buddy system' }),
+    FarmHealthUdpPort: Type.Integer({
+      default: 5045,
+      minimum: 1,
+      maximum: 65535,
+      description: 'UDP port of the buddy system',
+    }),
     StatusIntervalMs: Ms(500, 20, 'how often a recording server reports its status to the master'),
     CopyBackMaxBytesPerSec: Type.Integer({
       default: 50_000_000,
@@ -54,7 +78,9 @@ export const Camera = Type.Object(
     url: Type.String({ description: 'rtsp:// or rtsps:// URL, credentials allowed' }),
     server: Id,
     movable: Type.Optional(Type.Boolean({ default: true, description: 'false for devices tied to their server' })),
-    audio: Type.Optional(Type.Boolean({ default: true, description: "record the first stream's audio when the camera sends one" })),
+    audio: Type.Optional(
+      Type.Boolean({ default: true, description: "record the first stream's audio when the camera sends one" }),
+    ),
     streams: Type.Optional(
       Type.Array(
         Type.Object(
@@ -64,7 +90,11 @@ export const Camera = Type.Object(
           },
           { additionalProperties: false },
         ),
-        { maxItems: 3, description: 'streams recorded besides the first (url): the sub stream, …; stream numbers 1, 2, … in this order' },
+        {
+          maxItems: 3,
+          description:
+            'streams recorded besides the first (url): the sub stream, …; stream numbers 1, 2, … in this order',
+        },
       ),
     ),
     storage: Type.Optional(CameraStorage),
@@ -89,7 +119,16 @@ export type FarmConfigInput = Static<typeof FarmConfig>;
 export interface FarmConfig {
   settings: Settings;
   groups: ({ id: number; redundancy: boolean } & GroupFailoverSettings)[];
-  servers: { id: string; group: number; host: string; udpPort?: number; storage?: StorageSettingsInput; enabled?: boolean; maxCameras?: number; hotStandbyFor?: string }[];
+  servers: {
+    id: string;
+    group: number;
+    host: string;
+    udpPort?: number;
+    storage?: StorageSettingsInput;
+    enabled?: boolean;
+    maxCameras?: number;
+    hotStandbyFor?: string;
+  }[];
   cameras: {
     id: string;
     url: string;
@@ -142,7 +181,12 @@ function loose(input: unknown): LooseConfig {
   const obj = (v: unknown): Loose => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Loose) : {});
   const list = (v: unknown): Loose[] => (Array.isArray(v) ? v.map(obj) : []);
   const i = obj(input);
-  return { udpPort: obj(i.settings).FarmHealthUdpPort ?? defaultSettings().FarmHealthUdpPort, groups: list(i.groups), servers: list(i.servers), cameras: list(i.cameras) };
+  return {
+    udpPort: obj(i.settings).FarmHealthUdpPort ?? defaultSettings().FarmHealthUdpPort,
+    groups: list(i.groups),
+    servers: list(i.servers),
+    cameras: list(i.cameras),
+  };
 }
 
 function crossCheck(c: LooseConfig): string[] {
@@ -162,19 +206,24 @@ function crossCheck(c: LooseConfig): string[] {
   const servers = new Set(c.servers.map((s) => s.id));
   const endpoints = new Map<string, unknown>();
   c.servers.forEach((s, i) => {
-    if (s.group !== undefined && !groups.has(s.group)) out.push(`/servers/${i}/group: unknown redundancy group ${JSON.stringify(s.group)}`);
+    if (s.group !== undefined && !groups.has(s.group))
+      out.push(`/servers/${i}/group: unknown redundancy group ${JSON.stringify(s.group)}`);
     if (s.host === undefined) return;
     const ep = `${String(s.host)}:${String(s.udpPort ?? c.udpPort)}`;
-    if (endpoints.has(ep)) out.push(`/servers/${i}: UDP endpoint ${ep} already used by server ${String(endpoints.get(ep))}`);
+    if (endpoints.has(ep))
+      out.push(`/servers/${i}: UDP endpoint ${ep} already used by server ${String(endpoints.get(ep))}`);
     endpoints.set(ep, s.id);
   });
   c.cameras.forEach((cam, i) => {
-    if (cam.server !== undefined && !servers.has(cam.server)) out.push(`/cameras/${i}/server: unknown server ${JSON.stringify(cam.server)}`);
-    if (typeof cam.url === 'string' && !validCameraUrl(cam.url)) out.push(`/cameras/${i}/url: not a valid rtsp:// or rtsps:// URL`);
+    if (cam.server !== undefined && !servers.has(cam.server))
+      out.push(`/cameras/${i}/server: unknown server ${JSON.stringify(cam.server)}`);
+    if (typeof cam.url === 'string' && !validCameraUrl(cam.url))
+      out.push(`/cameras/${i}/url: not a valid rtsp:// or rtsps:// URL`);
     if (Array.isArray(cam.streams)) {
       cam.streams.forEach((st, j) => {
         const url = (st as Loose | undefined)?.url;
-        if (typeof url === 'string' && !validCameraUrl(url)) out.push(`/cameras/${i}/streams/${j}/url: not a valid rtsp:// or rtsps:// URL`);
+        if (typeof url === 'string' && !validCameraUrl(url))
+          out.push(`/cameras/${i}/streams/${j}/url: not a valid rtsp:// or rtsps:// URL`);
       });
     }
   });
@@ -191,7 +240,9 @@ function crossCheck(c: LooseConfig): string[] {
 function storageCheck(c: LooseConfig): string[] {
   const out: string[] = [];
   c.servers.forEach((s, i) => {
-    const cams = c.cameras.map((cam, j) => [j, cam] as const).filter(([, cam]) => cam.server === s.id && cam.storage !== undefined);
+    const cams = c.cameras
+      .map((cam, j) => [j, cam] as const)
+      .filter(([, cam]) => cam.server === s.id && cam.storage !== undefined);
     if (s.storage === undefined && !cams.length) return;
     // A server without settings records to its data dir; its cameras' overrides are still checked.
     const server = s.storage ?? { paths: '/' };
@@ -200,17 +251,22 @@ function storageCheck(c: LooseConfig): string[] {
     } catch (err) {
       for (const p of (err as VigilError).details as string[]) {
         const cam = /^\/cameras\/(\d+)(.*)$/.exec(p);
-        out.push(cam ? `/cameras/${cam[1]}/storage${cam[2]}` : `/servers/${i}/storage${p.startsWith('/') ? p : `: ${p}`}`);
+        out.push(
+          cam ? `/cameras/${cam[1]}/storage${cam[2]}` : `/servers/${i}/storage${p.startsWith('/') ? p : `: ${p}`}`,
+        );
       }
     }
   });
   // Overrides of cameras whose home server is unknown are checked too.
-  const orphans = c.cameras.map((cam, j) => [j, cam] as const).filter(([, cam]) => cam.storage !== undefined && !c.servers.some((s) => s.id === cam.server));
+  const orphans = c.cameras
+    .map((cam, j) => [j, cam] as const)
+    .filter(([, cam]) => cam.storage !== undefined && !c.servers.some((s) => s.id === cam.server));
   if (orphans.length) {
     try {
       parseStorageSettings({ paths: '/' }, Object.fromEntries(orphans.map(([j, cam]) => [String(j), cam.storage])));
     } catch (err) {
-      for (const p of (err as VigilError).details as string[]) out.push(p.replace(/^\/cameras\/(\d+)/, '/cameras/$1/storage'));
+      for (const p of (err as VigilError).details as string[])
+        out.push(p.replace(/^\/cameras\/(\d+)/, '/cameras/$1/storage'));
     }
   }
   return out;
@@ -233,10 +289,14 @@ function warnings(c: FarmConfig): string[] {
     const holding = members.filter((s) => c.cameras.some((cam) => cam.server === s.id));
     if (g.policy === 'spare' && holding.length === members.length)
       out.push(`group ${g.id} has redundancy on but no redundant server (one with 0 cameras): it cannot fail over`);
-    if (g.policy === 'distribute' && members.length < 2) out.push(`group ${g.id} distributes but has one server: it cannot fail over`);
+    if (g.policy === 'distribute' && members.length < 2)
+      out.push(`group ${g.id} distributes but has one server: it cannot fail over`);
     if (g.policy === 'hot')
       for (const s of holding)
-        if (!members.some((h) => h.hotStandbyFor === s.id)) out.push(`server ${s.id} in hot-standby group ${g.id} has no hot standby: its cameras go to a spare, if one is free`);
+        if (!members.some((h) => h.hotStandbyFor === s.id))
+          out.push(
+            `server ${s.id} in hot-standby group ${g.id} has no hot standby: its cameras go to a spare, if one is free`,
+          );
   }
   return out;
 }
@@ -246,5 +306,10 @@ function dedupe(xs: string[]): string[] {
 }
 
 function invalid(problems: string[]): VigilError {
-  return new VigilError('CONFIG_INVALID', `configuration refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`, 400, problems);
+  return new VigilError(
+    'CONFIG_INVALID',
+    `configuration refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`,
+    400,
+    problems,
+  );
 }

@@ -53,9 +53,14 @@ test('per-camera overrides: own paths, days per stream, blank = the server defau
   );
   assert.deepEqual(
     [
-      maxStorageDays(parsed, 'c1', 0), maxStorageDays(parsed, 'c1', 1), maxStorageDays(parsed, 'c1', 2),
-      maxStorageDays(parsed, 'c2', 0), maxStorageDays(parsed, 'c2', 5),
-      maxStorageDays(parsed, 'c3', 1), maxStorageDays(parsed, 'c4', 0), maxStorageDays(parsed, 'unknown', 0),
+      maxStorageDays(parsed, 'c1', 0),
+      maxStorageDays(parsed, 'c1', 1),
+      maxStorageDays(parsed, 'c1', 2),
+      maxStorageDays(parsed, 'c2', 0),
+      maxStorageDays(parsed, 'c2', 5),
+      maxStorageDays(parsed, 'c3', 1),
+      maxStorageDays(parsed, 'c4', 0),
+      maxStorageDays(parsed, 'unknown', 0),
     ],
     [3, 20, 30, 7, 7, 0, 30, 30],
   );
@@ -86,31 +91,49 @@ test('every problem is listed in one STORAGE_INVALID error, each with its path',
       },
     ),
   );
-  assert.deepEqual(problems.sort(), [
-    '/availability: must be "failover" or "redundant"',
-    '/cameras/c1/maxStorageDays: "x" (entry 2) is not a whole number of days',
-    '/cameras/c2/maxStorageDays: "-1" (entry 1): days cannot be negative',
-    '/cameras/c3/extra: Unexpected property',
-    '/cameras/c3/maxStorageDays: days cannot be negative',
-    '/cameras/c3/paths: "rel/path" is not an absolute path',
-    '/cameras/c4: Expected object',
-    '/colour: Unexpected property',
-    '/defaultMaxStorageDays: Expected integer to be greater or equal to 0',
-    '/keepMetadataLonger: Expected boolean',
-    '/minFreeBytes: Expected integer to be greater or equal to 0',
-    '/minFreePercent: Expected number to be less or equal to 100',
-    '/paths: "/a" is listed twice',
-    '/paths: "data" is not an absolute path',
-    '/paths: only one path can be marked * (read from), found 2',
-  ].sort());
+  assert.deepEqual(
+    problems.sort(),
+    [
+      '/availability: must be "failover" or "redundant"',
+      '/cameras/c1/maxStorageDays: "x" (entry 2) is not a whole number of days',
+      '/cameras/c2/maxStorageDays: "-1" (entry 1): days cannot be negative',
+      '/cameras/c3/extra: Unexpected property',
+      '/cameras/c3/maxStorageDays: days cannot be negative',
+      '/cameras/c3/paths: "rel/path" is not an absolute path',
+      '/cameras/c4: Expected object',
+      '/colour: Unexpected property',
+      '/defaultMaxStorageDays: Expected integer to be greater or equal to 0',
+      '/keepMetadataLonger: Expected boolean',
+      '/minFreeBytes: Expected integer to be greater or equal to 0',
+      '/minFreePercent: Expected number to be less or equal to 100',
+      '/paths: "/a" is listed twice',
+      '/paths: "data" is not an absolute path',
+      '/paths: only one path can be marked * (read from), found 2',
+    ].sort(),
+  );
 });
 
 test('an empty path list, an empty entry and a missing paths key are refused', () => {
-  assert.deepEqual(refused(() => parseStorageSettings({ paths: '  ' }, {})), ['/paths: no storage path given']);
-  assert.deepEqual(refused(() => parseStorageSettings({ paths: '/a;;/b' }, {})), ['/paths: entry 2 is empty']);
-  assert.deepEqual(refused(() => parseStorageSettings({ paths: '/a;*' }, {})), ['/paths: entry 2 is empty']);
-  assert.deepEqual(refused(() => parseStorageSettings({}, {})), ['/paths: Expected required property']);
-  assert.deepEqual(refused(() => parseStorageSettings(undefined, {})), ['/: Expected object']);
+  assert.deepEqual(
+    refused(() => parseStorageSettings({ paths: '  ' }, {})),
+    ['/paths: no storage path given'],
+  );
+  assert.deepEqual(
+    refused(() => parseStorageSettings({ paths: '/a;;/b' }, {})),
+    ['/paths: entry 2 is empty'],
+  );
+  assert.deepEqual(
+    refused(() => parseStorageSettings({ paths: '/a;*' }, {})),
+    ['/paths: entry 2 is empty'],
+  );
+  assert.deepEqual(
+    refused(() => parseStorageSettings({}, {})),
+    ['/paths: Expected required property'],
+  );
+  assert.deepEqual(
+    refused(() => parseStorageSettings(undefined, {})),
+    ['/: Expected object'],
+  );
 });
 
 test('checkPathsWritable names missing, non-directory, unwritable and too-small paths', async (t) => {
@@ -153,5 +176,8 @@ test('checkPathsWritable names missing, non-directory, unwritable and too-small 
   }
   const huge = await checkPathsWritable([ok], { minFreeBytes: Number.MAX_SAFE_INTEGER, minFreePercent: 0 });
   assert.match(huge[0], /retention would delete everything/);
-  assert.match((await checkPathsWritable([ok], { minFreeBytes: 0, minFreePercent: 100 }))[0], /retention would delete everything/);
+  assert.match(
+    (await checkPathsWritable([ok], { minFreeBytes: 0, minFreePercent: 100 }))[0],
+    /retention would delete everything/,
+  );
 });

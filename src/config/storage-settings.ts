@@ -12,7 +12,8 @@ import { VigilError } from '../lib/errors.ts';
 export const StorageSettings = Type.Object(
   {
     paths: Type.String({
-      description: 'semicolon-separated absolute paths to record to; the one prefixed with * is read from, e.g. "/data1;*/data2"',
+      description:
+        'semicolon-separated absolute paths to record to; the one prefixed with * is read from, e.g. "/data1;*/data2"',
     }),
     availability: Type.Optional(
       Type.Union([Type.Literal('failover'), Type.Literal('redundant')], {
@@ -21,19 +22,39 @@ export const StorageSettings = Type.Object(
       }),
     ),
     minFreeBytes: Type.Optional(
-      Type.Integer({ minimum: 0, default: 1024 ** 3, description: 'below this much free space on a path, its oldest footage is deleted' }),
+      Type.Integer({
+        minimum: 0,
+        default: 1024 ** 3,
+        description: 'below this much free space on a path, its oldest footage is deleted',
+      }),
     ),
     minFreePercent: Type.Optional(
-      Type.Number({ minimum: 0, maximum: 100, default: 0, description: 'below this share of free space on a path, its oldest footage is deleted' }),
+      Type.Number({
+        minimum: 0,
+        maximum: 100,
+        default: 0,
+        description: 'below this share of free space on a path, its oldest footage is deleted',
+      }),
     ),
     defaultMaxStorageDays: Type.Optional(
-      Type.Integer({ minimum: 0, default: 0, description: 'footage older than this is deleted even with space to spare; 0: no limit' }),
+      Type.Integer({
+        minimum: 0,
+        default: 0,
+        description: 'footage older than this is deleted even with space to spare; 0: no limit',
+      }),
     ),
     keepMetadataLonger: Type.Optional(
-      Type.Boolean({ default: false, description: 'keep the index rows of deleted footage, for reporting, until metadataStorageDays' }),
+      Type.Boolean({
+        default: false,
+        description: 'keep the index rows of deleted footage, for reporting, until metadataStorageDays',
+      }),
     ),
     metadataStorageDays: Type.Optional(
-      Type.Integer({ minimum: 0, default: 0, description: 'with keepMetadataLonger: how long rows outlive their video; 0: no limit' }),
+      Type.Integer({
+        minimum: 0,
+        default: 0,
+        description: 'with keepMetadataLonger: how long rows outlive their video; 0: no limit',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -44,10 +65,11 @@ export type StorageSettingsInput = Static<typeof StorageSettings>;
 /** Per-camera overrides; a blank value means "use the server's setting", as in Symphony. */
 export const CameraStorage = Type.Object(
   {
-    paths: Type.Optional(Type.String({ description: 'this camera\'s own storage paths, same form as the server\'s' })),
+    paths: Type.Optional(Type.String({ description: "this camera's own storage paths, same form as the server's" })),
     maxStorageDays: Type.Optional(
       Type.Union([Type.String(), Type.Integer({ minimum: 0 })], {
-        description: 'days per stream, semicolon-separated: "3;20" = 3 days for the first stream, 20 for the second; "7": all streams',
+        description:
+          'days per stream, semicolon-separated: "3;20" = 3 days for the first stream, 20 for the second; "7": all streams',
       }),
     ),
   },
@@ -104,7 +126,8 @@ export function parseStorageSettings(server: unknown, cameras: Record<string, un
       const p = parsePathList(c.paths, `${at}/paths`, problems);
       if (p) Object.assign(out, p);
     }
-    if (typeof c.maxStorageDays === 'number' && Number.isSafeInteger(c.maxStorageDays) && c.maxStorageDays >= 0) out.maxStorageDays = [c.maxStorageDays];
+    if (typeof c.maxStorageDays === 'number' && Number.isSafeInteger(c.maxStorageDays) && c.maxStorageDays >= 0)
+      out.maxStorageDays = [c.maxStorageDays];
     if (typeof c.maxStorageDays === 'string') {
       const days = parseDaysList(c.maxStorageDays, `${at}/maxStorageDays`, problems);
       if (days) out.maxStorageDays = days;
@@ -112,7 +135,12 @@ export function parseStorageSettings(server: unknown, cameras: Record<string, un
     perCamera[id] = out;
   }
   if (problems.length || !paths) {
-    throw new VigilError('STORAGE_INVALID', `storage settings refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`, 400, problems);
+    throw new VigilError(
+      'STORAGE_INVALID',
+      `storage settings refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`,
+      400,
+      problems,
+    );
   }
   const d = Value.Default(StorageSettings, structuredClone(server)) as Required<StorageSettingsInput>;
   return {
@@ -162,7 +190,10 @@ export function maxStorageDays(parsed: ParsedStorage, cameraId: string, stream: 
  * With `bounds`, also that the free-space bounds can be met at all: a bound at or above the disk's
  * size would make retention delete everything it records. Returns the problems, [] if none.
  */
-export async function checkPathsWritable(paths: string[], bounds?: { minFreeBytes: number; minFreePercent: number }): Promise<string[]> {
+export async function checkPathsWritable(
+  paths: string[],
+  bounds?: { minFreeBytes: number; minFreePercent: number },
+): Promise<string[]> {
   const problems: string[] = [];
   for (const p of paths) {
     try {
@@ -184,7 +215,10 @@ export async function checkPathsWritable(paths: string[], bounds?: { minFreeByte
     const s = await statfs(p);
     const total = s.blocks * s.bsize;
     const need = Math.max(bounds.minFreeBytes, Math.ceil((total * bounds.minFreePercent) / 100));
-    if (need >= total) problems.push(`${p}: the disk holds ${total} bytes, not more than the ${need} bytes to keep free: retention would delete everything`);
+    if (need >= total)
+      problems.push(
+        `${p}: the disk holds ${total} bytes, not more than the ${need} bytes to keep free: retention would delete everything`,
+      );
   }
   return problems;
 }
@@ -209,7 +243,11 @@ export async function probeWritable(dir: string): Promise<void> {
 }
 
 /** A semicolon-separated list → its paths and the starred one; undefined (reasons in `problems`) if an entry is bad. */
-function parsePathList(text: string, at: string, problems: string[]): { paths: string[]; readPath?: string } | undefined {
+function parsePathList(
+  text: string,
+  at: string,
+  problems: string[],
+): { paths: string[]; readPath?: string } | undefined {
   const entries = text.split(';').map((e) => e.trim());
   if (entries.length === 1 && entries[0] === '') {
     problems.push(`${at}: no storage path given`);
@@ -241,7 +279,8 @@ function parseDaysList(text: string, at: string, problems: string[]): number[] |
   const days = text.split(';').map((e, i) => {
     const t = e.trim();
     if (/^-\d+$/.test(t)) problems.push(`${at}: ${JSON.stringify(t)} (entry ${i + 1}): days cannot be negative`);
-    else if (!/^\d+$/.test(t)) problems.push(`${at}: ${JSON.stringify(t)} (entry ${i + 1}) is not a whole number of days`);
+    else if (!/^\d+$/.test(t))
+      problems.push(`${at}: ${JSON.stringify(t)} (entry ${i + 1}) is not a whole number of days`);
     return Number(t);
   });
   return problems.length > before ? undefined : days;
@@ -251,14 +290,16 @@ function schemaProblems(schema: typeof StorageSettings | typeof CameraStorage, v
   const errors = [...Value.Errors(schema, value)];
   // A missing key also fails its type check; naming it once is enough.
   const missing = new Set(errors.filter((e) => e.message === 'Expected required property').map((e) => e.path));
-  return errors.filter((e) => !missing.has(e.path) || e.message === 'Expected required property').map((e) => {
-    const path = `${at}${e.path}` || '/';
-    if (e.path === '/availability') return `${path}: must be "failover" or "redundant"`;
-    if (e.path === '/maxStorageDays') {
-      return `${path}: ${typeof e.value === 'number' && e.value < 0 ? 'days cannot be negative' : 'must be a whole number of days or a "3;20" list'}`;
-    }
-    return `${path}: ${e.message}`;
-  });
+  return errors
+    .filter((e) => !missing.has(e.path) || e.message === 'Expected required property')
+    .map((e) => {
+      const path = `${at}${e.path}` || '/';
+      if (e.path === '/availability') return `${path}: must be "failover" or "redundant"`;
+      if (e.path === '/maxStorageDays') {
+        return `${path}: ${typeof e.value === 'number' && e.value < 0 ? 'days cannot be negative' : 'must be a whole number of days or a "3;20" list'}`;
+      }
+      return `${path}: ${e.message}`;
+    });
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -72,16 +72,26 @@ export function buildAssignment(
   for (const c of f.cameras) {
     if (c.current !== serverId && !incoming.has(c.id)) continue;
     const from = o.recordFrom.get(c.id);
-    cameras.push({ ...assignedCamera(c, serverId), ...(c.current === serverId && from !== undefined && { recordFromMs: from }) });
+    cameras.push({
+      ...assignedCamera(c, serverId),
+      ...(c.current === serverId && from !== undefined && { recordFromMs: from }),
+    });
   }
   // Live-only failover: the relay pulls the camera for live view into a pre-buffer, recording nothing.
   for (const c of f.cameras)
-    if (liveRelayOf(f, c) === serverId && !cameras.some((x) => x.id === c.id)) cameras.push({ ...assignedCamera(c, serverId), buffer: { ms: RELAY_BUFFER_MS } });
+    if (liveRelayOf(f, c) === serverId && !cameras.some((x) => x.id === c.id))
+      cameras.push({ ...assignedCamera(c, serverId), buffer: { ms: RELAY_BUFFER_MS } });
   const group = f.groups.find((g) => g.id === me.group);
   const shadowed = group?.policy === 'hot' ? effectiveRoles(group, f.servers).hotFor.get(serverId) : undefined;
   if (shadowed && f.servers.find((s) => s.id === shadowed)?.state !== 'down') {
     for (const c of f.cameras)
-      if (c.current === shadowed && c.movable && (c.failoverMode ?? 'full') === 'full' && c.priority !== 'never' && !cameras.some((x) => x.id === c.id))
+      if (
+        c.current === shadowed &&
+        c.movable &&
+        (c.failoverMode ?? 'full') === 'full' &&
+        c.priority !== 'never' &&
+        !cameras.some((x) => x.id === c.id)
+      )
         cameras.push({ ...assignedCamera(c, serverId), buffer: { ms: hotBufferMs(f.settings.FarmHealthMissedUdpMs) } });
   }
   return {
@@ -89,8 +99,12 @@ export function buildAssignment(
     generation: f.generation,
     server: { id: me.id, host: me.host, udpPort: port(me), ...(me.storage && { storage: me.storage }) },
     cameras,
-    retentionDays: Object.fromEntries(f.cameras.filter((c) => c.storage?.maxStorageDays !== undefined).map((c) => [c.id, c.storage!.maxStorageDays!])),
-    buddies: buddyIds.map((id) => f.servers.find((s) => s.id === id)!).map((s) => ({ id: s.id, host: s.host, port: port(s) })),
+    retentionDays: Object.fromEntries(
+      f.cameras.filter((c) => c.storage?.maxStorageDays !== undefined).map((c) => [c.id, c.storage!.maxStorageDays!]),
+    ),
+    buddies: buddyIds
+      .map((id) => f.servers.find((s) => s.id === id)!)
+      .map((s) => ({ id: s.id, host: s.host, port: port(s) })),
     ...(o.copyBack?.length && { copyBack: o.copyBack }),
     settings: {
       AliveIntervalMs: f.settings.AliveIntervalMs,

@@ -9,7 +9,12 @@ export async function controllerHarness(t: { after: (fn: () => Promise<void>) =>
   const { location, drop } = await testDbLocation();
   const store = await Store.open(location);
   await store.applyConfig(parseFarmConfig(config).config);
-  const clock = { t: 1_000_000, now() { return this.t; } };
+  const clock = {
+    t: 1_000_000,
+    now() {
+      return this.t;
+    },
+  };
   const c = new Controller({ store, log: createLogger('test', 'silent'), clock, tickMs: 0 });
   await c.start();
   t.after(async () => {
@@ -17,8 +22,11 @@ export async function controllerHarness(t: { after: (fn: () => Promise<void>) =>
     await store.close();
     await drop();
   });
-  const status = (id: string, suspects: string[] = [], segments: { camera: string; startMs: number; endMs: number }[] = []) =>
-    c.onStatus(id, { bootId: `boot-${id}`, suspects, cameras: {}, segments });
+  const status = (
+    id: string,
+    suspects: string[] = [],
+    segments: { camera: string; startMs: number; endMs: number }[] = [],
+  ) => c.onStatus(id, { bootId: `boot-${id}`, suspects, cameras: {}, segments });
   /** Moves the clock to 1 000 000 + ms and ticks once. */
   const at = async (ms: number) => {
     clock.t = 1_000_000 + ms;

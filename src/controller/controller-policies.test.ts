@@ -8,7 +8,13 @@ import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts'
 import { VigilError } from '../lib/errors.ts';
 
 const settings = { FarmHealthStartDelayMs: 0, FarmHealthMissedUdpMs: 1000, StatusIntervalMs: 100 };
-const server = (id: string, port: number, extra: object = {}) => ({ id, group: 1, host: '127.0.0.1', udpPort: port, ...extra });
+const server = (id: string, port: number, extra: object = {}) => ({
+  id,
+  group: 1,
+  host: '127.0.0.1',
+  udpPort: port,
+  ...extra,
+});
 const cam = (id: string, srv: string, extra: object = {}) => ({ id, url: `rtsp://h/${id}`, server: srv, ...extra });
 type Harness = Awaited<ReturnType<typeof controllerHarness>>;
 
@@ -19,7 +25,11 @@ async function quiet(h: Harness, ids: string[], silent: string[], ms: number) {
   await h.at(ms);
 }
 const current = (h: Harness, camera: string) => h.c.state().cameras.find((x) => x.id === camera)!.current;
-const assigned = (h: Harness, srv: string) => h.c.assignment(srv)!.cameras.map((x) => x.id + (x.buffer ? '(buffer)' : '')).sort();
+const assigned = (h: Harness, srv: string) =>
+  h.c
+    .assignment(srv)!
+    .cameras.map((x) => x.id + (x.buffer ? '(buffer)' : ''))
+    .sort();
 
 test('queue: a server failing while another failover of its group runs waits for it, then is carried out', async (t) => {
   const h = await controllerHarness(t, {
@@ -35,14 +45,26 @@ test('queue: a server failing while another failover of its group runs waits for
   await quiet(h, all, ['a', 'b'], 1700);
   await quiet(h, all, ['a', 'b'], 2800);
   let fos = await h.store.failovers();
-  assert.deepEqual(fos.map((f) => [f.server, f.status]), [['a', 'running'], ['b', 'queued']]);
+  assert.deepEqual(
+    fos.map((f) => [f.server, f.status]),
+    [
+      ['a', 'running'],
+      ['b', 'queued'],
+    ],
+  );
   assert.equal(current(h, 'cb'), 'b', 'queued: nothing moved yet');
   // a's target records: a's failover is done and b's is carried out on the next tick.
   h.clock.t = 1_002_900;
   await h.status('x', [], [{ camera: 'ca', startMs: 1_002_000, endMs: 1_002_900 }]);
   await h.at(2900);
   fos = await h.store.failovers();
-  assert.deepEqual(fos.map((f) => [f.server, f.status]), [['a', 'done'], ['b', 'running']]);
+  assert.deepEqual(
+    fos.map((f) => [f.server, f.status]),
+    [
+      ['a', 'done'],
+      ['b', 'running'],
+    ],
+  );
   assert.equal(current(h, 'cb'), 'y');
   const steps = (fos[1].detail.steps as { step: string }[]).map((s) => s.step);
   assert.deepEqual(steps.slice(0, 4), ['detect', 'queued', 'dequeued', 'plan']);
@@ -88,7 +110,12 @@ test('drain is make-before-break: both record until the new server delivers; the
 });
 
 test('a handover under way when the master restarts goes on: the new server is still told to record, and its next segment completes it', async (t) => {
-  const h = await controllerHarness(t, { settings, groups: [{ id: 1 }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a'), cam('cb', 'a')] });
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1 }],
+    servers: [server('a', 1), server('n', 3)],
+    cameras: [cam('ca', 'a'), cam('cb', 'a')],
+  });
   await quiet(h, ['a', 'n'], [], 0);
   await h.c.drain('a');
   h.clock.t = 1_000_300;
@@ -99,11 +126,30 @@ test('a handover under way when the master restarts goes on: the new server is s
   t.after(() => again.close());
   h.clock.t = 1_001_000;
   await again.start();
-  assert.deepEqual(again.assignment('n')!.cameras.map((x) => x.id).sort(), ['ca', 'cb'], 'n records cb on');
-  assert.deepEqual(again.assignment('a')!.cameras.map((x) => x.id), ['cb'], 'and a too, until n delivers');
-  assert.deepEqual(again.handoversUnderWay().map((x) => [x.camera, x.from, x.to, x.reason]), [['cb', 'a', 'n', 'drain']]);
+  assert.deepEqual(
+    again
+      .assignment('n')!
+      .cameras.map((x) => x.id)
+      .sort(),
+    ['ca', 'cb'],
+    'n records cb on',
+  );
+  assert.deepEqual(
+    again.assignment('a')!.cameras.map((x) => x.id),
+    ['cb'],
+    'and a too, until n delivers',
+  );
+  assert.deepEqual(
+    again.handoversUnderWay().map((x) => [x.camera, x.from, x.to, x.reason]),
+    [['cb', 'a', 'n', 'drain']],
+  );
   h.clock.t = 1_001_500;
-  await again.onStatus('n', { bootId: 'boot-n', suspects: [], cameras: {}, segments: [{ camera: 'cb', startMs: 1_001_000, endMs: 1_001_500 }] });
+  await again.onStatus('n', {
+    bootId: 'boot-n',
+    suspects: [],
+    cameras: {},
+    segments: [{ camera: 'cb', startMs: 1_001_000, endMs: 1_001_500 }],
+  });
   assert.equal(again.state().cameras.find((c) => c.id === 'cb')!.current, 'n');
   const [fo] = await h.store.failovers();
   assert.equal(fo.status, 'done');
@@ -111,7 +157,12 @@ test('a handover under way when the master restarts goes on: the new server is s
 });
 
 test('a handover the store completed just before the master stopped is logged done at restart, its copy-back planned', async (t) => {
-  const h = await controllerHarness(t, { settings, groups: [{ id: 1, onReturn: 'failback' }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a')] });
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1, onReturn: 'failback' }],
+    servers: [server('a', 1), server('n', 3)],
+    cameras: [cam('ca', 'a')],
+  });
   await quiet(h, ['a', 'n'], [], 0);
   await h.c.manualFailover('a');
   h.clock.t = 1_000_400;
@@ -127,15 +178,26 @@ test('a handover the store completed just before the master stopped is logged do
   const fb = (await h.store.failovers()).at(-1)!;
   assert.deepEqual([fb.trigger, fb.status], ['failback', 'done']);
   assert.deepEqual(again.handoversUnderWay(), []);
-  assert.ok(again.copyBacks().some((j) => j.home === 'a' && j.source === 'n'), 'the footage n recorded is to come home');
+  assert.ok(
+    again.copyBacks().some((j) => j.home === 'a' && j.source === 'n'),
+    'the footage n recorded is to come home',
+  );
 });
 
 test('a handover whose new server delivers nothing is abandoned; the camera stays', async (t) => {
-  const h = await controllerHarness(t, { settings, groups: [{ id: 1 }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a')] });
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1 }],
+    servers: [server('a', 1), server('n', 3)],
+    cameras: [cam('ca', 'a')],
+  });
   await quiet(h, ['a', 'n'], [], 0);
   const fo = await h.c.moveCamera('ca', 'n');
   assert.equal(fo.trigger, 'move');
-  await assert.rejects(h.c.moveCamera('ca', 'n'), (e: VigilError) => e.code === 'MOVE_REFUSED' && /handed over already/.test(e.message));
+  await assert.rejects(
+    h.c.moveCamera('ca', 'n'),
+    (e: VigilError) => e.code === 'MOVE_REFUSED' && /handed over already/.test(e.message),
+  );
   for (const ms of [10_000, 20_000, 31_000]) await quiet(h, ['a', 'n'], [], ms);
   assert.equal(current(h, 'ca'), 'a');
   assert.deepEqual(assigned(h, 'n'), []);
@@ -150,14 +212,30 @@ test("edits of a moved camera's device or storage settings are refused, nothing 
     cameras: [cam('ca', 'a', { url }), cam('cb', 'n', extra)],
   });
   const h = await controllerHarness(t, farm('rtsp://h/ca'));
-  await h.c.applyConfig(parseFarmConfig({ ...farm('rtsp://h/ca'), servers: [server('a', 1), server('n', 3), server('s', 4)] }).config);
+  await h.c.applyConfig(
+    parseFarmConfig({ ...farm('rtsp://h/ca'), servers: [server('a', 1), server('n', 3), server('s', 4)] }).config,
+  );
   await quiet(h, ['a', 'n', 's'], [], 0);
   await h.c.manualFailover('a');
   assert.equal(current(h, 'ca'), 's');
-  const next = parseFarmConfig({ ...farm('rtsp://h/ca-new'), servers: [server('a', 1), server('n', 3), server('s', 4)] }).config;
-  await assert.rejects(h.c.applyConfig(next), (e: VigilError) => e.code === 'CAMERA_MOVED' && e.httpStatus === 409 && /camera ca runs on s while its server a is failed over: url/.test(e.message));
+  const next = parseFarmConfig({
+    ...farm('rtsp://h/ca-new'),
+    servers: [server('a', 1), server('n', 3), server('s', 4)],
+  }).config;
+  await assert.rejects(
+    h.c.applyConfig(next),
+    (e: VigilError) =>
+      e.code === 'CAMERA_MOVED' &&
+      e.httpStatus === 409 &&
+      /camera ca runs on s while its server a is failed over: url/.test(e.message),
+  );
   assert.equal(h.c.state().cameras.find((x) => x.id === 'ca')!.url, 'rtsp://h/ca');
-  await h.c.applyConfig(parseFarmConfig({ ...farm('rtsp://h/ca', { audio: false }), servers: [server('a', 1), server('n', 3), server('s', 4)] }).config);
+  await h.c.applyConfig(
+    parseFarmConfig({
+      ...farm('rtsp://h/ca', { audio: false }),
+      servers: [server('a', 1), server('n', 3), server('s', 4)],
+    }).config,
+  );
   assert.equal(h.c.state().cameras.find((x) => x.id === 'cb')!.audio, false, 'a camera at home is edited');
 });
 
@@ -233,7 +311,12 @@ test('live-only: the relay pulls the camera into a pre-buffer for live view, rec
 });
 
 test('a relayed camera that comes to be recorded elsewhere is not relayed any more', async (t) => {
-  const farm = (mode: 'live-only' | 'full') => ({ settings, groups: [{ id: 1 }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a', { failoverMode: mode })] });
+  const farm = (mode: 'live-only' | 'full') => ({
+    settings,
+    groups: [{ id: 1 }],
+    servers: [server('a', 1), server('n', 3)],
+    cameras: [cam('ca', 'a', { failoverMode: mode })],
+  });
   const h = await controllerHarness(t, farm('live-only'));
   await quiet(h, ['a', 'n'], [], 0);
   await h.c.manualFailover('a');
@@ -246,7 +329,7 @@ test('a relayed camera that comes to be recorded elsewhere is not relayed any mo
   assert.deepEqual(assigned(h, 'n'), ['ca'], 'recorded, no second session for a buffer');
 });
 
-test('hot: the hot standby pre-buffers its server\'s cameras and keeps the buffer from the last reported end at takeover', async (t) => {
+test("hot: the hot standby pre-buffers its server's cameras and keeps the buffer from the last reported end at takeover", async (t) => {
   const h = await controllerHarness(t, {
     settings,
     groups: [{ id: 1, policy: 'hot' }],
@@ -262,15 +345,28 @@ test('hot: the hot standby pre-buffers its server\'s cameras and keeps the buffe
   await quiet(h, all, ['r1'], 1400);
   await quiet(h, all, ['r1'], 2500);
   assert.equal(current(h, 'a'), 'h1');
-  assert.deepEqual(h.c.assignment('h1')!.cameras.map((x) => [x.id, x.buffer, x.recordFromMs]), [['a', undefined, 1_000_400]]);
+  assert.deepEqual(
+    h.c.assignment('h1')!.cameras.map((x) => [x.id, x.buffer, x.recordFromMs]),
+    [['a', undefined, 1_000_400]],
+  );
 });
 
 test('distribute: cameras spread by spare capacity and priority; the rest wait and resume when a server is enabled', async (t) => {
   const h = await controllerHarness(t, {
     settings,
     groups: [{ id: 1, policy: 'distribute' }],
-    servers: [server('dead', 1), server('p', 2, { maxCameras: 2 }), server('q', 3, { maxCameras: 1 }), server('r', 4, { enabled: false })],
-    cameras: [cam('c1', 'dead', { priority: 'low' }), cam('c2', 'dead', { priority: 'high' }), cam('c3', 'dead'), cam('p1', 'p')],
+    servers: [
+      server('dead', 1),
+      server('p', 2, { maxCameras: 2 }),
+      server('q', 3, { maxCameras: 1 }),
+      server('r', 4, { enabled: false }),
+    ],
+    cameras: [
+      cam('c1', 'dead', { priority: 'low' }),
+      cam('c2', 'dead', { priority: 'high' }),
+      cam('c3', 'dead'),
+      cam('p1', 'p'),
+    ],
   });
   const all = ['dead', 'p', 'q', 'r'];
   await quiet(h, all, [], 0);
@@ -284,8 +380,18 @@ test('distribute: cameras spread by spare capacity and priority; the rest wait a
     parseFarmConfig({
       settings,
       groups: [{ id: 1, policy: 'distribute' }],
-      servers: [server('dead', 1), server('p', 2, { maxCameras: 2 }), server('q', 3, { maxCameras: 1 }), server('r', 4)],
-      cameras: [cam('c1', 'dead', { priority: 'low' }), cam('c2', 'dead', { priority: 'high' }), cam('c3', 'dead'), cam('p1', 'p')],
+      servers: [
+        server('dead', 1),
+        server('p', 2, { maxCameras: 2 }),
+        server('q', 3, { maxCameras: 1 }),
+        server('r', 4),
+      ],
+      cameras: [
+        cam('c1', 'dead', { priority: 'low' }),
+        cam('c2', 'dead', { priority: 'high' }),
+        cam('c3', 'dead'),
+        cam('p1', 'p'),
+      ],
     }).config,
   );
   await quiet(h, all, ['dead'], 2200);
@@ -302,7 +408,15 @@ test('copy-back: after a failback the home server is given a job per stream and 
     servers: [server('a', 1), server('n', 3)],
     cameras: [cam('ca', 'a')],
   });
-  const status = (id: string, extra: object = {}) => h.c.onStatus(id, { bootId: `boot-${id}`, apiUrl: `http://127.0.0.1:1${id === 'a' ? 1 : 2}`, suspects: [], cameras: {}, segments: [], ...extra });
+  const status = (id: string, extra: object = {}) =>
+    h.c.onStatus(id, {
+      bootId: `boot-${id}`,
+      apiUrl: `http://127.0.0.1:1${id === 'a' ? 1 : 2}`,
+      suspects: [],
+      cameras: {},
+      segments: [],
+      ...extra,
+    });
   await status('a');
   await status('n');
   await h.c.manualFailover('a');
@@ -314,24 +428,70 @@ test('copy-back: after a failback the home server is given a job per stream and 
   await status('a', { segments: [{ camera: 'ca', startMs: 1_001_100, endMs: 1_001_500 }] });
   assert.equal(current(h, 'ca'), 'a');
   const [job] = h.c.copyBacks();
-  assert.deepEqual([job.id, job.source, job.home, job.fromMs, job.state], ['fb2-ca~0-n', 'n', 'a', 1_000_100, 'pending']);
+  assert.deepEqual(
+    [job.id, job.source, job.home, job.fromMs, job.state],
+    ['fb2-ca~0-n', 'n', 'a', 1_000_100, 'pending'],
+  );
   assert.equal(h.c.assignment('a')!.copyBack, undefined, 'not before the old server had time to stop');
   await h.at(1500 + 5000);
-  assert.deepEqual(h.c.assignment('a')!.copyBack, [{ id: job.id, camera: 'ca', stream: 0, source: { server: 'n', url: 'http://127.0.0.1:12' }, fromMs: 1_000_100, toMs: job.toMs }]);
+  assert.deepEqual(h.c.assignment('a')!.copyBack, [
+    {
+      id: job.id,
+      camera: 'ca',
+      stream: 0,
+      source: { server: 'n', url: 'http://127.0.0.1:12' },
+      fromMs: 1_000_100,
+      toMs: job.toMs,
+    },
+  ]);
   const report = (state: 'running' | 'done', done: number) =>
-    status('a', { copyBack: [{ id: job.id, camera: 'ca', stream: 0, source: { server: 'n', url: 'x' }, fromMs: 0, toMs: 0, state, segments: 2, segmentsDone: done, bytes: 2000, bytesDone: done * 1000, percent: done * 50, rateBytesPerSec: 1000, etaMs: done === 2 ? 0 : 1000 }] });
+    status('a', {
+      copyBack: [
+        {
+          id: job.id,
+          camera: 'ca',
+          stream: 0,
+          source: { server: 'n', url: 'x' },
+          fromMs: 0,
+          toMs: 0,
+          state,
+          segments: 2,
+          segmentsDone: done,
+          bytes: 2000,
+          bytesDone: done * 1000,
+          percent: done * 50,
+          rateBytesPerSec: 1000,
+          etaMs: done === 2 ? 0 : 1000,
+        },
+      ],
+    });
   await report('running', 1);
   assert.equal(h.c.copyBacks()[0].progress!.percent, 50);
   assert.equal((await h.store.recordings('ca', 0, 2_000_000)).filter((r) => r.server === 'n').length, 1);
   await report('done', 2);
   assert.deepEqual(h.c.copyBacks(), []);
-  assert.deepEqual((await h.store.recordings('ca', 0, 2_000_000)).map((r) => r.server), ['a'], "the source's intervals are forgotten: the footage is home");
+  assert.deepEqual(
+    (await h.store.recordings('ca', 0, 2_000_000)).map((r) => r.server),
+    ['a'],
+    "the source's intervals are forgotten: the footage is home",
+  );
   const fb = (await h.store.failovers())[1];
-  assert.deepEqual((fb.detail.copyBack as { state: string; progress: { percent: number } }[]).map((j) => [j.state, j.progress.percent]), [['done', 100]]);
+  assert.deepEqual(
+    (fb.detail.copyBack as { state: string; progress: { percent: number } }[]).map((j) => [
+      j.state,
+      j.progress.percent,
+    ]),
+    [['done', 100]],
+  );
 });
 
 test('a store failing part-way through a failover: the entry ends failed, store and memory agree, the next tick carries it out', async (t) => {
-  const h = await controllerHarness(t, { settings, groups: [{ id: 1 }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a')] });
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1 }],
+    servers: [server('a', 1), server('n', 3)],
+    cameras: [cam('ca', 'a')],
+  });
   const all = ['a', 'n'];
   await quiet(h, all, [], 0);
   const move = h.store.moveCameras.bind(h.store);
@@ -343,7 +503,10 @@ test('a store failing part-way through a failover: the entry ends failed, store 
   await quiet(h, all, ['a'], 1000);
   await quiet(h, all, ['a'], 1600);
   const failed = await h.store.failovers();
-  assert.ok(failed.length >= 1 && failed.every((f) => f.status === 'failed'), JSON.stringify(failed.map((f) => f.status)));
+  assert.ok(
+    failed.length >= 1 && failed.every((f) => f.status === 'failed'),
+    JSON.stringify(failed.map((f) => f.status)),
+  );
   const stored = (await h.store.snapshot()).servers.find((s) => s.id === 'a')!;
   const inMemory = h.c.state().servers.find((s) => s.id === 'a')!;
   assert.deepEqual([stored.state, stored.downSince], [inMemory.state, inMemory.downSince]);
@@ -359,7 +522,12 @@ test('a store failing part-way through a failover: the entry ends failed, store 
 });
 
 test('a store failing after the moves were committed: the moves stand, the server stays down, the rest is moved on the next tick', async (t) => {
-  const h = await controllerHarness(t, { settings, groups: [{ id: 1, policy: 'distribute' }], servers: [server('a', 1), server('n', 3)], cameras: [cam('ca', 'a'), cam('cl', 'a', { failoverMode: 'live-only' })] });
+  const h = await controllerHarness(t, {
+    settings,
+    groups: [{ id: 1, policy: 'distribute' }],
+    servers: [server('a', 1), server('n', 3)],
+    cameras: [cam('ca', 'a'), cam('cl', 'a', { failoverMode: 'live-only' })],
+  });
   const all = ['a', 'n'];
   await quiet(h, all, [], 0);
   const relay = h.store.setCameraRuntime.bind(h.store);
@@ -379,8 +547,15 @@ test('a store failing after the moves were committed: the moves stand, the serve
   broken = false;
   await h.at(100);
   [fo] = await h.store.failovers();
-  assert.equal(h.c.state().cameras.find((c) => c.id === 'cl')!.runtime.relay, 'n', 'the relay follows on the next tick');
-  assert.deepEqual((fo.detail.moves as { camera: string; mode: string }[]).map((m) => [m.camera, m.mode]).sort(), [['ca', 'record'], ['cl', 'live']]);
+  assert.equal(
+    h.c.state().cameras.find((c) => c.id === 'cl')!.runtime.relay,
+    'n',
+    'the relay follows on the next tick',
+  );
+  assert.deepEqual((fo.detail.moves as { camera: string; mode: string }[]).map((m) => [m.camera, m.mode]).sort(), [
+    ['ca', 'record'],
+    ['cl', 'live'],
+  ]);
   // Its return ends the relay as after any failover.
   h.clock.t = 1_000_500;
   await h.status('a');

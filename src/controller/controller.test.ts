@@ -6,8 +6,15 @@ import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts'
 const farm = (extra: FarmConfigInput['servers'] = []): FarmConfigInput => ({
   settings: { FarmHealthStartDelayMs: 0, FarmHealthMissedUdpMs: 1000, StatusIntervalMs: 100 },
   groups: [{ id: 1 }],
-  servers: [{ id: 'a', group: 1, host: '127.0.0.1', udpPort: 1 }, { id: 'b', group: 1, host: '127.0.0.1', udpPort: 2 }, ...extra],
-  cameras: [{ id: 'c1', url: 'rtsp://h/c1', server: 'a' }, { id: 'c2', url: 'rtsp://h/c2', server: 'b' }],
+  servers: [
+    { id: 'a', group: 1, host: '127.0.0.1', udpPort: 1 },
+    { id: 'b', group: 1, host: '127.0.0.1', udpPort: 2 },
+    ...extra,
+  ],
+  cameras: [
+    { id: 'c1', url: 'rtsp://h/c1', server: 'a' },
+    { id: 'c2', url: 'rtsp://h/c2', server: 'b' },
+  ],
 });
 
 const harness = (t: { after: (fn: () => Promise<void>) => void }) => controllerHarness(t, farm());
@@ -21,7 +28,10 @@ test('a failover with no free server waits, and resumes when a server is added',
   await status('b', ['a']);
   await at(1500);
   let [fo] = await store.failovers();
-  assert.deepEqual([fo.server, fo.trigger, fo.status, fo.detail.reason], ['a', 'buddy-quorum', 'waiting', 'no redundant server free in group 1']);
+  assert.deepEqual(
+    [fo.server, fo.trigger, fo.status, fo.detail.reason],
+    ['a', 'buddy-quorum', 'waiting', 'no redundant server free in group 1'],
+  );
   assert.equal(c.state().cameras.find((x) => x.id === 'c1')!.current, 'a', 'nothing moved');
 
   await c.applyConfig(parseFarmConfig(farm([{ id: 'n', group: 1, host: '127.0.0.1', udpPort: 3 }])).config);
@@ -51,7 +61,10 @@ test('a waiting failover is cancelled when its server comes back; it keeps its c
   const [fo] = await store.failovers();
   assert.equal(fo.status, 'cancelled');
   assert.equal(c.state().servers.find((s) => s.id === 'a')!.state, 'up');
-  assert.deepEqual(c.assignment('a')!.cameras.map((x) => x.id), ['c1']);
+  assert.deepEqual(
+    c.assignment('a')!.cameras.map((x) => x.id),
+    ['c1'],
+  );
 });
 
 test('two servers that only lose UDP to each other are not failed over while they report', async (t) => {
@@ -73,7 +86,11 @@ test('a lost server alone in its group is confirmed down by lost status', async 
   assert.deepEqual(await store.failovers(), [], 'not yet: buddies need a quorum, lost status needs 2 x missed');
   await at(2100);
   const fos = await store.failovers();
-  assert.deepEqual(fos.map((f) => [f.server, f.trigger]), [['a', 'status-lost']], 'one at a time: the other is judged on the next tick');
+  assert.deepEqual(
+    fos.map((f) => [f.server, f.trigger]),
+    [['a', 'status-lost']],
+    'one at a time: the other is judged on the next tick',
+  );
 });
 
 test('after the master itself stalled, nobody is judged until statuses had time to come again', async (t) => {
@@ -86,7 +103,7 @@ test('after the master itself stalled, nobody is judged until statuses had time 
   c.masterPaused(clock.t, 3000);
   await at(3100);
   await at(3250);
-  assert.deepEqual(await store.failovers(), [], 'no failover for a silence that was the master\'s');
+  assert.deepEqual(await store.failovers(), [], "no failover for a silence that was the master's");
   // Statuses come again; only a server that stays silent is judged, on the usual thresholds.
   clock.t = 1_003_300;
   await status('b', ['a']);
@@ -99,10 +116,15 @@ test('after the master itself stalled, nobody is judged until statuses had time 
 test('all storage failed on a server that still reports: its cameras move; it stays down until its storage is back', async (t) => {
   const { c, store, at, clock } = await harness(t);
   await c.applyConfig(parseFarmConfig(farm([{ id: 'n', group: 1, host: '127.0.0.1', udpPort: 3 }])).config);
-  const storage = (allFailed: boolean) => ({ availability: 'failover' as const, allFailed, paths: [{ path: '/d1', healthy: !allFailed, read: false }] });
+  const storage = (allFailed: boolean) => ({
+    availability: 'failover' as const,
+    allFailed,
+    paths: [{ path: '/d1', healthy: !allFailed, read: false }],
+  });
   const report = async (ms: number, allFailed: boolean) => {
     clock.t = 1_000_000 + ms;
-    for (const id of ['b', 'n']) await c.onStatus(id, { bootId: `boot-${id}`, suspects: [], cameras: {}, segments: [] });
+    for (const id of ['b', 'n'])
+      await c.onStatus(id, { bootId: `boot-${id}`, suspects: [], cameras: {}, segments: [] });
     await c.onStatus('a', { bootId: 'boot-a', suspects: [], cameras: {}, segments: [], storage: storage(allFailed) });
     await at(ms);
   };
@@ -114,7 +136,11 @@ test('all storage failed on a server that still reports: its cameras move; it st
   assert.deepEqual([fo.server, fo.trigger, fo.detail.target], ['a', 'storage-failed', 'n']);
   assert.equal(c.assignment('n')!.cameras[0].id, 'c1');
   await report(2500, true);
-  assert.equal(c.state().servers.find((s) => s.id === 'a')!.state, 'down', 'still failed: not back as a redundant server');
+  assert.equal(
+    c.state().servers.find((s) => s.id === 'a')!.state,
+    'down',
+    'still failed: not back as a redundant server',
+  );
   await report(3000, false);
   assert.equal(c.state().servers.find((s) => s.id === 'a')!.state, 'up', 'storage back: a redundant server again');
   assert.deepEqual(c.assignment('a')!.cameras, []);

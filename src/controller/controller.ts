@@ -51,7 +51,14 @@ interface FailoverDetail {
   target?: string;
   reason?: string;
   /** lostAt: the target failed before it recorded the camera (a later failover moved it on). */
-  moves: { camera: string; from: string; to: string; mode?: 'record' | 'live'; recordingAt?: number; lostAt?: number }[];
+  moves: {
+    camera: string;
+    from: string;
+    to: string;
+    mode?: 'record' | 'live';
+    recordingAt?: number;
+    lostAt?: number;
+  }[];
   unrecorded: string[];
   steps: Step[];
   returnedAt?: number;
@@ -106,7 +113,8 @@ export class Controller {
     this.farm = await this.o.store.snapshot();
     this.startedAt = this.clock.now();
     for (const f of await this.o.store.failovers()) {
-      for (const j of ((f.detail as FailoverDetail).copyBack ?? []) as CopyBackJob[]) if (j.state !== 'done' && j.state !== 'failed') this.copyJobs.set(j.id, j);
+      for (const j of ((f.detail as FailoverDetail).copyBack ?? []) as CopyBackJob[])
+        if (j.state !== 'done' && j.state !== 'failed') this.copyJobs.set(j.id, j);
       if (f.status !== 'running' && f.status !== 'waiting' && f.status !== 'queued') continue;
       const detail = f.detail as FailoverDetail;
       if (detail.planned) {
@@ -135,7 +143,10 @@ export class Controller {
   /** After a stall of the master, nobody is judged until the servers have had time to report again. */
   masterPaused(now: number, ms: number): void {
     this.judgeHeldUntil = Math.max(this.judgeHeldUntil, now + 2 * this.farm.settings.StatusIntervalMs);
-    this.o.log.warn({ pausedMs: ms, judgingFrom: this.judgeHeldUntil }, 'master was stalled; judging waits for fresh statuses');
+    this.o.log.warn(
+      { pausedMs: ms, judgingFrom: this.judgeHeldUntil },
+      'master was stalled; judging waits for fresh statuses',
+    );
   }
 
   async close(): Promise<void> {
@@ -159,11 +170,18 @@ export class Controller {
     return this.serial(async () => {
       const server = this.server(serverId);
       if (server.state === 'down') throw new VigilError('ALREADY_DOWN', `server ${serverId} is down already`, 409);
-      if (!this.group(server.group).triggers.includes('manual')) throw new VigilError('TRIGGER_OFF', `manual failover is not a trigger of group ${server.group}`, 409);
-      if (!this.farm.cameras.some((c) => c.current === serverId)) throw new VigilError('NOTHING_TO_MOVE', `server ${serverId} holds no cameras`, 409);
+      if (!this.group(server.group).triggers.includes('manual'))
+        throw new VigilError('TRIGGER_OFF', `manual failover is not a trigger of group ${server.group}`, 409);
+      if (!this.farm.cameras.some((c) => c.current === serverId))
+        throw new VigilError('NOTHING_TO_MOVE', `server ${serverId} holds no cameras`, 409);
       await this.failover(serverId, 'manual', [], this.clock.now());
       const fo = (await this.o.store.failovers()).filter((f) => f.server === serverId).at(-1);
-      if (!fo || fo.trigger !== 'manual') throw new VigilError('FAILOVER_FAILED', `failover of ${serverId} could not be carried out; see the master log`, 500);
+      if (!fo || fo.trigger !== 'manual')
+        throw new VigilError(
+          'FAILOVER_FAILED',
+          `failover of ${serverId} could not be carried out; see the master log`,
+          500,
+        );
       return fo;
     });
   }
@@ -176,13 +194,20 @@ export class Controller {
     return this.serial(async () => {
       const server = this.server(serverId);
       if (server.state === 'down') throw new VigilError('SERVER_DOWN', `server ${serverId} is down`, 409);
-      if (server.runtime.maintenance) throw new VigilError('ALREADY_DRAINED', `server ${serverId} is in maintenance already`, 409);
+      if (server.runtime.maintenance)
+        throw new VigilError('ALREADY_DRAINED', `server ${serverId} is in maintenance already`, 409);
       if (this.busy(serverId)) throw new VigilError('BUSY', `a handover of server ${serverId} is under way`, 409);
       server.runtime = { ...server.runtime, maintenance: true };
       await this.o.store.setServerRuntime(serverId, server.runtime);
       this.healthySince.delete(serverId);
       const plan = planFailover(this.planView(), serverId);
-      const id = await this.handOver(serverId, 'drain', plan.moves, plan.kind === 'skip' ? [] : plan.unrecorded, plan.reason);
+      const id = await this.handOver(
+        serverId,
+        'drain',
+        plan.moves,
+        plan.kind === 'skip' ? [] : plan.unrecorded,
+        plan.reason,
+      );
       return this.row(id);
     });
   }
@@ -191,7 +216,8 @@ export class Controller {
   resume(serverId: string): Promise<FailoverRow | undefined> {
     return this.serial(async () => {
       const server = this.server(serverId);
-      if (!server.runtime.maintenance) throw new VigilError('NOT_DRAINED', `server ${serverId} is not in maintenance`, 409);
+      if (!server.runtime.maintenance)
+        throw new VigilError('NOT_DRAINED', `server ${serverId} is not in maintenance`, 409);
       const { maintenance: _, ...rest } = server.runtime;
       server.runtime = rest;
       await this.o.store.setServerRuntime(serverId, rest);
@@ -207,9 +233,11 @@ export class Controller {
   failback(serverId: string): Promise<FailoverRow> {
     return this.serial(async () => {
       const server = this.server(serverId);
-      if (server.state !== 'up' || server.runtime.maintenance) throw new VigilError('NOT_RUNNING', `server ${serverId} is not running`, 409);
+      if (server.state !== 'up' || server.runtime.maintenance)
+        throw new VigilError('NOT_RUNNING', `server ${serverId} is not running`, 409);
       const moves = planFailback(this.farm, serverId).filter((m) => !this.handovers.has(m.camera));
-      if (!moves.length) throw new VigilError('NOTHING_TO_MOVE', `no camera of server ${serverId} is recorded elsewhere`, 409);
+      if (!moves.length)
+        throw new VigilError('NOTHING_TO_MOVE', `no camera of server ${serverId} is recorded elsewhere`, 409);
       this.healthySince.delete(serverId);
       return this.row(await this.handOver(serverId, 'failback', moves, []));
     });
@@ -220,9 +248,17 @@ export class Controller {
     return this.serial(async () => {
       const problems = moveProblems(this.planView(), cameraId, to);
       if (this.handovers.has(cameraId)) problems.push(`camera ${cameraId} is being handed over already`);
-      if (problems.length) throw new VigilError('MOVE_REFUSED', `move refused: ${problems.join('; ')}`, problems[0].startsWith('no ') ? 404 : 409, problems);
+      if (problems.length)
+        throw new VigilError(
+          'MOVE_REFUSED',
+          `move refused: ${problems.join('; ')}`,
+          problems[0].startsWith('no ') ? 404 : 409,
+          problems,
+        );
       const cam = this.farm.cameras.find((c) => c.id === cameraId)!;
-      return this.row(await this.handOver(cam.current, 'move', [{ camera: cameraId, from: cam.current, to, mode: 'record' }], []));
+      return this.row(
+        await this.handOver(cam.current, 'move', [{ camera: cameraId, from: cam.current, to, mode: 'record' }], []),
+      );
     });
   }
 
@@ -258,12 +294,20 @@ export class Controller {
     return this.serial(async () => {
       const refused = movedCameraEdits(this.farm.cameras, c.cameras);
       if (refused.length)
-        throw new VigilError('CAMERA_MOVED', `configuration refused, ${refused.length} problem(s):\n- ${refused.join('\n- ')}`, 409, refused);
+        throw new VigilError(
+          'CAMERA_MOVED',
+          `configuration refused, ${refused.length} problem(s):\n- ${refused.join('\n- ')}`,
+          409,
+          refused,
+        );
       await this.o.store.applyConfig(c);
       this.farm = await this.o.store.snapshot();
       const now = this.clock.now();
       for (const [camera, h] of [...this.handovers])
-        if (!this.farm.cameras.some((x) => x.id === camera && x.current === h.from) || !this.farm.servers.some((s) => s.id === h.to))
+        if (
+          !this.farm.cameras.some((x) => x.id === camera && x.current === h.from) ||
+          !this.farm.servers.some((s) => s.id === h.to)
+        )
           await this.abandonHandover(h, now, 'the configuration changed');
       for (const j of this.copyJobs.values())
         if (!this.farm.servers.some((s) => s.id === j.source) || !this.farm.servers.some((s) => s.id === j.home)) {
@@ -305,7 +349,8 @@ export class Controller {
       if (!server) return;
       const now = this.clock.now();
       // A server down for its own report (storage, recording) is back only once the report clears.
-      if (server.state === 'down' && !status.storage?.allFailed && !status.recordingFailed) await this.returned(serverId, now);
+      if (server.state === 'down' && !status.storage?.allFailed && !status.recordingFailed)
+        await this.returned(serverId, now);
       await this.progress(serverId, status, now);
       if (status.copyBack?.length) await this.copyProgress(serverId, status.copyBack);
     });
@@ -331,21 +376,50 @@ export class Controller {
   assignment(serverId: string): Assignment | undefined {
     const now = this.clock.now();
     for (const fo of this.open.values()) {
-      if (fo.status === 'running' && fo.detail.moves.some((m) => m.to === serverId) && !fo.detail.steps.some((s) => s.step === 'assigned' && s.server === serverId)) {
+      if (
+        fo.status === 'running' &&
+        fo.detail.moves.some((m) => m.to === serverId) &&
+        !fo.detail.steps.some((s) => s.step === 'assigned' && s.server === serverId)
+      ) {
         fo.detail.steps.push({ step: 'assigned', server: serverId, at: now, ms: now - fo.detail.confirmedAt });
-        void this.serial(() => this.o.store.updateFailover(fo.id, fo.status, fo.detail)).catch((err) => this.o.log.error({ err }, 'failover log update failed'));
+        void this.serial(() => this.o.store.updateFailover(fo.id, fo.status, fo.detail)).catch((err) =>
+          this.o.log.error({ err }, 'failover log update failed'),
+        );
       }
     }
     const copyBack = [...this.copyJobs.values()]
-      .filter((j) => j.home === serverId && j.state !== 'done' && j.state !== 'failed' && j.notBefore <= now && this.sourceReady(j.source))
-      .map((j) => ({ id: j.id, camera: j.camera, stream: j.stream, source: { server: j.source, url: this.live.get(j.source)!.status.apiUrl! }, fromMs: j.fromMs, toMs: j.toMs }));
-    return buildAssignment(this.farm, serverId, { handovers: this.handovers.values(), recordFrom: this.recordFrom, copyBack });
+      .filter(
+        (j) =>
+          j.home === serverId &&
+          j.state !== 'done' &&
+          j.state !== 'failed' &&
+          j.notBefore <= now &&
+          this.sourceReady(j.source),
+      )
+      .map((j) => ({
+        id: j.id,
+        camera: j.camera,
+        stream: j.stream,
+        source: { server: j.source, url: this.live.get(j.source)!.status.apiUrl! },
+        fromMs: j.fromMs,
+        toMs: j.toMs,
+      }));
+    return buildAssignment(this.farm, serverId, {
+      handovers: this.handovers.values(),
+      recordFrom: this.recordFrom,
+      copyBack,
+    });
   }
 
   /** The farm as the planner must see it: a camera being handed over counts on its new server. */
   private planView(): FarmSnapshot {
     if (!this.handovers.size) return this.farm;
-    return { ...this.farm, cameras: this.farm.cameras.map((c) => (this.handovers.has(c.id) ? { ...c, current: this.handovers.get(c.id)!.to } : c)) };
+    return {
+      ...this.farm,
+      cameras: this.farm.cameras.map((c) =>
+        this.handovers.has(c.id) ? { ...c, current: this.handovers.get(c.id)!.to } : c,
+      ),
+    };
   }
 
   private server(id: string) {
@@ -355,7 +429,17 @@ export class Controller {
   }
 
   private group(id: number): GroupRow {
-    return this.farm.groups.find((g) => g.id === id) ?? { id, redundancy: false, policy: 'spare', onReturn: 'spare', triggers: [], failoverServers: [], secondaryFailoverServers: [] };
+    return (
+      this.farm.groups.find((g) => g.id === id) ?? {
+        id,
+        redundancy: false,
+        policy: 'spare',
+        onReturn: 'spare',
+        triggers: [],
+        failoverServers: [],
+        secondaryFailoverServers: [],
+      }
+    );
   }
 
   private busy(serverId: string): boolean {
@@ -382,10 +466,22 @@ export class Controller {
     const now = this.clock.now();
     const s = this.farm.settings;
     const reports = new Map(
-      [...this.live].map(([id, l]) => [id, { at: l.at, suspects: l.status.suspects, storageFailedSince: l.storageFailedSince, recordingFailedSince: l.recordingFailedSince }]),
+      [...this.live].map(([id, l]) => [
+        id,
+        {
+          at: l.at,
+          suspects: l.status.suspects,
+          storageFailedSince: l.storageFailedSince,
+          recordingFailedSince: l.recordingFailedSince,
+        },
+      ]),
     );
     const verdicts = judge({
-      servers: this.farm.servers.map((x) => ({ ...x, triggers: this.group(x.group).triggers, maintenance: x.runtime.maintenance })),
+      servers: this.farm.servers.map((x) => ({
+        ...x,
+        triggers: this.group(x.group).triggers,
+        maintenance: x.runtime.maintenance,
+      })),
       reports,
       now,
       missedMs: s.FarmHealthMissedUdpMs,
@@ -415,7 +511,9 @@ export class Controller {
     }
     await this.expireHandovers(now);
     await this.autoFailback(now);
-    const due = [...this.copyJobs.values()].filter((j) => j.state === 'pending' && j.notBefore <= now && this.sourceReady(j.source));
+    const due = [...this.copyJobs.values()].filter(
+      (j) => j.state === 'pending' && j.notBefore <= now && this.sourceReady(j.source),
+    );
     if (due.length) {
       for (const j of due) j.state = 'running';
       this.farm.generation = await this.o.store.bumpGeneration();
@@ -467,7 +565,12 @@ export class Controller {
   /** A running failover of the same group, started before `fo` and not yet done (nor too old). */
   private queueAhead(fo: OpenFailover, now: number): boolean {
     return [...this.open.values()].some(
-      (o) => o.id < fo.id && o.group === fo.group && !o.planned && o.status === 'running' && now - o.detail.confirmedAt < QUEUE_MAX_WAIT_MS,
+      (o) =>
+        o.id < fo.id &&
+        o.group === fo.group &&
+        !o.planned &&
+        o.status === 'running' &&
+        now - o.detail.confirmedAt < QUEUE_MAX_WAIT_MS,
     );
   }
 
@@ -480,9 +583,20 @@ export class Controller {
 
   private async failover(serverId: string, trigger: string, reporters: string[], now: number): Promise<void> {
     const server = this.farm.servers.find((s) => s.id === serverId)!;
-    const before = { state: server.state, downSince: server.downSince, held: this.farm.cameras.filter((c) => c.current === serverId).map((c) => c.id) };
+    const before = {
+      state: server.state,
+      downSince: server.downSince,
+      held: this.farm.cameras.filter((c) => c.current === serverId).map((c) => c.id),
+    };
     const firstReportAt = this.firstSuspectAt.get(serverId) ?? now;
-    const detail: FailoverDetail = { reporters, firstReportAt, confirmedAt: now, moves: [], unrecorded: [], steps: [{ step: 'detect', at: now, ms: now - firstReportAt }] };
+    const detail: FailoverDetail = {
+      reporters,
+      firstReportAt,
+      confirmedAt: now,
+      moves: [],
+      unrecorded: [],
+      steps: [{ step: 'detect', at: now, ms: now - firstReportAt }],
+    };
     this.o.log.warn({ server: serverId, trigger, reporters }, 'server confirmed down');
     let id: number | undefined;
     try {
@@ -491,17 +605,31 @@ export class Controller {
       // Handovers away from the failed server finish at once: their new server already records.
       const away = [...this.handovers.values()].filter((h) => h.from === serverId);
       if (away.length) await this.completeHandovers(away, now);
-      for (const h of [...this.handovers.values()].filter((x) => x.to === serverId)) await this.abandonHandover(h, now, `server ${serverId} failed`);
+      for (const h of [...this.handovers.values()].filter((x) => x.to === serverId))
+        await this.abandonHandover(h, now, `server ${serverId} failed`);
       for (const o of [...this.open.values()]) {
         if (o.planned || !o.detail.moves.some((m) => m.to === serverId && !m.recordingAt && !m.lostAt)) continue;
         for (const m of o.detail.moves) if (m.to === serverId && !m.recordingAt) m.lostAt = now;
         this.closeIfDone(o);
         await this.o.store.updateFailover(o.id, o.status, o.detail);
       }
-      const ahead = [...this.open.values()].some((o) => o.group === server.group && !o.planned && o.status === 'running' && now - o.detail.confirmedAt < QUEUE_MAX_WAIT_MS);
+      const ahead = [...this.open.values()].some(
+        (o) =>
+          o.group === server.group &&
+          !o.planned &&
+          o.status === 'running' &&
+          now - o.detail.confirmedAt < QUEUE_MAX_WAIT_MS,
+      );
       const status: OpenStatus = ahead ? 'queued' : 'running';
       if (ahead) detail.steps.push({ step: 'queued', at: now, ms: 0 });
-      id = await this.o.store.insertFailover({ startedAt: now, server: serverId, group: server.group, trigger, status, detail });
+      id = await this.o.store.insertFailover({
+        startedAt: now,
+        server: serverId,
+        group: server.group,
+        trigger,
+        status,
+        detail,
+      });
       const fo: OpenFailover = { id, server: serverId, group: server.group, status, detail };
       if (ahead) {
         this.open.set(id, fo);
@@ -539,13 +667,23 @@ export class Controller {
       const committed = stored.cameras.some((c) => held.includes(c.id) && (c.current !== serverId || c.runtime.relay));
       const reason = `the farm store failed: ${err instanceof Error ? err.message : String(err)}`;
       if (committed && id !== undefined) {
-        for (const c of stored.cameras.filter((x) => held.includes(x.id) && !detail.moves.some((m) => m.camera === x.id))) {
-          if (c.current !== serverId) detail.moves.push({ camera: c.id, from: serverId, to: c.current, mode: 'record' });
-          else if (c.runtime.relay) detail.moves.push({ camera: c.id, from: serverId, to: c.runtime.relay, mode: 'live' });
+        for (const c of stored.cameras.filter(
+          (x) => held.includes(x.id) && !detail.moves.some((m) => m.camera === x.id),
+        )) {
+          if (c.current !== serverId)
+            detail.moves.push({ camera: c.id, from: serverId, to: c.current, mode: 'record' });
+          else if (c.runtime.relay)
+            detail.moves.push({ camera: c.id, from: serverId, to: c.runtime.relay, mode: 'live' });
         }
         await this.o.store.updateFailover(id, 'waiting', { ...detail, reason });
         this.farm = await this.o.store.snapshot();
-        this.open.set(id, { id, server: serverId, group: this.server(serverId).group, status: 'waiting', detail: { ...detail, reason } });
+        this.open.set(id, {
+          id,
+          server: serverId,
+          group: this.server(serverId).group,
+          status: 'waiting',
+          detail: { ...detail, reason },
+        });
         return;
       }
       if (id !== undefined) await this.o.store.updateFailover(id, 'failed', { ...detail, reason });
@@ -578,12 +716,23 @@ export class Controller {
       else delete fo.detail.reason;
       this.open.set(fo.id, fo);
       this.closeIfDone(fo);
-      this.o.log.warn({ server: fo.server, targets: fo.detail.targets, cameras: plan.moves.length, waiting: plan.waiting, unrecorded: plan.unrecorded, sinceConfirmMs: committed - confirmedAt }, 'failover: cameras moved');
+      this.o.log.warn(
+        {
+          server: fo.server,
+          targets: fo.detail.targets,
+          cameras: plan.moves.length,
+          waiting: plan.waiting,
+          unrecorded: plan.unrecorded,
+          sinceConfirmMs: committed - confirmedAt,
+        },
+        'failover: cameras moved',
+      );
     } else {
       this.farm.generation = await this.o.store.bumpGeneration(); // the buddy graph changed
       fo.detail.reason = plan.reason;
       if (plan.kind === 'wait') {
-        if (fo.status !== 'waiting') this.o.log.warn({ server: fo.server, reason: plan.reason, unrecorded: plan.unrecorded }, 'failover waiting');
+        if (fo.status !== 'waiting')
+          this.o.log.warn({ server: fo.server, reason: plan.reason, unrecorded: plan.unrecorded }, 'failover waiting');
         fo.status = 'waiting';
         this.open.set(fo.id, fo);
       } else if (fo.detail.moves.length) {
@@ -594,13 +743,22 @@ export class Controller {
         this.open.delete(fo.id);
       }
     }
-    await this.o.store.updateFailover(fo.id, plan.kind === 'skip' && !fo.detail.moves.length ? 'skipped' : fo.status, fo.detail);
+    await this.o.store.updateFailover(
+      fo.id,
+      plan.kind === 'skip' && !fo.detail.moves.length ? 'skipped' : fo.status,
+      fo.detail,
+    );
     this.wake();
   }
 
   /** A running failover whose every recorded move records (or whose target failed meanwhile) is done. */
   private closeIfDone(fo: OpenFailover): void {
-    if (fo.status !== 'running' || fo.planned || !fo.detail.moves.every((m) => m.mode === 'live' || m.recordingAt || m.lostAt)) return;
+    if (
+      fo.status !== 'running' ||
+      fo.planned ||
+      !fo.detail.moves.every((m) => m.mode === 'live' || m.recordingAt || m.lostAt)
+    )
+      return;
     fo.status = 'done';
     this.open.delete(fo.id);
   }
@@ -617,11 +775,15 @@ export class Controller {
         if (end !== undefined && to.id !== from) this.recordFrom.set(m.camera, end);
       } else this.recordFrom.delete(m.camera);
     }
-    if (recorded.length) this.farm.generation = await this.o.store.moveCameras(recorded.map((m) => ({ camera: m.camera, to: m.to })));
-    for (const m of recorded) Object.assign(this.farm.cameras.find((c) => c.id === m.camera)!, { current: m.to, runtime: {} });
+    if (recorded.length)
+      this.farm.generation = await this.o.store.moveCameras(recorded.map((m) => ({ camera: m.camera, to: m.to })));
+    for (const m of recorded)
+      Object.assign(this.farm.cameras.find((c) => c.id === m.camera)!, { current: m.to, runtime: {} });
     const live = moves.filter((m) => m.mode === 'live');
     if (live.length) {
-      this.farm.generation = await this.o.store.setCameraRuntime(live.map((m) => ({ camera: m.camera, runtime: { relay: m.to } })));
+      this.farm.generation = await this.o.store.setCameraRuntime(
+        live.map((m) => ({ camera: m.camera, runtime: { relay: m.to } })),
+      );
       for (const m of live) this.farm.cameras.find((c) => c.id === m.camera)!.runtime = { relay: m.to };
     }
   }
@@ -648,17 +810,23 @@ export class Controller {
       fo.detail.returnedAt = now;
       if (fo.status === 'waiting' || fo.status === 'queued') {
         this.open.delete(fo.id);
-        await this.o.store.updateFailover(fo.id, 'cancelled', { ...fo.detail, reason: 'the server came back before a redundant server was free' });
+        await this.o.store.updateFailover(fo.id, 'cancelled', {
+          ...fo.detail,
+          reason: 'the server came back before a redundant server was free',
+        });
       }
     }
-    const last = (await this.o.store.failovers()).filter((f) => f.server === serverId && !(f.detail as FailoverDetail).planned).at(-1);
+    const last = (await this.o.store.failovers())
+      .filter((f) => f.server === serverId && !(f.detail as FailoverDetail).planned)
+      .at(-1);
     const targets = (last?.detail as FailoverDetail | undefined)?.targets ?? [];
     if (targets.length === 1) taker = targets[0];
     await this.endRelays(serverId);
     let role = this.farm.cameras.some((c) => c.current === serverId) ? 'active' : 'redundant';
     if (group.onReturn === 'swap' && taker && this.farm.servers.some((s) => s.id === taker)) {
       const other = this.server(taker);
-      for (const s of this.farm.servers) if (s.runtime.swappedWith === serverId || s.runtime.swappedWith === taker) s.runtime = withoutSwap(s.runtime);
+      for (const s of this.farm.servers)
+        if (s.runtime.swappedWith === serverId || s.runtime.swappedWith === taker) s.runtime = withoutSwap(s.runtime);
       server.runtime = { ...server.runtime, swappedWith: taker };
       other.runtime = { ...other.runtime, swappedWith: serverId };
       for (const s of this.farm.servers) await this.o.store.setServerRuntime(s.id, s.runtime);
@@ -666,7 +834,10 @@ export class Controller {
     }
     if (group.onReturn === 'failback') {
       if (group.failbackAfterMs !== undefined) this.healthySince.set(serverId, now);
-      role = group.failbackAfterMs !== undefined ? `fails back after ${group.failbackAfterMs} ms of health` : 'fails back on request';
+      role =
+        group.failbackAfterMs !== undefined
+          ? `fails back after ${group.failbackAfterMs} ms of health`
+          : 'fails back on request';
     }
     this.o.log.info({ server: serverId, role }, 'server came back');
     this.farm.generation = await this.o.store.bumpGeneration();
@@ -703,7 +874,13 @@ export class Controller {
    * goes on; ownership changes when the new server delivers a segment (progress), so there is no
    * hole. Logged as a planned entry of the failover log. Live-only moves need no overlap.
    */
-  private async handOver(serverId: string, trigger: string, moves: Move[], unrecorded: string[], reason?: string): Promise<number> {
+  private async handOver(
+    serverId: string,
+    trigger: string,
+    moves: Move[],
+    unrecorded: string[],
+    reason?: string,
+  ): Promise<number> {
     const now = this.clock.now();
     const server = this.server(serverId);
     const detail: FailoverDetail = {
@@ -719,12 +896,32 @@ export class Controller {
     };
     detail.target = detail.targets![0];
     const status = moves.some((m) => m.mode === 'record') ? 'running' : 'done';
-    const id = await this.o.store.insertFailover({ startedAt: now, server: serverId, group: server.group, trigger, status, detail });
+    const id = await this.o.store.insertFailover({
+      startedAt: now,
+      server: serverId,
+      group: server.group,
+      trigger,
+      status,
+      detail,
+    });
     const live = moves.filter((m) => m.mode === 'live');
     if (live.length) await this.applyMoves(serverId, live);
-    for (const m of moves) if (m.mode === 'record') this.handovers.set(m.camera, { camera: m.camera, from: m.from, to: m.to, startedAt: now, reason: trigger, logId: id });
-    if (status === 'running') this.open.set(id, { id, server: serverId, group: server.group, status, planned: true, detail });
-    this.o.log.info({ server: serverId, trigger, moves: moves.map((m) => `${m.camera}→${m.to}`), unrecorded }, 'handover started (make-before-break)');
+    for (const m of moves)
+      if (m.mode === 'record')
+        this.handovers.set(m.camera, {
+          camera: m.camera,
+          from: m.from,
+          to: m.to,
+          startedAt: now,
+          reason: trigger,
+          logId: id,
+        });
+    if (status === 'running')
+      this.open.set(id, { id, server: serverId, group: server.group, status, planned: true, detail });
+    this.o.log.info(
+      { server: serverId, trigger, moves: moves.map((m) => `${m.camera}→${m.to}`), unrecorded },
+      'handover started (make-before-break)',
+    );
     this.farm.generation = await this.o.store.bumpGeneration();
     this.wake();
     return id;
@@ -739,20 +936,39 @@ export class Controller {
     const now = this.clock.now();
     const open = detail.moves.filter((m) => m.mode === 'record' && !m.recordingAt && !m.lostAt);
     const camera = (id: string) => this.farm.cameras.find((c) => c.id === id);
-    const pending = open.filter((m) => camera(m.camera)?.current === m.from && this.farm.servers.some((s) => s.id === m.to));
+    const pending = open.filter(
+      (m) => camera(m.camera)?.current === m.from && this.farm.servers.some((s) => s.id === m.to),
+    );
     // Moved in the store before the stop, but not yet logged (nor its copy-back planned).
     const moved = open.filter((m) => camera(m.camera)?.current === m.to);
     if (!pending.length && !moved.length) {
-      await this.o.store.updateFailover(f.id, 'cancelled', { ...detail, reason: 'the master restarted during the handover, and none of its moves can go on' });
+      await this.o.store.updateFailover(f.id, 'cancelled', {
+        ...detail,
+        reason: 'the master restarted during the handover, and none of its moves can go on',
+      });
       return;
     }
     detail.steps.push({ step: 'resumed', at: now, ms: now - detail.confirmedAt });
-    const handovers = [...pending, ...moved].map((m) => ({ camera: m.camera, from: m.from, to: m.to, startedAt: now, reason: f.trigger, logId: f.id }));
+    const handovers = [...pending, ...moved].map((m) => ({
+      camera: m.camera,
+      from: m.from,
+      to: m.to,
+      startedAt: now,
+      reason: f.trigger,
+      logId: f.id,
+    }));
     for (const h of handovers) this.handovers.set(h.camera, h);
     this.open.set(f.id, { id: f.id, server: f.server, group: f.group, status: 'running', planned: true, detail });
     await this.o.store.updateFailover(f.id, 'running', detail);
-    this.o.log.info({ server: f.server, trigger: f.trigger, moves: pending.map((m) => `${m.camera}→${m.to}`) }, 'handover resumed after a master restart');
-    if (moved.length) await this.completeHandovers(handovers.filter((h) => moved.some((m) => m.camera === h.camera)), now);
+    this.o.log.info(
+      { server: f.server, trigger: f.trigger, moves: pending.map((m) => `${m.camera}→${m.to}`) },
+      'handover resumed after a master restart',
+    );
+    if (moved.length)
+      await this.completeHandovers(
+        handovers.filter((h) => moved.some((m) => m.camera === h.camera)),
+        now,
+      );
   }
 
   /** The new servers record: ownership moves, and the old servers stop once they see it. */
@@ -770,16 +986,25 @@ export class Controller {
       const cam = this.farm.cameras.find((c) => c.id === h.camera)!;
       if (h.to === cam.home) {
         const streams = 1 + (cam.streams?.length ?? 0);
-        const intervals = await Promise.all(Array.from({ length: streams }, (_, n) => this.o.store.recordings(h.camera, 0, now + 86_400_000, n)));
+        const intervals = await Promise.all(
+          Array.from({ length: streams }, (_, n) => this.o.store.recordings(h.camera, 0, now + 86_400_000, n)),
+        );
         const jobs = copyBackJobs(fo.id, h.camera, h.to, intervals, now);
         for (const j of jobs) this.copyJobs.set(j.id, j);
         fo.detail.copyBack = [...((fo.detail.copyBack ?? []) as CopyBackJob[]), ...jobs];
-        if (jobs.length) this.o.log.info({ camera: h.camera, jobs: jobs.map((j) => j.id) }, 'copy-back planned: footage recorded elsewhere comes home');
+        if (jobs.length)
+          this.o.log.info(
+            { camera: h.camera, jobs: jobs.map((j) => j.id) },
+            'copy-back planned: footage recorded elsewhere comes home',
+          );
       }
       const done = fo.detail.moves.every((x) => x.mode === 'live' || x.recordingAt || !this.handovers.has(x.camera));
       if (done) {
         this.open.delete(fo.id);
-        this.o.log.info({ server: fo.server, ms: now - fo.detail.confirmedAt }, 'handover done: every camera records on its new server');
+        this.o.log.info(
+          { server: fo.server, ms: now - fo.detail.confirmedAt },
+          'handover done: every camera records on its new server',
+        );
       }
       await this.o.store.updateFailover(fo.id, done ? 'done' : 'running', fo.detail);
     }
@@ -788,7 +1013,10 @@ export class Controller {
 
   private async abandonHandover(h: Handover, now: number, why: string): Promise<void> {
     this.handovers.delete(h.camera);
-    this.o.log.warn({ camera: h.camera, from: h.from, to: h.to, why }, 'handover abandoned: the camera stays where it records');
+    this.o.log.warn(
+      { camera: h.camera, from: h.from, to: h.to, why },
+      'handover abandoned: the camera stays where it records',
+    );
     const fo = this.open.get(h.logId);
     if (fo) {
       fo.detail.steps.push({ step: 'abandoned', camera: h.camera, at: now, ms: now - fo.detail.confirmedAt });
@@ -803,12 +1031,16 @@ export class Controller {
 
   private async expireHandovers(now: number): Promise<void> {
     for (const h of [...this.handovers.values()])
-      if (now - h.startedAt > HANDOVER_TIMEOUT_MS) await this.abandonHandover(h, now, `server ${h.to} delivered no segment within ${HANDOVER_TIMEOUT_MS} ms`);
+      if (now - h.startedAt > HANDOVER_TIMEOUT_MS)
+        await this.abandonHandover(h, now, `server ${h.to} delivered no segment within ${HANDOVER_TIMEOUT_MS} ms`);
   }
 
   /** Marks moved cameras recording once their new server delivers a segment after the move. */
   private async progress(serverId: string, status: NodeStatus, now: number): Promise<void> {
-    const arrived = [...this.handovers.values()].filter((h) => h.to === serverId && status.segments.some((s) => s.camera === h.camera && !s.stream && s.endMs > h.startedAt));
+    const arrived = [...this.handovers.values()].filter(
+      (h) =>
+        h.to === serverId && status.segments.some((s) => s.camera === h.camera && !s.stream && s.endMs > h.startedAt),
+    );
     if (arrived.length) await this.completeHandovers(arrived, now);
     for (const fo of this.open.values()) {
       if (fo.status === 'queued' || fo.planned || !fo.detail.moves.some((m) => m.to === serverId)) continue;
@@ -822,10 +1054,14 @@ export class Controller {
         }
       }
       if (!changed) continue;
-      const done = fo.status === 'running' && fo.detail.moves.every((m) => m.recordingAt || m.lostAt || m.mode === 'live');
+      const done =
+        fo.status === 'running' && fo.detail.moves.every((m) => m.recordingAt || m.lostAt || m.mode === 'live');
       if (done) {
         this.open.delete(fo.id);
-        this.o.log.info({ server: fo.server, targets: fo.detail.targets, ms: now - fo.detail.confirmedAt }, 'failover done: every moved camera records');
+        this.o.log.info(
+          { server: fo.server, targets: fo.detail.targets, ms: now - fo.detail.confirmedAt },
+          'failover done: every moved camera records',
+        );
       }
       await this.o.store.updateFailover(fo.id, done ? 'done' : fo.status, fo.detail);
     }

@@ -17,7 +17,15 @@ export interface CopyBackJob {
   /** Not handed to the home server before this time (see COPY_BACK_SETTLE_MS). */
   notBefore: number;
   state: 'pending' | 'running' | 'done' | 'failed';
-  progress?: { segments: number; segmentsDone: number; bytes: number; bytesDone: number; percent: number; rateBytesPerSec: number; etaMs: number | null };
+  progress?: {
+    segments: number;
+    segmentsDone: number;
+    bytes: number;
+    bytesDone: number;
+    percent: number;
+    rateBytesPerSec: number;
+    etaMs: number | null;
+  };
   error?: string;
 }
 
@@ -25,14 +33,23 @@ export interface CopyBackJob {
  * The copy-back jobs of a camera that came home at `now`: one per stream and per other server that
  * holds its footage, over the span of that footage. Pure.
  */
-export function copyBackJobs(logId: number, camera: string, home: string, intervals: Interval[][], now: number): CopyBackJob[] {
+export function copyBackJobs(
+  logId: number,
+  camera: string,
+  home: string,
+  intervals: Interval[][],
+  now: number,
+): CopyBackJob[] {
   const jobs: CopyBackJob[] = [];
   intervals.forEach((list, stream) => {
     const bySource = new Map<string, { from: number; to: number }>();
     for (const i of list) {
       if (i.server === home) continue;
       const span = bySource.get(i.server);
-      bySource.set(i.server, { from: Math.min(span?.from ?? i.startMs, i.startMs), to: Math.max(span?.to ?? i.endMs, i.endMs) });
+      bySource.set(i.server, {
+        from: Math.min(span?.from ?? i.startMs, i.startMs),
+        to: Math.max(span?.to ?? i.endMs, i.endMs),
+      });
     }
     for (const [source, span] of [...bySource].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
       jobs.push({

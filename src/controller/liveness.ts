@@ -3,7 +3,13 @@ import { quorumReached } from '../health/quorum.ts';
 
 export interface LivenessInput {
   /** triggers: what may fail the server over (its group's choice; default all); maintenance: not judged. */
-  servers: { id: string; group: number; state: 'up' | 'suspect' | 'down'; triggers?: readonly string[]; maintenance?: boolean }[];
+  servers: {
+    id: string;
+    group: number;
+    state: 'up' | 'suspect' | 'down';
+    triggers?: readonly string[];
+    maintenance?: boolean;
+  }[];
   /**
    * Last status of each server: when it came, which buddies it reported possibly down, and since
    * when it has reported all its storage failed / recording unable to start (undefined: it does not).
@@ -26,11 +32,15 @@ export interface Judgement {
  * Buddy graph of each group over the servers not known down: a server confirmed down leaves the
  * graph, so the survivors can still reach a quorum about each other.
  */
-export function liveBuddies(servers: (LivenessInput['servers'][number] & { runtime?: { maintenance?: boolean } })[]): Map<string, string[]> {
+export function liveBuddies(
+  servers: (LivenessInput['servers'][number] & { runtime?: { maintenance?: boolean } })[],
+): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const g of new Set(servers.map((s) => s.group))) {
     // A server drained for maintenance may be switched off: it must not hold its buddies' quorum back.
-    const ids = servers.filter((s) => s.group === g && s.state !== 'down' && !s.maintenance && !s.runtime?.maintenance).map((s) => s.id);
+    const ids = servers
+      .filter((s) => s.group === g && s.state !== 'down' && !s.maintenance && !s.runtime?.maintenance)
+      .map((s) => s.id);
     for (const [id, b] of buddyGraph(ids)) out.set(id, b);
   }
   return out;
@@ -76,10 +86,14 @@ export function judge(input: LivenessInput): Map<string, Judgement> {
     const own = input.reports.get(s.id);
     // The server's own reports count once they have held for the threshold (one bad status is no failure).
     const held = (since: number | undefined) => since !== undefined && input.now - since >= input.missedMs;
-    if (on('buddy-quorum') && silent && quorumReached(reporters.length, mine.length)) out.set(s.id, { state: 'down', reporters, trigger: 'buddy-quorum' });
-    else if (on('status-lost') && input.now - Math.max(lastAt, input.judgeFrom) > lostAfter) out.set(s.id, { state: 'down', reporters, trigger: 'status-lost' });
-    else if (on('storage-failed') && held(own?.storageFailedSince)) out.set(s.id, { state: 'down', reporters, trigger: 'storage-failed' });
-    else if (on('recording-failed') && held(own?.recordingFailedSince)) out.set(s.id, { state: 'down', reporters, trigger: 'recording-failed' });
+    if (on('buddy-quorum') && silent && quorumReached(reporters.length, mine.length))
+      out.set(s.id, { state: 'down', reporters, trigger: 'buddy-quorum' });
+    else if (on('status-lost') && input.now - Math.max(lastAt, input.judgeFrom) > lostAfter)
+      out.set(s.id, { state: 'down', reporters, trigger: 'status-lost' });
+    else if (on('storage-failed') && held(own?.storageFailedSince))
+      out.set(s.id, { state: 'down', reporters, trigger: 'storage-failed' });
+    else if (on('recording-failed') && held(own?.recordingFailedSince))
+      out.set(s.id, { state: 'down', reporters, trigger: 'recording-failed' });
     else out.set(s.id, { state: reporters.length ? 'suspect' : 'up', reporters });
   }
   return out;

@@ -17,7 +17,9 @@ export function movedCameraEdits(current: CameraRow[], next: FarmConfig['cameras
     if (!old || old.current === old.home || old.home !== cam.server) continue;
     const changed = GUARDED.filter((k) => JSON.stringify(norm(k, old[k])) !== JSON.stringify(norm(k, cam[k])));
     if (changed.length)
-      out.push(`camera ${cam.id} runs on ${old.current} while its server ${old.home} is failed over: ${changed.join(', ')} cannot change until it is back home`);
+      out.push(
+        `camera ${cam.id} runs on ${old.current} while its server ${old.home} is failed over: ${changed.join(', ')} cannot change until it is back home`,
+      );
   }
   return out;
 }

@@ -1,9 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { CameraStorageInput, StorageSettingsInput } from '../config/storage-settings.ts';
 
-const RecordingState = Type.Union(['starting', 'recording', 'stalled', 'offline', 'failing'].map((s) => Type.Literal(s)), {
-  description: 'offline: the camera does not answer (its own problem); failing: it answers but recording cannot start here',
-});
+const RecordingState = Type.Union(
+  ['starting', 'recording', 'stalled', 'offline', 'failing'].map((s) => Type.Literal(s)),
+  {
+    description:
+      'offline: the camera does not answer (its own problem); failing: it answers but recording cannot start here',
+  },
+);
 const StreamState = Type.Object({
   state: RecordingState,
   lastSegmentEndMs: Type.Optional(Type.Number()),
@@ -26,17 +30,23 @@ const PathsState = Type.Object({
 export const StorageState = Type.Composite([
   PathsState,
   Type.Object({
-    cameras: Type.Optional(Type.Record(Type.String(), PathsState, { description: 'paths of cameras with their own storage' })),
+    cameras: Type.Optional(
+      Type.Record(Type.String(), PathsState, { description: 'paths of cameras with their own storage' }),
+    ),
     retention: Type.Optional(
       Type.Object({
         rounds: Type.Integer(),
-        deleted: Type.Record(Type.String(), Type.Integer(), { description: 'segment copies deleted, by reason (max-days, low-space)' }),
+        deleted: Type.Record(Type.String(), Type.Integer(), {
+          description: 'segment copies deleted, by reason (max-days, low-space)',
+        }),
         deletedBytes: Type.Number(),
         failedDeletes: Type.Integer(),
         lastError: Type.Optional(Type.String()),
       }),
     ),
-    problems: Type.Optional(Type.Array(Type.String(), { description: 'why the latest storage settings were not applied' })),
+    problems: Type.Optional(
+      Type.Array(Type.String(), { description: 'why the latest storage settings were not applied' }),
+    ),
   }),
 ]);
 export type StorageState = Static<typeof StorageState>;
@@ -55,19 +65,38 @@ export const CopyProgress = Type.Object({
 /** What a recording server reports to the master every StatusIntervalMs (and at once when its suspects change). */
 export const NodeStatus = Type.Object({
   bootId: Type.String({ maxLength: 64 }),
-  apiUrl: Type.Optional(Type.String({ maxLength: 300, pattern: '^https?://', description: "where this server's playback API (NodeApi) listens" })),
+  apiUrl: Type.Optional(
+    Type.String({
+      maxLength: 300,
+      pattern: '^https?://',
+      description: "where this server's playback API (NodeApi) listens",
+    }),
+  ),
   suspects: Type.Array(Type.String(), { description: 'buddies this server has not heard for FarmHealthMissedUdpMs' }),
   cameras: Type.Record(
     Type.String(),
-    Type.Composite([StreamState, Type.Object({ streams: Type.Optional(Type.Array(StreamState, { description: 'streams after the first, in order' })) })]),
+    Type.Composite([
+      StreamState,
+      Type.Object({
+        streams: Type.Optional(Type.Array(StreamState, { description: 'streams after the first, in order' })),
+      }),
+    ]),
   ),
   segments: Type.Array(
-    Type.Object({ camera: Type.String(), stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })), startMs: Type.Number(), endMs: Type.Number() }),
+    Type.Object({
+      camera: Type.String(),
+      stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
+      startMs: Type.Number(),
+      endMs: Type.Number(),
+    }),
     { maxItems: 5000 },
   ),
   storage: Type.Optional(StorageState),
   recordingFailed: Type.Optional(
-    Type.Boolean({ description: 'recording cannot start: cameras answer, yet none of them records here (the recording-failed failover trigger once it holds for FarmHealthMissedUdpMs)' }),
+    Type.Boolean({
+      description:
+        'recording cannot start: cameras answer, yet none of them records here (the recording-failed failover trigger once it holds for FarmHealthMissedUdpMs)',
+    }),
   ),
   copyBack: Type.Optional(
     Type.Array(
@@ -84,7 +113,10 @@ export const NodeStatus = Type.Object({
         }),
         CopyProgress,
       ]),
-      { maxItems: 1000, description: 'copy-back jobs of this server (footage recorded elsewhere during a failover, copied home)' },
+      {
+        maxItems: 1000,
+        description: 'copy-back jobs of this server (footage recorded elsewhere during a failover, copied home)',
+      },
     ),
   ),
   udp: Type.Optional(
@@ -110,7 +142,14 @@ export interface Assignment {
   retentionDays?: Record<string, string | number>;
   buddies: { id: string; host: string; port: number }[];
   /** Footage of its cameras recorded elsewhere, to copy home (failback), verified, then released at the source. */
-  copyBack?: { id: string; camera: string; stream: number; source: { server: string; url: string }; fromMs: number; toMs: number }[];
+  copyBack?: {
+    id: string;
+    camera: string;
+    stream: number;
+    source: { server: string; url: string };
+    fromMs: number;
+    toMs: number;
+  }[];
   settings: {
     AliveIntervalMs: number;
     FarmHealthStartDelayMs: number;

@@ -1,11 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { available, effectiveRoles, moveProblems, planFailback, planFailover, type PlanCamera, type PlanFarm, type PlanServer } from './planner.ts';
+import {
+  available,
+  effectiveRoles,
+  moveProblems,
+  planFailback,
+  planFailover,
+  type PlanCamera,
+  type PlanFarm,
+  type PlanServer,
+} from './planner.ts';
 
 // The Symphony example: group 1 has two active servers and a redundant one; group 7 one server alone.
 const farm = (): PlanFarm => ({
-  groups: [{ id: 1, redundancy: true }, { id: 7, redundancy: true }],
+  groups: [
+    { id: 1, redundancy: true },
+    { id: 7, redundancy: true },
+  ],
   servers: [
     { id: 's1', group: 1, state: 'down' },
     { id: 's2', group: 1, state: 'up' },
@@ -23,15 +35,33 @@ const farm = (): PlanFarm => ({
 const rec = (camera: string, from: string, to: string) => ({ camera, from, to, mode: 'record' as const });
 
 test('spare: all movable cameras of a down server go to the redundant server of its group', () => {
-  assert.deepEqual(planFailover(farm(), 's1'), { kind: 'move', server: 's1', moves: [rec('c1', 's1', 's3'), rec('c2', 's1', 's3')], waiting: [], unrecorded: ['usb'] });
+  assert.deepEqual(planFailover(farm(), 's1'), {
+    kind: 'move',
+    server: 's1',
+    moves: [rec('c1', 's1', 's3'), rec('c2', 's1', 's3')],
+    waiting: [],
+    unrecorded: ['usb'],
+  });
 });
 
 test('spare: a group with no redundant server waits', () => {
-  assert.deepEqual(planFailover(farm(), 's7'), { kind: 'wait', server: 's7', reason: 'no redundant server free in group 7', moves: [], waiting: ['c7'], unrecorded: ['c7'] });
+  assert.deepEqual(planFailover(farm(), 's7'), {
+    kind: 'wait',
+    server: 's7',
+    reason: 'no redundant server free in group 7',
+    moves: [],
+    waiting: ['c7'],
+    unrecorded: ['c7'],
+  });
 });
 
 test('a redundant server that is suspect, down, disabled or in maintenance is not used', () => {
-  for (const change of [{ state: 'suspect' }, { state: 'down' }, { enabled: false }, { runtime: { maintenance: true } }] as Partial<PlanServer>[]) {
+  for (const change of [
+    { state: 'suspect' },
+    { state: 'down' },
+    { enabled: false },
+    { runtime: { maintenance: true } },
+  ] as Partial<PlanServer>[]) {
     const f = farm();
     Object.assign(f.servers[2], change);
     assert.equal(planFailover(f, 's1').kind, 'wait', JSON.stringify(change));
@@ -41,19 +71,37 @@ test('a redundant server that is suspect, down, disabled or in maintenance is no
 test('redundancy off: nothing moves; a server with no cameras needs nothing', () => {
   const f = farm();
   f.groups[0].redundancy = false;
-  assert.deepEqual(planFailover(f, 's1'), { kind: 'skip', server: 's1', reason: 'redundancy is off in group 1', moves: [], waiting: [], unrecorded: ['c1', 'c2', 'usb'] });
+  assert.deepEqual(planFailover(f, 's1'), {
+    kind: 'skip',
+    server: 's1',
+    reason: 'redundancy is off in group 1',
+    moves: [],
+    waiting: [],
+    unrecorded: ['c1', 'c2', 'usb'],
+  });
   assert.equal(planFailover(farm(), 's3').kind, 'skip');
 });
 
 test('device modes: none and priority never stay, live-only is relayed, not recorded', () => {
   const f = farm();
-  f.cameras.push({ id: 'door', current: 's1', movable: true, failoverMode: 'none' }, { id: 'lobby', current: 's1', movable: true, failoverMode: 'live-only' }, { id: 'yard', current: 's1', movable: true, priority: 'never' });
+  f.cameras.push(
+    { id: 'door', current: 's1', movable: true, failoverMode: 'none' },
+    { id: 'lobby', current: 's1', movable: true, failoverMode: 'live-only' },
+    { id: 'yard', current: 's1', movable: true, priority: 'never' },
+  );
   const p = planFailover(f, 's1');
-  assert.deepEqual(p.moves, [rec('c1', 's1', 's3'), rec('c2', 's1', 's3'), { camera: 'lobby', from: 's1', to: 's3', mode: 'live' }]);
+  assert.deepEqual(p.moves, [
+    rec('c1', 's1', 's3'),
+    rec('c2', 's1', 's3'),
+    { camera: 'lobby', from: 's1', to: 's3', mode: 'live' },
+  ]);
   assert.deepEqual(p.unrecorded, ['door', 'lobby', 'usb', 'yard']);
   // Once relayed, a live-only camera is not planned again (a waiting failover retries every tick).
   f.cameras.find((c) => c.id === 'lobby')!.runtime = { relay: 's3' };
-  assert.deepEqual(planFailover(f, 's1').moves.map((m) => m.camera), ['c1', 'c2']);
+  assert.deepEqual(
+    planFailover(f, 's1').moves.map((m) => m.camera),
+    ['c1', 'c2'],
+  );
 });
 
 test('capacity: a spare with room for fewer cameras takes the highest priority first, the rest wait', () => {
@@ -67,7 +115,9 @@ test('capacity: a spare with room for fewer cameras takes the highest priority f
 });
 
 const standbyFarm = (): PlanFarm => ({
-  groups: [{ id: 1, redundancy: true, policy: 'standby', failoverServers: ['f2', 'f1'], secondaryFailoverServers: ['g1'] }],
+  groups: [
+    { id: 1, redundancy: true, policy: 'standby', failoverServers: ['f2', 'f1'], secondaryFailoverServers: ['g1'] },
+  ],
   servers: [
     { id: 'r1', group: 1, state: 'down' },
     { id: 'r2', group: 1, state: 'up' },
@@ -91,7 +141,14 @@ test('standby: failover servers take over in their order, then the secondary one
   f.cameras.push({ id: 'x', current: 'f1', movable: true }); // f1 busy with another failover
   assert.equal(target(), 'g1');
   f.servers.find((s) => s.id === 'g1')!.state = 'down';
-  assert.deepEqual(planFailover(f, 'r1'), { kind: 'wait', server: 'r1', reason: 'every failover server of group 1 is busy, down or disabled', moves: [], waiting: ['a'], unrecorded: ['a'] });
+  assert.deepEqual(planFailover(f, 'r1'), {
+    kind: 'wait',
+    server: 'r1',
+    reason: 'every failover server of group 1 is busy, down or disabled',
+    moves: [],
+    waiting: ['a'],
+    unrecorded: ['a'],
+  });
 });
 
 test('swap: a recording server swapped with its failover server plays the failover role', () => {
@@ -133,7 +190,13 @@ test('hot + swap: the server that comes back becomes the hot standby of the one 
   const f = hotFarm();
   f.servers[0].runtime = { swappedWith: 'h1' };
   f.servers[2].runtime = { swappedWith: 'r1' };
-  assert.deepEqual([...effectiveRoles(f.groups[0], f.servers).hotFor], [['r1', 'h1'], ['h2', 'r2']]);
+  assert.deepEqual(
+    [...effectiveRoles(f.groups[0], f.servers).hotFor],
+    [
+      ['r1', 'h1'],
+      ['h2', 'r2'],
+    ],
+  );
 });
 
 test('distribute: by spare capacity, high priority first, the rest wait when capacity is short', () => {
@@ -145,7 +208,14 @@ test('distribute: by spare capacity, high priority first, the rest wait when cap
       { id: 'b', group: 1, state: 'up', maxCameras: 4 },
     ],
     cameras: [
-      ...['p', 'q', 'r', 's', 't'].map((id, i): PlanCamera => ({ id, current: 'dead', movable: true, priority: i === 4 ? 'high' : i === 0 ? 'low' : 'medium' })),
+      ...['p', 'q', 'r', 's', 't'].map(
+        (id, i): PlanCamera => ({
+          id,
+          current: 'dead',
+          movable: true,
+          priority: i === 4 ? 'high' : i === 0 ? 'low' : 'medium',
+        }),
+      ),
       { id: 'a1', current: 'a', movable: true },
       { id: 'b1', current: 'b', movable: true },
       { id: 'b2', current: 'b', movable: true },
@@ -153,7 +223,12 @@ test('distribute: by spare capacity, high priority first, the rest wait when cap
   };
   // free: a 2, b 2 → t(high)→a (tie, fewer cameras), q→b (2 vs 1 free… b has 2), r→a or b by free, then s, p waits.
   const p = planFailover(f, 'dead');
-  assert.deepEqual(p.moves, [rec('t', 'dead', 'a'), rec('q', 'dead', 'b'), rec('r', 'dead', 'a'), rec('s', 'dead', 'b')]);
+  assert.deepEqual(p.moves, [
+    rec('t', 'dead', 'a'),
+    rec('q', 'dead', 'b'),
+    rec('r', 'dead', 'a'),
+    rec('s', 'dead', 'b'),
+  ]);
   assert.deepEqual(p.waiting, ['p']);
   assert.equal(p.reason, 'no capacity left in group 1 for 1 camera(s)');
 });
@@ -163,7 +238,11 @@ test('failback moves home cameras back; operator moves are checked', () => {
   f.cameras.forEach((c) => (c.home = c.current));
   f.cameras[0].current = 's3';
   assert.deepEqual(planFailback(f, 's1'), [rec('c1', 's3', 's1')]);
-  assert.deepEqual(moveProblems(f, 'usb', 's7'), ['camera usb is not movable', 'server s7 is in group 7, camera usb in group 1', 'server s7 is not running, disabled or in maintenance']);
+  assert.deepEqual(moveProblems(f, 'usb', 's7'), [
+    'camera usb is not movable',
+    'server s7 is in group 7, camera usb in group 1',
+    'server s7 is not running, disabled or in maintenance',
+  ]);
   assert.deepEqual(moveProblems(f, 'c3', 's3'), []);
 });
 
@@ -198,13 +277,30 @@ const arbFarm = fc
   .map(({ policy, servers, cams, redundancy, hot }) => {
     const f: PlanFarm = {
       groups: [
-        { id: 1, redundancy, policy, failoverServers: servers.filter((s, i) => s.group === 1 && i % 3 === 1).map((s) => s.id) },
-        { id: 2, redundancy: true, policy, failoverServers: servers.filter((s, i) => s.group === 2 && i % 3 === 1).map((s) => s.id) },
+        {
+          id: 1,
+          redundancy,
+          policy,
+          failoverServers: servers.filter((s, i) => s.group === 1 && i % 3 === 1).map((s) => s.id),
+        },
+        {
+          id: 2,
+          redundancy: true,
+          policy,
+          failoverServers: servers.filter((s, i) => s.group === 2 && i % 3 === 1).map((s) => s.id),
+        },
       ],
       servers: servers.map((s) => ({ ...s, enabled: s.enabled || s.state === 'down' })) as PlanServer[],
       cameras: cams.map((c, i) => {
         const s = servers[c.server % servers.length].id;
-        return { id: `c${i}`, current: s, home: s, movable: c.movable, priority: c.priority, failoverMode: c.mode } as PlanCamera;
+        return {
+          id: `c${i}`,
+          current: s,
+          home: s,
+          movable: c.movable,
+          priority: c.priority,
+          failoverMode: c.mode,
+        } as PlanCamera;
       }),
     };
     for (const [x, y] of hot) {
@@ -240,10 +336,15 @@ function checkPlan(f: PlanFarm, serverId: string): ReturnType<typeof planFailove
   }
   for (const s of f.servers) {
     const before = f.cameras.filter((c) => c.current === s.id).length;
-    if (s.maxCameras !== undefined && before <= s.maxCameras) assert.ok((load.get(s.id) ?? 0) <= s.maxCameras, `capacity of ${s.id}`);
+    if (s.maxCameras !== undefined && before <= s.maxCameras)
+      assert.ok((load.get(s.id) ?? 0) <= s.maxCameras, `capacity of ${s.id}`);
   }
   // Each camera of the server is either moved or listed unrecorded (live-only ones: both).
-  for (const c of held) assert.ok(plan.moves.some((m) => m.camera === c.id && m.mode === 'record') !== plan.unrecorded.includes(c.id), c.id);
+  for (const c of held)
+    assert.ok(
+      plan.moves.some((m) => m.camera === c.id && m.mode === 'record') !== plan.unrecorded.includes(c.id),
+      c.id,
+    );
   return plan;
 }
 
@@ -266,7 +367,8 @@ test('property: over random event sequences every camera keeps exactly one recor
         if (e.kind === 'down') s.state = 'down';
         if (e.kind === 'up') s.state = 'up';
         if (e.kind === 'enable') s.enabled = true;
-        if (e.kind === 'failback' && available(s)) for (const m of planFailback(f, s.id)) f.cameras.find((c) => c.id === m.camera)!.current = m.to;
+        if (e.kind === 'failback' && available(s))
+          for (const m of planFailback(f, s.id)) f.cameras.find((c) => c.id === m.camera)!.current = m.to;
         // The master plans for every down server holding cameras, as its ticks and queue do.
         for (const d of f.servers.filter((x) => x.state === 'down')) {
           const plan = checkPlan(f, d.id);
@@ -275,7 +377,8 @@ test('property: over random event sequences every camera keeps exactly one recor
         for (const c of f.cameras) {
           assert.equal(f.servers.filter((x) => x.id === c.current).length, 1, 'exactly one recording owner');
           assert.equal(f.servers.find((x) => x.id === c.current)!.group, groupOf.get(c.id), 'never leaves its group');
-          if (!c.movable || c.failoverMode !== 'full' || c.priority === 'never') assert.equal(c.current, c.home, 'non-movable never moves');
+          if (!c.movable || c.failoverMode !== 'full' || c.priority === 'never')
+            assert.equal(c.current, c.home, 'non-movable never moves');
         }
       }
     }),

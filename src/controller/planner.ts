@@ -69,17 +69,29 @@ const PRIORITY_ORDER: Record<Priority, number> = { high: 0, medium: 1, low: 2, n
  */
 export function planFailover(farm: PlanFarm, serverId: string): FailoverPlan {
   const server = farm.servers.find((s) => s.id === serverId);
-  const plan = (kind: FailoverPlan['kind'], p: Partial<FailoverPlan>): FailoverPlan => ({ kind, server: serverId, moves: [], waiting: [], unrecorded: [], ...p });
+  const plan = (kind: FailoverPlan['kind'], p: Partial<FailoverPlan>): FailoverPlan => ({
+    kind,
+    server: serverId,
+    moves: [],
+    waiting: [],
+    unrecorded: [],
+    ...p,
+  });
   if (!server) return plan('skip', { reason: 'unknown server' });
   const mine = farm.cameras.filter((c) => c.current === serverId).sort(byPriority);
   if (!mine.length) return plan('skip', { reason: 'the server held no cameras' });
   const group = farm.groups.find((g) => g.id === server.group);
-  if (!group?.redundancy) return plan('skip', { reason: `redundancy is off in group ${server.group}`, unrecorded: ids(mine) });
+  if (!group?.redundancy)
+    return plan('skip', { reason: `redundancy is off in group ${server.group}`, unrecorded: ids(mine) });
   const stays = mine.filter((c) => !c.movable || c.failoverMode === 'none' || c.priority === 'never');
   const record = mine.filter((c) => !stays.includes(c) && c.failoverMode !== 'live-only');
   const live = mine.filter((c) => !stays.includes(c) && c.failoverMode === 'live-only' && !c.runtime?.relay);
   const relayed = mine.filter((c) => !stays.includes(c) && c.failoverMode === 'live-only' && c.runtime?.relay);
-  if (!record.length && !live.length) return plan('skip', { reason: relayed.length ? 'nothing left to move' : 'no movable cameras', unrecorded: ids(mine) });
+  if (!record.length && !live.length)
+    return plan('skip', {
+      reason: relayed.length ? 'nothing left to move' : 'no movable cameras',
+      unrecorded: ids(mine),
+    });
 
   const load = new Map<string, number>();
   for (const c of farm.cameras) load.set(c.current, (load.get(c.current) ?? 0) + 1);
@@ -96,7 +108,11 @@ export function planFailover(farm: PlanFarm, serverId: string): FailoverPlan {
   const policy = group.policy ?? 'spare';
   if (policy === 'distribute') {
     for (const c of record) {
-      const to = candidates.filter((s) => free(s) > 0).sort((a, b) => free(b) - free(a) || (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0) || (a.id < b.id ? -1 : 1))[0];
+      const to = candidates
+        .filter((s) => free(s) > 0)
+        .sort(
+          (a, b) => free(b) - free(a) || (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0) || (a.id < b.id ? -1 : 1),
+        )[0];
       if (!to) {
         waiting.push(c.id);
         continue;
@@ -105,7 +121,9 @@ export function planFailover(farm: PlanFarm, serverId: string): FailoverPlan {
       load.set(to.id, (load.get(to.id) ?? 0) + 1);
     }
     if (waiting.length) reason = `no capacity left in group ${server.group} for ${waiting.length} camera(s)`;
-    const relay = [...candidates].sort((a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0) || (a.id < b.id ? -1 : 1))[0];
+    const relay = [...candidates].sort(
+      (a, b) => (load.get(a.id) ?? 0) - (load.get(b.id) ?? 0) || (a.id < b.id ? -1 : 1),
+    )[0];
     placeLive(relay);
   } else {
     let target: PlanServer | undefined;
@@ -115,11 +133,15 @@ export function planFailover(farm: PlanFarm, serverId: string): FailoverPlan {
     }
     if (policy === 'standby') {
       const byId = (id: string) => farm.servers.find((s) => s.id === id && s.group === server.group);
-      target = [...roles.failoverServers, ...roles.secondaryFailoverServers].map(byId).find((s) => s && s.id !== serverId && available(s) && empty(s));
+      target = [...roles.failoverServers, ...roles.secondaryFailoverServers]
+        .map(byId)
+        .find((s) => s && s.id !== serverId && available(s) && empty(s));
       if (!target) reason = `every failover server of group ${server.group} is busy, down or disabled`;
     } else {
       // spare, and hot without a free hot standby: a running server with 0 cameras.
-      target ??= candidates.find((s) => empty(s) && !roles.failoverServers.includes(s.id) && !roles.secondaryFailoverServers.includes(s.id));
+      target ??= candidates.find(
+        (s) => empty(s) && !roles.failoverServers.includes(s.id) && !roles.secondaryFailoverServers.includes(s.id),
+      );
       if (!target) reason = `no redundant server free in group ${server.group}`;
     }
     for (const c of record) {
@@ -128,7 +150,8 @@ export function planFailover(farm: PlanFarm, serverId: string): FailoverPlan {
         load.set(target.id, (load.get(target.id) ?? 0) + 1);
       } else waiting.push(c.id);
     }
-    if (target && waiting.length) reason = `server ${target.id} has room for ${record.length - waiting.length} of ${record.length} camera(s)`;
+    if (target && waiting.length)
+      reason = `server ${target.id} has room for ${record.length - waiting.length} of ${record.length} camera(s)`;
     placeLive(target);
   }
 
@@ -138,8 +161,15 @@ export function planFailover(farm: PlanFarm, serverId: string): FailoverPlan {
       else waiting.push(c.id);
     }
   }
-  const unrecorded = [...ids(stays), ...ids(live), ...ids(relayed), ...waiting].filter((id, i, all) => all.indexOf(id) === i).sort();
-  return plan(moves.length ? 'move' : 'wait', { moves, waiting: waiting.sort(), unrecorded, ...(reason && { reason }) });
+  const unrecorded = [...ids(stays), ...ids(live), ...ids(relayed), ...waiting]
+    .filter((id, i, all) => all.indexOf(id) === i)
+    .sort();
+  return plan(moves.length ? 'move' : 'wait', {
+    moves,
+    waiting: waiting.sort(),
+    unrecorded,
+    ...(reason && { reason }),
+  });
 }
 
 /** A server that can take cameras: running, enabled, not drained for maintenance. */
@@ -152,9 +182,14 @@ export function available(s: PlanServer): boolean {
  * role, with server ids in it swapped too. So a recording server swapped with its failover server
  * becomes the failover server, and a hot standby that took over gets its old server as hot standby.
  */
-export function effectiveRoles(group: PlanGroup, servers: PlanServer[]): { failoverServers: string[]; secondaryFailoverServers: string[]; hotFor: Map<string, string> } {
+export function effectiveRoles(
+  group: PlanGroup,
+  servers: PlanServer[],
+): { failoverServers: string[]; secondaryFailoverServers: string[]; hotFor: Map<string, string> } {
   const swapped = new Map<string, string>();
-  for (const s of servers) if (s.runtime?.swappedWith && servers.find((o) => o.id === s.runtime!.swappedWith)?.runtime?.swappedWith === s.id) swapped.set(s.id, s.runtime.swappedWith);
+  for (const s of servers)
+    if (s.runtime?.swappedWith && servers.find((o) => o.id === s.runtime!.swappedWith)?.runtime?.swappedWith === s.id)
+      swapped.set(s.id, s.runtime.swappedWith);
   const σ = (id: string) => swapped.get(id) ?? id;
   const hotFor = new Map<string, string>();
   for (const s of servers) {
@@ -162,7 +197,11 @@ export function effectiveRoles(group: PlanGroup, servers: PlanServer[]): { failo
     const role = servers.find((o) => o.id === σ(s.id));
     if (role?.hotStandbyFor !== undefined) hotFor.set(s.id, σ(role.hotStandbyFor));
   }
-  return { failoverServers: (group.failoverServers ?? []).map(σ), secondaryFailoverServers: (group.secondaryFailoverServers ?? []).map(σ), hotFor };
+  return {
+    failoverServers: (group.failoverServers ?? []).map(σ),
+    secondaryFailoverServers: (group.secondaryFailoverServers ?? []).map(σ),
+    hotFor,
+  };
 }
 
 /** Running servers of a group that hold no camera, by id (the spare policy's redundant servers). */
@@ -195,10 +234,12 @@ export function moveProblems(farm: PlanFarm, cameraId: string, to: string): stri
   const from = farm.servers.find((s) => s.id === cam.current);
   if (cam.current === to) out.push(`camera ${cameraId} is recorded by ${to} already`);
   if (!cam.movable) out.push(`camera ${cameraId} is not movable`);
-  if (from && from.group !== target.group) out.push(`server ${to} is in group ${target.group}, camera ${cameraId} in group ${from.group}`);
+  if (from && from.group !== target.group)
+    out.push(`server ${to} is in group ${target.group}, camera ${cameraId} in group ${from.group}`);
   if (!available(target)) out.push(`server ${to} is not running, disabled or in maintenance`);
   const load = farm.cameras.filter((c) => c.current === to).length;
-  if (target.maxCameras !== undefined && load >= target.maxCameras) out.push(`server ${to} records its maximum of ${target.maxCameras} cameras`);
+  if (target.maxCameras !== undefined && load >= target.maxCameras)
+    out.push(`server ${to} records its maximum of ${target.maxCameras} cameras`);
   return out;
 }
 

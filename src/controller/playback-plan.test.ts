@@ -6,12 +6,21 @@ import { playbackPlan, OVERLAP_MS, type HeldSegment } from './playback-plan.ts';
 let nextId = 1;
 /** Consecutive one-server segments from `startMs`, each `ms` long. */
 const run = (server: string, startMs: number, count: number, ms = 1000): HeldSegment[] =>
-  Array.from({ length: count }, (_, i) => ({ server, id: nextId++, startMs: startMs + i * ms, endMs: startMs + (i + 1) * ms }));
+  Array.from({ length: count }, (_, i) => ({
+    server,
+    id: nextId++,
+    startMs: startMs + i * ms,
+    endMs: startMs + (i + 1) * ms,
+  }));
 const show = (plan: HeldSegment[]) => plan.map((s) => `${s.server}@${s.startMs}`);
 
 const cases: { name: string; segments: HeldSegment[]; want: string[] }[] = [
   { name: 'nothing recorded gives nothing', segments: [], want: [] },
-  { name: 'one server: all of it, in time order', segments: run('s1', 0, 3).reverse(), want: ['s1@0', 's1@1000', 's1@2000'] },
+  {
+    name: 'one server: all of it, in time order',
+    segments: run('s1', 0, 3).reverse(),
+    want: ['s1@0', 's1@1000', 's1@2000'],
+  },
   {
     name: 'a failover with a hole: the first server then the second',
     segments: [...run('s3', 5500, 2), ...run('s1', 0, 3)],
@@ -39,14 +48,22 @@ const cases: { name: string; segments: HeldSegment[]; want: string[] }[] = [
   },
   {
     name: 'empty and tiny segments never loop or stall the plan',
-    segments: [{ server: 's1', id: 1, startMs: 0, endMs: 0 }, { server: 's1', id: 2, startMs: 0, endMs: 10 }, { server: 's1', id: 3, startMs: 5, endMs: 20 }],
+    segments: [
+      { server: 's1', id: 1, startMs: 0, endMs: 0 },
+      { server: 's1', id: 2, startMs: 0, endMs: 10 },
+      { server: 's1', id: 3, startMs: 5, endMs: 20 },
+    ],
     want: ['s1@0', 's1@5'],
   },
 ];
 for (const c of cases) test(`plan: ${c.name}`, () => assert.deepEqual(show(playbackPlan(c.segments)), c.want));
 
 test('property: the plan is in time order, never overlaps by more than OVERLAP_MS, and leaves no hole any server could fill with a whole segment', () => {
-  const segment = fc.record({ server: fc.constantFrom('a', 'b', 'c'), startMs: fc.integer({ min: 0, max: 20_000 }), len: fc.integer({ min: 1, max: 2500 }) });
+  const segment = fc.record({
+    server: fc.constantFrom('a', 'b', 'c'),
+    startMs: fc.integer({ min: 0, max: 20_000 }),
+    len: fc.integer({ min: 1, max: 2500 }),
+  });
   fc.assert(
     fc.property(fc.array(segment, { maxLength: 40 }), (raw) => {
       const segments = raw.map((r, i) => ({ server: r.server, id: i, startMs: r.startMs, endMs: r.startMs + r.len }));

@@ -31,7 +31,10 @@ export function playbackPlan(segments: HeldSegment[]): HeldSegment[] {
     if (!list) byServer.set(s.server, (list = []));
     list.push(s);
   }
-  const queues = [...byServer.values()].map((list) => ({ list: list.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs), next: 0 }));
+  const queues = [...byServer.values()].map((list) => ({
+    list: list.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs),
+    next: 0,
+  }));
   const out: HeldSegment[] = [];
   let end = -Infinity;
   let server: string | undefined;
@@ -48,7 +51,11 @@ export function playbackPlan(segments: HeldSegment[]): HeldSegment[] {
         from = q;
         break;
       }
-      if (!pick || c.startMs < pick.startMs || (c.startMs === pick.startMs && (c.endMs > pick.endMs || (c.endMs === pick.endMs && c.server < pick.server)))) {
+      if (
+        !pick ||
+        c.startMs < pick.startMs ||
+        (c.startMs === pick.startMs && (c.endMs > pick.endMs || (c.endMs === pick.endMs && c.server < pick.server)))
+      ) {
         pick = c;
         from = q;
       }

@@ -33,6 +33,8 @@ export function timeline(recorded: Recorded[], fromMs: number, toMs: number): Ti
       intervals.push({ startMs: p.startMs, endMs: p.endMs, servers: [p.server] });
     }
   }
-  const gaps = intervals.slice(1).map((iv, i) => ({ startMs: intervals[i].endMs, endMs: iv.startMs, ms: iv.startMs - intervals[i].endMs }));
+  const gaps = intervals
+    .slice(1)
+    .map((iv, i) => ({ startMs: intervals[i].endMs, endMs: iv.startMs, ms: iv.startMs - intervals[i].endMs }));
   return { intervals, gaps };
 }

@@ -40,7 +40,15 @@ export class LocalFarm {
   async startMaster(config: FarmConfigInput): Promise<void> {
     const file = join(this.o.dir, 'farm.yaml');
     writeFileSync(file, stringify(config));
-    this.spawn('master', ['master', '--data', join(this.o.dir, 'master'), '--config', file, '--port', String(this.o.masterPort)]);
+    this.spawn('master', [
+      'master',
+      '--data',
+      join(this.o.dir, 'master'),
+      '--config',
+      file,
+      '--port',
+      String(this.o.masterPort),
+    ]);
     await this.started('master', () => fetchOk(`${this.masterUrl}/api/v1/health`));
   }
 
@@ -70,9 +78,15 @@ export class LocalFarm {
 
   /** An operator's action on the master (POST with the farm's API token). */
   async post<T>(path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { authorization: `Bearer ${farmKeys(Buffer.from(this.o.farmKey)).api.toString()}` };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${farmKeys(Buffer.from(this.o.farmKey)).api.toString()}`,
+    };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(this.masterUrl + path, { method: 'POST', headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const res = await fetch(this.masterUrl + path, {
+      method: 'POST',
+      headers,
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
     if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   }
@@ -112,7 +126,8 @@ export class LocalFarm {
     const exits = alive.map((p) => new Promise<void>((r) => p.once('exit', () => r())));
     for (const p of alive) p.kill('SIGTERM');
     const all = Promise.all(exits);
-    if ((await Promise.race([all.then(() => true), delay(8000).then(() => false)])) === false) for (const p of alive) p.kill('SIGKILL');
+    if ((await Promise.race([all.then(() => true), delay(8000).then(() => false)])) === false)
+      for (const p of alive) p.kill('SIGKILL');
     await all;
     this.procs.clear();
   }
@@ -126,7 +141,10 @@ export class LocalFarm {
       fd = openSync(join(this.o.dir, `${name}.log`), 'a');
       stdio = ['ignore', fd, fd] as never;
     }
-    const child = spawn(process.execPath, [VIGIL, ...args], { stdio: stdio as never, env: { ...process.env, VIGIL_FARM_KEY: this.o.farmKey } });
+    const child = spawn(process.execPath, [VIGIL, ...args], {
+      stdio: stdio as never,
+      env: { ...process.env, VIGIL_FARM_KEY: this.o.farmKey },
+    });
     if (fd !== undefined) closeSync(fd);
     this.procs.set(name, child);
   }

@@ -25,7 +25,12 @@ test('a flipped bit anywhere is refused', () => {
 
 test('truncated, extended, empty and foreign datagrams are malformed', () => {
   const buf = encodeAlive(alive, key);
-  for (const b of [buf.subarray(0, buf.length - 1), Buffer.concat([buf, Buffer.from([0])]), Buffer.alloc(0), Buffer.from('hello world, this is not an alive datagram at all!!')]) {
+  for (const b of [
+    buf.subarray(0, buf.length - 1),
+    Buffer.concat([buf, Buffer.from([0])]),
+    Buffer.alloc(0),
+    Buffer.from('hello world, this is not an alive datagram at all!!'),
+  ]) {
     assert.deepEqual(decodeAlive(b, key), { ok: false, reason: 'malformed' });
   }
 });

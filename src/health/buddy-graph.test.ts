@@ -8,7 +8,7 @@ function connected(g: Map<string, string[]>): boolean {
   if (ids.length === 0) return true;
   const seen = new Set([ids[0]]);
   const todo = [ids[0]];
-  while (todo.length) for (const b of g.get(todo.pop()!)!) if (!seen.has(b)) (seen.add(b), todo.push(b));
+  while (todo.length) for (const b of g.get(todo.pop()!)!) if (!seen.has(b)) seen.add(b), todo.push(b);
   return seen.size === ids.length;
 }
 
@@ -21,7 +21,11 @@ test('two servers watch each other', () => {
 });
 
 test('three servers: each watches the two others', () => {
-  assert.deepEqual(Object.fromEntries(buddyGraph(['s1', 's2', 's3'])), { s1: ['s2', 's3'], s2: ['s1', 's3'], s3: ['s1', 's2'] });
+  assert.deepEqual(Object.fromEntries(buddyGraph(['s1', 's2', 's3'])), {
+    s1: ['s2', 's3'],
+    s2: ['s1', 's3'],
+    s3: ['s1', 's2'],
+  });
 });
 
 test('six servers: ring with distance two', () => {

@@ -23,8 +23,16 @@ test('a replayed or older datagram is not an Alive', () => {
   assert.equal(w.receive({ sender: 'a', bootId: boot(1), seq: 5n, sentAt: T0 }, T0 + 2500), 'replay');
   assert.equal(w.receive({ sender: 'a', bootId: boot(1), seq: 4n, sentAt: T0 + 10 }, T0 + 2500), 'replay');
   assert.deepEqual(w.suspects(T0 + 2500), ['a'], 'replays did not refresh a');
-  assert.equal(w.receive({ sender: 'a', bootId: boot(0), seq: 99n, sentAt: T0 - 1 }, T0 + 2500), 'replay', 'an older boot');
-  assert.equal(w.receive({ sender: 'a', bootId: boot(2), seq: 0n, sentAt: T0 + 2400 }, T0 + 2500), 'accepted', 'a restart');
+  assert.equal(
+    w.receive({ sender: 'a', bootId: boot(0), seq: 99n, sentAt: T0 - 1 }, T0 + 2500),
+    'replay',
+    'an older boot',
+  );
+  assert.equal(
+    w.receive({ sender: 'a', bootId: boot(2), seq: 0n, sentAt: T0 + 2400 }, T0 + 2500),
+    'accepted',
+    'a restart',
+  );
 });
 
 test('unknown senders and stale stamps are refused', () => {

@@ -12,7 +12,15 @@ const settings = { aliveIntervalMs: 50, missedMs: 300, startDelayMs: 0, sockTime
 
 test('two servers hear each other over real UDP; a silenced one is suspected; junk is counted, never an Alive', async (t) => {
   const seen: string[][] = [];
-  const a = new Heartbeat({ selfId: 'a', key, host: '127.0.0.1', port: 0, settings, log, onSuspects: (s) => seen.push(s) });
+  const a = new Heartbeat({
+    selfId: 'a',
+    key,
+    host: '127.0.0.1',
+    port: 0,
+    settings,
+    log,
+    onSuspects: (s) => seen.push(s),
+  });
   const b = new Heartbeat({ selfId: 'b', key, host: '127.0.0.1', port: 0, settings, log });
   const forger = createSocket('udp4');
   t.after(async () => {

@@ -113,7 +113,10 @@ export class Heartbeat {
   private sendAll(): void {
     const s = this.socket;
     if (!s) return;
-    const buf = encodeAlive({ sender: this.o.selfId, bootId: this.bootId, seq: ++this.seq, sentAt: this.clock.now() }, this.o.key);
+    const buf = encodeAlive(
+      { sender: this.o.selfId, bootId: this.bootId, seq: ++this.seq, sentAt: this.clock.now() },
+      this.o.key,
+    );
     for (const b of this.buddies) {
       s.send(buf, b.port, b.host, (err) => {
         if (err) this.o.log.debug({ err, buddy: b.id }, 'alive send failed');

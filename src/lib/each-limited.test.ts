@@ -34,5 +34,8 @@ test('after a failure nothing more starts, the started ones end, and the first f
   assert.deepEqual(started, [1, 2]);
   assert.deepEqual(ended, [1], 'the one running when two failed ran to its end first');
   await eachLimited([], 4, async () => assert.fail('nothing to run'));
-  await assert.rejects(eachLimited([1], 0, async () => {}), /at least 1/);
+  await assert.rejects(
+    eachLimited([1], 0, async () => {}),
+    /at least 1/,
+  );
 });

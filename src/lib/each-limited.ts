@@ -3,7 +3,11 @@
  * more start; the first failure is thrown once the started calls have ended, so none is left
  * running behind the caller's back.
  */
-export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   if (!(limit >= 1)) throw new Error(`limit ${limit} must be at least 1`);
   let next = 0;
   let failure: { err: unknown } | undefined;

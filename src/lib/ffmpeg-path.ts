@@ -17,7 +17,11 @@ export function ffmpegPath(): string {
   for (const c of candidates) {
     if (!c) continue;
     try {
-      const out = execFileSync(c, ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+      const out = execFileSync(c, ['-version'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 10_000,
+      });
       cached = c;
       // Read from libavformat's major (58 = ffmpeg 4, 59 = 5, 60 = 6): static builds print no release number.
       const lavf = /libavformat\s+(\d+)\./.exec(out);

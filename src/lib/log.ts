@@ -4,7 +4,11 @@ import { redactCredentials } from './redact.ts';
 export type { Logger };
 
 /** Structured logger for a component; every message and string field passes the credential scrubber. */
-export function createLogger(name: string, level = process.env.VIGIL_LOG_LEVEL ?? 'info', destination?: NodeJS.WritableStream): Logger {
+export function createLogger(
+  name: string,
+  level = process.env.VIGIL_LOG_LEVEL ?? 'info',
+  destination?: NodeJS.WritableStream,
+): Logger {
   const options: LoggerOptions = {
     name,
     level,

@@ -27,11 +27,17 @@ export class Master {
   constructor(private readonly o: MasterOptions) {}
 
   async start(): Promise<void> {
-    this.store = await Store.open(this.o.store, (err) => this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'));
+    this.store = await Store.open(this.o.store, (err) =>
+      this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'),
+    );
     if (this.o.config) await this.store.applyConfig(this.o.config);
     this.controller = new Controller({ store: this.store, log: this.o.log.child({ part: 'controller' }) });
     await this.controller.start();
-    const app = Fastify({ loggerInstance: this.o.log.child({ part: 'api' }) as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 8 * 1024 * 1024 });
+    const app = Fastify({
+      loggerInstance: this.o.log.child({ part: 'api' }) as FastifyBaseLogger,
+      disableRequestLogging: true,
+      bodyLimit: 8 * 1024 * 1024,
+    });
     app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _req, reply) => {
       if (err instanceof VigilError) return reply.status(err.httpStatus).send(errorBody(err));
       if (err.validation) return reply.status(400).send(errorBody(new VigilError('BAD_REQUEST', err.message)));

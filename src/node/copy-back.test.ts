@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -62,7 +72,10 @@ function record(src: Server, count: number, bytes = 2000, camera = 'cam1'): Sour
     writeFileSync(file, data);
     // Written well before the copy, as footage of a failover period is: the source may cache its checksum.
     utimesSync(file, new Date(startMs), new Date(startMs));
-    const id = src.index.addStored({ cameraId: camera, startMs, endMs: startMs + 1000, path: rel, bytes: data.length }, [src.root]);
+    const id = src.index.addStored(
+      { cameraId: camera, startMs, endMs: startMs + 1000, path: rel, bytes: data.length },
+      [src.root],
+    );
     return { id, startMs, endMs: startMs + 1000, file, data };
   });
 }
@@ -92,7 +105,11 @@ class Traffic {
       if (download && res.status === 200) {
         bump(this.downloads, Number(seg[1]));
         res.body.once('close', () => this.inFlight--);
-        return { status: res.status, body: this.body(Number(seg[1]), res.body), trailers: () => this.trailers(res.trailers()) };
+        return {
+          status: res.status,
+          body: this.body(Number(seg[1]), res.body),
+          trailers: () => this.trailers(res.trailers()),
+        };
       }
       if (download) this.inFlight--;
       if (!seg?.[2] || res.status !== 200) return res;
@@ -152,7 +169,15 @@ async function withFarm(fn: (f: Farm) => Promise<void>): Promise<void> {
     home,
     traffic,
     commits,
-    job: (o = {}) => ({ id: 'job1', camera: 'cam1', stream: 0, source: { server: 'src', url: src.api.url }, fromMs: T0, toMs: T0 + 60_000, ...o }),
+    job: (o = {}) => ({
+      id: 'job1',
+      camera: 'cam1',
+      stream: 0,
+      source: { server: 'src', url: src.api.url },
+      fromMs: T0,
+      toMs: T0 + 60_000,
+      ...o,
+    }),
     copyBack: (o = {}) => {
       const cb = new CopyBack({
         dataDir: join(home.dir, 'data'),
@@ -196,14 +221,17 @@ async function finished(cb: CopyBack, id: string, timeoutMs = 20_000): Promise<C
 }
 
 async function sourceListing(f: Farm): Promise<number[]> {
-  const res = await fetch(`${f.src.api.url}/node/v1/segments?camera=cam1&from=${T0}&to=${T0 + 3_600_000}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  const res = await fetch(`${f.src.api.url}/node/v1/segments?camera=cam1&from=${T0}&to=${T0 + 3_600_000}`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
   return ((await res.json()) as { segments: { id: number }[] }).segments.map((s) => s.id);
 }
 
 /** The home copies: data by start time. */
 function homeCopies(f: Farm): Map<number, Buffer> {
   const out = new Map<number, Buffer>();
-  for (const s of f.home.index.listRecorded('cam1', T0, T0 + 3_600_000)) out.set(s.startMs, readFileSync(join(f.home.root, s.path)));
+  for (const s of f.home.index.listRecorded('cam1', T0, T0 + 3_600_000))
+    out.set(s.startMs, readFileSync(join(f.home.root, s.path)));
   return out;
 }
 
@@ -232,7 +260,8 @@ function corrupt(): Transform {
 }
 
 const sha256Of = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-const noPartFiles = (f: Farm) => assert.deepEqual(readdirSync(join(f.home.dir, 'copy-staging')), [], 'no part file left');
+const noPartFiles = (f: Farm) =>
+  assert.deepEqual(readdirSync(join(f.home.dir, 'copy-staging')), [], 'no part file left');
 
 test('a job brings every segment home, verified and durable, and empties the source', () =>
   withFarm(async (f) => {
@@ -243,17 +272,34 @@ test('a job brings every segment home, verified and durable, and empties the sou
     const st = await finished(cb, 'job1');
     assert.equal(st.state, 'done', st.error);
     assert.deepEqual(
-      { segments: st.segments, segmentsDone: st.segmentsDone, bytes: st.bytes, bytesDone: st.bytesDone, percent: st.percent, etaMs: st.etaMs },
+      {
+        segments: st.segments,
+        segmentsDone: st.segmentsDone,
+        bytes: st.bytes,
+        bytesDone: st.bytesDone,
+        percent: st.percent,
+        etaMs: st.etaMs,
+      },
       { segments: 6, segmentsDone: 6, bytes: totalBytes(segs), bytesDone: totalBytes(segs), percent: 100, etaMs: 0 },
     );
     assert.equal(st.error, undefined);
 
     const home = f.home.index.listRecorded('cam1', T0, T0 + 3_600_000);
-    assert.deepEqual(home.map((s) => [s.startMs, s.endMs, s.bytes, s.stream]), segs.map((s) => [s.startMs, s.endMs, s.data.length, 0]));
-    assert.ok(home.every((s) => s.path.endsWith('_src+home.ts')), 'named by the server that recorded them and the one that copied them');
+    assert.deepEqual(
+      home.map((s) => [s.startMs, s.endMs, s.bytes, s.stream]),
+      segs.map((s) => [s.startMs, s.endMs, s.data.length, 0]),
+    );
+    assert.ok(
+      home.every((s) => s.path.endsWith('_src+home.ts')),
+      'named by the server that recorded them and the one that copied them',
+    );
     const copies = homeCopies(f);
     for (const s of segs) assert.deepEqual(copies.get(s.startMs), s.data, `segment at ${s.startMs} byte for byte`);
-    assert.deepEqual(f.commits, segs.map(() => ({ durable: true })), 'each stored on disk (fsync) before its release');
+    assert.deepEqual(
+      f.commits,
+      segs.map(() => ({ durable: true })),
+      'each stored on disk (fsync) before its release',
+    );
 
     assert.deepEqual(await sourceListing(f), [], 'the source lists nothing of the period');
     for (const s of segs) assert.equal(existsSync(s.file), false, `${s.file} deleted at the source`);
@@ -295,9 +341,18 @@ test('several segments in flight: all stored, all released, the counters only gr
     assert.ok(f.commits.every((o) => o?.durable));
     for (const [i, c] of seen.entries()) {
       assert.ok(c.segmentsDone <= c.segments && c.bytesDone <= c.bytes, `save ${i}: done within the totals`);
-      if (i > 0) assert.ok(c.segmentsDone >= seen[i - 1].segmentsDone && c.bytesDone >= seen[i - 1].bytesDone, `save ${i}: counters never go back`);
+      if (i > 0)
+        assert.ok(
+          c.segmentsDone >= seen[i - 1].segmentsDone && c.bytesDone >= seen[i - 1].bytesDone,
+          `save ${i}: counters never go back`,
+        );
     }
-    assert.deepEqual(seen.at(-1), { segments: 12, segmentsDone: 12, bytes: totalBytes(segs), bytesDone: totalBytes(segs) });
+    assert.deepEqual(seen.at(-1), {
+      segments: 12,
+      segmentsDone: 12,
+      bytes: totalBytes(segs),
+      bytesDone: totalBytes(segs),
+    });
     // Queued, counted and finished are saved at once; the segments at most once per 250 ms.
     assert.ok(seen.length <= 3 + Math.ceil(elapsedMs / 250) + 1, `${seen.length} saves in ${elapsedMs} ms`);
     noPartFiles(f);
@@ -311,7 +366,12 @@ test('a download corrupted on its way every time fails the job, naming the segme
     await cb.start(f.job());
     const st = await finished(cb, 'job1');
     assert.equal(st.state, 'failed');
-    assert.match(st.error ?? '', new RegExp(`segment ${segs[1].id} \\(cam1 stream 0, ${new Date(segs[1].startMs).toISOString()}\\).*sha256.*not released`));
+    assert.match(
+      st.error ?? '',
+      new RegExp(
+        `segment ${segs[1].id} \\(cam1 stream 0, ${new Date(segs[1].startMs).toISOString()}\\).*sha256.*not released`,
+      ),
+    );
     assert.equal(f.traffic.downloads.get(segs[1].id), 4, 'fetched once and retried three times');
     assert.equal(f.traffic.releases.get(segs[1].id), undefined, 'not released');
     assert.ok(existsSync(segs[1].file), 'still at the source');
@@ -344,9 +404,17 @@ test('a source file changed after it was sent is not released: both copies are k
     await cb.start(f.job());
     const st = await finished(cb, 'job1');
     assert.equal(st.state, 'done', st.error);
-    assert.equal(f.src.index.checksum(segs[1].id)?.sha256, sha256Of(segs[1].data), 'the source cached the checksum it sent');
+    assert.equal(
+      f.src.index.checksum(segs[1].id)?.sha256,
+      sha256Of(segs[1].data),
+      'the source cached the checksum it sent',
+    );
     assert.deepEqual(homeCopies(f).get(segs[1].startMs), segs[1].data, 'home keeps what was sent');
-    assert.deepEqual(readFileSync(segs[1].file), Buffer.concat([segs[1].data, Buffer.from('changed')]), 'the source keeps its changed file');
+    assert.deepEqual(
+      readFileSync(segs[1].file),
+      Buffer.concat([segs[1].data, Buffer.from('changed')]),
+      'the source keeps its changed file',
+    );
     assert.equal(f.traffic.releases.get(segs[1].id), undefined);
     for (const s of [segs[0], segs[2]]) assert.equal(f.traffic.releases.get(s.id), 1);
   }));
@@ -405,13 +473,15 @@ test('segments stored before a crash but not released are verified at home, not 
     assert.equal(first.status()[0].segmentsDone, 0);
     const storedFirst = [...homeCopies(f).keys()];
     assert.ok(storedFirst.length >= 1, 'stored at home');
-    for (const s of segs.filter((x) => storedFirst.includes(x.startMs))) assert.ok(existsSync(s.file), 'and still at the source');
+    for (const s of segs.filter((x) => storedFirst.includes(x.startMs)))
+      assert.ok(existsSync(s.file), 'and still at the source');
 
     const second = f.copyBack();
     const st = await finished(second, 'job1');
     assert.equal(st.state, 'done', st.error);
     for (const s of segs) {
-      if (storedFirst.includes(s.startMs)) assert.equal(f.traffic.downloads.get(s.id), 1, `segment ${s.id} verified at home, not downloaded again`);
+      if (storedFirst.includes(s.startMs))
+        assert.equal(f.traffic.downloads.get(s.id), 1, `segment ${s.id} verified at home, not downloaded again`);
       assert.equal(f.traffic.releases.get(s.id), 1, `segment ${s.id} released once`);
       assert.deepEqual(homeCopies(f).get(s.startMs), s.data);
     }
@@ -423,18 +493,27 @@ test('an instant home recorded itself (handover overlap): both recordings are ke
     const segs = record(f.src, 2);
     const staged = join(f.base, 'other.ts');
     writeFileSync(staged, 'a recording of its own');
-    await f.home.sink.commit(staged, { cameraId: 'cam1', stream: 0, startMs: segs[1].startMs, endMs: segs[1].startMs + 400, bytes: 22 });
+    await f.home.sink.commit(staged, {
+      cameraId: 'cam1',
+      stream: 0,
+      startMs: segs[1].startMs,
+      endMs: segs[1].startMs + 400,
+      bytes: 22,
+    });
     const cb = f.copyBack();
     await cb.start(f.job());
     const st = await finished(cb, 'job1');
     assert.equal(st.state, 'done');
     // The home's own segment may be the short last one of a stop: the source's full second must come too.
     const home = f.home.index.listRecorded('cam1', T0, T0 + 3_600_000);
-    assert.deepEqual(home.map((s) => [s.startMs, s.endMs, s.path.split('_').at(-1)]), [
-      [segs[0].startMs, segs[0].endMs, 'src+home.ts'],
-      [segs[1].startMs, segs[1].startMs + 400, 'home.ts'],
-      [segs[1].startMs, segs[1].endMs, 'src+home.ts'],
-    ]);
+    assert.deepEqual(
+      home.map((s) => [s.startMs, s.endMs, s.path.split('_').at(-1)]),
+      [
+        [segs[0].startMs, segs[0].endMs, 'src+home.ts'],
+        [segs[1].startMs, segs[1].startMs + 400, 'home.ts'],
+        [segs[1].startMs, segs[1].endMs, 'src+home.ts'],
+      ],
+    );
     assert.equal(f.traffic.releases.get(segs[1].id), 1);
   }));
 
@@ -459,8 +538,14 @@ test('maxBytesPerSec holds over concurrent downloads: in virtual time, the bytes
     const total = totalBytes(segs);
     const floorMs = ((total - burst) / rate) * 1000;
     assert.ok(clock.ms >= floorMs, `${total} bytes at ${rate} B/s took ${clock.ms} ms, under ${floorMs}`);
-    assert.ok(clock.ms <= (total / rate) * 1000 + 100, `${total} bytes at ${rate} B/s took ${clock.ms} ms: slower than the rate`);
-    assert.ok(st.rateBytesPerSec > 0 && st.rateBytesPerSec <= (rate * total) / (total - burst), `rate ${st.rateBytesPerSec}`);
+    assert.ok(
+      clock.ms <= (total / rate) * 1000 + 100,
+      `${total} bytes at ${rate} B/s took ${clock.ms} ms: slower than the rate`,
+    );
+    assert.ok(
+      st.rateBytesPerSec > 0 && st.rateBytesPerSec <= (rate * total) / (total - burst),
+      `rate ${st.rateBytesPerSec}`,
+    );
   }));
 
 test('jobs run one at a time in order and survive a restart as history', () =>
@@ -475,7 +560,13 @@ test('jobs run one at a time in order and survive a restart as history', () =>
     await assert.rejects(cb.start(f.job({ id: 'c', camera: '../x' })), /copy job "c"/);
     await cb.close();
     const again = f.copyBack();
-    assert.deepEqual(again.status().map((s) => [s.id, s.state, s.segmentsDone, s.percent]), [['a', 'done', 2, 100], ['b', 'done', 2, 100]]);
+    assert.deepEqual(
+      again.status().map((s) => [s.id, s.state, s.segmentsDone, s.percent]),
+      [
+        ['a', 'done', 2, 100],
+        ['b', 'done', 2, 100],
+      ],
+    );
     // The saved file is whole JSON, written by rename.
     const saved = JSON.parse(readFileSync(join(f.home.dir, 'data', 'copy-back.json'), 'utf8')) as { jobs: unknown[] };
     assert.equal(saved.jobs.length, 2);

@@ -15,7 +15,16 @@ import { segmentRelPath, streamFolder, writerTag } from '../recorder/layout.ts';
 import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
 import type { SegmentSink, StagedSegment } from '../recorder/segment-sink.ts';
 import { nodeStorageFs } from '../recorder/storage-paths.ts';
-import { afterSegment, nextChunk, progress, take, toCopy, type Bucket, type Counters, type RunSample } from './copy-progress.ts';
+import {
+  afterSegment,
+  nextChunk,
+  progress,
+  take,
+  toCopy,
+  type Bucket,
+  type Counters,
+  type RunSample,
+} from './copy-progress.ts';
 import { sha256File, sha256OfReprDigest } from './file-digest.ts';
 import { NodeCopyList, NodeSegmentList } from './node-api.ts';
 import { KeepAliveHttp, readText, type SendRequest, type SourceResponse } from './source-http.ts';
@@ -25,7 +34,7 @@ export interface CopyJob {
   id: string;
   camera: string;
   stream: number;
-  source: { server: string; /** The source's NodeApi base URL. */ url: string };
+  source: { server: string /** The source's NodeApi base URL. */; url: string };
   fromMs: number;
   toMs: number;
 }
@@ -194,7 +203,14 @@ export class CopyBack {
     }
     checkJob(job);
     const j: StoredJob = {
-      job: { id: job.id, camera: job.camera, stream: job.stream, source: { server: job.source.server, url: job.source.url }, fromMs: job.fromMs, toMs: job.toMs },
+      job: {
+        id: job.id,
+        camera: job.camera,
+        stream: job.stream,
+        source: { server: job.source.server, url: job.source.url },
+        fromMs: job.fromMs,
+        toMs: job.toMs,
+      },
       state: 'running',
       segments: 0,
       segmentsDone: 0,
@@ -206,7 +222,17 @@ export class CopyBack {
     };
     this.jobs.push(j);
     await this.save();
-    this.o.log.info({ job: job.id, camera: job.camera, stream: job.stream, source: job.source.server, fromMs: job.fromMs, toMs: job.toMs }, 'copy-back job queued');
+    this.o.log.info(
+      {
+        job: job.id,
+        camera: job.camera,
+        stream: job.stream,
+        source: job.source.server,
+        fromMs: job.fromMs,
+        toMs: job.toMs,
+      },
+      'copy-back job queued',
+    );
     this.kick();
     return this.statusOf(j);
   }
@@ -287,7 +313,8 @@ export class CopyBack {
         const listed = await this.request(job, 'list', signal, async () => {
           const q = `camera=${encodeURIComponent(job.camera)}&from=${chunk.fromMs}&to=${chunk.toMs}&stream=${job.stream}`;
           const body = await this.json(job, 'GET', `/node/v1/copy-list?${q}`, signal);
-          if (!Value.Check(NodeCopyList, body)) throw new Error(`copy-list of ${job.source.server} for ${job.camera} is not a copy list`);
+          if (!Value.Check(NodeCopyList, body))
+            throw new Error(`copy-list of ${job.source.server} for ${job.camera} is not a copy list`);
           return body.segments;
         });
         await eachLimited(toCopy(listed, chunk, job.fromMs), this.concurrency, async (seg) => {
@@ -300,7 +327,10 @@ export class CopyBack {
       }
       // The first count was an estimate (the source may have lost or gained files since): the end tells.
       Object.assign(j, { state: 'done', segments: j.segmentsDone, bytes: j.bytesDone, cursorMs: job.toMs });
-      log.info({ segments: j.segmentsDone, bytes: j.bytesDone }, 'copy-back job done: the footage is home and released at the source');
+      log.info(
+        { segments: j.segmentsDone, bytes: j.bytesDone },
+        'copy-back job done: the footage is home and released at the source',
+      );
     } catch (err) {
       if (signal.aborted) {
         log.info({ segmentsDone: j.segmentsDone }, 'copy-back job interrupted; it resumes at the next start');
@@ -322,8 +352,11 @@ export class CopyBack {
     const seen = new Map<number, number>();
     for (let c = nextChunk(job.fromMs, job.toMs, DAY_MS); c; c = nextChunk(c.toMs, job.toMs, DAY_MS)) {
       const q = `camera=${encodeURIComponent(job.camera)}&from=${c.fromMs}&to=${c.toMs}&stream=${job.stream}`;
-      const body = await this.request(job, 'count', signal, () => this.json(job, 'GET', `/node/v1/segments?${q}`, signal));
-      if (!Value.Check(NodeSegmentList, body)) throw new Error(`segment listing of ${job.source.server} for ${job.camera} is not a segment list`);
+      const body = await this.request(job, 'count', signal, () =>
+        this.json(job, 'GET', `/node/v1/segments?${q}`, signal),
+      );
+      if (!Value.Check(NodeSegmentList, body))
+        throw new Error(`segment listing of ${job.source.server} for ${job.camera} is not a segment list`);
       for (const s of body.segments) seen.set(s.id, s.bytes);
     }
     return { segments: seen.size, bytes: [...seen.values()].reduce((a, b) => a + b, 0) };
@@ -336,7 +369,14 @@ export class CopyBack {
   private async copyOne(j: StoredJob, s: CopySegment, log: Logger, signal: AbortSignal): Promise<number | undefined> {
     const { job } = j;
     const name = `segment ${s.id} (${job.camera} stream ${job.stream}, ${new Date(s.startMs).toISOString()})`;
-    const staged: StagedSegment = { cameraId: job.camera, stream: job.stream, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes, recordedBy: job.source.server };
+    const staged: StagedSegment = {
+      cameraId: job.camera,
+      stream: job.stream,
+      startMs: s.startMs,
+      endMs: s.endMs,
+      bytes: s.bytes,
+      recordedBy: job.source.server,
+    };
     // Stored here before a crash and not released yet: its own checksum is what the source must match.
     const local = await this.o.locate?.(staged);
     const home = local ? await durableCopy(local) : await this.fetchAndStore(job, s, staged, name, log, signal);
@@ -348,8 +388,18 @@ export class CopyBack {
   }
 
   /** Downloads a segment until what arrived matches the checksum the source sent, then stores it durably. */
-  private async fetchAndStore(job: CopyJob, s: CopySegment, staged: StagedSegment, name: string, log: Logger, signal: AbortSignal): Promise<HomeCopy | 'gone'> {
-    const part = join(this.o.stagingDir, `${PART_PREFIX}${createHash('sha256').update(job.id).digest('hex').slice(0, 16)}-${s.id}.part`);
+  private async fetchAndStore(
+    job: CopyJob,
+    s: CopySegment,
+    staged: StagedSegment,
+    name: string,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<HomeCopy | 'gone'> {
+    const part = join(
+      this.o.stagingDir,
+      `${PART_PREFIX}${createHash('sha256').update(job.id).digest('hex').slice(0, 16)}-${s.id}.part`,
+    );
     try {
       for (let attempt = 1; ; attempt++) {
         const got = await this.request(job, name, signal, () => this.download(job, s, part, signal));
@@ -359,7 +409,12 @@ export class CopyBack {
         }
         if (got.sha256 === got.sent) return await this.store(part, { ...staged, bytes: got.bytes }, got, name);
         const what = `received ${got.bytes} bytes with sha256 ${got.sha256}, the source sent sha256 ${got.sent}`;
-        if (attempt > HASH_RETRIES) throw new VigilError('CHECKSUM_MISMATCH', `${name}: ${what}, in ${attempt} attempts; not stored, not released`, 502);
+        if (attempt > HASH_RETRIES)
+          throw new VigilError(
+            'CHECKSUM_MISMATCH',
+            `${name}: ${what}, in ${attempt} attempts; not stored, not released`,
+            502,
+          );
         log.warn({ id: s.id, attempt }, `${name}: ${what}; fetching it again`);
       }
     } finally {
@@ -373,18 +428,29 @@ export class CopyBack {
       await this.o.sink.commit(part, staged, { durable: true });
       return { sha256: got.sha256, bytes: got.bytes };
     } catch (err) {
-      if (!(err instanceof VigilError && err.code === 'SEGMENT_EXISTS')) throw new Error(`${name}: storing it failed: ${(err as Error).message}`);
+      if (!(err instanceof VigilError && err.code === 'SEGMENT_EXISTS'))
+        throw new Error(`${name}: storing it failed: ${(err as Error).message}`);
       // Indexed here already (stored before a crash the locate port could not see, or without one):
       // the release must match that copy, not the download.
       const existing = await this.o.locate?.(staged);
-      if (!existing) throw new Error(`${name}: a segment with its name is stored here already and cannot be read to verify it; not released`);
+      if (!existing)
+        throw new Error(
+          `${name}: a segment with its name is stored here already and cannot be read to verify it; not released`,
+        );
       return durableCopy(existing);
     }
   }
 
   /** Downloads a segment into `part`, hashing and rate-limiting as it comes; `sent` is the source's checksum (trailer). */
-  private async download(job: CopyJob, s: CopySegment, part: string, signal: AbortSignal): Promise<(HomeCopy & { sent: string }) | 'gone'> {
-    const res = await this.send(job, 'GET', `/node/v1/segments/${s.id}`, signal, undefined, { 'want-repr-digest': 'sha-256=10' });
+  private async download(
+    job: CopyJob,
+    s: CopySegment,
+    part: string,
+    signal: AbortSignal,
+  ): Promise<(HomeCopy & { sent: string }) | 'gone'> {
+    const res = await this.send(job, 'GET', `/node/v1/segments/${s.id}`, signal, undefined, {
+      'want-repr-digest': 'sha-256=10',
+    });
     if (res.status === 404) {
       res.body.resume();
       return 'gone';
@@ -400,7 +466,10 @@ export class CopyBack {
       throw new PassingError(`GET segment ${s.id} at ${job.source.server}: the download broke off: ${errText(err)}`);
     }
     const sent = sha256OfReprDigest(res.trailers()['repr-digest']);
-    if (!sent) throw new Error(`GET segment ${s.id} at ${job.source.server}: no sha-256 Repr-Digest trailer came with it (a source older than this copy-back?)`);
+    if (!sent)
+      throw new Error(
+        `GET segment ${s.id} at ${job.source.server}: no sha-256 Repr-Digest trailer came with it (a source older than this copy-back?)`,
+      );
     return { ...got, sent };
   }
 
@@ -439,7 +508,14 @@ export class CopyBack {
    * It refuses when its copy differs: changed since it was sent, or, for a copy found stored here,
    * another recording of the same instant. Then both are kept (retention removes the source's in time).
    */
-  private async release(job: CopyJob, s: CopySegment, sha256: string, name: string, log: Logger, signal: AbortSignal): Promise<void> {
+  private async release(
+    job: CopyJob,
+    s: CopySegment,
+    sha256: string,
+    name: string,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<void> {
     const res = await this.send(job, 'POST', `/node/v1/segments/${s.id}/release`, signal, { sha256 });
     if (res.status === 200) {
       res.body.resume();
@@ -452,7 +528,10 @@ export class CopyBack {
     }
     const err = await httpError(job, `release of ${name}`, res);
     if (res.status !== 409) throw err;
-    log.warn({ id: s.id, error: err.message }, `${name}: the source's copy differs from the one stored here; both are kept, the source's is not released`);
+    log.warn(
+      { id: s.id, error: err.message },
+      `${name}: the source's copy differs from the one stored here; both are kept, the source's is not released`,
+    );
   }
 
   private async json(job: CopyJob, method: 'GET' | 'POST', path: string, signal: AbortSignal): Promise<unknown> {
@@ -461,14 +540,29 @@ export class CopyBack {
     return JSON.parse(await readText(res.body));
   }
 
-  private async send(job: CopyJob, method: 'GET' | 'POST', path: string, signal: AbortSignal, body?: unknown, extra: Record<string, string> = {}): Promise<SourceResponse> {
+  private async send(
+    job: CopyJob,
+    method: 'GET' | 'POST',
+    path: string,
+    signal: AbortSignal,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<SourceResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.o.apiToken.toString()}`, ...extra };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
-      return await this.http({ method, url: `${job.source.url.replace(/\/+$/, '')}${path}`, headers, signal, body: body === undefined ? undefined : JSON.stringify(body) });
+      return await this.http({
+        method,
+        url: `${job.source.url.replace(/\/+$/, '')}${path}`,
+        headers,
+        signal,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     } catch (err) {
       if (signal.aborted) throw err;
-      throw new PassingError(`${method} ${path.split('?')[0]} at ${job.source.server} (${job.source.url}): ${errText(err)}`);
+      throw new PassingError(
+        `${method} ${path.split('?')[0]} at ${job.source.server} (${job.source.url}): ${errText(err)}`,
+      );
     }
   }
 
@@ -480,7 +574,10 @@ export class CopyBack {
       } catch (err) {
         if (signal.aborted || !(err instanceof PassingError) || attempt >= REQUEST_ATTEMPTS) throw err;
         const waitMs = (this.o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
-        this.o.log.warn({ job: job.id, err: err.message, attempt, waitMs }, `copy-back ${what}: request failed; trying again`);
+        this.o.log.warn(
+          { job: job.id, err: err.message, attempt, waitMs },
+          `copy-back ${what}: request failed; trying again`,
+        );
         await this.sleep(waitMs, signal);
       }
     }
@@ -513,7 +610,10 @@ export class CopyBack {
       // Kept aside, not deleted: an operator can still see which jobs were under way.
       const aside = `${this.file}.bad-${this.clock.now()}`;
       renameSync(this.file, aside);
-      this.o.log.error({ err: errText(err), file: aside }, 'copy-back jobs file unreadable; set aside, starting with no jobs');
+      this.o.log.error(
+        { err: errText(err), file: aside },
+        'copy-back jobs file unreadable; set aside, starting with no jobs',
+      );
       return [];
     }
   }
@@ -576,9 +676,15 @@ async function durableCopy(file: string): Promise<HomeCopy> {
  * times (the path StorageSink gives it with this node's id), read from the first storage path
  * holding it, or undefined.
  */
-export function indexLocator(o: { index: LocalIndex; nodeId: string; roots: (seg: IndexedSegment) => string[] }): (seg: StagedSegment) => Promise<string | undefined> {
+export function indexLocator(o: {
+  index: LocalIndex;
+  nodeId: string;
+  roots: (seg: IndexedSegment) => string[];
+}): (seg: StagedSegment) => Promise<string | undefined> {
   return async (seg) => {
-    const row = o.index.byPath(segmentRelPath(seg.cameraId, seg.startMs, writerTag(o.nodeId, seg.recordedBy), 'ts', seg.stream));
+    const row = o.index.byPath(
+      segmentRelPath(seg.cameraId, seg.startMs, writerTag(o.nodeId, seg.recordedBy), 'ts', seg.stream),
+    );
     if (!row) return undefined;
     for (const root of o.roots(row)) {
       const file = await resolveInside(root, row.path);
@@ -596,7 +702,8 @@ function checkJob(job: CopyJob): void {
   } catch (err) {
     throw bad(errText(err));
   }
-  if (!Number.isSafeInteger(job.fromMs) || !Number.isSafeInteger(job.toMs) || job.fromMs < 0 || job.toMs <= job.fromMs) throw bad(`range ${job.fromMs}–${job.toMs} is not from < to`);
+  if (!Number.isSafeInteger(job.fromMs) || !Number.isSafeInteger(job.toMs) || job.fromMs < 0 || job.toMs <= job.fromMs)
+    throw bad(`range ${job.fromMs}–${job.toMs} is not from < to`);
   if (typeof job.source?.server !== 'string' || job.source.server === '') throw bad('source server missing');
   let url: URL;
   try {

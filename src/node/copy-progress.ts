@@ -75,19 +75,34 @@ export interface ProgressFigures {
  * `frozenRate`) it is that frozen figure or 0.
  */
 export function progress(c: Counters, run: RunSample | undefined, nowMs: number, frozenRate = 0): ProgressFigures {
-  const percent = c.state === 'done' ? 100 : c.bytes > 0 ? Math.min(100, Math.floor((c.bytesDone / c.bytes) * 1000) / 10) : 0;
+  const percent =
+    c.state === 'done' ? 100 : c.bytes > 0 ? Math.min(100, Math.floor((c.bytesDone / c.bytes) * 1000) / 10) : 0;
   const elapsed = run ? nowMs - run.startedMs : 0;
-  const rate = run ? (elapsed > 0 ? Math.round(((c.bytesDone - run.bytesDoneAtStart) * 1000) / elapsed) : 0) : frozenRate;
+  const rate = run
+    ? elapsed > 0
+      ? Math.round(((c.bytesDone - run.bytesDoneAtStart) * 1000) / elapsed)
+      : 0
+    : frozenRate;
   if (c.state === 'done') return { percent, rateBytesPerSec: rate, etaMs: 0 };
   const left = Math.max(0, c.bytes - c.bytesDone);
-  return { percent, rateBytesPerSec: rate, etaMs: c.state === 'running' && rate > 0 ? Math.round((left * 1000) / rate) : null };
+  return {
+    percent,
+    rateBytesPerSec: rate,
+    etaMs: c.state === 'running' && rate > 0 ? Math.round((left * 1000) / rate) : null,
+  };
 }
 
 /** Counters after one more segment of `bytes` is copied: totals grow if the source holds more than first counted. */
 export function afterSegment<C extends Counters>(c: C, bytes: number): C {
   const segmentsDone = c.segmentsDone + 1;
   const bytesDone = c.bytesDone + bytes;
-  return { ...c, segmentsDone, bytesDone, segments: Math.max(c.segments, segmentsDone), bytes: Math.max(c.bytes, bytesDone) };
+  return {
+    ...c,
+    segmentsDone,
+    bytesDone,
+    segments: Math.max(c.segments, segmentsDone),
+    bytes: Math.max(c.bytes, bytesDone),
+  };
 }
 
 /** A token bucket: `tokens` bytes may pass at once as of `atMs` (negative: owed). */
@@ -101,7 +116,13 @@ export interface Bucket {
  * how long to wait before passing on more. A chunk larger than what the bucket holds goes through
  * at once and is paid for by waiting afterwards, so the long-run rate holds whatever the chunk size.
  */
-export function take(b: Bucket, bytes: number, nowMs: number, ratePerSec: number, burst: number): { bucket: Bucket; waitMs: number } {
+export function take(
+  b: Bucket,
+  bytes: number,
+  nowMs: number,
+  ratePerSec: number,
+  burst: number,
+): { bucket: Bucket; waitMs: number } {
   const refilled = Math.min(burst, b.tokens + (Math.max(0, nowMs - b.atMs) * ratePerSec) / 1000);
   const tokens = refilled - bytes;
   return { bucket: { tokens, atMs: nowMs }, waitMs: tokens < 0 ? Math.ceil((-tokens * 1000) / ratePerSec) : 0 };

@@ -23,5 +23,6 @@ test('Repr-Digest carries the sha-256 in base64 and gives it back in hex', () =>
   assert.equal(field, `sha-256=:${Buffer.from(hex, 'hex').toString('base64')}:`);
   assert.equal(sha256OfReprDigest(field), hex);
   assert.equal(sha256OfReprDigest(`sha-512=:AAAA:, ${field}`), hex, 'among other digests');
-  for (const bad of [undefined, '', 'sha-256=:short:', `sha-512=${field.slice(7)}`]) assert.equal(sha256OfReprDigest(bad), undefined, String(bad));
+  for (const bad of [undefined, '', 'sha-256=:short:', `sha-512=${field.slice(7)}`])
+    assert.equal(sha256OfReprDigest(bad), undefined, String(bad));
 });

@@ -4,7 +4,12 @@ import { LiveSequence } from './live-sequence.ts';
 
 const T0 = 1_700_000_000_000;
 /** Segment i of a camera: index id 10*i (other cameras take the ids between), 1 s long. */
-const seg = (i: number, holeMs = 0) => ({ id: 10 * i, uri: `${i}`, startMs: T0 + i * 1000 + holeMs, endMs: T0 + (i + 1) * 1000 + holeMs });
+const seg = (i: number, holeMs = 0) => ({
+  id: 10 * i,
+  uri: `${i}`,
+  startMs: T0 + i * 1000 + holeMs,
+  endMs: T0 + (i + 1) * 1000 + holeMs,
+});
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => seg(from + k));
 
 test('a segment keeps its number on every reload, and the window moves one number per segment', () => {

@@ -12,11 +12,21 @@ export class MasterClient {
 
   /** Long-polls the assignment newer than `after`; throws when no master answers. */
   assignment(after: number, signal: AbortSignal): Promise<Assignment> {
-    return this.request(`/api/v1/nodes/${encodeURIComponent(this.serverId)}/assignment?after=${after}`, { method: 'GET' }, 25_000, signal) as Promise<Assignment>;
+    return this.request(
+      `/api/v1/nodes/${encodeURIComponent(this.serverId)}/assignment?after=${after}`,
+      { method: 'GET' },
+      25_000,
+      signal,
+    ) as Promise<Assignment>;
   }
 
   async status(s: NodeStatus, signal: AbortSignal): Promise<void> {
-    await this.request(`/api/v1/nodes/${encodeURIComponent(this.serverId)}/status`, { method: 'POST', body: JSON.stringify(s), headers: { 'content-type': 'application/json' } }, 3000, signal);
+    await this.request(
+      `/api/v1/nodes/${encodeURIComponent(this.serverId)}/status`,
+      { method: 'POST', body: JSON.stringify(s), headers: { 'content-type': 'application/json' } },
+      3000,
+      signal,
+    );
   }
 
   private async request(path: string, init: RequestInit, timeoutMs: number, signal: AbortSignal): Promise<unknown> {

@@ -15,15 +15,41 @@ const TOKEN = farmKeys(Buffer.from('node-api-buffer-test')).api;
 const auth = { authorization: `Bearer ${TOKEN.toString()}` };
 
 /** A node relaying camera `relayed` live: three real 1 s segments in its pre-buffer, nothing indexed. */
-async function withRelay(fn: (o: { url: string; held: BufferedSegment[]; drop: () => void }) => Promise<void>): Promise<void> {
+async function withRelay(
+  fn: (o: { url: string; held: BufferedSegment[]; drop: () => void }) => Promise<void>,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-node-api-buffer-'));
   const buf = join(dir, 'buffer');
   mkdirSync(buf);
-  execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '3', '-c:v', 'libx264', '-g', '10', '-f', 'segment', '-segment_time', '1', join(buf, 'seg%03d.ts')]);
+  execFileSync(ffmpegPath(), [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=160x120:rate=10',
+    '-t',
+    '3',
+    '-c:v',
+    'libx264',
+    '-g',
+    '10',
+    '-f',
+    'segment',
+    '-segment_time',
+    '1',
+    join(buf, 'seg%03d.ts'),
+  ]);
   const t0 = Date.now() - 3000;
   let held: BufferedSegment[] = readdirSync(buf)
     .sort()
-    .map((name, i) => ({ file: join(buf, name), startMs: t0 + i * 1000, endMs: t0 + (i + 1) * 1000, bytes: statSync(join(buf, name)).size }));
+    .map((name, i) => ({
+      file: join(buf, name),
+      startMs: t0 + i * 1000,
+      endMs: t0 + (i + 1) * 1000,
+      bytes: statSync(join(buf, name)).size,
+    }));
   const index = new LocalIndex(join(dir, 'index.sqlite'));
   const api = new NodeApi({
     host: '127.0.0.1',
@@ -50,7 +76,10 @@ test('a relayed camera is live from the pre-buffer: playlist of buffer URIs, eac
     assert.equal(res.status, 200);
     const text = await res.text();
     const uris = text.split('\n').filter((l) => l && !l.startsWith('#'));
-    assert.deepEqual(uris, held.map((s) => `/node/v1/buffer/relayed/0/${s.startMs}.ts`));
+    assert.deepEqual(
+      uris,
+      held.map((s) => `/node/v1/buffer/relayed/0/${s.startMs}.ts`),
+    );
     assert.ok(!text.includes('#EXT-X-ENDLIST'), 'a live playlist has no end');
     for (const [i, uri] of uris.entries()) {
       const seg = await fetch(url + uri, { headers: auth });
@@ -75,6 +104,9 @@ test('nothing else is served from a buffer: other cameras, streams, starts, and 
     assert.equal((await fetch(`${url}/node/v1/buffer/other/0/${start}.ts`, { headers: auth })).status, 404);
     assert.equal((await fetch(`${url}/node/v1/buffer/relayed/1/${start}.ts`, { headers: auth })).status, 404);
     assert.equal((await fetch(`${url}/node/v1/buffer/relayed/0/${start + 1}.ts`, { headers: auth })).status, 404);
-    assert.equal((await fetch(`${url}/node/v1/buffer/relayed/0/..%2F..%2Fetc%2Fpasswd`, { headers: auth })).status, 400);
+    assert.equal(
+      (await fetch(`${url}/node/v1/buffer/relayed/0/..%2F..%2Fetc%2Fpasswd`, { headers: auth })).status,
+      400,
+    );
     assert.equal((await fetch(`${url}/node/v1/buffer/relayed/0/${start}.ts`)).status, 401);
   }));

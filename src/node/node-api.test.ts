@@ -2,7 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -36,7 +48,26 @@ async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
   const gen = join(dir, 'gen');
   mkdirSync(root, { recursive: true });
   mkdirSync(gen);
-  execFileSync(ffmpegPath(), ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '3', '-c:v', 'libx264', '-g', '10', '-f', 'segment', '-segment_time', '1', join(gen, 'seg%03d.ts')]);
+  execFileSync(ffmpegPath(), [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=160x120:rate=10',
+    '-t',
+    '3',
+    '-c:v',
+    'libx264',
+    '-g',
+    '10',
+    '-f',
+    'segment',
+    '-segment_time',
+    '1',
+    join(gen, 'seg%03d.ts'),
+  ]);
   const generated = readdirSync(gen).sort();
   assert.equal(generated.length, 3, 'ffmpeg made three segments');
   const indexFile = join(dir, 'index.sqlite');
@@ -50,13 +81,30 @@ async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
     mkdirSync(dirname(file), { recursive: true });
     renameSync(join(gen, name), file);
     files.push(file);
-    ids.push(index.add({ cameraId: 'cam1', startMs: t0 + i * 1000, endMs: t0 + (i + 1) * 1000, path: rel, bytes: statSync(file).size }));
+    ids.push(
+      index.add({
+        cameraId: 'cam1',
+        startMs: t0 + i * 1000,
+        endMs: t0 + (i + 1) * 1000,
+        path: rel,
+        bytes: statSync(file).size,
+      }),
+    );
   });
   // A file next to the storage root, and three index rows that try to reach it.
   writeFileSync(join(dir, 'outside.ts'), SECRET);
   symlinkSync(join(dir, 'outside.ts'), join(root, 'link.ts'));
-  const escapes = ['../outside.ts', join(dir, 'outside.ts'), 'link.ts'].map((path, i) => index.add({ cameraId: 'evil', startMs: i, endMs: i + 1, path, bytes: 1 }));
-  const api = new NodeApi({ host: '127.0.0.1', port: 0, roots: () => [root], index, apiToken: TOKEN, log: createLogger('test', 'silent') });
+  const escapes = ['../outside.ts', join(dir, 'outside.ts'), 'link.ts'].map((path, i) =>
+    index.add({ cameraId: 'evil', startMs: i, endMs: i + 1, path, bytes: 1 }),
+  );
+  const api = new NodeApi({
+    host: '127.0.0.1',
+    port: 0,
+    roots: () => [root],
+    index,
+    apiToken: TOKEN,
+    log: createLogger('test', 'silent'),
+  });
   try {
     await api.start();
     await fn({ api, index, root, ids, files, t0, escapes });
@@ -87,25 +135,48 @@ function rawGet(f: Fixture, path: string): Promise<{ status: number; body: strin
 
 test('every endpoint needs the API token', () =>
   withNodeApi(async (f) => {
-    for (const path of [`/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`, `/node/v1/segments/${f.ids[0]}.ts`, '/node/v1/cameras/cam1/live.m3u8']) {
+    for (const path of [
+      `/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`,
+      `/node/v1/segments/${f.ids[0]}.ts`,
+      '/node/v1/cameras/cam1/live.m3u8',
+    ]) {
       assert.equal((await get(f, path, {})).status, 401, `${path} without a token`);
       assert.equal((await get(f, path, { authorization: 'Bearer wrong' })).status, 401, `${path} with a wrong token`);
-      assert.equal((await get(f, path, { authorization: `Bearer ${FARM_KEY.toString()}` })).status, 401, `${path} with the farm key itself`);
+      assert.equal(
+        (await get(f, path, { authorization: `Bearer ${FARM_KEY.toString()}` })).status,
+        401,
+        `${path} with the farm key itself`,
+      );
       assert.equal((await get(f, path)).status, 200, `${path} with the token`);
     }
   }));
 
 test('the listing gives the index rows of a camera in a range, without storage paths', () =>
   withNodeApi(async (f) => {
-    const all = (await (await get(f, `/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`)).json()) as { camera: string; segments: Record<string, number>[] };
+    const all = (await (await get(f, `/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`)).json()) as {
+      camera: string;
+      segments: Record<string, number>[];
+    };
     assert.equal(all.camera, 'cam1');
     assert.deepEqual(
       all.segments,
-      f.ids.map((id, i) => ({ id, startMs: f.t0 + i * 1000, endMs: f.t0 + (i + 1) * 1000, bytes: statSync(f.files[i]).size })),
+      f.ids.map((id, i) => ({
+        id,
+        startMs: f.t0 + i * 1000,
+        endMs: f.t0 + (i + 1) * 1000,
+        bytes: statSync(f.files[i]).size,
+      })),
     );
-    const middle = (await (await get(f, `/node/v1/segments?camera=cam1&from=${f.t0 + 1500}&to=${f.t0 + 1600}`)).json()) as { segments: { id: number }[] };
-    assert.deepEqual(middle.segments.map((s) => s.id), [f.ids[1]]);
-    const none = (await (await get(f, `/node/v1/segments?camera=other&from=${f.t0}&to=${f.t0 + 3000}`)).json()) as { segments: unknown[] };
+    const middle = (await (
+      await get(f, `/node/v1/segments?camera=cam1&from=${f.t0 + 1500}&to=${f.t0 + 1600}`)
+    ).json()) as { segments: { id: number }[] };
+    assert.deepEqual(
+      middle.segments.map((s) => s.id),
+      [f.ids[1]],
+    );
+    const none = (await (await get(f, `/node/v1/segments?camera=other&from=${f.t0}&to=${f.t0 + 3000}`)).json()) as {
+      segments: unknown[];
+    };
     assert.deepEqual(none.segments, []);
     assert.equal((await get(f, `/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0}`)).status, 400, 'empty range');
     assert.equal((await get(f, '/node/v1/segments?camera=cam1&from=x&to=1')).status, 400, 'not a time');
@@ -128,11 +199,18 @@ test('the live playlist covers the latest segments and keeps its numbering on re
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'application/vnd.apple.mpegurl');
     const text = await res.text();
-    assert.deepEqual(text.split('\n').filter((l) => l && !l.startsWith('#')), f.ids.map((id) => `/node/v1/segments/${id}.ts`));
+    assert.deepEqual(
+      text.split('\n').filter((l) => l && !l.startsWith('#')),
+      f.ids.map((id) => `/node/v1/segments/${id}.ts`),
+    );
     assert.match(text, new RegExp(`#EXT-X-MEDIA-SEQUENCE:${Math.floor(f.t0 / 1000)}\n`));
     assert.ok(!text.includes('#EXT-X-ENDLIST'), 'a live playlist has no end');
     assert.equal(await (await get(f, '/node/v1/cameras/cam1/live.m3u8')).text(), text, 'same segments, same playlist');
-    assert.equal((await get(f, '/node/v1/cameras/other/live.m3u8')).status, 404, 'a camera not recorded here is not live here');
+    assert.equal(
+      (await get(f, '/node/v1/cameras/other/live.m3u8')).status,
+      404,
+      'a camera not recorded here is not live here',
+    );
   }));
 
 test('no request reaches a file outside the storage root', () =>
@@ -161,7 +239,11 @@ test('no request reaches a file outside the storage root', () =>
 
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const post = (f: Fixture, path: string, body: unknown, headers: Record<string, string> = auth) =>
-  fetch(f.api.url + path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(f.api.url + path, {
+    method: 'POST',
+    headers: { ...headers, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 test('the copy list gives each segment with the size of its file', () =>
   withNodeApi(async (f) => {
@@ -173,23 +255,57 @@ test('the copy list gives each segment with the size of its file', () =>
     assert.equal(list.camera, 'cam1');
     assert.deepEqual(
       list.segments,
-      f.ids.map((id, i) => ({ id, startMs: f.t0 + i * 1000, endMs: f.t0 + (i + 1) * 1000, bytes: statSync(f.files[i]).size })),
+      f.ids.map((id, i) => ({
+        id,
+        startMs: f.t0 + i * 1000,
+        endMs: f.t0 + (i + 1) * 1000,
+        bytes: statSync(f.files[i]).size,
+      })),
     );
-    assert.equal((await get(f, `/node/v1/copy-list?camera=cam1&from=${f.t0}&to=${f.t0 + 26 * 3_600_000}`)).status, 400, 'over the range limit');
+    assert.equal(
+      (await get(f, `/node/v1/copy-list?camera=cam1&from=${f.t0}&to=${f.t0 + 26 * 3_600_000}`)).status,
+      400,
+      'over the range limit',
+    );
     // Rows pointing outside the storage root are left out.
-    const evil = (await (await get(f, '/node/v1/copy-list?camera=evil&from=0&to=10')).json()) as { segments: unknown[] };
+    const evil = (await (await get(f, '/node/v1/copy-list?camera=evil&from=0&to=10')).json()) as {
+      segments: unknown[];
+    };
     assert.deepEqual(evil.segments, []);
   }));
 
 /** A GET asking for the segment's sha-256 (RFC 9530): status, headers, body and trailers as sent. */
-function digestGet(f: Fixture, id: number): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer; trailers: Record<string, string | undefined> }> {
+function digestGet(
+  f: Fixture,
+  id: number,
+): Promise<{
+  status: number;
+  headers: Record<string, unknown>;
+  body: Buffer;
+  trailers: Record<string, string | undefined>;
+}> {
   const url = new URL(f.api.url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path: `/node/v1/segments/${id}`, headers: { ...auth, 'want-repr-digest': 'sha-256=10' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), trailers: res.trailers }));
-    });
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: `/node/v1/segments/${id}`,
+        headers: { ...auth, 'want-repr-digest': 'sha-256=10' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks),
+            trailers: res.trailers,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -251,8 +367,17 @@ test('release deletes a segment only for the sha256 of its file, and once', () =
   withNodeApi(async (f) => {
     const [id] = f.ids;
     const right = sha256Of(f.files[0]);
-    const listed = async () => ((await (await get(f, `/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`)).json()) as { segments: { id: number }[] }).segments.map((s) => s.id);
-    assert.equal((await post(f, `/node/v1/segments/${id}/release`, { sha256: right }, {})).status, 401, 'the token is needed');
+    const listed = async () =>
+      (
+        (await (await get(f, `/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`)).json()) as {
+          segments: { id: number }[];
+        }
+      ).segments.map((s) => s.id);
+    assert.equal(
+      (await post(f, `/node/v1/segments/${id}/release`, { sha256: right }, {})).status,
+      401,
+      'the token is needed',
+    );
     assert.equal((await post(f, `/node/v1/segments/${id}/release`, { sha256: 'abc' })).status, 400, 'not a sha256');
     assert.equal((await post(f, `/node/v1/segments/${id}.ts/release`, { sha256: right })).status, 400, 'ids only');
 
@@ -284,7 +409,14 @@ test('release deletes every storage path’s copy, and none when one copy differ
   const dir = mkdtempSync(join(tmpdir(), 'vigil-node-api-release-'));
   const roots = [join(dir, 'a'), join(dir, 'b')];
   const index = new LocalIndex(join(dir, 'index.sqlite'));
-  const api = new NodeApi({ host: '127.0.0.1', port: 0, roots: (seg) => index.copies(seg.id), index, apiToken: TOKEN, log: createLogger('test', 'silent') });
+  const api = new NodeApi({
+    host: '127.0.0.1',
+    port: 0,
+    roots: (seg) => index.copies(seg.id),
+    index,
+    apiToken: TOKEN,
+    log: createLogger('test', 'silent'),
+  });
   try {
     const store = (startMs: number, contents: string[]) => {
       const rel = segmentRelPath('cam1', startMs, 'n1');
@@ -292,13 +424,24 @@ test('release deletes every storage path’s copy, and none when one copy differ
         mkdirSync(dirname(join(root, rel)), { recursive: true });
         writeFileSync(join(root, rel), contents[i]);
       });
-      return { id: index.addStored({ cameraId: 'cam1', startMs, endMs: startMs + 1000, path: rel, bytes: contents[0].length }, roots), files: roots.map((r) => join(r, rel)) };
+      return {
+        id: index.addStored(
+          { cameraId: 'cam1', startMs, endMs: startMs + 1000, path: rel, bytes: contents[0].length },
+          roots,
+        ),
+        files: roots.map((r) => join(r, rel)),
+      };
     };
     const same = store(1000, ['video', 'video']);
     const differ = store(2000, ['video', 'other']);
     await api.start();
     const sha = createHash('sha256').update('video').digest('hex');
-    const release = (id: number) => fetch(`${api.url}/node/v1/segments/${id}/release`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ sha256: sha }) });
+    const release = (id: number) =>
+      fetch(`${api.url}/node/v1/segments/${id}/release`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ sha256: sha }),
+      });
 
     assert.equal((await release(differ.id)).status, 409);
     for (const file of differ.files) assert.ok(statSync(file).isFile(), `${file} kept`);

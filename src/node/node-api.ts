@@ -1,4 +1,10 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -30,7 +36,12 @@ export interface NodeApiOptions {
 }
 
 /** A segment as the node lists it to the master: no storage path, which is the node's business. */
-export const NodeSegment = Type.Object({ id: Type.Integer(), startMs: Type.Number(), endMs: Type.Number(), bytes: Type.Integer() });
+export const NodeSegment = Type.Object({
+  id: Type.Integer(),
+  startMs: Type.Number(),
+  endMs: Type.Number(),
+  bytes: Type.Integer(),
+});
 /** Body of POST /node/v1/storage/check: paths this server would record to, and the free-space bounds. */
 export const StorageCheck = Type.Object({
   paths: Type.Array(Type.String({ minLength: 1, maxLength: 4096, pattern: '^/' }), { minItems: 1, maxItems: 1000 }),
@@ -46,7 +57,12 @@ const Sha256Hex = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
  * A segment as listed for copy-back: its size is the file's on disk at listing time. No checksum:
  * hashing a whole listing would hold up the first download; the download brings it (Repr-Digest).
  */
-export const NodeCopySegment = Type.Object({ id: Type.Integer(), startMs: Type.Number(), endMs: Type.Number(), bytes: Type.Integer() });
+export const NodeCopySegment = Type.Object({
+  id: Type.Integer(),
+  startMs: Type.Number(),
+  endMs: Type.Number(),
+  bytes: Type.Integer(),
+});
 /** Answer of GET /node/v1/copy-list. */
 export const NodeCopyList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeCopySegment) });
 /** Body of POST /node/v1/segments/:id/release: the checksum the caller verified its copy against. */
@@ -64,7 +80,8 @@ const RangeQuery = Type.Object({
 
 function rangeOf(query: unknown): { camera: string; from: number; to: number; stream?: number } {
   const q = query as { camera: string; from: number; to: number; stream?: number };
-  if (q.to <= q.from || q.to - q.from > MAX_LIST_MS) throw new VigilError('BAD_RANGE', `from < to, at most ${MAX_LIST_MS} ms apart`);
+  if (q.to <= q.from || q.to - q.from > MAX_LIST_MS)
+    throw new VigilError('BAD_RANGE', `from < to, at most ${MAX_LIST_MS} ms apart`);
   return q;
 }
 
@@ -110,7 +127,10 @@ export class NodeApi {
 
   /** Listens; resolves once `url` is set. */
   async start(): Promise<void> {
-    const app = Fastify({ loggerInstance: this.o.log as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+    const app = Fastify({
+      loggerInstance: this.o.log as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+    });
     app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _req, reply) => {
       if (err instanceof VigilError) return reply.status(err.httpStatus).send(errorBody(err));
       if (err.validation) return reply.status(400).send(errorBody(new VigilError('BAD_REQUEST', err.message)));
@@ -136,7 +156,8 @@ export class NodeApi {
 
   private authorize(req: FastifyRequest): void {
     const got = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
-    if (got.length !== this.o.apiToken.length || !timingSafeEqual(got, this.o.apiToken)) throw new VigilError('UNAUTHORIZED', 'missing or wrong API token', 401);
+    if (got.length !== this.o.apiToken.length || !timingSafeEqual(got, this.o.apiToken))
+      throw new VigilError('UNAUTHORIZED', 'missing or wrong API token', 401);
   }
 
   private routes(app: FastifyInstance): void {
@@ -153,18 +174,27 @@ export class NodeApi {
       async (req) => {
         const q = rangeOf(req.query);
         // Rows whose video retention deleted (kept for reporting) are not playable.
-        const segments = index.listRecorded(q.camera, q.from, q.to, q.stream ?? 0).map((s) => ({ id: s.id, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes }));
+        const segments = index
+          .listRecorded(q.camera, q.from, q.to, q.stream ?? 0)
+          .map((s) => ({ id: s.id, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes }));
         return { camera: q.camera, segments };
       },
     );
 
     // Before the master accepts storage settings: only this server can tell whether its paths
     // exist and take writes (a probe file is written and removed; nothing else is touched).
-    app.post('/node/v1/storage/check', { schema: { body: StorageCheck, response: { 200: StorageCheckResult } } }, async (req) => {
-      const b = req.body as { paths: string[]; minFreeBytes?: number; minFreePercent?: number };
-      const bounds = b.minFreeBytes !== undefined || b.minFreePercent !== undefined ? { minFreeBytes: b.minFreeBytes ?? 0, minFreePercent: b.minFreePercent ?? 0 } : undefined;
-      return { problems: await checkPathsWritable(b.paths, bounds) };
-    });
+    app.post(
+      '/node/v1/storage/check',
+      { schema: { body: StorageCheck, response: { 200: StorageCheckResult } } },
+      async (req) => {
+        const b = req.body as { paths: string[]; minFreeBytes?: number; minFreePercent?: number };
+        const bounds =
+          b.minFreeBytes !== undefined || b.minFreePercent !== undefined
+            ? { minFreeBytes: b.minFreeBytes ?? 0, minFreePercent: b.minFreePercent ?? 0 }
+            : undefined;
+        return { problems: await checkPathsWritable(b.paths, bounds) };
+      },
+    );
 
     app.get(
       '/node/v1/segments/:id',
@@ -175,11 +205,16 @@ export class NodeApi {
         const seg = this.o.index.get(id);
         const [first] = seg ? await this.files(seg, true) : [];
         if (!seg || !first) {
-          if (seg) this.o.log.warn({ id, path: seg.path }, 'indexed segment missing or outside the storage paths: not served');
+          if (seg)
+            this.o.log.warn({ id, path: seg.path }, 'indexed segment missing or outside the storage paths: not served');
           throw new VigilError('NOT_FOUND', `no segment ${id}`, 404);
         }
         if (wantsSha256(req.headers['want-repr-digest'])) return this.sendWithDigest(reply, seg, first.file);
-        return reply.type('video/mp2t').header('content-length', first.bytes).header('cache-control', SEGMENT_CACHE).send(createReadStream(first.file));
+        return reply
+          .type('video/mp2t')
+          .header('content-length', first.bytes)
+          .header('cache-control', SEGMENT_CACHE)
+          .send(createReadStream(first.file));
       },
     );
 
@@ -198,7 +233,10 @@ export class NodeApi {
           const [first] = await this.files(seg, true);
           if (!first) {
             // Nothing to copy; the row stays until retention removes it.
-            this.o.log.warn({ id: seg.id, path: seg.path }, 'indexed segment missing or outside the storage paths: not listed for copy');
+            this.o.log.warn(
+              { id: seg.id, path: seg.path },
+              'indexed segment missing or outside the storage paths: not listed for copy',
+            );
             continue;
           }
           segments.push({ id: seg.id, startMs: seg.startMs, endMs: seg.endMs, bytes: first.bytes });
@@ -225,11 +263,20 @@ export class NodeApi {
         const seg = index.get(id);
         if (!seg) return { released: false }; // unknown, or released before
         const files = await this.files(seg, false);
-        if (!files.length) throw new VigilError('NOT_FOUND', `segment ${id}: no readable file in this node's storage paths; nothing released`, 404);
+        if (!files.length)
+          throw new VigilError(
+            'NOT_FOUND',
+            `segment ${id}: no readable file in this node's storage paths; nothing released`,
+            404,
+          );
         for (const f of files) {
           const sha256 = (await this.cachedSha256(seg, f.file)) ?? (await sha256File(f.file)).sha256;
           if (sha256 !== want) {
-            throw new VigilError('CHECKSUM_MISMATCH', `segment ${id}: the copy in ${f.root} has sha256 ${sha256}, not ${want}; nothing released`, 409);
+            throw new VigilError(
+              'CHECKSUM_MISMATCH',
+              `segment ${id}: the copy in ${f.root} has sha256 ${sha256}, not ${want}; nothing released`,
+              409,
+            );
           }
         }
         // Files first, then the index: a crash between leaves a row without a file, which
@@ -241,11 +288,18 @@ export class NodeApi {
             removed.push({ id, root: f.root });
           } catch (err) {
             index.removeCopies(removed, false);
-            throw new VigilError('RELEASE_FAILED', `segment ${id}: cannot delete ${f.at}: ${(err as Error).message}`, 500);
+            throw new VigilError(
+              'RELEASE_FAILED',
+              `segment ${id}: cannot delete ${f.at}: ${(err as Error).message}`,
+              500,
+            );
           }
         }
         index.removeSegment(id);
-        this.o.log.info({ id, camera: seg.cameraId, startMs: seg.startMs, copies: files.length }, 'segment released: its home server holds a verified copy');
+        this.o.log.info(
+          { id, camera: seg.cameraId, startMs: seg.startMs, copies: files.length },
+          'segment released: its home server holds a verified copy',
+        );
         return { released: true };
       },
     );
@@ -262,7 +316,9 @@ export class NodeApi {
         const { id } = req.params as { id: string };
         const stream = (req.query as { stream?: number }).stream ?? 0;
         const now = Date.now();
-        const recent = index.listRecorded(id, now - 2 * LIVE_STALE_MS, Number.MAX_SAFE_INTEGER, stream).slice(-2 * LIVE_WINDOW);
+        const recent = index
+          .listRecorded(id, now - 2 * LIVE_STALE_MS, Number.MAX_SAFE_INTEGER, stream)
+          .slice(-2 * LIVE_WINDOW);
         let segments: (PlaylistSegment & { id: number })[];
         let key = stream ? `${id}~${stream}` : id;
         if (recent.length && recent.at(-1)!.endMs >= now - LIVE_STALE_MS) {
@@ -270,13 +326,22 @@ export class NodeApi {
         } else {
           // Not recorded here: a live-only relay (or a hot standby) pulls it into its pre-buffer.
           const held = this.buffered(id, stream).slice(-2 * LIVE_WINDOW);
-          if (!held.length || held.at(-1)!.endMs < now - LIVE_STALE_MS) throw new VigilError('NOT_LIVE', `camera ${id} is neither recorded nor relayed here`, 404);
+          if (!held.length || held.at(-1)!.endMs < now - LIVE_STALE_MS)
+            throw new VigilError('NOT_LIVE', `camera ${id} is neither recorded nor relayed here`, 404);
           // Start times name held segments; their own numbering, apart from the index ids.
-          segments = held.map((s) => ({ id: s.startMs, uri: nodeBufferPath(id, stream, s.startMs), startMs: s.startMs, endMs: s.endMs }));
+          segments = held.map((s) => ({
+            id: s.startMs,
+            uri: nodeBufferPath(id, stream, s.startMs),
+            startMs: s.startMs,
+            endMs: s.endMs,
+          }));
           key = `buffer:${key}`;
         }
         const n = this.live.number(key, segments);
-        return reply.type(M3U8).header('cache-control', 'no-cache').send(livePlaylist(segments, n.seq, { discontinuitySequence: n.disc }));
+        return reply
+          .type(M3U8)
+          .header('cache-control', 'no-cache')
+          .send(livePlaylist(segments, n.seq, { discontinuitySequence: n.disc }));
       },
     );
 
@@ -297,8 +362,17 @@ export class NodeApi {
         const held = this.buffered(p.camera, Number.parseInt(p.stream, 10)).find((s) => s.startMs === startMs);
         // The file is the recorder's own (never a name from the request); it may leave the window meanwhile.
         const st = held && (await stat(held.file).catch(() => undefined));
-        if (!held || !st) throw new VigilError('NOT_FOUND', `no buffered segment of ${p.camera} stream ${p.stream} starting at ${startMs}`, 404);
-        return reply.type('video/mp2t').header('content-length', st.size).header('cache-control', 'no-cache').send(createReadStream(held.file));
+        if (!held || !st)
+          throw new VigilError(
+            'NOT_FOUND',
+            `no buffered segment of ${p.camera} stream ${p.stream} starting at ${startMs}`,
+            404,
+          );
+        return reply
+          .type('video/mp2t')
+          .header('content-length', st.size)
+          .header('cache-control', 'no-cache')
+          .send(createReadStream(held.file));
       },
     );
   }
@@ -322,7 +396,12 @@ export class NodeApi {
     const fh = await open(file, 'r');
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': SEGMENT_CACHE, 'transfer-encoding': 'chunked', trailer: 'repr-digest' });
+    res.writeHead(200, {
+      'content-type': 'video/mp2t',
+      'cache-control': SEGMENT_CACHE,
+      'transfer-encoding': 'chunked',
+      trailer: 'repr-digest',
+    });
     try {
       const { sha256, fingerprint } = await sendHashed(fh, res);
       if (fingerprint) this.o.index.setChecksum(seg.id, sha256, fingerprint);

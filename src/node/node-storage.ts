@@ -14,7 +14,13 @@ import type { Logger } from '../lib/log.ts';
 import { reconcileIndex } from '../recorder/index-rebuild.ts';
 import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
 import { RetentionRunner, type RetentionStatus } from '../recorder/retention-runner.ts';
-import { StorageSink, storeInOrder, type SegmentSink, type StagedSegment, type WaitingSegment } from '../recorder/segment-sink.ts';
+import {
+  StorageSink,
+  storeInOrder,
+  type SegmentSink,
+  type StagedSegment,
+  type WaitingSegment,
+} from '../recorder/segment-sink.ts';
 import { recoverStaging } from '../recorder/staging-recovery.ts';
 import { StoragePaths, type CommitOptions, type StoragePathsStatus } from '../recorder/storage-paths.ts';
 
@@ -104,7 +110,11 @@ export class NodeStorage implements SegmentSink {
    */
   adopt(items: WaitingSegment[]): void {
     this.waiting.push(...items);
-    if (items.length) this.o.log.warn({ segments: items.length, waiting: this.waiting.length }, 'segments wait in staging for a storage path');
+    if (items.length)
+      this.o.log.warn(
+        { segments: items.length, waiting: this.waiting.length },
+        'segments wait in staging for a storage path',
+      );
     void this.storeWaiting();
   }
 
@@ -114,7 +124,11 @@ export class NodeStorage implements SegmentSink {
     try {
       const emptied = await storeInOrder(this.waiting, this, {
         stored: () => {},
-        refused: ({ staged }, err) => this.o.log.warn({ file: staged, err: err instanceof Error ? err.message : String(err) }, 'waiting segment not stored; left in staging'),
+        refused: ({ staged }, err) =>
+          this.o.log.warn(
+            { file: staged, err: err instanceof Error ? err.message : String(err) },
+            'waiting segment not stored; left in staging',
+          ),
       });
       if (emptied) this.o.log.info('the segments that waited for storage are stored');
     } finally {
@@ -150,7 +164,10 @@ export class NodeStorage implements SegmentSink {
   }
 
   status(): NodeStorageStatus | undefined {
-    if (!this.server) return this.problems ? { availability: 'failover', allFailed: false, paths: [], problems: this.problems } : undefined;
+    if (!this.server)
+      return this.problems
+        ? { availability: 'failover', allFailed: false, paths: [], problems: this.problems }
+        : undefined;
     const cameras: Record<string, StoragePathsStatus> = {};
     for (const [id, p] of this.cameraPaths) if (p !== this.server) cameras[id] = p.status();
     const r = this.retention?.status();
@@ -158,7 +175,15 @@ export class NodeStorage implements SegmentSink {
       ...this.server.status(),
       allFailed: this.allFailed(),
       ...(Object.keys(cameras).length && { cameras }),
-      ...(r && { retention: { rounds: r.rounds, deleted: r.deleted, deletedBytes: r.deletedBytes, failedDeletes: r.failedDeletes, lastError: r.lastError } }),
+      ...(r && {
+        retention: {
+          rounds: r.rounds,
+          deleted: r.deleted,
+          deletedBytes: r.deletedBytes,
+          failedDeletes: r.failedDeletes,
+          lastError: r.lastError,
+        },
+      }),
       ...(this.problems && { problems: this.problems }),
     };
   }
@@ -186,7 +211,8 @@ export class NodeStorage implements SegmentSink {
       // Retention covers every camera with footage here, also those recorded elsewhere now: their
       // own max days come too (only days; their paths matter only where they record).
       const perCamera: Record<string, unknown> = {};
-      for (const [id, days] of Object.entries(otherDays)) if (days !== undefined) perCamera[id] = { maxStorageDays: days };
+      for (const [id, days] of Object.entries(otherDays))
+        if (days !== undefined) perCamera[id] = { maxStorageDays: days };
       for (const c of cameras) perCamera[c.id] = c.storage ?? {};
       parsed = parseStorageSettings(server ?? { paths: this.defaultPath }, perCamera);
     } catch (err) {
@@ -226,10 +252,19 @@ export class NodeStorage implements SegmentSink {
     for (const root of paths) {
       if (this.reconciled.has(root)) continue;
       try {
-        await reconcileIndex({ storageRoot: root, nodeId: this.o.nodeId, index: this.o.index, log: this.o.log.child({ part: 'recovery' }), sinceMs: this.o.reconcileSinceMs ?? 0 });
+        await reconcileIndex({
+          storageRoot: root,
+          nodeId: this.o.nodeId,
+          index: this.o.index,
+          log: this.o.log.child({ part: 'recovery' }),
+          sinceMs: this.o.reconcileSinceMs ?? 0,
+        });
         this.reconciled.add(root);
       } catch (err) {
-        this.o.log.error({ err, root }, 'index reconcile failed for a storage path; tried again at the next configuration');
+        this.o.log.error(
+          { err, root },
+          'index reconcile failed for a storage path; tried again at the next configuration',
+        );
       }
     }
     const serverPaths = await make(parsed.settings);
@@ -243,14 +278,22 @@ export class NodeStorage implements SegmentSink {
     this.cameraPaths = cameraPaths;
     this.live = live;
     await Promise.all(retired.map((sp) => sp.close()));
-    this.o.log.info({ paths, availability: parsed.settings.availability, readPath: parsed.settings.readPath }, 'storage configured');
+    this.o.log.info(
+      { paths, availability: parsed.settings.availability, readPath: parsed.settings.readPath },
+      'storage configured',
+    );
 
     if (!this.recovered) {
       this.recovered = true;
       // Before 0.2 staging lived in the default storage path; what a crash left there is saved too.
       for (const stagingRoot of [join(this.defaultPath, '.staging'), this.stagingRoot]) {
         try {
-          await recoverStaging({ stagingRoot, quarantineRoot: this.quarantineRoot, sink: this, log: this.o.log.child({ part: 'recovery' }) });
+          await recoverStaging({
+            stagingRoot,
+            quarantineRoot: this.quarantineRoot,
+            sink: this,
+            log: this.o.log.child({ part: 'recovery' }),
+          });
         } catch (err) {
           this.o.log.error({ err, stagingRoot }, 'staging recovery failed; the files stay for the next start');
         }

@@ -12,7 +12,10 @@ export function openIndex(file: string, log: Logger): { index: LocalIndex; fresh
     return { index: new LocalIndex(file), fresh };
   } catch (err) {
     const aside = `${file}.unreadable-${Date.now()}`;
-    log.error({ err, file, movedTo: aside }, 'local index unreadable; starting a new one and rebuilding it from the files on disk');
+    log.error(
+      { err, file, movedTo: aside },
+      'local index unreadable; starting a new one and rebuilding it from the files on disk',
+    );
     renameSync(file, aside);
     for (const ext of ['-wal', '-shm']) if (existsSync(file + ext)) renameSync(file + ext, aside + ext);
     return { index: new LocalIndex(file), fresh: true };

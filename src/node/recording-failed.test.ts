@@ -12,11 +12,29 @@ test('recording cannot start only when cameras answer and none records', () => {
     [['starting', 'stalled'], false],
     [['failing', 'starting'], true],
   ];
-  for (const [states, want] of cases) assert.equal(recordingFailed(states.map((state) => ({ state: state as 'failing', mode: 'record' as const }))), want, states.join(','));
+  for (const [states, want] of cases)
+    assert.equal(
+      recordingFailed(states.map((state) => ({ state: state as 'failing', mode: 'record' as const }))),
+      want,
+      states.join(','),
+    );
 });
 
 test('buffered cameras (hot standby, live relay) never make a server report that recording failed', () => {
   assert.equal(recordingFailed([{ state: 'failing', mode: 'buffer' }]), false);
-  assert.equal(recordingFailed([{ state: 'failing', mode: 'buffer' }, { state: 'failing', mode: 'record' }]), true);
-  assert.equal(recordingFailed([{ state: 'recording', mode: 'buffer' }, { state: 'failing', mode: 'record' }]), true, 'a buffer recording is not this server recording');
+  assert.equal(
+    recordingFailed([
+      { state: 'failing', mode: 'buffer' },
+      { state: 'failing', mode: 'record' },
+    ]),
+    true,
+  );
+  assert.equal(
+    recordingFailed([
+      { state: 'recording', mode: 'buffer' },
+      { state: 'failing', mode: 'record' },
+    ]),
+    true,
+    'a buffer recording is not this server recording',
+  );
 });

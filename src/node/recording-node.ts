@@ -73,7 +73,13 @@ export class RecordingNode {
     const bufferRoot = existsSync('/dev/shm') ? join('/dev/shm', `vigil-${o.id}-buffer`) : join(o.dataDir, 'buffer');
     rmSync(bufferRoot, { recursive: true, force: true });
     this.bufferRoot = bufferRoot;
-    this.recorder = new Recorder({ nodeId: o.id, stagingRoot: this.storage.stagingRoot, bufferRoot, sink: this.storage, log: o.log.child({ part: 'recorder' }) });
+    this.recorder = new Recorder({
+      nodeId: o.id,
+      stagingRoot: this.storage.stagingRoot,
+      bufferRoot,
+      sink: this.storage,
+      log: o.log.child({ part: 'recorder' }),
+    });
     this.client = new MasterClient(o.masterUrls, o.id, farmKeys(o.farmKey).api);
     // Failback copy-back: jobs survive a crash in <dataDir>/copy-back.json and resume where they stopped.
     this.copyBack = new CopyBack({
@@ -90,7 +96,10 @@ export class RecordingNode {
   async start(): Promise<void> {
     const cached = this.loadCached();
     if (cached) {
-      this.o.log.info({ generation: cached.generation, cameras: cached.cameras.length }, 'recording the last known assignment until a master answers');
+      this.o.log.info(
+        { generation: cached.generation, cameras: cached.cameras.length },
+        'recording the last known assignment until a master answers',
+      );
       await this.apply(cached);
     }
     this.loops.push(this.pollLoop());
@@ -118,10 +127,12 @@ export class RecordingNode {
         backoff = 250;
         if (!this.masterReachable) this.o.log.info('master reachable again');
         this.masterReachable = true;
-        if (!this.current || a.generation !== this.current.generation || a.term !== this.current.term) await this.apply(a);
+        if (!this.current || a.generation !== this.current.generation || a.term !== this.current.term)
+          await this.apply(a);
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        if (this.masterReachable) this.o.log.warn({ err }, 'no master answers; recording goes on with the last assignment');
+        if (this.masterReachable)
+          this.o.log.warn({ err }, 'no master answers; recording goes on with the last assignment');
         this.masterReachable = false;
         await delay(backoff);
         backoff = Math.min(backoff * 2, 2000);
@@ -133,7 +144,14 @@ export class RecordingNode {
     const changed = JSON.stringify(a.cameras) !== JSON.stringify(this.current?.cameras);
     this.current = a;
     if (changed)
-      this.o.log.info({ generation: a.generation, cameras: a.cameras.filter((c) => !c.buffer).map((c) => c.id), preBuffer: a.cameras.filter((c) => c.buffer).map((c) => c.id) }, 'assignment');
+      this.o.log.info(
+        {
+          generation: a.generation,
+          cameras: a.cameras.filter((c) => !c.buffer).map((c) => c.id),
+          preBuffer: a.cameras.filter((c) => c.buffer).map((c) => c.id),
+        },
+        'assignment',
+      );
     this.saveCached(a);
     // Buddies first: stopping cameras can take seconds, and new buddies must hear us at once.
     await this.ensureHeartbeat(a);
@@ -145,14 +163,24 @@ export class RecordingNode {
       this.o.log.error('no usable storage settings yet: not recording');
       return;
     }
-    await this.recorder.apply(a.cameras).catch((err) => this.o.log.error({ err }, 'assignment refused by the recorder'));
+    await this.recorder
+      .apply(a.cameras)
+      .catch((err) => this.o.log.error({ err }, 'assignment refused by the recorder'));
     this.copyBack.setMaxBytesPerSec(a.settings.CopyBackMaxBytesPerSec ?? 0);
-    for (const job of a.copyBack ?? []) void this.copyBack.start(job).catch((err) => this.o.log.error({ err, job: job.id }, 'copy-back job refused'));
+    for (const job of a.copyBack ?? [])
+      void this.copyBack.start(job).catch((err) => this.o.log.error({ err, job: job.id }, 'copy-back job refused'));
   }
 
   private async ensureHeartbeat(a: Assignment): Promise<void> {
     const s = a.settings;
-    const key = JSON.stringify([a.server.host, a.server.udpPort, s.AliveIntervalMs, s.FarmHealthMissedUdpMs, s.FarmHealthStartDelayMs, s.FarmHealthSockTimeoutMs]);
+    const key = JSON.stringify([
+      a.server.host,
+      a.server.udpPort,
+      s.AliveIntervalMs,
+      s.FarmHealthMissedUdpMs,
+      s.FarmHealthStartDelayMs,
+      s.FarmHealthSockTimeoutMs,
+    ]);
     if (key === this.heartbeatKey) return;
     await this.heartbeat?.close();
     this.heartbeat = new Heartbeat({
@@ -160,7 +188,12 @@ export class RecordingNode {
       key: farmKeys(this.o.farmKey).alive,
       host: a.server.host,
       port: a.server.udpPort,
-      settings: { aliveIntervalMs: s.AliveIntervalMs, missedMs: s.FarmHealthMissedUdpMs, startDelayMs: s.FarmHealthStartDelayMs, sockTimeoutMs: s.FarmHealthSockTimeoutMs },
+      settings: {
+        aliveIntervalMs: s.AliveIntervalMs,
+        missedMs: s.FarmHealthMissedUdpMs,
+        startDelayMs: s.FarmHealthStartDelayMs,
+        sockTimeoutMs: s.FarmHealthSockTimeoutMs,
+      },
       log: this.o.log.child({ part: 'heartbeat' }),
       onSuspects: () => this.scheduleStatus(0),
     });
@@ -168,7 +201,10 @@ export class RecordingNode {
       await this.heartbeat.start();
       this.heartbeatKey = key;
     } catch (err) {
-      this.o.log.error({ err, host: a.server.host, port: a.server.udpPort }, 'cannot bind the buddy UDP port; retrying with the next assignment');
+      this.o.log.error(
+        { err, host: a.server.host, port: a.server.udpPort },
+        'cannot bind the buddy UDP port; retrying with the next assignment',
+      );
       this.heartbeat = undefined;
     }
   }
@@ -195,7 +231,10 @@ export class RecordingNode {
       this.o.log.info({ url: api.url }, 'playback API listening');
       this.scheduleStatus(0); // the master learns the URL now, not a status interval later
     } catch (err) {
-      this.o.log.error({ err, host, port: this.o.apiPort ?? 0 }, 'cannot start the playback API; retrying with the next assignment');
+      this.o.log.error(
+        { err, host, port: this.o.apiPort ?? 0 },
+        'cannot start the playback API; retrying with the next assignment',
+      );
     }
   }
 
@@ -225,11 +264,22 @@ export class RecordingNode {
             state: s.state,
             lastSegmentEndMs: s.lastSegmentEndMs,
             restarts: s.restarts,
-            ...(s.streams && { streams: s.streams.map((x) => ({ state: x.state, lastSegmentEndMs: x.lastSegmentEndMs, restarts: x.restarts })) }),
+            ...(s.streams && {
+              streams: s.streams.map((x) => ({
+                state: x.state,
+                lastSegmentEndMs: x.lastSegmentEndMs,
+                restarts: x.restarts,
+              })),
+            }),
           },
         ]),
       ),
-      segments: segments.map((s) => ({ camera: s.cameraId, ...(s.stream && { stream: s.stream }), startMs: s.startMs, endMs: s.endMs })),
+      segments: segments.map((s) => ({
+        camera: s.cameraId,
+        ...(s.stream && { stream: s.stream }),
+        startMs: s.startMs,
+        endMs: s.endMs,
+      })),
       ...(storage && { storage }),
       recordingFailed: recordingFailed(Object.values(cameras)),
       copyBack: this.copyBack.status().slice(-100),
@@ -244,7 +294,8 @@ export class RecordingNode {
       // (a version mismatch, say) would make this server look dead to it, so that is logged here.
       const text = err instanceof Error ? err.message : String(err);
       const refused = /^4\d\d /.test(text) ? text : undefined;
-      if (refused && refused !== this.lastStatusRefusal) this.o.log.error({ err: refused }, 'the master refuses this server\'s status');
+      if (refused && refused !== this.lastStatusRefusal)
+        this.o.log.error({ err: refused }, "the master refuses this server's status");
       this.lastStatusRefusal = refused;
       // Segments stay unreported and go with the next status.
     } finally {

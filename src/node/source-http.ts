@@ -33,14 +33,23 @@ export class KeepAliveHttp {
   private readonly agents: Record<string, http.Agent>;
 
   constructor(maxSockets: number) {
-    this.agents = { 'http:': new http.Agent({ keepAlive: true, maxSockets }), 'https:': new https.Agent({ keepAlive: true, maxSockets }) };
+    this.agents = {
+      'http:': new http.Agent({ keepAlive: true, maxSockets }),
+      'https:': new https.Agent({ keepAlive: true, maxSockets }),
+    };
   }
 
   readonly send: SendRequest = (r) =>
     new Promise((resolve, reject) => {
       const url = new URL(r.url);
-      const headers = r.body === undefined ? r.headers : { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
-      const req = (url.protocol === 'https:' ? https : http).request(url, { method: r.method, headers, agent: this.agents[url.protocol], signal: r.signal });
+      const headers =
+        r.body === undefined ? r.headers : { ...r.headers, 'content-length': String(Buffer.byteLength(r.body)) };
+      const req = (url.protocol === 'https:' ? https : http).request(url, {
+        method: r.method,
+        headers,
+        agent: this.agents[url.protocol],
+        signal: r.signal,
+      });
       req.setTimeout(IDLE_MS, () => req.destroy(new Error(`no data for ${IDLE_MS / 1000} s`)));
       req.on('error', reject);
       req.on('response', (res) => {

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { rtspReachable } from './camera-probe.ts';
 
-function listen(onData: (data: string, reply: (s: string) => void) => void): Promise<{ server: Server; port: number; seen: string[] }> {
+function listen(
+  onData: (data: string, reply: (s: string) => void) => void,
+): Promise<{ server: Server; port: number; seen: string[] }> {
   const seen: string[] = [];
   const server = createServer((sock) => {
     sock.on('data', (d) => {
@@ -12,7 +14,9 @@ function listen(onData: (data: string, reply: (s: string) => void) => void): Pro
     });
     sock.on('error', () => {});
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, seen })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, seen })),
+  );
 }
 
 test('a camera answering RTSP is reachable, even with 401; the probe sends no credentials', async () => {

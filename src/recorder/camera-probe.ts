@@ -19,7 +19,9 @@ export function rtspReachable(url: string, timeoutMs: number): Promise<boolean> 
   u.password = '';
   return new Promise((resolve) => {
     const host = u.hostname.replace(/^\[|\]$/g, '');
-    const sock = tls ? tlsConnect({ host, port, rejectUnauthorized: false, servername: host }) : connect({ host, port });
+    const sock = tls
+      ? tlsConnect({ host, port, rejectUnauthorized: false, servername: host })
+      : connect({ host, port });
     let reply = '';
     const done = (up: boolean) => {
       clearTimeout(timer);
@@ -27,7 +29,9 @@ export function rtspReachable(url: string, timeoutMs: number): Promise<boolean> 
       resolve(up);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    sock.once(tls ? 'secureConnect' : 'connect', () => sock.write(`OPTIONS ${u.toString()} RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: vigil\r\n\r\n`));
+    sock.once(tls ? 'secureConnect' : 'connect', () =>
+      sock.write(`OPTIONS ${u.toString()} RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: vigil\r\n\r\n`),
+    );
     sock.on('data', (d: Buffer) => {
       reply += d.toString('latin1');
       if (reply.length >= 9) done(reply.startsWith('RTSP/1.'));

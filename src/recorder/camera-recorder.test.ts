@@ -53,14 +53,20 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs: number): Pr
 }
 
 function ffprobeCodec(file: string): string | undefined {
-  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name', '-of', 'json', file], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
+  const out = execFileSync(
+    'ffprobe',
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name', '-of', 'json', file],
+    {
+      encoding: 'utf8',
+      timeout: 10_000,
+    },
+  );
   return (JSON.parse(out) as { streams?: { codec_name?: string }[] }).streams?.[0]?.codec_name;
 }
 
-test('records segments into the layout and index, survives a SIGKILL and a hang, and indexes the last segment on close', { timeout: 40_000 }, async (t) => {
+test('records segments into the layout and index, survives a SIGKILL and a hang, and indexes the last segment on close', {
+  timeout: 40_000,
+}, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'vigil-rec-'));
   const index = new LocalIndex(join(root, 'index.db'));
   const { log, lines } = capturingLogger();
@@ -95,17 +101,26 @@ test('records segments into the layout and index, survives a SIGKILL and a hang,
       assert.equal(statSync(join(root, 'storage', s.path)).size, s.bytes);
       assert.ok(s.bytes > 0);
       // wall-clock media times: within the recording window, not stream-relative seconds
-      assert.ok(s.startMs >= t0 - 1000 && s.endMs <= now + 200, `segment ${i} [${s.startMs}, ${s.endMs}] outside [${t0}, ${now}]`);
+      assert.ok(
+        s.startMs >= t0 - 1000 && s.endMs <= now + 200,
+        `segment ${i} [${s.startMs}, ${s.endMs}] outside [${t0}, ${now}]`,
+      );
       assert.ok(s.endMs > s.startMs);
       if (i > 0) {
         const gap = s.startMs - firstRun[i - 1].endMs;
         // ffmpeg's end is the last frame's arrival plus one nominal frame: off by arrival jitter
         assert.ok(Math.abs(gap) <= 40, `segment ${i} starts ${gap} ms from the previous end`);
-        assert.ok(s.endMs - s.startMs > 700 && s.endMs - s.startMs < 1300, `segment ${i} lasts ${s.endMs - s.startMs} ms`);
+        assert.ok(
+          s.endMs - s.startMs > 700 && s.endMs - s.startMs < 1300,
+          `segment ${i} lasts ${s.endMs - s.startMs} ms`,
+        );
       }
       assert.equal(ffprobeCodec(join(root, 'storage', s.path)), 'h264');
     }
-    assert.deepEqual(seen.map((s) => s.id), firstRun.map((s) => s.id));
+    assert.deepEqual(
+      seen.map((s) => s.id),
+      firstRun.map((s) => s.id),
+    );
     const gaps = firstRun.slice(1).map((s, i) => s.startMs - firstRun[i].endMs);
     t.diagnostic(`first segment indexed ${firstAfterMs} ms after start; gaps between segments (ms): ${gaps.join(' ')}`);
     t.diagnostic(`segments (ms after start): ${firstRun.map((s) => `[${s.startMs - t0}, ${s.endMs - t0}]`).join(' ')}`);
@@ -115,7 +130,11 @@ test('records segments into the layout and index, survives a SIGKILL and a hang,
     assert.ok(pid1);
     process.kill(pid1, 'SIGKILL');
     const killedAt = Date.now();
-    await waitFor('a segment after SIGKILL', () => rec.status().restarts >= 1 && seen.some((s) => s.startMs > killedAt), 10_000);
+    await waitFor(
+      'a segment after SIGKILL',
+      () => rec.status().restarts >= 1 && seen.some((s) => s.startMs > killedAt),
+      10_000,
+    );
     t.diagnostic(`recording resumed ${Date.now() - killedAt} ms after SIGKILL`);
     assert.notEqual(rec.pid, pid1);
     assert.equal(rec.status().state, 'recording');
@@ -126,9 +145,16 @@ test('records segments into the layout and index, survives a SIGKILL and a hang,
     stoppedPids.push(pid2);
     const stoppedAt = Date.now();
     await waitFor('the stall to be noticed', () => rec.status().state === 'stalled', 5000);
-    await waitFor('a segment after the stall', () => rec.status().restarts >= 2 && seen.some((s) => s.startMs > stoppedAt), 12_000);
+    await waitFor(
+      'a segment after the stall',
+      () => rec.status().restarts >= 2 && seen.some((s) => s.startMs > stoppedAt),
+      12_000,
+    );
     t.diagnostic(`recording resumed ${Date.now() - stoppedAt} ms after SIGSTOP`);
-    assert.ok(lines.some((l) => l.includes('stall: no segment for')), 'stall restart logged');
+    assert.ok(
+      lines.some((l) => l.includes('stall: no segment for')),
+      'stall restart logged',
+    );
     assert.equal(rec.status().state, 'recording');
 
     // close: ffmpeg is asked to quit, and the segment in progress is indexed too
@@ -136,7 +162,9 @@ test('records segments into the layout and index, survives a SIGKILL and a hang,
     const closeAt = Date.now();
     await rec.close();
     const last = seen[seen.length - 1];
-    t.diagnostic(`close took ${Date.now() - closeAt} ms; last segment ends ${last.endMs - closeAt} ms after close began`);
+    t.diagnostic(
+      `close took ${Date.now() - closeAt} ms; last segment ends ${last.endMs - closeAt} ms after close began`,
+    );
     assert.ok(seen.length > count, 'close added the in-progress segment');
     assert.ok(last.endMs >= closeAt - 250, `last segment ends ${closeAt - last.endMs} ms before close`);
     assert.equal(rec.status().pid, undefined);
@@ -170,7 +198,13 @@ test('Recorder follows the assignment: start, restart on url change, stop', { ti
   const { log, lines } = capturingLogger();
   const seen: IndexedSegment[] = [];
   const { sink, paths } = await singlePathSink(join(root, 'storage'), 'node-a', index, log);
-  const recorder = new Recorder({ nodeId: 'node-a', stagingRoot: join(root, 'staging'), sink, log, onSegment: (s) => seen.push(s) });
+  const recorder = new Recorder({
+    nodeId: 'node-a',
+    stagingRoot: join(root, 'staging'),
+    sink,
+    log,
+    onSegment: (s) => seen.push(s),
+  });
   try {
     await recorder.apply([{ id: 'cam1', url: sim.url('cam1') }]);
     await waitFor('a segment', () => seen.length >= 1, 10_000);
@@ -203,7 +237,9 @@ test('Recorder follows the assignment: start, restart on url change, stop', { ti
   }
 });
 
-test('a camera that does not answer is offline; one that answers but cannot be recorded is failing', { timeout: 30_000 }, async () => {
+test('a camera that does not answer is offline; one that answers but cannot be recorded is failing', {
+  timeout: 30_000,
+}, async () => {
   const root = mkdtempSync(join(tmpdir(), 'vigil-rec-'));
   const index = new LocalIndex(join(root, 'index.db'));
   const { log, lines } = capturingLogger();
@@ -222,7 +258,16 @@ test('a camera that does not answer is offline; one that answers but cannot be r
   const closedPort = (closed.address() as { port: number }).port;
   await new Promise((r) => closed.close(r));
   const rec = (cameraId: string, url: string) =>
-    new CameraRecorder({ nodeId: 'node-a', cameraId, url, stagingRoot: join(root, 'staging'), sink, log, startGraceMs: 1000, stallMs: 1000 });
+    new CameraRecorder({
+      nodeId: 'node-a',
+      cameraId,
+      url,
+      stagingRoot: join(root, 'staging'),
+      sink,
+      log,
+      startGraceMs: 1000,
+      stallMs: 1000,
+    });
   const offline = rec('gone', `rtsp://admin:${SECRET}@127.0.0.1:${closedPort}/x`);
   const failing = rec('broken', `rtsp://admin:${SECRET}@127.0.0.1:${(answering.address() as { port: number }).port}/x`);
   try {
@@ -278,7 +323,15 @@ test('buffer mode keeps a rolling window in staging and commits nothing', { time
     },
   };
   const { log } = capturingLogger();
-  const rec = new CameraRecorder({ nodeId: 'node-a', cameraId: 'cam1', url: sim.url('cam1'), stagingRoot: root, sink, log, buffer: { ms: 2000 } });
+  const rec = new CameraRecorder({
+    nodeId: 'node-a',
+    cameraId: 'cam1',
+    url: sim.url('cam1'),
+    stagingRoot: root,
+    sink,
+    log,
+    buffer: { ms: 2000 },
+  });
   const dir = join(root, 'cam1');
   const everSeen = new Set<string>();
   const poll = setInterval(() => filesIn(dir).forEach((n) => everSeen.add(n)), 100);
@@ -318,7 +371,9 @@ test('buffer mode keeps a rolling window in staging and commits nothing', { time
   rmSync(root, { recursive: true, force: true });
 });
 
-test('promote commits the buffer from recordFromMs on and records on, same ffmpeg, no gap', { timeout: 25_000 }, async (t) => {
+test('promote commits the buffer from recordFromMs on and records on, same ffmpeg, no gap', {
+  timeout: 25_000,
+}, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'vigil-rec-'));
   const bufferRoot = bufferRootDir();
   const index = new LocalIndex(join(root, 'index.db'));
@@ -347,10 +402,15 @@ test('promote commits the buffer from recordFromMs on and records on, same ffmpe
     const recordFromMs = Date.now() - 1500;
     await rec.promote(recordFromMs);
     const promoted = seen.slice();
-    t.diagnostic(`buffer held ${held} files; promote committed ${promoted.map((s) => `[${s.startMs - recordFromMs}, ${s.endMs - recordFromMs}]`).join(' ')} (ms after recordFromMs)`);
+    t.diagnostic(
+      `buffer held ${held} files; promote committed ${promoted.map((s) => `[${s.startMs - recordFromMs}, ${s.endMs - recordFromMs}]`).join(' ')} (ms after recordFromMs)`,
+    );
     assert.ok(promoted.length >= 2, `promote committed ${promoted.length} segments`);
     assert.ok(promoted.every((s) => s.endMs > recordFromMs));
-    assert.ok(promoted[0].startMs <= recordFromMs + 150, `first committed starts ${promoted[0].startMs - recordFromMs} ms after recordFromMs`);
+    assert.ok(
+      promoted[0].startMs <= recordFromMs + 150,
+      `first committed starts ${promoted[0].startMs - recordFromMs} ms after recordFromMs`,
+    );
     assertContiguous(promoted);
     const st = rec.status();
     assert.equal(st.mode, 'record');
@@ -367,7 +427,10 @@ test('promote commits the buffer from recordFromMs on and records on, same ffmpe
     // The last buffered segment and the first recorded one are consecutive: no hole at the takeover.
     assertContiguous(seen);
     const indexed = index.list('cam1', 0, Number.MAX_SAFE_INTEGER);
-    assert.deepEqual(indexed.map((s) => s.id), seen.map((s) => s.id));
+    assert.deepEqual(
+      indexed.map((s) => s.id),
+      seen.map((s) => s.id),
+    );
     for (const s of indexed) assert.equal(statSync(join(root, 'storage', s.path)).size, s.bytes);
     await rec.close();
     assert.equal(rec.status().invalidSegments, 0);
@@ -380,14 +443,23 @@ test('promote commits the buffer from recordFromMs on and records on, same ffmpe
   }
 });
 
-test('Recorder promotes a camera going from buffer to record in place and restarts one going back', { timeout: 25_000 }, async () => {
+test('Recorder promotes a camera going from buffer to record in place and restarts one going back', {
+  timeout: 25_000,
+}, async () => {
   const root = mkdtempSync(join(tmpdir(), 'vigil-rec-'));
   const bufferRoot = bufferRootDir();
   const index = new LocalIndex(join(root, 'index.db'));
   const { log } = capturingLogger();
   const seen: IndexedSegment[] = [];
   const { sink, paths } = await singlePathSink(join(root, 'storage'), 'node-a', index, log);
-  const recorder = new Recorder({ nodeId: 'node-a', stagingRoot: join(root, 'staging'), bufferRoot, sink, log, onSegment: (s) => seen.push(s) });
+  const recorder = new Recorder({
+    nodeId: 'node-a',
+    stagingRoot: join(root, 'staging'),
+    bufferRoot,
+    sink,
+    log,
+    onSegment: (s) => seen.push(s),
+  });
   const url = sim.url('cam1');
   try {
     await assert.rejects(recorder.apply([{ id: 'cam1', url, buffer: { ms: -1 } }]), /bad buffer window/);

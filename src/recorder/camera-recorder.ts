@@ -170,7 +170,8 @@ export class CameraRecorder {
     this.segmentSeconds = opts.segmentSeconds ?? 1;
     this.stallMs = opts.stallMs ?? 6000;
     this.startGraceMs = opts.startGraceMs ?? 10_000;
-    if (opts.buffer && !(Number.isFinite(opts.buffer.ms) && opts.buffer.ms >= 0)) throw new Error(`bad buffer window ${opts.buffer.ms} ms`);
+    if (opts.buffer && !(Number.isFinite(opts.buffer.ms) && opts.buffer.ms >= 0))
+      throw new Error(`bad buffer window ${opts.buffer.ms} ms`);
     this.bufferMs = opts.buffer?.ms;
     this.mode = opts.buffer ? 'buffer' : 'record';
     this.supervisor = new Supervisor({
@@ -180,7 +181,8 @@ export class CameraRecorder {
         this.runId = newRunId();
         // ffmpeg stamps packets with the system clock, so the base comes from it too, not from `clock`.
         this.runTimeBaseMs = Math.floor(Date.now() / 1000) * 1000;
-        if (this.mode === 'buffer') this.bufferRuns.set(this.runId, `${stagingPrefix(this.runTimeBaseMs / 1000, this.runId)}-`);
+        if (this.mode === 'buffer')
+          this.bufferRuns.set(this.runId, `${stagingPrefix(this.runTimeBaseMs / 1000, this.runId)}-`);
         return recordArgs({
           url: opts.url,
           stagingDir: this.stagingDir,
@@ -216,7 +218,12 @@ export class CameraRecorder {
     this.lastProgressAt = this.clock.now();
     mkdirSync(this.stagingDir, { recursive: true });
     this.log.info(
-      { url: redactCredentials(this.opts.url), stagingDir: this.stagingDir, segmentSeconds: this.segmentSeconds, ...(this.bufferMs !== undefined && { bufferMs: this.bufferMs }) },
+      {
+        url: redactCredentials(this.opts.url),
+        stagingDir: this.stagingDir,
+        segmentSeconds: this.segmentSeconds,
+        ...(this.bufferMs !== undefined && { bufferMs: this.bufferMs }),
+      },
       'camera recorder starting',
     );
     this.supervisor.start();
@@ -299,7 +306,8 @@ export class CameraRecorder {
     if (this.stallSignalled || !this.supervisor.running) return;
     let reason: string | undefined;
     if (this.runLastSegmentAt === undefined) {
-      if (now - this.runStartedAt >= this.startGraceMs) reason = `stall: no segment within ${this.startGraceMs} ms of start`;
+      if (now - this.runStartedAt >= this.startGraceMs)
+        reason = `stall: no segment within ${this.startGraceMs} ms of start`;
     } else if (now - this.runLastSegmentAt >= this.stallMs) {
       reason = `stall: no segment for ${now - this.runLastSegmentAt} ms`;
     }
@@ -313,7 +321,8 @@ export class CameraRecorder {
   private async handleLine(line: string, { runId, timeBaseMs }: { runId: string; timeBaseMs: number }): Promise<void> {
     const listed = parseSegmentLine(line);
     if (!listed) {
-      if (line.trim()) this.log.warn({ line: redactCredentials(line), runId }, 'unexpected line from ffmpeg segment list');
+      if (line.trim())
+        this.log.warn({ line: redactCredentials(line), runId }, 'unexpected line from ffmpeg segment list');
       return;
     }
     // ffmpeg names files relative to nothing we trust blindly: only the base name, inside our staging dir.
@@ -327,11 +336,17 @@ export class CameraRecorder {
         this.invalidSegments++;
         if (this.mode === 'buffer') {
           // Never committed anyway, and a buffer may be in memory (tmpfs): do not let them pile up.
-          this.log.warn({ file: staged, reason: checked, startMs: listedStartMs, endMs, runId }, 'invalid segment dropped from the buffer');
+          this.log.warn(
+            { file: staged, reason: checked, startMs: listedStartMs, endMs, runId },
+            'invalid segment dropped from the buffer',
+          );
           await this.remove([staged]);
           return;
         }
-        this.log.warn({ file: staged, reason: checked, startMs: listedStartMs, endMs, runId }, 'invalid segment left in staging');
+        this.log.warn(
+          { file: staged, reason: checked, startMs: listedStartMs, endMs, runId },
+          'invalid segment left in staging',
+        );
         return;
       }
       const { startMs, bytes } = checked;
@@ -370,14 +385,20 @@ export class CameraRecorder {
       refused: ({ staged, seg }, err) => {
         this.invalidSegments++;
         const code = err instanceof VigilError ? err.code : undefined;
-        this.log.warn({ file: staged, startMs: seg.startMs, runId, code, err: err instanceof Error ? err.message : String(err) }, 'segment left in staging: not stored');
+        this.log.warn(
+          { file: staged, startMs: seg.startMs, runId, code, err: err instanceof Error ? err.message : String(err) },
+          'segment left in staging: not stored',
+        );
       },
     });
     if (!emptied && this.unstoredSince === undefined) {
       this.unstoredSince = this.clock.now();
       this.log.warn({ waiting: this.unstored.length }, 'no storage path takes segments: they wait in staging');
     } else if (emptied && this.unstoredSince !== undefined) {
-      this.log.info({ waitedMs: this.clock.now() - this.unstoredSince }, 'storage takes segments again; the waiting ones are stored');
+      this.log.info(
+        { waitedMs: this.clock.now() - this.unstoredSince },
+        'storage takes segments again; the waiting ones are stored',
+      );
       this.unstoredSince = undefined;
     }
   }
@@ -401,7 +422,10 @@ export class CameraRecorder {
     this.mode = 'record';
     const { commit, drop } = splitForCommit(this.ring.splice(0), recordFromMs);
     this.unstored.push(...commit);
-    this.log.info({ recordFromMs, committing: commit.length, dropped: drop.length }, 'buffered camera promoted: recording');
+    this.log.info(
+      { recordFromMs, committing: commit.length, dropped: drop.length },
+      'buffered camera promoted: recording',
+    );
     try {
       await this.remove(drop.map((w) => w.staged));
       // The running ffmpeg's files are recordings from now on; earlier buffer runs' leftovers are not.
@@ -442,11 +466,21 @@ export class CameraRecorder {
 
   /** Deletes staged files; a failure is logged, not thrown (the file is only litter then). */
   private async remove(files: string[]): Promise<void> {
-    await Promise.all(files.map((f) => rm(f, { force: true }).catch((err: unknown) => this.log.warn({ err, file: f }, 'deleting a buffered segment failed'))));
+    await Promise.all(
+      files.map((f) =>
+        rm(f, { force: true }).catch((err: unknown) =>
+          this.log.warn({ err, file: f }, 'deleting a buffered segment failed'),
+        ),
+      ),
+    );
   }
 
   /** The segment's true start and size, or why it is invalid. */
-  private async validate(file: string, listedStartMs: number | undefined, endMs: number): Promise<{ startMs: number; bytes: number } | string> {
+  private async validate(
+    file: string,
+    listedStartMs: number | undefined,
+    endMs: number,
+  ): Promise<{ startMs: number; bytes: number } | string> {
     let fh: FileHandle;
     try {
       fh = await open(file, 'r');
@@ -499,7 +533,8 @@ export class CameraRecorder {
         this.probingReach = false;
         if (this.closing || this.state === 'recording') return;
         const next = up ? 'failing' : 'offline';
-        if (next !== this.state) this.log.warn({ state: next }, up ? 'camera answers but recording cannot start' : 'camera offline');
+        if (next !== this.state)
+          this.log.warn({ state: next }, up ? 'camera answers but recording cannot start' : 'camera offline');
         this.setState(next);
       });
   }

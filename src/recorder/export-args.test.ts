@@ -14,10 +14,27 @@ const exportCases: { name: string; list: string; out: string; want: string[] }[]
     list: '/tmp/x/list.txt',
     out: '/tmp/x/out.mp4',
     want: [
-      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
-      '-f', 'concat', '-i', '/tmp/x/list.txt',
-      '-map', '0:v', '-map', '0:a?', '-c', 'copy',
-      '-movflags', '+faststart', '-f', 'mp4', '-y', '/tmp/x/out.mp4',
+      '-hide_banner',
+      '-nostdin',
+      '-nostats',
+      '-loglevel',
+      'error',
+      '-f',
+      'concat',
+      '-i',
+      '/tmp/x/list.txt',
+      '-map',
+      '0:v',
+      '-map',
+      '0:a?',
+      '-c',
+      'copy',
+      '-movflags',
+      '+faststart',
+      '-f',
+      'mp4',
+      '-y',
+      '/tmp/x/out.mp4',
     ],
   },
   {
@@ -25,10 +42,27 @@ const exportCases: { name: string; list: string; out: string; want: string[] }[]
     list: '/tmp/a b/list.ffconcat',
     out: '/tmp/a b/export.mp4',
     want: [
-      '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
-      '-f', 'concat', '-i', '/tmp/a b/list.ffconcat',
-      '-map', '0:v', '-map', '0:a?', '-c', 'copy',
-      '-movflags', '+faststart', '-f', 'mp4', '-y', '/tmp/a b/export.mp4',
+      '-hide_banner',
+      '-nostdin',
+      '-nostats',
+      '-loglevel',
+      'error',
+      '-f',
+      'concat',
+      '-i',
+      '/tmp/a b/list.ffconcat',
+      '-map',
+      '0:v',
+      '-map',
+      '0:a?',
+      '-c',
+      'copy',
+      '-movflags',
+      '+faststart',
+      '-f',
+      'mp4',
+      '-y',
+      '/tmp/a b/export.mp4',
     ],
   },
 ];
@@ -58,8 +92,28 @@ test('export of real segments: AAC (ADTS in MPEG-TS) goes into the MP4, MP2 audi
       const names = [0, 1].map((n) => {
         const name = `${i}-${n}.ts`;
         execFileSync(ffmpegPath(), [
-          '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-f', 'lavfi', '-i', 'sine=sample_rate=48000',
-          '-t', '1', '-c:v', 'libx264', '-g', '10', ...c.audio, '-ac', '1', '-f', 'mpegts', join(dir, name),
+          '-loglevel',
+          'error',
+          '-f',
+          'lavfi',
+          '-i',
+          'testsrc2=size=160x120:rate=10',
+          '-f',
+          'lavfi',
+          '-i',
+          'sine=sample_rate=48000',
+          '-t',
+          '1',
+          '-c:v',
+          'libx264',
+          '-g',
+          '10',
+          ...c.audio,
+          '-ac',
+          '1',
+          '-f',
+          'mpegts',
+          join(dir, name),
         ]);
         return name;
       });
@@ -67,11 +121,22 @@ test('export of real segments: AAC (ADTS in MPEG-TS) goes into the MP4, MP2 audi
       const out = join(dir, `${i}.mp4`);
       execFileSync(ffmpegPath(), exportArgs(join(dir, `${i}.ffconcat`), out));
       const { stdout, stderr } = await promisify(execFile)('ffprobe', [
-        '-v', 'error', '-count_frames', '-show_entries', 'stream=codec_type,codec_name,codec_tag_string,nb_read_frames', '-of', 'json', out,
+        '-v',
+        'error',
+        '-count_frames',
+        '-show_entries',
+        'stream=codec_type,codec_name,codec_tag_string,nb_read_frames',
+        '-of',
+        'json',
+        out,
       ]);
       assert.equal(stderr, '', `ffprobe reported decoding errors in export ${i}`);
       const streams = (JSON.parse(stdout) as { streams: Record<string, string>[] }).streams;
-      assert.deepEqual(streams.map((s) => `${s.codec_type} ${s.codec_name} ${s.codec_tag_string}`), c.want, `export ${i}`);
+      assert.deepEqual(
+        streams.map((s) => `${s.codec_type} ${s.codec_name} ${s.codec_tag_string}`),
+        c.want,
+        `export ${i}`,
+      );
       assert.equal(Number(streams[0].nb_read_frames), 20, `export ${i}: every video frame of both segments`);
     }
   } finally {

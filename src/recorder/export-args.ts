@@ -12,16 +12,34 @@
  */
 export function exportArgs(listFile: string, outFile: string): string[] {
   return [
-    '-hide_banner', '-nostdin', '-nostats', '-loglevel', 'error',
-    '-f', 'concat', '-i', listFile,
-    '-map', '0:v', '-map', '0:a?', '-c', 'copy',
-    '-movflags', '+faststart', '-f', 'mp4', '-y', outFile,
+    '-hide_banner',
+    '-nostdin',
+    '-nostats',
+    '-loglevel',
+    'error',
+    '-f',
+    'concat',
+    '-i',
+    listFile,
+    '-map',
+    '0:v',
+    '-map',
+    '0:a?',
+    '-c',
+    'copy',
+    '-movflags',
+    '+faststart',
+    '-f',
+    'mp4',
+    '-y',
+    outFile,
   ];
 }
 
 /** An ffconcat list of `files` (names relative to the list's folder, as the demuxer's safe mode wants them). */
 export function concatList(files: string[]): string {
-  for (const f of files) if (f.startsWith('/') || f.split('/').includes('..')) throw new Error(`not a relative name: ${JSON.stringify(f)}`);
+  for (const f of files)
+    if (f.startsWith('/') || f.split('/').includes('..')) throw new Error(`not a relative name: ${JSON.stringify(f)}`);
   // ffconcat quotes like a shell: a quote inside single quotes is closed, escaped and reopened.
   return ['ffconcat version 1.0', ...files.map((f) => `file '${f.replaceAll("'", "'\\''")}'`), ''].join('\n');
 }

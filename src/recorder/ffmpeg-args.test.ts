@@ -5,7 +5,13 @@ import { recordArgs, stagingTimeBase } from './ffmpeg-args.ts';
 const cases: { name: string; input: Parameters<typeof recordArgs>[0]; want: string }[] = [
   {
     name: 'rtsp over tcp, copy video and any audio, 1 s mpegts segments, wall-clock timestamps',
-    input: { url: 'rtsp://u:p@cam1:554/h264', stagingDir: '/data/.staging/cam1', runId: 'lx3k9a-1', segmentSeconds: 1, timeBaseSeconds: 1795488612 },
+    input: {
+      url: 'rtsp://u:p@cam1:554/h264',
+      stagingDir: '/data/.staging/cam1',
+      runId: 'lx3k9a-1',
+      segmentSeconds: 1,
+      timeBaseSeconds: 1795488612,
+    },
     want:
       '-hide_banner -nostats -loglevel warning -rtsp_transport tcp -timeout 5000000 ' +
       '-analyzeduration 1000000 -probesize 1000000 -use_wallclock_as_timestamps 1 -itsoffset -1795488612 ' +
@@ -25,7 +31,14 @@ const cases: { name: string; input: Parameters<typeof recordArgs>[0]; want: stri
   },
   {
     name: 'audio: true is the default',
-    input: { url: 'rtsp://cam2/s', stagingDir: '/s', runId: 'r2', segmentSeconds: 4, timeBaseSeconds: 1700000000, audio: true },
+    input: {
+      url: 'rtsp://cam2/s',
+      stagingDir: '/s',
+      runId: 'r2',
+      segmentSeconds: 4,
+      timeBaseSeconds: 1700000000,
+      audio: true,
+    },
     want:
       '-hide_banner -nostats -loglevel warning -rtsp_transport tcp -timeout 5000000 ' +
       '-analyzeduration 1000000 -probesize 1000000 -use_wallclock_as_timestamps 1 -itsoffset -1700000000 ' +
@@ -35,7 +48,14 @@ const cases: { name: string; input: Parameters<typeof recordArgs>[0]; want: stri
   },
   {
     name: 'audio: false records the first video stream alone',
-    input: { url: 'rtsp://cam2/s', stagingDir: '/s', runId: 'r2', segmentSeconds: 4, timeBaseSeconds: 1700000000, audio: false },
+    input: {
+      url: 'rtsp://cam2/s',
+      stagingDir: '/s',
+      runId: 'r2',
+      segmentSeconds: 4,
+      timeBaseSeconds: 1700000000,
+      audio: false,
+    },
     want:
       '-hide_banner -nostats -loglevel warning -rtsp_transport tcp -timeout 5000000 ' +
       '-analyzeduration 1000000 -probesize 1000000 -use_wallclock_as_timestamps 1 -itsoffset -1700000000 ' +
@@ -52,23 +72,39 @@ for (const c of cases) {
 }
 
 test('ffmpeg 4 (the npm-shipped fallback) gets -stimeout: its -timeout would make it listen', () => {
-  const args = recordArgs({ url: 'rtsp://c/s', stagingDir: '/s', runId: 'r', segmentSeconds: 1, timeBaseSeconds: 5, ffmpegMajor: 4 });
+  const args = recordArgs({
+    url: 'rtsp://c/s',
+    stagingDir: '/s',
+    runId: 'r',
+    segmentSeconds: 1,
+    timeBaseSeconds: 5,
+    ffmpegMajor: 4,
+  });
   assert.equal(args[args.indexOf('-stimeout') + 1], '5000000');
   assert.ok(!args.includes('-timeout'));
 });
 
 test('the url stays one argument even with spaces', () => {
-  const args = recordArgs({ url: 'rtsp://cam/a b', stagingDir: '/s', runId: 'r', segmentSeconds: 1, timeBaseSeconds: 5 });
+  const args = recordArgs({
+    url: 'rtsp://cam/a b',
+    stagingDir: '/s',
+    runId: 'r',
+    segmentSeconds: 1,
+    timeBaseSeconds: 5,
+  });
   assert.equal(args[args.indexOf('-i') + 1], 'rtsp://cam/a b');
 });
 
 test('a time base that is not a whole non-negative second is refused', () => {
   for (const timeBaseSeconds of [-1, 1.5, Number.NaN]) {
-    assert.throws(() => recordArgs({ url: 'rtsp://c/s', stagingDir: '/s', runId: 'r', segmentSeconds: 1, timeBaseSeconds }));
+    assert.throws(() =>
+      recordArgs({ url: 'rtsp://c/s', stagingDir: '/s', runId: 'r', segmentSeconds: 1, timeBaseSeconds }),
+    );
   }
 });
 
 test('staging names carry the time base; foreign files give undefined', () => {
   assert.equal(stagingTimeBase('1795488612_lx3k9a-1-000003.ts'), 1795488612);
-  for (const f of ['x.ts', '1795488612_lx3k9a-1-000003.ts.part', '../1_a-000001.ts', '1795488612-000001.ts']) assert.equal(stagingTimeBase(f), undefined, f);
+  for (const f of ['x.ts', '1795488612_lx3k9a-1-000003.ts.part', '../1_a-000001.ts', '1795488612-000001.ts'])
+    assert.equal(stagingTimeBase(f), undefined, f);
 });

@@ -42,24 +42,55 @@ const PROBE_BYTES = 1_000_000;
  * the first video stream); audio packets go into the segment open when they arrive.
  */
 export function recordArgs(o: RecordArgsOptions): string[] {
-  if (!Number.isSafeInteger(o.timeBaseSeconds) || o.timeBaseSeconds < 0) throw new Error(`bad time base ${o.timeBaseSeconds}`);
+  if (!Number.isSafeInteger(o.timeBaseSeconds) || o.timeBaseSeconds < 0)
+    throw new Error(`bad time base ${o.timeBaseSeconds}`);
   return [
-    '-hide_banner', '-nostats', '-loglevel', 'warning',
-    '-rtsp_transport', 'tcp',
-    (o.ffmpegMajor ?? 5) >= 5 ? '-timeout' : '-stimeout', String(IO_TIMEOUT_US),
-    '-analyzeduration', String(ANALYZE_US), '-probesize', String(PROBE_BYTES),
-    '-use_wallclock_as_timestamps', '1',
-    '-itsoffset', `-${o.timeBaseSeconds}`,
-    '-i', o.url,
+    '-hide_banner',
+    '-nostats',
+    '-loglevel',
+    'warning',
+    '-rtsp_transport',
+    'tcp',
+    (o.ffmpegMajor ?? 5) >= 5 ? '-timeout' : '-stimeout',
+    String(IO_TIMEOUT_US),
+    '-analyzeduration',
+    String(ANALYZE_US),
+    '-probesize',
+    String(PROBE_BYTES),
+    '-use_wallclock_as_timestamps',
+    '1',
+    '-itsoffset',
+    `-${o.timeBaseSeconds}`,
+    '-i',
+    o.url,
     // `0:a?`: the ? lets a camera without audio record all the same.
-    '-map', '0:v:0', ...((o.audio ?? true) ? ['-map', '0:a?'] : []), '-c', 'copy', '-copyts',
+    '-map',
+    '0:v:0',
+    ...((o.audio ?? true) ? ['-map', '0:a?'] : []),
+    '-c',
+    'copy',
+    '-copyts',
     // No mux delay: the file's pts are then exactly the listed times, so a segment cut short by a
     // crash can be placed in time from its own bytes. Flushing each packet bounds what a SIGKILL
     // loses to the frame being written (the 32 KB write buffer would hold ~1 s at low bitrates).
-    '-muxdelay', '0', '-muxpreload', '0',
-    '-f', 'segment', '-segment_time', String(o.segmentSeconds),
-    '-segment_format', 'mpegts', '-segment_format_options', 'flush_packets=1', '-reset_timestamps', '0',
-    '-segment_list', 'pipe:1', '-segment_list_type', 'csv',
+    '-muxdelay',
+    '0',
+    '-muxpreload',
+    '0',
+    '-f',
+    'segment',
+    '-segment_time',
+    String(o.segmentSeconds),
+    '-segment_format',
+    'mpegts',
+    '-segment_format_options',
+    'flush_packets=1',
+    '-reset_timestamps',
+    '0',
+    '-segment_list',
+    'pipe:1',
+    '-segment_list_type',
+    'csv',
     `${o.stagingDir}/${stagingPrefix(o.timeBaseSeconds, o.runId)}-%06d.ts`,
   ];
 }

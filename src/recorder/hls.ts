@@ -60,14 +60,23 @@ function header(segments: PlaylistSegment[], mediaSequence: number): string[] {
   // Each EXTINF rounded to the nearest integer must not exceed the target; ceil of the longest is
   // always enough. An empty playlist still needs a positive value to be valid.
   const longest = Math.max(0, ...segments.map(seconds));
-  return ['#EXTM3U', '#EXT-X-VERSION:3', `#EXT-X-TARGETDURATION:${Math.max(1, Math.ceil(longest))}`, `#EXT-X-MEDIA-SEQUENCE:${mediaSequence}`];
+  return [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    `#EXT-X-TARGETDURATION:${Math.max(1, Math.ceil(longest))}`,
+    `#EXT-X-MEDIA-SEQUENCE:${mediaSequence}`,
+  ];
 }
 
 function body(segments: PlaylistSegment[]): string[] {
   const lines: string[] = [];
   segments.forEach((s, i) => {
     if (i > 0 && isDiscontinuity(segments[i - 1], s)) lines.push('#EXT-X-DISCONTINUITY');
-    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(s.startMs).toISOString()}`, `#EXTINF:${seconds(s).toFixed(3)},`, s.uri);
+    lines.push(
+      `#EXT-X-PROGRAM-DATE-TIME:${new Date(s.startMs).toISOString()}`,
+      `#EXTINF:${seconds(s).toFixed(3)},`,
+      s.uri,
+    );
   });
   return lines;
 }

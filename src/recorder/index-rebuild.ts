@@ -58,7 +58,17 @@ export async function reconcileIndex(o: ReconcileOptions): Promise<number> {
             continue;
           }
           const startMs = Number(m[1]);
-          o.index.addStored({ cameraId, stream, startMs, endMs: Math.round(startMs + durationMs), path, bytes: (await stat(file)).size }, [o.storageRoot]);
+          o.index.addStored(
+            {
+              cameraId,
+              stream,
+              startMs,
+              endMs: Math.round(startMs + durationMs),
+              path,
+              bytes: (await stat(file)).size,
+            },
+            [o.storageRoot],
+          );
           added++;
         }
       }

@@ -47,6 +47,12 @@ test("a copy brought home is named after its recorder and this node; reconcile f
   const mine = ownSegmentName('s.1');
   assert.equal(mine.exec('1767225600000_s.1.ts')?.[1], '1767225600000', 'its recording');
   assert.equal(mine.exec('1767225600000_spare-1+s.1.ts')?.[1], '1767225600000', 'its copy');
-  for (const other of ['1767225600000_s.2.ts', '1767225600000_sx1.ts', '1767225600000_s.1+spare.ts', '1767225600000_s.1.ts.part', '1767225600000_a+b+s.1.ts'])
+  for (const other of [
+    '1767225600000_s.2.ts',
+    '1767225600000_sx1.ts',
+    '1767225600000_s.1+spare.ts',
+    '1767225600000_s.1.ts.part',
+    '1767225600000_a+b+s.1.ts',
+  ])
     assert.equal(mine.exec(other), null, other);
 });

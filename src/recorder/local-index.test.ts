@@ -35,17 +35,29 @@ test('segments survive close and reopen, unreported ones oldest first', () => {
 
     idx = new LocalIndex(file);
     try {
-      assert.deepEqual(idx.unreported(10).map((s) => s.id), [a, b, c]);
-      assert.deepEqual(idx.unreported(2).map((s) => s.id), [a, b]);
+      assert.deepEqual(
+        idx.unreported(10).map((s) => s.id),
+        [a, b, c],
+      );
+      assert.deepEqual(
+        idx.unreported(2).map((s) => s.id),
+        [a, b],
+      );
       assert.deepEqual(idx.unreported(1)[0], { id: a, ...seg('c1', 1000), reported: false, stream: 0 });
       idx.markReported([a, c, 999]);
-      assert.deepEqual(idx.unreported(10).map((s) => s.id), [b]);
+      assert.deepEqual(
+        idx.unreported(10).map((s) => s.id),
+        [b],
+      );
     } finally {
       idx.close();
     }
     idx = new LocalIndex(file);
     try {
-      assert.deepEqual(idx.unreported(10).map((s) => s.id), [b]);
+      assert.deepEqual(
+        idx.unreported(10).map((s) => s.id),
+        [b],
+      );
       assert.equal(idx.list('c1', 0, 10_000)[0].reported, true);
     } finally {
       idx.close();
@@ -111,8 +123,15 @@ test('removeSegment forgets a segment and all its copies, once', () => {
       assert.equal(idx.removeSegment(legacy), true);
       assert.equal(idx.get(a), undefined);
       assert.deepEqual(idx.copies(a), []);
-      assert.deepEqual(idx.listRecorded('c1', 0, 10_000).map((s) => s.id), [other]);
-      assert.deepEqual(idx.oldestCopies('/a', 10).map((c) => c.id), [other], 'retention no longer sees its copies');
+      assert.deepEqual(
+        idx.listRecorded('c1', 0, 10_000).map((s) => s.id),
+        [other],
+      );
+      assert.deepEqual(
+        idx.oldestCopies('/a', 10).map((c) => c.id),
+        [other],
+        'retention no longer sees its copies',
+      );
       assert.equal(idx.removeSegment(a), false, 'a second time: unknown');
       assert.equal(idx.removeSegment(999), false);
     } finally {
@@ -128,7 +147,11 @@ test('a checksum is kept per segment with the fingerprint it was taken at, also 
     const db = new Database(file);
     db.exec(`CREATE TABLE segments (id INTEGER PRIMARY KEY AUTOINCREMENT, camera_id TEXT NOT NULL, start_ms INTEGER NOT NULL,
       end_ms INTEGER NOT NULL, path TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL, reported INTEGER NOT NULL DEFAULT 0 CHECK (reported IN (0, 1)))`);
-    const old = Number(db.prepare("INSERT INTO segments (camera_id, start_ms, end_ms, path, bytes) VALUES ('c1', 1, 2, 'c1/a.ts', 5)").run().lastInsertRowid);
+    const old = Number(
+      db
+        .prepare("INSERT INTO segments (camera_id, start_ms, end_ms, path, bytes) VALUES ('c1', 1, 2, 'c1/a.ts', 5)")
+        .run().lastInsertRowid,
+    );
     db.close();
     const idx = new LocalIndex(file);
     try {

@@ -67,14 +67,18 @@ export class LocalIndex {
     // Migrate first: the statements below read the columns it adds.
     this.storage = storageSchema(this.db);
     this.stmts = {
-      unreported: this.db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM segments WHERE reported = 0 ORDER BY id LIMIT ?`),
+      unreported: this.db.prepare<[number], Row>(
+        `SELECT ${COLUMNS} FROM segments WHERE reported = 0 ORDER BY id LIMIT ?`,
+      ),
       markReported: this.db.prepare<[number]>('UPDATE segments SET reported = 1 WHERE id = ?'),
       list: this.db.prepare<[string, number, number], Row>(
         `SELECT ${COLUMNS} FROM segments WHERE camera_id = ? AND end_ms > ? AND start_ms < ? ORDER BY start_ms, id`,
       ),
       get: this.db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM segments WHERE id = ?`),
       byPath: this.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM segments WHERE path = ?`),
-      copies: this.db.prepare<[number], { root: string }>('SELECT root FROM segment_copies WHERE segment_id = ? ORDER BY root'),
+      copies: this.db.prepare<[number], { root: string }>(
+        'SELECT root FROM segment_copies WHERE segment_id = ? ORDER BY root',
+      ),
     };
   }
 
@@ -130,7 +134,9 @@ export class LocalIndex {
   addStored(seg: NewSegment & { stream?: number }, roots: string[], o?: { durable?: boolean }): number {
     const add = this.db.transaction(() => {
       const { cameraId, startMs, endMs, path, bytes } = seg;
-      const id = Number(this.storage.addStream.run({ cameraId, startMs, endMs, path, bytes, stream: seg.stream ?? 0 }).lastInsertRowid);
+      const id = Number(
+        this.storage.addStream.run({ cameraId, startMs, endMs, path, bytes, stream: seg.stream ?? 0 }).lastInsertRowid,
+      );
       for (const root of roots) this.storage.addCopy.run(id, root, startMs);
       return id;
     });
@@ -183,7 +189,10 @@ export class LocalIndex {
    * Forgets copies whose files were deleted. A segment left with no copy is removed, or, with
    * `keepMetadata`, kept and marked video_deleted (reporting still sees it; playback must not).
    */
-  removeCopies(copies: { id: number; root: string }[], keepMetadata: boolean): { rowsRemoved: number; rowsKept: number } {
+  removeCopies(
+    copies: { id: number; root: string }[],
+    keepMetadata: boolean,
+  ): { rowsRemoved: number; rowsKept: number } {
     return this.db.transaction(() => {
       let rowsRemoved = 0;
       let rowsKept = 0;
@@ -277,7 +286,16 @@ interface CopyRow {
 }
 
 function fromCopyRow(r: CopyRow): StoredCopy {
-  return { id: r.id, cameraId: r.camera_id, stream: r.stream, startMs: r.start_ms, endMs: r.end_ms, path: r.path, bytes: r.bytes, root: r.root };
+  return {
+    id: r.id,
+    cameraId: r.camera_id,
+    stream: r.stream,
+    startMs: r.start_ms,
+    endMs: r.end_ms,
+    path: r.path,
+    bytes: r.bytes,
+    root: r.root,
+  };
 }
 
 type StorageStatements = ReturnType<typeof storageSchema>;
@@ -288,11 +306,18 @@ type StorageStatements = ReturnType<typeof storageSchema>;
  * path holding a file.
  */
 function storageSchema(db: Database.Database) {
-  const columns = new Set(db.prepare<[], { name: string }>('PRAGMA table_info(segments)').all().map((c) => c.name));
+  const columns = new Set(
+    db
+      .prepare<[], { name: string }>('PRAGMA table_info(segments)')
+      .all()
+      .map((c) => c.name),
+  );
   db.transaction(() => {
     if (!columns.has('stream')) db.exec('ALTER TABLE segments ADD COLUMN stream INTEGER NOT NULL DEFAULT 0');
     if (!columns.has('video_deleted')) {
-      db.exec('ALTER TABLE segments ADD COLUMN video_deleted INTEGER NOT NULL DEFAULT 0 CHECK (video_deleted IN (0, 1))');
+      db.exec(
+        'ALTER TABLE segments ADD COLUMN video_deleted INTEGER NOT NULL DEFAULT 0 CHECK (video_deleted IN (0, 1))',
+      );
     }
     // The SHA-256 of the file as last read in full, and the stat fingerprint it was read at (see checksum()).
     if (!columns.has('sha256')) db.exec('ALTER TABLE segments ADD COLUMN sha256 TEXT');
@@ -316,7 +341,9 @@ function storageSchema(db: Database.Database) {
     addStream: db.prepare(
       'INSERT INTO segments (camera_id, start_ms, end_ms, path, bytes, stream) VALUES (@cameraId, @startMs, @endMs, @path, @bytes, @stream)',
     ),
-    addCopy: db.prepare<[number, string, number]>('INSERT OR IGNORE INTO segment_copies (segment_id, root, start_ms) VALUES (?, ?, ?)'),
+    addCopy: db.prepare<[number, string, number]>(
+      'INSERT OR IGNORE INTO segment_copies (segment_id, root, start_ms) VALUES (?, ?, ?)',
+    ),
     adopt: db.prepare<[string, number]>(`
       INSERT OR IGNORE INTO segment_copies (segment_id, root, start_ms)
       SELECT s.id, ?, s.start_ms FROM segments s
@@ -341,7 +368,9 @@ function storageSchema(db: Database.Database) {
     removeRow: db.prepare<[number]>('DELETE FROM segments WHERE id = ?'),
     removeAllCopies: db.prepare<[number]>('DELETE FROM segment_copies WHERE segment_id = ?'),
     purge: db.prepare<[number]>('DELETE FROM segments WHERE video_deleted = 1 AND end_ms <= ?'),
-    checksum: db.prepare<[number], { sha256: string | null; sha256_stat: string | null }>('SELECT sha256, sha256_stat FROM segments WHERE id = ?'),
+    checksum: db.prepare<[number], { sha256: string | null; sha256_stat: string | null }>(
+      'SELECT sha256, sha256_stat FROM segments WHERE id = ?',
+    ),
     setChecksum: db.prepare<[string, string, number]>('UPDATE segments SET sha256 = ?, sha256_stat = ? WHERE id = ?'),
     listRecorded: db.prepare<[string, number, number, number], Row>(
       `SELECT ${COLUMNS} FROM segments WHERE camera_id = ? AND stream = ? AND end_ms > ? AND start_ms < ? AND video_deleted = 0 ORDER BY start_ms, id`,

@@ -69,14 +69,24 @@ export class Recorder {
       for (const c of cameras) {
         assertSafeId('camera', c.id);
         if (wanted.has(streamFolder(c.id))) throw new Error(`duplicate camera id ${JSON.stringify(c.id)}`);
-        if (c.buffer && !(Number.isFinite(c.buffer.ms) && c.buffer.ms >= 0)) throw new Error(`bad buffer window for camera ${JSON.stringify(c.id)}`);
-        if (c.recordFromMs !== undefined && !Number.isFinite(c.recordFromMs)) throw new Error(`bad recordFromMs for camera ${JSON.stringify(c.id)}`);
+        if (c.buffer && !(Number.isFinite(c.buffer.ms) && c.buffer.ms >= 0))
+          throw new Error(`bad buffer window for camera ${JSON.stringify(c.id)}`);
+        if (c.recordFromMs !== undefined && !Number.isFinite(c.recordFromMs))
+          throw new Error(`bad recordFromMs for camera ${JSON.stringify(c.id)}`);
         const all = [{ url: c.url, audio: c.audio }, ...(c.streams ?? [])];
         const { recordFromMs } = c;
         const bufferMs = c.buffer?.ms;
         all.forEach((st, stream) => {
           const audio = st.audio ?? true;
-          wanted.set(streamFolder(c.id, stream), { cameraId: c.id, stream, url: st.url, audio, key: JSON.stringify([st.url, audio]), bufferMs, recordFromMs });
+          wanted.set(streamFolder(c.id, stream), {
+            cameraId: c.id,
+            stream,
+            url: st.url,
+            audio,
+            key: JSON.stringify([st.url, audio]),
+            bufferMs,
+            recordFromMs,
+          });
         });
       }
     } catch (err) {
@@ -150,7 +160,20 @@ export class Recorder {
     const { cameraId, stream, url, audio, key, bufferMs } = plan;
     const buffer = bufferMs === undefined ? undefined : { ms: bufferMs };
     const root = buffer && bufferRoot !== undefined ? bufferRoot : stagingRoot;
-    const rec = new CameraRecorder({ nodeId, cameraId, stream, url, audio, stagingRoot: root, sink, log, segmentSeconds, stallMs, onSegment, buffer });
+    const rec = new CameraRecorder({
+      nodeId,
+      cameraId,
+      stream,
+      url,
+      audio,
+      stagingRoot: root,
+      sink,
+      log,
+      segmentSeconds,
+      stallMs,
+      onSegment,
+      buffer,
+    });
     this.cameras.set(id, { key, bufferMs, rec });
     rec.start();
   }

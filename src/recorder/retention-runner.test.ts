@@ -26,7 +26,6 @@ function tempDir(t: TestContext, prefix: string): string {
   return dir;
 }
 
-
 function openIndex(t: TestContext): LocalIndex {
   const index = new LocalIndex(join(tempDir(t, 'vigil-retention-index-'), 'index.sqlite'));
   t.after(() => index.close());
@@ -34,11 +33,25 @@ function openIndex(t: TestContext): LocalIndex {
 }
 
 function policy(over: Partial<RetentionPolicy> = {}): RetentionPolicy {
-  return { minFreeBytes: 0, minFreePercent: 0, maxDays: () => 0, keepMetadataLonger: false, metadataStorageDays: 0, ...over };
+  return {
+    minFreeBytes: 0,
+    minFreePercent: 0,
+    maxDays: () => 0,
+    keepMetadataLonger: false,
+    metadataStorageDays: 0,
+    ...over,
+  };
 }
 
 /** Writes a synthetic segment file under each root and indexes it there, as a recorder with StoragePaths would. */
-function writeSegment(index: LocalIndex, roots: string[], cameraId: string, startMs: number, bytes = SEG_BYTES, stream = 0) {
+function writeSegment(
+  index: LocalIndex,
+  roots: string[],
+  cameraId: string,
+  startMs: number,
+  bytes = SEG_BYTES,
+  stream = 0,
+) {
   const path = segmentRelPath(cameraId, startMs, 'n1', 'ts', stream);
   for (const root of roots) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
@@ -71,19 +84,31 @@ test('8 MB tmpfs filled to the brim: one round deletes exactly the oldest segmen
   const root = mountTmpfs(t, 8 * MB);
   const index = openIndex(t);
   const written: { id: number; path: string }[] = [];
-  for (let i = 0; freeBytes(root) >= 1 * MB; i++) written.push(writeSegment(index, [root], i % 2 ? 'cam2' : 'cam1', T0 + i * 1000));
+  for (let i = 0; freeBytes(root) >= 1 * MB; i++)
+    written.push(writeSegment(index, [root], i % 2 ? 'cam2' : 'cam1', T0 + i * 1000));
   const before = freeBytes(root);
   const runner = new RetentionRunner({ index, paths: [root], policy: policy({ minFreeBytes: 3 * MB }), log });
 
   const round = await runner.runOnce();
 
   const k = Math.ceil((3 * MB - before) / SEG_BYTES);
-  assert.deepEqual(round.deleted.map((d) => d.id), written.slice(0, k).map((w) => w.id), 'the oldest k, in order');
+  assert.deepEqual(
+    round.deleted.map((d) => d.id),
+    written.slice(0, k).map((w) => w.id),
+    'the oldest k, in order',
+  );
   assert.ok(round.deleted.every((d) => d.reason === 'low-space' && d.disk === root));
   assert.equal(round.failed, 0);
   assert.ok(freeBytes(root) >= 3 * MB, `bound met: ${freeBytes(root)} free`);
   assert.ok(freeBytes(root) - SEG_BYTES < 3 * MB, 'and not one segment more deleted than needed');
-  assert.deepEqual(filesOn(root), written.slice(k).map((w) => w.path).sort(), 'the files left are the newest ones');
+  assert.deepEqual(
+    filesOn(root),
+    written
+      .slice(k)
+      .map((w) => w.path)
+      .sort(),
+    'the files left are the newest ones',
+  );
   assert.equal(index.oldestCopies(root, 10_000).length, written.length - k, 'their rows are gone with them');
   assert.equal(runner.status().deleted['low-space'], k);
   assert.equal(runner.status().disks[0].requiredFreeBytes, 3 * MB);
@@ -91,10 +116,18 @@ test('8 MB tmpfs filled to the brim: one round deletes exactly the oldest segmen
   assert.deepEqual((await runner.runOnce()).deleted, [], 'a second round has nothing to do');
 });
 
-test('8 MB tmpfs: 30 MB recorded through it while the runner runs; no write fails and only the newest stay', { timeout: 30_000 }, async (t) => {
+test('8 MB tmpfs: 30 MB recorded through it while the runner runs; no write fails and only the newest stay', {
+  timeout: 30_000,
+}, async (t) => {
   const root = mountTmpfs(t, 8 * MB);
   const index = openIndex(t);
-  const runner = new RetentionRunner({ index, paths: [root], policy: policy({ minFreeBytes: 2 * MB, minFreePercent: 10 }), log, intervalMs: 25 });
+  const runner = new RetentionRunner({
+    index,
+    paths: [root],
+    policy: policy({ minFreeBytes: 2 * MB, minFreePercent: 10 }),
+    log,
+    intervalMs: 25,
+  });
   runner.start();
   t.after(() => runner.close());
   const written: { id: number; path: string }[] = [];
@@ -112,14 +145,24 @@ test('8 MB tmpfs: 30 MB recorded through it while the runner runs; no write fail
   const kept = filesOn(root);
   const firstKept = written.findIndex((w) => kept.includes(w.path));
   assert.ok(firstKept > 200, `most of 30 MB had to go (first kept: ${firstKept})`);
-  assert.deepEqual(kept, written.slice(firstKept).map((w) => w.path).sort(), 'what is left is an unbroken run of the newest');
+  assert.deepEqual(
+    kept,
+    written
+      .slice(firstKept)
+      .map((w) => w.path)
+      .sort(),
+    'what is left is an unbroken run of the newest',
+  );
   assert.equal(index.oldestCopies(root, 10_000).length, kept.length, 'index and disk agree');
   assert.equal(runner.status().deleted['low-space'], firstKept);
   assert.ok(freeBytes(root) >= 2 * MB);
 });
 
 /** A real file system with free space set by the test. */
-function spaceFs(space: Map<string, number>, total = 100 * MB): Pick<StorageFs, 'statfs' | 'remove' | 'removeEmptyDir'> {
+function spaceFs(
+  space: Map<string, number>,
+  total = 100 * MB,
+): Pick<StorageFs, 'statfs' | 'remove' | 'removeEmptyDir'> {
   return { ...nodeStorageFs, statfs: async (p) => ({ totalBytes: total, freeBytes: space.get(p) ?? total }) };
 }
 
@@ -130,7 +173,11 @@ test('max storage days per camera stream; metadata kept longer is marked video_d
   const days = (c: string, s: number) => (c === 'cam1' ? [3, 20][s] : 0);
   const mk = (keep: boolean) =>
     new RetentionRunner({
-      index, paths: [root], log, clock: { now: () => now }, fs: spaceFs(new Map()),
+      index,
+      paths: [root],
+      log,
+      clock: { now: () => now },
+      fs: spaceFs(new Map()),
       policy: policy({ maxDays: days, keepMetadataLonger: keep, metadataStorageDays: 30 }),
     });
   const old0 = writeSegment(index, [root], 'cam1', T0, 10, 0); // 10 days old, stream 0: past 3 days
@@ -139,12 +186,23 @@ test('max storage days per camera stream; metadata kept longer is marked video_d
   const young = writeSegment(index, [root], 'cam1', now - DAY_MS, 10, 0);
 
   const r = await mk(true).runOnce();
-  assert.deepEqual(r.deleted.map((d) => [d.id, d.reason]), [[old0.id, 'max-days']]);
+  assert.deepEqual(
+    r.deleted.map((d) => [d.id, d.reason]),
+    [[old0.id, 'max-days']],
+  );
   assert.equal(existsSync(join(root, old0.path)), false);
   for (const s of [old1, other, young]) assert.equal(existsSync(join(root, s.path)), true);
   assert.equal(index.list('cam1', 0, Infinity).length, 3, 'the row is kept for reporting');
-  assert.deepEqual(index.listRecorded('cam1', 0, Infinity).map((s) => s.id), [young.id], 'but playback no longer sees it');
-  assert.deepEqual(index.listRecorded('cam1', 0, Infinity, 1).map((s) => s.id), [old1.id], 'stream 1 is listed on its own');
+  assert.deepEqual(
+    index.listRecorded('cam1', 0, Infinity).map((s) => s.id),
+    [young.id],
+    'but playback no longer sees it',
+  );
+  assert.deepEqual(
+    index.listRecorded('cam1', 0, Infinity, 1).map((s) => s.id),
+    [old1.id],
+    'stream 1 is listed on its own',
+  );
   assert.equal(existsSync(dirname(join(root, old0.path))), false, 'its emptied hour folder is removed');
   assert.equal(existsSync(dirname(dirname(join(root, old0.path)))), false, 'and its emptied day folder');
   assert.equal(existsSync(join(root, old1.path)), true, "stream 1's tree (cam1~1) is its own, untouched");
@@ -155,25 +213,43 @@ test('max storage days per camera stream; metadata kept longer is marked video_d
   assert.deepEqual(r2.deleted.map((d) => d.id).sort(), [old1.id, young.id].sort());
   // old0 and old1 ended more than 30 days ago: their rows go; young's row stays, marked.
   assert.equal(runner.status().metadataPurged, 2);
-  assert.deepEqual(index.list('cam1', 0, Infinity).map((s) => s.id), [young.id]);
+  assert.deepEqual(
+    index.list('cam1', 0, Infinity).map((s) => s.id),
+    [young.id],
+  );
   assert.deepEqual(index.listRecorded('cam1', 0, Infinity), []);
 
   const r3 = await mk(false).runOnce();
   assert.deepEqual(r3.deleted, [], 'files already deleted are not deleted again');
-  assert.deepEqual(index.list('cam2', 0, Infinity).map((s) => s.id), [other.id]);
+  assert.deepEqual(
+    index.list('cam2', 0, Infinity).map((s) => s.id),
+    [other.id],
+  );
 });
 
 test('redundant copies: only the full disk loses its copy; the row goes with the last copy', async (t) => {
   const a = tempDir(t, 'vigil-retention-a-');
   const b = tempDir(t, 'vigil-retention-b-');
   const index = openIndex(t);
-  const space = new Map([[a, 50 * MB], [b, 1 * MB]]);
-  const runner = new RetentionRunner({ index, paths: [a, b], log, fs: spaceFs(space), policy: policy({ minFreeBytes: 2 * MB }) });
+  const space = new Map([
+    [a, 50 * MB],
+    [b, 1 * MB],
+  ]);
+  const runner = new RetentionRunner({
+    index,
+    paths: [a, b],
+    log,
+    fs: spaceFs(space),
+    policy: policy({ minFreeBytes: 2 * MB }),
+  });
   const s1 = writeSegment(index, [a, b], 'cam1', T0, MB);
   const s2 = writeSegment(index, [a, b], 'cam1', T0 + 1000, MB);
 
   const r = await runner.runOnce();
-  assert.deepEqual(r.deleted.map((d) => [d.id, d.disk]), [[s1.id, b]]);
+  assert.deepEqual(
+    r.deleted.map((d) => [d.id, d.disk]),
+    [[s1.id, b]],
+  );
   assert.equal(existsSync(join(a, s1.path)), true);
   assert.equal(existsSync(join(b, s1.path)), false);
   assert.equal(index.list('cam1', 0, Infinity).length, 2);
@@ -181,8 +257,18 @@ test('redundant copies: only the full disk loses its copy; the row goes with the
   space.set(a, 0);
   space.set(b, 50 * MB);
   const r2 = await runner.runOnce();
-  assert.deepEqual(r2.deleted.map((d) => [d.id, d.disk]), [[s1.id, a], [s2.id, a]]);
-  assert.deepEqual(index.list('cam1', 0, Infinity).map((s) => s.id), [s2.id], 's2 still has its copy on b');
+  assert.deepEqual(
+    r2.deleted.map((d) => [d.id, d.disk]),
+    [
+      [s1.id, a],
+      [s2.id, a],
+    ],
+  );
+  assert.deepEqual(
+    index.list('cam1', 0, Infinity).map((s) => s.id),
+    [s2.id],
+    's2 still has its copy on b',
+  );
 });
 
 test('a delete that fails keeps its row and is retried next round; a file already gone is fine', async (t) => {
@@ -208,10 +294,19 @@ test('a delete that fails keeps its row and is retried next round; a file alread
 
   const r = await runner.runOnce();
   assert.equal(r.failed, 1);
-  assert.deepEqual(r.deleted.map((d) => d.id), [s2.id]);
-  assert.deepEqual(index.list('cam1', 0, Infinity).map((s) => s.id), [s1.id]);
+  assert.deepEqual(
+    r.deleted.map((d) => d.id),
+    [s2.id],
+  );
+  assert.deepEqual(
+    index.list('cam1', 0, Infinity).map((s) => s.id),
+    [s1.id],
+  );
   const r2 = await runner.runOnce();
-  assert.deepEqual(r2.deleted.map((d) => d.id), [s1.id]);
+  assert.deepEqual(
+    r2.deleted.map((d) => d.id),
+    [s1.id],
+  );
   assert.equal(runner.status().failedDeletes, 1);
   assert.equal(index.list('cam1', 0, Infinity).length, 0);
 });
@@ -223,8 +318,18 @@ test('rows indexed without a storage path (add(), the rebuild) are adopted by le
   mkdirSync(dirname(join(root, path)), { recursive: true });
   writeFileSync(join(root, path), 'x');
   index.add({ cameraId: 'cam1', startMs: T0, endMs: T0 + 1000, path, bytes: 1 });
-  const runner = new RetentionRunner({ index, paths: [root], legacyRoot: root, log, fs: spaceFs(new Map([[root, 0]])), policy: policy({ minFreeBytes: 1 }) });
-  assert.deepEqual((await runner.runOnce()).deleted.map((d) => d.disk), [root]);
+  const runner = new RetentionRunner({
+    index,
+    paths: [root],
+    legacyRoot: root,
+    log,
+    fs: spaceFs(new Map([[root, 0]])),
+    policy: policy({ minFreeBytes: 1 }),
+  });
+  assert.deepEqual(
+    (await runner.runOnce()).deleted.map((d) => d.disk),
+    [root],
+  );
   assert.equal(existsSync(join(root, path)), false);
   assert.equal(index.list('cam1', 0, Infinity).length, 0);
   assert.equal(index.adoptOrphans(root).adopted, 0);
@@ -235,7 +340,9 @@ test('an index created before storage paths gains the new columns and table in p
   const db = new Database(file);
   db.exec(`CREATE TABLE segments (id INTEGER PRIMARY KEY AUTOINCREMENT, camera_id TEXT NOT NULL, start_ms INTEGER NOT NULL,
     end_ms INTEGER NOT NULL, path TEXT NOT NULL UNIQUE, bytes INTEGER NOT NULL, reported INTEGER NOT NULL DEFAULT 0 CHECK (reported IN (0, 1)))`);
-  db.prepare("INSERT INTO segments (camera_id, start_ms, end_ms, path, bytes) VALUES ('cam1', 1, 2, 'cam1/a.ts', 5)").run();
+  db.prepare(
+    "INSERT INTO segments (camera_id, start_ms, end_ms, path, bytes) VALUES ('cam1', 1, 2, 'cam1/a.ts', 5)",
+  ).run();
   db.close();
   const index = new LocalIndex(file);
   t.after(() => index.close());
@@ -244,5 +351,9 @@ test('an index created before storage paths gains the new columns and table in p
   assert.equal(index.oldestCopies('/old', 10)[0].path, 'cam1/a.ts');
   index.addStored({ cameraId: 'cam1', startMs: 3, endMs: 4, path: 'cam1/b.ts', bytes: 1, stream: 1 }, ['/new']);
   index.addStored({ cameraId: 'cam0', startMs: 3, endMs: 4, path: 'cam0/b.ts', bytes: 1 }, ['/new']);
-  assert.deepEqual(index.cameraStreams(), [{ cameraId: 'cam0', stream: 0 }, { cameraId: 'cam1', stream: 0 }, { cameraId: 'cam1', stream: 1 }]);
+  assert.deepEqual(index.cameraStreams(), [
+    { cameraId: 'cam0', stream: 0 },
+    { cameraId: 'cam1', stream: 0 },
+    { cameraId: 'cam1', stream: 1 },
+  ]);
 });

@@ -2,7 +2,14 @@ import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/log.ts';
 import type { LocalIndex, StoredCopy } from './local-index.ts';
-import { DAY_MS, planRetention, requiredFreeBytes, type RetentionDisk, type RetentionReason, type RetentionSegment } from './retention.ts';
+import {
+  DAY_MS,
+  planRetention,
+  requiredFreeBytes,
+  type RetentionDisk,
+  type RetentionReason,
+  type RetentionSegment,
+} from './retention.ts';
 import { nodeStorageFs, storageFile, type StorageFs } from './storage-paths.ts';
 
 /** The retention settings a runner applies (a StoragePolicy's, plus the per-stream day limits). */
@@ -150,7 +157,8 @@ export class RetentionRunner {
   private async round(): Promise<RoundResult> {
     const began = this.clock.now();
     const { index, policy } = this.o;
-    if (this.o.legacyRoot !== undefined) this.adoptedUpTo = index.adoptOrphans(this.o.legacyRoot, this.adoptedUpTo).lastId;
+    if (this.o.legacyRoot !== undefined)
+      this.adoptedUpTo = index.adoptOrphans(this.o.legacyRoot, this.adoptedUpTo).lastId;
 
     const disks: RetentionDisk[] = [];
     for (const path of this.o.paths) {
@@ -182,13 +190,22 @@ export class RetentionRunner {
         deleted.push({ ...d, bytes: copy.bytes });
       } catch (err) {
         failed++;
-        this.o.log.warn({ err, disk: d.disk, path: copy.path, reason: d.reason }, 'retention could not delete a segment; trying again next round');
+        this.o.log.warn(
+          { err, disk: d.disk, path: copy.path, reason: d.reason },
+          'retention could not delete a segment; trying again next round',
+        );
       }
     }
     // Rows go after their files: a crash in between leaves rows whose files are gone, which the next
     // round deletes again harmlessly, never files on disk that the index has forgotten.
-    const rows = index.removeCopies(deleted.map((d) => ({ id: d.id, root: d.disk })), policy.keepMetadataLonger);
-    const purged = policy.keepMetadataLonger && policy.metadataStorageDays > 0 ? index.purgeMetadata(began - policy.metadataStorageDays * DAY_MS) : 0;
+    const rows = index.removeCopies(
+      deleted.map((d) => ({ id: d.id, root: d.disk })),
+      policy.keepMetadataLonger,
+    );
+    const purged =
+      policy.keepMetadataLonger && policy.metadataStorageDays > 0
+        ? index.purgeMetadata(began - policy.metadataStorageDays * DAY_MS)
+        : 0;
     await this.pruneFolders(deleted, byKey, began);
 
     for (const d of deleted) {
@@ -200,12 +217,23 @@ export class RetentionRunner {
     this.st.rounds++;
     this.st.lastRoundAt = began;
     this.st.lastRoundMs = this.clock.now() - began;
-    this.st.disks = disks.map((d) => ({ ...d, requiredFreeBytes: requiredFreeBytes(d, policy.minFreeBytes, policy.minFreePercent) }));
+    this.st.disks = disks.map((d) => ({
+      ...d,
+      requiredFreeBytes: requiredFreeBytes(d, policy.minFreeBytes, policy.minFreePercent),
+    }));
     this.st.lastError = undefined;
     if (deleted.length || failed) {
       const count = (r: RetentionReason) => deleted.filter((d) => d.reason === r).length;
       this.o.log.info(
-        { maxDays: count('max-days'), lowSpace: count('low-space'), failed, rowsRemoved: rows.rowsRemoved, rowsKept: rows.rowsKept, purged, more },
+        {
+          maxDays: count('max-days'),
+          lowSpace: count('low-space'),
+          failed,
+          rowsRemoved: rows.rowsRemoved,
+          rowsKept: rows.rowsKept,
+          purged,
+          more,
+        },
         'retention deleted footage',
       );
     }
@@ -243,7 +271,11 @@ export class RetentionRunner {
   }
 
   /** Removes hour and day folders left empty, once they are old enough that no recorder still writes into them. */
-  private async pruneFolders(deleted: RoundResult['deleted'], byKey: Map<string, RetentionSegment>, now: number): Promise<void> {
+  private async pruneFolders(
+    deleted: RoundResult['deleted'],
+    byKey: Map<string, RetentionSegment>,
+    now: number,
+  ): Promise<void> {
     const hours = new Set<string>();
     for (const d of deleted) {
       const c = byKey.get(`${d.id}@${d.disk}`)!;

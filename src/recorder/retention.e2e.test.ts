@@ -18,7 +18,6 @@ import { mountTmpfs } from '../lib/test-tmpfs.ts';
 const MB = 1024 * 1024;
 const MIN_FREE = 4 * MB;
 
-
 async function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -41,13 +40,19 @@ function storedFiles(root: string): string[] {
   return out.sort();
 }
 
-test('retention deletes the oldest footage first while recording goes on (6 MB tmpfs, real ffmpeg)', { timeout: 90_000 }, async (t) => {
+test('retention deletes the oldest footage first while recording goes on (6 MB tmpfs, real ffmpeg)', {
+  timeout: 90_000,
+}, async (t) => {
   const root = mountTmpfs(t, 6 * MB);
   const indexDir = mkdtempSync(join(tmpdir(), 'vigil-e2e-index-')); // off the tmpfs: only footage fills it
   t.after(() => rmSync(indexDir, { recursive: true, force: true }));
   const log = createLogger('e2e', 'warn');
 
-  const sim = new CameraSim({ port: 0, cameras: [{ id: 'cam1', width: 640, height: 360, fps: 10, keyintSeconds: 1 }], log });
+  const sim = new CameraSim({
+    port: 0,
+    cameras: [{ id: 'cam1', width: 640, height: 360, fps: 10, keyintSeconds: 1 }],
+    log,
+  });
   t.after(() => sim.close());
   await sim.start();
 
@@ -57,11 +62,25 @@ test('retention deletes the oldest footage first while recording goes on (6 MB t
   const { sink, paths } = await singlePathSink(root, 'n1', index, log);
   t.after(() => paths.close());
   const stagingRoot = join(indexDir, 'staging'); // off the tmpfs too, as on a node (its data dir)
-  const rec = new CameraRecorder({ nodeId: 'n1', cameraId: 'cam1', url: sim.url('cam1'), stagingRoot, sink, log, onSegment: (s) => void recorded.push(s) });
+  const rec = new CameraRecorder({
+    nodeId: 'n1',
+    cameraId: 'cam1',
+    url: sim.url('cam1'),
+    stagingRoot,
+    sink,
+    log,
+    onSegment: (s) => void recorded.push(s),
+  });
   const runner = new RetentionRunner({
     index,
     paths: [root],
-    policy: { minFreeBytes: MIN_FREE, minFreePercent: 0, maxDays: () => 0, keepMetadataLonger: false, metadataStorageDays: 0 },
+    policy: {
+      minFreeBytes: MIN_FREE,
+      minFreePercent: 0,
+      maxDays: () => 0,
+      keepMetadataLonger: false,
+      metadataStorageDays: 0,
+    },
     log,
     intervalMs: 300,
   });
@@ -90,11 +109,16 @@ test('retention deletes the oldest footage first while recording goes on (6 MB t
   const kept = index.list('cam1', 0, Number.MAX_SAFE_INTEGER);
   const deleted = recorded.length - kept.length;
   assert.ok(deleted >= 5, `retention deleted ${deleted} of ${recorded.length}`);
-  assert.deepEqual(kept.map((s) => s.path), byStart.slice(deleted).map((s) => s.path));
+  assert.deepEqual(
+    kept.map((s) => s.path),
+    byStart.slice(deleted).map((s) => s.path),
+  );
   assert.deepEqual(storedFiles(root), kept.map((s) => s.path).sort());
   assert.equal(runner.status().deleted['low-space'], deleted);
   assert.equal(runner.status().deleted['max-days'], 0);
   const s = statfsSync(root);
   assert.ok(s.bavail * s.bsize >= MIN_FREE, `free space ${s.bavail * s.bsize} meets the bound`);
-  t.diagnostic(`recorded ${recorded.length} segments, retention deleted ${deleted} in ${runner.status().rounds} rounds`);
+  t.diagnostic(
+    `recorded ${recorded.length} segments, retention deleted ${deleted} in ${runner.status().rounds} rounds`,
+  );
 });

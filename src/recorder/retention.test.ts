@@ -49,7 +49,10 @@ test('planRetention table', async (t) => {
       make: () => {
         const exact = seg('c1', 3);
         const straddling = { ...seg('c1', 3), endMs: NOW - 3 * DAY_MS + 1 };
-        return [input({ segments: [exact, straddling], maxDaysByCameraStream: () => 3 }), () => [`${exact.id}:max-days`]];
+        return [
+          input({ segments: [exact, straddling], maxDaysByCameraStream: () => 3 }),
+          () => [`${exact.id}:max-days`],
+        ];
       },
     },
     {
@@ -57,7 +60,10 @@ test('planRetention table', async (t) => {
       make: () => {
         const segs = [seg('c2', 9, 3 * MB), seg('c1', 8, 3 * MB), seg('c2', 7, 3 * MB), seg('c1', 1, 3 * MB)];
         // 5 MB free, 10 MB needed: two 3 MB segments leave 11 MB free.
-        return [input({ segments: segs, disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }] }), (s) => [`${s[0].id}:low-space`, `${s[1].id}:low-space`]];
+        return [
+          input({ segments: segs, disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }] }),
+          (s) => [`${s[0].id}:low-space`, `${s[1].id}:low-space`],
+        ];
       },
     },
     {
@@ -65,7 +71,14 @@ test('planRetention table', async (t) => {
       make: () => {
         const segs = [seg('c1', 9, 4 * MB), seg('c1', 8, 4 * MB), seg('c1', 7, 4 * MB)];
         // 20% of 100 MB = 20 MB > minFreeBytes 10 MB; 15 MB free: two segments are needed.
-        return [input({ segments: segs, minFreePercent: 20, disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 15 * MB }] }), (s) => [`${s[0].id}:low-space`, `${s[1].id}:low-space`]];
+        return [
+          input({
+            segments: segs,
+            minFreePercent: 20,
+            disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 15 * MB }],
+          }),
+          (s) => [`${s[0].id}:low-space`, `${s[1].id}:low-space`],
+        ];
       },
     },
     {
@@ -73,13 +86,25 @@ test('planRetention table', async (t) => {
       make: () => {
         const segs = [seg('c1', 10, 6 * MB), seg('c2', 9, 6 * MB), seg('c2', 8, 6 * MB)];
         const days = (c: string) => (c === 'c1' ? 7 : 0);
-        return [input({ segments: segs, maxDaysByCameraStream: days, disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }] }), (s) => [`${s[0].id}:max-days`]];
+        return [
+          input({
+            segments: segs,
+            maxDaysByCameraStream: days,
+            disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }],
+          }),
+          (s) => [`${s[0].id}:max-days`],
+        ];
       },
     },
     {
       name: 'only the full disk loses footage, and only its own copies',
       make: () => {
-        const segs = [seg('c1', 9, 5 * MB, '/d2'), seg('c1', 9, 5 * MB, '/d1'), seg('c1', 8, 5 * MB, '/d1'), seg('c1', 7, 5 * MB, '/d2')];
+        const segs = [
+          seg('c1', 9, 5 * MB, '/d2'),
+          seg('c1', 9, 5 * MB, '/d1'),
+          seg('c1', 8, 5 * MB, '/d1'),
+          seg('c1', 7, 5 * MB, '/d2'),
+        ];
         const disks = [
           { path: '/d1', totalBytes: 100 * MB, freeBytes: 50 * MB },
           { path: '/d2', totalBytes: 100 * MB, freeBytes: 1 * MB },
@@ -98,7 +123,10 @@ test('planRetention table', async (t) => {
       name: 'input order does not matter: the oldest goes first',
       make: () => {
         const segs = [seg('c1', 1, 6 * MB), seg('c1', 3, 6 * MB), seg('c1', 2, 6 * MB)];
-        return [input({ segments: segs, disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }] }), (s) => [`${s[1].id}:low-space`]];
+        return [
+          input({ segments: segs, disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }] }),
+          (s) => [`${s[1].id}:low-space`],
+        ];
       },
     },
   ];
@@ -121,7 +149,14 @@ test('requiredFreeBytes is the larger of the two bounds, rounded up', () => {
 const DISKS = ['/d1', '/d2', '/d3'];
 const arbInput = fc
   .record({
-    disks: fc.tuple(...DISKS.map(() => fc.record({ totalBytes: fc.integer({ min: 1, max: 10_000 }), freeFrac: fc.double({ min: 0, max: 1, noNaN: true }) }))),
+    disks: fc.tuple(
+      ...DISKS.map(() =>
+        fc.record({
+          totalBytes: fc.integer({ min: 1, max: 10_000 }),
+          freeFrac: fc.double({ min: 0, max: 1, noNaN: true }),
+        }),
+      ),
+    ),
     minFreeBytes: fc.integer({ min: 0, max: 5_000 }),
     minFreePercent: fc.double({ min: 0, max: 100, noNaN: true }),
     days: fc.array(fc.integer({ min: 0, max: 30 }), { minLength: 6, maxLength: 6 }),
@@ -137,16 +172,31 @@ const arbInput = fc
       { maxLength: 60 },
     ),
   })
-  .map((r): RetentionInput => ({
-    now: NOW,
-    disks: r.disks.map((d, i) => ({ path: DISKS[i], totalBytes: d.totalBytes, freeBytes: Math.floor(d.totalBytes * d.freeFrac) })),
-    minFreeBytes: r.minFreeBytes,
-    minFreePercent: r.minFreePercent,
-    maxDaysByCameraStream: (c, s) => r.days[Number(c.slice(1)) * 2 + s],
-    segments: r.segments
-      .map((s, i) => ({ id: i + 1, cameraId: `c${s.camera}`, stream: s.stream, startMs: NOW - s.ageMs - s.lengthMs, endMs: NOW - s.ageMs, path: `p${i}`, bytes: s.bytes, disk: s.disk }))
-      .sort((a, b) => a.startMs - b.startMs || a.id - b.id),
-  }));
+  .map(
+    (r): RetentionInput => ({
+      now: NOW,
+      disks: r.disks.map((d, i) => ({
+        path: DISKS[i],
+        totalBytes: d.totalBytes,
+        freeBytes: Math.floor(d.totalBytes * d.freeFrac),
+      })),
+      minFreeBytes: r.minFreeBytes,
+      minFreePercent: r.minFreePercent,
+      maxDaysByCameraStream: (c, s) => r.days[Number(c.slice(1)) * 2 + s],
+      segments: r.segments
+        .map((s, i) => ({
+          id: i + 1,
+          cameraId: `c${s.camera}`,
+          stream: s.stream,
+          startMs: NOW - s.ageMs - s.lengthMs,
+          endMs: NOW - s.ageMs,
+          path: `p${i}`,
+          bytes: s.bytes,
+          disk: s.disk,
+        }))
+        .sort((a, b) => a.startMs - b.startMs || a.id - b.id),
+    }),
+  );
 
 test('property: only expired copies or the oldest of a full disk are deleted, and just enough of them', () => {
   fc.assert(
@@ -173,7 +223,8 @@ test('property: only expired copies or the oldest of a full disk are deleted, an
         // The low-space deletions are a prefix of the disk's remaining copies, oldest first.
         assert.deepEqual(lowSpace, rest.slice(0, lowSpace.length), 'only the oldest of a disk go for space');
         const free = d.freeBytes + freedByDays + lowSpace.reduce((n, s) => n + s.bytes, 0);
-        if (lowSpace.length < rest.length) assert.ok(free >= need, `disk ${d.path} meets its bound unless everything went`);
+        if (lowSpace.length < rest.length)
+          assert.ok(free >= need, `disk ${d.path} meets its bound unless everything went`);
         if (lowSpace.length) {
           const before = free - lowSpace[lowSpace.length - 1].bytes;
           assert.ok(before < need, 'not one copy more than needed');
@@ -189,7 +240,9 @@ test('property: the same input gives the same plan, whatever the order of the se
   fc.assert(
     fc.property(arbInput, fc.integer(), (inp, seed) => {
       const a = planRetention(inp);
-      const shuffled = [...inp.segments].sort((x, y) => ((x.id * 2654435761) ^ seed) % 97 - ((y.id * 2654435761) ^ seed) % 97);
+      const shuffled = [...inp.segments].sort(
+        (x, y) => (((x.id * 2654435761) ^ seed) % 97) - (((y.id * 2654435761) ^ seed) % 97),
+      );
       assert.deepEqual(planRetention({ ...inp, segments: structuredClone(shuffled) }), a);
       assert.deepEqual(planRetention(inp), a);
     }),

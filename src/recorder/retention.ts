@@ -44,7 +44,11 @@ export interface RetentionPlan {
 }
 
 /** The free space a disk must keep: the larger of the two bounds. */
-export function requiredFreeBytes(disk: Pick<RetentionDisk, 'totalBytes'>, minFreeBytes: number, minFreePercent: number): number {
+export function requiredFreeBytes(
+  disk: Pick<RetentionDisk, 'totalBytes'>,
+  minFreeBytes: number,
+  minFreePercent: number,
+): number {
   return Math.max(minFreeBytes, Math.ceil((disk.totalBytes * minFreePercent) / 100));
 }
 

@@ -10,7 +10,12 @@ test('trimRing keeps the entries within the window behind the newest end', () =>
   const cases: { ends: number[]; windowMs: number; keep: string[]; drop: string[] }[] = [
     { ends: [], windowMs: 3000, keep: [], drop: [] },
     { ends: [1000], windowMs: 0, keep: ['e1000'], drop: [] },
-    { ends: [1000, 2000, 3000, 4000, 5000], windowMs: 3000, keep: ['e2000', 'e3000', 'e4000', 'e5000'], drop: ['e1000'] },
+    {
+      ends: [1000, 2000, 3000, 4000, 5000],
+      windowMs: 3000,
+      keep: ['e2000', 'e3000', 'e4000', 'e5000'],
+      drop: ['e1000'],
+    },
     // Exactly windowMs behind: kept, since it covers the window's start.
     { ends: [1999, 2000, 5000], windowMs: 3000, keep: ['e2000', 'e5000'], drop: ['e1999'] },
     { ends: [1000, 2000, 10_000], windowMs: 3000, keep: ['e10000'], drop: ['e1000', 'e2000'] },
@@ -37,6 +42,10 @@ test('splitForCommit commits the entries ending after recordFromMs, in ring orde
   ];
   for (const c of cases) {
     const { commit, drop } = splitForCommit(ring(...c.ends), c.from);
-    assert.deepEqual({ commit: names(commit), drop: names(drop) }, { commit: c.commit, drop: c.drop }, JSON.stringify(c));
+    assert.deepEqual(
+      { commit: names(commit), drop: names(drop) },
+      { commit: c.commit, drop: c.drop },
+      JSON.stringify(c),
+    );
   }
 });

@@ -22,7 +22,10 @@ export function trimRing<T extends RingEntry>(ring: readonly T[], windowMs: numb
  * committed, in buffer order, so the segment holding that instant is included; the rest are
  * dropped. Without `recordFromMs` everything is committed.
  */
-export function splitForCommit<T extends RingEntry>(ring: readonly T[], recordFromMs?: number): { commit: T[]; drop: T[] } {
+export function splitForCommit<T extends RingEntry>(
+  ring: readonly T[],
+  recordFromMs?: number,
+): { commit: T[]; drop: T[] } {
   const commit: T[] = [];
   const drop: T[] = [];
   for (const e of ring) (recordFromMs === undefined || e.seg.endMs > recordFromMs ? commit : drop).push(e);

@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { VigilError } from '../lib/errors.ts';
 import { storeInOrder, type WaitingSegment } from './segment-sink.ts';
 
-const item = (n: number): WaitingSegment => ({ staged: `/s/${n}.ts`, seg: { cameraId: 'c', stream: 0, startMs: n * 1000, endMs: n * 1000 + 1000, bytes: 1 } });
+const item = (n: number): WaitingSegment => ({
+  staged: `/s/${n}.ts`,
+  seg: { cameraId: 'c', stream: 0, startMs: n * 1000, endMs: n * 1000 + 1000, bytes: 1 },
+});
 
 test('waiting segments are stored oldest first; an outage of all storage stops the drain and keeps the rest in order', async () => {
   const queue = [1, 2, 3, 4].map(item);
@@ -18,7 +21,10 @@ test('waiting segments are stored oldest first; an outage of all storage stops t
       return { id: seg.startMs, ...seg, path: staged, reported: false };
     },
   };
-  const on = { stored: (s: { startMs: number }) => void stored.push(s.startMs / 1000), refused: (w: WaitingSegment) => void refused.push(w.seg.startMs / 1000) };
+  const on = {
+    stored: (s: { startMs: number }) => void stored.push(s.startMs / 1000),
+    refused: (w: WaitingSegment) => void refused.push(w.seg.startMs / 1000),
+  };
   assert.equal(await storeInOrder(queue, sink, on), false);
   assert.deepEqual([stored, refused, queue.map((w) => w.seg.startMs / 1000)], [[1, 3], [2], [4]]);
   down = false;

@@ -46,7 +46,8 @@ export class StorageSink implements SegmentSink {
     const { recordedBy, ...segment } = seg;
     const path = segmentRelPath(seg.cameraId, seg.startMs, writerTag(this.o.nodeId, recordedBy), 'ts', seg.stream);
     // Never overwrite a recording: two segments claiming the same start ms is a bug upstream.
-    if (this.o.index.byPath(path)) throw new VigilError('SEGMENT_EXISTS', `${path} is indexed already; not overwritten`, 409);
+    if (this.o.index.byPath(path))
+      throw new VigilError('SEGMENT_EXISTS', `${path} is indexed already; not overwritten`, 409);
     const { written } = await this.o.pathsFor(seg.cameraId).commit(staged, path, o);
     const id = this.o.index.addStored({ ...segment, path }, written, { durable: o?.durable });
     return { id, ...segment, path, reported: false };

@@ -45,7 +45,10 @@ export async function recoverStaging(o: RecoveryOptions): Promise<RecoveryResult
           o.log.warn({ file, reason: verdict }, 'staging file quarantined');
         } else {
           result.recovered.push(verdict);
-          o.log.info({ camera: verdict.cameraId, stream: verdict.stream, startMs: verdict.startMs, endMs: verdict.endMs }, 'segment recovered from staging');
+          o.log.info(
+            { camera: verdict.cameraId, stream: verdict.stream, startMs: verdict.startMs, endMs: verdict.endMs },
+            'segment recovered from staging',
+          );
         }
       } catch (err) {
         o.log.error({ err, file }, 'staging recovery failed for a file; left in place');
@@ -56,7 +59,12 @@ export async function recoverStaging(o: RecoveryOptions): Promise<RecoveryResult
 }
 
 /** The recovered segment, why the file is no segment (quarantine it), or undefined: no storage took it, try again later. */
-async function recoverOne(o: RecoveryOptions, folder: string, name: string, file: string): Promise<IndexedSegment | string | undefined> {
+async function recoverOne(
+  o: RecoveryOptions,
+  folder: string,
+  name: string,
+  file: string,
+): Promise<IndexedSegment | string | undefined> {
   const { cameraId, stream } = parseStreamFolder(folder);
   const base = stagingTimeBase(name);
   if (base === undefined) return 'not a staging file of this recorder';
@@ -79,7 +87,8 @@ async function recoverOne(o: RecoveryOptions, folder: string, name: string, file
   try {
     return await o.sink.commit(file, { cameraId, stream, startMs, endMs, bytes: keepBytes });
   } catch (err) {
-    if (err instanceof VigilError && err.code === 'SEGMENT_EXISTS') return 'a segment with the same start is already stored';
+    if (err instanceof VigilError && err.code === 'SEGMENT_EXISTS')
+      return 'a segment with the same start is already stored';
     if (err instanceof VigilError && err.code === 'STORAGE_ALL_FAILED') {
       o.log.warn({ file, err: err.message }, 'no storage path takes the recovered segment; it stays in staging');
       return undefined;

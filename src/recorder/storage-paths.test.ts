@@ -101,7 +101,10 @@ test('failover: writes the first healthy path, moves on when it fails, comes bac
   assert.deepEqual(await sp.commit(stage(), `${REL}2`), { written: ['/b'] });
   assert.deepEqual(sp.writeTargets(), ['/b']);
   assert.equal(sp.allFailed(), false);
-  assert.deepEqual(changes.map((c) => c.paths.map((p) => p.healthy)), [[false, true, true]]);
+  assert.deepEqual(
+    changes.map((c) => c.paths.map((p) => p.healthy)),
+    [[false, true, true]],
+  );
 
   fs.faults.set('/c', 'EROFS');
   await sp.recheck();
@@ -136,7 +139,13 @@ test('redundant: copies to all but the last path and moves to the last; a failed
   const { fs, sp, stage } = fakePaths('redundant', ['/a', '/b', '/c']);
   assert.deepEqual(sp.writeTargets(), ['/a', '/b', '/c']);
   assert.deepEqual(await sp.commit(stage(), REL), { written: ['/a', '/b', '/c'] });
-  assert.deepEqual(fs.ops, [`copy /a/${REL}.part`, `rename /a/${REL}`, `copy /b/${REL}.part`, `rename /b/${REL}`, `rename /c/${REL}`]);
+  assert.deepEqual(fs.ops, [
+    `copy /a/${REL}.part`,
+    `rename /a/${REL}`,
+    `copy /b/${REL}.part`,
+    `rename /b/${REL}`,
+    `rename /c/${REL}`,
+  ]);
   for (const p of ['/a', '/b', '/c']) assert.equal(fs.files.get(`/${p.slice(1)}/${REL}`)?.toString(), 'video');
 
   fs.faults.set('/b', 'EIO');
@@ -190,10 +199,18 @@ test('durable: a new folder’s parents are synced once, the data before its nam
 
   fs.ops.length = 0;
   await sp.commit(stage('next.ts'), `${REL}2`, { durable: true });
-  assert.deepEqual(fs.ops.filter((o) => o.startsWith('sync /a')), [`sync /a/${REL}2.part`, `sync /a/${dir}`], 'a known folder: its parents are not synced again');
+  assert.deepEqual(
+    fs.ops.filter((o) => o.startsWith('sync /a')),
+    [`sync /a/${REL}2.part`, `sync /a/${dir}`],
+    'a known folder: its parents are not synced again',
+  );
   fs.ops.length = 0;
   await sp.commit(stage('plain.ts'), `${REL}3`);
-  assert.deepEqual(fs.ops.filter((o) => o.startsWith('sync')), [], 'not durable: no sync');
+  assert.deepEqual(
+    fs.ops.filter((o) => o.startsWith('sync')),
+    [],
+    'not durable: no sync',
+  );
 });
 
 test('commit refuses to overwrite, a missing staged file, and names outside the storage', async () => {
@@ -225,7 +242,6 @@ test('the layout keeps every folder under 5000 files (Symphony), even a day of 1
 });
 
 // ---- the same on real size-limited file systems ----
-
 
 function remount(dir: string, mode: 'ro' | 'rw'): void {
   execFileSync('mount', ['-o', `remount,${mode}`, dir], { stdio: 'ignore' });

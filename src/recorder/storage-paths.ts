@@ -42,7 +42,11 @@ export const nodeStorageFs: StorageFs = {
     return { totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
   },
   mkdirp: async (dir) => void (await mkdir(dir, { recursive: true })),
-  exists: (file) => access(file).then(() => true, () => false),
+  exists: (file) =>
+    access(file).then(
+      () => true,
+      () => false,
+    ),
   copy: (src, dest) => copyFile(src, dest),
   rename: (src, dest) => rename(src, dest),
   remove: (file) => rm(file, { force: true }),
@@ -145,7 +149,8 @@ export class StoragePaths {
 
   constructor(private readonly o: StoragePathsOptions) {
     if (o.paths.length === 0) throw new Error('StoragePaths needs at least one path');
-    if (o.readPath !== undefined && !o.paths.includes(o.readPath)) throw new Error(`read path ${o.readPath} is not one of the paths`);
+    if (o.readPath !== undefined && !o.paths.includes(o.readPath))
+      throw new Error(`read path ${o.readPath} is not one of the paths`);
     this.fs = o.fs ?? nodeStorageFs;
     this.clock = o.clock ?? systemClock;
     // Healthy until shown otherwise: start() probes before the first segment needs a target.
@@ -216,7 +221,8 @@ export class StoragePaths {
    */
   async commit(staged: string, relPath: string, o: CommitOptions = {}): Promise<{ written: string[] }> {
     for (const p of this.o.paths) storageFile(p, relPath); // refuse a bad name before touching anything
-    if (!(await this.fs.exists(staged))) throw new VigilError('SEGMENT_MISSING', `staged segment ${staged} is missing`, 500);
+    if (!(await this.fs.exists(staged)))
+      throw new VigilError('SEGMENT_MISSING', `staged segment ${staged} is missing`, 500);
     const healthy = this.healthy();
     for (const p of healthy) {
       if (await this.fs.exists(storageFile(p, relPath))) {
@@ -226,9 +232,20 @@ export class StoragePaths {
     const errors: string[] = [];
     const durable = o.durable ?? false;
     let written = await this.writeTo(healthy, staged, relPath, durable, errors);
-    if (!written.length) written = await this.writeTo(this.o.paths.filter((p) => !healthy.includes(p)), staged, relPath, durable, errors);
+    if (!written.length)
+      written = await this.writeTo(
+        this.o.paths.filter((p) => !healthy.includes(p)),
+        staged,
+        relPath,
+        durable,
+        errors,
+      );
     if (!written.length) {
-      throw new VigilError('STORAGE_ALL_FAILED', `no storage path took ${relPath}: ${errors.join('; ') || 'no path'}`, 503);
+      throw new VigilError(
+        'STORAGE_ALL_FAILED',
+        `no storage path took ${relPath}: ${errors.join('; ') || 'no path'}`,
+        503,
+      );
     }
     // Redundant mode whose final move failed: the copies are placed, so the staged file has done its job.
     await this.fs.remove(staged).catch(() => {});
@@ -262,7 +279,13 @@ export class StoragePaths {
    * Failover: the first of `paths` that takes the segment. Redundant: a copy on all but the last and
    * a move to the last (a move is cheaper and the staged file is not needed after it).
    */
-  private async writeTo(paths: string[], staged: string, relPath: string, durable: boolean, errors: string[]): Promise<string[]> {
+  private async writeTo(
+    paths: string[],
+    staged: string,
+    relPath: string,
+    durable: boolean,
+    errors: string[],
+  ): Promise<string[]> {
     const written: string[] = [];
     for (const [i, p] of paths.entries()) {
       const move = this.o.availability === 'failover' || i === paths.length - 1;
@@ -357,7 +380,10 @@ export class StoragePaths {
   private markHealthy(path: string): void {
     const s = this.state.get(path)!;
     if (s.healthy) return;
-    this.o.log.info({ path, failedForMs: this.clock.now() - (s.failedSince ?? this.clock.now()) }, 'storage path back in service');
+    this.o.log.info(
+      { path, failedForMs: this.clock.now() - (s.failedSince ?? this.clock.now()) },
+      'storage path back in service',
+    );
     s.healthy = true;
     s.failedSince = undefined;
     this.changed();

@@ -5,7 +5,12 @@ import { StorageSink } from './segment-sink.ts';
 import { StoragePaths } from './storage-paths.ts';
 
 /** For tests: a sink committing into one storage path, as a node with default storage settings does. */
-export async function singlePathSink(root: string, nodeId: string, index: LocalIndex, log: Logger): Promise<{ sink: StorageSink; paths: StoragePaths }> {
+export async function singlePathSink(
+  root: string,
+  nodeId: string,
+  index: LocalIndex,
+  log: Logger,
+): Promise<{ sink: StorageSink; paths: StoragePaths }> {
   mkdirSync(root, { recursive: true });
   const paths = new StoragePaths({ paths: [root], availability: 'failover', log });
   await paths.start();

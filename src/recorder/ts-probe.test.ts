@@ -22,7 +22,7 @@ function fakeTs(ptsList: number[], opts: { adaptation?: boolean } = {}): Uint8Ar
       p += 8;
     }
     const b = [
-      0x21 | (Math.floor(pts / 2 ** 30) & 0x07) << 1,
+      0x21 | ((Math.floor(pts / 2 ** 30) & 0x07) << 1),
       Math.floor(pts / 2 ** 22) & 0xff,
       ((Math.floor(pts / 2 ** 15) & 0x7f) << 1) | 1,
       Math.floor(pts / 2 ** 7) & 0xff,
@@ -54,7 +54,23 @@ test('a real ffmpeg segment: h264 declared in the PMT, every frame found, a cut 
   const dir = mkdtempSync(join(tmpdir(), 'vigil-tsprobe-'));
   try {
     const file = join(dir, 'a.ts');
-    execFileSync(ffmpegPath(), ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '2', '-c:v', 'libx264', '-g', '10', '-f', 'mpegts', file]);
+    execFileSync(ffmpegPath(), [
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=10',
+      '-t',
+      '2',
+      '-c:v',
+      'libx264',
+      '-g',
+      '10',
+      '-f',
+      'mpegts',
+      file,
+    ]);
     const buf = readFileSync(file);
     const p = probeTs(buf)!;
     assert.equal(p.codec, 'h264');
@@ -100,10 +116,25 @@ function tsWithPmt(streamTypes: number[], opts: { esInfo?: number[] } = {}): Uin
 
 const pmtCases: { name: string; types: number[]; codec: string | undefined; audio: string[] }[] = [
   { name: 'video only', types: [0x1b], codec: 'h264', audio: [] },
-  { name: 'h264 + ADTS AAC, as a camera with a microphone records', types: [0x1b, 0x0f], codec: 'h264', audio: ['aac'] },
+  {
+    name: 'h264 + ADTS AAC, as a camera with a microphone records',
+    types: [0x1b, 0x0f],
+    codec: 'h264',
+    audio: ['aac'],
+  },
   { name: 'audio declared before the video', types: [0x0f, 0x24], codec: 'hevc', audio: ['aac'] },
-  { name: 'every known audio type, in PMT order', types: [0x1b, 0x11, 0x03, 0x04, 0x81, 0x0f], codec: 'h264', audio: ['aac-latm', 'mp3', 'mp3', 'ac3', 'aac'] },
-  { name: 'private data and unknown types are not audio we can name', types: [0x1b, 0x06, 0x15, 0x87], codec: 'h264', audio: [] },
+  {
+    name: 'every known audio type, in PMT order',
+    types: [0x1b, 0x11, 0x03, 0x04, 0x81, 0x0f],
+    codec: 'h264',
+    audio: ['aac-latm', 'mp3', 'mp3', 'ac3', 'aac'],
+  },
+  {
+    name: 'private data and unknown types are not audio we can name',
+    types: [0x1b, 0x06, 0x15, 0x87],
+    codec: 'h264',
+    audio: [],
+  },
   { name: 'audio without video', types: [0x0f], codec: undefined, audio: ['aac'] },
 ];
 
@@ -131,7 +162,16 @@ test('PMT: descriptors in the stream entries are stepped over', () => {
 });
 
 test('audioStreamType maps the MPEG-TS stream types', () => {
-  assert.deepEqual([0x0f, 0x11, 0x03, 0x04, 0x81, 0x1b, 0x06, 0x00].map(audioStreamType), ['aac', 'aac-latm', 'mp3', 'mp3', 'ac3', undefined, undefined, undefined]);
+  assert.deepEqual([0x0f, 0x11, 0x03, 0x04, 0x81, 0x1b, 0x06, 0x00].map(audioStreamType), [
+    'aac',
+    'aac-latm',
+    'mp3',
+    'mp3',
+    'ac3',
+    undefined,
+    undefined,
+    undefined,
+  ]);
 });
 
 test('a real ffmpeg segment with AAC and AC-3: both declared, only video frames counted', () => {
@@ -139,9 +179,37 @@ test('a real ffmpeg segment with AAC and AC-3: both declared, only video frames 
   try {
     const file = join(dir, 'av.ts');
     execFileSync(ffmpegPath(), [
-      '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-f', 'lavfi', '-i', 'sine=sample_rate=16000',
-      '-t', '2', '-map', '0:v', '-map', '1:a', '-map', '1:a', '-c:v', 'libx264', '-g', '10',
-      '-c:a:0', 'aac', '-c:a:1', 'ac3', '-ac', '1', '-f', 'mpegts', file,
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=160x120:rate=10',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=sample_rate=16000',
+      '-t',
+      '2',
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-map',
+      '1:a',
+      '-c:v',
+      'libx264',
+      '-g',
+      '10',
+      '-c:a:0',
+      'aac',
+      '-c:a:1',
+      'ac3',
+      '-ac',
+      '1',
+      '-f',
+      'mpegts',
+      file,
     ]);
     const buf = readFileSync(file);
     const p = probeTs(buf)!;

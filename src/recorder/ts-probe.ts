@@ -22,12 +22,17 @@ export type TsAudioCodec = 'aac' | 'aac-latm' | 'mp3' | 'ac3';
 /** The audio codec of a PMT stream type; undefined for any other type. */
 export function audioStreamType(type: number): TsAudioCodec | undefined {
   switch (type) {
-    case 0x0f: return 'aac'; // ADTS
-    case 0x11: return 'aac-latm';
+    case 0x0f:
+      return 'aac'; // ADTS
+    case 0x11:
+      return 'aac-latm';
     case 0x03: // MPEG-1 audio
-    case 0x04: return 'mp3'; // MPEG-2 audio
-    case 0x81: return 'ac3'; // ATSC (ffmpeg's default for AC-3)
-    default: return undefined;
+    case 0x04:
+      return 'mp3'; // MPEG-2 audio
+    case 0x81:
+      return 'ac3'; // ATSC (ffmpeg's default for AC-3)
+    default:
+      return undefined;
   }
 }
 
@@ -113,5 +118,7 @@ export function mpegtsVideoDurationMs(ts: Uint8Array): number | undefined {
 
 /** The 33-bit PES timestamp, spread over 5 bytes with marker bits; arithmetic, as 33 bits overflow JS bit operators. */
 function readPts(b: Uint8Array, o: number): number {
-  return ((b[o] >> 1) & 0x07) * 2 ** 30 + ((b[o + 1] << 7) | (b[o + 2] >> 1)) * 2 ** 15 + ((b[o + 3] << 7) | (b[o + 4] >> 1));
+  return (
+    ((b[o] >> 1) & 0x07) * 2 ** 30 + ((b[o + 1] << 7) | (b[o + 2] >> 1)) * 2 ** 15 + ((b[o + 3] << 7) | (b[o + 4] >> 1))
+  );
 }

@@ -77,7 +77,10 @@ export class CameraSim {
         if (paths.has(path)) throw new Error(`camera sim: two streams at path ${path}`);
         paths.add(path);
       }
-      this.feeds.set(cam.id, new CameraFeed(cam, cam.audio ?? opts.audio ?? false, sub, opts.log.child({ camera: cam.id })));
+      this.feeds.set(
+        cam.id,
+        new CameraFeed(cam, cam.audio ?? opts.audio ?? false, sub, opts.log.child({ camera: cam.id })),
+      );
     }
   }
 
@@ -98,15 +101,11 @@ export class CameraSim {
         if (feed.sub) this.server.addPath(id + SUB_STREAM_SUFFIX, feed.sub);
       }
       await this.server.start();
-      await withTimeout(
-        Promise.all([...this.feeds.values()].map((f) => f.ready)),
-        SDP_TIMEOUT_MS,
-        () => {
-          const late = [...this.feeds.values()].filter((f) => f.main.sdp() === undefined);
-          const detail = late.map((f) => `${f.cam.id}: ${f.stderrTail().slice(-3).join(' | ') || 'no stderr'}`);
-          return new Error(`camera sim: no SDP from ffmpeg after ${SDP_TIMEOUT_MS / 1000} s (${detail.join('; ')})`);
-        },
-      );
+      await withTimeout(Promise.all([...this.feeds.values()].map((f) => f.ready)), SDP_TIMEOUT_MS, () => {
+        const late = [...this.feeds.values()].filter((f) => f.main.sdp() === undefined);
+        const detail = late.map((f) => `${f.cam.id}: ${f.stderrTail().slice(-3).join(' | ') || 'no stderr'}`);
+        return new Error(`camera sim: no SDP from ffmpeg after ${SDP_TIMEOUT_MS / 1000} s (${detail.join('; ')})`);
+      });
     } catch (err) {
       await this.close(); // a failed start leaves nothing running
       throw err;
@@ -163,7 +162,9 @@ class RtpTrack {
 
   async close(): Promise<void> {
     this.endAll();
-    await Promise.all([this.rtpSock, this.rtcpSock].map((sock) => sock && new Promise<void>((r) => sock.close(() => r()))));
+    await Promise.all(
+      [this.rtpSock, this.rtcpSock].map((sock) => sock && new Promise<void>((r) => sock.close(() => r()))),
+    );
     this.rtpSock = this.rtcpSock = undefined;
   }
 }

@@ -4,23 +4,41 @@ import { connect, type Socket } from 'node:net';
 import { createLogger } from '../lib/log.ts';
 import { RtspServer, withTrackControls, type RtspSink, type RtspSource } from './rtsp-server.ts';
 
-const TWO_TRACKS = [
-  'v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=cam1', 'c=IN IP4 0.0.0.0', 't=0 0',
-  'm=video 0 RTP/AVP 96', 'a=rtpmap:96 H264/90000',
-  'm=audio 0 RTP/AVP 97', 'a=rtpmap:97 MPEG4-GENERIC/48000/1',
-].join('\r\n') + '\r\n';
+const TWO_TRACKS =
+  [
+    'v=0',
+    'o=- 0 0 IN IP4 127.0.0.1',
+    's=cam1',
+    'c=IN IP4 0.0.0.0',
+    't=0 0',
+    'm=video 0 RTP/AVP 96',
+    'a=rtpmap:96 H264/90000',
+    'm=audio 0 RTP/AVP 97',
+    'a=rtpmap:97 MPEG4-GENERIC/48000/1',
+  ].join('\r\n') + '\r\n';
 
 test('withTrackControls closes each media section with its track control', () => {
   assert.equal(
     withTrackControls(TWO_TRACKS),
     [
-      'v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=cam1', 'c=IN IP4 0.0.0.0', 't=0 0',
-      'm=video 0 RTP/AVP 96', 'a=rtpmap:96 H264/90000', 'a=control:trackID=0',
-      'm=audio 0 RTP/AVP 97', 'a=rtpmap:97 MPEG4-GENERIC/48000/1', 'a=control:trackID=1',
+      'v=0',
+      'o=- 0 0 IN IP4 127.0.0.1',
+      's=cam1',
+      'c=IN IP4 0.0.0.0',
+      't=0 0',
+      'm=video 0 RTP/AVP 96',
+      'a=rtpmap:96 H264/90000',
+      'a=control:trackID=0',
+      'm=audio 0 RTP/AVP 97',
+      'a=rtpmap:97 MPEG4-GENERIC/48000/1',
+      'a=control:trackID=1',
     ].join('\r\n') + '\r\n',
   );
   // One track, LF line ends, a stale control: as the single-track server always answered.
-  assert.equal(withTrackControls('v=0\nm=video 0 RTP/AVP 96\na=control:x\n'), 'v=0\r\nm=video 0 RTP/AVP 96\r\na=control:trackID=0\r\n');
+  assert.equal(
+    withTrackControls('v=0\nm=video 0 RTP/AVP 96\na=control:x\n'),
+    'v=0\r\nm=video 0 RTP/AVP 96\r\na=control:trackID=0\r\n',
+  );
 });
 
 /** A source whose packets the test pushes by hand: track n's RTP payload is [n], its RTCP [0x80 | n]. */
@@ -78,7 +96,11 @@ class RawClient {
   }
 
   async request(method: string, url: string, headers: Record<string, string> = {}): Promise<string> {
-    const lines = [`${method} ${url} RTSP/1.0`, `CSeq: ${++this.cseq}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    const lines = [
+      `${method} ${url} RTSP/1.0`,
+      `CSeq: ${++this.cseq}`,
+      ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    ];
     this.sock.write(`${lines.join('\r\n')}\r\n\r\n`);
     const n = this.cseq;
     await this.until(() => this.replies.some((r) => r.includes(`CSeq: ${n}\r\n`)));
@@ -129,7 +151,9 @@ test('rtsp server: a two-track stream, set up whole or in part', async (t) => {
     return c;
   };
   const base = `rtsp://127.0.0.1:${server.port}`;
-  const tcp = (channels?: string) => ({ Transport: `RTP/AVP/TCP;unicast${channels ? `;interleaved=${channels}` : ''}` });
+  const tcp = (channels?: string) => ({
+    Transport: `RTP/AVP/TCP;unicast${channels ? `;interleaved=${channels}` : ''}`,
+  });
 
   // Both tracks, as ffmpeg sets them up: each on its own channel pair, both relayed.
   const a = client();
@@ -144,11 +168,20 @@ test('rtsp server: a two-track stream, set up whole or in part', async (t) => {
   assert.match(await a.request('PLAY', `${base}/cam1/`, { Session: session(s0) }), /^RTSP\/1\.0 200 OK/);
   cam.push();
   const got = await a.media(4);
-  assert.deepEqual(got.sort((x, y) => x.channel - y.channel), [
-    { channel: 0, payload: [0] }, { channel: 1, payload: [0x80] }, { channel: 2, payload: [1] }, { channel: 3, payload: [0x81] },
-  ]);
+  assert.deepEqual(
+    got.sort((x, y) => x.channel - y.channel),
+    [
+      { channel: 0, payload: [0] },
+      { channel: 1, payload: [0x80] },
+      { channel: 2, payload: [1] },
+      { channel: 3, payload: [0x81] },
+    ],
+  );
   // Adding a track mid-play is refused; the session plays on.
-  assert.match(await a.request('SETUP', `${base}/cam1/trackID=1`, { ...tcp('4-5'), Session: session(s0) }), /^RTSP\/1\.0 455 /);
+  assert.match(
+    await a.request('SETUP', `${base}/cam1/trackID=1`, { ...tcp('4-5'), Session: session(s0) }),
+    /^RTSP\/1\.0 455 /,
+  );
 
   // Video only (a client that wants no audio): only its channels get media.
   const b = client();
@@ -157,7 +190,10 @@ test('rtsp server: a two-track stream, set up whole or in part', async (t) => {
   await b.request('PLAY', `${base}/cam1/`, { Session: session(v) });
   assert.equal(cam.sinks.size, 3);
   cam.push();
-  assert.deepEqual(await b.media(2), [{ channel: 0, payload: [0] }, { channel: 1, payload: [0x80] }]);
+  assert.deepEqual(await b.media(2), [
+    { channel: 0, payload: [0] },
+    { channel: 1, payload: [0x80] },
+  ]);
   assert.equal((await a.media(4)).length, 4);
 
   // Audio only, with no interleaved channels asked: the lowest pair is chosen.
@@ -165,9 +201,15 @@ test('rtsp server: a two-track stream, set up whole or in part', async (t) => {
   const au = await c.request('SETUP', `${base}/cam1/trackID=1`, tcp());
   assert.match(au, /interleaved=0-1\r\n/);
   // Then video, again without channels: the next free pair.
-  assert.match(await c.request('SETUP', `${base}/cam1/trackID=0`, { ...tcp(), Session: session(au) }), /interleaved=2-3\r\n/);
+  assert.match(
+    await c.request('SETUP', `${base}/cam1/trackID=0`, { ...tcp(), Session: session(au) }),
+    /interleaved=2-3\r\n/,
+  );
   // Channels another track of the session holds are refused.
-  assert.match(await c.request('SETUP', `${base}/cam1/trackID=0`, { ...tcp('0-1'), Session: session(au) }), /^RTSP\/1\.0 461 /);
+  assert.match(
+    await c.request('SETUP', `${base}/cam1/trackID=0`, { ...tcp('0-1'), Session: session(au) }),
+    /^RTSP\/1\.0 461 /,
+  );
 
   // The bare path is track 0, for clients that ignore the control URL; an unknown track is 404.
   const d = client();
@@ -182,7 +224,10 @@ test('rtsp server: a two-track stream, set up whole or in part', async (t) => {
   const es = await e.request('SETUP', `${base}/cam1/sub/trackID=1`, tcp('0-1'));
   await e.request('PLAY', `${base}/cam1/sub/`, { Session: session(es) });
   sub.push();
-  assert.deepEqual(await e.media(2), [{ channel: 0, payload: [1] }, { channel: 1, payload: [0x81] }]);
+  assert.deepEqual(await e.media(2), [
+    { channel: 0, payload: [1] },
+    { channel: 1, payload: [0x81] },
+  ]);
 
   // A stream whose encoder is restarting cannot be described or set up yet.
   const f = client();

@@ -44,8 +44,13 @@ interface Reply {
 }
 
 const REASONS: Record<number, string> = {
-  200: 'OK', 400: 'Bad Request', 404: 'Not Found', 454: 'Session Not Found',
-  455: 'Method Not Valid in This State', 461: 'Unsupported Transport', 501: 'Not Implemented',
+  200: 'OK',
+  400: 'Bad Request',
+  404: 'Not Found',
+  454: 'Session Not Found',
+  455: 'Method Not Valid in This State',
+  461: 'Unsupported Transport',
+  501: 'Not Implemented',
   503: 'Service Unavailable',
 };
 
@@ -293,11 +298,14 @@ class RtspConnection {
       headers: { Range: 'npt=now-' },
       then: () => {
         this.unsubscribe = [...this.tracks].map(([track, [rtp, rtcp]]) =>
-          source.subscribe({
-            rtp: (p) => this.sendMedia(rtp, p),
-            rtcp: (p) => this.sendMedia(rtcp, p),
-            end: () => this.destroy(),
-          }, track),
+          source.subscribe(
+            {
+              rtp: (p) => this.sendMedia(rtp, p),
+              rtcp: (p) => this.sendMedia(rtcp, p),
+              end: () => this.destroy(),
+            },
+            track,
+          ),
         );
       },
     };

@@ -57,27 +57,53 @@ export function simEncoderArgs(o: SimEncoderOptions): string[] {
   const gop = String(Math.max(1, Math.round(o.fps * o.keyintSeconds)));
   const video = [
     '-an',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency',
-    '-profile:v', 'baseline', '-bf', '0', '-pix_fmt', 'yuv420p',
-    '-g', gop, '-keyint_min', gop, '-sc_threshold', '0',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-profile:v',
+    'baseline',
+    '-bf',
+    '0',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    gop,
+    '-keyint_min',
+    gop,
+    '-sc_threshold',
+    '0',
     // Global header: SPS/PPS go into the SDP (sprop-parameter-sets), as real cameras do; on its own it
     // would also take them out of the stream, so repeat-headers puts them back before every IDR.
-    '-flags', '+global_header', '-x264-params', 'repeat-headers=1',
+    '-flags',
+    '+global_header',
+    '-x264-params',
+    'repeat-headers=1',
   ];
   const rtp = (port: number, rtcpPort: number) => `rtp://127.0.0.1:${port}?rtcpport=${rtcpPort}&pkt_size=1200`;
   const input = ['-re', '-f', 'lavfi', '-i', `testsrc2=size=${o.width}x${o.height}:rate=${o.fps}`];
   if (!o.audio && !o.sub) {
     return [
-      '-hide_banner', '-nostats', '-loglevel', 'warning',
+      '-hide_banner',
+      '-nostats',
+      '-loglevel',
+      'warning',
       ...input,
-      '-vf', overlayFilter(o.label, o.height),
+      '-vf',
+      overlayFilter(o.label, o.height),
       ...video,
-      '-f', 'rtp', '-sdp_file', o.sdpFile,
+      '-f',
+      'rtp',
+      '-sdp_file',
+      o.sdpFile,
       rtp(o.rtpPort, o.rtcpPort),
     ];
   }
   const args = ['-hide_banner', '-nostats', '-loglevel', 'warning', ...input];
-  if (o.audio) args.push('-re', '-f', 'lavfi', '-i', `sine=frequency=${SIM_AUDIO_TONE_HZ}:sample_rate=${SIM_AUDIO_SAMPLE_RATE}`);
+  if (o.audio)
+    args.push('-re', '-f', 'lavfi', '-i', `sine=frequency=${SIM_AUDIO_TONE_HZ}:sample_rate=${SIM_AUDIO_SAMPLE_RATE}`);
   args.push('-sdp_file', o.sdpFile); // a global option: one file for all outputs, written once all are set up
   if (o.sub) {
     args.push('-filter_complex', `[0:v]${splitOverlayFilter(o.label, o.height, o.sub)}`, '-map', '[main]');
@@ -87,13 +113,27 @@ export function simEncoderArgs(o: SimEncoderOptions): string[] {
   args.push(...video, '-f', 'rtp', rtp(o.rtpPort, o.rtcpPort));
   if (o.audio) {
     args.push(
-      '-map', '1:a:0', '-vn',
-      '-c:a', 'aac', '-ac', '1', '-ar', String(SIM_AUDIO_SAMPLE_RATE), '-b:a', SIM_AUDIO_BITRATE,
+      '-map',
+      '1:a:0',
+      '-vn',
+      '-c:a',
+      'aac',
+      '-ac',
+      '1',
+      '-ar',
+      String(SIM_AUDIO_SAMPLE_RATE),
+      '-b:a',
+      SIM_AUDIO_BITRATE,
       // Global header: the AudioSpecificConfig goes into the SDP (config=), which RTP AAC requires.
       // No mux delay: one AAC frame per RTP packet, as cameras send it. ffmpeg's default (0.7 s) packs
       // a few hundred ms of frames into one packet: late, and in bursts for a receiver stamping arrival.
-      '-flags', '+global_header', '-muxdelay', '0',
-      '-f', 'rtp', rtp(o.audio.rtpPort, o.audio.rtcpPort),
+      '-flags',
+      '+global_header',
+      '-muxdelay',
+      '0',
+      '-f',
+      'rtp',
+      rtp(o.audio.rtpPort, o.audio.rtcpPort),
     );
   }
   if (o.sub) args.push('-map', '[sub]', ...video, '-f', 'rtp', rtp(o.sub.rtpPort, o.sub.rtcpPort));
@@ -134,7 +174,13 @@ function drawtext(label: string, height: number): string {
   const size = Math.max(12, Math.round(height / 16));
   const options = [
     `text=${text.replace(/[\\':]/g, '\\$&')}`,
-    `fontsize=${size}`, 'fontcolor=white', 'box=1', 'boxcolor=black@0.6', 'boxborderw=4', 'x=8', 'y=h-th-12',
+    `fontsize=${size}`,
+    'fontcolor=white',
+    'box=1',
+    'boxcolor=black@0.6',
+    'boxborderw=4',
+    'x=8',
+    'y=h-th-12',
   ].join(':');
   return `drawtext=${graphQuote(options)}`;
 }

@@ -6,17 +6,52 @@ export interface Tables {
   meta: { key: string; value: string };
   settings: { key: string; value: string };
   groups: { id: number; redundancy: number; options: Generated<string> };
-  servers: { id: string; group_id: number; host: string; udp_port: number | null; state: string; down_since: number | null; options: Generated<string>; runtime: Generated<string> };
-  cameras: { id: string; url: string; home_server: string; current_server: string; movable: number; options: Generated<string>; runtime: Generated<string> };
-  failovers: { id: Generated<number>; started_at: number; server_id: string; group_id: number; trigger: string; status: string; detail: string };
-  recordings: { id: Generated<number>; camera_id: string; server_id: string; start_ms: number; end_ms: number; stream: Generated<number> };
+  servers: {
+    id: string;
+    group_id: number;
+    host: string;
+    udp_port: number | null;
+    state: string;
+    down_since: number | null;
+    options: Generated<string>;
+    runtime: Generated<string>;
+  };
+  cameras: {
+    id: string;
+    url: string;
+    home_server: string;
+    current_server: string;
+    movable: number;
+    options: Generated<string>;
+    runtime: Generated<string>;
+  };
+  failovers: {
+    id: Generated<number>;
+    started_at: number;
+    server_id: string;
+    group_id: number;
+    trigger: string;
+    status: string;
+    detail: string;
+  };
+  recordings: {
+    id: Generated<number>;
+    camera_id: string;
+    server_id: string;
+    start_ms: number;
+    end_ms: number;
+    stream: Generated<number>;
+  };
 }
 
 export type Db = Kysely<Tables>;
 export type Dialect = 'sqlite' | 'postgres';
 
 /** Opens the farm store: a SQLite file by default, PostgreSQL when given a postgres:// URL. */
-export function openDb(location: string, onConnectionError: (err: Error) => void = () => {}): { db: Db; dialect: Dialect } {
+export function openDb(
+  location: string,
+  onConnectionError: (err: Error) => void = () => {},
+): { db: Db; dialect: Dialect } {
   if (/^postgres(ql)?:\/\//.test(location)) {
     // bigint columns come back as strings from pg; every value we keep fits a double exactly.
     pg.types.setTypeParser(20, (v) => Number(v));

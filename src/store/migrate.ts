@@ -2,7 +2,12 @@ import type { Db, Dialect } from './db.ts';
 
 /** Creates the schema if missing. Versioned through meta.schema_version so later issues can add steps. */
 export async function migrate(db: Db, dialect: Dialect): Promise<void> {
-  await db.schema.createTable('meta').ifNotExists().addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
+  await db.schema
+    .createTable('meta')
+    .ifNotExists()
+    .addColumn('key', 'text', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .execute();
   const v = await db.selectFrom('meta').select('value').where('key', '=', 'schema_version').executeTakeFirst();
   if (!v || Number(v.value) < 1) await v1(db, dialect);
   if (!v || Number(v.value) < 2) await v2(db);
@@ -16,9 +21,18 @@ export async function migrate(db: Db, dialect: Dialect): Promise<void> {
  */
 async function v3(db: Db): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    await tx.schema.alterTable('groups').addColumn('options', 'text', (c) => c.notNull().defaultTo('{}')).execute();
-    await tx.schema.alterTable('servers').addColumn('runtime', 'text', (c) => c.notNull().defaultTo('{}')).execute();
-    await tx.schema.alterTable('cameras').addColumn('runtime', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+    await tx.schema
+      .alterTable('groups')
+      .addColumn('options', 'text', (c) => c.notNull().defaultTo('{}'))
+      .execute();
+    await tx.schema
+      .alterTable('servers')
+      .addColumn('runtime', 'text', (c) => c.notNull().defaultTo('{}'))
+      .execute();
+    await tx.schema
+      .alterTable('cameras')
+      .addColumn('runtime', 'text', (c) => c.notNull().defaultTo('{}'))
+      .execute();
     await tx.updateTable('meta').set({ value: '3' }).where('key', '=', 'schema_version').execute();
   });
 }
@@ -29,9 +43,18 @@ async function v3(db: Db): Promise<void> {
  */
 async function v2(db: Db): Promise<void> {
   await db.transaction().execute(async (tx) => {
-    await tx.schema.alterTable('servers').addColumn('options', 'text', (c) => c.notNull().defaultTo('{}')).execute();
-    await tx.schema.alterTable('cameras').addColumn('options', 'text', (c) => c.notNull().defaultTo('{}')).execute();
-    await tx.schema.alterTable('recordings').addColumn('stream', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await tx.schema
+      .alterTable('servers')
+      .addColumn('options', 'text', (c) => c.notNull().defaultTo('{}'))
+      .execute();
+    await tx.schema
+      .alterTable('cameras')
+      .addColumn('options', 'text', (c) => c.notNull().defaultTo('{}'))
+      .execute();
+    await tx.schema
+      .alterTable('recordings')
+      .addColumn('stream', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
     await tx.updateTable('meta').set({ value: '2' }).where('key', '=', 'schema_version').execute();
   });
 }
@@ -39,8 +62,16 @@ async function v2(db: Db): Promise<void> {
 async function v1(db: Db, dialect: Dialect): Promise<void> {
   const serial = dialect === 'postgres' ? 'bigserial' : 'integer';
   await db.transaction().execute(async (tx) => {
-    await tx.schema.createTable('settings').addColumn('key', 'text', (c) => c.primaryKey()).addColumn('value', 'text', (c) => c.notNull()).execute();
-    await tx.schema.createTable('groups').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('redundancy', 'integer', (c) => c.notNull()).execute();
+    await tx.schema
+      .createTable('settings')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+    await tx.schema
+      .createTable('groups')
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('redundancy', 'integer', (c) => c.notNull())
+      .execute();
     await tx.schema
       .createTable('servers')
       .addColumn('id', 'text', (c) => c.primaryKey())
@@ -77,10 +108,13 @@ async function v1(db: Db, dialect: Dialect): Promise<void> {
       .addColumn('end_ms', 'bigint', (c) => c.notNull())
       .execute();
     await tx.schema.createIndex('recordings_camera_end').on('recordings').columns(['camera_id', 'end_ms']).execute();
-    await tx.insertInto('meta').values([
-      { key: 'schema_version', value: '1' },
-      { key: 'generation', value: '1' },
-      { key: 'term', value: '1' },
-    ]).execute();
+    await tx
+      .insertInto('meta')
+      .values([
+        { key: 'schema_version', value: '1' },
+        { key: 'generation', value: '1' },
+        { key: 'term', value: '1' },
+      ])
+      .execute();
   });
 }

@@ -5,7 +5,12 @@ import { JITTER_MS } from '../lib/continuity.ts';
 import type { FarmConfig, Settings } from '../config/farm-config.ts';
 import type { CameraStorageInput, StorageSettingsInput } from '../config/storage-settings.ts';
 import { defaultSettings } from '../config/farm-config.ts';
-import { groupFailoverDefaults, type FailoverMode, type GroupFailoverSettings, type Priority } from '../config/failover-settings.ts';
+import {
+  groupFailoverDefaults,
+  type FailoverMode,
+  type GroupFailoverSettings,
+  type Priority,
+} from '../config/failover-settings.ts';
 
 export type ServerState = 'up' | 'suspect' | 'down';
 
@@ -104,7 +109,11 @@ export class Store {
     for (const r of settings) s[r.key] = Number(r.value);
     return {
       settings: s as unknown as Settings,
-      groups: groups.map((g) => ({ id: Number(g.id), redundancy: !!g.redundancy, ...groupFailoverDefaults(JSON.parse(g.options) as Partial<GroupFailoverSettings>) })),
+      groups: groups.map((g) => ({
+        id: Number(g.id),
+        redundancy: !!g.redundancy,
+        ...groupFailoverDefaults(JSON.parse(g.options) as Partial<GroupFailoverSettings>),
+      })),
       servers: servers.map((r) => ({
         id: r.id,
         group: Number(r.group_id),
@@ -142,11 +151,20 @@ export class Store {
       await tx.deleteFrom('groups').execute();
       await tx.deleteFrom('servers').execute();
       await tx.deleteFrom('cameras').execute();
-      await tx.insertInto('settings').values(Object.entries(c.settings).map(([key, v]) => ({ key, value: String(v) }))).execute();
+      await tx
+        .insertInto('settings')
+        .values(Object.entries(c.settings).map(([key, v]) => ({ key, value: String(v) })))
+        .execute();
       if (c.groups.length)
         await tx
           .insertInto('groups')
-          .values(c.groups.map(({ id, redundancy, ...failover }) => ({ id, redundancy: redundancy ? 1 : 0, options: JSON.stringify(failover) })))
+          .values(
+            c.groups.map(({ id, redundancy, ...failover }) => ({
+              id,
+              redundancy: redundancy ? 1 : 0,
+              options: JSON.stringify(failover),
+            })),
+          )
           .execute();
       if (c.servers.length)
         await tx
@@ -159,7 +177,12 @@ export class Store {
               udp_port: s.udpPort ?? null,
               state: oldServers.get(s.id)?.state ?? 'up',
               down_since: oldServers.get(s.id)?.down_since ?? null,
-              options: JSON.stringify({ storage: s.storage, enabled: s.enabled, maxCameras: s.maxCameras, hotStandbyFor: s.hotStandbyFor }),
+              options: JSON.stringify({
+                storage: s.storage,
+                enabled: s.enabled,
+                maxCameras: s.maxCameras,
+                hotStandbyFor: s.hotStandbyFor,
+              }),
               runtime: keptServerRuntime(oldServers.get(s.id)?.runtime, serverIds),
             })),
           )
@@ -171,7 +194,13 @@ export class Store {
             c.cameras.map((cam) => {
               const old = existing.get(cam.id);
               const keep = old && old.home_server === cam.server && serverIds.has(old.current_server);
-              const options = { audio: cam.audio, streams: cam.streams, storage: cam.storage, priority: cam.priority, failoverMode: cam.failoverMode };
+              const options = {
+                audio: cam.audio,
+                streams: cam.streams,
+                storage: cam.storage,
+                priority: cam.priority,
+                failoverMode: cam.failoverMode,
+              };
               return {
                 id: cam.id,
                 url: cam.url,
@@ -193,13 +222,22 @@ export class Store {
   }
 
   async setServerRuntime(id: string, runtime: ServerRuntime): Promise<void> {
-    await this.db.updateTable('servers').set({ runtime: JSON.stringify(runtime) }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('servers')
+      .set({ runtime: JSON.stringify(runtime) })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Sets cameras' runtime (live-only relays) in one transaction and bumps the farm generation. */
   async setCameraRuntime(changes: { camera: string; runtime: CameraRuntime }[]): Promise<number> {
     return this.db.transaction().execute(async (tx) => {
-      for (const c of changes) await tx.updateTable('cameras').set({ runtime: JSON.stringify(c.runtime) }).where('id', '=', c.camera).execute();
+      for (const c of changes)
+        await tx
+          .updateTable('cameras')
+          .set({ runtime: JSON.stringify(c.runtime) })
+          .where('id', '=', c.camera)
+          .execute();
       return bumpGeneration(tx);
     });
   }
@@ -208,7 +246,12 @@ export class Store {
   async moveCameras(moves: { camera: string; to: string }[]): Promise<number> {
     return this.db.transaction().execute(async (tx) => {
       // A camera recorded by another server is not relayed any more (runtime holds only the relay).
-      for (const m of moves) await tx.updateTable('cameras').set({ current_server: m.to, runtime: '{}' }).where('id', '=', m.camera).execute();
+      for (const m of moves)
+        await tx
+          .updateTable('cameras')
+          .set({ current_server: m.to, runtime: '{}' })
+          .where('id', '=', m.camera)
+          .execute();
       return bumpGeneration(tx);
     });
   }
@@ -220,19 +263,40 @@ export class Store {
   async insertFailover(f: Omit<FailoverRow, 'id'>): Promise<number> {
     const r = await this.db
       .insertInto('failovers')
-      .values({ started_at: f.startedAt, server_id: f.server, group_id: f.group, trigger: f.trigger, status: f.status, detail: JSON.stringify(f.detail) })
+      .values({
+        started_at: f.startedAt,
+        server_id: f.server,
+        group_id: f.group,
+        trigger: f.trigger,
+        status: f.status,
+        detail: JSON.stringify(f.detail),
+      })
       .returning('id')
       .executeTakeFirstOrThrow();
     return Number(r.id);
   }
 
   async updateFailover(id: number, status: string, detail: Record<string, unknown>): Promise<void> {
-    await this.db.updateTable('failovers').set({ status, detail: JSON.stringify(detail) }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('failovers')
+      .set({ status, detail: JSON.stringify(detail) })
+      .where('id', '=', id)
+      .execute();
   }
 
   async failover(id: number): Promise<FailoverRow | undefined> {
     const r = await this.db.selectFrom('failovers').selectAll().where('id', '=', id).executeTakeFirst();
-    return r && { id: Number(r.id), startedAt: Number(r.started_at), server: r.server_id, group: Number(r.group_id), trigger: r.trigger, status: r.status, detail: JSON.parse(r.detail) as Record<string, unknown> };
+    return (
+      r && {
+        id: Number(r.id),
+        startedAt: Number(r.started_at),
+        server: r.server_id,
+        group: Number(r.group_id),
+        trigger: r.trigger,
+        status: r.status,
+        detail: JSON.parse(r.detail) as Record<string, unknown>,
+      }
+    );
   }
 
   async failovers(): Promise<FailoverRow[]> {
@@ -249,7 +313,10 @@ export class Store {
   }
 
   /** Adds recorded segments to the catalogue, extending the interval each one continues (per camera stream). */
-  async addRecordings(server: string, segments: { camera: string; stream?: number; startMs: number; endMs: number }[]): Promise<void> {
+  async addRecordings(
+    server: string,
+    segments: { camera: string; stream?: number; startMs: number; endMs: number }[],
+  ): Promise<void> {
     if (!segments.length) return;
     await this.db.transaction().execute(async (tx) => {
       for (const s of [...segments].sort((a, b) => a.startMs - b.startMs)) {
@@ -264,9 +331,19 @@ export class Store {
           .orderBy('end_ms', 'desc')
           .executeTakeFirst();
         if (prev) {
-          if (Number(prev.end_ms) < s.endMs) await tx.updateTable('recordings').set({ end_ms: s.endMs }).where('id', '=', prev.id).execute();
+          if (Number(prev.end_ms) < s.endMs)
+            await tx.updateTable('recordings').set({ end_ms: s.endMs }).where('id', '=', prev.id).execute();
         } else {
-          await tx.insertInto('recordings').values({ camera_id: s.camera, server_id: server, start_ms: s.startMs, end_ms: s.endMs, stream: s.stream ?? 0 }).execute();
+          await tx
+            .insertInto('recordings')
+            .values({
+              camera_id: s.camera,
+              server_id: server,
+              start_ms: s.startMs,
+              end_ms: s.endMs,
+              stream: s.stream ?? 0,
+            })
+            .execute();
         }
       }
     });
@@ -296,7 +373,12 @@ export class Store {
       .where('start_ms', '<', toMs)
       .orderBy('start_ms')
       .execute();
-    return rows.map((r) => ({ camera: r.camera_id, server: r.server_id, startMs: Number(r.start_ms), endMs: Number(r.end_ms) }));
+    return rows.map((r) => ({
+      camera: r.camera_id,
+      server: r.server_id,
+      startMs: Number(r.start_ms),
+      endMs: Number(r.end_ms),
+    }));
   }
 }
 
@@ -310,6 +392,10 @@ function keptServerRuntime(old: string | undefined, servers: Set<string>): strin
 async function bumpGeneration(tx: Db): Promise<number> {
   const cur = await tx.selectFrom('meta').select('value').where('key', '=', 'generation').executeTakeFirstOrThrow();
   const next = Number(cur.value) + 1;
-  await tx.updateTable('meta').set({ value: String(next) }).where('key', '=', 'generation').execute();
+  await tx
+    .updateTable('meta')
+    .set({ value: String(next) })
+    .where('key', '=', 'generation')
+    .execute();
   return next;
 }
