@@ -197,7 +197,7 @@ test('a farm survives kill -9 of a recording server; a group without a redundant
   const masterDownAt = Date.now();
   await farm.kill('master');
   await delay(4000);
-  const masterStartedAt = Date.now();
+  const _masterStartedAt = Date.now();
   await farm.startMaster(
     exampleFarm({ simUrl: (id) => `rtsp://127.0.0.1:${RTSP_PORT}/${id}`, udpBasePort: UDP_BASE, settings }),
   );

@@ -52,7 +52,7 @@ export function statusCommand(): Command {
       console.log('\nFAILOVERS');
       for (const f of failovers.slice(-10))
         console.log(
-          `#${f.id} ${new Date(f.startedAt).toISOString()} ${f.server} ${f.trigger} ${f.status}${f.detail.target ? ' -> ' + f.detail.target : ''}${f.detail.reason ? ' (' + f.detail.reason + ')' : ''}`,
+          `#${f.id} ${new Date(f.startedAt).toISOString()} ${f.server} ${f.trigger} ${f.status}${f.detail.target ? ` -> ${f.detail.target}` : ''}${f.detail.reason ? ` (${f.detail.reason})` : ''}`,
         );
     });
 }

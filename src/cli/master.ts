@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Master } from '../master/master.ts';
-import { parseFarmConfig } from '../config/farm-config.ts';
+import { parseFarmConfig, type FarmConfig } from '../config/farm-config.ts';
 import { createLogger } from '../lib/log.ts';
 import { closeOnSignal, farmKey } from './shutdown.ts';
 
@@ -19,7 +19,7 @@ export function masterCommand(): Command {
     .action(
       async (o: { data: string; store?: string; config?: string; host: string; port: string; keyFile?: string }) => {
         const log = createLogger('master');
-        let config;
+        let config: FarmConfig | undefined;
         if (o.config) {
           const r = parseFarmConfig(parse(readFileSync(o.config, 'utf8')));
           config = r.config;

@@ -256,18 +256,30 @@ function parsePathList(
   const before = problems.length;
   const paths: string[] = [];
   const starred: string[] = [];
-  entries.forEach((entry, i) => {
+  for (const [i, entry] of entries.entries()) {
     const star = entry.startsWith('*');
     const raw = star ? entry.slice(1).trim() : entry;
-    if (raw === '') return void problems.push(`${at}: entry ${i + 1} is empty`);
+    if (raw === '') {
+      problems.push(`${at}: entry ${i + 1} is empty`);
+      continue;
+    }
     // Relative paths would depend on the working directory the service happens to start in.
-    if (!isAbsolute(raw)) return void problems.push(`${at}: ${JSON.stringify(raw)} is not an absolute path`);
-    if (raw.includes('\0')) return void problems.push(`${at}: entry ${i + 1} contains a NUL character`);
+    if (!isAbsolute(raw)) {
+      problems.push(`${at}: ${JSON.stringify(raw)} is not an absolute path`);
+      continue;
+    }
+    if (raw.includes('\0')) {
+      problems.push(`${at}: entry ${i + 1} contains a NUL character`);
+      continue;
+    }
     const p = normalize(raw).replace(/(.)\/+$/, '$1');
-    if (paths.includes(p)) return void problems.push(`${at}: ${JSON.stringify(p)} is listed twice`);
+    if (paths.includes(p)) {
+      problems.push(`${at}: ${JSON.stringify(p)} is listed twice`);
+      continue;
+    }
     paths.push(p);
     if (star) starred.push(p);
-  });
+  }
   if (starred.length > 1) problems.push(`${at}: only one path can be marked * (read from), found ${starred.length}`);
   if (problems.length > before) return undefined;
   return { paths, ...(starred.length === 1 && { readPath: starred[0] }) };

@@ -5,7 +5,7 @@ import { Controller } from './controller.ts';
 import { createLogger } from '../lib/log.ts';
 import { RELAY_BUFFER_MS } from './assignment.ts';
 import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts';
-import { VigilError } from '../lib/errors.ts';
+import type { VigilError } from '../lib/errors.ts';
 
 const settings = { FarmHealthStartDelayMs: 0, FarmHealthMissedUdpMs: 1000, StatusIntervalMs: 100 };
 const server = (id: string, port: number, extra: object = {}) => ({

@@ -176,7 +176,7 @@ export class Controller {
         throw new VigilError('NOTHING_TO_MOVE', `server ${serverId} holds no cameras`, 409);
       await this.failover(serverId, 'manual', [], this.clock.now());
       const fo = (await this.o.store.failovers()).filter((f) => f.server === serverId).at(-1);
-      if (!fo || fo.trigger !== 'manual')
+      if (fo?.trigger !== 'manual')
         throw new VigilError(
           'FAILOVER_FAILED',
           `failover of ${serverId} could not be carried out; see the master log`,

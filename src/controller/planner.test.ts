@@ -235,7 +235,7 @@ test('distribute: by spare capacity, high priority first, the rest wait when cap
 
 test('failback moves home cameras back; operator moves are checked', () => {
   const f = farm();
-  f.cameras.forEach((c) => (c.home = c.current));
+  for (const c of f.cameras) c.home = c.current;
   f.cameras[0].current = 's3';
   assert.deepEqual(planFailback(f, 's1'), [rec('c1', 's3', 's1')]);
   assert.deepEqual(moveProblems(f, 'usb', 's7'), [

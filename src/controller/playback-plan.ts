@@ -28,7 +28,10 @@ export function playbackPlan(segments: HeldSegment[]): HeldSegment[] {
   for (const s of segments) {
     if (!(s.endMs > s.startMs)) continue; // an empty segment adds nothing but a player stall
     let list = byServer.get(s.server);
-    if (!list) byServer.set(s.server, (list = []));
+    if (!list) {
+      list = [];
+      byServer.set(s.server, list);
+    }
     list.push(s);
   }
   const queues = [...byServer.values()].map((list) => ({

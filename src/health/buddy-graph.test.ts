@@ -8,7 +8,12 @@ function connected(g: Map<string, string[]>): boolean {
   if (ids.length === 0) return true;
   const seen = new Set([ids[0]]);
   const todo = [ids[0]];
-  while (todo.length) for (const b of g.get(todo.pop()!)!) if (!seen.has(b)) seen.add(b), todo.push(b);
+  while (todo.length)
+    for (const b of g.get(todo.pop()!)!)
+      if (!seen.has(b)) {
+        seen.add(b);
+        todo.push(b);
+      }
   return seen.size === ids.length;
 }
 

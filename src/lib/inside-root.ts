@@ -11,7 +11,7 @@ export async function resolveInside(root: string, rel: string): Promise<string |
   try {
     const [realRoot, real] = await Promise.all([realpath(root), realpath(resolve(root, rel))]);
     const r = relative(realRoot, real);
-    return r !== '' && !isAbsolute(r) && r !== '..' && !r.startsWith('..' + sep) ? real : undefined;
+    return r !== '' && !isAbsolute(r) && r !== '..' && !r.startsWith(`..${sep}`) ? real : undefined;
   } catch {
     return undefined; // missing (deleted by retention, say): nothing to serve
   }

@@ -316,7 +316,7 @@ export class RecordingNode {
 
   private saveCached(a: Assignment): void {
     const file = join(this.o.dataDir, 'assignment.json');
-    writeFileSync(file + '.tmp', JSON.stringify(a), { mode: 0o600 }); // holds camera credentials
-    renameSync(file + '.tmp', file);
+    writeFileSync(`${file}.tmp`, JSON.stringify(a), { mode: 0o600 }); // holds camera credentials
+    renameSync(`${file}.tmp`, file);
   }
 }

@@ -334,7 +334,9 @@ test('buffer mode keeps a rolling window in staging and commits nothing', { time
   });
   const dir = join(root, 'cam1');
   const everSeen = new Set<string>();
-  const poll = setInterval(() => filesIn(dir).forEach((n) => everSeen.add(n)), 100);
+  const poll = setInterval(() => {
+    for (const n of filesIn(dir)) everSeen.add(n);
+  }, 100);
   try {
     rec.start();
     assert.equal(rec.status().mode, 'buffer');

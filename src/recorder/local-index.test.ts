@@ -105,7 +105,8 @@ test('the database runs in WAL mode', () => {
     const again = new LocalIndex(file);
     try {
       // the handle is private: the mode is a storage detail, not API
-      assert.equal(again['db'].pragma('journal_mode', { simple: true }), 'wal');
+      const db = (again as unknown as { db: { pragma(q: string, o: object): unknown } }).db;
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     } finally {
       again.close();
     }

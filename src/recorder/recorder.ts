@@ -107,7 +107,9 @@ export class Recorder {
     }
     for (const [id, stream, st] of extra.sort((a, b) => a[1] - b[1])) {
       const main = out[id];
-      if (main) (main.streams ??= [])[stream - 1] = st;
+      if (!main) continue;
+      main.streams ??= [];
+      main.streams[stream - 1] = st;
     }
     return out;
   }

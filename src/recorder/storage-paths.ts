@@ -204,8 +204,12 @@ export class StoragePaths {
   /** Probes every path now (write a probe file, read the free space); a path that passes is healthy again. */
   recheck(): Promise<void> {
     this.probing ??= Promise.all(this.o.paths.map((p) => this.probe(p))).then(
-      () => void (this.probing = undefined),
-      () => void (this.probing = undefined),
+      () => {
+        this.probing = undefined;
+      },
+      () => {
+        this.probing = undefined;
+      },
     );
     return this.probing;
   }

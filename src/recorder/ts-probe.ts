@@ -14,7 +14,7 @@ export interface TsProbe {
 
 const TS_PACKET = 188;
 export const PTS_WRAP = 2 ** 33;
-const STREAM_TYPES: Record<number, TsProbe['codec']> = { 0x1b: 'h264', 0x24: 'hevc' };
+const STREAM_TYPES: Record<number, TsProbe['codec']> = { 27: 'h264', 36: 'hevc' };
 
 /** Audio codecs an MPEG-TS stream type names. 'mp3' stands for MPEG-1/2 audio of any layer (mp2 too). */
 export type TsAudioCodec = 'aac' | 'aac-latm' | 'mp3' | 'ac3';

@@ -12,23 +12,22 @@ import { ffmpegPath } from '../lib/ffmpeg-path.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CameraSim, clientSdp, DEFAULT_SUB_SIZE, type SimCamera } from './camera-sim.ts';
 
-const FFMPEG_SDP =
-  [
-    'v=0',
-    'o=- 0 0 IN IP4 127.0.0.1',
-    's=No Name',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    'a=tool:libavformat LIBAVFORMAT_VERSION',
-    'm=video 40000 RTP/AVP 96',
-    'a=rtpmap:96 H264/90000',
-    'a=fmtp:96 packetization-mode=1; sprop-parameter-sets=Z0LAC9oFB+wEQAAAAwBAAAAFI8UKqA==,aM4PyA==; profile-level-id=42C00B',
-  ].join('\r\n') + '\r\n';
+const FFMPEG_SDP = `${[
+  'v=0',
+  'o=- 0 0 IN IP4 127.0.0.1',
+  's=No Name',
+  'c=IN IP4 127.0.0.1',
+  't=0 0',
+  'a=tool:libavformat LIBAVFORMAT_VERSION',
+  'm=video 40000 RTP/AVP 96',
+  'a=rtpmap:96 H264/90000',
+  'a=fmtp:96 packetization-mode=1; sprop-parameter-sets=Z0LAC9oFB+wEQAAAAwBAAAAFI8UKqA==,aM4PyA==; profile-level-id=42C00B',
+].join('\r\n')}\r\n`;
 
 test('clientSdp keeps a clean header and the video media lines', () => {
   assert.equal(
     clientSdp(FFMPEG_SDP, 'cam1'),
-    [
+    `${[
       'v=0',
       'o=- 0 0 IN IP4 127.0.0.1',
       's=cam1',
@@ -37,38 +36,37 @@ test('clientSdp keeps a clean header and the video media lines', () => {
       'm=video 0 RTP/AVP 96',
       'a=rtpmap:96 H264/90000',
       'a=fmtp:96 packetization-mode=1; sprop-parameter-sets=Z0LAC9oFB+wEQAAAAwBAAAAFI8UKqA==,aM4PyA==; profile-level-id=42C00B',
-    ].join('\r\n') + '\r\n',
+    ].join('\r\n')}\r\n`,
   );
 });
 
 // What ffmpeg writes for a camera with audio and a sub stream: main video, audio, sub video.
-const FFMPEG_SDP_3 =
-  [
-    'v=0',
-    'o=- 0 0 IN IP4 127.0.0.1',
-    's=No Name',
-    't=0 0',
-    'a=tool:libavformat LIBAVFORMAT_VERSION',
-    'm=video 40000 RTP/AVP 96',
-    'c=IN IP4 127.0.0.1',
-    'a=rtpmap:96 H264/90000',
-    'a=fmtp:96 packetization-mode=1; profile-level-id=42C016',
-    'm=audio 40002 RTP/AVP 97',
-    'c=IN IP4 127.0.0.1',
-    'b=AS:32',
-    'a=rtpmap:97 MPEG4-GENERIC/48000/1',
-    'a=fmtp:97 profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3; config=118856E500',
-    'm=video 40004 RTP/AVP 96',
-    'c=IN IP4 127.0.0.1',
-    'a=rtpmap:96 H264/90000',
-    'a=fmtp:96 packetization-mode=1; profile-level-id=42C00B',
-  ].join('\r\n') + '\r\n';
+const FFMPEG_SDP_3 = `${[
+  'v=0',
+  'o=- 0 0 IN IP4 127.0.0.1',
+  's=No Name',
+  't=0 0',
+  'a=tool:libavformat LIBAVFORMAT_VERSION',
+  'm=video 40000 RTP/AVP 96',
+  'c=IN IP4 127.0.0.1',
+  'a=rtpmap:96 H264/90000',
+  'a=fmtp:96 packetization-mode=1; profile-level-id=42C016',
+  'm=audio 40002 RTP/AVP 97',
+  'c=IN IP4 127.0.0.1',
+  'b=AS:32',
+  'a=rtpmap:97 MPEG4-GENERIC/48000/1',
+  'a=fmtp:97 profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3; config=118856E500',
+  'm=video 40004 RTP/AVP 96',
+  'c=IN IP4 127.0.0.1',
+  'a=rtpmap:96 H264/90000',
+  'a=fmtp:96 packetization-mode=1; profile-level-id=42C00B',
+].join('\r\n')}\r\n`;
 
 test('clientSdp picks media sections in the order asked', () => {
   const header = ['v=0', 'o=- 0 0 IN IP4 127.0.0.1', 's=cam1/sub', 'c=IN IP4 0.0.0.0', 't=0 0'];
   assert.equal(
     clientSdp(FFMPEG_SDP_3, 'cam1/sub', [2, 1]),
-    [
+    `${[
       ...header,
       'm=video 0 RTP/AVP 96',
       'a=rtpmap:96 H264/90000',
@@ -76,7 +74,7 @@ test('clientSdp picks media sections in the order asked', () => {
       'm=audio 0 RTP/AVP 97',
       'a=rtpmap:97 MPEG4-GENERIC/48000/1',
       'a=fmtp:97 profile-level-id=1;mode=AAC-hbr;sizelength=13;indexlength=3;indexdeltalength=3; config=118856E500',
-    ].join('\r\n') + '\r\n',
+    ].join('\r\n')}\r\n`,
   );
   // By default every section, in file order.
   assert.equal(

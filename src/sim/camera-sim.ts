@@ -65,7 +65,7 @@ export class CameraSim {
   private readonly feeds = new Map<string, CameraFeed>();
   private dir: string | undefined;
 
-  constructor(private readonly opts: CameraSimOptions) {
+  constructor(readonly opts: CameraSimOptions) {
     this.host = opts.host ?? '127.0.0.1';
     this.server = new RtspServer({ host: this.host, port: opts.port, log: opts.log });
     const paths = new Set<string>();
@@ -144,8 +144,12 @@ class RtpTrack {
   private rtcpSock: UdpSocket | undefined;
 
   async bind(log: Logger): Promise<{ rtpPort: number; rtcpPort: number }> {
-    this.rtpSock = await bindUdp((p) => this.sinks.forEach((s) => s.rtp(p)), log);
-    this.rtcpSock = await bindUdp((p) => this.sinks.forEach((s) => s.rtcp(p)), log);
+    this.rtpSock = await bindUdp((p) => {
+      for (const s of this.sinks) s.rtp(p);
+    }, log);
+    this.rtcpSock = await bindUdp((p) => {
+      for (const s of this.sinks) s.rtcp(p);
+    }, log);
     return { rtpPort: this.rtpSock.address().port, rtcpPort: this.rtcpSock.address().port };
   }
 
@@ -299,7 +303,7 @@ export function clientSdp(raw: string, name: string, sections?: number[]): strin
     const fmtp = lines.find((l) => l.startsWith(`a=fmtp:${pt} `));
     out.push(`m=${kind} 0 RTP/AVP ${pt}`, rtpmap, ...(fmtp ? [fmtp] : []));
   }
-  return out.join('\r\n') + '\r\n';
+  return `${out.join('\r\n')}\r\n`;
 }
 
 function bindUdp(onPacket: (p: Buffer) => void, log: Logger): Promise<UdpSocket> {

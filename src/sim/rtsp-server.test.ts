@@ -4,23 +4,22 @@ import { connect, type Socket } from 'node:net';
 import { createLogger } from '../lib/log.ts';
 import { RtspServer, withTrackControls, type RtspSink, type RtspSource } from './rtsp-server.ts';
 
-const TWO_TRACKS =
-  [
-    'v=0',
-    'o=- 0 0 IN IP4 127.0.0.1',
-    's=cam1',
-    'c=IN IP4 0.0.0.0',
-    't=0 0',
-    'm=video 0 RTP/AVP 96',
-    'a=rtpmap:96 H264/90000',
-    'm=audio 0 RTP/AVP 97',
-    'a=rtpmap:97 MPEG4-GENERIC/48000/1',
-  ].join('\r\n') + '\r\n';
+const TWO_TRACKS = `${[
+  'v=0',
+  'o=- 0 0 IN IP4 127.0.0.1',
+  's=cam1',
+  'c=IN IP4 0.0.0.0',
+  't=0 0',
+  'm=video 0 RTP/AVP 96',
+  'a=rtpmap:96 H264/90000',
+  'm=audio 0 RTP/AVP 97',
+  'a=rtpmap:97 MPEG4-GENERIC/48000/1',
+].join('\r\n')}\r\n`;
 
 test('withTrackControls closes each media section with its track control', () => {
   assert.equal(
     withTrackControls(TWO_TRACKS),
-    [
+    `${[
       'v=0',
       'o=- 0 0 IN IP4 127.0.0.1',
       's=cam1',
@@ -32,7 +31,7 @@ test('withTrackControls closes each media section with its track control', () =>
       'm=audio 0 RTP/AVP 97',
       'a=rtpmap:97 MPEG4-GENERIC/48000/1',
       'a=control:trackID=1',
-    ].join('\r\n') + '\r\n',
+    ].join('\r\n')}\r\n`,
   );
   // One track, LF line ends, a stale control: as the single-track server always answered.
   assert.equal(
@@ -119,7 +118,10 @@ class RawClient {
       if (Date.now() > deadline) throw new Error('rtsp test client: timed out');
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 50);
-        this.waiter = () => (clearTimeout(timer), resolve());
+        this.waiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
   }

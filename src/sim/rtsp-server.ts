@@ -40,7 +40,7 @@ interface Reply {
   headers?: Record<string, string>;
   body?: string;
   /** Runs right after the reply is written, so the reply reaches the client before any media. */
-  then?: () => void;
+  afterSend?: () => void;
 }
 
 const REASONS: Record<number, string> = {
@@ -296,7 +296,7 @@ class RtspConnection {
     return {
       status: 200,
       headers: { Range: 'npt=now-' },
-      then: () => {
+      afterSend: () => {
         this.unsubscribe = [...this.tracks].map(([track, [rtp, rtcp]]) =>
           source.subscribe(
             {
@@ -328,7 +328,7 @@ class RtspConnection {
   private stopMedia(): void {
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = undefined;
-    unsubscribe?.forEach((u) => u());
+    for (const u of unsubscribe ?? []) u();
   }
 
   private reply(req: Request | undefined, r: Reply): void {
@@ -343,7 +343,7 @@ class RtspConnection {
     for (const [k, v] of Object.entries(r.headers ?? {})) lines.push(`${k}: ${v}`);
     if (r.body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(r.body)}`);
     this.socket.write(`${lines.join('\r\n')}\r\n\r\n${r.body ?? ''}`);
-    r.then?.();
+    r.afterSend?.();
   }
 }
 
