@@ -7,8 +7,8 @@ import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NodeApi } from '../src/node/node-api.ts';
-import { LocalIndex } from '../src/recorder/local-index.ts';
-import { segmentRelPath } from '../src/recorder/layout.ts';
+import { LocalIndex } from '../src/storage/local-index.ts';
+import { segmentRelPath } from '../src/storage/layout.ts';
 import { createLogger } from '../src/lib/log.ts';
 import { BENCH_TOKEN } from './copyback.ts';
 

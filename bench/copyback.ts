@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CopyBack, indexLocator } from '../src/node/copy-back.ts';
-import { LocalIndex } from '../src/recorder/local-index.ts';
-import { singlePathSink } from '../src/recorder/test-sink.ts';
+import { LocalIndex } from '../src/storage/local-index.ts';
+import { singlePathSink } from '../test/support/test-sink.ts';
 import { farmKeys } from '../src/lib/farm-keys.ts';
 import { createLogger } from '../src/lib/log.ts';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../src/farm/local-farm.ts';
-import { LocalIndex } from '../src/recorder/local-index.ts';
+import { LocalIndex } from '../src/storage/local-index.ts';
 import { procStat, childrenOf } from './proc-stats.ts';
 
 const { values } = parseArgs({

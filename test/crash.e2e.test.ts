@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../src/farm/local-farm.ts';
-import { LocalIndex } from '../src/recorder/local-index.ts';
+import { LocalIndex } from '../src/storage/local-index.ts';
 
 const MASTER_PORT = 18680;
 const RTSP_PORT = 18754;

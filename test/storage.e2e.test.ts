@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
-import { mountTmpfs } from '../src/lib/test-tmpfs.ts';
+import { mountTmpfs } from './support/tmpfs.ts';
 import { farmKeys } from '../src/lib/farm-keys.ts';
 
 // Fixed loopback ports away from the other end-to-end tests (18480+, 18580+, 18680+).

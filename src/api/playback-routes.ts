@@ -6,12 +6,12 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Controller } from '../controller/controller.ts';
 import type { Store } from '../store/store.ts';
-import { playbackPlan, type HeldSegment } from '../controller/playback-plan.ts';
-import { vodPlaylist } from '../recorder/hls.ts';
+import { playbackPlan, type HeldSegment } from '../playback/playback-plan.ts';
+import { vodPlaylist } from '../playback/hls.ts';
 import { NodeClient } from './node-client.ts';
 import { nodeBufferPath } from '../node/node-api.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
-import { exportMp4 } from './export-mp4.ts';
+import { exportMp4 } from '../playback/export-mp4.ts';
 import { ErrorBody } from './schemas.ts';
 import { VigilError } from '../lib/errors.ts';
 

@@ -6,7 +6,7 @@ import type { Store } from '../store/store.ts';
 import { NodeStatus } from '../controller/node-status.ts';
 import { FarmConfig } from '../config/farm-config.ts';
 import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBackView } from './schemas.ts';
-import { timeline } from '../controller/timeline.ts';
+import { timeline } from '../playback/timeline.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
 import { parseFarmConfig } from '../config/farm-config.ts';
 import { VigilError } from '../lib/errors.ts';

@@ -17,7 +17,7 @@ import {
   parseStorageSettings,
   type CameraStorageInput,
   type StorageSettingsInput,
-} from './storage-settings.ts';
+} from '../storage/storage-settings.ts';
 
 const Id = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controllerHarness } from './controller-harness.ts';
+import { controllerHarness } from '../../test/support/controller-harness.ts';
 import { Controller } from './controller.ts';
 import { createLogger } from '../lib/log.ts';
 import { RELAY_BUFFER_MS } from './assignment.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controllerHarness } from './controller-harness.ts';
+import { controllerHarness } from '../../test/support/controller-harness.ts';
 import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts';
 
 const farm = (extra: FarmConfigInput['servers'] = []): FarmConfigInput => ({

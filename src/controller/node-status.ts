@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { CameraStorageInput, StorageSettingsInput } from '../config/storage-settings.ts';
+import type { CameraStorageInput, StorageSettingsInput } from '../storage/storage-settings.ts';
 
 const RecordingState = Type.Union(
   ['starting', 'recording', 'stalled', 'offline', 'failing'].map((s) => Type.Literal(s)),

@@ -18,11 +18,11 @@ import { Readable, Transform } from 'node:stream';
 import { CopyBack, indexLocator, type CopyBackOptions, type CopyJob, type CopyJobStatus } from './copy-back.ts';
 import { NodeApi } from './node-api.ts';
 import { KeepAliveHttp, readText, type SendRequest } from './source-http.ts';
-import { LocalIndex } from '../recorder/local-index.ts';
-import { segmentRelPath } from '../recorder/layout.ts';
-import type { SegmentSink, StorageSink } from '../recorder/segment-sink.ts';
-import type { CommitOptions, StoragePaths } from '../recorder/storage-paths.ts';
-import { singlePathSink } from '../recorder/test-sink.ts';
+import { LocalIndex } from '../storage/local-index.ts';
+import { segmentRelPath } from '../storage/layout.ts';
+import type { SegmentSink, StorageSink } from '../storage/segment-sink.ts';
+import type { CommitOptions, StoragePaths } from '../storage/storage-paths.ts';
+import { singlePathSink } from '../../test/support/test-sink.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { createLogger } from '../lib/log.ts';
 

@@ -11,10 +11,10 @@ import { eachLimited } from '../lib/each-limited.ts';
 import { VigilError } from '../lib/errors.ts';
 import { resolveInside } from '../lib/inside-root.ts';
 import type { Logger } from '../lib/log.ts';
-import { segmentRelPath, streamFolder, writerTag } from '../recorder/layout.ts';
-import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
-import type { SegmentSink, StagedSegment } from '../recorder/segment-sink.ts';
-import { nodeStorageFs } from '../recorder/storage-paths.ts';
+import { segmentRelPath, streamFolder, writerTag } from '../storage/layout.ts';
+import type { IndexedSegment, LocalIndex } from '../storage/local-index.ts';
+import type { SegmentSink, StagedSegment } from '../storage/segment-sink.ts';
+import { nodeStorageFs } from '../storage/storage-paths.ts';
 import {
   afterSegment,
   nextChunk,

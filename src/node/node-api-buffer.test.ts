@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NodeApi } from './node-api.ts';
-import { LocalIndex } from '../recorder/local-index.ts';
+import { LocalIndex } from '../storage/local-index.ts';
 import type { BufferedSegment } from '../recorder/camera-recorder.ts';
 import { ffmpegPath } from '../lib/ffmpeg-path.ts';
 import { farmKeys } from '../lib/farm-keys.ts';

@@ -10,14 +10,14 @@ import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
-import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
+import type { IndexedSegment, LocalIndex } from '../storage/local-index.ts';
 import type { BufferedSegment } from '../recorder/camera-recorder.ts';
-import { livePlaylist, LIVE_WINDOW, type PlaylistSegment } from '../recorder/hls.ts';
-import { LiveSequence } from './live-sequence.ts';
+import { livePlaylist, LIVE_WINDOW, type PlaylistSegment } from '../playback/hls.ts';
+import { LiveSequence } from '../playback/live-sequence.ts';
 import { fingerprintOf, reprDigest, sendHashed, sha256File, wantsSha256 } from './file-digest.ts';
 import { resolveInside } from '../lib/inside-root.ts';
 import { VigilError, errorBody } from '../lib/errors.ts';
-import { checkPathsWritable } from '../config/storage-settings.ts';
+import { checkPathsWritable } from '../storage/path-probe.ts';
 import type { Logger } from '../lib/log.ts';
 
 /** Settings of a recording server's playback API. */

@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { LocalIndex } from '../recorder/local-index.ts';
-import { openIndex } from './open-index.ts';
-import { NodeStorage } from './node-storage.ts';
+import type { LocalIndex } from '../storage/local-index.ts';
+import { openIndex } from '../storage/open-index.ts';
+import { NodeStorage } from '../storage/node-storage.ts';
 import { recordingFailed } from './recording-failed.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import { Heartbeat } from '../health/heartbeat.ts';

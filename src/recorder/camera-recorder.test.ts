@@ -9,11 +9,11 @@ import { pino } from 'pino';
 import { createLogger, type Logger } from '../lib/log.ts';
 import { CameraSim } from '../sim/camera-sim.ts';
 import { CameraRecorder } from './camera-recorder.ts';
-import { segmentRelPath } from './layout.ts';
-import { LocalIndex, type IndexedSegment } from './local-index.ts';
-import { singlePathSink } from './test-sink.ts';
+import { segmentRelPath } from '../storage/layout.ts';
+import { LocalIndex, type IndexedSegment } from '../storage/local-index.ts';
+import { singlePathSink } from '../../test/support/test-sink.ts';
 import { Recorder } from './recorder.ts';
-import type { SegmentSink } from './segment-sink.ts';
+import type { SegmentSink } from '../storage/segment-sink.ts';
 
 // Real ffmpeg end to end against the RTSP camera simulator: one camera, 320x240, 10 fps, 1 s GOP.
 

@@ -1,8 +1,8 @@
 import type { Logger } from '../lib/log.ts';
 import { CameraRecorder, type BufferedSegment, type CameraStatus } from './camera-recorder.ts';
-import { assertSafeId, streamFolder } from './layout.ts';
-import type { IndexedSegment } from './local-index.ts';
-import type { SegmentSink } from './segment-sink.ts';
+import { assertSafeId, streamFolder } from '../storage/layout.ts';
+import type { IndexedSegment } from '../storage/local-index.ts';
+import type { SegmentSink } from '../storage/segment-sink.ts';
 
 /** A camera this node should record. */
 export interface CameraAssignment {

@@ -3,7 +3,7 @@ import { openDb } from './db.ts';
 import { migrate } from './migrate.ts';
 import { JITTER_MS } from '../lib/continuity.ts';
 import type { FarmConfig, Settings } from '../config/farm-config.ts';
-import type { CameraStorageInput, StorageSettingsInput } from '../config/storage-settings.ts';
+import type { CameraStorageInput, StorageSettingsInput } from '../storage/storage-settings.ts';
 import { defaultSettings } from '../config/farm-config.ts';
 import {
   groupFailoverDefaults,

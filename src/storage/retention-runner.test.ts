@@ -11,7 +11,7 @@ import { LocalIndex } from './local-index.ts';
 import { DAY_MS } from './retention.ts';
 import { RetentionRunner, type RetentionPolicy } from './retention-runner.ts';
 import { nodeStorageFs, type StorageFs } from './storage-paths.ts';
-import { mountTmpfs } from '../lib/test-tmpfs.ts';
+import { mountTmpfs } from '../../test/support/tmpfs.ts';
 
 const log = createLogger('test', 'silent');
 const KB = 1024;

@@ -1,6 +1,6 @@
 import { access, copyFile, mkdir, open, rename, rm, rmdir, statfs } from 'node:fs/promises';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
-import { probeWritable } from '../config/storage-settings.ts';
+import { probeWritable } from './path-probe.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { VigilError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';

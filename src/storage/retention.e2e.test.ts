@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger } from '../lib/log.ts';
 import { CameraSim } from '../sim/camera-sim.ts';
-import { CameraRecorder } from './camera-recorder.ts';
-import { singlePathSink } from './test-sink.ts';
+import { CameraRecorder } from '../recorder/camera-recorder.ts';
+import { singlePathSink } from '../../test/support/test-sink.ts';
 import { LocalIndex, type IndexedSegment } from './local-index.ts';
 import { RetentionRunner } from './retention-runner.ts';
-import { mountTmpfs } from '../lib/test-tmpfs.ts';
+import { mountTmpfs } from '../../test/support/tmpfs.ts';
 
 // Real ffmpeg recording a simulated 640x360 camera into a 6 MB tmpfs, with retention keeping 4 MB free:
 // retention starts within seconds and has to keep deleting while the recorder keeps writing.

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import type { Logger } from '../lib/log.ts';
-import type { LocalIndex } from './local-index.ts';
-import { StorageSink } from './segment-sink.ts';
-import { StoragePaths } from './storage-paths.ts';
+import type { Logger } from '../../src/lib/log.ts';
+import type { LocalIndex } from '../../src/storage/local-index.ts';
+import { StorageSink } from '../../src/storage/segment-sink.ts';
+import { StoragePaths } from '../../src/storage/storage-paths.ts';
 
 /** For tests: a sink committing into one storage path, as a node with default storage settings does. */
 export async function singlePathSink(

@@ -1,4 +1,4 @@
-import { isDiscontinuity, type PlaylistSegment } from '../recorder/hls.ts';
+import { isDiscontinuity, type PlaylistSegment } from './hls.ts';
 
 /** A live segment's place in the stream a player sees. */
 export interface LiveNumber {

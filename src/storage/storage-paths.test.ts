@@ -8,7 +8,7 @@ import { createLogger } from '../lib/log.ts';
 import { VigilError } from '../lib/errors.ts';
 import { segmentRelPath } from './layout.ts';
 import { StoragePaths, storageFile, type StorageFs, type StoragePathsStatus } from './storage-paths.ts';
-import { mountTmpfs } from '../lib/test-tmpfs.ts';
+import { mountTmpfs } from '../../test/support/tmpfs.ts';
 
 const log = createLogger('test', 'silent');
 const REL = 'cam1/2024-05-01/10/1714557600000_n1.ts';

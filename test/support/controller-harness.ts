@@ -1,8 +1,8 @@
-import { Controller } from './controller.ts';
-import { Store } from '../store/store.ts';
-import { testDbLocation } from '../store/test-db.ts';
-import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts';
-import { createLogger } from '../lib/log.ts';
+import { Controller } from '../../src/controller/controller.ts';
+import { Store } from '../../src/store/store.ts';
+import { testDbLocation } from '../../src/store/test-db.ts';
+import { parseFarmConfig, type FarmConfigInput } from '../../src/config/farm-config.ts';
+import { createLogger } from '../../src/lib/log.ts';
 
 /** For tests: a controller on a real store with a hand-moved clock; ticks are called by the test. */
 export async function controllerHarness(t: { after: (fn: () => Promise<void>) => void }, config: FarmConfigInput) {

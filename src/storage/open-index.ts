@@ -1,5 +1,5 @@
 import { existsSync, renameSync } from 'node:fs';
-import { LocalIndex } from '../recorder/local-index.ts';
+import { LocalIndex } from './local-index.ts';
 import type { Logger } from '../lib/log.ts';
 
 /**

@@ -9,20 +9,20 @@ import {
   type ParsedStorage,
   type StoragePolicy,
   type StorageSettingsInput,
-} from '../config/storage-settings.ts';
+} from './storage-settings.ts';
 import type { Logger } from '../lib/log.ts';
-import { reconcileIndex } from '../recorder/index-rebuild.ts';
-import type { IndexedSegment, LocalIndex } from '../recorder/local-index.ts';
-import { RetentionRunner, type RetentionStatus } from '../recorder/retention-runner.ts';
+import { reconcileIndex } from './reconcile.ts';
+import type { IndexedSegment, LocalIndex } from './local-index.ts';
+import { RetentionRunner, type RetentionStatus } from './retention-runner.ts';
 import {
   StorageSink,
   storeInOrder,
   type SegmentSink,
   type StagedSegment,
   type WaitingSegment,
-} from '../recorder/segment-sink.ts';
-import { recoverStaging } from '../recorder/staging-recovery.ts';
-import { StoragePaths, type CommitOptions, type StoragePathsStatus } from '../recorder/storage-paths.ts';
+} from './segment-sink.ts';
+import { recoverStaging } from './staging-recovery.ts';
+import { StoragePaths, type CommitOptions, type StoragePathsStatus } from './storage-paths.ts';
 
 /** Settings of a NodeStorage. */
 export interface NodeStorageOptions {
