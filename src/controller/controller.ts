@@ -7,8 +7,9 @@ import { judge } from './liveness.ts';
 import { moveProblems, planFailback, planFailover, type FailoverPlan, type Move } from './planner.ts';
 import { buildAssignment, type Handover } from './assignment.ts';
 import { movedCameraEdits } from './moved-camera-edits.ts';
-import { copyBackJobs, type CopyBackJob } from './copy-back-jobs.ts';
+import { copyBackJobs } from './copy-back-jobs.ts';
 import type { Assignment, NodeStatus } from './node-status.ts';
+import type { CopyBackJob, FailoverDetail, FailoverTrigger, PlannedTrigger } from './failover-log.ts';
 
 /** Timer lateness beyond which the master counts itself stalled. */
 const PAUSE_MS = 500;
@@ -34,36 +35,6 @@ interface Live {
   recordingFailedSince?: number;
 }
 
-interface Step {
-  step: string;
-  at: number;
-  ms: number;
-  camera?: string;
-  /** The target an "assigned" step is about. */
-  server?: string;
-}
-interface FailoverDetail {
-  reporters: string[];
-  firstReportAt: number;
-  confirmedAt: number;
-  /** Every server that took cameras; `target` is the first, kept for readers of the spine's log. */
-  targets?: string[];
-  target?: string;
-  reason?: string;
-  /** lostAt: the target failed before it recorded the camera (a later failover moved it on). */
-  moves: {
-    camera: string;
-    from: string;
-    to: string;
-    mode?: 'record' | 'live';
-    recordingAt?: number;
-    lostAt?: number;
-  }[];
-  unrecorded: string[];
-  steps: Step[];
-  returnedAt?: number;
-  [k: string]: unknown;
-}
 type OpenStatus = 'running' | 'waiting' | 'queued' | 'done';
 interface OpenFailover {
   id: number;
@@ -113,10 +84,10 @@ export class Controller {
     this.farm = await this.o.store.snapshot();
     this.startedAt = this.clock.now();
     for (const f of await this.o.store.failovers()) {
-      for (const j of ((f.detail as FailoverDetail).copyBack ?? []) as CopyBackJob[])
+      for (const j of f.detail.copyBack ?? [])
         if (j.state !== 'done' && j.state !== 'failed') this.copyJobs.set(j.id, j);
       if (f.status !== 'running' && f.status !== 'waiting' && f.status !== 'queued') continue;
-      const detail = f.detail as FailoverDetail;
+      const { detail } = f;
       if (detail.planned) {
         await this.resumeHandovers(f, detail);
         continue;
@@ -556,7 +527,7 @@ export class Controller {
     const row = await this.o.store.failover(logId);
     if (!row) return;
     const detail = row.detail as FailoverDetail;
-    const jobs = ((detail.copyBack ?? []) as CopyBackJob[]).map((old) => this.copyJobs.get(old.id) ?? old);
+    const jobs = (detail.copyBack ?? []).map((old) => this.copyJobs.get(old.id) ?? old);
     const fo = this.open.get(logId);
     if (fo) fo.detail.copyBack = jobs;
     await this.o.store.updateFailover(logId, row.status, { ...detail, copyBack: jobs });
@@ -581,7 +552,7 @@ export class Controller {
     await this.o.store.setServerState(id, state, downSince);
   }
 
-  private async failover(serverId: string, trigger: string, reporters: string[], now: number): Promise<void> {
+  private async failover(serverId: string, trigger: FailoverTrigger, reporters: string[], now: number): Promise<void> {
     const server = this.farm.servers.find((s) => s.id === serverId)!;
     const before = {
       state: server.state,
@@ -816,10 +787,8 @@ export class Controller {
         });
       }
     }
-    const last = (await this.o.store.failovers())
-      .filter((f) => f.server === serverId && !(f.detail as FailoverDetail).planned)
-      .at(-1);
-    const targets = (last?.detail as FailoverDetail | undefined)?.targets ?? [];
+    const last = (await this.o.store.failovers()).filter((f) => f.server === serverId && !f.detail.planned).at(-1);
+    const targets = last?.detail.targets ?? [];
     if (targets.length === 1) taker = targets[0];
     await this.endRelays(serverId);
     let role = this.farm.cameras.some((c) => c.current === serverId) ? 'active' : 'redundant';
@@ -876,7 +845,7 @@ export class Controller {
    */
   private async handOver(
     serverId: string,
-    trigger: string,
+    trigger: PlannedTrigger,
     moves: Move[],
     unrecorded: string[],
     reason?: string,
@@ -991,7 +960,7 @@ export class Controller {
         );
         const jobs = copyBackJobs(fo.id, h.camera, h.to, intervals, now);
         for (const j of jobs) this.copyJobs.set(j.id, j);
-        fo.detail.copyBack = [...((fo.detail.copyBack ?? []) as CopyBackJob[]), ...jobs];
+        fo.detail.copyBack = [...(fo.detail.copyBack ?? []), ...jobs];
         if (jobs.length)
           this.o.log.info(
             { camera: h.camera, jobs: jobs.map((j) => j.id) },
