@@ -281,7 +281,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     const { id } = req.params as { id: string };
     const after = Number((req.query as { after?: string }).after ?? -1);
     await controller.waitForChange(after, LONG_POLL_MS);
-    const a = controller.assignment(id);
+    const a = controller.serveAssignment(id);
     if (!a) throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
     return a;
   });

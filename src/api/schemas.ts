@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { CopyProgress, StorageState } from '../controller/node-status.ts';
+import { StorageState } from '../controller/node-status.ts';
+import { CopyBackJob, FailoverEntry } from '../controller/failover-log.ts';
 
 /** Response shapes of the read API: the one source for serialization and the OpenAPI document. */
 
@@ -74,56 +75,8 @@ export const CameraView = Type.Object({
   ),
 });
 
-export const FailoverView = Type.Object({
-  id: Type.Integer(),
-  startedAt: Type.Number(),
-  server: Type.String(),
-  group: Type.Integer(),
-  trigger: Type.String({
-    description:
-      'failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change; planned (make-before-break): drain | resume | move | failback',
-  }),
-  status: Type.String({
-    description:
-      'running | done | waiting (for a free server) | queued (behind another failover of its group) | cancelled | skipped | failed',
-  }),
-  detail: Type.Object(
-    {
-      reporters: Type.Array(Type.String()),
-      firstReportAt: Type.Number(),
-      confirmedAt: Type.Number(),
-      planned: Type.Optional(Type.Boolean({ description: 'a make-before-break handover, not a failure' })),
-      targets: Type.Optional(Type.Array(Type.String())),
-      target: Type.Optional(Type.String()),
-      reason: Type.Optional(Type.String()),
-      moves: Type.Array(
-        Type.Object({
-          camera: Type.String(),
-          from: Type.String(),
-          to: Type.String(),
-          mode: Type.Optional(
-            Type.Union([Type.Literal('record'), Type.Literal('live')], {
-              description: 'live: relayed live view only (failover mode live-only)',
-            }),
-          ),
-          recordingAt: Type.Optional(Type.Number()),
-        }),
-      ),
-      unrecorded: Type.Array(Type.String()),
-      steps: Type.Array(
-        Type.Object({
-          step: Type.String(),
-          at: Type.Number(),
-          ms: Type.Number(),
-          camera: Type.Optional(Type.String()),
-          server: Type.Optional(Type.String()),
-        }),
-      ),
-      returnedAt: Type.Optional(Type.Number()),
-    },
-    { additionalProperties: true },
-  ),
-});
+/** An entry of the failover log (its schema is the controller's). */
+export const FailoverView = FailoverEntry;
 
 const Span = Type.Object({ startMs: Type.Number(), endMs: Type.Number() });
 export const TimelineView = Type.Object({
@@ -138,18 +91,5 @@ export const TimelineView = Type.Object({
   recorded: Type.Array(Type.Composite([Type.Object({ server: Type.String() }), Span])),
 });
 
-export const CopyBackView = Type.Object({
-  id: Type.String(),
-  logId: Type.Integer({ description: 'the failback entry of the failover log' }),
-  camera: Type.String(),
-  stream: Type.Integer(),
-  home: Type.String({ description: 'where the footage goes' }),
-  source: Type.String({
-    description: 'where it was recorded during the failover; released there only once verified at home',
-  }),
-  fromMs: Type.Number(),
-  toMs: Type.Number(),
-  state: Type.Union(['pending', 'running', 'done', 'failed'].map((s) => Type.Literal(s))),
-  progress: Type.Optional(CopyProgress),
-  error: Type.Optional(Type.String()),
-});
+/** A copy-back job under way, as the API shows it. */
+export const CopyBackView = Type.Omit(CopyBackJob, ['notBefore']);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { farmKey } from './shutdown.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
+import type { FailoverEntry } from '../controller/failover-log.ts';
 
 async function call(master: string, path: string, init?: RequestInit): Promise<unknown> {
   const res = await fetch(master + path, init);
@@ -33,14 +34,7 @@ export function statusCommand(): Command {
         currentServer: string;
         recording: string;
       }[];
-      const failovers = (await call(o.master, '/api/v1/failovers')) as {
-        id: number;
-        startedAt: number;
-        server: string;
-        trigger: string;
-        status: string;
-        detail: { target?: string; reason?: string };
-      }[];
+      const failovers = (await call(o.master, '/api/v1/failovers')) as FailoverEntry[];
       console.log('SERVER  GROUP  ROLE       STATE    CAMERAS');
       for (const s of servers)
         console.log(
@@ -77,19 +71,7 @@ export function applyCommand(): Command {
     });
 }
 
-interface FailoverAnswer {
-  id: number;
-  trigger: string;
-  status: string;
-  detail: {
-    targets?: string[];
-    reason?: string;
-    moves: { camera: string; to: string; mode?: string }[];
-    unrecorded: string[];
-  };
-}
-
-function describe(f: FailoverAnswer | null): string {
+function describe(f: FailoverEntry | null): string {
   if (!f) return 'nothing to move';
   const moved =
     f.detail.moves.map((m) => `${m.camera}→${m.to}${m.mode === 'live' ? ' (live only)' : ''}`).join(', ') || 'none';
@@ -120,7 +102,7 @@ function actionCommand(
         method: 'POST',
         headers,
         ...(body && { body: JSON.stringify(body(a)) }),
-      })) as FailoverAnswer | null;
+      })) as FailoverEntry | null;
       console.log(describe(f));
     });
 }

@@ -1,4 +1,5 @@
-import type { Db, Dialect } from './db.ts';
+import type { Selectable } from 'kysely';
+import type { Db, Dialect, Tables } from './db.ts';
 import { openDb } from './db.ts';
 import { migrate } from './migrate.ts';
 import { JITTER_MS } from '../lib/continuity.ts';
@@ -11,6 +12,7 @@ import {
   type GroupFailoverSettings,
   type Priority,
 } from '../config/failover-settings.ts';
+import type { FailoverDetail, FailoverEntry, FailoverStatus } from '../controller/failover-log.ts';
 
 export type ServerState = 'up' | 'suspect' | 'down';
 
@@ -60,15 +62,8 @@ export interface FarmSnapshot {
   generation: number;
   term: number;
 }
-export interface FailoverRow {
-  id: number;
-  startedAt: number;
-  server: string;
-  group: number;
-  trigger: string;
-  status: string;
-  detail: Record<string, unknown>;
-}
+/** An entry of the failover log as the store keeps it (the schema is the controller's). */
+export type FailoverRow = FailoverEntry;
 export interface Interval {
   camera: string;
   server: string;
@@ -260,7 +255,8 @@ export class Store {
     return this.db.transaction().execute((tx) => bumpGeneration(tx));
   }
 
-  async insertFailover(f: Omit<FailoverRow, 'id'>): Promise<number> {
+  /** Adds an entry to the failover log; returns its id. The store keeps the detail as it is given. */
+  async insertFailover(f: Omit<FailoverRow, 'id' | 'detail'> & { detail: Partial<FailoverDetail> }): Promise<number> {
     const r = await this.db
       .insertInto('failovers')
       .values({
@@ -276,7 +272,8 @@ export class Store {
     return Number(r.id);
   }
 
-  async updateFailover(id: number, status: string, detail: Record<string, unknown>): Promise<void> {
+  /** Sets the status and detail of an entry of the failover log. */
+  async updateFailover(id: number, status: FailoverStatus, detail: Partial<FailoverDetail>): Promise<void> {
     await this.db
       .updateTable('failovers')
       .set({ status, detail: JSON.stringify(detail) })
@@ -284,32 +281,16 @@ export class Store {
       .execute();
   }
 
+  /** One entry of the failover log, without reading the others. */
   async failover(id: number): Promise<FailoverRow | undefined> {
     const r = await this.db.selectFrom('failovers').selectAll().where('id', '=', id).executeTakeFirst();
-    return (
-      r && {
-        id: Number(r.id),
-        startedAt: Number(r.started_at),
-        server: r.server_id,
-        group: Number(r.group_id),
-        trigger: r.trigger,
-        status: r.status,
-        detail: JSON.parse(r.detail) as Record<string, unknown>,
-      }
-    );
+    return r && failoverRow(r);
   }
 
+  /** The whole failover log, oldest first. */
   async failovers(): Promise<FailoverRow[]> {
     const rows = await this.db.selectFrom('failovers').selectAll().orderBy('id').execute();
-    return rows.map((r) => ({
-      id: Number(r.id),
-      startedAt: Number(r.started_at),
-      server: r.server_id,
-      group: Number(r.group_id),
-      trigger: r.trigger,
-      status: r.status,
-      detail: JSON.parse(r.detail) as Record<string, unknown>,
-    }));
+    return rows.map(failoverRow);
   }
 
   /** Adds recorded segments to the catalogue, extending the interval each one continues (per camera stream). */
@@ -380,6 +361,19 @@ export class Store {
       endMs: Number(r.end_ms),
     }));
   }
+}
+
+/** A failover log row as read; the controller is its only writer, so its detail has the log's schema. */
+function failoverRow(r: Selectable<Tables['failovers']>): FailoverRow {
+  return {
+    id: Number(r.id),
+    startedAt: Number(r.started_at),
+    server: r.server_id,
+    group: Number(r.group_id),
+    trigger: r.trigger as FailoverRow['trigger'],
+    status: r.status as FailoverStatus,
+    detail: JSON.parse(r.detail) as FailoverDetail,
+  };
 }
 
 /** A server's runtime survives a config change, except a swap with a server that is gone. */

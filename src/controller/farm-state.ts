@@ -1,0 +1,87 @@
+import type { CameraRow, FarmSnapshot, GroupRow, ServerRow, ServerState, Store } from '../store/store.ts';
+import { VigilError } from '../lib/errors.ts';
+
+/** The store operations the shared farm state uses. */
+export type FarmStateStore = Pick<Store, 'snapshot' | 'setServerState'>;
+
+/**
+ * The farm as the controller and its parts share it: the snapshot (replaced whole when the
+ * configuration changes or the store is read back), its small mutations, and the long polls
+ * waiting for its generation to change.
+ */
+export class FarmState {
+  /** The farm as the controller sees it; read it anew after every await, it may be replaced. */
+  farm!: FarmSnapshot;
+  private waiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(private readonly store: FarmStateStore) {}
+
+  /** Reads the farm back from the store. */
+  async reload(): Promise<void> {
+    this.farm = await this.store.snapshot();
+  }
+
+  /** A server of the farm; NOT_FOUND when there is none. */
+  server(id: string): ServerRow {
+    const s = this.farm.servers.find((x) => x.id === id);
+    if (!s) throw new VigilError('NOT_FOUND', `no server ${id}`, 404);
+    return s;
+  }
+
+  /** A camera of the farm. */
+  camera(id: string): CameraRow | undefined {
+    return this.farm.cameras.find((c) => c.id === id);
+  }
+
+  /** A group's settings; a group the configuration does not name has no redundancy and no triggers. */
+  group(id: number): GroupRow {
+    return (
+      this.farm.groups.find((g) => g.id === id) ?? {
+        id,
+        redundancy: false,
+        policy: 'spare',
+        onReturn: 'spare',
+        triggers: [],
+        failoverServers: [],
+        secondaryFailoverServers: [],
+      }
+    );
+  }
+
+  /** Sets a server's state in the store and in memory. */
+  async setState(id: string, state: ServerState, downSince: number | null): Promise<void> {
+    const s = this.farm.servers.find((x) => x.id === id)!;
+    s.state = state;
+    s.downSince = downSince;
+    await this.store.setServerState(id, state, downSince);
+  }
+
+  /** Wakes every long poll (they compare the generation themselves). */
+  wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const fn of w) fn();
+  }
+
+  /** Resolves when the farm generation differs from `after`, after timeoutMs, or on close. */
+  waitForChange(after: number, timeoutMs: number): Promise<void> {
+    if (this.farm.generation !== after || this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      }, timeoutMs);
+      this.waiters.push(done);
+    });
+  }
+
+  /** From now on long polls do not wait (the ones waiting end at the next wake). */
+  close(): void {
+    this.closed = true;
+  }
+}

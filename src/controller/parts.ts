@@ -1,0 +1,48 @@
+import type { Store } from '../store/store.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Clock } from '../lib/clock.ts';
+import { FarmState } from './farm-state.ts';
+import { Placement } from './placement.ts';
+import { CopyBacks } from './copy-backs.ts';
+import { Handovers } from './handovers.ts';
+import { FailoverRuns } from './failover-runs.ts';
+import { ServerReturns } from './server-return.ts';
+import type { Heard } from './heard.ts';
+
+/** The parts the controller dispatches to, each wired to what it declares it needs of the others. */
+export interface ControllerParts {
+  state: FarmState;
+  placement: Placement;
+  copies: CopyBacks;
+  handovers: Handovers;
+  runs: FailoverRuns;
+  returns: ServerReturns;
+}
+
+/** Builds the controller's parts over one store; `heard` is what the master last heard from each server. */
+export function controllerParts(store: Store, clock: Clock, log: Logger, heard: Heard): ControllerParts {
+  const state = new FarmState(store);
+  const placement = new Placement(state, store);
+  const copies: CopyBacks = new CopyBacks(
+    {
+      // A copy-back source is handed out only while it runs and has told where its API listens.
+      sourceUrl: (id) =>
+        state.farm.servers.find((s) => s.id === id)?.state === 'down'
+          ? undefined
+          : heard.of(id)?.status.apiUrl || undefined,
+      openDetail: (logId) => handovers.openDetail(logId),
+      hasServer: (id) => state.farm.servers.some((s) => s.id === id),
+    },
+    store,
+    log,
+  );
+  const handovers = new Handovers({ state, placement, copyBacks: copies }, store, clock, log);
+  const runs: FailoverRuns = new FailoverRuns(
+    { state, placement, handovers, unhealthy: (id) => returns.forget(id) },
+    store,
+    clock,
+    log,
+  );
+  const returns = new ServerReturns({ state, placement, runs, handovers }, store, log);
+  return { state, placement, copies, handovers, runs, returns };
+}
