@@ -95,6 +95,8 @@ export function buildAssignment(
         cameras.push({ ...assignedCamera(c, serverId), buffer: { ms: hotBufferMs(f.settings.FarmHealthMissedUdpMs) } });
   }
   return {
+    // Always 1 for now (the store's meta row; nothing bumps it): replicated masters with fencing, a
+    // later issue, bump it with each new leader; nodes already take a new term as a new assignment.
     term: f.term,
     generation: f.generation,
     server: { id: me.id, host: me.host, udpPort: port(me), ...(me.storage && { storage: me.storage }) },

@@ -8,7 +8,17 @@ import { stringify } from 'yaml';
 import type { FarmConfigInput } from '../config/farm-config.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 
-const VIGIL = join(dirname(fileURLToPath(import.meta.url)), '../../bin/vigil.js');
+const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin');
+/** What `vigil` runs: the compiled build (bin/vigil.js, dist/) or the TypeScript sources through tsx (bin/vigil-dev.js). */
+export type VigilCode = 'compiled' | 'sources';
+/** The entry script of `vigil` for each kind of code. */
+export const VIGIL_BIN: Record<VigilCode, string> = {
+  compiled: join(BIN, 'vigil.js'),
+  sources: join(BIN, 'vigil-dev.js'),
+};
+// A farm runs the code its starter runs: the sources when this file is loaded as TypeScript (tests,
+// benches, `npm run dev`), so they never run a stale build; the build when compiled (`vigil demo`).
+const OWN_CODE: VigilCode = import.meta.url.endsWith('.ts') ? 'sources' : 'compiled';
 
 export interface LocalFarmOptions {
   dir: string;
@@ -16,6 +26,8 @@ export interface LocalFarmOptions {
   masterPort: number;
   /** Where each process's output goes: files in dir (tests, bench) or this terminal (demo). */
   output?: 'files' | 'inherit';
+  /** What its processes run (default: the code this module was loaded from). */
+  code?: VigilCode;
 }
 
 /**
@@ -141,7 +153,7 @@ export class LocalFarm {
       fd = openSync(join(this.o.dir, `${name}.log`), 'a');
       stdio = ['ignore', fd, fd] as never;
     }
-    const child = spawn(process.execPath, [VIGIL, ...args], {
+    const child = spawn(process.execPath, [VIGIL_BIN[this.o.code ?? OWN_CODE], ...args], {
       stdio: stdio as never,
       env: { ...process.env, VIGIL_FARM_KEY: this.o.farmKey },
     });

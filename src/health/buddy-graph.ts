@@ -21,8 +21,3 @@ export function buddyGraph(serverIds: readonly string[]): Map<string, string[]> 
   }
   return graph;
 }
-
-/** The least number of buddies each server must have in a group of n: min(3, n-1). */
-export function requiredBuddies(n: number): number {
-  return Math.max(0, Math.min(3, n - 1));
-}

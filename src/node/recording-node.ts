@@ -127,6 +127,8 @@ export class RecordingNode {
         backoff = 250;
         if (!this.masterReachable) this.o.log.info('master reachable again');
         this.masterReachable = true;
+        // `term` is always 1 for now (the store's meta row; nothing bumps it). Replicated masters with
+        // fencing, a later issue, bump it with each new leader: a new term alone is a new assignment.
         if (!this.current || a.generation !== this.current.generation || a.term !== this.current.term)
           await this.apply(a);
       } catch (err) {
