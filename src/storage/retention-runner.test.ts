@@ -10,7 +10,7 @@ import { segmentRelPath } from './layout.ts';
 import { LocalIndex } from './local-index.ts';
 import { DAY_MS } from './retention.ts';
 import { RetentionRunner, type RetentionPolicy } from './retention-runner.ts';
-import { nodeStorageFs, type StorageFs } from './storage-paths.ts';
+import { nodeStorageFs, type StorageFs } from './storage-fs.ts';
 import { mountTmpfs } from '../../test/support/tmpfs.ts';
 
 const log = createLogger('test', 'silent');

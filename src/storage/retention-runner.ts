@@ -10,7 +10,7 @@ import {
   type RetentionReason,
   type RetentionSegment,
 } from './retention.ts';
-import { nodeStorageFs, storageFile, type StorageFs } from './storage-paths.ts';
+import { nodeStorageFs, storageFile, type StorageFs } from './storage-fs.ts';
 
 /** The retention settings a runner applies (a StoragePolicy's, plus the per-stream day limits). */
 export interface RetentionPolicy {
