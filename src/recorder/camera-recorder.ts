@@ -25,12 +25,7 @@ export type { CameraState } from './camera-health.ts';
 
 /** What a camera recorder is doing, for health reports and tests. */
 export interface CameraStatus {
-  /**
-   * starting: no segment yet since start(); recording: segments arrive; stalled: ffmpeg died or hung,
-   * being restarted; offline: no segment for startGraceMs and the camera does not answer RTSP (the
-   * camera's problem); failing: no segment for startGraceMs although the camera answers (the
-   * server's problem: recording cannot start).
-   */
+  /** starting, recording, stalled, offline or failing: see CameraState. */
   state: CameraState;
   lastSegmentEndMs?: number;
   /** Segments indexed since start(). */
