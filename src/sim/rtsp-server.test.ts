@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { createLogger } from '../lib/log.ts';
-import { RtspServer, withTrackControls, type RtspSink, type RtspSource } from './rtsp-server.ts';
+import { withTrackControls } from './rtsp-message.ts';
+import { RtspServer, type RtspSink, type RtspSource } from './rtsp-server.ts';
 
 const TWO_TRACKS = `${[
   'v=0',

@@ -1,6 +1,17 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../lib/log.ts';
+import {
+  formatReply,
+  mediaCount,
+  parseHead,
+  parseUrl,
+  pathOf,
+  trimSlashes,
+  withTrackControls,
+  type RtspReply,
+  type RtspRequest,
+} from './rtsp-message.ts';
 
 /** Receives one track's packets; the server gives one to each track of each playing client. */
 export interface RtspSink {
@@ -28,31 +39,6 @@ const MAX_HEAD_BYTES = 16 * 1024;
 const MAX_BODY_BYTES = 64 * 1024;
 const SESSION_TIMEOUT_S = 60;
 const PUBLIC = 'OPTIONS, DESCRIBE, SETUP, PLAY, PAUSE, TEARDOWN, GET_PARAMETER, SET_PARAMETER';
-
-interface Request {
-  method: string;
-  uri: string;
-  headers: Map<string, string>;
-}
-
-interface Reply {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string;
-  /** Runs right after the reply is written, so the reply reaches the client before any media. */
-  afterSend?: () => void;
-}
-
-const REASONS: Record<number, string> = {
-  200: 'OK',
-  400: 'Bad Request',
-  404: 'Not Found',
-  454: 'Session Not Found',
-  455: 'Method Not Valid in This State',
-  461: 'Unsupported Transport',
-  501: 'Not Implemented',
-  503: 'Service Unavailable',
-};
 
 /**
  * A minimal RTSP 1.0 server that relays live RTP to clients over TCP (interleaved), one
@@ -206,7 +192,7 @@ class RtspConnection {
     setTimeout(() => this.socket.destroy(), 1000).unref();
   }
 
-  private handle(req: Request): Reply {
+  private handle(req: RtspRequest): RtspReply {
     if (!req.headers.has('cseq')) return { status: 400 };
     const asked = req.headers.get('session')?.split(';')[0].trim();
     if (asked !== undefined && asked !== this.session) return { status: 454 };
@@ -236,7 +222,7 @@ class RtspConnection {
     }
   }
 
-  private describe(req: Request): Reply {
+  private describe(req: RtspRequest): RtspReply {
     const url = parseUrl(req.uri);
     if (!url) return { status: 400 };
     const source = this.paths.get(pathOf(url));
@@ -251,7 +237,7 @@ class RtspConnection {
     };
   }
 
-  private setup(req: Request): Reply {
+  private setup(req: RtspRequest): RtspReply {
     const url = parseUrl(req.uri);
     if (!url) return { status: 400 };
     const target = this.resolveTrack(pathOf(url));
@@ -289,7 +275,7 @@ class RtspConnection {
     return m && this.paths.has(m[1]) ? { path: m[1], track: Number(m[2]) } : undefined;
   }
 
-  private play(): Reply {
+  private play(): RtspReply {
     const source = this.sessionPath === undefined ? undefined : this.paths.get(this.sessionPath);
     if (!this.session || !source || this.tracks.size === 0) return { status: 455 };
     if (this.unsubscribe) return { status: 200, headers: { Range: 'npt=now-' } };
@@ -331,74 +317,11 @@ class RtspConnection {
     for (const u of unsubscribe ?? []) u();
   }
 
-  private reply(req: Request | undefined, r: Reply): void {
+  private reply(req: RtspRequest | undefined, r: RtspReply): void {
     if (this.socket.destroyed || !this.socket.writable) return;
-    const lines = [`RTSP/1.0 ${r.status} ${REASONS[r.status] ?? 'Error'}`];
-    const cseq = req?.headers.get('cseq');
-    if (cseq !== undefined) lines.push(`CSeq: ${cseq}`);
-    lines.push('Server: vigil-sim');
-    if (this.session && r.status === 200 && req?.method !== 'TEARDOWN') {
-      lines.push(`Session: ${this.session};timeout=${SESSION_TIMEOUT_S}`);
-    }
-    for (const [k, v] of Object.entries(r.headers ?? {})) lines.push(`${k}: ${v}`);
-    if (r.body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(r.body)}`);
-    this.socket.write(`${lines.join('\r\n')}\r\n\r\n${r.body ?? ''}`);
+    // The session goes with each success inside it; TEARDOWN's ends it.
+    const session = r.status === 200 && req?.method !== 'TEARDOWN' ? this.session : undefined;
+    this.socket.write(formatReply(r, req?.headers.get('cseq'), session, SESSION_TIMEOUT_S));
     r.afterSend?.();
   }
-}
-
-/**
- * The SDP with `a=control:trackID=<n>` closing each media section (n counting from 0), for SETUP to
- * name the track; any control lines already there are dropped.
- */
-export function withTrackControls(sdp: string): string {
-  const out: string[] = [];
-  let track = 0;
-  for (const line of sdp.split(/\r?\n/)) {
-    if (line === '' || line.startsWith('a=control:')) continue;
-    if (line.startsWith('m=') && out.some((l) => l.startsWith('m='))) out.push(`a=control:trackID=${track++}`);
-    out.push(line);
-  }
-  if (out.some((l) => l.startsWith('m='))) out.push(`a=control:trackID=${track}`);
-  return `${out.join('\r\n')}\r\n`;
-}
-
-function mediaCount(sdp: string): number {
-  return sdp.split(/\r?\n/).filter((l) => l.startsWith('m=')).length;
-}
-
-/** Parses `METHOD uri RTSP/1.0` and the header lines; undefined if it is not RTSP. */
-function parseHead(head: string): Request | undefined {
-  const [first, ...rest] = head.split(/\r\n/);
-  const m = /^([A-Z_]+) (\S+) RTSP\/1\.0$/.exec(first ?? '');
-  if (!m) return undefined;
-  const headers = new Map<string, string>();
-  for (const line of rest) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) return undefined;
-    headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-  }
-  return { method: m[1], uri: m[2], headers };
-}
-
-function parseUrl(uri: string): URL | undefined {
-  try {
-    const url = new URL(uri);
-    return url.protocol === 'rtsp:' ? url : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The stream path of a request URL: decoded, without surrounding slashes. */
-function pathOf(url: URL): string {
-  try {
-    return trimSlashes(decodeURIComponent(url.pathname));
-  } catch {
-    return trimSlashes(url.pathname); // a bad %-escape: cannot match a real path anyway
-  }
-}
-
-function trimSlashes(path: string): string {
-  return path.replace(/^\/+|\/+$/g, '');
 }

@@ -43,7 +43,7 @@ export function ownSegmentName(nodeId: string): RegExp {
 }
 
 /**
- * Where a segment lives, relative to the storage root: `<streamFolder>/<YYYY-MM-DD>/<HH>/<startMs>_<nodeId>.<ext>`
+ * Where a segment lives, relative to the storage path: `<streamFolder>/<YYYY-MM-DD>/<HH>/<startMs>_<nodeId>.<ext>`
  * in UTC. An hour folder holds at most 3600 one-second segments per node, which keeps folders small
  * enough to list quickly; the node id in the name keeps two nodes' recordings of one camera apart.
  */

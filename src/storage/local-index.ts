@@ -5,7 +5,7 @@ export interface NewSegment {
   cameraId: string;
   startMs: number;
   endMs: number;
-  /** Relative to the storage root, as segmentRelPath gives it. */
+  /** Relative to the storage path, as segmentRelPath gives it. */
   path: string;
   bytes: number;
   /** The camera's stream: 0 the first (main), 1 the second (sub), … (default 0). */
@@ -98,10 +98,10 @@ export class LocalIndex {
     return this.stmts.copies.all(id).map((r) => r.root);
   }
 
-  /** Records that `root` holds a copy of segment `id` (found there by a rebuild); no-op if known. */
-  addCopy(id: number, root: string): void {
+  /** Records that storage path `path` holds a copy of segment `id` (found there by a rebuild); no-op if known. */
+  addCopy(id: number, path: string): void {
     const seg = this.get(id);
-    if (seg) this.storage.addCopy.run(id, root, seg.startMs);
+    if (seg) this.storage.addCopy.run(id, path, seg.startMs);
   }
 
   /** Up to `limit` segments not yet reported, oldest (first added) first. */
@@ -131,13 +131,13 @@ export class LocalIndex {
    * Records a segment and the storage paths holding its file, in one transaction, so retention
    * never sees a stored segment without knowing where it lies; returns its id.
    */
-  addStored(seg: NewSegment & { stream?: number }, roots: string[], o?: { durable?: boolean }): number {
+  addStored(seg: NewSegment & { stream?: number }, paths: string[], o?: { durable?: boolean }): number {
     const add = this.db.transaction(() => {
       const { cameraId, startMs, endMs, path, bytes } = seg;
       const id = Number(
         this.storage.addStream.run({ cameraId, startMs, endMs, path, bytes, stream: seg.stream ?? 0 }).lastInsertRowid,
       );
-      for (const root of roots) this.storage.addCopy.run(id, root, startMs);
+      for (const p of paths) this.storage.addCopy.run(id, p, startMs);
       return id;
     });
     if (!o?.durable) return add();
@@ -152,21 +152,21 @@ export class LocalIndex {
   }
 
   /**
-   * Records `root` as holding the file of every row indexed without a storage path (by add(): the
+   * Records storage path `path` as holding the file of every row indexed without a storage path (by add(): the
    * rebuild, and recorders from before storage paths) with an id above `afterId`. Returns how many
    * and the highest id seen, to pass as `afterId` next time so each call looks at new rows only.
    */
-  adoptOrphans(root: string, afterId = 0): { adopted: number; lastId: number } {
+  adoptOrphans(path: string, afterId = 0): { adopted: number; lastId: number } {
     return this.db.transaction(() => {
-      const adopted = this.storage.adopt.run(root, afterId).changes;
+      const adopted = this.storage.adopt.run(path, afterId).changes;
       const lastId = this.storage.maxId.get()?.id ?? afterId;
       return { adopted, lastId: Math.max(lastId, afterId) };
     })();
   }
 
   /** Up to `limit` segment copies on one storage path, oldest first: low-space retention's candidates. */
-  oldestCopies(root: string, limit: number): StoredCopy[] {
-    return this.storage.oldest.all(root, limit).map(fromCopyRow);
+  oldestCopies(path: string, limit: number): StoredCopy[] {
+    return this.storage.oldest.all(path, limit).map(fromCopyRow);
   }
 
   /** Up to `limit` copies of a camera stream's segments that ended at or before `endedBy`, oldest first. */
@@ -271,7 +271,7 @@ export interface StoredCopy {
   path: string;
   bytes: number;
   /** The storage path holding this copy. */
-  root: string;
+  storagePath: string;
 }
 
 interface CopyRow {
@@ -294,7 +294,7 @@ function fromCopyRow(r: CopyRow): StoredCopy {
     endMs: r.end_ms,
     path: r.path,
     bytes: r.bytes,
-    root: r.root,
+    storagePath: r.root,
   };
 }
 

@@ -151,10 +151,10 @@ export class NodeStorage implements SegmentSink {
    * when it holds a copy. Rows from before storage paths have no copy recorded: the default path.
    */
   readOrder(seg: IndexedSegment): string[] {
-    const roots = this.o.index.copies(seg.id);
-    if (!roots.length) return [this.defaultPath];
+    const paths = this.o.index.copies(seg.id);
+    if (!paths.length) return [this.defaultPath];
     const read = this.cameraPaths.get(seg.cameraId)?.readPath() ?? this.server?.readPath();
-    return read !== undefined && roots.includes(read) ? [read, ...roots.filter((r) => r !== read)] : roots;
+    return read !== undefined && paths.includes(read) ? [read, ...paths.filter((p) => p !== read)] : paths;
   }
 
   /** Whether no path the server records to takes writes: the "all storage failed" report. */
@@ -249,20 +249,20 @@ export class NodeStorage implements SegmentSink {
     const paths = allStoragePaths(parsed);
     // A new path is reconciled with the index before it takes segments, so the rebuild and a
     // recorder's commit never race to index one file. One that fails is tried again next time.
-    for (const root of paths) {
-      if (this.reconciled.has(root)) continue;
+    for (const path of paths) {
+      if (this.reconciled.has(path)) continue;
       try {
         await reconcileIndex({
-          storageRoot: root,
+          path,
           nodeId: this.o.nodeId,
           index: this.o.index,
           log: this.o.log.child({ part: 'recovery' }),
           sinceMs: this.o.reconcileSinceMs ?? 0,
         });
-        this.reconciled.add(root);
+        this.reconciled.add(path);
       } catch (err) {
         this.o.log.error(
-          { err, root },
+          { err, path },
           'index reconcile failed for a storage path; tried again at the next configuration',
         );
       }
@@ -312,7 +312,7 @@ export class NodeStorage implements SegmentSink {
         metadataStorageDays: s.metadataStorageDays,
       },
       // Rows indexed before storage paths existed lie in the default path.
-      legacyRoot: paths.includes(this.defaultPath) ? this.defaultPath : undefined,
+      legacyPath: paths.includes(this.defaultPath) ? this.defaultPath : undefined,
       intervalMs: this.o.retentionIntervalMs,
       log: this.o.log.child({ part: 'retention' }),
     });

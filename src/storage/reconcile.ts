@@ -5,9 +5,10 @@ import type { LocalIndex } from './local-index.ts';
 import { ownSegmentName, parseStreamFolder } from './layout.ts';
 import { mpegtsVideoDurationMs } from '../recorder/ts-probe.ts';
 
+/** What reconcileIndex walks and where it puts what it finds. */
 export interface ReconcileOptions {
   /** One storage path; reconcile each of a node's paths in turn. */
-  storageRoot: string;
+  path: string;
   nodeId: string;
   index: LocalIndex;
   log: Logger;
@@ -26,24 +27,24 @@ const HOUR = 3_600_000;
 export async function reconcileIndex(o: ReconcileOptions): Promise<number> {
   const mine = ownSegmentName(o.nodeId);
   let added = 0;
-  for (const camera of await dirs(o.storageRoot)) {
+  for (const camera of await dirs(o.path)) {
     if (camera.startsWith('.')) continue; // probe files, older nodes' .staging and .quarantine
     const { cameraId, stream } = parseStreamFolder(camera);
-    for (const day of await dirs(join(o.storageRoot, camera))) {
-      for (const hour of await dirs(join(o.storageRoot, camera, day))) {
+    for (const day of await dirs(join(o.path, camera))) {
+      for (const hour of await dirs(join(o.path, camera, day))) {
         const hourStart = Date.parse(`${day}T${hour}:00:00Z`);
         if (!Number.isFinite(hourStart) || hourStart + HOUR < o.sinceMs) continue;
-        for (const name of await dirs(join(o.storageRoot, camera, day, hour))) {
+        for (const name of await dirs(join(o.path, camera, day, hour))) {
           const m = mine.exec(name);
-          const path = `${camera}/${day}/${hour}/${name}`;
+          const rel = `${camera}/${day}/${hour}/${name}`;
           if (!m) continue;
-          const known = o.index.byPath(path);
+          const known = o.index.byPath(rel);
           if (known) {
-            // Indexed from another path (redundant mode): this root holds a copy too.
-            if (!o.index.copies(known.id).includes(o.storageRoot)) o.index.addCopy(known.id, o.storageRoot);
+            // Indexed from another path (redundant mode): this path holds a copy too.
+            if (!o.index.copies(known.id).includes(o.path)) o.index.addCopy(known.id, o.path);
             continue;
           }
-          const file = join(o.storageRoot, path);
+          const file = join(o.path, rel);
           let buf: Buffer;
           try {
             buf = await readFile(file);
@@ -64,10 +65,10 @@ export async function reconcileIndex(o: ReconcileOptions): Promise<number> {
               stream,
               startMs,
               endMs: Math.round(startMs + durationMs),
-              path,
+              path: rel,
               bytes: (await stat(file)).size,
             },
-            [o.storageRoot],
+            [o.path],
           );
           added++;
         }

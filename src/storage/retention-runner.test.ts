@@ -10,7 +10,7 @@ import { segmentRelPath } from './layout.ts';
 import { LocalIndex } from './local-index.ts';
 import { DAY_MS } from './retention.ts';
 import { RetentionRunner, type RetentionPolicy } from './retention-runner.ts';
-import { nodeStorageFs, type StorageFs } from './storage-paths.ts';
+import { nodeStorageFs, type StorageFs } from './storage-fs.ts';
 import { mountTmpfs } from '../../test/support/tmpfs.ts';
 
 const log = createLogger('test', 'silent');
@@ -97,7 +97,7 @@ test('8 MB tmpfs filled to the brim: one round deletes exactly the oldest segmen
     written.slice(0, k).map((w) => w.id),
     'the oldest k, in order',
   );
-  assert.ok(round.deleted.every((d) => d.reason === 'low-space' && d.disk === root));
+  assert.ok(round.deleted.every((d) => d.reason === 'low-space' && d.storagePath === root));
   assert.equal(round.failed, 0);
   assert.ok(freeBytes(root) >= 3 * MB, `bound met: ${freeBytes(root)} free`);
   assert.ok(freeBytes(root) - SEG_BYTES < 3 * MB, 'and not one segment more deleted than needed');
@@ -111,7 +111,7 @@ test('8 MB tmpfs filled to the brim: one round deletes exactly the oldest segmen
   );
   assert.equal(index.oldestCopies(root, 10_000).length, written.length - k, 'their rows are gone with them');
   assert.equal(runner.status().deleted['low-space'], k);
-  assert.equal(runner.status().disks[0].requiredFreeBytes, 3 * MB);
+  assert.equal(runner.status().paths[0].requiredFreeBytes, 3 * MB);
 
   assert.deepEqual((await runner.runOnce()).deleted, [], 'a second round has nothing to do');
 });
@@ -247,7 +247,7 @@ test('redundant copies: only the full disk loses its copy; the row goes with the
 
   const r = await runner.runOnce();
   assert.deepEqual(
-    r.deleted.map((d) => [d.id, d.disk]),
+    r.deleted.map((d) => [d.id, d.storagePath]),
     [[s1.id, b]],
   );
   assert.equal(existsSync(join(a, s1.path)), true);
@@ -258,7 +258,7 @@ test('redundant copies: only the full disk loses its copy; the row goes with the
   space.set(b, 50 * MB);
   const r2 = await runner.runOnce();
   assert.deepEqual(
-    r2.deleted.map((d) => [d.id, d.disk]),
+    r2.deleted.map((d) => [d.id, d.storagePath]),
     [
       [s1.id, a],
       [s2.id, a],
@@ -321,13 +321,13 @@ test('rows indexed without a storage path (add(), the rebuild) are adopted by le
   const runner = new RetentionRunner({
     index,
     paths: [root],
-    legacyRoot: root,
+    legacyPath: root,
     log,
     fs: spaceFs(new Map([[root, 0]])),
     policy: policy({ minFreeBytes: 1 }),
   });
   assert.deepEqual(
-    (await runner.runOnce()).deleted.map((d) => d.disk),
+    (await runner.runOnce()).deleted.map((d) => d.storagePath),
     [root],
   );
   assert.equal(existsSync(join(root, path)), false);

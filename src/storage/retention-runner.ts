@@ -6,11 +6,11 @@ import {
   DAY_MS,
   planRetention,
   requiredFreeBytes,
-  type RetentionDisk,
+  type RetentionPath,
   type RetentionReason,
   type RetentionSegment,
 } from './retention.ts';
-import { nodeStorageFs, storageFile, type StorageFs } from './storage-paths.ts';
+import { nodeStorageFs, storageFile, type StorageFs } from './storage-fs.ts';
 
 /** The retention settings a runner applies (a StoragePolicy's, plus the per-stream day limits). */
 export interface RetentionPolicy {
@@ -31,10 +31,10 @@ export interface RetentionRunnerOptions {
   policy: RetentionPolicy;
   log: Logger;
   /** Rows indexed without a storage path (by add()) are taken to lie here; see LocalIndex.adoptOrphans. */
-  legacyRoot?: string;
+  legacyPath?: string;
   /** Time between rounds (default 10000). */
   intervalMs?: number;
-  /** Most copies read per disk and per camera stream in one round; a fuller round is followed by another at once (default 2000). */
+  /** Most copies read per storage path and per camera stream in one round; a fuller round is followed by another at once (default 2000). */
   batch?: number;
   fs?: Pick<StorageFs, 'statfs' | 'remove' | 'removeEmptyDir'>;
   clock?: Clock;
@@ -52,14 +52,14 @@ export interface RetentionStatus {
   failedDeletes: number;
   /** Rows kept after their video (keepMetadataLonger) and later purged. */
   metadataPurged: number;
-  /** Each disk at the last round, with the free space it must keep. */
-  disks: (RetentionDisk & { requiredFreeBytes: number })[];
+  /** Each storage path at the last round, with the free space it must keep. */
+  paths: (RetentionPath & { requiredFreeBytes: number })[];
   lastError?: string;
 }
 
 /** What one round did. */
 export interface RoundResult {
-  deleted: { id: number; disk: string; reason: RetentionReason; bytes: number }[];
+  deleted: { id: number; storagePath: string; reason: RetentionReason; bytes: number }[];
   failed: number;
   /** A batch limit was hit: there may be more to delete, so another round follows at once. */
   more: boolean;
@@ -86,7 +86,7 @@ export class RetentionRunner {
     deletedBytes: 0,
     failedDeletes: 0,
     metadataPurged: 0,
-    disks: [],
+    paths: [],
   };
   private adoptedUpTo = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -157,41 +157,41 @@ export class RetentionRunner {
   private async round(): Promise<RoundResult> {
     const began = this.clock.now();
     const { index, policy } = this.o;
-    if (this.o.legacyRoot !== undefined)
-      this.adoptedUpTo = index.adoptOrphans(this.o.legacyRoot, this.adoptedUpTo).lastId;
+    if (this.o.legacyPath !== undefined)
+      this.adoptedUpTo = index.adoptOrphans(this.o.legacyPath, this.adoptedUpTo).lastId;
 
-    const disks: RetentionDisk[] = [];
+    const measured: RetentionPath[] = [];
     for (const path of this.o.paths) {
       try {
-        disks.push({ path, ...(await this.fs.statfs(path)) });
+        measured.push({ path, ...(await this.fs.statfs(path)) });
       } catch (err) {
         // A path that cannot even be stat'ed is the storage monitor's business; its footage waits.
         this.o.log.warn({ path, err }, 'retention skips a storage path it cannot stat');
       }
     }
 
-    const { copies, more } = this.candidates(began, disks);
+    const { copies, more } = this.candidates(began, measured);
     const plan = planRetention({
       now: began,
-      disks,
+      paths: measured,
       minFreeBytes: policy.minFreeBytes,
       minFreePercent: policy.minFreePercent,
       maxDaysByCameraStream: policy.maxDays,
       segments: copies,
     });
 
-    const byKey = new Map(copies.map((c) => [`${c.id}@${c.disk}`, c]));
+    const byKey = new Map(copies.map((c) => [`${c.id}@${c.storagePath}`, c]));
     const deleted: RoundResult['deleted'] = [];
     let failed = 0;
     for (const d of plan.delete) {
-      const copy = byKey.get(`${d.id}@${d.disk}`)!;
+      const copy = byKey.get(`${d.id}@${d.storagePath}`)!;
       try {
-        await this.fs.remove(storageFile(d.disk, copy.path));
+        await this.fs.remove(storageFile(d.storagePath, copy.path));
         deleted.push({ ...d, bytes: copy.bytes });
       } catch (err) {
         failed++;
         this.o.log.warn(
-          { err, disk: d.disk, path: copy.path, reason: d.reason },
+          { err, storagePath: d.storagePath, path: copy.path, reason: d.reason },
           'retention could not delete a segment; trying again next round',
         );
       }
@@ -199,7 +199,7 @@ export class RetentionRunner {
     // Rows go after their files: a crash in between leaves rows whose files are gone, which the next
     // round deletes again harmlessly, never files on disk that the index has forgotten.
     const rows = index.removeCopies(
-      deleted.map((d) => ({ id: d.id, root: d.disk })),
+      deleted.map((d) => ({ id: d.id, root: d.storagePath })),
       policy.keepMetadataLonger,
     );
     const purged =
@@ -217,7 +217,7 @@ export class RetentionRunner {
     this.st.rounds++;
     this.st.lastRoundAt = began;
     this.st.lastRoundMs = this.clock.now() - began;
-    this.st.disks = disks.map((d) => ({
+    this.st.paths = measured.map((d) => ({
       ...d,
       requiredFreeBytes: requiredFreeBytes(d, policy.minFreeBytes, policy.minFreePercent),
     }));
@@ -241,15 +241,15 @@ export class RetentionRunner {
   }
 
   /**
-   * The copies the planner must see: each camera stream's expired ones, and on each disk below its
+   * The copies the planner must see: each camera stream's expired ones, and on each storage path below its
    * bound its oldest ones, enough to cover the shortfall. Reading a bounded prefix keeps a round
    * cheap on an index of millions of rows; `more` says a prefix was cut short.
    */
-  private candidates(now: number, disks: RetentionDisk[]): { copies: RetentionSegment[]; more: boolean } {
+  private candidates(now: number, measured: RetentionPath[]): { copies: RetentionSegment[]; more: boolean } {
     const { index, policy } = this.o;
     const found = new Map<string, RetentionSegment>();
     const add = (cs: StoredCopy[]) => {
-      for (const c of cs) found.set(`${c.id}@${c.root}`, { ...c, disk: c.root });
+      for (const c of cs) found.set(`${c.id}@${c.storagePath}`, c);
     };
     let more = false;
     for (const { cameraId, stream } of index.cameraStreams()) {
@@ -259,7 +259,7 @@ export class RetentionRunner {
       add(expired);
       more ||= expired.length === this.batch;
     }
-    for (const d of disks) {
+    for (const d of measured) {
       if (d.freeBytes >= requiredFreeBytes(d, policy.minFreeBytes, policy.minFreePercent)) continue;
       const oldest = index.oldestCopies(d.path, this.batch);
       add(oldest);
@@ -278,8 +278,9 @@ export class RetentionRunner {
   ): Promise<void> {
     const hours = new Set<string>();
     for (const d of deleted) {
-      const c = byKey.get(`${d.id}@${d.disk}`)!;
-      if (c.endMs < now - PRUNE_AFTER_MS && LAYOUT_PATH.test(c.path)) hours.add(storageFile(d.disk, dirname(c.path)));
+      const c = byKey.get(`${d.id}@${d.storagePath}`)!;
+      if (c.endMs < now - PRUNE_AFTER_MS && LAYOUT_PATH.test(c.path))
+        hours.add(storageFile(d.storagePath, dirname(c.path)));
     }
     for (const hour of [...hours].sort()) {
       try {

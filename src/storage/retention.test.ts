@@ -10,13 +10,13 @@ let nextId = 1;
 function seg(cameraId: string, ageDays: number, bytes = MB, disk = '/d1', stream = 0): RetentionSegment {
   const endMs = NOW - ageDays * DAY_MS;
   const id = nextId++;
-  return { id, cameraId, stream, startMs: endMs - 1000, endMs, path: `${cameraId}/${id}.ts`, bytes, disk };
+  return { id, cameraId, stream, startMs: endMs - 1000, endMs, path: `${cameraId}/${id}.ts`, bytes, storagePath: disk };
 }
 
 function input(over: Partial<RetentionInput>): RetentionInput {
   return {
     now: NOW,
-    disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 50 * MB }],
+    paths: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 50 * MB }],
     minFreeBytes: 10 * MB,
     minFreePercent: 0,
     maxDaysByCameraStream: () => 0,
@@ -61,7 +61,7 @@ test('planRetention table', async (t) => {
         const segs = [seg('c2', 9, 3 * MB), seg('c1', 8, 3 * MB), seg('c2', 7, 3 * MB), seg('c1', 1, 3 * MB)];
         // 5 MB free, 10 MB needed: two 3 MB segments leave 11 MB free.
         return [
-          input({ segments: segs, disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }] }),
+          input({ segments: segs, paths: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }] }),
           (s) => [`${s[0].id}:low-space`, `${s[1].id}:low-space`],
         ];
       },
@@ -75,7 +75,7 @@ test('planRetention table', async (t) => {
           input({
             segments: segs,
             minFreePercent: 20,
-            disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 15 * MB }],
+            paths: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 15 * MB }],
           }),
           (s) => [`${s[0].id}:low-space`, `${s[1].id}:low-space`],
         ];
@@ -90,7 +90,7 @@ test('planRetention table', async (t) => {
           input({
             segments: segs,
             maxDaysByCameraStream: days,
-            disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }],
+            paths: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }],
           }),
           (s) => [`${s[0].id}:max-days`],
         ];
@@ -109,7 +109,7 @@ test('planRetention table', async (t) => {
           { path: '/d1', totalBytes: 100 * MB, freeBytes: 50 * MB },
           { path: '/d2', totalBytes: 100 * MB, freeBytes: 1 * MB },
         ];
-        return [input({ segments: segs, disks }), (s) => [`${s[0].id}:low-space`, `${s[3].id}:low-space`]];
+        return [input({ segments: segs, paths: disks }), (s) => [`${s[0].id}:low-space`, `${s[3].id}:low-space`]];
       },
     },
     {
@@ -124,7 +124,7 @@ test('planRetention table', async (t) => {
       make: () => {
         const segs = [seg('c1', 1, 6 * MB), seg('c1', 3, 6 * MB), seg('c1', 2, 6 * MB)];
         return [
-          input({ segments: segs, disks: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }] }),
+          input({ segments: segs, paths: [{ path: '/d1', totalBytes: 100 * MB, freeBytes: 5 * MB }] }),
           (s) => [`${s[1].id}:low-space`],
         ];
       },
@@ -175,7 +175,7 @@ const arbInput = fc
   .map(
     (r): RetentionInput => ({
       now: NOW,
-      disks: r.disks.map((d, i) => ({
+      paths: r.disks.map((d, i) => ({
         path: DISKS[i],
         totalBytes: d.totalBytes,
         freeBytes: Math.floor(d.totalBytes * d.freeFrac),
@@ -192,7 +192,7 @@ const arbInput = fc
           endMs: NOW - s.ageMs,
           path: `p${i}`,
           bytes: s.bytes,
-          disk: s.disk,
+          storagePath: s.disk,
         }))
         .sort((a, b) => a.startMs - b.startMs || a.id - b.id),
     }),
@@ -202,24 +202,24 @@ test('property: only expired copies or the oldest of a full disk are deleted, an
   fc.assert(
     fc.property(arbInput, (inp) => {
       const plan = planRetention(inp);
-      const byKey = new Map(inp.segments.map((s) => [`${s.id}@${s.disk}`, s]));
-      const deleted = new Map(plan.delete.map((d) => [`${d.id}@${d.disk}`, d.reason]));
+      const byKey = new Map(inp.segments.map((s) => [`${s.id}@${s.storagePath}`, s]));
+      const deleted = new Map(plan.delete.map((d) => [`${d.id}@${d.storagePath}`, d.reason]));
       assert.equal(deleted.size, plan.delete.length, 'no copy is deleted twice');
       const expired = (s: RetentionSegment) => {
         const days = inp.maxDaysByCameraStream(s.cameraId, s.stream);
         return days > 0 && s.endMs <= inp.now - days * DAY_MS;
       };
       for (const s of inp.segments) {
-        const reason = deleted.get(`${s.id}@${s.disk}`);
+        const reason = deleted.get(`${s.id}@${s.storagePath}`);
         if (expired(s)) assert.equal(reason, 'max-days', 'every expired copy goes, for that reason');
         else if (reason) assert.equal(reason, 'low-space');
       }
-      for (const d of inp.disks) {
+      for (const d of inp.paths) {
         const need = requiredFreeBytes(d, inp.minFreeBytes, inp.minFreePercent);
-        const onDisk = inp.segments.filter((s) => s.disk === d.path);
+        const onDisk = inp.segments.filter((s) => s.storagePath === d.path);
         const freedByDays = onDisk.filter(expired).reduce((n, s) => n + s.bytes, 0);
         const rest = onDisk.filter((s) => !expired(s));
-        const lowSpace = rest.filter((s) => deleted.get(`${s.id}@${s.disk}`) === 'low-space');
+        const lowSpace = rest.filter((s) => deleted.get(`${s.id}@${s.storagePath}`) === 'low-space');
         // The low-space deletions are a prefix of the disk's remaining copies, oldest first.
         assert.deepEqual(lowSpace, rest.slice(0, lowSpace.length), 'only the oldest of a disk go for space');
         const free = d.freeBytes + freedByDays + lowSpace.reduce((n, s) => n + s.bytes, 0);

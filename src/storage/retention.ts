@@ -2,7 +2,7 @@
 export const DAY_MS = 86_400_000;
 
 /** One storage path's file system as statfs saw it. */
-export interface RetentionDisk {
+export interface RetentionPath {
   path: string;
   totalBytes: number;
   freeBytes: number;
@@ -16,11 +16,11 @@ export interface RetentionSegment {
   stream: number;
   startMs: number;
   endMs: number;
-  /** Relative to `disk`. */
+  /** Relative to `storagePath`. */
   path: string;
   bytes: number;
   /** The storage path holding this copy. */
-  disk: string;
+  storagePath: string;
 }
 
 /** Why a copy is deleted. */
@@ -29,7 +29,7 @@ export type RetentionReason = 'max-days' | 'low-space';
 /** Everything a retention decision depends on. */
 export interface RetentionInput {
   now: number;
-  disks: RetentionDisk[];
+  paths: RetentionPath[];
   minFreeBytes: number;
   minFreePercent: number;
   /** Max storage days of a camera's stream; 0 = no limit. */
@@ -40,21 +40,21 @@ export interface RetentionInput {
 
 /** The copies to delete, each with its reason, oldest first within each reason. */
 export interface RetentionPlan {
-  delete: { id: number; disk: string; reason: RetentionReason }[];
+  delete: { id: number; storagePath: string; reason: RetentionReason }[];
 }
 
-/** The free space a disk must keep: the larger of the two bounds. */
+/** The free space a storage path must keep: the larger of the two bounds. */
 export function requiredFreeBytes(
-  disk: Pick<RetentionDisk, 'totalBytes'>,
+  space: Pick<RetentionPath, 'totalBytes'>,
   minFreeBytes: number,
   minFreePercent: number,
 ): number {
-  return Math.max(minFreeBytes, Math.ceil((disk.totalBytes * minFreePercent) / 100));
+  return Math.max(minFreeBytes, Math.ceil((space.totalBytes * minFreePercent) / 100));
 }
 
 /**
  * Decides what retention deletes, as Symphony does: first every copy older than its camera stream's
- * max storage days, then, on each disk whose free space is below either bound, that disk's oldest
+ * max storage days, then, on each storage path whose free space is below either bound, that path's oldest
  * copies (across cameras) until the bound would be met. Nothing else is ever deleted. Pure and
  * deterministic: same input, same plan.
  */
@@ -67,19 +67,19 @@ export function planRetention(input: RetentionInput): RetentionPlan {
     const days = input.maxDaysByCameraStream(s.cameraId, s.stream);
     // The whole segment must be past the limit: a segment straddling it still holds footage to keep.
     if (days > 0 && s.endMs <= input.now - days * DAY_MS) {
-      out.push({ id: s.id, disk: s.disk, reason: 'max-days' });
-      freed.set(s.disk, (freed.get(s.disk) ?? 0) + s.bytes);
+      out.push({ id: s.id, storagePath: s.storagePath, reason: 'max-days' });
+      freed.set(s.storagePath, (freed.get(s.storagePath) ?? 0) + s.bytes);
     } else {
       kept.push(s);
     }
   }
-  for (const d of input.disks) {
+  for (const d of input.paths) {
     const need = requiredFreeBytes(d, input.minFreeBytes, input.minFreePercent);
     let free = d.freeBytes + (freed.get(d.path) ?? 0);
     for (const s of kept) {
       if (free >= need) break;
-      if (s.disk !== d.path) continue;
-      out.push({ id: s.id, disk: s.disk, reason: 'low-space' });
+      if (s.storagePath !== d.path) continue;
+      out.push({ id: s.id, storagePath: s.storagePath, reason: 'low-space' });
       free += s.bytes;
     }
   }
@@ -87,5 +87,7 @@ export function planRetention(input: RetentionInput): RetentionPlan {
 }
 
 function oldestFirst(a: RetentionSegment, b: RetentionSegment): number {
-  return a.startMs - b.startMs || a.id - b.id || (a.disk < b.disk ? -1 : a.disk > b.disk ? 1 : 0);
+  return (
+    a.startMs - b.startMs || a.id - b.id || (a.storagePath < b.storagePath ? -1 : a.storagePath > b.storagePath ? 1 : 0)
+  );
 }

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { createLogger } from '../lib/log.ts';
 import { VigilError } from '../lib/errors.ts';
 import { segmentRelPath } from './layout.ts';
-import { StoragePaths, storageFile, type StorageFs, type StoragePathsStatus } from './storage-paths.ts';
+import { storageFile, type StorageFs } from './storage-fs.ts';
+import { StoragePaths, type StoragePathsStatus } from './storage-paths.ts';
 import { mountTmpfs } from '../../test/support/tmpfs.ts';
 
 const log = createLogger('test', 'silent');

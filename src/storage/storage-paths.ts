@@ -1,72 +1,11 @@
-import { access, copyFile, mkdir, open, rename, rm, rmdir, statfs } from 'node:fs/promises';
-import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
-import { probeWritable } from './path-probe.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { VigilError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import { SegmentPlacement } from './segment-placement.ts';
+import { nodeStorageFs, storageFile, type DiskSpace, type StorageFs } from './storage-fs.ts';
 
-/** Size and free space of the file system holding a path. */
-export interface DiskSpace {
-  totalBytes: number;
-  /** Space an unprivileged writer can still use (statfs bavail), the figure the bounds apply to. */
-  freeBytes: number;
-}
-
-/**
- * The file-system operations storage decisions need, injected so that failover and commit can be
- * tested with faults that are hard to make on a real disk.
- */
-export interface StorageFs {
-  /** Creates, writes and removes a small file in `dir`; throws when the path does not take writes. */
-  writeProbe(dir: string): Promise<void>;
-  statfs(dir: string): Promise<DiskSpace>;
-  mkdirp(dir: string): Promise<void>;
-  exists(file: string): Promise<boolean>;
-  /** Copies, replacing `dest` if present. */
-  copy(src: string, dest: string): Promise<void>;
-  /** Atomic within one file system; fails with EXDEV across file systems. */
-  rename(src: string, dest: string): Promise<void>;
-  /** Removes a file; one already gone is fine. */
-  remove(file: string): Promise<void>;
-  /** Removes a directory if it is empty; a non-empty or missing one is left alone without error. */
-  removeEmptyDir(dir: string): Promise<void>;
-  /** Flushes a file's data, or a directory's entries, to the disk (fsync). */
-  sync(path: string): Promise<void>;
-}
-
-/** StorageFs on the real file system. */
-export const nodeStorageFs: StorageFs = {
-  writeProbe: probeWritable,
-  async statfs(dir) {
-    const s = await statfs(dir);
-    return { totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
-  },
-  mkdirp: async (dir) => void (await mkdir(dir, { recursive: true })),
-  exists: (file) =>
-    access(file).then(
-      () => true,
-      () => false,
-    ),
-  copy: (src, dest) => copyFile(src, dest),
-  rename: (src, dest) => rename(src, dest),
-  remove: (file) => rm(file, { force: true }),
-  async removeEmptyDir(dir) {
-    try {
-      await rmdir(dir);
-    } catch (err) {
-      const c = (err as NodeJS.ErrnoException).code;
-      if (c !== 'ENOTEMPTY' && c !== 'EEXIST' && c !== 'ENOENT') throw err;
-    }
-  },
-  async sync(path) {
-    const fh = await open(path, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  },
-};
+// Where src/node/ has always found the real file system's operations.
+export { nodeStorageFs } from './storage-fs.ts';
 
 /** How a commit places a segment. */
 export interface CommitOptions {
@@ -75,18 +14,6 @@ export interface CommitOptions {
    * folders), so a power cut cannot take it back: for a copy whose source is deleted on the strength of it.
    */
   durable?: boolean;
-}
-
-/**
- * `root/rel` for a relative path that stays inside `root`; throws VigilError 'PATH_OUTSIDE_STORAGE'
- * otherwise, so no name taken from an index row or a request can reach outside the storage paths.
- */
-export function storageFile(root: string, rel: string): string {
-  const n = normalize(rel);
-  if (rel === '' || rel.includes('\0') || isAbsolute(rel) || n === '..' || n.startsWith(`..${sep}`) || n === '.') {
-    throw new VigilError('PATH_OUTSIDE_STORAGE', `path ${JSON.stringify(rel)} is not inside the storage`, 400);
-  }
-  return join(root, n);
 }
 
 /** One storage path's health, for status reports. */
@@ -142,16 +69,14 @@ export class StoragePaths {
   private timer: NodeJS.Timeout | undefined;
   private probing: Promise<void> | undefined;
   private closed = false;
-  /** Folders known to exist, so each hour folder is created once. */
-  private readonly made = new Set<string>();
-  /** Folders whose own names are known to be on disk (see syncFolders). */
-  private readonly synced = new Set<string>();
+  private readonly placement: SegmentPlacement;
 
   constructor(private readonly o: StoragePathsOptions) {
     if (o.paths.length === 0) throw new Error('StoragePaths needs at least one path');
     if (o.readPath !== undefined && !o.paths.includes(o.readPath))
       throw new Error(`read path ${o.readPath} is not one of the paths`);
     this.fs = o.fs ?? nodeStorageFs;
+    this.placement = new SegmentPlacement(this.fs);
     this.clock = o.clock ?? systemClock;
     // Healthy until shown otherwise: start() probes before the first segment needs a target.
     for (const p of o.paths) this.state.set(p, { healthy: true });
@@ -294,7 +219,7 @@ export class StoragePaths {
     for (const [i, p] of paths.entries()) {
       const move = this.o.availability === 'failover' || i === paths.length - 1;
       try {
-        await this.place(staged, p, storageFile(p, relPath), move, durable);
+        await this.placement.place(staged, p, storageFile(p, relPath), move, durable);
         written.push(p);
         this.markHealthy(p);
         if (this.o.availability === 'failover') break;
@@ -304,69 +229,6 @@ export class StoragePaths {
       }
     }
     return written;
-  }
-
-  /** Puts `staged` at `dest` without ever exposing a partial file under `dest`. */
-  private async place(staged: string, root: string, dest: string, move: boolean, durable: boolean): Promise<void> {
-    const dir = dirname(dest);
-    await this.makeFolder(root, dir, durable);
-    try {
-      await this.placeIn(staged, dest, move, durable);
-    } catch (err) {
-      // Retention removes emptied folders: one remembered as made may be gone.
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !(await this.fs.exists(staged))) throw err;
-      this.made.delete(dir);
-      this.synced.delete(dir);
-      await this.makeFolder(root, dir, durable);
-      await this.placeIn(staged, dest, move, durable);
-    }
-  }
-
-  /**
-   * Creates a segment's folder, once: hour folders take 3600 segments each. With `durable`, the
-   * names of the folders down to it are synced first (once too): a file synced into a new folder
-   * is lost in a power cut anyway if the folder's own name is not on disk.
-   */
-  private async makeFolder(root: string, dir: string, durable: boolean): Promise<void> {
-    if (!this.made.has(dir)) {
-      await this.fs.mkdirp(dir);
-      if (this.made.size > 10_000) this.made.clear();
-      this.made.add(dir);
-    }
-    if (durable) await this.syncFolders(root, dir);
-  }
-
-  private async placeIn(staged: string, dest: string, move: boolean, durable: boolean): Promise<void> {
-    if (move) {
-      try {
-        // A rename keeps the file's data where it is: durable only if that data is on disk first.
-        if (durable) await this.fs.sync(staged);
-        await this.fs.rename(staged, dest);
-        if (durable) await this.fs.sync(dirname(dest));
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-      }
-    }
-    const part = `${dest}.part`;
-    try {
-      await this.fs.copy(staged, part);
-      if (durable) await this.fs.sync(part);
-      await this.fs.rename(part, dest);
-      if (durable) await this.fs.sync(dirname(dest));
-    } catch (err) {
-      await this.fs.remove(part).catch(() => {});
-      throw err;
-    }
-    if (move) await this.fs.remove(staged);
-  }
-
-  /** Syncs each folder from `dir`'s parent up to `root` (their entries name the folders below them); once per folder. */
-  private async syncFolders(root: string, dir: string): Promise<void> {
-    if (this.synced.has(dir)) return;
-    for (let d = dir; d.length > root.length && d.startsWith(root); d = dirname(d)) await this.fs.sync(dirname(d));
-    if (this.synced.size > 10_000) this.synced.clear();
-    this.synced.add(dir);
   }
 
   private async probe(path: string): Promise<void> {
