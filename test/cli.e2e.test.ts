@@ -251,7 +251,9 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
     refused(r, args.join(' '));
     assert.match(r.stderr, message, args.join(' '));
   }
-  assert.deepEqual(await failovers(), log, 'bad input logs no failover');
+  // (The entries themselves go on changing: the last copy-backs run.)
+  const entries = (l: Failover[]) => l.map((f) => [f.id, f.server, f.trigger]);
+  assert.deepEqual(entries(await failovers()), entries(log), 'bad input logs no failover');
   assert.equal((await camera('c1')).currentServer, 's2', 'and moves nothing');
   const unreachable = await vigil(['status', '--master', 'http://127.0.0.1:1']);
   refused(unreachable, 'status against no master');
