@@ -37,7 +37,13 @@ export function demoCommand(): Command {
       try {
         await farm.startSim(rtsp, cams);
         await farm.startMaster(
-          exampleFarm({ simUrl: (id) => `rtsp://127.0.0.1:${rtsp}/${id}`, udpBasePort: Number(o.udpPort) }),
+          exampleFarm({
+            simUrl: (id) => `rtsp://127.0.0.1:${rtsp}/${id}`,
+            udpBasePort: Number(o.udpPort),
+            // Four servers load at once after the master: on a busy two-core machine that took 20 s,
+            // and the default 5 s had the master fail every one of them over before it said hello.
+            settings: { FarmHealthStartDelayMs: 30_000 },
+          }),
         );
         for (const id of Object.keys(EXAMPLE_CAMERAS)) farm.startNode(id);
         await farm.waitFor(

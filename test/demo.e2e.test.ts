@@ -1,0 +1,248 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { VIGIL_BIN, runVigil, segmentFiles } from './support/run-vigil.ts';
+import { descendants, stillRunning, type ProcInfo } from './support/process-tree.ts';
+
+// `vigil demo` as the README tells a new user to run it, on ports away from the defaults and the
+// other end-to-end tests (its own --port, --rtsp-port and --udp-port; --dir for the data).
+const PORT = 19380;
+const RTSP_PORT = 19454;
+const UDP_BASE = 19445;
+
+interface Camera {
+  id: string;
+  homeServer: string;
+  currentServer: string;
+  recording: string;
+}
+interface Server {
+  id: string;
+  group: number;
+  role: string;
+  state: string;
+  cameras: string[];
+}
+interface Failover {
+  server: string;
+  trigger: string;
+  status: string;
+  detail: { reporters: string[]; moves: { camera: string; to: string }[]; unrecorded: string[]; reason?: string };
+}
+
+/** Polls until fn is true; throws with `what` after timeoutMs. */
+async function waitFor(fn: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await fn()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await delay(200);
+  }
+}
+
+const exited = (p: ChildProcess) => p.exitCode !== null || p.signalCode !== null;
+
+test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and c2 to s3, s7 waits, s1 returns redundant, Ctrl-C stops every process', {
+  timeout: 300_000,
+}, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-demo-'));
+  const api = `http://127.0.0.1:${PORT}`;
+  // Its own process group, as in a terminal: Ctrl-C reaches the demo and everything it started.
+  const demo = spawn(
+    process.execPath,
+    [
+      VIGIL_BIN,
+      'demo',
+      '--dir',
+      dir,
+      '--port',
+      String(PORT),
+      '--rtsp-port',
+      String(RTSP_PORT),
+      '--udp-port',
+      String(UDP_BASE),
+    ],
+    { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  demo.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  demo.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  const demoExit = new Promise<void>((r) => demo.once('exit', () => r()));
+  // Every process the demo ever started, as seen at each step (a killed server's children too).
+  const seen = new Map<number, ProcInfo>();
+  const look = () => {
+    for (const p of descendants(demo.pid!)) seen.set(p.pid, p);
+  };
+  let restarted: ChildProcess | undefined;
+  t.after(async () => {
+    // Whatever failed, nothing of this test survives it.
+    look();
+    if (restarted && !exited(restarted)) restarted.kill('SIGKILL');
+    if (!exited(demo)) {
+      try {
+        process.kill(-demo.pid!, 'SIGKILL');
+      } catch {
+        // the group is gone already
+      }
+    }
+    for (const p of seen.values()) if (stillRunning(p)) process.kill(p.pid, 'SIGKILL');
+    if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  });
+  const get = async <T>(path: string): Promise<T> => {
+    const res = await fetch(api + path, { signal: AbortSignal.timeout(5000) });
+    if (!res.ok) throw new Error(`${path}: ${res.status}`);
+    return (await res.json()) as T;
+  };
+  const cameras = () => get<Camera[]>('/api/v1/cameras');
+  const servers = () => get<Server[]>('/api/v1/servers');
+  const failovers = () => get<Failover[]>('/api/v1/failovers');
+
+  // The banner: printed once every camera records.
+  await waitFor(() => exited(demo) || out.includes('Ctrl-C stops everything.'), 120_000, "the demo's banner");
+  if (exited(demo)) throw new Error(`the demo exited (${demo.exitCode ?? demo.signalCode}):\n${out}`);
+  const bannerAt = Date.now();
+  look();
+  assert.match(out, /Vigil demo farm is recording\./);
+  assert.ok(out.includes(`API:        ${api}/api/v1/servers`), `the banner names the API: ${out}`);
+  assert.ok(out.includes(dir), 'the banner names the data dir');
+  const pids = [...out.matchAll(/kill -9 (\d+)/g)].map((m) => Number(m[1]));
+  assert.equal(pids.length, 2, `the banner prints the pids of s1 and s7: ${out}`);
+  const [s1Pid, s7Pid] = pids;
+  for (const pid of pids) assert.ok(seen.has(pid), `pid ${pid} is a process of the demo`);
+  const relaunch = /VIGIL_FARM_KEY=(\S+) npx vigil (node --id s1 .*)$/m.exec(out);
+  assert.ok(relaunch, `the banner says how to start s1 again: ${out}`);
+
+  // The Symphony example farm: group 1 (s1, s2 active, s3 redundant), group 7 (s7 alone).
+  const farm = await servers();
+  assert.deepEqual(
+    farm.map((s) => [s.id, s.group, s.role, s.state, s.cameras]),
+    [
+      ['s1', 1, 'active', 'up', ['c1', 'c2']],
+      ['s2', 1, 'active', 'up', ['c3', 'c4']],
+      ['s3', 1, 'redundant', 'up', []],
+      ['s7', 7, 'active', 'up', ['c7a', 'c7b']],
+    ],
+    `as configured, no failover yet: ${JSON.stringify(await failovers())}`,
+  );
+  const home: Record<string, string> = { c1: 's1', c2: 's1', c3: 's2', c4: 's2', c7a: 's7', c7b: 's7' };
+  assert.deepEqual(
+    (await cameras()).map((c) => [c.id, c.homeServer, c.currentServer, c.recording]),
+    Object.entries(home).map(([id, s]) => [id, s, s, 'recording']),
+  );
+  // Footage on disk, where each camera's server keeps it, and it plays: H.264 in MPEG-TS.
+  const storage = (s: string, cam: string) => join(dir, 'nodes', s, 'storage', cam);
+  await waitFor(
+    () => Object.entries(home).every(([cam, s]) => segmentFiles(storage(s, cam)).length >= 2),
+    20_000,
+    'two segments of every camera on its server',
+  );
+  const [first] = segmentFiles(storage('s1', 'c1'));
+  assert.match(first, /^\d{4}-\d{2}-\d{2}\/\d{2}\/\d+_s1\.ts$/);
+  const probe = execFileSync(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', join(storage('s1', 'c1'), first)],
+    { encoding: 'utf8', timeout: 10_000 },
+  );
+  assert.match(probe, /h264/);
+
+  // kill -9 <pid of s1>: c1 and c2 move to s3 (README: s2 and s3 report it, the master confirms it).
+  // Buddies judge only FarmHealthStartDelayMs after their start, which was before the banner; a kill
+  // before that is the master's to notice (status lost) instead.
+  const { settings } = await get<{ settings: { FarmHealthStartDelayMs: number } }>('/api/v1/config');
+  await waitFor(() => Date.now() > bannerAt + settings.FarmHealthStartDelayMs + 1000, 120_000, 'the start delay over');
+  look();
+  const killedAt = Date.now();
+  process.kill(s1Pid, 'SIGKILL');
+  await waitFor(
+    async () =>
+      (await cameras())
+        .filter((c) => c.id === 'c1' || c.id === 'c2')
+        .every((c) => c.currentServer === 's3' && c.recording === 'recording'),
+    30_000,
+    'c1 and c2 recording on s3',
+  );
+  const movedMs = Date.now() - killedAt;
+  const [fo] = await failovers();
+  assert.equal(fo.server, 's1');
+  assert.equal(fo.trigger, 'buddy-quorum');
+  assert.deepEqual([...fo.detail.reporters].sort(), ['s2', 's3']);
+  assert.deepEqual(
+    fo.detail.moves.map((m) => [m.camera, m.to]),
+    [
+      ['c1', 's3'],
+      ['c2', 's3'],
+    ],
+  );
+  await waitFor(() => segmentFiles(storage('s3', 'c1')).some((f) => f.endsWith('_s3.ts')), 20_000, 'c1 on s3 disk');
+  // `npx vigil status` (the banner's line) shows it.
+  const status = await runVigil(['status', '--master', api]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^c1\s+s1\s+s3\s+recording$/m);
+  assert.match(status.stdout, /^c2\s+s1\s+s3\s+recording$/m);
+  console.log(`# c1 and c2 recording on s3 ${movedMs} ms after kill -9 of s1`);
+
+  // kill -9 <pid of s7>: group 7 has nobody to fail over to; the failover waits, its cameras are unrecorded.
+  look();
+  process.kill(s7Pid, 'SIGKILL');
+  await waitFor(async () => (await failovers()).some((f) => f.server === 's7'), 30_000, 'a failover entry for s7');
+  const f7 = (await failovers()).find((f) => f.server === 's7')!;
+  assert.equal(f7.trigger, 'status-lost');
+  assert.equal(f7.status, 'waiting');
+  assert.match(f7.detail.reason ?? '', /no redundant server/);
+  assert.deepEqual(f7.detail.moves, []);
+  assert.deepEqual([...f7.detail.unrecorded].sort(), ['c7a', 'c7b']);
+  await waitFor(
+    async () => (await cameras()).filter((c) => c.homeServer === 's7').every((c) => c.recording === 'unrecorded'),
+    20_000,
+    'c7a and c7b unrecorded',
+  );
+
+  // The banner's command brings s1 back: it holds no cameras, as the redundant server.
+  const [, key, command] = relaunch!;
+  restarted = spawn(process.execPath, [VIGIL_BIN, ...command.trim().split(/\s+/)], {
+    env: { ...process.env, VIGIL_FARM_KEY: key },
+    stdio: 'ignore',
+  });
+  await waitFor(
+    async () => {
+      const s1 = (await servers()).find((s) => s.id === 's1')!;
+      return s1.state === 'up' && s1.role === 'redundant' && s1.cameras.length === 0;
+    },
+    30_000,
+    's1 back as the redundant server',
+  );
+  const restartedExit = new Promise<void>((r) => restarted!.once('exit', () => r()));
+  restarted.kill('SIGTERM');
+  await restartedExit;
+
+  // Ctrl-C: SIGINT to the demo's process group, as a terminal sends it. Every process goes.
+  look();
+  assert.ok(seen.size >= 7, `the demo's processes: sim, master, 4 servers and their ffmpegs (${seen.size})`);
+  process.kill(-demo.pid!, 'SIGINT');
+  await Promise.race([
+    demoExit,
+    delay(30_000, undefined, { ref: false }).then(() => {
+      throw new Error(`the demo still runs 30 s after Ctrl-C:\n${out}`);
+    }),
+  ]);
+  assert.equal(demo.exitCode, 0, `the demo exits 0 after Ctrl-C:\n${out}`);
+  assert.match(out, /stopping the demo farm/);
+  await waitFor(() => ![...seen.values()].some(stillRunning), 10_000, 'every process of the demo gone').catch(() => {
+    const left = [...seen.values()].filter(stillRunning).map((p) => `${p.pid} ${p.command}`);
+    throw new Error(`processes of the demo still running after Ctrl-C: ${left.join(', ')}`);
+  });
+});
