@@ -40,9 +40,10 @@ export function demoCommand(): Command {
           exampleFarm({
             simUrl: (id) => `rtsp://127.0.0.1:${rtsp}/${id}`,
             udpBasePort: Number(o.udpPort),
-            // Four servers load at once after the master: on a busy two-core machine that took 20 s,
-            // and the default 5 s had the master fail every one of them over before it said hello.
-            settings: { FarmHealthStartDelayMs: 30_000 },
+            // Four servers start at once after the master: on a busy two-core machine their first
+            // statuses took many seconds, and the default 5 s had the master fail them all over
+            // before they said hello. 15 s covers that (a compiled server starts in about 1.3 s).
+            settings: { FarmHealthStartDelayMs: 15_000 },
           }),
         );
         for (const id of Object.keys(EXAMPLE_CAMERAS)) farm.startNode(id);
