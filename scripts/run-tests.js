@@ -15,7 +15,14 @@ function find(dir) {
 }
 const filter = process.env.VIGIL_TEST_FILTER;
 const files = [...find('src'), ...find('test')].filter((f) => !filter || f.includes(filter)).sort();
+// The end-to-end farms run the compiled build (see src/farm/local-farm.ts): build it first, so it is
+// never stale (incremental, a few seconds when little changed).
+const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+  stdio: 'inherit',
+});
+if (build.status !== 0) process.exit(build.status ?? 1);
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
   stdio: 'inherit',
+  env: { VIGIL_FARM_CODE: 'compiled', ...process.env },
 });
 process.exit(r.status ?? 1);
