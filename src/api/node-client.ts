@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { Controller } from '../controller/controller.ts';
-import type { NodeSegmentList, StorageCheck, StorageCheckResult } from '../node/node-api.ts';
-import { nodeSegmentPath } from '../node/node-api.ts';
+import type { NodeSegmentList, StorageCheck, StorageCheckResult } from '../protocol/node-api.ts';
+import { nodeSegmentPath } from '../protocol/node-api.ts';
 import { VigilError } from '../lib/errors.ts';
 
 /** How long the master waits for a node's segment list or live playlist: a dead server must not hold playback up. */

@@ -9,7 +9,7 @@ import type { Store } from '../store/store.ts';
 import { playbackPlan, type HeldSegment } from '../playback/playback-plan.ts';
 import { vodPlaylist } from '../playback/hls.ts';
 import { NodeClient } from './node-client.ts';
-import { nodeBufferPath } from '../node/node-api.ts';
+import { nodeBufferPath, parseNodeBufferPath, parseNodeSegmentPath } from '../protocol/node-api.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
 import { exportMp4 } from '../playback/export-mp4.ts';
 import { ErrorBody } from './schemas.ts';
@@ -218,14 +218,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
         throw err;
       }
       // The node names its segments by its own paths; players fetch them through the master.
-      const rewritten = text
-        .replace(/^\/node\/v1\/segments\/(\d+)\.ts$/gm, (_, sid: string) => segmentUri(server, Number(sid)))
-        .replace(
-          /^\/node\/v1\/buffer\/([^/\s]+)\/(\d+)\/(\d+)\.ts$/gm,
-          (_, cam: string, stream: string, start: string) =>
-            `/api/v1/buffer/${encodeURIComponent(server)}/${cam}/${stream}/${start}.ts`,
-        );
-      return reply.type(M3U8).header('cache-control', 'no-cache').send(rewritten);
+      return reply.type(M3U8).header('cache-control', 'no-cache').send(rewriteLivePlaylist(text, server));
     },
   );
 
@@ -298,6 +291,24 @@ async function relayTs(
     .type('video/mp2t')
     .header('cache-control', cacheControl)
     .send(Readable.fromWeb(res.body as WebReadableStream));
+}
+
+/** A node's live playlist with its segment URIs (the node's own paths) made the master's. Pure. */
+export function rewriteLivePlaylist(text: string, server: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const seg = parseNodeSegmentPath(line);
+      if (seg) return segmentUri(server, seg.id);
+      const held = parseNodeBufferPath(line);
+      return held ? bufferUri(server, held.camera, held.stream, held.startMs) : line;
+    })
+    .join('\n');
+}
+
+/** Where a player fetches a segment of a live relay's pre-buffer: through the master, named by server, stream and start. */
+export function bufferUri(server: string, camera: string, stream: number, startMs: number): string {
+  return `/api/v1/buffer/${encodeURIComponent(server)}/${encodeURIComponent(camera)}/${stream}/${startMs}.ts`;
 }
 
 /** Where a player fetches a segment: through the master, named by server and that server's index id. */

@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox';
 import { timingSafeEqual } from 'node:crypto';
 import type { Controller } from '../controller/controller.ts';
 import type { Store } from '../store/store.ts';
-import { NodeStatus } from '../controller/node-status.ts';
+import { NodeStatus } from '../protocol/status.ts';
+import { NODE_CHANNEL_ROUTES } from '../protocol/node-channel.ts';
 import { FarmConfig } from '../config/farm-config.ts';
 import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBackView } from './schemas.ts';
 import { timeline } from '../playback/timeline.ts';
@@ -267,7 +268,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
   );
 
-  app.post('/api/v1/nodes/:id/status', { schema: { body: NodeStatus } }, async (req) => {
+  app.post(NODE_CHANNEL_ROUTES.status, { schema: { body: NodeStatus } }, async (req) => {
     requireKey(req);
     const { id } = req.params as { id: string };
     if (!controller.state().servers.some((s) => s.id === id))
@@ -276,7 +277,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     return { generation: controller.generation };
   });
 
-  app.get('/api/v1/nodes/:id/assignment', async (req) => {
+  app.get(NODE_CHANNEL_ROUTES.assignment, async (req) => {
     requireKey(req);
     const { id } = req.params as { id: string };
     const after = Number((req.query as { after?: string }).after ?? -1);

@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { CopyProgress, StorageState } from '../controller/node-status.ts';
+import { CopyJob, CopyProgress } from '../protocol/copy-job.ts';
+import { ErrorBody } from '../protocol/error-body.ts';
+import { StorageState } from '../protocol/storage-state.ts';
 
 /** Response shapes of the read API: the one source for serialization and the OpenAPI document. */
 
-export const ErrorBody = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Array(Type.Unknown()) }),
-});
+export { ErrorBody };
 
 export const ServerView = Type.Object({
   id: Type.String(),
@@ -138,18 +138,17 @@ export const TimelineView = Type.Object({
   recorded: Type.Array(Type.Composite([Type.Object({ server: Type.String() }), Span])),
 });
 
-export const CopyBackView = Type.Object({
-  id: Type.String(),
-  logId: Type.Integer({ description: 'the failback entry of the failover log' }),
-  camera: Type.String(),
-  stream: Type.Integer(),
-  home: Type.String({ description: 'where the footage goes' }),
-  source: Type.String({
-    description: 'where it was recorded during the failover; released there only once verified at home',
+/** A copy-back job as the master keeps it: the job of the node channel, its failback, its servers and state. */
+export const CopyBackView = Type.Composite([
+  Type.Pick(CopyJob, ['id', 'camera', 'stream', 'fromMs', 'toMs']),
+  Type.Object({
+    logId: Type.Integer({ description: 'the failback entry of the failover log' }),
+    home: Type.String({ description: 'where the footage goes' }),
+    source: Type.String({
+      description: 'where it was recorded during the failover; released there only once verified at home',
+    }),
+    state: Type.Union(['pending', 'running', 'done', 'failed'].map((s) => Type.Literal(s))),
+    progress: Type.Optional(CopyProgress),
+    error: Type.Optional(Type.String()),
   }),
-  fromMs: Type.Number(),
-  toMs: Type.Number(),
-  state: Type.Union(['pending', 'running', 'done', 'failed'].map((s) => Type.Literal(s))),
-  progress: Type.Optional(CopyProgress),
-  error: Type.Optional(Type.String()),
-});
+]);

@@ -8,7 +8,8 @@ import { moveProblems, planFailback, planFailover, type FailoverPlan, type Move 
 import { buildAssignment, type Handover } from './assignment.ts';
 import { movedCameraEdits } from './moved-camera-edits.ts';
 import { copyBackJobs, type CopyBackJob } from './copy-back-jobs.ts';
-import type { Assignment, NodeStatus } from './node-status.ts';
+import type { Assignment } from '../protocol/assignment.ts';
+import type { NodeStatus } from '../protocol/status.ts';
 
 /** Timer lateness beyond which the master counts itself stalled. */
 const PAUSE_MS = 500;

@@ -1,31 +1,20 @@
+import type { CopyJob, CopyProgress } from '../protocol/copy-job.ts';
 import type { Interval } from '../store/store.ts';
 
 /** Delay after a failback before its copy-back starts: the old server's last segments are indexed by then. */
 export const COPY_BACK_SETTLE_MS = 5000;
 
 /** A copy-back job as the master keeps it: footage of one camera stream on one other server, to copy home. */
-export interface CopyBackJob {
-  id: string;
+export interface CopyBackJob extends Pick<CopyJob, 'id' | 'camera' | 'stream' | 'fromMs' | 'toMs'> {
   /** The failover log entry (the failback) it belongs to. */
   logId: number;
-  camera: string;
-  stream: number;
   home: string;
+  /** The server holding the footage; its API URL is added when the job is handed out (CopyJob). */
   source: string;
-  fromMs: number;
-  toMs: number;
   /** Not handed to the home server before this time (see COPY_BACK_SETTLE_MS). */
   notBefore: number;
   state: 'pending' | 'running' | 'done' | 'failed';
-  progress?: {
-    segments: number;
-    segmentsDone: number;
-    bytes: number;
-    bytesDone: number;
-    percent: number;
-    rateBytesPerSec: number;
-    etaMs: number | null;
-  };
+  progress?: CopyProgress;
   error?: string;
 }
 

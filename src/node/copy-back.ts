@@ -26,39 +26,17 @@ import {
   type RunSample,
 } from './copy-progress.ts';
 import { sha256File, sha256OfReprDigest } from './file-digest.ts';
-import { NodeCopyList, NodeSegmentList } from './node-api.ts';
+import type { CopyJob, CopyJobStatus } from '../protocol/copy-job.ts';
+import {
+  NodeCopyList,
+  NodeSegmentList,
+  nodeCopyListPath,
+  nodeReleasePath,
+  nodeSegmentIdPath,
+  nodeSegmentsPath,
+  type NodeCopySegment,
+} from '../protocol/node-api.ts';
 import { KeepAliveHttp, readText, type SendRequest, type SourceResponse } from './source-http.ts';
-
-/** Footage of one camera stream that lies on another server (the source) and belongs back home. */
-export interface CopyJob {
-  id: string;
-  camera: string;
-  stream: number;
-  source: { server: string /** The source's NodeApi base URL. */; url: string };
-  fromMs: number;
-  toMs: number;
-}
-
-/** A copy job's progress, as operators see it. */
-export interface CopyJobStatus {
-  id: string;
-  camera: string;
-  stream: number;
-  source: { server: string; url: string };
-  fromMs: number;
-  toMs: number;
-  /** 'running' also while queued behind another job. */
-  state: 'running' | 'done' | 'failed';
-  segments: number;
-  segmentsDone: number;
-  bytes: number;
-  bytesDone: number;
-  percent: number;
-  rateBytesPerSec: number;
-  /** null while unknown. */
-  etaMs: number | null;
-  error?: string;
-}
 
 /** Settings and ports of a CopyBack. */
 export interface CopyBackOptions {
@@ -103,14 +81,6 @@ interface StoredJob extends Counters {
   cursorMs: number;
   /** Rate of the run that finished the job. */
   rate: number;
-}
-
-/** A segment as a copy-list gives it. */
-interface CopySegment {
-  id: number;
-  startMs: number;
-  endMs: number;
-  bytes: number;
 }
 
 /** A copy of a segment held here: its checksum and size. */
@@ -311,8 +281,8 @@ export class CopyBack {
       for (let c = nextChunk(j.cursorMs, job.toMs, chunkMs); c; c = nextChunk(c.toMs, job.toMs, chunkMs)) {
         const chunk = c;
         const listed = await this.request(job, 'list', signal, async () => {
-          const q = `camera=${encodeURIComponent(job.camera)}&from=${chunk.fromMs}&to=${chunk.toMs}&stream=${job.stream}`;
-          const body = await this.json(job, 'GET', `/node/v1/copy-list?${q}`, signal);
+          const q = { camera: job.camera, from: chunk.fromMs, to: chunk.toMs, stream: job.stream };
+          const body = await this.json(job, 'GET', nodeCopyListPath(q), signal);
           if (!Value.Check(NodeCopyList, body))
             throw new Error(`copy-list of ${job.source.server} for ${job.camera} is not a copy list`);
           return body.segments;
@@ -351,10 +321,8 @@ export class CopyBack {
   private async count(job: CopyJob, signal: AbortSignal): Promise<Pick<Counters, 'segments' | 'bytes'>> {
     const seen = new Map<number, number>();
     for (let c = nextChunk(job.fromMs, job.toMs, DAY_MS); c; c = nextChunk(c.toMs, job.toMs, DAY_MS)) {
-      const q = `camera=${encodeURIComponent(job.camera)}&from=${c.fromMs}&to=${c.toMs}&stream=${job.stream}`;
-      const body = await this.request(job, 'count', signal, () =>
-        this.json(job, 'GET', `/node/v1/segments?${q}`, signal),
-      );
+      const q = { camera: job.camera, from: c.fromMs, to: c.toMs, stream: job.stream };
+      const body = await this.request(job, 'count', signal, () => this.json(job, 'GET', nodeSegmentsPath(q), signal));
       if (!Value.Check(NodeSegmentList, body))
         throw new Error(`segment listing of ${job.source.server} for ${job.camera} is not a segment list`);
       for (const s of body.segments) seen.set(s.id, s.bytes);
@@ -366,7 +334,12 @@ export class CopyBack {
    * Brings one segment home and releases it at the source; returns its size, or undefined when the
    * source no longer has it (retention there deleted it since the listing).
    */
-  private async copyOne(j: StoredJob, s: CopySegment, log: Logger, signal: AbortSignal): Promise<number | undefined> {
+  private async copyOne(
+    j: StoredJob,
+    s: NodeCopySegment,
+    log: Logger,
+    signal: AbortSignal,
+  ): Promise<number | undefined> {
     const { job } = j;
     const name = `segment ${s.id} (${job.camera} stream ${job.stream}, ${new Date(s.startMs).toISOString()})`;
     const staged: StagedSegment = {
@@ -390,7 +363,7 @@ export class CopyBack {
   /** Downloads a segment until what arrived matches the checksum the source sent, then stores it durably. */
   private async fetchAndStore(
     job: CopyJob,
-    s: CopySegment,
+    s: NodeCopySegment,
     staged: StagedSegment,
     name: string,
     log: Logger,
@@ -444,11 +417,11 @@ export class CopyBack {
   /** Downloads a segment into `part`, hashing and rate-limiting as it comes; `sent` is the source's checksum (trailer). */
   private async download(
     job: CopyJob,
-    s: CopySegment,
+    s: NodeCopySegment,
     part: string,
     signal: AbortSignal,
   ): Promise<(HomeCopy & { sent: string }) | 'gone'> {
-    const res = await this.send(job, 'GET', `/node/v1/segments/${s.id}`, signal, undefined, {
+    const res = await this.send(job, 'GET', nodeSegmentIdPath(s.id), signal, undefined, {
       'want-repr-digest': 'sha-256=10',
     });
     if (res.status === 404) {
@@ -510,13 +483,13 @@ export class CopyBack {
    */
   private async release(
     job: CopyJob,
-    s: CopySegment,
+    s: NodeCopySegment,
     sha256: string,
     name: string,
     log: Logger,
     signal: AbortSignal,
   ): Promise<void> {
-    const res = await this.send(job, 'POST', `/node/v1/segments/${s.id}/release`, signal, { sha256 });
+    const res = await this.send(job, 'POST', nodeReleasePath(s.id), signal, { sha256 });
     if (res.status === 200) {
       res.body.resume();
       return;

@@ -1,4 +1,6 @@
-import type { Assignment, NodeStatus } from '../controller/node-status.ts';
+import type { Assignment } from '../protocol/assignment.ts';
+import type { NodeStatus } from '../protocol/status.ts';
+import { nodeAssignmentPath, nodeStatusPath } from '../protocol/node-channel.ts';
 
 /** HTTP channel from a recording server to the master(s); tries each master URL in turn. */
 export class MasterClient {
@@ -13,7 +15,7 @@ export class MasterClient {
   /** Long-polls the assignment newer than `after`; throws when no master answers. */
   assignment(after: number, signal: AbortSignal): Promise<Assignment> {
     return this.request(
-      `/api/v1/nodes/${encodeURIComponent(this.serverId)}/assignment?after=${after}`,
+      nodeAssignmentPath(this.serverId, after),
       { method: 'GET' },
       25_000,
       signal,
@@ -22,7 +24,7 @@ export class MasterClient {
 
   async status(s: NodeStatus, signal: AbortSignal): Promise<void> {
     await this.request(
-      `/api/v1/nodes/${encodeURIComponent(this.serverId)}/status`,
+      nodeStatusPath(this.serverId),
       { method: 'POST', body: JSON.stringify(s), headers: { 'content-type': 'application/json' } },
       3000,
       signal,

@@ -5,7 +5,6 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
@@ -19,6 +18,24 @@ import { resolveInside } from '../lib/inside-root.ts';
 import { VigilError, errorBody } from '../lib/errors.ts';
 import { checkPathsWritable } from '../storage/path-probe.ts';
 import type { Logger } from '../lib/log.ts';
+import {
+  BufferParams,
+  LiveParams,
+  LiveQuery,
+  MAX_LIST_MS,
+  NODE_ROUTES,
+  NodeCopyList,
+  NodeSegmentList,
+  RangeQuery,
+  ReleaseParams,
+  ReleaseRequest,
+  ReleaseResult,
+  SegmentParams,
+  StorageCheck,
+  StorageCheckResult,
+  nodeBufferPath,
+  nodeSegmentPath,
+} from '../protocol/node-api.ts';
 
 /** Settings of a recording server's playback API. */
 export interface NodeApiOptions {
@@ -35,49 +52,6 @@ export interface NodeApiOptions {
   buffered?: (camera: string, stream: number) => BufferedSegment[];
 }
 
-/** A segment as the node lists it to the master: no storage path, which is the node's business. */
-export const NodeSegment = Type.Object({
-  id: Type.Integer(),
-  startMs: Type.Number(),
-  endMs: Type.Number(),
-  bytes: Type.Integer(),
-});
-/** Body of POST /node/v1/storage/check: paths this server would record to, and the free-space bounds. */
-export const StorageCheck = Type.Object({
-  paths: Type.Array(Type.String({ minLength: 1, maxLength: 4096, pattern: '^/' }), { minItems: 1, maxItems: 1000 }),
-  minFreeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
-  minFreePercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
-});
-/** Answer of POST /node/v1/storage/check: one line per problem, none when every path takes writes. */
-export const StorageCheckResult = Type.Object({ problems: Type.Array(Type.String()) });
-/** Answer of GET /node/v1/segments. */
-export const NodeSegmentList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeSegment) });
-const Sha256Hex = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
-/**
- * A segment as listed for copy-back: its size is the file's on disk at listing time. No checksum:
- * hashing a whole listing would hold up the first download; the download brings it (Repr-Digest).
- */
-export const NodeCopySegment = Type.Object({
-  id: Type.Integer(),
-  startMs: Type.Number(),
-  endMs: Type.Number(),
-  bytes: Type.Integer(),
-});
-/** Answer of GET /node/v1/copy-list. */
-export const NodeCopyList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeCopySegment) });
-/** Body of POST /node/v1/segments/:id/release: the checksum the caller verified its copy against. */
-export const ReleaseRequest = Type.Object({ sha256: Sha256Hex });
-/** Answer of POST /node/v1/segments/:id/release: false when there was nothing (left) to release. */
-export const ReleaseResult = Type.Object({ released: Type.Boolean() });
-
-/** A camera stream over a time range: what both listings take. */
-const RangeQuery = Type.Object({
-  camera: Type.String({ minLength: 1, maxLength: 200 }),
-  from: Type.Integer({ minimum: 0 }),
-  to: Type.Integer({ minimum: 0 }),
-  stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0 })),
-});
-
 function rangeOf(query: unknown): { camera: string; from: number; to: number; stream?: number } {
   const q = query as { camera: string; from: number; to: number; stream?: number };
   if (q.to <= q.from || q.to - q.from > MAX_LIST_MS)
@@ -93,22 +67,10 @@ interface SegmentFile {
   bytes: number;
 }
 
-/** The widest listing a node answers: a day and an hour, so one request cannot make it read its whole index. */
-const MAX_LIST_MS = 25 * 3_600_000;
 /** A camera whose newest segment is older than this is not live here (it moved, or it stalled). */
 const LIVE_STALE_MS = 30_000;
 const M3U8 = 'application/vnd.apple.mpegurl';
 const SEGMENT_CACHE = 'private, max-age=86400';
-
-/** Where a node serves a segment by id: the live playlist's URIs, which the master rewrites to its own. */
-export function nodeSegmentPath(id: number): string {
-  return `/node/v1/segments/${id}.ts`;
-}
-
-/** Where a node serves a pre-buffered (never indexed) segment, named by its start: a live relay's playlist URIs. */
-export function nodeBufferPath(camera: string, stream: number, startMs: number): string {
-  return `/node/v1/buffer/${encodeURIComponent(camera)}/${stream}/${startMs}.ts`;
-}
 
 /**
  * A recording server's playback API: lists its segments, serves them by index id, and gives a
@@ -164,7 +126,7 @@ export class NodeApi {
     const { index } = this.o;
 
     app.get(
-      '/node/v1/segments',
+      NODE_ROUTES.segments,
       {
         schema: {
           querystring: RangeQuery,
@@ -184,7 +146,7 @@ export class NodeApi {
     // Before the master accepts storage settings: only this server can tell whether its paths
     // exist and take writes (a probe file is written and removed; nothing else is touched).
     app.post(
-      '/node/v1/storage/check',
+      NODE_ROUTES.storageCheck,
       { schema: { body: StorageCheck, response: { 200: StorageCheckResult } } },
       async (req) => {
         const b = req.body as { paths: string[]; minFreeBytes?: number; minFreePercent?: number };
@@ -197,9 +159,9 @@ export class NodeApi {
     );
 
     app.get(
-      '/node/v1/segments/:id',
+      NODE_ROUTES.segment,
       // Digits only: the id is all a request can say about which file it wants.
-      { schema: { params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}(\\.ts)?$' }) }) } },
+      { schema: { params: SegmentParams } },
       async (req, reply) => {
         const id = Number.parseInt((req.params as { id: string }).id, 10);
         const seg = this.o.index.get(id);
@@ -219,7 +181,7 @@ export class NodeApi {
     );
 
     app.get(
-      '/node/v1/copy-list',
+      NODE_ROUTES.copyList,
       {
         schema: {
           querystring: RangeQuery,
@@ -249,10 +211,10 @@ export class NodeApi {
     // it verified its own copy against, so a file changed since it was sent is never lost. The
     // checksum cached when the file was sent stands for a copy whose fingerprint is unchanged.
     app.post(
-      '/node/v1/segments/:id/release',
+      NODE_ROUTES.release,
       {
         schema: {
-          params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }),
+          params: ReleaseParams,
           body: ReleaseRequest,
           response: { 200: ReleaseResult },
         },
@@ -305,11 +267,11 @@ export class NodeApi {
     );
 
     app.get(
-      '/node/v1/cameras/:id/live.m3u8',
+      NODE_ROUTES.live,
       {
         schema: {
-          params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
-          querystring: Type.Object({ stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0 })) }),
+          params: LiveParams,
+          querystring: LiveQuery,
         },
       },
       async (req, reply) => {
@@ -346,14 +308,10 @@ export class NodeApi {
     );
 
     app.get(
-      '/node/v1/buffer/:camera/:stream/:start',
+      NODE_ROUTES.buffer,
       {
         schema: {
-          params: Type.Object({
-            camera: Type.String({ minLength: 1, maxLength: 200 }),
-            stream: Type.String({ pattern: '^[0-9]{1,2}$' }),
-            start: Type.String({ pattern: '^[0-9]{1,15}\\.ts$', description: '<start epoch ms>.ts' }),
-          }),
+          params: BufferParams,
         },
       },
       async (req, reply) => {
