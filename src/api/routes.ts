@@ -1,6 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { timingSafeEqual } from 'node:crypto';
 import type { Controller } from '../controller/controller.ts';
 import type { Store } from '../store/store.ts';
 import { NodeStatus } from '../protocol/status.ts';
@@ -10,10 +9,12 @@ import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBack
 import { timeline } from '../playback/timeline.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
 import { parseFarmConfig } from '../config/farm-config.ts';
-import { VigilError } from '../lib/errors.ts';
+import { VigilError, refused } from '../lib/errors.ts';
+import { bearerAuth } from '../lib/http/bearer-auth.ts';
+import { askedRange } from '../lib/time-range.ts';
 import { redactCredentials } from '../lib/redact.ts';
 import { registerPlaybackRoutes } from './playback-routes.ts';
-import { NodeClient } from './node-client.ts';
+import { ServerNodes } from './server-nodes.ts';
 import { checkStorageOnServers, storageChecks } from './storage-check.ts';
 
 export interface RouteDeps {
@@ -28,12 +29,10 @@ const LONG_POLL_MS = 20_000;
 /** The master's HTTP API: the read API for clients and tests, and the node channel. */
 export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const { controller, store } = d;
-  const nodes = new NodeClient(controller, d.apiToken);
-  const requireKey = (req: FastifyRequest) => {
-    const got = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
-    if (got.length !== d.apiToken.length || !timingSafeEqual(got, d.apiToken))
-      throw new VigilError('UNAUTHORIZED', 'missing or wrong farm key', 401);
-  };
+  const nodes = new ServerNodes(controller, d.apiToken);
+  app.addHook('onClose', async () => nodes.close());
+  // Writes and the node channel need the token; the hook runs before the body is read.
+  const onRequest = bearerAuth(d.apiToken, 'farm key');
 
   const read = (summary: string, response: unknown, extra: Record<string, unknown> = {}) => ({
     schema: { summary, response: { 200: response, '4xx': ErrorBody }, ...extra },
@@ -140,10 +139,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       const q = req.query as { from?: string; to?: string; stream?: number };
       if (!controller.state().cameras.some((c) => c.id === id))
         throw new VigilError('NOT_FOUND', `no camera ${id}`, 404);
-      const now = Date.now();
-      const to = q.to ? parseTime(q.to, 'to') : now;
-      const from = q.from ? parseTime(q.from, 'from') : to - 3_600_000;
-      if (from >= to) throw new VigilError('BAD_RANGE', '`from` must be before `to`');
+      const { from, to } = askedRange(q, Date.now());
       const recorded = await store.recordings(id, from, to, q.stream ?? 0);
       return {
         camera: id,
@@ -195,9 +191,9 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       // The body schema documents; parseFarmConfig validates, so that unknown keys are refused
       // (Fastify's own validator would strip them) and every problem is named at once.
       validatorCompiler: () => () => true,
+      onRequest,
     },
     async (req) => {
-      requireKey(req);
       let parsed: ReturnType<typeof parseFarmConfig> | undefined;
       let problems: string[] = [];
       try {
@@ -213,12 +209,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       );
       problems = [...problems, ...checked.problems];
       if (problems.length || !parsed) {
-        throw new VigilError(
-          'CONFIG_INVALID',
-          `configuration refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`,
-          400,
-          problems,
-        );
+        throw refused('CONFIG_INVALID', 'configuration', problems);
       }
       const { config, warnings } = parsed;
       await controller.applyConfig(config);
@@ -237,9 +228,9 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
           ...(body && { body }),
           response: { 200: Type.Union([FailoverView, Type.Null()]), '4xx': ErrorBody },
         },
+        onRequest,
       },
       async (req) => {
-        requireKey(req);
         return (await run((req.params as { id: string }).id, req.body)) ?? null;
       },
     );
@@ -268,8 +259,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
   );
 
-  app.post(NODE_CHANNEL_ROUTES.status, { schema: { body: NodeStatus } }, async (req) => {
-    requireKey(req);
+  app.post(NODE_CHANNEL_ROUTES.status, { schema: { body: NodeStatus }, onRequest }, async (req) => {
     const { id } = req.params as { id: string };
     if (!controller.state().servers.some((s) => s.id === id))
       throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
@@ -277,8 +267,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     return { generation: controller.generation };
   });
 
-  app.get(NODE_CHANNEL_ROUTES.assignment, async (req) => {
-    requireKey(req);
+  app.get(NODE_CHANNEL_ROUTES.assignment, { onRequest }, async (req) => {
     const { id } = req.params as { id: string };
     const after = Number((req.query as { after?: string }).after ?? -1);
     await controller.waitForChange(after, LONG_POLL_MS);
@@ -286,10 +275,4 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     if (!a) throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
     return a;
   });
-}
-
-function parseTime(v: string, name: string): number {
-  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(n)) throw new VigilError('BAD_TIME', `${name}: not a time (epoch ms or ISO 8601): ${v}`);
-  return n;
 }

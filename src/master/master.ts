@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import { Store } from '../store/store.ts';
 import { Controller } from '../controller/controller.ts';
 import { registerRoutes } from '../api/routes.ts';
-import { VigilError, errorBody } from '../lib/errors.ts';
+import { errorHandler } from '../lib/http/error-handler.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import type { Logger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
@@ -38,12 +38,7 @@ export class Master {
       disableRequestLogging: true,
       bodyLimit: 8 * 1024 * 1024,
     });
-    app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _req, reply) => {
-      if (err instanceof VigilError) return reply.status(err.httpStatus).send(errorBody(err));
-      if (err.validation) return reply.status(400).send(errorBody(new VigilError('BAD_REQUEST', err.message)));
-      this.o.log.error({ err }, 'request failed');
-      return reply.status(err.statusCode ?? 500).send(errorBody(new VigilError('INTERNAL', err.message, 500)));
-    });
+    app.setErrorHandler(errorHandler(this.o.log, 'master API'));
     await app.register(swagger, { openapi: { info: { title: 'Vigil master API', version: '1' } } });
     registerRoutes(app, { controller: this.controller, store: this.store, apiToken: farmKeys(this.o.farmKey).api });
     this.url = await app.listen({ host: this.o.host, port: this.o.port });

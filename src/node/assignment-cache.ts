@@ -1,5 +1,6 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { refusedMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { assignmentProblems, type Assignment } from '../protocol/assignment.ts';
 
@@ -40,7 +41,7 @@ export class AssignmentCache {
     if (problems.length) {
       this.log.error(
         { file: this.file, problems },
-        `cached assignment refused, ${problems.length} problem(s); recording nothing until a master answers`,
+        `${refusedMessage('cached assignment', problems)}\nrecording nothing until a master answers`,
       );
       return undefined;
     }

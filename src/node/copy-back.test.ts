@@ -18,7 +18,7 @@ import { Readable, Transform } from 'node:stream';
 import { CopyBack, indexLocator, type CopyBackOptions } from './copy-back.ts';
 import type { CopyJob, CopyJobStatus } from '../protocol/copy-job.ts';
 import { NodeApi } from './node-api.ts';
-import { KeepAliveHttp, readText, type SendRequest } from './source-http.ts';
+import { KeepAliveHttp, readText, type SendRequest } from '../node-client/keep-alive-http.ts';
 import { LocalIndex } from '../storage/local-index.ts';
 import { segmentRelPath } from '../storage/layout.ts';
 import type { SegmentSink, StorageSink } from '../storage/segment-sink.ts';

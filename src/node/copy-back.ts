@@ -5,10 +5,9 @@ import { open, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/p
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { setTimeout as timer } from 'node:timers/promises';
-import { Value } from '@sinclair/typebox/value';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { eachLimited } from '../lib/each-limited.ts';
-import { VigilError } from '../lib/errors.ts';
+import { VigilError, errText } from '../lib/errors.ts';
 import { resolveInside } from '../lib/inside-root.ts';
 import type { Logger } from '../lib/log.ts';
 import { segmentRelPath, streamFolder, writerTag } from '../storage/layout.ts';
@@ -27,16 +26,10 @@ import {
 } from './copy-progress.ts';
 import { sha256File, sha256OfReprDigest } from './file-digest.ts';
 import type { CopyJob, CopyJobStatus } from '../protocol/copy-job.ts';
-import {
-  NodeCopyList,
-  NodeSegmentList,
-  nodeCopyListPath,
-  nodeReleasePath,
-  nodeSegmentIdPath,
-  nodeSegmentsPath,
-  type NodeCopySegment,
-} from '../protocol/node-api.ts';
-import { KeepAliveHttp, readText, type SendRequest, type SourceResponse } from './source-http.ts';
+import type { NodeCopySegment } from '../protocol/node-api.ts';
+import type { NodeResponse, SendRequest } from '../node-client/keep-alive-http.ts';
+import { NodeClient } from '../node-client/node-client.ts';
+import { NodeHttpError, NodeUnreachableError } from '../node-client/node-http-error.ts';
 
 /** Settings and ports of a CopyBack. */
 export interface CopyBackOptions {
@@ -107,8 +100,15 @@ const DAY_MS = 24 * 3_600_000;
 /** Finished jobs kept for status(); older ones are forgotten. */
 const KEEP_FINISHED = 50;
 
-/** A request failure worth retrying: the network, or the source busy or restarting. */
+/** A download that broke off: worth retrying, like the network failing or the source busy or restarting. */
 class PassingError extends Error {}
+
+/** Whether a request failed for a passing reason: no answer, a 5xx or 429, a download broken off. */
+function passing(err: unknown): boolean {
+  return (
+    err instanceof PassingError || err instanceof NodeUnreachableError || (err instanceof NodeHttpError && err.passing)
+  );
+}
 
 /**
  * Failback with copy-back, on the home server: pulls a camera's footage of a failover period from
@@ -125,9 +125,8 @@ export class CopyBack {
   private jobs: StoredJob[] = [];
   private readonly clock: Clock;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  private readonly http: SendRequest;
-  /** The connections this CopyBack opened itself, closed with it. */
-  private readonly ownHttp: KeepAliveHttp | undefined;
+  /** The sources' API: one connection per segment in flight and one for listings. */
+  private readonly nodes: NodeClient;
   private readonly concurrency: number;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
@@ -149,8 +148,7 @@ export class CopyBack {
     this.clock = o.clock ?? systemClock;
     this.sleep = o.sleep ?? ((ms, signal) => timer(ms, undefined, { signal }));
     this.concurrency = Math.max(1, Math.floor(o.concurrency ?? CONCURRENCY));
-    this.ownHttp = o.http ? undefined : new KeepAliveHttp(this.concurrency + 1);
-    this.http = o.http ?? this.ownHttp!.send;
+    this.nodes = new NodeClient({ apiToken: o.apiToken, http: o.http, maxSockets: this.concurrency + 1 });
     // Each segment in flight waits on the signal (its request, the rate limit, a retry's pause).
     setMaxListeners(this.concurrency * 3 + 10, this.abort.signal);
     mkdirSync(o.dataDir, { recursive: true });
@@ -222,7 +220,7 @@ export class CopyBack {
     await this.running;
     clearTimeout(this.saveTimer);
     await this.saving;
-    this.ownHttp?.close();
+    this.nodes.close();
   }
 
   private statusOf(j: StoredJob): CopyJobStatus {
@@ -282,10 +280,7 @@ export class CopyBack {
         const chunk = c;
         const listed = await this.request(job, 'list', signal, async () => {
           const q = { camera: job.camera, from: chunk.fromMs, to: chunk.toMs, stream: job.stream };
-          const body = await this.json(job, 'GET', nodeCopyListPath(q), signal);
-          if (!Value.Check(NodeCopyList, body))
-            throw new Error(`copy-list of ${job.source.server} for ${job.camera} is not a copy list`);
-          return body.segments;
+          return this.nodes.copyList(job.source.url, q, signal);
         });
         await eachLimited(toCopy(listed, chunk, job.fromMs), this.concurrency, async (seg) => {
           const bytes = await this.copyOne(j, seg, log, signal);
@@ -322,10 +317,8 @@ export class CopyBack {
     const seen = new Map<number, number>();
     for (let c = nextChunk(job.fromMs, job.toMs, DAY_MS); c; c = nextChunk(c.toMs, job.toMs, DAY_MS)) {
       const q = { camera: job.camera, from: c.fromMs, to: c.toMs, stream: job.stream };
-      const body = await this.request(job, 'count', signal, () => this.json(job, 'GET', nodeSegmentsPath(q), signal));
-      if (!Value.Check(NodeSegmentList, body))
-        throw new Error(`segment listing of ${job.source.server} for ${job.camera} is not a segment list`);
-      for (const s of body.segments) seen.set(s.id, s.bytes);
+      const segments = await this.request(job, 'count', signal, () => this.nodes.segments(job.source.url, q, signal));
+      for (const s of segments) seen.set(s.id, s.bytes);
     }
     return { segments: seen.size, bytes: [...seen.values()].reduce((a, b) => a + b, 0) };
   }
@@ -421,14 +414,17 @@ export class CopyBack {
     part: string,
     signal: AbortSignal,
   ): Promise<(HomeCopy & { sent: string }) | 'gone'> {
-    const res = await this.send(job, 'GET', nodeSegmentIdPath(s.id), signal, undefined, {
-      'want-repr-digest': 'sha-256=10',
-    });
-    if (res.status === 404) {
-      res.body.resume();
-      return 'gone';
+    let res: NodeResponse;
+    try {
+      res = await this.nodes.segment(job.source.url, s.id, {
+        bare: true,
+        signal,
+        headers: { 'want-repr-digest': 'sha-256=10' },
+      });
+    } catch (err) {
+      if (err instanceof NodeHttpError && err.status === 404) return 'gone';
+      throw err;
     }
-    if (res.status !== 200) throw await httpError(job, `GET segment ${s.id}`, res);
     let got: HomeCopy;
     try {
       got = await this.receive(res.body, part, signal);
@@ -489,53 +485,18 @@ export class CopyBack {
     log: Logger,
     signal: AbortSignal,
   ): Promise<void> {
-    const res = await this.send(job, 'POST', nodeReleasePath(s.id), signal, { sha256 });
-    if (res.status === 200) {
-      res.body.resume();
-      return;
-    }
-    if (res.status === 404) {
-      // The row is there but no file: nothing left at the source to delete. The verified copy is home.
-      log.warn({ id: s.id, error: await readText(res.body) }, `${name}: the source has no file left to release`);
-      return;
-    }
-    const err = await httpError(job, `release of ${name}`, res);
-    if (res.status !== 409) throw err;
-    log.warn(
-      { id: s.id, error: err.message },
-      `${name}: the source's copy differs from the one stored here; both are kept, the source's is not released`,
-    );
-  }
-
-  private async json(job: CopyJob, method: 'GET' | 'POST', path: string, signal: AbortSignal): Promise<unknown> {
-    const res = await this.send(job, method, path, signal);
-    if (res.status !== 200) throw await httpError(job, `${method} ${path.split('?')[0]}`, res);
-    return JSON.parse(await readText(res.body));
-  }
-
-  private async send(
-    job: CopyJob,
-    method: 'GET' | 'POST',
-    path: string,
-    signal: AbortSignal,
-    body?: unknown,
-    extra: Record<string, string> = {},
-  ): Promise<SourceResponse> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.o.apiToken.toString()}`, ...extra };
-    if (body !== undefined) headers['content-type'] = 'application/json';
     try {
-      return await this.http({
-        method,
-        url: `${job.source.url.replace(/\/+$/, '')}${path}`,
-        headers,
-        signal,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      await this.nodes.release(job.source.url, s.id, sha256, signal);
     } catch (err) {
-      if (signal.aborted) throw err;
-      throw new PassingError(
-        `${method} ${path.split('?')[0]} at ${job.source.server} (${job.source.url}): ${errText(err)}`,
-      );
+      if (!(err instanceof NodeHttpError) || (err.status !== 404 && err.status !== 409)) throw err;
+      if (err.status === 404)
+        // The row is there but no file: nothing left at the source to delete. The verified copy is home.
+        log.warn({ id: s.id, error: err.detail }, `${name}: the source has no file left to release`);
+      else
+        log.warn(
+          { id: s.id, error: err.message },
+          `${name}: the source's copy differs from the one stored here; both are kept, the source's is not released`,
+        );
     }
   }
 
@@ -545,10 +506,10 @@ export class CopyBack {
       try {
         return await fn();
       } catch (err) {
-        if (signal.aborted || !(err instanceof PassingError) || attempt >= REQUEST_ATTEMPTS) throw err;
+        if (signal.aborted || !passing(err) || attempt >= REQUEST_ATTEMPTS) throw err;
         const waitMs = (this.o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
         this.o.log.warn(
-          { job: job.id, err: err.message, attempt, waitMs },
+          { job: job.id, err: errText(err), attempt, waitMs },
           `copy-back ${what}: request failed; trying again`,
         );
         await this.sleep(waitMs, signal);
@@ -685,23 +646,4 @@ function checkJob(job: CopyJob): void {
     throw bad(`source url ${JSON.stringify(job.source.url)} is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`source url ${job.source.url} is not http(s)`);
-}
-
-async function httpError(job: CopyJob, what: string, res: SourceResponse): Promise<Error> {
-  const text = await readText(res.body).catch(() => '');
-  let detail = text.slice(0, 500);
-  try {
-    const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
-    if (e?.message) detail = `${e.code ?? ''} ${e.message}`.trim();
-  } catch {
-    // not JSON: the text as is
-  }
-  const msg = `${what} at ${job.source.server}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`;
-  return res.status >= 500 || res.status === 429 ? new PassingError(msg) : new Error(msg);
-}
-
-function errText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? err.cause.message : '';
-  return cause ? `${err.message}: ${cause}` : err.message;
 }

@@ -1,11 +1,4 @@
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { createReadStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
@@ -15,7 +8,10 @@ import { livePlaylist, LIVE_WINDOW, type PlaylistSegment } from '../playback/hls
 import { LiveSequence } from '../playback/live-sequence.ts';
 import { fingerprintOf, reprDigest, sendHashed, sha256File, wantsSha256 } from './file-digest.ts';
 import { resolveInside } from '../lib/inside-root.ts';
-import { VigilError, errorBody } from '../lib/errors.ts';
+import { VigilError } from '../lib/errors.ts';
+import { bearerAuth } from '../lib/http/bearer-auth.ts';
+import { errorHandler } from '../lib/http/error-handler.ts';
+import { checkRange } from '../lib/time-range.ts';
 import { checkPathsWritable } from '../storage/path-probe.ts';
 import type { Logger } from '../lib/log.ts';
 import {
@@ -52,10 +48,10 @@ export interface NodeApiOptions {
   buffered?: (camera: string, stream: number) => BufferedSegment[];
 }
 
-function rangeOf(query: unknown): { camera: string; from: number; to: number; stream?: number } {
-  const q = query as { camera: string; from: number; to: number; stream?: number };
-  if (q.to <= q.from || q.to - q.from > MAX_LIST_MS)
-    throw new VigilError('BAD_RANGE', `from < to, at most ${MAX_LIST_MS} ms apart`);
+/** A listing's range, refused when empty or wider than MAX_LIST_MS. */
+function rangeOf(query: unknown): RangeQuery {
+  const q = query as RangeQuery;
+  checkRange(q.from, q.to, MAX_LIST_MS);
   return q;
 }
 
@@ -93,13 +89,9 @@ export class NodeApi {
       loggerInstance: this.o.log as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
     });
-    app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _req, reply) => {
-      if (err instanceof VigilError) return reply.status(err.httpStatus).send(errorBody(err));
-      if (err.validation) return reply.status(400).send(errorBody(new VigilError('BAD_REQUEST', err.message)));
-      this.o.log.error({ err }, 'node api request failed');
-      return reply.status(err.statusCode ?? 500).send(errorBody(new VigilError('INTERNAL', err.message, 500)));
-    });
-    app.addHook('onRequest', async (req) => this.authorize(req));
+    app.setErrorHandler(errorHandler(this.o.log, 'node API'));
+    // Before the body is read: an unauthenticated client cannot make the node take one in.
+    app.addHook('onRequest', bearerAuth(this.o.apiToken, 'API token'));
     this.routes(app);
     try {
       this.url = await app.listen({ host: this.o.host, port: this.o.port });
@@ -114,12 +106,6 @@ export class NodeApi {
   /** Stops listening. */
   async close(): Promise<void> {
     await this.app?.close();
-  }
-
-  private authorize(req: FastifyRequest): void {
-    const got = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
-    if (got.length !== this.o.apiToken.length || !timingSafeEqual(got, this.o.apiToken))
-      throw new VigilError('UNAUTHORIZED', 'missing or wrong API token', 401);
   }
 
   private routes(app: FastifyInstance): void {

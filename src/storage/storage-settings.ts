@@ -1,6 +1,6 @@
 import { isAbsolute, normalize } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
-import { VigilError } from '../lib/errors.ts';
+import { refused } from '../lib/errors.ts';
 
 // The schemas are part of the node<->master contract (an assignment carries them): declared in protocol/.
 import {
@@ -68,12 +68,7 @@ export function parseStorageSettings(server: unknown, cameras: Record<string, un
     perCamera[id] = out;
   }
   if (problems.length || !paths) {
-    throw new VigilError(
-      'STORAGE_INVALID',
-      `storage settings refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`,
-      400,
-      problems,
-    );
+    throw refused('STORAGE_INVALID', 'storage settings', problems);
   }
   const d = Value.Default(StorageSettings, structuredClone(server)) as Required<StorageSettingsInput>;
   return {
