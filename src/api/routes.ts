@@ -8,20 +8,19 @@ import { FarmConfig } from '../config/farm-config.ts';
 import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBackView } from './schemas.ts';
 import { timeline } from '../playback/timeline.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
-import { parseFarmConfig } from '../config/farm-config.ts';
-import { VigilError, refused } from '../lib/errors.ts';
+import { VigilError } from '../lib/errors.ts';
 import { bearerAuth } from '../lib/http/bearer-auth.ts';
 import { askedRange } from '../lib/time-range.ts';
 import { redactCredentials } from '../lib/redact.ts';
 import { registerPlaybackRoutes } from './playback-routes.ts';
-import { ServerNodes } from './server-nodes.ts';
-import { checkStorageOnServers, storageChecks } from './storage-check.ts';
 
 export interface RouteDeps {
   controller: Controller;
   store: Store;
   /** Bearer token of nodes and operators (derived from the farm key). */
   apiToken: Buffer;
+  /** Applies a configuration as given (validated, storage checked on the servers; see applyFarmConfig). */
+  applyConfig: (input: unknown) => Promise<{ warnings: string[] }>;
 }
 
 const LONG_POLL_MS = 20_000;
@@ -29,8 +28,6 @@ const LONG_POLL_MS = 20_000;
 /** The master's HTTP API: the read API for clients and tests, and the node channel. */
 export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const { controller, store } = d;
-  const nodes = new ServerNodes(controller, d.apiToken);
-  app.addHook('onClose', async () => nodes.close());
   // Writes and the node channel need the token; the hook runs before the body is read.
   const onRequest = bearerAuth(d.apiToken, 'farm key');
 
@@ -193,28 +190,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       validatorCompiler: () => () => true,
       onRequest,
     },
-    async (req) => {
-      let parsed: ReturnType<typeof parseFarmConfig> | undefined;
-      let problems: string[] = [];
-      try {
-        parsed = parseFarmConfig(req.body);
-      } catch (err) {
-        if (!(err instanceof VigilError && err.code === 'CONFIG_INVALID')) throw err;
-        problems = err.details as string[];
-      }
-      // Whether storage paths exist and take writes only their servers can tell: ask the ones that run,
-      // also when the rest is refused, so that one answer names every problem.
-      const checked = await checkStorageOnServers(storageChecks(req.body), (server, body) =>
-        nodes.checkStorage(server, body),
-      );
-      problems = [...problems, ...checked.problems];
-      if (problems.length || !parsed) {
-        throw refused('CONFIG_INVALID', 'configuration', problems);
-      }
-      const { config, warnings } = parsed;
-      await controller.applyConfig(config);
-      return { ok: true, warnings: [...warnings, ...checked.warnings] };
-    },
+    async (req) => ({ ok: true, warnings: (await d.applyConfig(req.body)).warnings }),
   );
 
   const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
