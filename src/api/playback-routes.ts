@@ -2,18 +2,17 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Controller } from '../controller/controller.ts';
 import type { Store } from '../store/store.ts';
 import { playbackPlan, type HeldSegment } from '../playback/playback-plan.ts';
 import { vodPlaylist } from '../playback/hls.ts';
-import { NodeClient } from './node-client.ts';
-import { nodeBufferPath } from '../node/node-api.ts';
+import { ServerNodes, type RelayedBody } from './server-nodes.ts';
+import { parseNodeBufferPath, parseNodeSegmentPath } from '../protocol/node-api.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
 import { exportMp4 } from '../playback/export-mp4.ts';
 import { ErrorBody } from './schemas.ts';
 import { VigilError } from '../lib/errors.ts';
+import { askedRange } from '../lib/time-range.ts';
 
 /** What the playback routes use of the master. */
 export interface PlaybackDeps {
@@ -67,7 +66,8 @@ const playlist = (description: string, headers?: object) => ({
  * master, which is the only one holding the recording servers' token.
  */
 export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): void {
-  const nodes = new NodeClient(d.controller, d.apiToken);
+  const nodes = new ServerNodes(d.controller, d.apiToken);
+  app.addHook('onClose', async () => nodes.close());
 
   const camera = (id: string) => {
     if (!d.controller.state().cameras.some((c) => c.id === id))
@@ -124,7 +124,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
       const { id } = req.params as { id: string };
       camera(id);
       const q = req.query as RangeQuery;
-      const { from, to } = range(q, MAX_PLAYBACK_MS);
+      const { from, to } = askedRange(q, Date.now(), MAX_PLAYBACK_MS);
       const { segments, missing } = await plan(id, from, to, q.stream ?? 0);
       markMissing(reply, missing);
       const entries = segments.map((s) => ({
@@ -163,7 +163,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
       const { id } = req.params as { id: string };
       camera(id);
       const q = req.query as RangeQuery;
-      const { from, to } = range(q, MAX_EXPORT_MS);
+      const { from, to } = askedRange(q, Date.now(), MAX_EXPORT_MS);
       const { segments, missing } = await plan(id, from, to, q.stream ?? 0);
       markMissing(reply, missing);
       if (!segments.length) return reply.status(204).send();
@@ -171,7 +171,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
       reply.raw.once('close', () => gone.abort());
       const out = await exportMp4({
         segments,
-        fetchSegment: (server, sid, signal) => nodes.segment(server, sid, signal),
+        fetchSegment: async (server, sid, signal) => (await nodes.segment(server, sid, signal)).body,
         signal: gone.signal,
         log: app.log,
       });
@@ -218,14 +218,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
         throw err;
       }
       // The node names its segments by its own paths; players fetch them through the master.
-      const rewritten = text
-        .replace(/^\/node\/v1\/segments\/(\d+)\.ts$/gm, (_, sid: string) => segmentUri(server, Number(sid)))
-        .replace(
-          /^\/node\/v1\/buffer\/([^/\s]+)\/(\d+)\/(\d+)\.ts$/gm,
-          (_, cam: string, stream: string, start: string) =>
-            `/api/v1/buffer/${encodeURIComponent(server)}/${cam}/${stream}/${start}.ts`,
-        );
-      return reply.type(M3U8).header('cache-control', 'no-cache').send(rewritten);
+      return reply.type(M3U8).header('cache-control', 'no-cache').send(rewriteLivePlaylist(text, server));
     },
   );
 
@@ -252,7 +245,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
         throw new VigilError('NOT_FOUND', `no server ${p.server}`, 404);
       camera(p.camera);
       return relayTs(reply, 'no-cache', (signal) =>
-        nodes.buffered(p.server, nodeBufferPath(p.camera, Number(p.stream), Number.parseInt(p.start, 10)), signal),
+        nodes.buffered(p.server, p.camera, Number(p.stream), Number.parseInt(p.start, 10), signal),
       );
     },
   );
@@ -287,35 +280,34 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
 async function relayTs(
   reply: FastifyReply,
   cacheControl: string,
-  fetchTs: (signal: AbortSignal) => Promise<Response>,
+  fetchTs: (signal: AbortSignal) => Promise<RelayedBody>,
 ): Promise<FastifyReply> {
   const gone = new AbortController();
   reply.raw.once('close', () => gone.abort());
   const res = await fetchTs(gone.signal);
-  const length = res.headers.get('content-length');
-  if (length) reply.header('content-length', length);
-  return reply
-    .type('video/mp2t')
-    .header('cache-control', cacheControl)
-    .send(Readable.fromWeb(res.body as WebReadableStream));
+  if (res.length) reply.header('content-length', res.length);
+  return reply.type('video/mp2t').header('cache-control', cacheControl).send(res.body);
+}
+
+/** A node's live playlist with its segment URIs (the node's own paths) made the master's. Pure. */
+export function rewriteLivePlaylist(text: string, server: string): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const seg = parseNodeSegmentPath(line);
+      if (seg) return segmentUri(server, seg.id);
+      const held = parseNodeBufferPath(line);
+      return held ? bufferUri(server, held.camera, held.stream, held.startMs) : line;
+    })
+    .join('\n');
+}
+
+/** Where a player fetches a segment of a live relay's pre-buffer: through the master, named by server, stream and start. */
+export function bufferUri(server: string, camera: string, stream: number, startMs: number): string {
+  return `/api/v1/buffer/${encodeURIComponent(server)}/${encodeURIComponent(camera)}/${stream}/${startMs}.ts`;
 }
 
 /** Where a player fetches a segment: through the master, named by server and that server's index id. */
 export function segmentUri(server: string, id: number): string {
   return `/api/v1/segments/${encodeURIComponent(server)}/${id}.ts`;
-}
-
-/** The asked range with the timeline's defaults (the last hour), refused when empty or longer than maxMs. */
-function range(q: { from?: string; to?: string }, maxMs: number): { from: number; to: number } {
-  const to = q.to ? parseTime(q.to, 'to') : Date.now();
-  const from = q.from ? parseTime(q.from, 'from') : to - HOUR;
-  if (from >= to) throw new VigilError('BAD_RANGE', '`from` must be before `to`');
-  if (to - from > maxMs) throw new VigilError('RANGE_TOO_LONG', `at most ${maxMs / HOUR} h at once`);
-  return { from, to };
-}
-
-function parseTime(v: string, name: string): number {
-  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(n)) throw new VigilError('BAD_TIME', `${name}: not a time (epoch ms or ISO 8601): ${v}`);
-  return n;
 }

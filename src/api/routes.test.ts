@@ -7,6 +7,7 @@ import { Master } from '../master/master.ts';
 import { parseFarmConfig } from '../config/farm-config.ts';
 import { createLogger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
+import { statusBeforeBody } from '../lib/http/slow-body.ts';
 
 const FARM_KEY = 'k-routes';
 const KEY = farmKeys(Buffer.from(FARM_KEY)).api.toString();
@@ -45,6 +46,19 @@ const put = (url: string, body: unknown, key = KEY) =>
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
   });
+
+test('writes and the node channel refuse a request without the token before reading its body', () =>
+  withMaster(async (url) => {
+    for (const [method, path] of [
+      ['PUT', '/api/v1/config'],
+      ['POST', '/api/v1/nodes/s1/status'],
+      ['POST', '/api/v1/servers/s1/failover'],
+    ]) {
+      const r = await statusBeforeBody(`${url}${path}`, method, { authorization: 'Bearer wrong' }, 6 * 1024 * 1024);
+      assert.equal(r.status, 401, path);
+      assert.ok(r.ms < 2000, `${path} answered after ${r.ms} ms`);
+    }
+  }));
 
 test('a configuration with problems is refused whole, every problem named, the farm untouched', () =>
   withMaster(async (url) => {

@@ -1,25 +1,26 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { timingSafeEqual } from 'node:crypto';
 import type { Controller } from '../controller/controller.ts';
 import type { Store } from '../store/store.ts';
-import { NodeStatus } from '../controller/node-status.ts';
+import { NodeStatus } from '../protocol/status.ts';
+import { NODE_CHANNEL_ROUTES } from '../protocol/node-channel.ts';
 import { FarmConfig } from '../config/farm-config.ts';
 import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBackView } from './schemas.ts';
 import { timeline } from '../playback/timeline.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
-import { parseFarmConfig } from '../config/farm-config.ts';
 import { VigilError } from '../lib/errors.ts';
+import { bearerAuth } from '../lib/http/bearer-auth.ts';
+import { askedRange } from '../lib/time-range.ts';
 import { redactCredentials } from '../lib/redact.ts';
 import { registerPlaybackRoutes } from './playback-routes.ts';
-import { NodeClient } from './node-client.ts';
-import { checkStorageOnServers, storageChecks } from './storage-check.ts';
 
 export interface RouteDeps {
   controller: Controller;
   store: Store;
   /** Bearer token of nodes and operators (derived from the farm key). */
   apiToken: Buffer;
+  /** Applies a configuration as given (validated, storage checked on the servers; see applyFarmConfig). */
+  applyConfig: (input: unknown) => Promise<{ warnings: string[] }>;
 }
 
 const LONG_POLL_MS = 20_000;
@@ -27,12 +28,8 @@ const LONG_POLL_MS = 20_000;
 /** The master's HTTP API: the read API for clients and tests, and the node channel. */
 export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const { controller, store } = d;
-  const nodes = new NodeClient(controller, d.apiToken);
-  const requireKey = (req: FastifyRequest) => {
-    const got = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
-    if (got.length !== d.apiToken.length || !timingSafeEqual(got, d.apiToken))
-      throw new VigilError('UNAUTHORIZED', 'missing or wrong farm key', 401);
-  };
+  // Writes and the node channel need the token; the hook runs before the body is read.
+  const onRequest = bearerAuth(d.apiToken, 'farm key');
 
   const read = (summary: string, response: unknown, extra: Record<string, unknown> = {}) => ({
     schema: { summary, response: { 200: response, '4xx': ErrorBody }, ...extra },
@@ -139,10 +136,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       const q = req.query as { from?: string; to?: string; stream?: number };
       if (!controller.state().cameras.some((c) => c.id === id))
         throw new VigilError('NOT_FOUND', `no camera ${id}`, 404);
-      const now = Date.now();
-      const to = q.to ? parseTime(q.to, 'to') : now;
-      const from = q.from ? parseTime(q.from, 'from') : to - 3_600_000;
-      if (from >= to) throw new VigilError('BAD_RANGE', '`from` must be before `to`');
+      const { from, to } = askedRange(q, Date.now());
       const recorded = await store.recordings(id, from, to, q.stream ?? 0);
       return {
         camera: id,
@@ -194,35 +188,9 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       // The body schema documents; parseFarmConfig validates, so that unknown keys are refused
       // (Fastify's own validator would strip them) and every problem is named at once.
       validatorCompiler: () => () => true,
+      onRequest,
     },
-    async (req) => {
-      requireKey(req);
-      let parsed: ReturnType<typeof parseFarmConfig> | undefined;
-      let problems: string[] = [];
-      try {
-        parsed = parseFarmConfig(req.body);
-      } catch (err) {
-        if (!(err instanceof VigilError && err.code === 'CONFIG_INVALID')) throw err;
-        problems = err.details as string[];
-      }
-      // Whether storage paths exist and take writes only their servers can tell: ask the ones that run,
-      // also when the rest is refused, so that one answer names every problem.
-      const checked = await checkStorageOnServers(storageChecks(req.body), (server, body) =>
-        nodes.checkStorage(server, body),
-      );
-      problems = [...problems, ...checked.problems];
-      if (problems.length || !parsed) {
-        throw new VigilError(
-          'CONFIG_INVALID',
-          `configuration refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`,
-          400,
-          problems,
-        );
-      }
-      const { config, warnings } = parsed;
-      await controller.applyConfig(config);
-      return { ok: true, warnings: [...warnings, ...checked.warnings] };
-    },
+    async (req) => ({ ok: true, warnings: (await d.applyConfig(req.body)).warnings }),
   );
 
   const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
@@ -236,9 +204,9 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
           ...(body && { body }),
           response: { 200: Type.Union([FailoverView, Type.Null()]), '4xx': ErrorBody },
         },
+        onRequest,
       },
       async (req) => {
-        requireKey(req);
         return (await run((req.params as { id: string }).id, req.body)) ?? null;
       },
     );
@@ -267,8 +235,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
   );
 
-  app.post('/api/v1/nodes/:id/status', { schema: { body: NodeStatus } }, async (req) => {
-    requireKey(req);
+  app.post(NODE_CHANNEL_ROUTES.status, { schema: { body: NodeStatus }, onRequest }, async (req) => {
     const { id } = req.params as { id: string };
     if (!controller.state().servers.some((s) => s.id === id))
       throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
@@ -276,8 +243,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     return { generation: controller.generation };
   });
 
-  app.get('/api/v1/nodes/:id/assignment', async (req) => {
-    requireKey(req);
+  app.get(NODE_CHANNEL_ROUTES.assignment, { onRequest }, async (req) => {
     const { id } = req.params as { id: string };
     const after = Number((req.query as { after?: string }).after ?? -1);
     await controller.waitForChange(after, LONG_POLL_MS);
@@ -285,10 +251,4 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     if (!a) throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
     return a;
   });
-}
-
-function parseTime(v: string, name: string): number {
-  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(n)) throw new VigilError('BAD_TIME', `${name}: not a time (epoch ms or ISO 8601): ${v}`);
-  return n;
 }

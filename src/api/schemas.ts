@@ -1,12 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { StorageState } from '../controller/node-status.ts';
 import { CopyBackJob, FailoverEntry } from '../controller/failover-log.ts';
+import { ErrorBody } from '../protocol/error-body.ts';
+import { StorageState } from '../protocol/storage-state.ts';
 
 /** Response shapes of the read API: the one source for serialization and the OpenAPI document. */
 
-export const ErrorBody = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Array(Type.Unknown()) }),
-});
+export { ErrorBody };
 
 export const ServerView = Type.Object({
   id: Type.String(),

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Master } from '../master/master.ts';
-import { parseFarmConfig, type FarmConfig } from '../config/farm-config.ts';
+import { VigilError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { closeOnSignal, farmKey } from './shutdown.ts';
 
@@ -12,19 +12,14 @@ export function masterCommand(): Command {
     .description('management server: farm store, failover controller, API')
     .option('--data <dir>', 'data folder (holds farm.sqlite)', '.vigil/master')
     .option('--store <location>', 'SQLite file or postgres:// URL (default: <data>/farm.sqlite)')
-    .option('--config <file>', 'farm configuration (YAML or JSON) to apply at start')
+    .option('--config <file>', 'farm configuration (YAML or JSON) to apply at start, checked as PUT /api/v1/config is')
     .option('--host <host>', 'API address', '127.0.0.1')
     .option('--port <port>', 'API port', '8080')
     .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
     .action(
       async (o: { data: string; store?: string; config?: string; host: string; port: string; keyFile?: string }) => {
         const log = createLogger('master');
-        let config: FarmConfig | undefined;
-        if (o.config) {
-          const r = parseFarmConfig(parse(readFileSync(o.config, 'utf8')));
-          config = r.config;
-          for (const w of r.warnings) log.warn(w);
-        }
+        const config: unknown = o.config ? parse(readFileSync(o.config, 'utf8')) : undefined;
         mkdirSync(o.data, { recursive: true });
         const master = new Master({
           store: o.store ?? join(o.data, 'farm.sqlite'),
@@ -35,7 +30,14 @@ export function masterCommand(): Command {
           log,
         });
         closeOnSignal(log, () => master.close());
-        await master.start();
+        try {
+          await master.start();
+        } catch (err) {
+          if (!(err instanceof VigilError)) throw err;
+          // A refused configuration: every problem, then stop (the master closed what it opened).
+          log.fatal({ code: err.code, problems: err.details }, `${o.config}: ${err.message}`);
+          process.exitCode = 1;
+        }
       },
     );
 }

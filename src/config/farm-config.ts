@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { VigilError } from '../lib/errors.ts';
+import { type VigilError, refused } from '../lib/errors.ts';
 import {
   CameraFailover,
   GroupFailover,
@@ -306,10 +306,5 @@ function dedupe(xs: string[]): string[] {
 }
 
 function invalid(problems: string[]): VigilError {
-  return new VigilError(
-    'CONFIG_INVALID',
-    `configuration refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`,
-    400,
-    problems,
-  );
+  return refused('CONFIG_INVALID', 'configuration', problems);
 }

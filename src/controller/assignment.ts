@@ -1,7 +1,7 @@
 import type { CameraRow, FarmSnapshot } from '../store/store.ts';
 import { liveBuddies } from './liveness.ts';
 import { effectiveRoles } from './planner.ts';
-import type { AssignedCamera, Assignment } from './node-status.ts';
+import type { AssignedCamera, Assignment } from '../protocol/assignment.ts';
 
 /** A make-before-break move under way: both servers record the camera until `to` delivers. */
 export interface Handover {

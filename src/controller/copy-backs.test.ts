@@ -4,7 +4,7 @@ import { CopyBacks, type CopyBackStore } from './copy-backs.ts';
 import { createLogger } from '../lib/log.ts';
 import type { FailoverDetail, FailoverEntry } from './failover-log.ts';
 import type { Interval } from '../store/store.ts';
-import type { NodeStatus } from './node-status.ts';
+import type { NodeStatus } from '../protocol/status.ts';
 
 const T = 1_000_000;
 

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TRIGGERS } from '../config/failover-settings.ts';
-import { CopyProgress } from './node-status.ts';
+import { CopyJob, CopyProgress } from '../protocol/copy-job.ts';
 
 // The failover log: one schema for the controller that writes it, the store that keeps it, the
 // API that serves it and the CLI that prints it.
@@ -86,22 +86,22 @@ export const FailoverMove = Type.Object({
 export type FailoverMove = Static<typeof FailoverMove>;
 
 /** A copy-back job as the master keeps it: footage of one camera stream on one other server, to copy home. */
-export const CopyBackJob = Type.Object({
-  id: Type.String(),
-  logId: Type.Integer({ description: 'the failback entry of the failover log' }),
-  camera: Type.String(),
-  stream: Type.Integer(),
-  home: Type.String({ description: 'where the footage goes' }),
-  source: Type.String({
-    description: 'where it was recorded during the failover; released there only once verified at home',
+export const CopyBackJob = Type.Composite([
+  // The job as a home server is handed it (protocol/copy-job.ts), less the source's URL: known only
+  // while the source runs, it is filled in when the job is handed out.
+  Type.Pick(CopyJob, ['id', 'camera', 'stream', 'fromMs', 'toMs']),
+  Type.Object({
+    logId: Type.Integer({ description: 'the failback entry of the failover log' }),
+    home: Type.String({ description: 'where the footage goes' }),
+    source: Type.String({
+      description: 'where it was recorded during the failover; released there only once verified at home',
+    }),
+    notBefore: Type.Number({ description: 'not handed to the home server before this time' }),
+    state: literals(['pending', 'running', 'done', 'failed'] as const),
+    progress: Type.Optional(CopyProgress),
+    error: Type.Optional(Type.String()),
   }),
-  fromMs: Type.Number(),
-  toMs: Type.Number(),
-  notBefore: Type.Number({ description: 'not handed to the home server before this time' }),
-  state: literals(['pending', 'running', 'done', 'failed'] as const),
-  progress: Type.Optional(CopyProgress),
-  error: Type.Optional(Type.String()),
-});
+]);
 /** A copy-back job as the master keeps it. */
 export type CopyBackJob = Static<typeof CopyBackJob>;
 

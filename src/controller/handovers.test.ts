@@ -4,7 +4,7 @@ import { HANDOVER_TIMEOUT_MS, Handovers, type HandoverParent, type HandoverStore
 import { createLogger } from '../lib/log.ts';
 import type { FarmSnapshot } from '../store/store.ts';
 import type { FailoverEntry } from './failover-log.ts';
-import type { NodeStatus } from './node-status.ts';
+import type { NodeStatus } from '../protocol/status.ts';
 
 const T = 1_000_000;
 

@@ -3,7 +3,7 @@ import type { Logger } from '../lib/log.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Handover } from './assignment.ts';
 import type { Move } from './planner.ts';
-import type { NodeStatus } from './node-status.ts';
+import type { NodeStatus } from '../protocol/status.ts';
 import type { FarmState } from './farm-state.ts';
 import type { Placement } from './placement.ts';
 import type { CopyBacks } from './copy-backs.ts';

@@ -1,5 +1,5 @@
 import type { LivenessInput } from './liveness.ts';
-import type { NodeStatus } from './node-status.ts';
+import type { NodeStatus } from '../protocol/status.ts';
 
 /** What the master last heard from a recording server. */
 export interface Live {

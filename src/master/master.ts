@@ -3,17 +3,23 @@ import swagger from '@fastify/swagger';
 import { Store } from '../store/store.ts';
 import { Controller } from '../controller/controller.ts';
 import { registerRoutes } from '../api/routes.ts';
-import { VigilError, errorBody } from '../lib/errors.ts';
-import type { FarmConfig } from '../config/farm-config.ts';
+import { ServerNodes } from '../api/server-nodes.ts';
+import { errorHandler } from '../lib/http/error-handler.ts';
 import type { Logger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
+import { applyFarmConfig } from './apply-config.ts';
 
+/** Settings of a Master. */
 export interface MasterOptions {
   store: string; // SQLite file or postgres:// URL
   host: string;
   port: number;
   farmKey: Buffer;
-  config?: FarmConfig; // applied at start when given (already validated)
+  /**
+   * A farm configuration to apply at start, as given (a parsed YAML/JSON file): it goes the way
+   * PUT /api/v1/config does (applyFarmConfig); refused, the master does not start.
+   */
+  config?: unknown;
   log: Logger;
 }
 
@@ -21,39 +27,58 @@ export interface MasterOptions {
 export class Master {
   private store: Store | undefined;
   private controller: Controller | undefined;
+  private nodes: ServerNodes | undefined;
   private app: FastifyInstance | undefined;
   url = '';
 
   constructor(private readonly o: MasterOptions) {}
 
+  /** Opens the store, applies the configuration given, starts the controller and listens; cleans up when refused. */
   async start(): Promise<void> {
+    try {
+      await this.run();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  /** Stops the controller, then the API, then the store. */
+  async close(): Promise<void> {
+    await this.controller?.close();
+    await this.app?.close();
+    this.nodes?.close();
+    await this.store?.close();
+  }
+
+  private async run(): Promise<void> {
     this.store = await Store.open(this.o.store, (err) =>
       this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'),
     );
-    if (this.o.config) await this.store.applyConfig(this.o.config);
-    this.controller = new Controller({ store: this.store, log: this.o.log.child({ part: 'controller' }) });
-    await this.controller.start();
+    const controller = new Controller({ store: this.store, log: this.o.log.child({ part: 'controller' }) });
+    this.controller = controller;
+    await controller.start();
+    const apiToken = farmKeys(this.o.farmKey).api;
+    const nodes = new ServerNodes(controller, apiToken);
+    this.nodes = nodes;
+    const applyConfig = (input: unknown) =>
+      applyFarmConfig(input, { controller, checkStorage: (server, body) => nodes.checkStorage(server, body) });
+    if (this.o.config !== undefined) {
+      // Before the API listens, so no server is told an assignment of the configuration it replaces.
+      // Servers have not reported yet: their storage paths are checked once they run (see the warnings).
+      const { warnings } = await applyConfig(this.o.config);
+      for (const w of warnings) this.o.log.warn(w);
+    }
     const app = Fastify({
       loggerInstance: this.o.log.child({ part: 'api' }) as FastifyBaseLogger,
       disableRequestLogging: true,
       bodyLimit: 8 * 1024 * 1024,
     });
-    app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _req, reply) => {
-      if (err instanceof VigilError) return reply.status(err.httpStatus).send(errorBody(err));
-      if (err.validation) return reply.status(400).send(errorBody(new VigilError('BAD_REQUEST', err.message)));
-      this.o.log.error({ err }, 'request failed');
-      return reply.status(err.statusCode ?? 500).send(errorBody(new VigilError('INTERNAL', err.message, 500)));
-    });
-    await app.register(swagger, { openapi: { info: { title: 'Vigil master API', version: '1' } } });
-    registerRoutes(app, { controller: this.controller, store: this.store, apiToken: farmKeys(this.o.farmKey).api });
-    this.url = await app.listen({ host: this.o.host, port: this.o.port });
     this.app = app;
+    app.setErrorHandler(errorHandler(this.o.log, 'master API'));
+    await app.register(swagger, { openapi: { info: { title: 'Vigil master API', version: '1' } } });
+    registerRoutes(app, { controller, store: this.store, apiToken, applyConfig });
+    this.url = await app.listen({ host: this.o.host, port: this.o.port });
     this.o.log.info({ url: this.url }, 'master listening');
-  }
-
-  async close(): Promise<void> {
-    await this.controller?.close();
-    await this.app?.close();
-    await this.store?.close();
   }
 }

@@ -15,9 +15,10 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
-import { CopyBack, indexLocator, type CopyBackOptions, type CopyJob, type CopyJobStatus } from './copy-back.ts';
+import { CopyBack, indexLocator, type CopyBackOptions } from './copy-back.ts';
+import type { CopyJob, CopyJobStatus } from '../protocol/copy-job.ts';
 import { NodeApi } from './node-api.ts';
-import { KeepAliveHttp, readText, type SendRequest } from './source-http.ts';
+import { KeepAliveHttp, readText, type SendRequest } from '../node-client/keep-alive-http.ts';
 import { LocalIndex } from '../storage/local-index.ts';
 import { segmentRelPath } from '../storage/layout.ts';
 import type { SegmentSink, StorageSink } from '../storage/segment-sink.ts';

@@ -1,64 +1,23 @@
-import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { open, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as timer } from 'node:timers/promises';
-import { Value } from '@sinclair/typebox/value';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { eachLimited } from '../lib/each-limited.ts';
-import { VigilError } from '../lib/errors.ts';
-import { resolveInside } from '../lib/inside-root.ts';
+import { VigilError, errText } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { segmentRelPath, streamFolder, writerTag } from '../storage/layout.ts';
-import type { IndexedSegment, LocalIndex } from '../storage/local-index.ts';
+import { streamFolder } from '../storage/layout.ts';
 import type { SegmentSink, StagedSegment } from '../storage/segment-sink.ts';
-import { nodeStorageFs } from '../storage/storage-paths.ts';
-import {
-  afterSegment,
-  nextChunk,
-  progress,
-  take,
-  toCopy,
-  type Bucket,
-  type Counters,
-  type RunSample,
-} from './copy-progress.ts';
-import { sha256File, sha256OfReprDigest } from './file-digest.ts';
-import { NodeCopyList, NodeSegmentList } from './node-api.ts';
-import { KeepAliveHttp, readText, type SendRequest, type SourceResponse } from './source-http.ts';
+import { afterSegment, nextChunk, progress, toCopy, type Counters, type RunSample } from './copy-progress.ts';
+import type { CopyJob, CopyJobStatus } from '../protocol/copy-job.ts';
+import type { SendRequest } from '../node-client/keep-alive-http.ts';
+import { NodeClient } from '../node-client/node-client.ts';
+import { retrying, type Retry } from './copy-retry.ts';
+import { SegmentTransfer } from './copy-transfer.ts';
 
-/** Footage of one camera stream that lies on another server (the source) and belongs back home. */
-export interface CopyJob {
-  id: string;
-  camera: string;
-  stream: number;
-  source: { server: string /** The source's NodeApi base URL. */; url: string };
-  fromMs: number;
-  toMs: number;
-}
-
-/** A copy job's progress, as operators see it. */
-export interface CopyJobStatus {
-  id: string;
-  camera: string;
-  stream: number;
-  source: { server: string; url: string };
-  fromMs: number;
-  toMs: number;
-  /** 'running' also while queued behind another job. */
-  state: 'running' | 'done' | 'failed';
-  segments: number;
-  segmentsDone: number;
-  bytes: number;
-  bytesDone: number;
-  percent: number;
-  rateBytesPerSec: number;
-  /** null while unknown. */
-  etaMs: number | null;
-  error?: string;
-}
+// The locate port recording nodes and benches give a CopyBack.
+export { indexLocator } from './index-locator.ts';
 
 /** Settings and ports of a CopyBack. */
 export interface CopyBackOptions {
@@ -105,27 +64,8 @@ interface StoredJob extends Counters {
   rate: number;
 }
 
-/** A segment as a copy-list gives it. */
-interface CopySegment {
-  id: number;
-  startMs: number;
-  endMs: number;
-  bytes: number;
-}
-
-/** A copy of a segment held here: its checksum and size. */
-interface HomeCopy {
-  sha256: string;
-  bytes: number;
-}
-
 const FILE = 'copy-back.json';
-const PART_PREFIX = 'copyback-';
-/** A segment whose download does not match the checksum the source sent is fetched this many more times. */
-const HASH_RETRIES = 3;
 const CONCURRENCY = 4;
-/** Network reads (64 KiB at most) gathered into one write: a 1 MB segment is written in one system call. */
-const WRITE_BATCH = 16;
 /**
  * Progress is saved at most this often while segments flow (and at once when a job starts, ends
  * or fails): a count lost to a crash costs the figure only, never a segment, since the source's
@@ -136,9 +76,6 @@ const REQUEST_ATTEMPTS = 5;
 const DAY_MS = 24 * 3_600_000;
 /** Finished jobs kept for status(); older ones are forgotten. */
 const KEEP_FINISHED = 50;
-
-/** A request failure worth retrying: the network, or the source busy or restarting. */
-class PassingError extends Error {}
 
 /**
  * Failback with copy-back, on the home server: pulls a camera's footage of a failover period from
@@ -155,9 +92,8 @@ export class CopyBack {
   private jobs: StoredJob[] = [];
   private readonly clock: Clock;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
-  private readonly http: SendRequest;
-  /** The connections this CopyBack opened itself, closed with it. */
-  private readonly ownHttp: KeepAliveHttp | undefined;
+  /** The sources' API: one connection per segment in flight and one for listings. */
+  private readonly nodes: NodeClient;
   private readonly concurrency: number;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
@@ -167,7 +103,8 @@ export class CopyBack {
   private saveTimer: NodeJS.Timeout | undefined;
   /** The job being copied and its run's start, for the rate. */
   private current: { job: StoredJob; run: RunSample } | undefined;
-  private bucket: Bucket | undefined;
+  private readonly transfer: SegmentTransfer;
+  private readonly request: Retry;
 
   /** A new rate limit from the farm settings; applies at once, to the downloads under way too. */
   setMaxBytesPerSec(n: number): void {
@@ -179,8 +116,24 @@ export class CopyBack {
     this.clock = o.clock ?? systemClock;
     this.sleep = o.sleep ?? ((ms, signal) => timer(ms, undefined, { signal }));
     this.concurrency = Math.max(1, Math.floor(o.concurrency ?? CONCURRENCY));
-    this.ownHttp = o.http ? undefined : new KeepAliveHttp(this.concurrency + 1);
-    this.http = o.http ?? this.ownHttp!.send;
+    this.nodes = new NodeClient({ apiToken: o.apiToken, http: o.http, maxSockets: this.concurrency + 1 });
+    this.request = retrying({
+      attempts: REQUEST_ATTEMPTS,
+      delayMs: o.retryDelayMs ?? 1000,
+      sleep: this.sleep,
+      log: o.log,
+    });
+    this.transfer = new SegmentTransfer({
+      nodes: this.nodes,
+      sink: o.sink,
+      stagingDir: o.stagingDir,
+      locate: o.locate,
+      clock: this.clock,
+      sleep: this.sleep,
+      maxBytesPerSec: () => this.o.maxBytesPerSec ?? 0,
+      retry: this.request,
+      log: o.log,
+    });
     // Each segment in flight waits on the signal (its request, the rate limit, a retry's pause).
     setMaxListeners(this.concurrency * 3 + 10, this.abort.signal);
     mkdirSync(o.dataDir, { recursive: true });
@@ -252,7 +205,7 @@ export class CopyBack {
     await this.running;
     clearTimeout(this.saveTimer);
     await this.saving;
-    this.ownHttp?.close();
+    this.nodes.close();
   }
 
   private statusOf(j: StoredJob): CopyJobStatus {
@@ -287,7 +240,7 @@ export class CopyBack {
   private async loop(): Promise<void> {
     if (!this.stagingCleaned) {
       this.stagingCleaned = true;
-      await this.cleanStaging();
+      await this.transfer.cleanStaging();
     }
     for (;;) {
       const next = this.jobs.find((j) => j.state === 'running');
@@ -311,14 +264,11 @@ export class CopyBack {
       for (let c = nextChunk(j.cursorMs, job.toMs, chunkMs); c; c = nextChunk(c.toMs, job.toMs, chunkMs)) {
         const chunk = c;
         const listed = await this.request(job, 'list', signal, async () => {
-          const q = `camera=${encodeURIComponent(job.camera)}&from=${chunk.fromMs}&to=${chunk.toMs}&stream=${job.stream}`;
-          const body = await this.json(job, 'GET', `/node/v1/copy-list?${q}`, signal);
-          if (!Value.Check(NodeCopyList, body))
-            throw new Error(`copy-list of ${job.source.server} for ${job.camera} is not a copy list`);
-          return body.segments;
+          const q = { camera: job.camera, from: chunk.fromMs, to: chunk.toMs, stream: job.stream };
+          return this.nodes.copyList(job.source.url, q, signal);
         });
         await eachLimited(toCopy(listed, chunk, job.fromMs), this.concurrency, async (seg) => {
-          const bytes = await this.copyOne(j, seg, log, signal);
+          const bytes = await this.transfer.copyOne(job, seg, log, signal);
           if (bytes !== undefined) Object.assign(j, afterSegment(j, bytes));
           this.saveSoon(log);
         });
@@ -351,247 +301,11 @@ export class CopyBack {
   private async count(job: CopyJob, signal: AbortSignal): Promise<Pick<Counters, 'segments' | 'bytes'>> {
     const seen = new Map<number, number>();
     for (let c = nextChunk(job.fromMs, job.toMs, DAY_MS); c; c = nextChunk(c.toMs, job.toMs, DAY_MS)) {
-      const q = `camera=${encodeURIComponent(job.camera)}&from=${c.fromMs}&to=${c.toMs}&stream=${job.stream}`;
-      const body = await this.request(job, 'count', signal, () =>
-        this.json(job, 'GET', `/node/v1/segments?${q}`, signal),
-      );
-      if (!Value.Check(NodeSegmentList, body))
-        throw new Error(`segment listing of ${job.source.server} for ${job.camera} is not a segment list`);
-      for (const s of body.segments) seen.set(s.id, s.bytes);
+      const q = { camera: job.camera, from: c.fromMs, to: c.toMs, stream: job.stream };
+      const segments = await this.request(job, 'count', signal, () => this.nodes.segments(job.source.url, q, signal));
+      for (const s of segments) seen.set(s.id, s.bytes);
     }
     return { segments: seen.size, bytes: [...seen.values()].reduce((a, b) => a + b, 0) };
-  }
-
-  /**
-   * Brings one segment home and releases it at the source; returns its size, or undefined when the
-   * source no longer has it (retention there deleted it since the listing).
-   */
-  private async copyOne(j: StoredJob, s: CopySegment, log: Logger, signal: AbortSignal): Promise<number | undefined> {
-    const { job } = j;
-    const name = `segment ${s.id} (${job.camera} stream ${job.stream}, ${new Date(s.startMs).toISOString()})`;
-    const staged: StagedSegment = {
-      cameraId: job.camera,
-      stream: job.stream,
-      startMs: s.startMs,
-      endMs: s.endMs,
-      bytes: s.bytes,
-      recordedBy: job.source.server,
-    };
-    // Stored here before a crash and not released yet: its own checksum is what the source must match.
-    const local = await this.o.locate?.(staged);
-    const home = local ? await durableCopy(local) : await this.fetchAndStore(job, s, staged, name, log, signal);
-    if (home === 'gone') return undefined;
-    // Storing is not interruptible; release is: a close here leaves the segment stored, found again by locate.
-    signal.throwIfAborted();
-    await this.request(job, name, signal, () => this.release(job, s, home.sha256, name, log, signal));
-    return home.bytes;
-  }
-
-  /** Downloads a segment until what arrived matches the checksum the source sent, then stores it durably. */
-  private async fetchAndStore(
-    job: CopyJob,
-    s: CopySegment,
-    staged: StagedSegment,
-    name: string,
-    log: Logger,
-    signal: AbortSignal,
-  ): Promise<HomeCopy | 'gone'> {
-    const part = join(
-      this.o.stagingDir,
-      `${PART_PREFIX}${createHash('sha256').update(job.id).digest('hex').slice(0, 16)}-${s.id}.part`,
-    );
-    try {
-      for (let attempt = 1; ; attempt++) {
-        const got = await this.request(job, name, signal, () => this.download(job, s, part, signal));
-        if (got === 'gone') {
-          log.warn({ id: s.id }, `${name} is gone from the source since its listing; skipped`);
-          return 'gone';
-        }
-        if (got.sha256 === got.sent) return await this.store(part, { ...staged, bytes: got.bytes }, got, name);
-        const what = `received ${got.bytes} bytes with sha256 ${got.sha256}, the source sent sha256 ${got.sent}`;
-        if (attempt > HASH_RETRIES)
-          throw new VigilError(
-            'CHECKSUM_MISMATCH',
-            `${name}: ${what}, in ${attempt} attempts; not stored, not released`,
-            502,
-          );
-        log.warn({ id: s.id, attempt }, `${name}: ${what}; fetching it again`);
-      }
-    } finally {
-      await rm(part, { force: true });
-    }
-  }
-
-  /** Commits a verified download, on disk (fsync) before it counts; returns the copy held here. */
-  private async store(part: string, staged: StagedSegment, got: HomeCopy, name: string): Promise<HomeCopy> {
-    try {
-      await this.o.sink.commit(part, staged, { durable: true });
-      return { sha256: got.sha256, bytes: got.bytes };
-    } catch (err) {
-      if (!(err instanceof VigilError && err.code === 'SEGMENT_EXISTS'))
-        throw new Error(`${name}: storing it failed: ${(err as Error).message}`);
-      // Indexed here already (stored before a crash the locate port could not see, or without one):
-      // the release must match that copy, not the download.
-      const existing = await this.o.locate?.(staged);
-      if (!existing)
-        throw new Error(
-          `${name}: a segment with its name is stored here already and cannot be read to verify it; not released`,
-        );
-      return durableCopy(existing);
-    }
-  }
-
-  /** Downloads a segment into `part`, hashing and rate-limiting as it comes; `sent` is the source's checksum (trailer). */
-  private async download(
-    job: CopyJob,
-    s: CopySegment,
-    part: string,
-    signal: AbortSignal,
-  ): Promise<(HomeCopy & { sent: string }) | 'gone'> {
-    const res = await this.send(job, 'GET', `/node/v1/segments/${s.id}`, signal, undefined, {
-      'want-repr-digest': 'sha-256=10',
-    });
-    if (res.status === 404) {
-      res.body.resume();
-      return 'gone';
-    }
-    if (res.status !== 200) throw await httpError(job, `GET segment ${s.id}`, res);
-    let got: HomeCopy;
-    try {
-      got = await this.receive(res.body, part, signal);
-    } catch (err) {
-      // A body left unread (the part file could not be opened, say) would hold its connection until the idle timeout.
-      res.body.destroy();
-      if (signal.aborted) throw err;
-      throw new PassingError(`GET segment ${s.id} at ${job.source.server}: the download broke off: ${errText(err)}`);
-    }
-    const sent = sha256OfReprDigest(res.trailers()['repr-digest']);
-    if (!sent)
-      throw new Error(
-        `GET segment ${s.id} at ${job.source.server}: no sha-256 Repr-Digest trailer came with it (a source older than this copy-back?)`,
-      );
-    return { ...got, sent };
-  }
-
-  /** Writes a body to `part` as it comes, hashing it and pacing it; network reads are written in batches, not one by one. */
-  private async receive(body: Readable, part: string, signal: AbortSignal): Promise<HomeCopy> {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const fh = await open(part, 'w');
-    try {
-      let batch: Buffer[] = [];
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (this.o.maxBytesPerSec) await this.pace(this.o.maxBytesPerSec, chunk.length, signal);
-        hash.update(chunk);
-        bytes += chunk.length;
-        batch.push(chunk);
-        if (batch.length >= WRITE_BATCH) batch = await writeAll(fh, batch);
-      }
-      await writeAll(fh, batch);
-    } finally {
-      await fh.close();
-    }
-    return { sha256: hash.digest('hex'), bytes };
-  }
-
-  /** Waits until the token bucket, shared by all downloads, lets `bytes` more through at `rate`. */
-  private async pace(rate: number, bytes: number, signal: AbortSignal): Promise<void> {
-    // A tenth of a second of data may pass at once (at least 64 KiB, so small rates still move whole reads).
-    const burst = Math.max(64 * 1024, rate / 10);
-    const t = take(this.bucket ?? { tokens: burst, atMs: this.clock.now() }, bytes, this.clock.now(), rate, burst);
-    this.bucket = t.bucket;
-    if (t.waitMs > 0) await this.sleep(t.waitMs, signal);
-  }
-
-  /**
-   * Has the source delete its copy, which it does only if it has the checksum of the copy held here.
-   * It refuses when its copy differs: changed since it was sent, or, for a copy found stored here,
-   * another recording of the same instant. Then both are kept (retention removes the source's in time).
-   */
-  private async release(
-    job: CopyJob,
-    s: CopySegment,
-    sha256: string,
-    name: string,
-    log: Logger,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const res = await this.send(job, 'POST', `/node/v1/segments/${s.id}/release`, signal, { sha256 });
-    if (res.status === 200) {
-      res.body.resume();
-      return;
-    }
-    if (res.status === 404) {
-      // The row is there but no file: nothing left at the source to delete. The verified copy is home.
-      log.warn({ id: s.id, error: await readText(res.body) }, `${name}: the source has no file left to release`);
-      return;
-    }
-    const err = await httpError(job, `release of ${name}`, res);
-    if (res.status !== 409) throw err;
-    log.warn(
-      { id: s.id, error: err.message },
-      `${name}: the source's copy differs from the one stored here; both are kept, the source's is not released`,
-    );
-  }
-
-  private async json(job: CopyJob, method: 'GET' | 'POST', path: string, signal: AbortSignal): Promise<unknown> {
-    const res = await this.send(job, method, path, signal);
-    if (res.status !== 200) throw await httpError(job, `${method} ${path.split('?')[0]}`, res);
-    return JSON.parse(await readText(res.body));
-  }
-
-  private async send(
-    job: CopyJob,
-    method: 'GET' | 'POST',
-    path: string,
-    signal: AbortSignal,
-    body?: unknown,
-    extra: Record<string, string> = {},
-  ): Promise<SourceResponse> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.o.apiToken.toString()}`, ...extra };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    try {
-      return await this.http({
-        method,
-        url: `${job.source.url.replace(/\/+$/, '')}${path}`,
-        headers,
-        signal,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch (err) {
-      if (signal.aborted) throw err;
-      throw new PassingError(
-        `${method} ${path.split('?')[0]} at ${job.source.server} (${job.source.url}): ${errText(err)}`,
-      );
-    }
-  }
-
-  /** Runs `fn`, again after a growing wait when it fails for a passing reason (network, 5xx), up to REQUEST_ATTEMPTS times. */
-  private async request<T>(job: CopyJob, what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (signal.aborted || !(err instanceof PassingError) || attempt >= REQUEST_ATTEMPTS) throw err;
-        const waitMs = (this.o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
-        this.o.log.warn(
-          { job: job.id, err: err.message, attempt, waitMs },
-          `copy-back ${what}: request failed; trying again`,
-        );
-        await this.sleep(waitMs, signal);
-      }
-    }
-  }
-
-  /** Part files a killed node left behind: never complete, so never worth keeping. */
-  private async cleanStaging(): Promise<void> {
-    try {
-      for (const f of await readdir(this.o.stagingDir)) {
-        if (f.startsWith(PART_PREFIX) && f.endsWith('.part')) await rm(join(this.o.stagingDir, f), { force: true });
-      }
-    } catch (err) {
-      this.o.log.warn({ err, dir: this.o.stagingDir }, 'cannot clear copy-back part files');
-    }
   }
 
   private load(): StoredJob[] {
@@ -652,48 +366,6 @@ export class CopyBack {
   }
 }
 
-/** Writes `chunks` at the file's position; returns an empty batch. */
-async function writeAll(fh: FileHandle, chunks: Buffer[]): Promise<Buffer[]> {
-  const want = chunks.reduce((n, c) => n + c.length, 0);
-  const { bytesWritten } = await fh.writev(chunks);
-  if (bytesWritten !== want) throw new Error(`short write: ${bytesWritten} of ${want} bytes`);
-  return [];
-}
-
-/**
- * A copy of a segment stored here (by an earlier run, before a crash): its checksum, and made
- * durable first, since the source's copy may be released on the strength of it.
- */
-async function durableCopy(file: string): Promise<HomeCopy> {
-  const copy = await sha256File(file);
-  await nodeStorageFs.sync(file);
-  await nodeStorageFs.sync(dirname(file));
-  return copy;
-}
-
-/**
- * The `locate` port over a node's index: the file of the segment the sink would name from these
- * times (the path StorageSink gives it with this node's id), read from the first storage path
- * holding it, or undefined.
- */
-export function indexLocator(o: {
-  index: LocalIndex;
-  nodeId: string;
-  roots: (seg: IndexedSegment) => string[];
-}): (seg: StagedSegment) => Promise<string | undefined> {
-  return async (seg) => {
-    const row = o.index.byPath(
-      segmentRelPath(seg.cameraId, seg.startMs, writerTag(o.nodeId, seg.recordedBy), 'ts', seg.stream),
-    );
-    if (!row) return undefined;
-    for (const root of o.roots(row)) {
-      const file = await resolveInside(root, row.path);
-      if (file) return file;
-    }
-    return undefined;
-  };
-}
-
 function checkJob(job: CopyJob): void {
   const bad = (why: string) => new VigilError('BAD_REQUEST', `copy job ${JSON.stringify(job.id)}: ${why}`);
   if (typeof job.id !== 'string' || job.id === '' || job.id.length > 200) throw bad('id must be 1 to 200 characters');
@@ -712,23 +384,4 @@ function checkJob(job: CopyJob): void {
     throw bad(`source url ${JSON.stringify(job.source.url)} is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`source url ${job.source.url} is not http(s)`);
-}
-
-async function httpError(job: CopyJob, what: string, res: SourceResponse): Promise<Error> {
-  const text = await readText(res.body).catch(() => '');
-  let detail = text.slice(0, 500);
-  try {
-    const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
-    if (e?.message) detail = `${e.code ?? ''} ${e.message}`.trim();
-  } catch {
-    // not JSON: the text as is
-  }
-  const msg = `${what} at ${job.source.server}: HTTP ${res.status}${detail ? ` ${detail}` : ''}`;
-  return res.status >= 500 || res.status === 429 ? new PassingError(msg) : new Error(msg);
-}
-
-function errText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const cause = err.cause instanceof Error ? err.cause.message : '';
-  return cause ? `${err.message}: ${cause}` : err.message;
 }

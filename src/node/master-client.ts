@@ -1,4 +1,5 @@
-import type { Assignment, NodeStatus } from '../controller/node-status.ts';
+import type { NodeStatus } from '../protocol/status.ts';
+import { nodeAssignmentPath, nodeStatusPath } from '../protocol/node-channel.ts';
 
 /** HTTP channel from a recording server to the master(s); tries each master URL in turn. */
 export class MasterClient {
@@ -10,19 +11,14 @@ export class MasterClient {
     private readonly farmKey: Buffer,
   ) {}
 
-  /** Long-polls the assignment newer than `after`; throws when no master answers. */
-  assignment(after: number, signal: AbortSignal): Promise<Assignment> {
-    return this.request(
-      `/api/v1/nodes/${encodeURIComponent(this.serverId)}/assignment?after=${after}`,
-      { method: 'GET' },
-      25_000,
-      signal,
-    ) as Promise<Assignment>;
+  /** Long-polls the assignment newer than `after`, as the master sent it (the caller validates it); throws when no master answers. */
+  assignment(after: number, signal: AbortSignal): Promise<unknown> {
+    return this.request(nodeAssignmentPath(this.serverId, after), { method: 'GET' }, 25_000, signal);
   }
 
   async status(s: NodeStatus, signal: AbortSignal): Promise<void> {
     await this.request(
-      `/api/v1/nodes/${encodeURIComponent(this.serverId)}/status`,
+      nodeStatusPath(this.serverId),
       { method: 'POST', body: JSON.stringify(s), headers: { 'content-type': 'application/json' } },
       3000,
       signal,

@@ -1,24 +1,14 @@
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
-import { Type } from '@sinclair/typebox';
-import { timingSafeEqual } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
-import { join, normalize } from 'node:path';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IndexedSegment, LocalIndex } from '../storage/local-index.ts';
 import type { BufferedSegment } from '../recorder/camera-recorder.ts';
-import { livePlaylist, LIVE_WINDOW, type PlaylistSegment } from '../playback/hls.ts';
 import { LiveSequence } from '../playback/live-sequence.ts';
-import { fingerprintOf, reprDigest, sendHashed, sha256File, wantsSha256 } from './file-digest.ts';
-import { resolveInside } from '../lib/inside-root.ts';
-import { VigilError, errorBody } from '../lib/errors.ts';
-import { checkPathsWritable } from '../storage/path-probe.ts';
+import { bearerAuth } from '../lib/http/bearer-auth.ts';
+import { errorHandler } from '../lib/http/error-handler.ts';
 import type { Logger } from '../lib/log.ts';
+import { registerCopySourceRoutes } from './copy-source-routes.ts';
+import { registerPlaybackRoutes } from './node-playback-routes.ts';
+import { SegmentFiles } from './segment-files.ts';
+import { registerStorageCheckRoute } from './storage-check-route.ts';
 
 /** Settings of a recording server's playback API. */
 export interface NodeApiOptions {
@@ -33,81 +23,6 @@ export interface NodeApiOptions {
   log: Logger;
   /** A camera stream's pre-buffer here (a live-only relay, a hot standby), oldest first; live view falls back to it. */
   buffered?: (camera: string, stream: number) => BufferedSegment[];
-}
-
-/** A segment as the node lists it to the master: no storage path, which is the node's business. */
-export const NodeSegment = Type.Object({
-  id: Type.Integer(),
-  startMs: Type.Number(),
-  endMs: Type.Number(),
-  bytes: Type.Integer(),
-});
-/** Body of POST /node/v1/storage/check: paths this server would record to, and the free-space bounds. */
-export const StorageCheck = Type.Object({
-  paths: Type.Array(Type.String({ minLength: 1, maxLength: 4096, pattern: '^/' }), { minItems: 1, maxItems: 1000 }),
-  minFreeBytes: Type.Optional(Type.Integer({ minimum: 0 })),
-  minFreePercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100 })),
-});
-/** Answer of POST /node/v1/storage/check: one line per problem, none when every path takes writes. */
-export const StorageCheckResult = Type.Object({ problems: Type.Array(Type.String()) });
-/** Answer of GET /node/v1/segments. */
-export const NodeSegmentList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeSegment) });
-const Sha256Hex = Type.String({ pattern: '^[0-9a-fA-F]{64}$' });
-/**
- * A segment as listed for copy-back: its size is the file's on disk at listing time. No checksum:
- * hashing a whole listing would hold up the first download; the download brings it (Repr-Digest).
- */
-export const NodeCopySegment = Type.Object({
-  id: Type.Integer(),
-  startMs: Type.Number(),
-  endMs: Type.Number(),
-  bytes: Type.Integer(),
-});
-/** Answer of GET /node/v1/copy-list. */
-export const NodeCopyList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeCopySegment) });
-/** Body of POST /node/v1/segments/:id/release: the checksum the caller verified its copy against. */
-export const ReleaseRequest = Type.Object({ sha256: Sha256Hex });
-/** Answer of POST /node/v1/segments/:id/release: false when there was nothing (left) to release. */
-export const ReleaseResult = Type.Object({ released: Type.Boolean() });
-
-/** A camera stream over a time range: what both listings take. */
-const RangeQuery = Type.Object({
-  camera: Type.String({ minLength: 1, maxLength: 200 }),
-  from: Type.Integer({ minimum: 0 }),
-  to: Type.Integer({ minimum: 0 }),
-  stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0 })),
-});
-
-function rangeOf(query: unknown): { camera: string; from: number; to: number; stream?: number } {
-  const q = query as { camera: string; from: number; to: number; stream?: number };
-  if (q.to <= q.from || q.to - q.from > MAX_LIST_MS)
-    throw new VigilError('BAD_RANGE', `from < to, at most ${MAX_LIST_MS} ms apart`);
-  return q;
-}
-
-/** One stored copy of a segment: `file` to read (its real path), `at` the name in the layout, to delete. */
-interface SegmentFile {
-  root: string;
-  file: string;
-  at: string;
-  bytes: number;
-}
-
-/** The widest listing a node answers: a day and an hour, so one request cannot make it read its whole index. */
-const MAX_LIST_MS = 25 * 3_600_000;
-/** A camera whose newest segment is older than this is not live here (it moved, or it stalled). */
-const LIVE_STALE_MS = 30_000;
-const M3U8 = 'application/vnd.apple.mpegurl';
-const SEGMENT_CACHE = 'private, max-age=86400';
-
-/** Where a node serves a segment by id: the live playlist's URIs, which the master rewrites to its own. */
-export function nodeSegmentPath(id: number): string {
-  return `/node/v1/segments/${id}.ts`;
-}
-
-/** Where a node serves a pre-buffered (never indexed) segment, named by its start: a live relay's playlist URIs. */
-export function nodeBufferPath(camera: string, stream: number, startMs: number): string {
-  return `/node/v1/buffer/${encodeURIComponent(camera)}/${stream}/${startMs}.ts`;
 }
 
 /**
@@ -131,13 +46,9 @@ export class NodeApi {
       loggerInstance: this.o.log as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
     });
-    app.setErrorHandler((err: Error & { validation?: unknown; statusCode?: number }, _req, reply) => {
-      if (err instanceof VigilError) return reply.status(err.httpStatus).send(errorBody(err));
-      if (err.validation) return reply.status(400).send(errorBody(new VigilError('BAD_REQUEST', err.message)));
-      this.o.log.error({ err }, 'node api request failed');
-      return reply.status(err.statusCode ?? 500).send(errorBody(new VigilError('INTERNAL', err.message, 500)));
-    });
-    app.addHook('onRequest', async (req) => this.authorize(req));
+    app.setErrorHandler(errorHandler(this.o.log, 'node API'));
+    // Before the body is read: an unauthenticated client cannot make the node take one in.
+    app.addHook('onRequest', bearerAuth(this.o.apiToken, 'API token'));
     this.routes(app);
     try {
       this.url = await app.listen({ host: this.o.host, port: this.o.port });
@@ -154,227 +65,18 @@ export class NodeApi {
     await this.app?.close();
   }
 
-  private authorize(req: FastifyRequest): void {
-    const got = Buffer.from(String(req.headers.authorization ?? '').replace(/^Bearer /, ''));
-    if (got.length !== this.o.apiToken.length || !timingSafeEqual(got, this.o.apiToken))
-      throw new VigilError('UNAUTHORIZED', 'missing or wrong API token', 401);
-  }
-
   private routes(app: FastifyInstance): void {
-    const { index } = this.o;
-
-    app.get(
-      '/node/v1/segments',
-      {
-        schema: {
-          querystring: RangeQuery,
-          response: { 200: NodeSegmentList },
-        },
-      },
-      async (req) => {
-        const q = rangeOf(req.query);
-        // Rows whose video retention deleted (kept for reporting) are not playable.
-        const segments = index
-          .listRecorded(q.camera, q.from, q.to, q.stream ?? 0)
-          .map((s) => ({ id: s.id, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes }));
-        return { camera: q.camera, segments };
-      },
-    );
-
-    // Before the master accepts storage settings: only this server can tell whether its paths
-    // exist and take writes (a probe file is written and removed; nothing else is touched).
-    app.post(
-      '/node/v1/storage/check',
-      { schema: { body: StorageCheck, response: { 200: StorageCheckResult } } },
-      async (req) => {
-        const b = req.body as { paths: string[]; minFreeBytes?: number; minFreePercent?: number };
-        const bounds =
-          b.minFreeBytes !== undefined || b.minFreePercent !== undefined
-            ? { minFreeBytes: b.minFreeBytes ?? 0, minFreePercent: b.minFreePercent ?? 0 }
-            : undefined;
-        return { problems: await checkPathsWritable(b.paths, bounds) };
-      },
-    );
-
-    app.get(
-      '/node/v1/segments/:id',
-      // Digits only: the id is all a request can say about which file it wants.
-      { schema: { params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}(\\.ts)?$' }) }) } },
-      async (req, reply) => {
-        const id = Number.parseInt((req.params as { id: string }).id, 10);
-        const seg = this.o.index.get(id);
-        const [first] = seg ? await this.files(seg, true) : [];
-        if (!seg || !first) {
-          if (seg)
-            this.o.log.warn({ id, path: seg.path }, 'indexed segment missing or outside the storage paths: not served');
-          throw new VigilError('NOT_FOUND', `no segment ${id}`, 404);
-        }
-        if (wantsSha256(req.headers['want-repr-digest'])) return this.sendWithDigest(reply, seg, first.file);
-        return reply
-          .type('video/mp2t')
-          .header('content-length', first.bytes)
-          .header('cache-control', SEGMENT_CACHE)
-          .send(createReadStream(first.file));
-      },
-    );
-
-    app.get(
-      '/node/v1/copy-list',
-      {
-        schema: {
-          querystring: RangeQuery,
-          response: { 200: NodeCopyList },
-        },
-      },
-      async (req) => {
-        const q = rangeOf(req.query);
-        const segments = [];
-        for (const seg of index.listRecorded(q.camera, q.from, q.to, q.stream ?? 0)) {
-          const [first] = await this.files(seg, true);
-          if (!first) {
-            // Nothing to copy; the row stays until retention removes it.
-            this.o.log.warn(
-              { id: seg.id, path: seg.path },
-              'indexed segment missing or outside the storage paths: not listed for copy',
-            );
-            continue;
-          }
-          segments.push({ id: seg.id, startMs: seg.startMs, endMs: seg.endMs, bytes: first.bytes });
-        }
-        return { camera: q.camera, segments };
-      },
-    );
-
-    // Deletes only what the caller proved it holds: every copy here must still hash to the sha256
-    // it verified its own copy against, so a file changed since it was sent is never lost. The
-    // checksum cached when the file was sent stands for a copy whose fingerprint is unchanged.
-    app.post(
-      '/node/v1/segments/:id/release',
-      {
-        schema: {
-          params: Type.Object({ id: Type.String({ pattern: '^[0-9]{1,15}$' }) }),
-          body: ReleaseRequest,
-          response: { 200: ReleaseResult },
-        },
-      },
-      async (req) => {
-        const id = Number.parseInt((req.params as { id: string }).id, 10);
-        const want = (req.body as { sha256: string }).sha256.toLowerCase();
-        const seg = index.get(id);
-        if (!seg) return { released: false }; // unknown, or released before
-        const files = await this.files(seg, false);
-        if (!files.length)
-          throw new VigilError(
-            'NOT_FOUND',
-            `segment ${id}: no readable file in this node's storage paths; nothing released`,
-            404,
-          );
-        for (const f of files) {
-          const sha256 = (await this.cachedSha256(seg, f.file)) ?? (await sha256File(f.file)).sha256;
-          if (sha256 !== want) {
-            throw new VigilError(
-              'CHECKSUM_MISMATCH',
-              `segment ${id}: the copy in ${f.root} has sha256 ${sha256}, not ${want}; nothing released`,
-              409,
-            );
-          }
-        }
-        // Files first, then the index: a crash between leaves a row without a file, which
-        // retention clears, never a file the index has forgotten.
-        const removed: { id: number; root: string }[] = [];
-        for (const f of files) {
-          try {
-            await rm(f.at, { force: true });
-            removed.push({ id, root: f.root });
-          } catch (err) {
-            index.removeCopies(removed, false);
-            throw new VigilError(
-              'RELEASE_FAILED',
-              `segment ${id}: cannot delete ${f.at}: ${(err as Error).message}`,
-              500,
-            );
-          }
-        }
-        index.removeSegment(id);
-        this.o.log.info(
-          { id, camera: seg.cameraId, startMs: seg.startMs, copies: files.length },
-          'segment released: its home server holds a verified copy',
-        );
-        return { released: true };
-      },
-    );
-
-    app.get(
-      '/node/v1/cameras/:id/live.m3u8',
-      {
-        schema: {
-          params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
-          querystring: Type.Object({ stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, default: 0 })) }),
-        },
-      },
-      async (req, reply) => {
-        const { id } = req.params as { id: string };
-        const stream = (req.query as { stream?: number }).stream ?? 0;
-        const now = Date.now();
-        const recent = index
-          .listRecorded(id, now - 2 * LIVE_STALE_MS, Number.MAX_SAFE_INTEGER, stream)
-          .slice(-2 * LIVE_WINDOW);
-        let segments: (PlaylistSegment & { id: number })[];
-        let key = stream ? `${id}~${stream}` : id;
-        if (recent.length && recent.at(-1)!.endMs >= now - LIVE_STALE_MS) {
-          segments = recent.map((s) => ({ id: s.id, uri: nodeSegmentPath(s.id), startMs: s.startMs, endMs: s.endMs }));
-        } else {
-          // Not recorded here: a live-only relay (or a hot standby) pulls it into its pre-buffer.
-          const held = this.buffered(id, stream).slice(-2 * LIVE_WINDOW);
-          if (!held.length || held.at(-1)!.endMs < now - LIVE_STALE_MS)
-            throw new VigilError('NOT_LIVE', `camera ${id} is neither recorded nor relayed here`, 404);
-          // Start times name held segments; their own numbering, apart from the index ids.
-          segments = held.map((s) => ({
-            id: s.startMs,
-            uri: nodeBufferPath(id, stream, s.startMs),
-            startMs: s.startMs,
-            endMs: s.endMs,
-          }));
-          key = `buffer:${key}`;
-        }
-        const n = this.live.number(key, segments);
-        return reply
-          .type(M3U8)
-          .header('cache-control', 'no-cache')
-          .send(livePlaylist(segments, n.seq, { discontinuitySequence: n.disc }));
-      },
-    );
-
-    app.get(
-      '/node/v1/buffer/:camera/:stream/:start',
-      {
-        schema: {
-          params: Type.Object({
-            camera: Type.String({ minLength: 1, maxLength: 200 }),
-            stream: Type.String({ pattern: '^[0-9]{1,2}$' }),
-            start: Type.String({ pattern: '^[0-9]{1,15}\\.ts$', description: '<start epoch ms>.ts' }),
-          }),
-        },
-      },
-      async (req, reply) => {
-        const p = req.params as { camera: string; stream: string; start: string };
-        const startMs = Number.parseInt(p.start, 10);
-        const held = this.buffered(p.camera, Number.parseInt(p.stream, 10)).find((s) => s.startMs === startMs);
-        // The file is the recorder's own (never a name from the request); it may leave the window meanwhile.
-        const st = held && (await stat(held.file).catch(() => undefined));
-        if (!held || !st)
-          throw new VigilError(
-            'NOT_FOUND',
-            `no buffered segment of ${p.camera} stream ${p.stream} starting at ${startMs}`,
-            404,
-          );
-        return reply
-          .type('video/mp2t')
-          .header('content-length', st.size)
-          .header('cache-control', 'no-cache')
-          .send(createReadStream(held.file));
-      },
-    );
+    const { index, log } = this.o;
+    const files = new SegmentFiles({ roots: this.o.roots, index, log });
+    registerPlaybackRoutes(app, {
+      index,
+      files,
+      live: this.live,
+      buffered: (camera, stream) => this.buffered(camera, stream),
+      log,
+    });
+    registerStorageCheckRoute(app);
+    registerCopySourceRoutes(app, { index, files, log });
   }
 
   /** A camera stream's pre-buffer, or none (an id that names no camera folder holds none). */
@@ -384,56 +86,5 @@ export class NodeApi {
     } catch {
       return [];
     }
-  }
-
-  /**
-   * Sends a segment chunked, hashing it as it is read, with its SHA-256 in a Repr-Digest trailer
-   * (RFC 9530): copy-back verifies what it got against it, without the file being read twice here.
-   * The checksum is cached in the index for the release that follows. Written by hand, not by
-   * fastify, so the file goes out through reused buffers (see sendHashed).
-   */
-  private async sendWithDigest(reply: FastifyReply, seg: IndexedSegment, file: string): Promise<void> {
-    const fh = await open(file, 'r');
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'video/mp2t',
-      'cache-control': SEGMENT_CACHE,
-      'transfer-encoding': 'chunked',
-      trailer: 'repr-digest',
-    });
-    try {
-      const { sha256, fingerprint } = await sendHashed(fh, res);
-      if (fingerprint) this.o.index.setChecksum(seg.id, sha256, fingerprint);
-      res.addTrailers({ 'repr-digest': reprDigest(sha256) });
-      res.end();
-    } catch (err) {
-      // The status is sent: cutting the connection is all that is left to tell the client (it gets no trailer).
-      this.o.log.warn({ id: seg.id, err: (err as Error).message }, 'segment not sent whole');
-      res.destroy();
-    }
-  }
-
-  /** The checksum cached for a segment when `file` is still the very file it was taken of, else undefined. */
-  private async cachedSha256(seg: IndexedSegment, file: string): Promise<string | undefined> {
-    const cached = this.o.index.checksum(seg.id);
-    return cached && (await fingerprintOf(file)) === cached.stat ? cached.sha256 : undefined;
-  }
-
-  /**
-   * The segment's files in its storage paths, in reading order (only the first with `firstOnly`);
-   * a path the index row would lead out of the storage root through is skipped.
-   */
-  private async files(seg: IndexedSegment, firstOnly: boolean): Promise<SegmentFile[]> {
-    const out: SegmentFile[] = [];
-    for (const root of this.o.roots(seg)) {
-      const file = await resolveInside(root, seg.path);
-      const st = file ? await stat(file).catch(() => undefined) : undefined;
-      if (!file || !st?.isFile()) continue;
-      // Delete the name in the layout, not its real target: a symlinked name must not take another file with it.
-      out.push({ root, file, at: join(root, normalize(seg.path)), bytes: st.size });
-      if (firstOnly) break;
-    }
-    return out;
   }
 }

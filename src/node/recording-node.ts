@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { LocalIndex } from '../storage/local-index.ts';
@@ -8,12 +8,15 @@ import { recordingFailed } from './recording-failed.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import { Heartbeat } from '../health/heartbeat.ts';
 import { MasterClient } from './master-client.ts';
-import type { Assignment, NodeStatus } from '../controller/node-status.ts';
+import type { Assignment } from '../protocol/assignment.ts';
+import type { NodeStatus } from '../protocol/status.ts';
 import type { Logger } from '../lib/log.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { NodeApi } from './node-api.ts';
 import { CopyBack, indexLocator } from './copy-back.ts';
+import { AssignmentCache } from './assignment-cache.ts';
+import { AssignmentGate } from './assignment-gate.ts';
 
 export interface RecordingNodeOptions {
   id: string;
@@ -39,7 +42,11 @@ export class RecordingNode {
   private readonly client: MasterClient;
   private heartbeat: Heartbeat | undefined;
   private heartbeatKey = '';
-  private current: Assignment | undefined;
+  private readonly gate = new AssignmentGate();
+  /** The assignment carried out last. */
+  private applied: Assignment | undefined;
+  private readonly cache: AssignmentCache;
+  private lastRefusal = '';
   private readonly bootId = randomBytes(8).toString('hex');
   private readonly abort = new AbortController();
   private statusTimer: NodeJS.Timeout | undefined;
@@ -56,6 +63,7 @@ export class RecordingNode {
 
   constructor(private readonly o: RecordingNodeOptions) {
     mkdirSync(o.dataDir, { recursive: true });
+    this.cache = new AssignmentCache(o.dataDir, o.log);
     const opened = openIndex(join(o.dataDir, 'index.sqlite'), o.log);
     this.index = opened.index;
     this.storage = new NodeStorage({
@@ -94,8 +102,8 @@ export class RecordingNode {
   }
 
   async start(): Promise<void> {
-    const cached = this.loadCached();
-    if (cached) {
+    const cached = this.cache.load();
+    if (cached && this.gate.offer(cached).kind === 'apply') {
       this.o.log.info(
         { generation: cached.generation, cameras: cached.cameras.length },
         'recording the last known assignment until a master answers',
@@ -123,14 +131,26 @@ export class RecordingNode {
     let backoff = 250;
     while (!this.abort.signal.aborted) {
       try {
-        const a = await this.client.assignment(this.current?.generation ?? -1, this.abort.signal);
-        backoff = 250;
+        const sent = await this.client.assignment(this.gate.after, this.abort.signal);
         if (!this.masterReachable) this.o.log.info('master reachable again');
         this.masterReachable = true;
-        // `term` is always 1 for now (the store's meta row; nothing bumps it). Replicated masters with
-        // fencing, a later issue, bump it with each new leader: a new term alone is a new assignment.
-        if (!this.current || a.generation !== this.current.generation || a.term !== this.current.term)
-          await this.apply(a);
+        const offer = this.gate.offer(sent);
+        if (offer.kind === 'refused') {
+          // The last good assignment stays in force; a master that keeps sending this one is not polled in a loop.
+          const text = offer.problems.join('; ');
+          if (text !== this.lastRefusal)
+            this.o.log.error(
+              { problems: offer.problems, keeping: this.gate.current?.generation ?? null },
+              "the master's assignment is not valid: refused, the last good one stays in force",
+            );
+          this.lastRefusal = text;
+          await delay(backoff, undefined, { signal: this.abort.signal }).catch(() => {});
+          backoff = Math.min(backoff * 2, 2000);
+          continue;
+        }
+        backoff = 250;
+        this.lastRefusal = '';
+        if (offer.kind === 'apply') await this.apply(offer.assignment);
       } catch (err) {
         if (this.abort.signal.aborted) return;
         if (this.masterReachable)
@@ -142,9 +162,10 @@ export class RecordingNode {
     }
   }
 
+  /** Carries out an assignment the gate let through. */
   private async apply(a: Assignment): Promise<void> {
-    const changed = JSON.stringify(a.cameras) !== JSON.stringify(this.current?.cameras);
-    this.current = a;
+    const changed = JSON.stringify(a.cameras) !== JSON.stringify(this.applied?.cameras);
+    this.applied = a;
     if (changed)
       this.o.log.info(
         {
@@ -154,7 +175,7 @@ export class RecordingNode {
         },
         'assignment',
       );
-    this.saveCached(a);
+    this.cache.save(a);
     // Buddies first: stopping cameras can take seconds, and new buddies must hear us at once.
     await this.ensureHeartbeat(a);
     this.heartbeat?.setBuddies(a.buddies);
@@ -305,20 +326,6 @@ export class RecordingNode {
     }
     const again = this.postAgain || segments.length === SEGMENT_BATCH;
     this.postAgain = false;
-    this.scheduleStatus(again ? 0 : (this.current?.settings.StatusIntervalMs ?? 500));
-  }
-
-  private loadCached(): Assignment | undefined {
-    try {
-      return JSON.parse(readFileSync(join(this.o.dataDir, 'assignment.json'), 'utf8')) as Assignment;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private saveCached(a: Assignment): void {
-    const file = join(this.o.dataDir, 'assignment.json');
-    writeFileSync(`${file}.tmp`, JSON.stringify(a), { mode: 0o600 }); // holds camera credentials
-    renameSync(`${file}.tmp`, file);
+    this.scheduleStatus(again ? 0 : (this.gate.current?.settings.StatusIntervalMs ?? 500));
   }
 }

@@ -3,9 +3,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { HeldSegment } from './playback-plan.ts';
 import { concatList, exportArgs } from './export-args.ts';
 import { ffmpegPath } from '../lib/ffmpeg-path.ts';
@@ -17,7 +16,7 @@ export interface ExportOptions {
   /** The segments to join, in play order (a playback plan). */
   segments: HeldSegment[];
   /** Fetches one segment from the server that holds it. */
-  fetchSegment: (server: string, id: number, signal: AbortSignal) => Promise<Response>;
+  fetchSegment: (server: string, id: number, signal: AbortSignal) => Promise<Readable>;
   /** Aborted when the client goes away: downloads and ffmpeg stop. */
   signal: AbortSignal;
   log: Pick<Logger, 'warn' | 'error'>;
@@ -67,8 +66,7 @@ async function download(o: ExportOptions, dir: string): Promise<(string | undefi
       const s = o.segments[i];
       const name = `${String(i).padStart(6, '0')}.ts`;
       try {
-        const res = await o.fetchSegment(s.server, s.id, o.signal);
-        await pipeline(Readable.fromWeb(res.body as WebReadableStream), createWriteStream(join(dir, name)));
+        await pipeline(await o.fetchSegment(s.server, s.id, o.signal), createWriteStream(join(dir, name)));
         names[i] = name;
       } catch (err) {
         if (o.signal.aborted) throw err;

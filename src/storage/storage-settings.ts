@@ -1,80 +1,15 @@
 import { isAbsolute, normalize } from 'node:path';
-import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { VigilError } from '../lib/errors.ts';
+import { refused } from '../lib/errors.ts';
 
-/**
- * A recording server's storage settings, with Symphony's names ("Customizing Storage Settings") in
- * camelCase and Symphony's meanings.
- */
-export const StorageSettings = Type.Object(
-  {
-    paths: Type.String({
-      description:
-        'semicolon-separated absolute paths to record to; the one prefixed with * is read from, e.g. "/data1;*/data2"',
-    }),
-    availability: Type.Optional(
-      Type.Union([Type.Literal('failover'), Type.Literal('redundant')], {
-        default: 'failover',
-        description: 'failover: write to the first healthy path, the next when it fails; redundant: write every path',
-      }),
-    ),
-    minFreeBytes: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        default: 1024 ** 3,
-        description: 'below this much free space on a path, its oldest footage is deleted',
-      }),
-    ),
-    minFreePercent: Type.Optional(
-      Type.Number({
-        minimum: 0,
-        maximum: 100,
-        default: 0,
-        description: 'below this share of free space on a path, its oldest footage is deleted',
-      }),
-    ),
-    defaultMaxStorageDays: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        default: 0,
-        description: 'footage older than this is deleted even with space to spare; 0: no limit',
-      }),
-    ),
-    keepMetadataLonger: Type.Optional(
-      Type.Boolean({
-        default: false,
-        description: 'keep the index rows of deleted footage, for reporting, until metadataStorageDays',
-      }),
-    ),
-    metadataStorageDays: Type.Optional(
-      Type.Integer({
-        minimum: 0,
-        default: 0,
-        description: 'with keepMetadataLonger: how long rows outlive their video; 0: no limit',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-/** Server storage settings as written in a config file (defaults not yet applied). */
-export type StorageSettingsInput = Static<typeof StorageSettings>;
-
-/** Per-camera overrides; a blank value means "use the server's setting", as in Symphony. */
-export const CameraStorage = Type.Object(
-  {
-    paths: Type.Optional(Type.String({ description: "this camera's own storage paths, same form as the server's" })),
-    maxStorageDays: Type.Optional(
-      Type.Union([Type.String(), Type.Integer({ minimum: 0 })], {
-        description:
-          'days per stream, semicolon-separated: "3;20" = 3 days for the first stream, 20 for the second; "7": all streams',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-/** One camera's overrides as written in a config file. */
-export type CameraStorageInput = Static<typeof CameraStorage>;
+// The schemas are part of the node<->master contract (an assignment carries them): declared in protocol/.
+import {
+  CameraStorage,
+  StorageSettings,
+  type CameraStorageInput,
+  type StorageSettingsInput,
+} from '../protocol/storage-settings.ts';
+export { CameraStorage, StorageSettings, type CameraStorageInput, type StorageSettingsInput };
 
 /** Validated server storage settings with defaults filled in. */
 export interface StoragePolicy {
@@ -133,12 +68,7 @@ export function parseStorageSettings(server: unknown, cameras: Record<string, un
     perCamera[id] = out;
   }
   if (problems.length || !paths) {
-    throw new VigilError(
-      'STORAGE_INVALID',
-      `storage settings refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`,
-      400,
-      problems,
-    );
+    throw refused('STORAGE_INVALID', 'storage settings', problems);
   }
   const d = Value.Default(StorageSettings, structuredClone(server)) as Required<StorageSettingsInput>;
   return {

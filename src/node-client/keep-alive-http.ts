@@ -2,8 +2,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 
-/** A request copy-back sends to a source server's NodeApi. */
-export interface SourceRequest {
+/** A request to a recording server's NodeApi. */
+export interface NodeRequest {
   method: 'GET' | 'POST';
   url: string;
   headers: Record<string, string>;
@@ -12,15 +12,16 @@ export interface SourceRequest {
   signal: AbortSignal;
 }
 
-/** A response as copy-back reads it: the body as a stream, and its trailers once the body has ended. */
-export interface SourceResponse {
+/** A NodeApi response: the body as a stream, and its trailers once the body has ended. */
+export interface NodeResponse {
   status: number;
+  headers?: Record<string, string | string[] | undefined>;
   body: Readable;
   trailers(): Record<string, string | undefined>;
 }
 
 /** Sends a request; rejects when no response comes (the network, the source down, an abort). */
-export type SendRequest = (req: SourceRequest) => Promise<SourceResponse>;
+export type SendRequest = (req: NodeRequest) => Promise<NodeResponse>;
 
 /** A connection silent this long is given up (the rate limit's waits are far shorter). */
 const IDLE_MS = 120_000;
@@ -32,6 +33,7 @@ const IDLE_MS = 120_000;
 export class KeepAliveHttp {
   private readonly agents: Record<string, http.Agent>;
 
+  /** `maxSockets`: connections per server at most (requests beyond wait for one). */
   constructor(maxSockets: number) {
     this.agents = {
       'http:': new http.Agent({ keepAlive: true, maxSockets }),
@@ -39,6 +41,7 @@ export class KeepAliveHttp {
     };
   }
 
+  /** Sends a request over a kept-alive connection. */
   readonly send: SendRequest = (r) =>
     new Promise((resolve, reject) => {
       const url = new URL(r.url);
@@ -55,7 +58,7 @@ export class KeepAliveHttp {
       req.on('response', (res) => {
         // A body's error reaches whoever reads it; one nobody reads (a drained reply) must not crash the process.
         res.on('error', () => {});
-        resolve({ status: res.statusCode ?? 0, body: res, trailers: () => res.trailers });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, trailers: () => res.trailers });
       });
       req.end(r.body);
     });

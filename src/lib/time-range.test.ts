@@ -1,0 +1,40 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { askedRange, checkRange, parseTime } from './time-range.ts';
+import { VigilError } from './errors.ts';
+
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof VigilError ? `${err.code} ${err.httpStatus}` : String(err);
+  }
+  return 'ok';
+};
+
+test('a time is epoch ms or ISO 8601', () => {
+  assert.equal(parseTime('1700000000000', 'from'), 1_700_000_000_000);
+  assert.equal(parseTime('2026-01-01T00:00:00Z', 'to'), Date.UTC(2026, 0, 1));
+  assert.equal(
+    code(() => parseTime('yesterday', 'from')),
+    'BAD_TIME 400',
+  );
+});
+
+test('the asked range defaults to the hour before now; empty and too long ranges are refused', () => {
+  assert.deepEqual(askedRange({}, 10_000_000), { from: 10_000_000 - 3_600_000, to: 10_000_000 });
+  assert.deepEqual(askedRange({ to: '5000000' }, 0), { from: 5_000_000 - 3_600_000, to: 5_000_000 });
+  assert.deepEqual(askedRange({ from: '1', to: '2' }, 0), { from: 1, to: 2 });
+  assert.equal(
+    code(() => askedRange({ from: '2', to: '2' }, 0)),
+    'BAD_RANGE 400',
+  );
+  assert.equal(
+    code(() => askedRange({ from: '0', to: String(3_600_001) }, 0, 3_600_000)),
+    'RANGE_TOO_LONG 400',
+  );
+  assert.equal(
+    code(() => checkRange(0, 3_600_000, 3_600_000)),
+    'ok',
+  );
+});

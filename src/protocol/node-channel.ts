@@ -1,0 +1,17 @@
+// The master's routes a recording server calls: its status up, its assignment down (long-polled).
+
+/** The master's routes of the node channel, as the master registers them. */
+export const NODE_CHANNEL_ROUTES = {
+  status: '/api/v1/nodes/:id/status',
+  assignment: '/api/v1/nodes/:id/assignment',
+} as const;
+
+/** POST: a recording server's status (body: NodeStatus). */
+export function nodeStatusPath(serverId: string): string {
+  return `/api/v1/nodes/${encodeURIComponent(serverId)}/status`;
+}
+
+/** GET: a recording server's assignment, long-polled until its generation differs from `after`. */
+export function nodeAssignmentPath(serverId: string, after: number): string {
+  return `/api/v1/nodes/${encodeURIComponent(serverId)}/assignment?after=${after}`;
+}

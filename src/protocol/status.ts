@@ -1,0 +1,69 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { CopyJobStatus } from './copy-job.ts';
+import { StorageState } from './storage-state.ts';
+
+const RecordingState = Type.Union(
+  ['starting', 'recording', 'stalled', 'offline', 'failing'].map((s) => Type.Literal(s)),
+  {
+    description:
+      'offline: the camera does not answer (its own problem); failing: it answers but recording cannot start here',
+  },
+);
+const StreamState = Type.Object({
+  state: RecordingState,
+  lastSegmentEndMs: Type.Optional(Type.Number()),
+  restarts: Type.Optional(Type.Integer()),
+});
+
+/** What a recording server reports to the master every StatusIntervalMs (and at once when its suspects change). */
+export const NodeStatus = Type.Object({
+  bootId: Type.String({ maxLength: 64 }),
+  apiUrl: Type.Optional(
+    Type.String({
+      maxLength: 300,
+      pattern: '^https?://',
+      description: "where this server's playback API (NodeApi) listens",
+    }),
+  ),
+  suspects: Type.Array(Type.String(), { description: 'buddies this server has not heard for FarmHealthMissedUdpMs' }),
+  cameras: Type.Record(
+    Type.String(),
+    Type.Composite([
+      StreamState,
+      Type.Object({
+        streams: Type.Optional(Type.Array(StreamState, { description: 'streams after the first, in order' })),
+      }),
+    ]),
+  ),
+  segments: Type.Array(
+    Type.Object({
+      camera: Type.String(),
+      stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
+      startMs: Type.Number(),
+      endMs: Type.Number(),
+    }),
+    { maxItems: 5000 },
+  ),
+  storage: Type.Optional(StorageState),
+  recordingFailed: Type.Optional(
+    Type.Boolean({
+      description:
+        'recording cannot start: cameras answer, yet none of them records here (the recording-failed failover trigger once it holds for FarmHealthMissedUdpMs)',
+    }),
+  ),
+  copyBack: Type.Optional(
+    Type.Array(CopyJobStatus, {
+      maxItems: 1000,
+      description: 'copy-back jobs of this server (footage recorded elsewhere during a failover, copied home)',
+    }),
+  ),
+  udp: Type.Optional(
+    Type.Object({
+      sent: Type.Integer(),
+      accepted: Type.Integer(),
+      dropped: Type.Record(Type.String(), Type.Integer()),
+    }),
+  ),
+});
+/** What a recording server reports to the master. */
+export type NodeStatus = Static<typeof NodeStatus>;
