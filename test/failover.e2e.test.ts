@@ -56,7 +56,8 @@ test('a farm survives kill -9 of a recording server; a group without a redundant
   timeout: 240_000,
 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
-  const farm = new LocalFarm({ dir, farmKey: 'e2e-farm-key', masterPort: MASTER_PORT });
+  // With VIGIL_DB the master's store is a PostgreSQL database of this farm's own (CI runs both).
+  const farm = new LocalFarm({ dir, farmKey: 'e2e-farm-key', masterPort: MASTER_PORT, postgres: process.env.VIGIL_DB });
   const forger = createSocket('udp4');
   t.after(async () => {
     forger.close();
