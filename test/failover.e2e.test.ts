@@ -166,7 +166,12 @@ test('a farm survives kill -9 of a recording server; a group without a redundant
 
   // Group 7 has no redundant server: the failover waits and nothing moves.
   await farm.kill('s7');
-  await farm.waitFor(async () => (await failovers()).some((f) => f.server === 's7'), 20_000, 'a failover entry for s7');
+  // The entry is written 'running' and then settled: on PostgreSQL a read can fall in between.
+  await farm.waitFor(
+    async () => (await failovers()).some((f) => f.server === 's7' && f.status !== 'running'),
+    20_000,
+    'a settled failover entry for s7',
+  );
   const f7 = (await failovers()).find((f) => f.server === 's7')!;
   assert.equal(f7.status, 'waiting');
   assert.equal(f7.trigger, 'status-lost');
