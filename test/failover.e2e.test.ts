@@ -56,7 +56,8 @@ test('a farm survives kill -9 of a recording server; a group without a redundant
   timeout: 240_000,
 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
-  const farm = new LocalFarm({ dir, farmKey: 'e2e-farm-key', masterPort: MASTER_PORT });
+  // With VIGIL_DB the master's store is a PostgreSQL database of this farm's own (CI runs both).
+  const farm = new LocalFarm({ dir, farmKey: 'e2e-farm-key', masterPort: MASTER_PORT, postgres: process.env.VIGIL_DB });
   const forger = createSocket('udp4');
   t.after(async () => {
     forger.close();
@@ -165,7 +166,12 @@ test('a farm survives kill -9 of a recording server; a group without a redundant
 
   // Group 7 has no redundant server: the failover waits and nothing moves.
   await farm.kill('s7');
-  await farm.waitFor(async () => (await failovers()).some((f) => f.server === 's7'), 20_000, 'a failover entry for s7');
+  // The entry is written 'running' and then settled: on PostgreSQL a read can fall in between.
+  await farm.waitFor(
+    async () => (await failovers()).some((f) => f.server === 's7' && f.status !== 'running'),
+    20_000,
+    'a settled failover entry for s7',
+  );
   const f7 = (await failovers()).find((f) => f.server === 's7')!;
   assert.equal(f7.status, 'waiting');
   assert.equal(f7.trigger, 'status-lost');

@@ -239,10 +239,17 @@ function crossCheck(c: LooseConfig): string[] {
  */
 function storageCheck(c: LooseConfig): string[] {
   const out: string[] = [];
+  // Cameras with overrides by home server, in one pass: a scan of every camera per server was
+  // servers x cameras (a million steps at 100 x 100), the most of a large config's parse.
+  const overrides = new Map<unknown, (readonly [number, Loose])[]>();
+  c.cameras.forEach((cam, j) => {
+    if (cam.storage === undefined) return;
+    const list = overrides.get(cam.server);
+    if (list) list.push([j, cam]);
+    else overrides.set(cam.server, [[j, cam]]);
+  });
   c.servers.forEach((s, i) => {
-    const cams = c.cameras
-      .map((cam, j) => [j, cam] as const)
-      .filter(([, cam]) => cam.server === s.id && cam.storage !== undefined);
+    const cams = overrides.get(s.id) ?? [];
     if (s.storage === undefined && !cams.length) return;
     // A server without settings records to its data dir; its cameras' overrides are still checked.
     const server = s.storage ?? { paths: '/' };
@@ -258,9 +265,8 @@ function storageCheck(c: LooseConfig): string[] {
     }
   });
   // Overrides of cameras whose home server is unknown are checked too.
-  const orphans = c.cameras
-    .map((cam, j) => [j, cam] as const)
-    .filter(([, cam]) => cam.storage !== undefined && !c.servers.some((s) => s.id === cam.server));
+  const serverIds = new Set<unknown>(c.servers.map((s) => s.id));
+  const orphans = [...overrides].filter(([server]) => !serverIds.has(server)).flatMap(([, cams]) => cams);
   if (orphans.length) {
     try {
       parseStorageSettings({ paths: '/' }, Object.fromEntries(orphans.map(([j, cam]) => [String(j), cam.storage])));

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { FarmConfigInput } from '../config/farm-config.ts';
 import { setTimeout as delay } from 'node:timers/promises';
+import { testDbLocation } from '../store/test-db.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin');
 /** What `vigil` runs: the compiled build (bin/vigil.js, dist/) or the TypeScript sources through tsx (bin/vigil-dev.js). */
@@ -37,6 +38,12 @@ export interface LocalFarmOptions {
   output?: 'files' | 'inherit';
   /** What its processes run (default: the code this module was loaded from). */
   code?: VigilCode;
+  /**
+   * A PostgreSQL server (postgres:// URL) to run the master's store on, in a database of this
+   * farm's own: created at the first startMaster, kept across master restarts, dropped at close.
+   * Unset (or empty): a SQLite file in the master's data dir.
+   */
+  postgres?: string;
 }
 
 /**
@@ -45,6 +52,7 @@ export interface LocalFarmOptions {
  */
 export class LocalFarm {
   private readonly procs = new Map<string, ChildProcess>();
+  private storeDb: Promise<{ location: string; drop: () => Promise<void> }> | undefined;
   readonly masterUrl: string;
 
   constructor(private readonly o: LocalFarmOptions) {
@@ -58,13 +66,20 @@ export class LocalFarm {
     await this.started('sim', () => tcpOpen(port));
   }
 
+  /** Starts (or restarts) `vigil master` with this configuration; resolves when its API answers. */
   async startMaster(config: FarmConfigInput): Promise<void> {
     const file = join(this.o.dir, 'farm.yaml');
     writeFileSync(file, stringify(config));
+    const store: string[] = [];
+    if (this.o.postgres) {
+      this.storeDb ??= testDbLocation(this.o.postgres);
+      store.push('--store', (await this.storeDb).location);
+    }
     this.spawn('master', [
       'master',
       '--data',
       join(this.o.dir, 'master'),
+      ...store,
       '--config',
       file,
       '--port',
@@ -141,16 +156,23 @@ export class LocalFarm {
     throw new Error(`${name} exited (${p.exitCode ?? p.signalCode}) while starting${tail ? `:\n${tail}` : ''}`);
   }
 
-  /** Stops every process: SIGTERM, then SIGKILL after a grace period. */
+  /** Stops every process: SIGTERM, then SIGKILL after a grace period; then drops the master's PostgreSQL database. */
   async close(): Promise<void> {
-    const alive = [...this.procs.values()].filter((p) => p.exitCode === null && p.signalCode === null);
-    const exits = alive.map((p) => new Promise<void>((r) => p.once('exit', () => r())));
-    for (const p of alive) p.kill('SIGTERM');
-    const all = Promise.all(exits);
-    if ((await Promise.race([all.then(() => true), delay(8000).then(() => false)])) === false)
-      for (const p of alive) p.kill('SIGKILL');
-    await all;
-    this.procs.clear();
+    try {
+      const alive = [...this.procs.values()].filter((p) => p.exitCode === null && p.signalCode === null);
+      const exits = alive.map((p) => new Promise<void>((r) => p.once('exit', () => r())));
+      for (const p of alive) p.kill('SIGTERM');
+      const all = Promise.all(exits);
+      if ((await Promise.race([all.then(() => true), delay(8000).then(() => false)])) === false)
+        for (const p of alive) p.kill('SIGKILL');
+      await all;
+      this.procs.clear();
+    } finally {
+      const db = this.storeDb;
+      this.storeDb = undefined;
+      // A database that failed to be created has nothing to drop.
+      if (db) await (await db.catch(() => undefined))?.drop();
+    }
   }
 
   private spawn(name: string, args: string[]): void {

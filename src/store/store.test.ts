@@ -191,3 +191,102 @@ test(`${backend}: storage settings, streams and audio round trip; recordings are
       [[1000, 3000]],
     );
   }));
+
+/** A farm of `servers` servers (groups of 10) with `perServer` cameras each, as the config gives it. */
+function largeFarm(servers: number, perServer: number) {
+  return parseFarmConfig({
+    groups: Array.from({ length: Math.ceil(servers / 10) }, (_, g) => ({ id: g + 1 })),
+    servers: Array.from({ length: servers }, (_, s) => ({
+      id: `s${s}`,
+      group: 1 + Math.floor(s / 10),
+      host: '127.0.0.1',
+      udpPort: 10_000 + s,
+    })),
+    cameras: Array.from({ length: servers * perServer }, (_, i) => ({
+      id: `c${i}`,
+      url: `rtsp://10.1.${Math.floor(i / 250)}.${i % 250}/stream1`,
+      server: `s${Math.floor(i / perServer)}`,
+      ...(i % 7 === 0 && { streams: [{ url: `rtsp://10.1.${Math.floor(i / 250)}.${i % 250}/stream2` }] }),
+    })),
+  }).config;
+}
+
+// One statement for all rows passed SQLite's and PostgreSQL's bound-parameter limits ("too many
+// SQL variables" at 10,000 cameras): rows go in chunks, still in one transaction.
+test(`${backend}: a farm of 20,000 cameras applies, reads back whole, and re-applies keeping placement`, () =>
+  withStore(async (store) => {
+    const farm = largeFarm(200, 100);
+    await store.applyConfig(farm);
+    const s = await store.snapshot();
+    assert.equal(s.servers.length, 200);
+    assert.equal(s.cameras.length, 20_000);
+    const byId = new Map(s.cameras.map((c) => [c.id, c]));
+    assert.deepEqual(byId.get('c19998'), {
+      id: 'c19998',
+      url: 'rtsp://10.1.79.248/stream1',
+      home: 's199',
+      current: 's199',
+      movable: true,
+      audio: true,
+      runtime: {},
+    });
+    assert.deepEqual(byId.get('c7')?.streams, [{ url: 'rtsp://10.1.0.7/stream2', audio: true }]);
+    // A failover moved a whole server's cameras and relayed some live; re-applying keeps all of it.
+    const moved = s.cameras.filter((c) => c.home === 's150').map((c) => ({ camera: c.id, to: 's151' }));
+    await store.moveCameras(moved);
+    await store.setCameraRuntime(moved.slice(0, 10).map((m) => ({ camera: m.camera, runtime: { relay: 's152' } })));
+    await store.applyConfig(farm);
+    const after = await store.snapshot();
+    const held = after.cameras.filter((c) => c.current === 's151');
+    assert.equal(held.length, 200);
+    assert.equal(held.filter((c) => c.runtime.relay === 's152').length, 10);
+    assert.equal(after.generation, s.generation + 3);
+  }));
+
+test(`${backend}: an apply that fails in a late chunk leaves the previous configuration whole`, () =>
+  withStore(async (store) => {
+    await store.applyConfig(config());
+    const before = await store.snapshot();
+    const farm = largeFarm(100, 100);
+    // A duplicate id in the last rows fails the last chunk's insert, after the others went in.
+    const bad = { ...farm, cameras: [...farm.cameras, { ...farm.cameras[0] }] };
+    await assert.rejects(store.applyConfig(bad));
+    assert.deepEqual(await store.snapshot(), before);
+  }));
+
+test(`${backend}: one status of many cameras merges in one go as segment by segment`, () =>
+  withStore(async (store) => {
+    const T = 1_790_000_000_000;
+    const cameras = Array.from({ length: 3000 }, (_, i) => `c${i}`);
+    // First status: two contiguous segments each (one interval); a sub stream for every tenth camera.
+    await store.addRecordings(
+      's1',
+      cameras.flatMap((camera, i) => [
+        { camera, startMs: T + 1000, endMs: T + 2000 },
+        { camera, startMs: T, endMs: T + 1000 },
+        ...(i % 10 ? [] : [{ camera, stream: 1, startMs: T, endMs: T + 2000 }]),
+      ]),
+    );
+    // Next: even cameras continue, odd ones after a hole; another server overlaps c0.
+    await store.addRecordings(
+      's1',
+      cameras.map((camera, i) => ({ camera, startMs: T + (i % 2 ? 4000 : 2000), endMs: T + 5000 })),
+    );
+    await store.addRecordings('s2', [{ camera: 'c0', startMs: T + 1500, endMs: T + 2500 }]);
+    const spans = async (camera: string, stream = 0) =>
+      (await store.recordings(camera, T - 10_000, T + 10_000, stream)).map((r) => [
+        r.server,
+        r.startMs - T,
+        r.endMs - T,
+      ]);
+    assert.deepEqual(await spans('c0'), [
+      ['s1', 0, 5000],
+      ['s2', 1500, 2500],
+    ]);
+    assert.deepEqual(await spans('c2999'), [
+      ['s1', 0, 2000],
+      ['s1', 4000, 5000],
+    ]);
+    assert.deepEqual(await spans('c10', 1), [['s1', 0, 2000]]);
+    assert.deepEqual(await spans('c11', 1), []);
+  }));

@@ -5,11 +5,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /**
- * A throwaway store location for tests: a SQLite file in a temp dir, or, when VIGIL_DB names a
- * PostgreSQL server, a fresh database created on it. `drop()` removes either.
+ * A throwaway store location for tests: a SQLite file in a temp dir, or, when `server` (by default
+ * VIGIL_DB) names a PostgreSQL server, a fresh database created on it. `drop()` removes either.
  */
-export async function testDbLocation(): Promise<{ location: string; drop: () => Promise<void> }> {
-  const server = process.env.VIGIL_DB;
+export async function testDbLocation(
+  server = process.env.VIGIL_DB,
+): Promise<{ location: string; drop: () => Promise<void> }> {
   if (server && /^postgres(ql)?:\/\//.test(server)) {
     const name = `vigil_test_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: server });

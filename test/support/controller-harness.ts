@@ -4,11 +4,22 @@ import { testDbLocation } from '../../src/store/test-db.ts';
 import { parseFarmConfig, type FarmConfigInput } from '../../src/config/farm-config.ts';
 import { createLogger } from '../../src/lib/log.ts';
 
-/** For tests: a controller on a real store with a hand-moved clock; ticks are called by the test. */
+/**
+ * For tests: a controller on a real store with a hand-moved clock; ticks are called by the test.
+ * The store is a SQLite file, or with VIGIL_DB a PostgreSQL database of the test's own, dropped after it.
+ */
 export async function controllerHarness(t: { after: (fn: () => Promise<void>) => void }, config: FarmConfigInput) {
   const { location, drop } = await testDbLocation();
-  const store = await Store.open(location);
-  await store.applyConfig(parseFarmConfig(config).config);
+  let store: Store | undefined;
+  try {
+    store = await Store.open(location);
+    await store.applyConfig(parseFarmConfig(config).config);
+  } catch (err) {
+    // No test runs, so no after hook would drop its database.
+    await store?.close();
+    await drop();
+    throw err;
+  }
   const clock = {
     t: 1_000_000,
     now() {

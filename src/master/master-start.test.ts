@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Master } from './master.ts';
+import { parseFarmConfig } from '../config/farm-config.ts';
+import { createLogger } from '../lib/log.ts';
+import { farmKeys } from '../lib/farm-keys.ts';
+import { testDbLocation } from '../store/test-db.ts';
+
+const backend = process.env.VIGIL_DB ? 'postgres' : 'sqlite';
+
+// The size the project claims: 100 servers x 100 cameras once stopped the master at start with
+// "too many SQL variables" (the whole configuration in one statement).
+test(`${backend}: the master starts with a farm of 100 servers x 100 cameras and serves it`, async () => {
+  const { location, drop } = await testDbLocation();
+  const { config } = parseFarmConfig({
+    groups: Array.from({ length: 10 }, (_, g) => ({ id: g + 1 })),
+    servers: Array.from({ length: 100 }, (_, s) => ({
+      id: `s${s}`,
+      group: 1 + Math.floor(s / 10),
+      host: '127.0.0.1',
+      udpPort: 10_000 + s,
+    })),
+    cameras: Array.from({ length: 10_000 }, (_, i) => ({
+      id: `c${i}`,
+      url: `rtsp://admin:secret@10.1.${Math.floor(i / 250)}.${i % 250}/stream1`,
+      server: `s${Math.floor(i / 100)}`,
+    })),
+  });
+  const farmKey = Buffer.from('k'.repeat(32));
+  const master = new Master({
+    store: location,
+    host: '127.0.0.1',
+    port: 0,
+    farmKey,
+    config,
+    log: createLogger('t', 'silent'),
+  });
+  try {
+    await master.start();
+    const cameras = (await (await fetch(`${master.url}/api/v1/cameras`)).json()) as { id: string; url: string }[];
+    assert.equal(cameras.length, 10_000);
+    assert.ok(
+      cameras.every((c) => !c.url.includes('secret')),
+      'credentials redacted',
+    );
+    const res = await fetch(`${master.url}/api/v1/nodes/s42/assignment`, {
+      headers: { authorization: `Bearer ${farmKeys(farmKey).api.toString()}` },
+    });
+    const a = (await res.json()) as { cameras: { id: string }[] };
+    assert.deepEqual(
+      a.cameras.map((c) => c.id),
+      Array.from({ length: 100 }, (_, i) => `c${4200 + i}`),
+    );
+  } finally {
+    await master.close();
+    await drop();
+  }
+});
