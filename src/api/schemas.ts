@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { CopyBackJob, FailoverEntry } from '../controller/failover-log.ts';
+import { CopyBackJob, FailoverEntry } from '../store/failover-log.ts';
 import { ErrorBody } from '../protocol/error-body.ts';
 import { StorageState } from '../protocol/storage-state.ts';
 

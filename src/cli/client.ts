@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { farmKey } from './shutdown.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
-import type { FailoverEntry } from '../controller/failover-log.ts';
+import type { FailoverEntry } from '../store/failover-log.ts';
 
 async function call(master: string, path: string, init?: RequestInit): Promise<unknown> {
   const res = await fetch(master + path, init);

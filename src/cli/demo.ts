@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { LocalFarm } from '../farm/local-farm.ts';
 import { exampleFarm, EXAMPLE_CAMERAS } from '../farm/example-farm.ts';
 
+/** `vigil demo`: the Symphony example farm (simulator, master, servers) on this machine. */
 export function demoCommand(): Command {
   return new Command('demo')
     .description(

@@ -7,6 +7,7 @@ import { VigilError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { closeOnSignal, farmKey } from './shutdown.ts';
 
+/** `vigil master`: the management server (store, controller, API). */
 export function masterCommand(): Command {
   return new Command('master')
     .description('management server: farm store, failover controller, API')

@@ -3,6 +3,7 @@ import { RecordingNode } from '../node/recording-node.ts';
 import { createLogger } from '../lib/log.ts';
 import { closeOnSignal, farmKey } from './shutdown.ts';
 
+/** `vigil node`: a recording server. */
 export function nodeCommand(): Command {
   return new Command('node')
     .description('recording server: records its assigned cameras, watches its buddies')

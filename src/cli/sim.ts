@@ -5,6 +5,7 @@ import { closeOnSignal } from './shutdown.ts';
 
 const DEFAULT_SUB = `${DEFAULT_SUB_SIZE.width}x${DEFAULT_SUB_SIZE.height}`;
 
+/** `vigil sim`: simulated IP cameras over RTSP. */
 export function simCommand(): Command {
   return new Command('sim')
     .description('simulated IP cameras over RTSP (H.264, wall-clock time burned into the picture)')

@@ -108,6 +108,7 @@ export interface GroupFailoverSettings {
   secondaryFailoverServers: string[];
 }
 
+/** A group's failover settings with every omitted one at its default (policy spare, all triggers, …). */
 export function groupFailoverDefaults(g: Partial<GroupFailoverSettings>): GroupFailoverSettings {
   return {
     policy: g.policy ?? 'spare',

@@ -142,6 +142,7 @@ export interface FarmConfig {
   }[];
 }
 
+/** The farm settings when the configuration sets none: the schema's defaults. */
 export function defaultSettings(): Settings {
   return Value.Default(Settings, {}) as Settings;
 }

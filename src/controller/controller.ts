@@ -9,7 +9,7 @@ import { buildAssignment, type Handover } from './assignment.ts';
 import { movedCameraEdits } from './moved-camera-edits.ts';
 import type { Assignment } from '../protocol/assignment.ts';
 import type { NodeStatus } from '../protocol/status.ts';
-import type { CopyBackJob, FailureTrigger } from './failover-log.ts';
+import type { CopyBackJob, FailureTrigger } from '../store/failover-log.ts';
 import type { FarmState } from './farm-state.ts';
 import type { Placement } from './placement.ts';
 import type { CopyBacks } from './copy-backs.ts';

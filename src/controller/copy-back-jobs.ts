@@ -1,5 +1,5 @@
 import type { Interval } from '../store/store.ts';
-import type { CopyBackJob } from './failover-log.ts';
+import type { CopyBackJob } from '../store/failover-log.ts';
 
 /** Delay after a failback before its copy-back starts: the old server's last segments are indexed by then. */
 export const COPY_BACK_SETTLE_MS = 5000;

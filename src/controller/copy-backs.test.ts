@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CopyBacks, type CopyBackStore } from './copy-backs.ts';
 import { createLogger } from '../lib/log.ts';
-import type { FailoverDetail, FailoverEntry } from './failover-log.ts';
+import type { FailoverDetail, FailoverEntry } from '../store/failover-log.ts';
 import type { Interval } from '../store/store.ts';
 import type { NodeStatus } from '../protocol/status.ts';
 

@@ -2,7 +2,7 @@ import type { Store } from '../store/store.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Assignment } from '../protocol/assignment.ts';
 import type { NodeStatus } from '../protocol/status.ts';
-import type { CopyBackJob, FailoverDetail, FailoverEntry } from './failover-log.ts';
+import type { CopyBackJob, FailoverDetail, FailoverEntry } from '../store/failover-log.ts';
 import { copyBackJobs } from './copy-back-jobs.ts';
 
 /** The store operations copy-back tracking uses. */

@@ -1,5 +1,11 @@
 import type { FailoverPlan, Move } from './planner.ts';
-import { step, withTargets, type FailoverDetail, type FailoverMove, type FailoverStatus } from './failover-log.ts';
+import {
+  step,
+  withTargets,
+  type FailoverDetail,
+  type FailoverMove,
+  type FailoverStatus,
+} from '../store/failover-log.ts';
 
 /** One failover of a failed server, as its entry of the failover log holds it. */
 export interface FailoverRun {

@@ -5,7 +5,7 @@ import { planFailover } from './planner.ts';
 import type { FarmState } from './farm-state.ts';
 import type { Placement } from './placement.ts';
 import type { Handovers } from './handovers.ts';
-import type { FailoverEntry, FailureTrigger } from './failover-log.ts';
+import type { FailoverEntry, FailureTrigger } from '../store/failover-log.ts';
 import { advance, isOpen, newRun, type FailoverRun, type RunEvent } from './failover-run.ts';
 
 /** A queued failover waits at most this long for the one before it in its group. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { HANDOVER_TIMEOUT_MS, Handovers, type HandoverParent, type HandoverStore } from './handovers.ts';
 import { createLogger } from '../lib/log.ts';
 import type { FarmSnapshot } from '../store/store.ts';
-import type { FailoverEntry } from './failover-log.ts';
+import type { FailoverEntry } from '../store/failover-log.ts';
 import type { NodeStatus } from '../protocol/status.ts';
 
 const T = 1_000_000;

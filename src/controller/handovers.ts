@@ -7,7 +7,13 @@ import type { NodeStatus } from '../protocol/status.ts';
 import type { FarmState } from './farm-state.ts';
 import type { Placement } from './placement.ts';
 import type { CopyBacks } from './copy-backs.ts';
-import { step, withTargets, type FailoverDetail, type FailoverEntry, type PlannedTrigger } from './failover-log.ts';
+import {
+  step,
+  withTargets,
+  type FailoverDetail,
+  type FailoverEntry,
+  type PlannedTrigger,
+} from '../store/failover-log.ts';
 
 /** A make-before-break move whose new server delivers nothing for this long is abandoned (the old one records on). */
 export const HANDOVER_TIMEOUT_MS = 30_000;

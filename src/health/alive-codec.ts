@@ -16,6 +16,7 @@ const MAGIC = Buffer.from('VGA1');
 const MAC_LEN = 32;
 const BOOT_LEN = 16;
 
+/** Encodes an Alive datagram and appends its HMAC under the farm key. */
 export function encodeAlive(a: Alive, key: Buffer): Buffer {
   const sender = Buffer.from(a.sender, 'utf8');
   if (sender.length === 0 || sender.length > 255) throw new Error('sender id must be 1..255 bytes');

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { recordArgs, stagingTimeBase } from './ffmpeg-args.ts';
+import { recordArgs } from './ffmpeg-args.ts';
+import { stagingTimeBase } from '../storage/layout.ts';
 
 const cases: { name: string; input: Parameters<typeof recordArgs>[0]; want: string }[] = [
   {

@@ -1,3 +1,4 @@
+import { stagingPrefix } from '../storage/layout.ts';
 /** What one recording run of a camera needs to know. */
 export interface RecordArgsOptions {
   /** RTSP URL of the camera; may carry credentials, so never log these arguments unredacted. */
@@ -93,15 +94,4 @@ export function recordArgs(o: RecordArgsOptions): string[] {
     'csv',
     `${o.stagingDir}/${stagingPrefix(o.timeBaseSeconds, o.runId)}-%06d.ts`,
   ];
-}
-
-/** Staging file names carry the run's time base, which places a crashed run's last segment in time. */
-export function stagingPrefix(timeBaseSeconds: number, runId: string): string {
-  return `${timeBaseSeconds}_${runId}`;
-}
-
-/** The time base (epoch seconds) a staging file name carries, or undefined for a foreign file. */
-export function stagingTimeBase(fileName: string): number | undefined {
-  const m = /^(\d{1,12})_[a-z0-9-]+-\d{6,}\.ts$/.exec(fileName);
-  return m ? Number(m[1]) : undefined;
 }

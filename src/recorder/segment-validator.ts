@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { mpegtsVideoDurationMs, probeTs } from './ts-probe.ts';
+import { mpegtsVideoDurationMs, probeTs } from '../media/ts-probe.ts';
 
 /** What validation found of a good segment: its true start and its size. */
 export interface ValidSegment {

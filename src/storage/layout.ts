@@ -55,3 +55,14 @@ export function segmentRelPath(cameraId: string, startMs: number, nodeId: string
   const iso = new Date(startMs).toISOString(); // YYYY-MM-DDTHH:mm:ss.sssZ, always UTC
   return `${folder}/${iso.slice(0, 10)}/${iso.slice(11, 13)}/${startMs}_${nodeId}.${ext}`;
 }
+
+/** Staging file names carry the run's time base, which places a crashed run's last segment in time. */
+export function stagingPrefix(timeBaseSeconds: number, runId: string): string {
+  return `${timeBaseSeconds}_${runId}`;
+}
+
+/** The time base (epoch seconds) a staging file name carries, or undefined for a foreign file. */
+export function stagingTimeBase(fileName: string): number | undefined {
+  const m = /^(\d{1,12})_[a-z0-9-]+-\d{6,}\.ts$/.exec(fileName);
+  return m ? Number(m[1]) : undefined;
+}

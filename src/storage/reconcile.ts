@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../lib/log.ts';
 import type { LocalIndex } from './local-index.ts';
 import { ownSegmentName, parseStreamFolder } from './layout.ts';
-import { mpegtsVideoDurationMs } from '../recorder/ts-probe.ts';
+import { mpegtsVideoDurationMs } from '../media/ts-probe.ts';
 
 /** What reconcileIndex walks and where it puts what it finds. */
 export interface ReconcileOptions {

@@ -2,11 +2,10 @@ import { mkdir, readFile, readdir, rename, stat, truncate } from 'node:fs/promis
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.ts';
 import { VigilError } from '../lib/errors.ts';
-import { stagingTimeBase } from '../recorder/ffmpeg-args.ts';
-import { parseStreamFolder } from './layout.ts';
+import { parseStreamFolder, stagingTimeBase } from './layout.ts';
 import type { IndexedSegment } from './local-index.ts';
 import type { SegmentSink } from './segment-sink.ts';
-import { PTS_WRAP, probeTs, relativePts } from '../recorder/ts-probe.ts';
+import { PTS_WRAP, probeTs, relativePts } from '../media/ts-probe.ts';
 
 export interface RecoveryOptions {
   /** The recorders' staging root: one folder per camera stream (see streamFolder). */

@@ -1,5 +1,5 @@
 import type { Db, Dialect } from './db.ts';
-import type { ServerRuntime } from './store.ts';
+import type { ServerRuntime } from './rows.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import { columnsOf, inChunks } from './batch.ts';
 import { bumpGeneration } from './generation.ts';

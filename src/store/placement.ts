@@ -1,5 +1,5 @@
 import type { Db, Dialect } from './db.ts';
-import type { CameraRuntime } from './store.ts';
+import type { CameraRuntime } from './rows.ts';
 import { inChunks } from './batch.ts';
 import { bumpGeneration } from './generation.ts';
 

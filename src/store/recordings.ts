@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Dialect } from './db.ts';
-import type { Interval } from './store.ts';
+import type { Interval } from './rows.ts';
 import { JITTER_MS } from '../lib/continuity.ts';
 import { chunks, inChunks } from './batch.ts';
 

@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import type { CameraRow, CameraRuntime, FarmSnapshot, ServerRow, ServerRuntime, ServerState } from './store.ts';
+import type { CameraRow, CameraRuntime, FarmSnapshot, ServerRow, ServerRuntime, ServerState } from './rows.ts';
 import type { Settings } from '../config/farm-config.ts';
 import { defaultSettings } from '../config/farm-config.ts';
 import { groupFailoverDefaults, type GroupFailoverSettings } from '../config/failover-settings.ts';

@@ -2,72 +2,26 @@ import type { Selectable } from 'kysely';
 import type { Db, Dialect, Tables } from './db.ts';
 import { openDb } from './db.ts';
 import { migrate } from './migrate.ts';
-import type { FarmConfig, Settings } from '../config/farm-config.ts';
-import type { CameraStorageInput, StorageSettingsInput } from '../storage/storage-settings.ts';
-import type { FailoverDetail, FailoverEntry, FailoverStatus } from '../controller/failover-log.ts';
-import type { FailoverMode, GroupFailoverSettings, Priority } from '../config/failover-settings.ts';
+import type { FarmConfig } from '../config/farm-config.ts';
+import type { FailoverDetail, FailoverStatus } from './failover-log.ts';
+import type { FailoverRow, FarmSnapshot, ServerRuntime, ServerState, CameraRuntime, Interval } from './rows.ts';
 import { applyConfig } from './config-apply.ts';
 import { bumpGeneration } from './generation.ts';
 import { moveCameras, setCameraRuntime } from './placement.ts';
 import { addRecordings, recordings, removeRecordings, type Segment } from './recordings.ts';
 import { readSnapshot } from './snapshot.ts';
 
-export type ServerState = 'up' | 'suspect' | 'down';
-
-export interface ServerRow {
-  id: string;
-  group: number;
-  host: string;
-  udpPort: number | null;
-  state: ServerState;
-  downSince: number | null;
-  storage?: StorageSettingsInput;
-  enabled?: boolean;
-  maxCameras?: number;
-  hotStandbyFor?: string;
-  runtime: ServerRuntime;
-}
-/** What the master decides about a server while running; kept across config changes. */
-export interface ServerRuntime {
-  /** Drained for maintenance: holds no cameras, is no failover target, and is not failed over. */
-  maintenance?: boolean;
-  /** Swapped roles (onReturn swap): this server plays the configured role of that one, and it this one's. */
-  swappedWith?: string;
-}
-export interface CameraRuntime {
-  /** live-only failover: the server relaying its live view while its own server is down. */
-  relay?: string;
-}
-export interface CameraRow {
-  id: string;
-  url: string;
-  home: string;
-  current: string;
-  movable: boolean;
-  audio?: boolean;
-  streams?: { url: string; audio?: boolean }[];
-  storage?: CameraStorageInput;
-  priority?: Priority;
-  failoverMode?: FailoverMode;
-  runtime: CameraRuntime;
-}
-export type GroupRow = { id: number; redundancy: boolean } & GroupFailoverSettings;
-export interface FarmSnapshot {
-  settings: Settings;
-  groups: GroupRow[];
-  servers: ServerRow[];
-  cameras: CameraRow[];
-  generation: number;
-  term: number;
-}
-/** An entry of the failover log as the store keeps it (the schema is the controller's). */
-export type FailoverRow = FailoverEntry;
-export interface Interval {
-  camera: string;
-  server: string;
-  startMs: number;
-  endMs: number;
-}
+export type {
+  CameraRow,
+  CameraRuntime,
+  FailoverRow,
+  FarmSnapshot,
+  GroupRow,
+  Interval,
+  ServerRow,
+  ServerRuntime,
+  ServerState,
+} from './rows.ts';
 
 /**
  * The farm store: configuration, camera ownership, failover log and the recording catalogue. Each
