@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JITTER_MS } from '../../src/lib/continuity.ts';
 import { streamFolder } from '../../src/storage/layout.ts';
-import { mpegtsVideoDurationMs } from '../../src/recorder/ts-probe.ts';
+import { mpegtsVideoDurationMs, probeTs } from '../../src/recorder/ts-probe.ts';
 
-/** One segment file as it lies in a storage path: its start from its name, its end from its video frames. */
+/** One segment file as it lies in a storage path: its start from its name, its end from its video frames (a one-frame file: its start). */
 export interface DiskSegment {
   file: string;
   startMs: number;
@@ -53,8 +53,10 @@ export function diskSegments(root: string, camera: string, stream = 0): DiskSegm
       } catch {
         continue;
       }
-      const ms = mpegtsVideoDurationMs(bytes);
-      if (ms === undefined) throw new Error(`${p}: a stored segment without two timed video frames`);
+      // One frame (what a killed recorder's staging can leave) tells no duration: its instant only.
+      const probe = probeTs(bytes);
+      if (!probe?.frames.length) throw new Error(`${p}: a stored segment without a video frame`);
+      const ms = mpegtsVideoDurationMs(bytes) ?? 0;
       const startMs = Number(m[1]);
       out.push({ file: p, startMs, endMs: Math.round(startMs + ms), recordedBy: m[2], copy: m[3] !== undefined });
     }
