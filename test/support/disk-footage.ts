@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JITTER_MS } from '../../src/lib/continuity.ts';
 import { streamFolder } from '../../src/storage/layout.ts';
-import { mpegtsVideoDurationMs, probeTs } from '../../src/recorder/ts-probe.ts';
+import { mpegtsVideoDurationMs, probeTs } from '../../src/media/ts-probe.ts';
 
 /** One segment file as it lies in a storage path: its start from its name, its end from its video frames (a one-frame file: its start). */
 export interface DiskSegment {
