@@ -1,5 +1,5 @@
 import type { Store, FarmSnapshot, FailoverRow } from '../store/store.ts';
-import { VigilError } from '../lib/errors.ts';
+import { VigilError, refused } from '../lib/errors.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import type { Logger } from '../lib/log.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
@@ -250,14 +250,8 @@ export class Controller {
    */
   applyConfig(c: FarmConfig): Promise<void> {
     return this.serial(async () => {
-      const refused = movedCameraEdits(this.fs.farm.cameras, c.cameras);
-      if (refused.length)
-        throw new VigilError(
-          'CAMERA_MOVED',
-          `configuration refused, ${refused.length} problem(s):\n- ${refused.join('\n- ')}`,
-          409,
-          refused,
-        );
+      const edits = movedCameraEdits(this.fs.farm.cameras, c.cameras);
+      if (edits.length) throw refused('CAMERA_MOVED', 'configuration', edits);
       await this.o.store.applyConfig(c);
       await this.fs.reload();
       const now = this.clock.now();

@@ -34,6 +34,11 @@ export function refusedMessage(what: string, problems: string[]): string {
   return `${what} refused, ${problems.length} problem(s):\n- ${problems.join('\n- ')}`;
 }
 
+/** A file-system error as its errno code (ENOENT, EROFS, …) when it has one, else its text. */
+export function errnoText(err: unknown): string {
+  return (err as NodeJS.ErrnoException)?.code ?? errText(err);
+}
+
 /** An error's message and its cause's, for a log line or an answer; anything else as text. */
 export function errText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);

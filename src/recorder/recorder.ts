@@ -1,30 +1,16 @@
 import type { Logger } from '../lib/log.ts';
+import type { AssignedCamera } from '../protocol/assignment.ts';
 import { CameraRecorder, type BufferedSegment, type CameraStatus } from './camera-recorder.ts';
 import { assertSafeId, streamFolder } from '../storage/layout.ts';
 import type { IndexedSegment } from '../storage/local-index.ts';
 import type { SegmentSink } from '../storage/segment-sink.ts';
 
-/** A camera this node should record. */
-export interface CameraAssignment {
-  id: string;
-  /** RTSP URL of the first (main) stream; may carry credentials. */
-  url: string;
-  /** Record the main stream's audio when it has one (default true). */
-  audio?: boolean;
-  /** Further streams (stream 1, 2, …), e.g. the sub stream; each recorded on its own. */
-  streams?: { url: string; audio?: boolean }[];
-  /**
-   * Hot standby: pull every stream of the camera into a rolling pre-buffer of the last `ms`
-   * milliseconds, never stored or indexed. Dropping it later promotes the running recorder.
-   */
-  buffer?: { ms: number };
-  /**
-   * On promotion (the camera was buffered, now assigned without `buffer`): commit the buffered
-   * segments ending after this instant (epoch ms), e.g. the failed server's last indexed end; all of
-   * them when absent. Ignored otherwise.
-   */
-  recordFromMs?: number;
-}
+/**
+ * A camera this node should record: the recorder's part of the assigned camera (src/protocol), which
+ * says what each field means (`buffer`: hot-standby pre-buffer; `recordFromMs`: where a promoted
+ * pre-buffer starts being kept).
+ */
+export type CameraAssignment = Pick<AssignedCamera, 'id' | 'url' | 'audio' | 'streams' | 'buffer' | 'recordFromMs'>;
 
 /** One camera's recorder states: the main stream's, and each further stream's in order. */
 export interface CameraStreamsStatus extends CameraStatus {

@@ -1,3 +1,4 @@
+import { errnoText } from '../lib/errors.ts';
 import { randomBytes } from 'node:crypto';
 import { open, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,13 +21,13 @@ export async function checkPathsWritable(
         continue;
       }
     } catch (err) {
-      problems.push(`${p}: ${code(err) === 'ENOENT' ? 'does not exist' : `cannot be read (${errText(err)})`}`);
+      problems.push(`${p}: ${code(err) === 'ENOENT' ? 'does not exist' : `cannot be read (${errnoText(err)})`}`);
       continue;
     }
     try {
       await probeWritable(p);
     } catch (err) {
-      problems.push(`${p}: not writable (${errText(err)})`);
+      problems.push(`${p}: not writable (${errnoText(err)})`);
       continue;
     }
     if (!bounds) continue;
@@ -62,8 +63,4 @@ export async function probeWritable(dir: string): Promise<void> {
 
 function code(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
-}
-
-function errText(err: unknown): string {
-  return code(err) ?? (err instanceof Error ? err.message : String(err));
 }

@@ -1,3 +1,4 @@
+import { errText } from '../lib/errors.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { VigilError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
@@ -266,8 +267,4 @@ export class StoragePaths {
       this.o.log.error({ err }, 'storage onChange callback failed');
     }
   }
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
