@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { RetentionSegment } from './retention.ts';
 
 /** A segment to record in the index. */
 export interface NewSegment {
@@ -261,18 +262,8 @@ function fromRow(r: Row): IndexedSegment {
   };
 }
 
-/** One copy of a segment on one storage path, as retention reads it. */
-export interface StoredCopy {
-  id: number;
-  cameraId: string;
-  stream: number;
-  startMs: number;
-  endMs: number;
-  path: string;
-  bytes: number;
-  /** The storage path holding this copy. */
-  storagePath: string;
-}
+/** One copy of a segment on one storage path, as retention reads it (retention's own shape). */
+export type StoredCopy = RetentionSegment;
 
 interface CopyRow {
   id: number;
