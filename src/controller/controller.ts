@@ -126,9 +126,10 @@ export class Controller {
   /**
    * An operator's failover: the server is taken as down at once (trigger "manual") and its
    * cameras move as for a crash. A server still running comes back at its next status as a
-   * redundant server, holding nothing. Returns the failover log entry.
+   * redundant server, holding nothing. Returns the failover log entry, which names `actor` (who
+   * asked, as actorName names them) when given.
    */
-  manualFailover(serverId: string): Promise<FailoverRow> {
+  manualFailover(serverId: string, actor?: string): Promise<FailoverRow> {
     return this.serial(async () => {
       const server = this.fs.server(serverId);
       if (server.state === 'down') throw new VigilError('ALREADY_DOWN', `server ${serverId} is down already`, 409);
@@ -136,7 +137,7 @@ export class Controller {
         throw new VigilError('TRIGGER_OFF', `manual failover is not a trigger of group ${server.group}`, 409);
       if (!this.fs.farm.cameras.some((c) => c.current === serverId))
         throw new VigilError('NOTHING_TO_MOVE', `server ${serverId} holds no cameras`, 409);
-      const { id } = await this.failover(serverId, 'manual', [], this.clock.now());
+      const { id } = await this.failover(serverId, 'manual', [], this.clock.now(), actor);
       const fo = id === undefined ? undefined : await this.o.store.failover(id);
       if (!fo)
         throw new VigilError(
@@ -150,9 +151,10 @@ export class Controller {
 
   /**
    * Maintenance: the server's cameras move away make-before-break (each new server records before
-   * this one stops), and it is neither failed over nor a failover target until resumed.
+   * this one stops), and it is neither failed over nor a failover target until resumed. The log
+   * entry names `actor` when given (so do resume, failback and moveCamera).
    */
-  drain(serverId: string): Promise<FailoverRow> {
+  drain(serverId: string, actor?: string): Promise<FailoverRow> {
     return this.serial(async () => {
       const server = this.fs.server(serverId);
       if (server.state === 'down') throw new VigilError('SERVER_DOWN', `server ${serverId} is down`, 409);
@@ -165,12 +167,12 @@ export class Controller {
       this.returns.forget(serverId);
       const plan = planFailover(this.planView(), serverId);
       const unrecorded = plan.kind === 'skip' ? [] : plan.unrecorded;
-      return this.row(await this.handovers.start(serverId, 'drain', plan.moves, unrecorded, plan.reason));
+      return this.row(await this.handovers.start(serverId, 'drain', plan.moves, unrecorded, plan.reason, actor));
     });
   }
 
   /** Ends maintenance: the server's own cameras come back to it, make-before-break. */
-  resume(serverId: string): Promise<FailoverRow | undefined> {
+  resume(serverId: string, actor?: string): Promise<FailoverRow | undefined> {
     return this.serial(async () => {
       const server = this.fs.server(serverId);
       if (!server.runtime.maintenance)
@@ -182,12 +184,14 @@ export class Controller {
       this.fs.farm.generation = await this.o.store.bumpGeneration();
       this.fs.wake();
       const moves = this.failbackMoves(serverId);
-      return moves.length ? this.row(await this.handovers.start(serverId, 'resume', moves, [])) : undefined;
+      return moves.length
+        ? this.row(await this.handovers.start(serverId, 'resume', moves, [], undefined, actor))
+        : undefined;
     });
   }
 
   /** Fails back: the server's own cameras come home make-before-break (their footage is then copied back). */
-  failback(serverId: string): Promise<FailoverRow> {
+  failback(serverId: string, actor?: string): Promise<FailoverRow> {
     return this.serial(async () => {
       const server = this.fs.server(serverId);
       if (server.state !== 'up' || server.runtime.maintenance)
@@ -196,12 +200,12 @@ export class Controller {
       if (!moves.length)
         throw new VigilError('NOTHING_TO_MOVE', `no camera of server ${serverId} is recorded elsewhere`, 409);
       this.returns.forget(serverId);
-      return this.row(await this.handovers.start(serverId, 'failback', moves, []));
+      return this.row(await this.handovers.start(serverId, 'failback', moves, [], undefined, actor));
     });
   }
 
   /** An operator's move of one camera, make-before-break. */
-  moveCamera(cameraId: string, to: string): Promise<FailoverRow> {
+  moveCamera(cameraId: string, to: string, actor?: string): Promise<FailoverRow> {
     return this.serial(async () => {
       const problems = moveProblems(this.planView(), cameraId, to);
       if (this.handovers.has(cameraId)) problems.push(`camera ${cameraId} is being handed over already`);
@@ -213,7 +217,8 @@ export class Controller {
           problems,
         );
       const from = this.fs.camera(cameraId)!.current;
-      return this.row(await this.handovers.start(from, 'move', [{ camera: cameraId, from, to, mode: 'record' }], []));
+      const move = { camera: cameraId, from, to, mode: 'record' as const };
+      return this.row(await this.handovers.start(from, 'move', [move], [], undefined, actor));
     });
   }
 
@@ -289,9 +294,9 @@ export class Controller {
     });
   }
 
-  /** Resolves when the farm generation differs from `after`, or after timeoutMs. */
-  waitForChange(after: number, timeoutMs: number): Promise<void> {
-    return this.fs.waitForChange(after, timeoutMs);
+  /** Resolves when the farm generation differs from `after`, after timeoutMs, or when `signal` aborts. */
+  waitForChange(after: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.fs.waitForChange(after, timeoutMs, signal);
   }
 
   /** The cameras, buddies and settings of one recording server. Only reads. */
@@ -339,9 +344,9 @@ export class Controller {
   }
 
   /** A failover; the first report of the server is forgotten once it stands. */
-  private async failover(serverId: string, trigger: FailureTrigger, reporters: string[], now: number) {
+  private async failover(serverId: string, trigger: FailureTrigger, reporters: string[], now: number, actor?: string) {
     const firstReportAt = this.firstSuspectAt.get(serverId) ?? now;
-    const r = await this.runs.failover(serverId, trigger, reporters, firstReportAt, now);
+    const r = await this.runs.failover(serverId, trigger, reporters, firstReportAt, now, actor);
     if (r.ok) this.firstSuspectAt.delete(serverId);
     return r;
   }

@@ -4,6 +4,7 @@ import type { BufferedSegment } from '../recorder/camera-recorder.ts';
 import { LiveSequence } from '../playback/live-sequence.ts';
 import { bearerAuth } from '../lib/http/bearer-auth.ts';
 import { errorHandler } from '../lib/http/error-handler.ts';
+import { applyServerTimeouts, timeoutOptions, type ServerTimeouts } from '../lib/http/server-limits.ts';
 import type { Logger } from '../lib/log.ts';
 import { registerCopySourceRoutes } from './copy-source-routes.ts';
 import { registerPlaybackRoutes } from './node-playback-routes.ts';
@@ -26,6 +27,21 @@ export interface NodeApiOptions {
 }
 
 /**
+ * The node API's timeouts: requests arrive whole within 15 s (headers within 10 s); a connection
+ * may stay silent as long as its clients wait on it (the node client gives up after 120 s: a
+ * copy-back's rate limit pauses its reads); idle kept-alive connections close after 10 s.
+ */
+export const NODE_API_TIMEOUTS: ServerTimeouts = {
+  requestMs: 15_000,
+  headersMs: 10_000,
+  idleMs: 120_000,
+  keepAliveMs: 10_000,
+  checkEveryMs: 1000,
+};
+/** Its bodies are a storage check's paths or a release's checksum: small. */
+const NODE_API_BODY_LIMIT = 64 * 1024;
+
+/**
  * A recording server's playback API: lists its segments, serves them by index id, and gives a
  * live HLS playlist per camera. Everything needs the farm's API token; players reach it through
  * the master, which adds the token. A request never names a file: files are found by index id and
@@ -45,7 +61,10 @@ export class NodeApi {
     const app = Fastify({
       loggerInstance: this.o.log as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: NODE_API_BODY_LIMIT,
+      ...timeoutOptions(NODE_API_TIMEOUTS),
     });
+    applyServerTimeouts(app.server, NODE_API_TIMEOUTS);
     app.setErrorHandler(errorHandler(this.o.log, 'node API'));
     // Before the body is read: an unauthenticated client cannot make the node take one in.
     app.addHook('onRequest', bearerAuth(this.o.apiToken, 'API token'));
