@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controllerHarness } from '../../test/support/controller-harness.ts';
+import { TEST_ALIVE_KEYS, controllerHarness } from '../../test/support/controller-harness.ts';
 import { Controller } from './controller.ts';
 import { createLogger } from '../lib/log.ts';
 import { RELAY_BUFFER_MS } from './assignment.ts';
@@ -122,7 +122,13 @@ test('a handover under way when the master restarts goes on: the new server is s
   await h.status('n', [], [{ camera: 'ca', startMs: 1_000_000, endMs: 1_000_300 }]);
   assert.deepEqual([current(h, 'ca'), current(h, 'cb')], ['n', 'a'], 'ca is over, cb still under way');
   await h.c.close();
-  const again = new Controller({ store: h.store, log: createLogger('test', 'silent'), clock: h.clock, tickMs: 0 });
+  const again = new Controller({
+    store: h.store,
+    log: createLogger('test', 'silent'),
+    clock: h.clock,
+    tickMs: 0,
+    aliveKeyOf: TEST_ALIVE_KEYS,
+  });
   t.after(() => again.close());
   h.clock.t = 1_001_000;
   await again.start();
@@ -172,7 +178,13 @@ test('a handover the store completed just before the master stopped is logged do
   await h.c.close();
   // The camera's move home reached the store; the master stopped before logging it.
   await h.store.moveCameras([{ camera: 'ca', to: 'a' }]);
-  const again = new Controller({ store: h.store, log: createLogger('test', 'silent'), clock: h.clock, tickMs: 0 });
+  const again = new Controller({
+    store: h.store,
+    log: createLogger('test', 'silent'),
+    clock: h.clock,
+    tickMs: 0,
+    aliveKeyOf: TEST_ALIVE_KEYS,
+  });
   t.after(() => again.close());
   await again.start();
   const fb = (await h.store.failovers()).at(-1)!;

@@ -31,6 +31,11 @@ export interface ControllerOptions {
   clock?: Clock;
   /** Liveness is judged this often; 0 runs no timer (tests call tick()). */
   tickMs?: number;
+  /**
+   * The key `from` signs its Alive datagrams to `to` with (aliveKeyring over the farm key, which
+   * stays with the master): each server's assignment carries the keys of its own pairs.
+   */
+  aliveKeyOf: (from: string, to: string) => Buffer;
 }
 
 /**
@@ -299,7 +304,9 @@ export class Controller {
     return buildAssignment(this.fs.farm, serverId, {
       handovers: this.handovers.values(),
       recordFrom: this.placement.recordFrom,
+      aliveKeyOf: this.o.aliveKeyOf,
       copyBack: this.copies.forHome(serverId, this.clock.now()),
+      copySources: this.copies.forSource(serverId),
     });
   }
 

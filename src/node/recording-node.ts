@@ -17,11 +17,13 @@ import { NodeApi } from './node-api.ts';
 import { CopyBack, indexLocator } from './copy-back.ts';
 import { AssignmentCache } from './assignment-cache.ts';
 import { AssignmentGate } from './assignment-gate.ts';
+import { aliveKeysFromHex } from '../health/alive-keys.ts';
 
 export interface RecordingNodeOptions {
   id: string;
   masterUrls: string[];
   dataDir: string;
+  /** Only for the API token of the master and the nodes; the Alive keys come in the assignment. */
   farmKey: Buffer;
   log: Logger;
   /** Port of the playback API (NodeApi); 0 or absent lets the system choose (the status tells the master). */
@@ -178,7 +180,7 @@ export class RecordingNode {
     this.cache.save(a);
     // Buddies first: stopping cameras can take seconds, and new buddies must hear us at once.
     await this.ensureHeartbeat(a);
-    this.heartbeat?.setBuddies(a.buddies);
+    this.heartbeat?.setBuddies(a.buddies, aliveKeysFromHex(a.alive));
     await this.ensureNodeApi(a.server.host);
     // Storage before recording: the first configuration also recovers what a crash left in staging.
     await this.storage.configure(a.server.storage, a.cameras, a.retentionDays).catch(() => {});
@@ -208,7 +210,6 @@ export class RecordingNode {
     await this.heartbeat?.close();
     this.heartbeat = new Heartbeat({
       selfId: this.o.id,
-      key: farmKeys(this.o.farmKey).alive,
       host: a.server.host,
       port: a.server.udpPort,
       settings: {
