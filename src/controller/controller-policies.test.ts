@@ -423,7 +423,7 @@ test('copy-back: after a failback the home server is given a job per stream and 
   const status = (id: string, extra: object = {}) =>
     h.c.onStatus(id, {
       bootId: `boot-${id}`,
-      apiUrl: `http://127.0.0.1:1${id === 'a' ? 1 : 2}`,
+      apiPort: id === 'a' ? 11 : 12,
       suspects: [],
       cameras: {},
       segments: [],

@@ -16,7 +16,7 @@ import type { CopyBacks } from './copy-backs.ts';
 import type { Handovers } from './handovers.ts';
 import type { FailoverRuns } from './failover-runs.ts';
 import type { ServerReturns } from './server-return.ts';
-import { Heard, type Live } from './heard.ts';
+import { Heard, apiUrlOf, type Live } from './heard.ts';
 import { controllerParts } from './parts.ts';
 
 export { HANDOVER_TIMEOUT_MS } from './handovers.ts';
@@ -235,6 +235,17 @@ export class Controller {
   /** What the master last heard from a server. */
   liveOf(id: string): Live | undefined {
     return this.heard.of(id);
+  }
+
+  /**
+   * Where a configured server's API listens: its configured host and the port its status reported;
+   * undefined while it has not reported one. The one address the master calls a server at.
+   */
+  apiUrlOf(id: string): string | undefined {
+    return apiUrlOf(
+      this.fs.farm.servers.find((s) => s.id === id),
+      this.heard.of(id),
+    );
   }
 
   /** Copy-back jobs, unfinished first, for the API. */

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IndexedSegment, LocalIndex } from '../storage/local-index.ts';
 import type { BufferedSegment } from '../recorder/camera-recorder.ts';
@@ -37,6 +38,8 @@ export class NodeApi {
   private readonly live = new LiveSequence();
   /** Base URL once started, e.g. http://127.0.0.1:41234. */
   url = '';
+  /** The port it listens on once started (what the status tells the master); 0 before. */
+  port = 0;
 
   constructor(private readonly o: NodeApiOptions) {}
 
@@ -52,6 +55,7 @@ export class NodeApi {
     this.routes(app);
     try {
       this.url = await app.listen({ host: this.o.host, port: this.o.port });
+      this.port = (app.server.address() as AddressInfo).port;
     } catch (err) {
       // A port in use or a host not on this machine: leave nothing open behind.
       await app.close();

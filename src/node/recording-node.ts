@@ -253,7 +253,7 @@ export class RecordingNode {
       this.nodeApi = api;
       this.nodeApiHost = host;
       this.o.log.info({ url: api.url }, 'playback API listening');
-      this.scheduleStatus(0); // the master learns the URL now, not a status interval later
+      this.scheduleStatus(0); // the master learns the port now, not a status interval later
     } catch (err) {
       this.o.log.error(
         { err, host, port: this.o.apiPort ?? 0 },
@@ -279,7 +279,7 @@ export class RecordingNode {
     const storage = this.storage.status();
     const status: NodeStatus = {
       bootId: this.bootId,
-      apiUrl: this.nodeApi?.url || undefined,
+      apiPort: this.nodeApi?.port,
       suspects: this.heartbeat?.suspects() ?? [],
       cameras: Object.fromEntries(
         Object.entries(cameras).map(([id, s]) => [
