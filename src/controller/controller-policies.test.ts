@@ -445,6 +445,9 @@ test('copy-back: after a failback the home server is given a job per stream and 
     ['fb2-ca~0-n', 'n', 'a', 1_000_100, 'pending'],
   );
   assert.equal(h.c.assignment('a')!.copyBack, undefined, 'not before the old server had time to stop');
+  const source = { job: job.id, home: 'a', camera: 'ca', stream: 0, fromMs: 1_000_100, toMs: job.toMs };
+  assert.deepEqual(h.c.assignment('n')!.copySources, [source], 'the source knows the job before its home is given it');
+  assert.equal(h.c.assignment('a')!.copySources, undefined);
   await h.at(1500 + 5000);
   assert.deepEqual(h.c.assignment('a')!.copyBack, [
     {
@@ -482,6 +485,7 @@ test('copy-back: after a failback the home server is given a job per stream and 
   assert.equal((await h.store.recordings('ca', 0, 2_000_000)).filter((r) => r.server === 'n').length, 1);
   await report('done', 2);
   assert.deepEqual(h.c.copyBacks(), []);
+  assert.equal(h.c.assignment('n')!.copySources, undefined, 'a finished job releases nothing more');
   assert.deepEqual(
     (await h.store.recordings('ca', 0, 2_000_000)).map((r) => r.server),
     ['a'],

@@ -10,6 +10,7 @@ import { registerCopySourceRoutes } from './copy-source-routes.ts';
 import { registerPlaybackRoutes } from './node-playback-routes.ts';
 import { SegmentFiles } from './segment-files.ts';
 import { registerStorageCheckRoute } from './storage-check-route.ts';
+import type { CopySource } from '../protocol/assignment.ts';
 
 /** Settings of a recording server's playback API. */
 export interface NodeApiOptions {
@@ -24,6 +25,8 @@ export interface NodeApiOptions {
   log: Logger;
   /** A camera stream's pre-buffer here (a live-only relay, a hot standby), oldest first; live view falls back to it. */
   buffered?: (camera: string, stream: number) => BufferedSegment[];
+  /** The unfinished copy-back jobs whose source this server is, from its assignment; absent: none, nothing is released. */
+  copySources?: () => readonly CopySource[];
 }
 
 /**
@@ -80,7 +83,7 @@ export class NodeApi {
       log,
     });
     registerStorageCheckRoute(app);
-    registerCopySourceRoutes(app, { index, files, log });
+    registerCopySourceRoutes(app, { index, files, log, copySources: this.o.copySources ?? (() => []) });
   }
 
   /** A camera stream's pre-buffer, or none (an id that names no camera folder holds none). */

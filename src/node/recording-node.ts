@@ -97,6 +97,7 @@ export class RecordingNode {
       stagingDir: join(o.dataDir, 'copy-staging'),
       sink: this.storage,
       apiToken: farmKeys(o.farmKey).api,
+      selfId: o.id,
       log: o.log.child({ part: 'copy-back' }),
       locate: indexLocator({ index: this.index, nodeId: o.id, roots: (seg) => this.storage.readOrder(seg) }),
       onChange: () => this.scheduleStatus(0),
@@ -245,6 +246,8 @@ export class RecordingNode {
       roots: (seg) => this.storage.readOrder(seg),
       index: this.index,
       buffered: (camera, stream) => this.recorder.buffered(camera, stream),
+      // Set as soon as an assignment arrives (apply's first step), before anything else of it is done.
+      copySources: () => this.applied?.copySources ?? [],
       apiToken: farmKeys(this.o.farmKey).api,
       log: this.o.log.child({ part: 'node-api' }),
     });

@@ -20,6 +20,13 @@ export function nodeApiUrl(host: string, port: number): string {
   return `${NODE_API_SCHEME}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+/**
+ * The header a recording server's node client names itself in when it calls another server
+ * (copy-back). A stand-in until servers call each other with their TLS client certificates: only
+ * callerServerId (src/node/caller.ts) reads it, and it is replaced by the certificate's id.
+ */
+export const CALLER_HEADER = 'x-vigil-server';
+
 /** The node API's routes, as the node registers them. */
 export const NODE_ROUTES = {
   segments: `${PREFIX}/segments`,
