@@ -76,6 +76,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
         udp: live?.status.udp ?? null,
         storage: live?.status.storage ?? null,
         recordingFailed: live?.status.recordingFailed ?? false,
+        refusedSegments: controller.refusedSegmentsOf(s.id),
         maintenance: !!s.runtime.maintenance,
         enabled: s.enabled !== false,
         swappedWith: s.runtime.swappedWith ?? null,

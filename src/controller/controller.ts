@@ -16,13 +16,16 @@ import type { CopyBacks } from './copy-backs.ts';
 import type { Handovers } from './handovers.ts';
 import type { FailoverRuns } from './failover-runs.ts';
 import type { ServerReturns } from './server-return.ts';
-import { Heard, type Live } from './heard.ts';
+import { Heard, apiUrlOf, type Live } from './heard.ts';
+import { SegmentGate, reportableCameras } from './reported-segments.ts';
 import { controllerParts } from './parts.ts';
 
 export { HANDOVER_TIMEOUT_MS } from './handovers.ts';
 
 /** Timer lateness beyond which the master counts itself stalled. */
 const PAUSE_MS = 500;
+/** A server's refused segments are logged this often at most (a forger could send them with every status). */
+const REFUSED_LOG_MS = 10_000;
 
 /** What the controller is built from; `store` is the farm store (its parts each use a few of its operations). */
 export interface ControllerOptions {
@@ -31,6 +34,11 @@ export interface ControllerOptions {
   clock?: Clock;
   /** Liveness is judged this often; 0 runs no timer (tests call tick()). */
   tickMs?: number;
+  /**
+   * The key `from` signs its Alive datagrams to `to` with (aliveKeyring over the farm key, which
+   * stays with the master): each server's assignment carries the keys of its own pairs.
+   */
+  aliveKeyOf: (from: string, to: string) => Buffer;
 }
 
 /**
@@ -56,6 +64,9 @@ export class Controller {
   private startedAt = 0;
   private judgeHeldUntil = 0;
   private tickPending = false;
+  private readonly segmentGate = new SegmentGate();
+  /** Segments refused by server (cameras it may not report), and when that was last logged. */
+  private readonly refused = new Map<string, { segments: number; loggedAt: number }>();
 
   constructor(private readonly o: ControllerOptions) {
     this.clock = o.clock ?? systemClock;
@@ -237,6 +248,22 @@ export class Controller {
     return this.heard.of(id);
   }
 
+  /**
+   * Where a configured server's API listens: its configured host and the port its status reported;
+   * undefined while it has not reported one. The one address the master calls a server at.
+   */
+  apiUrlOf(id: string): string | undefined {
+    return apiUrlOf(
+      this.fs.farm.servers.find((s) => s.id === id),
+      this.heard.of(id),
+    );
+  }
+
+  /** How many segments of a server's statuses were refused since the master started (cameras it may not report). */
+  refusedSegmentsOf(id: string): number {
+    return this.refused.get(id)?.segments ?? 0;
+  }
+
   /** Copy-back jobs, unfinished first, for the API. */
   copyBacks(): CopyBackJob[] {
     return this.copies.list();
@@ -274,11 +301,14 @@ export class Controller {
   /**
    * A status from a recording server: records its segments, and brings a down server back. All of
    * it happens in the queue; its liveness counts from its arrival, not from when the queue gets to it.
+   * Only segments of cameras the server may report (SegmentGate) go further; the others are
+   * counted and logged, and change nothing.
    */
-  async onStatus(serverId: string, status: NodeStatus): Promise<void> {
+  async onStatus(serverId: string, reported: NodeStatus): Promise<void> {
     if (!this.fs.farm.servers.some((s) => s.id === serverId)) return;
     const at = this.clock.now();
     await this.serial(async () => {
+      const status = this.admitSegments(serverId, reported, at);
       this.heard.hear(serverId, status, at);
       this.placement.noteSegments(serverId, status.segments);
       if (status.segments.length) await this.o.store.addRecordings(serverId, status.segments);
@@ -304,8 +334,33 @@ export class Controller {
     return buildAssignment(this.fs.farm, serverId, {
       handovers: this.handovers.values(),
       recordFrom: this.placement.recordFrom,
+      aliveKeyOf: this.o.aliveKeyOf,
       copyBack: this.copies.forHome(serverId, this.clock.now()),
+      copySources: this.copies.forSource(serverId),
     });
+  }
+
+  /** The status with only the segments the server may report; the refused ones are counted and logged. */
+  private admitSegments(serverId: string, status: NodeStatus, now: number): NodeStatus {
+    // Every status, empty ones too, keeps the gate's memory of what the server was given up to date.
+    const allowed = reportableCameras(this.fs.farm, serverId, {
+      handovers: this.handovers.values(),
+      recordFrom: this.placement.recordFrom,
+    });
+    const v = this.segmentGate.filter(serverId, allowed, status.segments, now);
+    if (!v.refused.size) return status;
+    const count = [...v.refused.values()].reduce((a, b) => a + b, 0);
+    const r = this.refused.get(serverId) ?? { segments: 0, loggedAt: Number.NEGATIVE_INFINITY };
+    r.segments += count;
+    this.refused.set(serverId, r);
+    if (now - r.loggedAt >= REFUSED_LOG_MS) {
+      r.loggedAt = now;
+      this.o.log.warn(
+        { server: serverId, cameras: Object.fromEntries(v.refused), refusedSinceStart: r.segments },
+        'status segments refused: cameras this server does not record; they stay out of the timeline',
+      );
+    }
+    return { ...status, segments: v.accepted };
   }
 
   /**

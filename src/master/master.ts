@@ -7,6 +7,7 @@ import { ServerNodes } from '../api/server-nodes.ts';
 import { errorHandler } from '../lib/http/error-handler.ts';
 import type { Logger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
+import { aliveKeyring } from '../health/alive-keys.ts';
 import { applyFarmConfig } from './apply-config.ts';
 import { registerAuditHook } from '../api/audit-hook.ts';
 import { BODY_LIMITS, DEFAULT_API_LIMITS, MASTER_TIMEOUTS, type ApiLimits } from '../api/limits.ts';
@@ -62,7 +63,12 @@ export class Master {
     this.store = await Store.open(this.o.store, (err) =>
       this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'),
     );
-    const controller = new Controller({ store: this.store, log: this.o.log.child({ part: 'controller' }) });
+    const controller = new Controller({
+      store: this.store,
+      log: this.o.log.child({ part: 'controller' }),
+      // The farm key stays here: servers get the Alive keys of their own pairs in their assignments.
+      aliveKeyOf: aliveKeyring(this.o.farmKey),
+    });
     this.controller = controller;
     await controller.start();
     const apiToken = farmKeys(this.o.farmKey).api;

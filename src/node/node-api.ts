@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IndexedSegment, LocalIndex } from '../storage/local-index.ts';
 import type { BufferedSegment } from '../recorder/camera-recorder.ts';
@@ -10,6 +11,7 @@ import { registerCopySourceRoutes } from './copy-source-routes.ts';
 import { registerPlaybackRoutes } from './node-playback-routes.ts';
 import { SegmentFiles } from './segment-files.ts';
 import { registerStorageCheckRoute } from './storage-check-route.ts';
+import type { CopySource } from '../protocol/assignment.ts';
 
 /** Settings of a recording server's playback API. */
 export interface NodeApiOptions {
@@ -24,6 +26,8 @@ export interface NodeApiOptions {
   log: Logger;
   /** A camera stream's pre-buffer here (a live-only relay, a hot standby), oldest first; live view falls back to it. */
   buffered?: (camera: string, stream: number) => BufferedSegment[];
+  /** The unfinished copy-back jobs whose source this server is, from its assignment; absent: none, nothing is released. */
+  copySources?: () => readonly CopySource[];
 }
 
 /**
@@ -53,6 +57,8 @@ export class NodeApi {
   private readonly live = new LiveSequence();
   /** Base URL once started, e.g. http://127.0.0.1:41234. */
   url = '';
+  /** The port it listens on once started (what the status tells the master); 0 before. */
+  port = 0;
 
   constructor(private readonly o: NodeApiOptions) {}
 
@@ -71,6 +77,7 @@ export class NodeApi {
     this.routes(app);
     try {
       this.url = await app.listen({ host: this.o.host, port: this.o.port });
+      this.port = (app.server.address() as AddressInfo).port;
     } catch (err) {
       // A port in use or a host not on this machine: leave nothing open behind.
       await app.close();
@@ -95,7 +102,7 @@ export class NodeApi {
       log,
     });
     registerStorageCheckRoute(app);
-    registerCopySourceRoutes(app, { index, files, log });
+    registerCopySourceRoutes(app, { index, files, log, copySources: this.o.copySources ?? (() => []) });
   }
 
   /** A camera stream's pre-buffer, or none (an id that names no camera folder holds none). */
