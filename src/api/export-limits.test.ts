@@ -61,7 +61,7 @@ test('exports are bounded per user and in all (429, nothing written); an aborted
   const h = await apiHarness(t, farm(), { limits: { exportsPerActor: 1, exportsTotal: 2, longPollsTotal: 10 } });
   const status = {
     bootId: 'b',
-    apiUrl: node.url,
+    apiPort: Number(new URL(node.url).port),
     suspects: [],
     cameras: {},
     segments: [{ camera: 'c1', startMs: 1000, endMs: 2000 }],

@@ -12,6 +12,7 @@ import { registerAuditHook, type AuditHookDeps } from '../../src/api/audit-hook.
 import type { ApiLimits } from '../../src/api/limits.ts';
 import { applyFarmConfig } from '../../src/master/apply-config.ts';
 import type { Principal } from '../../src/auth/principal.ts';
+import { TEST_ALIVE_KEYS } from './controller-harness.ts';
 
 /** The header a test names its principal with: `user:alice:admin`, `token:carol/ci:operator`, `server:s1`. */
 export const AS = 'x-test-principal';
@@ -49,7 +50,7 @@ export async function apiHarness(
       },
     }),
   );
-  const controller = new Controller({ store, log, tickMs: 0 });
+  const controller = new Controller({ store, log, tickMs: 0, aliveKeyOf: TEST_ALIVE_KEYS });
   await controller.start();
   const applyConfig = async (input: unknown) => applyFarmConfig(input, { controller, checkStorage: async () => [] });
   await applyConfig(config);
