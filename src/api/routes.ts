@@ -9,7 +9,6 @@ import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBack
 import { timeline } from '../playback/timeline.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
 import { VigilError } from '../lib/errors.ts';
-import { bearerAuth } from '../lib/http/bearer-auth.ts';
 import { askedRange } from '../lib/time-range.ts';
 import { redactCredentials } from '../lib/redact.ts';
 import { registerPlaybackRoutes } from './playback-routes.ts';
@@ -17,7 +16,7 @@ import { registerPlaybackRoutes } from './playback-routes.ts';
 export interface RouteDeps {
   controller: Controller;
   store: Store;
-  /** Bearer token of nodes and operators (derived from the farm key). */
+  /** The token the master presents to the recording servers' APIs (derived from the farm key); nobody presents it here. */
   apiToken: Buffer;
   /** Applies a configuration as given (validated, storage checked on the servers; see applyFarmConfig). */
   applyConfig: (input: unknown) => Promise<{ warnings: string[] }>;
@@ -25,11 +24,12 @@ export interface RouteDeps {
 
 const LONG_POLL_MS = 20_000;
 
-/** The master's HTTP API: the read API for clients and tests, and the node channel. */
+/**
+ * The master's HTTP API: the read API for clients and tests, operators' actions, the node channel.
+ * Who may call each route is the authentication hook's (api/auth-hook.ts, auth/route-rules.ts).
+ */
 export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const { controller, store } = d;
-  // Writes and the node channel need the token; the hook runs before the body is read.
-  const onRequest = bearerAuth(d.apiToken, 'farm key');
 
   const read = (summary: string, response: unknown, extra: Record<string, unknown> = {}) => ({
     schema: { summary, response: { 200: response, '4xx': ErrorBody }, ...extra },
@@ -188,7 +188,6 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       // The body schema documents; parseFarmConfig validates, so that unknown keys are refused
       // (Fastify's own validator would strip them) and every problem is named at once.
       validatorCompiler: () => () => true,
-      onRequest,
     },
     async (req) => ({ ok: true, warnings: (await d.applyConfig(req.body)).warnings }),
   );
@@ -204,7 +203,6 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
           ...(body && { body }),
           response: { 200: Type.Union([FailoverView, Type.Null()]), '4xx': ErrorBody },
         },
-        onRequest,
       },
       async (req) => {
         return (await run((req.params as { id: string }).id, req.body)) ?? null;
@@ -235,7 +233,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
   );
 
-  app.post(NODE_CHANNEL_ROUTES.status, { schema: { body: NodeStatus }, onRequest }, async (req) => {
+  app.post(NODE_CHANNEL_ROUTES.status, { schema: { body: NodeStatus } }, async (req) => {
     const { id } = req.params as { id: string };
     if (!controller.state().servers.some((s) => s.id === id))
       throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
@@ -243,7 +241,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     return { generation: controller.generation };
   });
 
-  app.get(NODE_CHANNEL_ROUTES.assignment, { onRequest }, async (req) => {
+  app.get(NODE_CHANNEL_ROUTES.assignment, async (req) => {
     const { id } = req.params as { id: string };
     const after = Number((req.query as { after?: string }).after ?? -1);
     await controller.waitForChange(after, LONG_POLL_MS);

@@ -1,13 +1,13 @@
-import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
-import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
 import { Store } from '../store/store.ts';
 import { Controller } from '../controller/controller.ts';
-import { registerRoutes } from '../api/routes.ts';
 import { ServerNodes } from '../api/server-nodes.ts';
-import { errorHandler } from '../lib/http/error-handler.ts';
+import { legacyNodeToken } from '../api/legacy-node-token.ts';
+import { SetupToken } from '../auth/setup-token.ts';
 import type { Logger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { applyFarmConfig } from './apply-config.ts';
+import { masterApp } from './master-app.ts';
 
 /** Settings of a Master. */
 export interface MasterOptions {
@@ -15,6 +15,11 @@ export interface MasterOptions {
   host: string;
   port: number;
   farmKey: Buffer;
+  /**
+   * The master's data folder: the one-time setup token of a farm without users is written there
+   * (`setup-token`). Unset (tests), the token is only logged.
+   */
+  dataDir?: string;
   /**
    * A farm configuration to apply at start, as given (a parsed YAML/JSON file): it goes the way
    * PUT /api/v1/config does (applyFarmConfig); refused, the master does not start.
@@ -69,15 +74,19 @@ export class Master {
       const { warnings } = await applyConfig(this.o.config);
       for (const w of warnings) this.o.log.warn(w);
     }
-    const app = Fastify({
-      loggerInstance: this.o.log.child({ part: 'api' }) as FastifyBaseLogger,
-      disableRequestLogging: true,
-      bodyLimit: 8 * 1024 * 1024,
+    const setup = SetupToken.prepare({ dataDir: this.o.dataDir, users: await this.store.userCount(), log: this.o.log });
+    // LEGACY until per-server identity is merged (issue 10): nodes prove themselves by the farm token.
+    const identifyServer = legacyNodeToken(apiToken);
+    const app = await masterApp({
+      log: this.o.log,
+      controller,
+      store: this.store,
+      nodeApiToken: apiToken,
+      applyConfig,
+      setup,
+      identifyServer,
     });
     this.app = app;
-    app.setErrorHandler(errorHandler(this.o.log, 'master API'));
-    await app.register(swagger, { openapi: { info: { title: 'Vigil master API', version: '1' } } });
-    registerRoutes(app, { controller, store: this.store, apiToken, applyConfig });
     this.url = await app.listen({ host: this.o.host, port: this.o.port });
     this.o.log.info({ url: this.url }, 'master listening');
   }
