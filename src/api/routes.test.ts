@@ -8,9 +8,16 @@ import { parseFarmConfig } from '../config/farm-config.ts';
 import { createLogger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { statusBeforeBody } from '../lib/http/slow-body.ts';
+import { addTestUsers } from '../auth/test-users.ts';
 
 const FARM_KEY = 'k-routes';
-const KEY = farmKeys(Buffer.from(FARM_KEY)).api.toString();
+/** The farm-key-derived token: nodes' credential on the node channel until per-server identity; nothing else. */
+const NODE_TOKEN = farmKeys(Buffer.from(FARM_KEY)).api.toString();
+/** An admin's API token (set by withMaster). */
+let KEY = '';
+let VIEWER = '';
+/** A GET with the admin's token. */
+const get = (url: string, key = KEY) => fetch(url, { headers: { authorization: `Bearer ${key}` } });
 const farm = {
   settings: { FarmHealthStartDelayMs: 60_000 },
   groups: [{ id: 1 }],
@@ -23,8 +30,10 @@ const farm = {
 
 async function withMaster(fn: (url: string) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-api-'));
+  const store = join(dir, 'farm.sqlite');
+  ({ ada: KEY, vera: VIEWER } = await addTestUsers(store, { ada: 'admin', vera: 'viewer' }));
   const master = new Master({
-    store: join(dir, 'farm.sqlite'),
+    store,
     host: '127.0.0.1',
     port: 0,
     farmKey: Buffer.from(FARM_KEY),
@@ -62,7 +71,7 @@ test('writes and the node channel refuse a request without the token before read
 
 test('a configuration with problems is refused whole, every problem named, the farm untouched', () =>
   withMaster(async (url) => {
-    const before = await (await fetch(`${url}/api/v1/config`)).json();
+    const before = await (await get(`${url}/api/v1/config`)).json();
     const bad = structuredClone(farm) as any;
     bad.servers.push({ id: 's3', group: 1, host: '127.0.0.1', udpPort: 19003, extra: true });
     const res = await put(url, bad);
@@ -74,14 +83,18 @@ test('a configuration with problems is refused whole, every problem named, the f
     worse.cameras.push({ id: 'c1', url: 'ftp://x', server: 's9' });
     const r2 = (await (await put(url, worse)).json()) as { error: { details: string[] } };
     assert.equal(r2.error.details.length, 3, JSON.stringify(r2.error.details));
-    assert.deepEqual(await (await fetch(`${url}/api/v1/config`)).json(), before, 'nothing applied');
+    assert.deepEqual(await (await get(`${url}/api/v1/config`)).json(), before, 'nothing applied');
   }));
 
-test('config changes need the farm key; node endpoints too', () =>
+test("config changes need an admin's credential; the farm key and its token open nothing but the node channel", () =>
   withMaster(async (url) => {
     assert.equal((await put(url, farm, 'wrong')).status, 401);
-    assert.equal((await put(url, farm, FARM_KEY)).status, 401, 'the farm key itself is not the API token');
+    assert.equal((await put(url, farm, FARM_KEY)).status, 401, 'the farm key is no credential');
+    assert.equal((await put(url, farm, NODE_TOKEN)).status, 401, 'nor the token derived from it');
+    assert.equal((await put(url, farm, VIEWER)).status, 403, 'a viewer may not');
+    assert.equal((await get(`${url}/api/v1/cameras`, NODE_TOKEN)).status, 401);
     assert.equal((await fetch(`${url}/api/v1/nodes/s1/assignment?after=999999`)).status, 401);
+    assert.equal((await get(`${url}/api/v1/nodes/s1/assignment?after=-1`, KEY)).status, 403, 'a person is no server');
     const status = { bootId: 'b', suspects: ['s2'], cameras: {}, segments: [] };
     const forged = await fetch(`${url}/api/v1/nodes/s1/status`, {
       method: 'POST',
@@ -96,10 +109,10 @@ test('config changes need the farm key; node endpoints too', () =>
 test('camera credentials never appear in an API answer', () =>
   withMaster(async (url) => {
     for (const path of ['/api/v1/cameras', '/api/v1/config', '/api/v1/servers']) {
-      const text = await (await fetch(url + path)).text();
+      const text = await (await get(url + path)).text();
       assert.ok(!text.includes('hunter2'), `${path} leaks the password`);
     }
-    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as { url: string }[];
+    const cams = (await (await get(`${url}/api/v1/cameras`)).json()) as { url: string }[];
     assert.equal(cams[0].url, 'rtsp://***@127.0.0.1:18999/c1');
   }));
 
@@ -125,7 +138,7 @@ test('the OpenAPI document comes from the same schemas', () =>
 
 test('a node gets its assignment; a timeline outside the recorded range is empty, not an error', () =>
   withMaster(async (url) => {
-    const auth = { authorization: `Bearer ${KEY}` };
+    const auth = { authorization: `Bearer ${NODE_TOKEN}` };
     const a = (await (await fetch(`${url}/api/v1/nodes/s1/assignment?after=-1`, { headers: auth })).json()) as {
       cameras: { id: string }[];
       buddies: { id: string; port: number }[];
@@ -150,17 +163,17 @@ test('a node gets its assignment; a timeline outside the recorded range is empty
       headers: { ...auth, 'content-type': 'application/json' },
     });
     assert.equal(r.status, 200);
-    const tl = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=0&to=10000`)).json()) as {
+    const tl = (await (await get(`${url}/api/v1/cameras/c1/timeline?from=0&to=10000`)).json()) as {
       intervals: unknown[];
     };
     assert.deepEqual(tl.intervals, [{ startMs: 1000, endMs: 3000, servers: ['s1'] }]);
-    const empty = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=50000&to=60000`)).json()) as {
+    const empty = (await (await get(`${url}/api/v1/cameras/c1/timeline?from=50000&to=60000`)).json()) as {
       intervals: unknown[];
       gaps: unknown[];
     };
     assert.deepEqual([empty.intervals, empty.gaps], [[], []]);
-    assert.equal((await fetch(`${url}/api/v1/cameras/nope/timeline`)).status, 404);
-    assert.equal((await fetch(`${url}/api/v1/cameras/c1/timeline?from=yesterday`)).status, 400);
+    assert.equal((await get(`${url}/api/v1/cameras/nope/timeline`)).status, 404);
+    assert.equal((await get(`${url}/api/v1/cameras/c1/timeline?from=yesterday`)).status, 400);
   }));
 
 test('a manual failover needs the token, names a known server with cameras, and moves them to the redundant server', () =>
@@ -168,6 +181,8 @@ test('a manual failover needs the token, names a known server with cameras, and 
     const post = (id: string, key = KEY) =>
       fetch(`${url}/api/v1/servers/${id}/failover`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
     assert.equal((await post('s1', 'wrong')).status, 401);
+    assert.equal((await post('s1', VIEWER)).status, 403, "a viewer's failover is refused");
+    assert.equal((await post('s1', NODE_TOKEN)).status, 401);
     assert.equal((await post('nope')).status, 404);
     assert.equal((await post('s2')).status, 409, 's2 holds no cameras');
     const res = await post('s1');
@@ -183,7 +198,7 @@ test('a manual failover needs the token, names a known server with cameras, and 
       fo.detail.moves.map((m) => [m.camera, m.to]),
       [['c1', 's2']],
     );
-    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as { id: string; currentServer: string }[];
+    const cams = (await (await get(`${url}/api/v1/cameras`)).json()) as { id: string; currentServer: string }[];
     assert.equal(cams[0].currentServer, 's2');
     assert.equal((await post('s1')).status, 409, 'down already');
   }));
@@ -203,9 +218,9 @@ test('drain, resume and move answer with their failover log entry; bad moves are
     };
     assert.deepEqual([drained.trigger, drained.status, drained.detail.planned], ['drain', 'running', true]);
     assert.deepEqual(drained.detail.moves, [{ camera: 'c1', from: 's1', to: 's2', mode: 'record' }]);
-    const servers = (await (await fetch(`${url}/api/v1/servers`)).json()) as { id: string; maintenance: boolean }[];
+    const servers = (await (await get(`${url}/api/v1/servers`)).json()) as { id: string; maintenance: boolean }[];
     assert.equal(servers.find((s) => s.id === 's1')!.maintenance, true);
-    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as {
+    const cams = (await (await get(`${url}/api/v1/cameras`)).json()) as {
       id: string;
       currentServer: string;
       handover: { to: string } | null;

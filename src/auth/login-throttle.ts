@@ -3,7 +3,7 @@
  * doubles with each failure up to a ceiling, forgotten after a quiet while. Pure: the time is given.
  */
 export interface ThrottlePolicy {
-  /** Failures allowed without a wait. */
+  /** Failures allowed without a wait (the attempt after the last of them waits). */
   freeFailures: number;
   /** The wait after the first failure past the free ones; it doubles with each next one. */
   firstDelayMs: number;
@@ -31,8 +31,8 @@ export interface Failures {
 
 /** The wait owed after `count` failures under a policy (0 while they are free). */
 export function delayAfter(count: number, p: ThrottlePolicy): number {
-  if (count <= p.freeFailures) return 0;
-  return Math.min(p.maxDelayMs, p.firstDelayMs * 2 ** Math.min(30, count - p.freeFailures - 1));
+  if (count < p.freeFailures) return 0;
+  return Math.min(p.maxDelayMs, p.firstDelayMs * 2 ** Math.min(30, count - p.freeFailures));
 }
 
 /** How long until the next attempt is allowed (0: now); `f` undefined or forgotten owes nothing. */

@@ -23,6 +23,8 @@ export interface MasterAppOptions {
   identifyServer?: (req: FastifyRequest) => Promise<string | undefined>;
   /** Sees every route as it is registered (the access table test collects them). */
   onRoute?: (route: RouteOptions) => void;
+  /** The clock of sessions, tokens and the login throttle (tests). */
+  now?: () => number;
 }
 
 /**
@@ -50,13 +52,13 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }, { session: [] }],
     },
   });
-  app.addHook('onRequest', authHook({ store: o.store, identifyServer: o.identifyServer }));
+  app.addHook('onRequest', authHook({ store: o.store, identifyServer: o.identifyServer, now: o.now }));
   registerRoutes(app, {
     controller: o.controller,
     store: o.store,
     apiToken: o.nodeApiToken,
     applyConfig: o.applyConfig,
   });
-  registerAuthRoutes(app, { store: o.store, setup: o.setup });
+  registerAuthRoutes(app, { store: o.store, setup: o.setup, now: o.now });
   return app;
 }
