@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Store } from '../store/store.ts';
+import { CredentialCache, type CredentialStore } from './credential-cache.ts';
 import { roleAtLeast, type Principal } from '../auth/principal.ts';
 import { accessOf, ROUTE_RULES, type Access } from '../auth/route-rules.ts';
 import { secretHash, secretKind } from '../auth/tokens.ts';
@@ -9,12 +10,9 @@ import { VigilError } from '../lib/errors.ts';
 /** The browser session's cookie. */
 export const SESSION_COOKIE = 'vigil_session';
 
-/** What the hook reads (and touches) of the store. */
-export type CredentialStore = Pick<Store, 'session' | 'touchSession' | 'deleteSession' | 'apiToken' | 'touchApiToken'>;
-
 /** What the authentication hook is built from. */
 export interface AuthHookOptions {
-  store: CredentialStore;
+  store: CredentialStore & Pick<Store, 'credentialsChanged'>;
   /**
    * The recording server a request comes from, when it proves one (a verified client certificate of
    * an enrolled server); undefined for anyone else. Asked first, before any bearer or cookie.
@@ -37,12 +35,13 @@ export interface AuthHookOptions {
 export function authHook(o: AuthHookOptions): (req: FastifyRequest) => Promise<void> {
   const rules = o.rules ?? ROUTE_RULES;
   const now = o.now ?? Date.now;
+  const credentials = new CredentialCache(o.store, now);
   return async (req) => {
     const url = req.routeOptions.url;
     const access = url === undefined ? undefined : accessOf(req.method, url, rules);
     if (url !== undefined && access === undefined)
       throw new VigilError('INTERNAL', `no access rule for ${req.method} ${url}`);
-    const found = await identify(req, o, now());
+    const found = await identify(req, o.identifyServer, credentials, now());
     if (access === 'public' || access === 'join') {
       if (found !== 'bad') req.principal = found;
       return;
@@ -68,12 +67,17 @@ function refusalOf(p: Principal, access: Access, params: { id?: string }): strin
 }
 
 /** The principal of a request, 'bad' when it carries a credential that opens nothing, undefined when none. */
-async function identify(req: FastifyRequest, o: AuthHookOptions, now: number): Promise<Principal | 'bad' | undefined> {
-  const server = o.identifyServer && (await o.identifyServer(req));
+async function identify(
+  req: FastifyRequest,
+  identifyServer: AuthHookOptions['identifyServer'],
+  store: CredentialStore,
+  now: number,
+): Promise<Principal | 'bad' | undefined> {
+  const server = identifyServer && (await identifyServer(req));
   if (server) return { kind: 'server', server };
   const secret = requestSecret(req);
   if (secret === undefined) return undefined;
-  return (await userOfSecret(secret, o.store, now)) ?? 'bad';
+  return (await userOfSecret(secret, store, now)) ?? 'bad';
 }
 
 /** The person of a request the hook let through (its rule names a role, so it is one). */

@@ -6,6 +6,7 @@ import { registerRoutes } from '../api/routes.ts';
 import { registerAuthRoutes } from '../api/auth-routes.ts';
 import { authHook, SESSION_COOKIE } from '../api/auth-hook.ts';
 import type { SetupToken } from '../auth/setup-token.ts';
+import type { Access } from '../auth/route-rules.ts';
 import { errorHandler } from '../lib/http/error-handler.ts';
 import type { Logger } from '../lib/log.ts';
 
@@ -25,6 +26,8 @@ export interface MasterAppOptions {
   onRoute?: (route: RouteOptions) => void;
   /** The clock of sessions, tokens and the login throttle (tests). */
   now?: () => number;
+  /** The access table (default ROUTE_RULES; bench/auth-overhead.ts measures against an open one). */
+  rules?: Readonly<Record<string, Access>>;
 }
 
 /**
@@ -52,7 +55,7 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }, { session: [] }],
     },
   });
-  app.addHook('onRequest', authHook({ store: o.store, identifyServer: o.identifyServer, now: o.now }));
+  app.addHook('onRequest', authHook({ store: o.store, identifyServer: o.identifyServer, now: o.now, rules: o.rules }));
   registerRoutes(app, {
     controller: o.controller,
     store: o.store,

@@ -33,6 +33,8 @@ export type {
  * writes of many rows go in chunks under the engine's parameter limit (batch.ts).
  */
 export class Store {
+  private credentialChanges = 0;
+
   private constructor(
     readonly db: Db,
     readonly dialect: Dialect,
@@ -142,6 +144,23 @@ export class Store {
 
   // People and their credentials (auth-store.ts): users, login sessions, API tokens.
 
+  /**
+   * Counts this store's changes that may end or lower a credential (a user changed or removed, a
+   * session ended, a token revoked): a cache of credentials is valid while it stays the same.
+   */
+  get credentialsChanged(): number {
+    return this.credentialChanges;
+  }
+
+  /** Counts a change of credentials once it is written (a read meanwhile is then not kept: CredentialCache). */
+  private async changingCredentials<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      this.credentialChanges++;
+    }
+  }
+
   /** Adds a user; false when the name is taken. */
   async createUser(u: Omit<UserRow, 'disabled'>): Promise<boolean> {
     return auth.createUser(this.db, u);
@@ -167,12 +186,12 @@ export class Store {
     name: string,
     change: { role?: Role; passwordHash?: string; disabled?: boolean },
   ): Promise<UserChangeRefusal | undefined> {
-    return auth.updateUser(this.db, name, change);
+    return this.changingCredentials(auth.updateUser(this.db, name, change));
   }
 
   /** Removes a user with their sessions and tokens; refused for an unknown user or the last admin. */
   async deleteUser(name: string): Promise<UserChangeRefusal | undefined> {
-    return auth.deleteUser(this.db, name);
+    return this.changingCredentials(auth.deleteUser(this.db, name));
   }
 
   /** Keeps a new login session (by the hash of its secret). */
@@ -192,12 +211,12 @@ export class Store {
 
   /** Ends a session. */
   async deleteSession(hash: string): Promise<void> {
-    await auth.deleteSession(this.db, hash);
+    await this.changingCredentials(auth.deleteSession(this.db, hash));
   }
 
   /** Removes sessions past their end at `now` or unused since `idleSince`. */
   async deleteStaleSessions(now: number, idleSince: number): Promise<number> {
-    return auth.deleteStaleSessions(this.db, now, idleSince);
+    return this.changingCredentials(auth.deleteStaleSessions(this.db, now, idleSince));
   }
 
   /** Keeps a new API token (by the hash of its secret); its id. */
@@ -224,7 +243,7 @@ export class Store {
 
   /** Revokes a token; false when unknown or revoked already. */
   async revokeApiToken(id: number, at: number): Promise<boolean> {
-    return auth.revokeApiToken(this.db, id, at);
+    return this.changingCredentials(auth.revokeApiToken(this.db, id, at));
   }
 }
 
