@@ -2,7 +2,9 @@ import { createHmac } from 'node:crypto';
 
 /**
  * The keys derived from the farm key: one signs Alive datagrams, the other is the bearer token of
- * the master's API. Sent over plain HTTP, the token must not give away the key of the buddy system.
+ * the recording servers' APIs (and, until per-server identity, what a node shows on the master's
+ * node channel; it opens none of the master's other routes: people log in). Sent over plain HTTP,
+ * the token must not give away the key of the buddy system.
  */
 export function farmKeys(farmKey: Buffer): { alive: Buffer; api: Buffer } {
   const derive = (label: string) => createHmac('sha256', farmKey).update(label).digest();
