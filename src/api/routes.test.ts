@@ -129,8 +129,13 @@ test('the OpenAPI document comes from the same schemas', () =>
       '/api/v1/failovers',
       '/api/v1/cameras/{id}/timeline',
       '/api/v1/config',
+      '/api/v1/login',
+      '/api/v1/setup',
+      '/api/v1/users/{name}',
+      '/api/v1/tokens',
     ])
       assert.ok(doc.paths[p], `${p} documented`);
+    assert.deepEqual(Object.keys((doc as any).components.securitySchemes).sort(), ['bearer', 'session']);
     const body = doc.paths['/api/v1/config'].put.requestBody.content['application/json'].schema;
     assert.deepEqual(Object.keys(body.properties).sort(), ['cameras', 'groups', 'servers', 'settings']);
     assert.equal(body.additionalProperties, false);
