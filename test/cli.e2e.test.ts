@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { farmKeys } from '../src/lib/farm-keys.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
-import { farmKeys } from '../src/lib/farm-keys.ts';
 import { runVigil, segmentFiles, type VigilRun } from './support/run-vigil.ts';
 
 // Fixed loopback ports away from the other end-to-end tests (18380 … 19054 families) and the defaults.
@@ -67,11 +67,12 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
     if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   });
-  const keyFile = join(dir, 'farm.key');
-  writeFileSync(keyFile, `${FARM_KEY}\n`);
+  // The verbs use the login `vigil login` saved in this config folder (none in `nobody`'s).
+  const loggedIn = { XDG_CONFIG_HOME: join(dir, 'config'), VIGIL_TOKEN: undefined, VIGIL_FARM_KEY: undefined };
+  const nobody = { ...loggedIn, XDG_CONFIG_HOME: join(dir, 'no-config') };
   const runs: VigilRun[] = [];
-  /** A verb run as a user runs it, against this farm's master; the farm key from the environment unless told otherwise. */
-  const vigil = async (args: string[], env: Record<string, string | undefined> = { VIGIL_FARM_KEY: FARM_KEY }) => {
+  /** A verb run as a user runs it, against this farm's master, with the saved login unless told otherwise. */
+  const vigil = async (args: string[], env: Record<string, string | undefined> = loggedIn) => {
     const r = await runVigil(args.includes('--master') ? args : [...args, '--master', farm.masterUrl], env);
     runs.push(r);
     return r;
@@ -110,8 +111,19 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   await settled('c1', 's1');
   await settled('c2', 's2');
 
-  // status: a table of servers and cameras, no key needed.
-  const status = await vigil(['status'], { VIGIL_FARM_KEY: undefined });
+  // Nothing without a login; then `vigil login` (the password from a file, never the command line).
+  const anonymous = await vigil(['status'], nobody);
+  refused(anonymous, 'status without a login');
+  assert.match(anonymous.stderr, /credentials needed/);
+  assert.match(anonymous.stderr, /vigil login --master/);
+  const passwordFile = join(dir, 'admin.password');
+  writeFileSync(passwordFile, `${farm.admin.password}\n`, { mode: 0o600 });
+  const login = await vigil(['login', '--master', farm.masterUrl, '--user', 'admin', '--password-file', passwordFile]);
+  ok(login, 'login');
+  assert.match(login.stdout, /^logged in to http:\/\/127\.0\.0\.1:\d+ as admin \(admin\) until /);
+
+  // status: a table of servers and cameras.
+  const status = await vigil(['status']);
   ok(status, 'status');
   assert.match(status.stdout, /^SERVER\s+GROUP\s+ROLE\s+STATE\s+CAMERAS$/m);
   assert.match(status.stdout, /^s1\s+1\s+active\s+up\s+c1$/m);
@@ -119,7 +131,7 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   assert.match(status.stdout, /^c1\s+s1\s+s1\s+recording$/m);
   assert.match(status.stdout, /^FAILOVERS\n?$/m);
 
-  // apply: a third camera on s2, the key from --key-file.
+  // apply: a third camera on s2.
   const applied = join(dir, 'applied.yaml');
   const three = config([
     ['c1', 's1'],
@@ -127,7 +139,7 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
     ['c3', 's2'],
   ]);
   writeFileSync(applied, stringify(three));
-  const apply = await vigil(['apply', applied, '--key-file', keyFile], { VIGIL_FARM_KEY: undefined });
+  const apply = await vigil(['apply', applied]);
   ok(apply, 'apply');
   assert.equal(apply.stdout.trim(), 'applied');
   await settled('c3', 's2');
@@ -174,13 +186,19 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   const unparsed = await vigil(['apply', broken]);
   refused(unparsed, 'apply of broken YAML');
   assert.match(unparsed.stderr, /Sequence item without - indicator/);
-  // No key, or a wrong one: refused, nothing applied.
-  const keyless = await vigil(['apply', applied], { VIGIL_FARM_KEY: undefined });
-  refused(keyless, 'apply without a key');
-  assert.match(keyless.stderr, /no farm key: set VIGIL_FARM_KEY or pass --key-file/);
-  const wrongKey = await vigil(['apply', bad], { VIGIL_FARM_KEY: 'not-the-key' });
-  refused(wrongKey, 'apply with a wrong key');
-  assert.match(wrongKey.stderr, /missing or wrong farm key/);
+  // No credential, a wrong one, or the farm key's old token: refused, nothing applied.
+  const keyless = await vigil(['apply', applied], nobody);
+  refused(keyless, 'apply without a login');
+  assert.match(keyless.stderr, /credentials needed/);
+  const wrongToken = await vigil(['apply', bad, '--token', 'vt_not-a-token']);
+  refused(wrongToken, 'apply with a wrong token');
+  assert.match(wrongToken.stderr, /invalid, expired or revoked credentials/);
+  const farmToken = await vigil(['apply', bad], {
+    ...nobody,
+    VIGIL_TOKEN: farmKeys(Buffer.from(FARM_KEY)).api.toString(),
+  });
+  refused(farmToken, "apply with the farm key's token");
+  assert.match(farmToken.stderr, /invalid, expired or revoked credentials/);
   assert.deepEqual(await farm.api<FarmConfigInput>('/api/v1/config'), before, 'still nothing applied');
 
   // failover: s1's camera moves to the redundant server s3, which records it to its own disk.
@@ -265,10 +283,13 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   for (const line of [/ s1 manual done/, / s1 failback done/, / s1 drain done/, / s1 resume done/, / s1 move done/])
     assert.match(last.stdout, line);
 
-  // No verb printed a credential: not the cameras' password, the farm key or the API token derived from it.
-  const token = farmKeys(Buffer.from(FARM_KEY)).api.toString();
+  // No verb printed a credential: not the cameras' password, the farm key, the admin's password,
+  // token or session secret.
+  const saved = JSON.parse(readFileSync(join(dir, 'config', 'vigil', 'credentials.json'), 'utf8')) as {
+    secret: string;
+  };
   for (const r of runs)
-    for (const secret of [PASSWORD, FARM_KEY, token]) {
+    for (const secret of [PASSWORD, FARM_KEY, farm.admin.password, farm.admin.token, saved.secret]) {
       assert.ok(!r.stdout.includes(secret), `stdout free of secrets: ${r.stdout}`);
       assert.ok(!r.stderr.includes(secret), `stderr free of secrets: ${r.stderr}`);
     }

@@ -102,8 +102,9 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
     if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   });
+  let auth: Record<string, string> = {};
   const get = async <T>(path: string): Promise<T> => {
-    const res = await fetch(api + path, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(api + path, { headers: auth, signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`${path}: ${res.status}`);
     return (await res.json()) as T;
   };
@@ -125,6 +126,20 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
   for (const pid of pids) assert.ok(seen.has(pid), `pid ${pid} is a process of the demo`);
   const relaunch = /VIGIL_FARM_KEY=(\S+) npx vigil (node --id s1 .*)$/m.exec(out);
   assert.ok(relaunch, `the banner says how to start s1 again: ${out}`);
+  // The banner says how to log in, with the admin password the demo made; nothing answers without.
+  const login = /npx vigil (login --master (\S+) --user (\S+))\s+\(password: (\S+)\)$/m.exec(out);
+  assert.ok(login, `the banner says how to log in: ${out}`);
+  assert.equal(login[2], api);
+  assert.equal((await fetch(`${api}/api/v1/cameras`)).status, 401, 'no footage nor farm without a login');
+  const config = { XDG_CONFIG_HOME: join(dir, 'cli-config') };
+  const cliLogin = await runVigil(login[1].split(' '), config, 60_000, `${login[4]}\n`);
+  assert.equal(cliLogin.code, 0, cliLogin.stderr);
+  const session = await fetch(`${api}/api/v1/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: login[3], password: login[4], token: true }),
+  });
+  auth = { authorization: `Bearer ${((await session.json()) as { secret: string }).secret}` };
 
   // The Symphony example farm: group 1 (s1, s2 active, s3 redundant), group 7 (s7 alone).
   const farm = await servers();
@@ -188,8 +203,8 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
     ],
   );
   await waitFor(() => segmentFiles(storage('s3', 'c1')).some((f) => f.endsWith('_s3.ts')), 20_000, 'c1 on s3 disk');
-  // `npx vigil status` (the banner's line) shows it.
-  const status = await runVigil(['status', '--master', api]);
+  // `npx vigil status` (the banner's line, after its login) shows it.
+  const status = await runVigil(['status'], config);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /^c1\s+s1\s+s3\s+recording$/m);
   assert.match(status.stdout, /^c2\s+s1\s+s3\s+recording$/m);

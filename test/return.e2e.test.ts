@@ -40,11 +40,7 @@ test('onReturn swap: a failed server comes back as the failover server of the on
     servers: ['s1', 'f1'].map((id, i) => ({ id, group: 1, host: '127.0.0.1', udpPort: SWAP.udp + i })),
     cameras: [{ id: 'c1', url: `rtsp://127.0.0.1:${SWAP.rtsp}/c1`, server: 's1' }],
   };
-  const assignment = async (server: string) => {
-    const res = await fut.request('GET', `/api/v1/nodes/${server}/assignment?after=-1`);
-    assert.equal(res.status, 200);
-    return (await res.json()) as { cameras: { id: string; buffer?: unknown }[] };
-  };
+  const assignment = (server: string) => fut.assignment<{ cameras: { id: string; buffer?: unknown }[] }>(server);
 
   await fut.farm.startSim(SWAP.rtsp, ['c1']);
   await fut.start(config);

@@ -13,9 +13,16 @@ import type { ServerTimeouts } from '../lib/http/server-limits.ts';
 import type { ApiLimits } from './limits.ts';
 import { LONG_POLL_MS } from './limits.ts';
 import { NEXT_BEFORE_HEADER } from './page-query.ts';
+import { addTestUsers } from '../auth/test-users.ts';
 
 const FARM_KEY = 'k-routes';
-const KEY = farmKeys(Buffer.from(FARM_KEY)).api.toString();
+/** The farm-key-derived token: nodes' credential on the node channel until per-server identity; nothing else. */
+const NODE_TOKEN = farmKeys(Buffer.from(FARM_KEY)).api.toString();
+/** An admin's API token (set by withMaster). */
+let KEY = '';
+let VIEWER = '';
+/** A GET with the admin's token. */
+const get = (url: string, key = KEY) => fetch(url, { headers: { authorization: `Bearer ${key}` } });
 const farm = {
   settings: { FarmHealthStartDelayMs: 60_000 },
   groups: [{ id: 1 }],
@@ -38,8 +45,10 @@ async function withMaster(
       done();
     },
   });
+  const store = join(dir, 'farm.sqlite');
+  ({ ada: KEY, vera: VIEWER } = await addTestUsers(store, { ada: 'admin', vera: 'viewer' }));
   const master = new Master({
-    store: join(dir, 'farm.sqlite'),
+    store,
     host: '127.0.0.1',
     port: 0,
     farmKey: Buffer.from(FARM_KEY),
@@ -78,7 +87,7 @@ test('writes and the node channel refuse a request without the token before read
 
 test('a configuration with problems is refused whole, every problem named, the farm untouched', () =>
   withMaster(async (url) => {
-    const before = await (await fetch(`${url}/api/v1/config`)).json();
+    const before = await (await get(`${url}/api/v1/config`)).json();
     const bad = structuredClone(farm) as any;
     bad.servers.push({ id: 's3', group: 1, host: '127.0.0.1', udpPort: 19003, extra: true });
     const res = await put(url, bad);
@@ -90,14 +99,18 @@ test('a configuration with problems is refused whole, every problem named, the f
     worse.cameras.push({ id: 'c1', url: 'ftp://x', server: 's9' });
     const r2 = (await (await put(url, worse)).json()) as { error: { details: string[] } };
     assert.equal(r2.error.details.length, 3, JSON.stringify(r2.error.details));
-    assert.deepEqual(await (await fetch(`${url}/api/v1/config`)).json(), before, 'nothing applied');
+    assert.deepEqual(await (await get(`${url}/api/v1/config`)).json(), before, 'nothing applied');
   }));
 
-test('config changes need the farm key; node endpoints too', () =>
+test("config changes need an admin's credential; the farm key and its token open nothing but the node channel", () =>
   withMaster(async (url) => {
     assert.equal((await put(url, farm, 'wrong')).status, 401);
-    assert.equal((await put(url, farm, FARM_KEY)).status, 401, 'the farm key itself is not the API token');
+    assert.equal((await put(url, farm, FARM_KEY)).status, 401, 'the farm key is no credential');
+    assert.equal((await put(url, farm, NODE_TOKEN)).status, 401, 'nor the token derived from it');
+    assert.equal((await put(url, farm, VIEWER)).status, 403, 'a viewer may not');
+    assert.equal((await get(`${url}/api/v1/cameras`, NODE_TOKEN)).status, 401);
     assert.equal((await fetch(`${url}/api/v1/nodes/s1/assignment?after=999999`)).status, 401);
+    assert.equal((await get(`${url}/api/v1/nodes/s1/assignment?after=-1`, KEY)).status, 403, 'a person is no server');
     const status = { bootId: 'b', suspects: ['s2'], cameras: {}, segments: [] };
     const forged = await fetch(`${url}/api/v1/nodes/s1/status`, {
       method: 'POST',
@@ -112,10 +125,10 @@ test('config changes need the farm key; node endpoints too', () =>
 test('camera credentials never appear in an API answer', () =>
   withMaster(async (url) => {
     for (const path of ['/api/v1/cameras', '/api/v1/config', '/api/v1/servers']) {
-      const text = await (await fetch(url + path)).text();
+      const text = await (await get(url + path)).text();
       assert.ok(!text.includes('hunter2'), `${path} leaks the password`);
     }
-    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as { url: string }[];
+    const cams = (await (await get(`${url}/api/v1/cameras`)).json()) as { url: string }[];
     assert.equal(cams[0].url, 'rtsp://***@127.0.0.1:18999/c1');
   }));
 
@@ -132,8 +145,13 @@ test('the OpenAPI document comes from the same schemas', () =>
       '/api/v1/failovers',
       '/api/v1/cameras/{id}/timeline',
       '/api/v1/config',
+      '/api/v1/login',
+      '/api/v1/setup',
+      '/api/v1/users/{name}',
+      '/api/v1/tokens',
     ])
       assert.ok(doc.paths[p], `${p} documented`);
+    assert.deepEqual(Object.keys((doc as any).components.securitySchemes).sort(), ['bearer', 'session']);
     const body = doc.paths['/api/v1/config'].put.requestBody.content['application/json'].schema;
     assert.deepEqual(Object.keys(body.properties).sort(), ['cameras', 'groups', 'servers', 'settings']);
     assert.equal(body.additionalProperties, false);
@@ -141,7 +159,7 @@ test('the OpenAPI document comes from the same schemas', () =>
 
 test('a node gets its assignment; a timeline outside the recorded range is empty, not an error', () =>
   withMaster(async (url) => {
-    const auth = { authorization: `Bearer ${KEY}` };
+    const auth = { authorization: `Bearer ${NODE_TOKEN}` };
     const a = (await (await fetch(`${url}/api/v1/nodes/s1/assignment?after=-1`, { headers: auth })).json()) as {
       cameras: { id: string }[];
       buddies: { id: string; port: number }[];
@@ -166,17 +184,17 @@ test('a node gets its assignment; a timeline outside the recorded range is empty
       headers: { ...auth, 'content-type': 'application/json' },
     });
     assert.equal(r.status, 200);
-    const tl = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=0&to=10000`)).json()) as {
+    const tl = (await (await get(`${url}/api/v1/cameras/c1/timeline?from=0&to=10000`)).json()) as {
       intervals: unknown[];
     };
     assert.deepEqual(tl.intervals, [{ startMs: 1000, endMs: 3000, servers: ['s1'] }]);
-    const empty = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=50000&to=60000`)).json()) as {
+    const empty = (await (await get(`${url}/api/v1/cameras/c1/timeline?from=50000&to=60000`)).json()) as {
       intervals: unknown[];
       gaps: unknown[];
     };
     assert.deepEqual([empty.intervals, empty.gaps], [[], []]);
-    assert.equal((await fetch(`${url}/api/v1/cameras/nope/timeline`)).status, 404);
-    assert.equal((await fetch(`${url}/api/v1/cameras/c1/timeline?from=yesterday`)).status, 400);
+    assert.equal((await get(`${url}/api/v1/cameras/nope/timeline`)).status, 404);
+    assert.equal((await get(`${url}/api/v1/cameras/c1/timeline?from=yesterday`)).status, 400);
   }));
 
 test('a manual failover needs the token, names a known server with cameras, and moves them to the redundant server', () =>
@@ -184,6 +202,8 @@ test('a manual failover needs the token, names a known server with cameras, and 
     const post = (id: string, key = KEY) =>
       fetch(`${url}/api/v1/servers/${id}/failover`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
     assert.equal((await post('s1', 'wrong')).status, 401);
+    assert.equal((await post('s1', VIEWER)).status, 403, "a viewer's failover is refused");
+    assert.equal((await post('s1', NODE_TOKEN)).status, 401);
     assert.equal((await post('nope')).status, 404);
     assert.equal((await post('s2')).status, 409, 's2 holds no cameras');
     const res = await post('s1');
@@ -199,7 +219,7 @@ test('a manual failover needs the token, names a known server with cameras, and 
       fo.detail.moves.map((m) => [m.camera, m.to]),
       [['c1', 's2']],
     );
-    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as { id: string; currentServer: string }[];
+    const cams = (await (await get(`${url}/api/v1/cameras`)).json()) as { id: string; currentServer: string }[];
     assert.equal(cams[0].currentServer, 's2');
     assert.equal((await post('s1')).status, 409, 'down already');
   }));
@@ -219,9 +239,9 @@ test('drain, resume and move answer with their failover log entry; bad moves are
     };
     assert.deepEqual([drained.trigger, drained.status, drained.detail.planned], ['drain', 'running', true]);
     assert.deepEqual(drained.detail.moves, [{ camera: 'c1', from: 's1', to: 's2', mode: 'record' }]);
-    const servers = (await (await fetch(`${url}/api/v1/servers`)).json()) as { id: string; maintenance: boolean }[];
+    const servers = (await (await get(`${url}/api/v1/servers`)).json()) as { id: string; maintenance: boolean }[];
     assert.equal(servers.find((s) => s.id === 's1')!.maintenance, true);
-    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as {
+    const cams = (await (await get(`${url}/api/v1/cameras`)).json()) as {
       id: string;
       currentServer: string;
       handover: { to: string } | null;
@@ -287,7 +307,7 @@ test('applying a configuration is logged at info with its actor and what changed
           'the configuration file given at start',
           'groups +1 −0 ~0, servers +2 −0 ~0, cameras +1 −0 ~0, settings ~1 (FarmHealthStartDelayMs)',
         ],
-        [30, 'anonymous', 'groups +0 −0 ~0, servers +0 −0 ~0, cameras +1 −0 ~0, settings ~0'],
+        [30, 'token:ada/test', 'groups +0 −0 ~0, servers +0 −0 ~0, cameras +1 −0 ~0, settings ~0'],
       ],
     );
   }));
@@ -298,25 +318,25 @@ test('the failover log is read in pages: newest first, each oldest first, a curs
       fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
     assert.equal((await post('/servers/s1/drain')).status, 200);
     assert.equal((await post('/servers/s1/failover')).status, 200);
-    const all = (await (await fetch(`${url}/api/v1/failovers`)).json()) as { id: number; trigger: string }[];
+    const all = (await (await get(`${url}/api/v1/failovers`)).json()) as { id: number; trigger: string }[];
     assert.deepEqual(
       all.map((f) => f.trigger),
       ['drain', 'manual'],
     );
-    const newest = await fetch(`${url}/api/v1/failovers?limit=1`);
+    const newest = await get(`${url}/api/v1/failovers?limit=1`);
     assert.deepEqual(
       ((await newest.json()) as { trigger: string }[]).map((f) => f.trigger),
       ['manual'],
     );
     const before = newest.headers.get(NEXT_BEFORE_HEADER);
     assert.equal(before, String(all[1].id));
-    const older = await fetch(`${url}/api/v1/failovers?limit=1&before=${before}`);
+    const older = await get(`${url}/api/v1/failovers?limit=1&before=${before}`);
     assert.deepEqual(
       ((await older.json()) as { trigger: string }[]).map((f) => f.trigger),
       ['drain'],
     );
     assert.equal(older.headers.get(NEXT_BEFORE_HEADER), null);
-    const tooMany = await fetch(`${url}/api/v1/failovers?limit=1001`);
+    const tooMany = await get(`${url}/api/v1/failovers?limit=1001`);
     assert.equal(tooMany.status, 400);
     assert.match(((await tooMany.json()) as { error: { message: string } }).error.message, /limit must be <= 1000/);
   }));
@@ -324,7 +344,7 @@ test('the failover log is read in pages: newest first, each oldest first, a curs
 test("a server's second long poll ends its first; the farm's long polls are bounded; an unknown server waits for nothing", () =>
   withMaster(
     async (url) => {
-      const auth = { authorization: `Bearer ${KEY}` };
+      const auth = { authorization: `Bearer ${NODE_TOKEN}` };
       const gen = ((await (await fetch(`${url}/api/v1/health`)).json()) as { generation: number }).generation;
       const poll = (id: string) => fetch(`${url}/api/v1/nodes/${id}/assignment?after=${gen}`, { headers: auth });
       assert.equal((await poll('nope')).status, 404);

@@ -9,7 +9,6 @@ import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBack
 import { timeline } from '../playback/timeline.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
 import { VigilError } from '../lib/errors.ts';
-import { bearerAuth } from '../lib/http/bearer-auth.ts';
 import { askedRange } from '../lib/time-range.ts';
 import { redactCredentials } from '../lib/redact.ts';
 import { actorName } from '../auth/principal.ts';
@@ -24,7 +23,7 @@ import { PageQuery, pageHeaders, sendPage } from './page-query.ts';
 export interface RouteDeps {
   controller: Controller;
   store: Store;
-  /** Bearer token of nodes and operators (derived from the farm key). */
+  /** The token the master presents to the recording servers' APIs (derived from the farm key); nobody presents it here. */
   apiToken: Buffer;
   /**
    * Applies a configuration as given (validated, storage checked on the servers; see
@@ -38,13 +37,14 @@ export interface RouteDeps {
 /** Who made a request, as the logs name them; undefined when no one authenticated. */
 const actorOf = (req: FastifyRequest) => (req.principal ? actorName(req.principal) : undefined);
 
-/** The master's HTTP API: the read API for clients and tests, and the node channel. */
+/**
+ * The master's HTTP API: the read API for clients and tests, operators' actions, the node channel.
+ * Who may call each route is the authentication hook's (api/auth-hook.ts, auth/route-rules.ts).
+ */
 export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const { controller, store } = d;
   const limits = d.limits ?? DEFAULT_API_LIMITS;
   const longPolls = new LongPolls(limits.longPollsTotal);
-  // Writes and the node channel need the token; the hook runs before the body is read.
-  const onRequest = bearerAuth(d.apiToken, 'farm key');
 
   const read = (summary: string, response: unknown, extra: Record<string, unknown> = {}) => ({
     schema: { summary, response: { 200: response, '4xx': ErrorBody }, ...extra },
@@ -118,7 +118,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   );
 
   registerPlaybackRoutes(app, { ...d, limits });
-  registerAuditRoutes(app, { store, onRequest });
+  registerAuditRoutes(app, { store });
 
   app.get(
     '/api/v1/failovers',
@@ -202,7 +202,6 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       // (Fastify's own validator would strip them) and every problem is named at once.
       validatorCompiler: () => () => true,
       bodyLimit: BODY_LIMITS.config,
-      onRequest,
     },
     async (req) => {
       const { warnings, summary } = await d.applyConfig(req.body, actorOf(req));
@@ -228,7 +227,6 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
           response: { 200: Type.Union([FailoverView, Type.Null()]), '4xx': ErrorBody },
         },
         bodyLimit: BODY_LIMITS.action,
-        onRequest,
       },
       async (req) => {
         return (await run((req.params as { id: string }).id, req.body, actorOf(req))) ?? null;
@@ -259,19 +257,15 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
   );
 
-  app.post(
-    NODE_CHANNEL_ROUTES.status,
-    { schema: { body: NodeStatus }, bodyLimit: BODY_LIMITS.status, onRequest },
-    async (req) => {
-      const { id } = req.params as { id: string };
-      if (!controller.state().servers.some((s) => s.id === id))
-        throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
-      await controller.onStatus(id, req.body as NodeStatus);
-      return { generation: controller.generation };
-    },
-  );
+  app.post(NODE_CHANNEL_ROUTES.status, { schema: { body: NodeStatus }, bodyLimit: BODY_LIMITS.status }, async (req) => {
+    const { id } = req.params as { id: string };
+    if (!controller.state().servers.some((s) => s.id === id))
+      throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
+    await controller.onStatus(id, req.body as NodeStatus);
+    return { generation: controller.generation };
+  });
 
-  app.get(NODE_CHANNEL_ROUTES.assignment, { onRequest }, async (req, reply) => {
+  app.get(NODE_CHANNEL_ROUTES.assignment, async (req, reply) => {
     const { id } = req.params as { id: string };
     const after = Number((req.query as { after?: string }).after ?? -1);
     const unknown = () => new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);

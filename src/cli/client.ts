@@ -1,52 +1,50 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { farmKey } from './shutdown.ts';
-import { farmKeys } from '../lib/farm-keys.ts';
 import type { FailoverEntry } from '../store/failover-log.ts';
 import type { AuditEntry } from '../store/audit.ts';
 import { parseSince, parseTime } from '../lib/time-range.ts';
 import { NEXT_BEFORE_HEADER } from '../api/page-query.ts';
 import { PAGE } from '../api/limits.ts';
+import { masterAccess, type MasterAccess } from './credentials.ts';
+import { callMaster, callMasterWithHeaders } from './master-call.ts';
 
-async function call(master: string, path: string, init?: RequestInit): Promise<unknown> {
-  return (await callWithHeaders(master, path, init)).body;
+/** Options every client verb takes: which master, and a credential other than the saved login. */
+export interface ClientOptions {
+  master?: string;
+  token?: string;
 }
 
-async function callWithHeaders(
-  master: string,
-  path: string,
-  init?: RequestInit,
-): Promise<{ body: unknown; headers: Headers }> {
-  const res = await fetch(master + path, init);
-  const body = (await res.json()) as { error?: { message: string } };
-  if (!res.ok) {
-    console.error(body.error?.message ?? JSON.stringify(body));
-    process.exit(1);
-  }
-  return { body, headers: res.headers };
+/** Adds --master and --token to a client verb (default: the saved `vigil login`; $VIGIL_TOKEN for --token). */
+export function clientOptions(cmd: Command): Command {
+  return cmd
+    .option('--master <url>', 'master URL (default: the one of `vigil login`, else http://127.0.0.1:8080)')
+    .option('--token <secret>', 'API token to send (else $VIGIL_TOKEN, else the saved login)');
+}
+
+async function call(a: MasterAccess, path: string, init: { method?: string; body?: unknown } = {}): Promise<unknown> {
+  return callMaster(a, init.method ?? 'GET', path, init.body);
 }
 
 /** `vigil status`: servers, cameras and the last failovers, as the master sees them. */
 export function statusCommand(): Command {
-  return new Command('status')
-    .description('show servers, cameras and failovers')
-    .option('--master <url>', 'master URL', 'http://127.0.0.1:8080')
-    .action(async (o: { master: string }) => {
-      const servers = (await call(o.master, '/api/v1/servers')) as {
+  return clientOptions(new Command('status').description('show servers, cameras and failovers')).action(
+    async (o: ClientOptions) => {
+      const a = masterAccess(o);
+      const servers = (await call(a, '/api/v1/servers')) as {
         id: string;
         group: number;
         role: string;
         state: string;
         cameras: string[];
       }[];
-      const cameras = (await call(o.master, '/api/v1/cameras')) as {
+      const cameras = (await call(a, '/api/v1/cameras')) as {
         id: string;
         homeServer: string;
         currentServer: string;
         recording: string;
       }[];
-      const failovers = (await call(o.master, '/api/v1/failovers?limit=10')) as FailoverEntry[];
+      const failovers = (await call(a, '/api/v1/failovers?limit=10')) as FailoverEntry[];
       console.log('SERVER  GROUP  ROLE       STATE    CAMERAS');
       for (const s of servers)
         console.log(
@@ -60,27 +58,20 @@ export function statusCommand(): Command {
         console.log(
           `#${f.id} ${new Date(f.startedAt).toISOString()} ${f.server} ${f.trigger} ${f.status}${f.detail.target ? ` -> ${f.detail.target}` : ''}${f.detail.reason ? ` (${f.detail.reason})` : ''}`,
         );
-    });
+    },
+  );
 }
 
 /** `vigil apply farm.yaml`: replaces the farm configuration; refused whole when anything is wrong. */
 export function applyCommand(): Command {
-  return new Command('apply')
-    .description('apply a farm configuration file (YAML or JSON)')
-    .argument('<file>')
-    .option('--master <url>', 'master URL', 'http://127.0.0.1:8080')
-    .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
-    .action(async (file: string, o: { master: string; keyFile?: string }) => {
-      const body = JSON.stringify(parse(readFileSync(file, 'utf8')));
-      const key = farmKeys(await farmKey(o.keyFile)).api.toString();
-      const r = (await call(o.master, '/api/v1/config', {
-        method: 'PUT',
-        body,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      })) as { warnings: string[] };
-      for (const w of r.warnings) console.warn(`warning: ${w}`);
-      console.log('applied');
-    });
+  return clientOptions(
+    new Command('apply').description("apply a farm configuration file (YAML or JSON); an admin's").argument('<file>'),
+  ).action(async (file: string, o: ClientOptions) => {
+    const body: unknown = parse(readFileSync(file, 'utf8'));
+    const r = (await call(masterAccess(o), '/api/v1/config', { method: 'PUT', body })) as { warnings: string[] };
+    for (const w of r.warnings) console.warn(`warning: ${w}`);
+    console.log('applied');
+  });
 }
 
 function describe(f: FailoverEntry | null): string {
@@ -91,7 +82,7 @@ function describe(f: FailoverEntry | null): string {
   return `${f.trigger} #${f.id} ${f.status}: ${moved}${f.detail.reason ? ` (${f.detail.reason})` : ''}${unrecorded}`;
 }
 
-/** One operator action on the master (POST with the farm key); prints the failover log entry it made. */
+/** One operator action on the master (POST, an operator's); prints the failover log entry it made. */
 function actionCommand(
   name: string,
   description: string,
@@ -101,22 +92,15 @@ function actionCommand(
 ): Command {
   const cmd = new Command(name).description(description);
   for (const a of args) cmd.argument(`<${a}>`);
-  return cmd
-    .option('--master <url>', 'master URL', 'http://127.0.0.1:8080')
-    .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
-    .action(async (...all: unknown[]) => {
-      const a = all.slice(0, args.length) as string[];
-      const o = all[args.length] as { master: string; keyFile?: string };
-      const key = farmKeys(await farmKey(o.keyFile)).api.toString();
-      const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-      if (body) headers['content-type'] = 'application/json';
-      const f = (await call(o.master, path(a), {
-        method: 'POST',
-        headers,
-        ...(body && { body: JSON.stringify(body(a)) }),
-      })) as FailoverEntry | null;
-      console.log(describe(f));
-    });
+  return clientOptions(cmd).action(async (...all: unknown[]) => {
+    const a = all.slice(0, args.length) as string[];
+    const o = all[args.length] as ClientOptions;
+    const f = (await call(masterAccess(o), path(a), {
+      method: 'POST',
+      ...(body && { body: body(a) }),
+    })) as FailoverEntry | null;
+    console.log(describe(f));
+  });
 }
 
 const server = (a: string[]) => encodeURIComponent(a[0]);
@@ -162,23 +146,21 @@ export const moveCommand = () =>
 
 /** `vigil audit`: who changed what, exported or logged in, from where, with what answer; oldest first. */
 export function auditCommand(): Command {
-  return new Command('audit')
+  return clientOptions(new Command('audit'))
     .description('show the audit log: changes, exports and login attempts, with who, from where and the answer')
     .option('--since <time>', 'from this time (epoch ms, ISO 8601) or this long ago (30m, 2h, 7d)')
     .option('--until <time>', 'before this time (epoch ms, ISO 8601)')
     .option('--actor <name>', 'user:alice, token:alice/ci, server:s1; a bare name is a user with her tokens')
     .option('--limit <n>', 'the newest entries at most', String(PAGE.limit))
-    .option('--master <url>', 'master URL', 'http://127.0.0.1:8080')
-    .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
     .action(
-      async (o: {
-        since?: string;
-        until?: string;
-        actor?: string;
-        limit: string;
-        master: string;
-        keyFile?: string;
-      }) => {
+      async (
+        o: ClientOptions & {
+          since?: string;
+          until?: string;
+          actor?: string;
+          limit: string;
+        },
+      ) => {
         const limit = Number(o.limit);
         if (!Number.isSafeInteger(limit) || limit < 1)
           throw new Error(`--limit: not a whole number above 0: ${o.limit}`);
@@ -186,16 +168,14 @@ export function auditCommand(): Command {
         if (o.since) q.set('from', String(parseSince(o.since, Date.now())));
         if (o.until) q.set('to', String(parseTime(o.until, 'until')));
         if (o.actor) q.set('actor', o.actor);
-        const key = farmKeys(await farmKey(o.keyFile)).api.toString();
+        const a = masterAccess(o);
         // Pages of at most the API's maximum, newest first, until the limit or the oldest entry.
         let entries: AuditEntry[] = [];
         let before: string | null = null;
         while (entries.length < limit) {
           q.set('limit', String(Math.min(PAGE.maxLimit, limit - entries.length)));
           if (before) q.set('before', before);
-          const page = await callWithHeaders(o.master, `/api/v1/audit?${q}`, {
-            headers: { authorization: `Bearer ${key}` },
-          });
+          const page = await callMasterWithHeaders(a, 'GET', `/api/v1/audit?${q}`);
           entries = [...(page.body as AuditEntry[]), ...entries];
           before = page.headers.get(NEXT_BEFORE_HEADER);
           if (!before) break;

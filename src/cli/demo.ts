@@ -60,11 +60,14 @@ export function demoCommand(): Command {
         throw new Error(`the demo farm did not start: ${(err as Error).message} (logs in ${dir})`);
       }
       const pids = farm.pids();
+      const { user, password } = farm.admin;
       console.log(`
 Vigil demo farm is recording.
+  log in:     npx vigil login --master ${farm.masterUrl} --user ${user}     (password: ${password})
+  status:     npx vigil status
   API:        ${farm.masterUrl}/api/v1/servers   /api/v1/cameras   /api/v1/failovers
   timeline:   ${farm.masterUrl}/api/v1/cameras/c1/timeline
-  status:     npx vigil status --master ${farm.masterUrl}
+              (with a login: POST /api/v1/login {"user","password"} sets the session cookie)
   group 1:    s1 (c1, c2) and s2 (c3, c4) active, s3 redundant     group 7: s7 (c7a, c7b) alone
 
 Watch a failover: kill server s1 the hard way,

@@ -13,6 +13,9 @@ import {
   moveCommand,
   auditCommand,
 } from './client.ts';
+import { userCommand } from './user.ts';
+import { tokenCommand } from './token.ts';
+import { loginCommand, logoutCommand } from './login.ts';
 
 const program = new Command('vigil').description('Vigil: video recording farm with automatic failover');
 program.addCommand(simCommand());
@@ -23,6 +26,7 @@ program.addCommand(statusCommand());
 program.addCommand(applyCommand());
 program.addCommand(failoverCommand());
 for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand, auditCommand]) program.addCommand(c());
+for (const c of [loginCommand, logoutCommand, userCommand, tokenCommand]) program.addCommand(c());
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -18,7 +18,11 @@ function wholeAbove0(v: string, flag: string): number {
 export function masterCommand(): Command {
   return new Command('master')
     .description('management server: farm store, failover controller, API')
-    .option('--data <dir>', 'data folder (holds farm.sqlite)', '.vigil/master')
+    .option(
+      '--data <dir>',
+      'data folder (holds farm.sqlite, and setup-token until the first admin is made)',
+      '.vigil/master',
+    )
     .option('--store <location>', 'SQLite file or postgres:// URL (default: <data>/farm.sqlite)')
     .option('--config <file>', 'farm configuration (YAML or JSON) to apply at start, checked as PUT /api/v1/config is')
     .option('--host <host>', 'API address', '127.0.0.1')
@@ -49,6 +53,7 @@ export function masterCommand(): Command {
           host: o.host,
           port: Number(o.port),
           farmKey: await farmKey(o.keyFile),
+          dataDir: o.data,
           config,
           log,
           limits: {

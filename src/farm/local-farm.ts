@@ -1,7 +1,7 @@
-import { farmKeys } from '../lib/farm-keys.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { openSync, closeSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -46,6 +46,14 @@ export interface LocalFarmOptions {
   postgres?: string;
 }
 
+/** The farm's first admin, as LocalFarm made it through the setup token: their password and an admin API token. */
+export interface FarmAdmin {
+  user: string;
+  password: string;
+  /** The `farm` API token (admin) that api(), post() and fetch() send. */
+  token: string;
+}
+
 /**
  * Runs a farm on this machine as real separate processes: `vigil sim`, `vigil master` and one
  * `vigil node` per server. Used by the demo, the end-to-end tests and the benchmarks.
@@ -53,6 +61,7 @@ export interface LocalFarmOptions {
 export class LocalFarm {
   private readonly procs = new Map<string, ChildProcess>();
   private storeDb: Promise<{ location: string; drop: () => Promise<void> }> | undefined;
+  private adminCredential: FarmAdmin | undefined;
   readonly masterUrl: string;
 
   constructor(private readonly o: LocalFarmOptions) {
@@ -86,6 +95,57 @@ export class LocalFarm {
       String(this.o.masterPort),
     ]);
     await this.started('master', () => fetchOk(`${this.masterUrl}/api/v1/health`));
+    await this.adminAuth();
+  }
+
+  /** The farm's admin (after startMaster): who, their password, their API token. */
+  get admin(): FarmAdmin {
+    if (!this.adminCredential) throw new Error('no admin yet: start the master first');
+    return this.adminCredential;
+  }
+
+  /** The headers that authenticate a request to the master as the farm's admin. */
+  authHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.admin.token}` };
+  }
+
+  /**
+   * The farm's admin: made at the master's first start as a person would, with the one-time setup
+   * token the master wrote in its data dir (a random password, then a login and an API token
+   * `farm`), kept in `<dir>/farm-admin.json` (0600) for later starts on the same folder.
+   */
+  private async adminAuth(): Promise<void> {
+    if (this.adminCredential) return;
+    const file = join(this.o.dir, 'farm-admin.json');
+    if (existsSync(file)) {
+      this.adminCredential = JSON.parse(readFileSync(file, 'utf8')) as FarmAdmin;
+      return;
+    }
+    const tokenFile = join(this.o.dir, 'master', 'setup-token');
+    await this.waitFor(() => existsSync(tokenFile), 10_000, "the master's setup token");
+    const user = 'admin';
+    const password = randomBytes(18).toString('base64url');
+    const call = async <T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> => {
+      const res = await fetch(this.masterUrl + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    };
+    const setupToken = readFileSync(tokenFile, 'utf8').trim();
+    await call('/api/v1/setup', { setupToken, user, password });
+    const { secret } = await call<{ secret: string }>('/api/v1/login', { user, password, token: true });
+    const session = { authorization: `Bearer ${secret}` };
+    const { secret: token } = await call<{ secret: string }>(
+      '/api/v1/tokens',
+      { name: 'farm', role: 'admin' },
+      session,
+    );
+    await call('/api/v1/logout', {}, session);
+    this.adminCredential = { user, password, token };
+    writeFileSync(file, JSON.stringify(this.adminCredential), { mode: 0o600 });
   }
 
   startNode(id: string): void {
@@ -106,19 +166,26 @@ export class LocalFarm {
     await exited;
   }
 
+  /** A request to the master as the farm's admin; the answer as it comes (status not checked). */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(this.masterUrl + path, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), ...this.authHeaders() },
+    });
+  }
+
+  /** A GET of the master's API as the farm's admin; the JSON answer, or throws with the status. */
   async api<T>(path: string): Promise<T> {
-    const res = await fetch(this.masterUrl + path);
+    const res = await this.fetch(path);
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   }
 
-  /** An operator's action on the master (POST with the farm's API token). */
+  /** An operator's action on the master (POST as the farm's admin). */
   async post<T>(path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${farmKeys(Buffer.from(this.o.farmKey)).api.toString()}`,
-    };
+    const headers: Record<string, string> = {};
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(this.masterUrl + path, {
+    const res = await this.fetch(path, {
       method: 'POST',
       headers,
       ...(body !== undefined && { body: JSON.stringify(body) }),

@@ -5,6 +5,7 @@ import { parseFarmConfig } from '../config/farm-config.ts';
 import { createLogger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { testDbLocation } from '../store/test-db.ts';
+import { addTestUsers } from '../auth/test-users.ts';
 
 const backend = process.env.VIGIL_DB ? 'postgres' : 'sqlite';
 
@@ -12,6 +13,7 @@ const backend = process.env.VIGIL_DB ? 'postgres' : 'sqlite';
 // "too many SQL variables" (the whole configuration in one statement).
 test(`${backend}: the master starts with a farm of 100 servers x 100 cameras and serves it`, async () => {
   const { location, drop } = await testDbLocation();
+  const { vera } = await addTestUsers(location, { vera: 'viewer' });
   const { config } = parseFarmConfig({
     groups: Array.from({ length: 10 }, (_, g) => ({ id: g + 1 })),
     servers: Array.from({ length: 100 }, (_, s) => ({
@@ -37,7 +39,9 @@ test(`${backend}: the master starts with a farm of 100 servers x 100 cameras and
   });
   try {
     await master.start();
-    const cameras = (await (await fetch(`${master.url}/api/v1/cameras`)).json()) as { id: string; url: string }[];
+    const cameras = (await (
+      await fetch(`${master.url}/api/v1/cameras`, { headers: { authorization: `Bearer ${vera}` } })
+    ).json()) as { id: string; url: string }[];
     assert.equal(cameras.length, 10_000);
     assert.ok(
       cameras.every((c) => !c.url.includes('secret')),

@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { Master } from './master.ts';
 import { VigilError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
-import { farmKeys } from '../lib/farm-keys.ts';
+import { addTestUsers } from '../auth/test-users.ts';
 
 const FARM_KEY = Buffer.from('k-master');
-const KEY = farmKeys(FARM_KEY).api.toString();
 const farm = () => ({
   settings: { FarmHealthStartDelayMs: 60_000 },
   groups: [{ id: 1 }],
@@ -49,6 +48,7 @@ test('at start, edits of a camera running away from home are refused as by PUT /
   const dir = mkdtempSync(join(tmpdir(), 'vigil-master-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const store = join(dir, 'farm.sqlite');
+  const { ops: KEY } = await addTestUsers(store, { ops: 'operator' });
   const first = master(store, farm());
   await first.start();
   try {

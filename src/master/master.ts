@@ -1,17 +1,16 @@
-import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
-import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
 import { Store } from '../store/store.ts';
 import { Controller } from '../controller/controller.ts';
-import { registerRoutes } from '../api/routes.ts';
 import { ServerNodes } from '../api/server-nodes.ts';
-import { errorHandler } from '../lib/http/error-handler.ts';
+import { legacyNodeToken } from '../api/legacy-node-token.ts';
+import { SetupToken } from '../auth/setup-token.ts';
 import type { Logger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { aliveKeyring } from '../health/alive-keys.ts';
 import { applyFarmConfig } from './apply-config.ts';
-import { registerAuditHook } from '../api/audit-hook.ts';
-import { BODY_LIMITS, DEFAULT_API_LIMITS, MASTER_TIMEOUTS, type ApiLimits } from '../api/limits.ts';
-import { applyServerTimeouts, timeoutOptions, type ServerTimeouts } from '../lib/http/server-limits.ts';
+import type { ApiLimits } from '../api/limits.ts';
+import type { ServerTimeouts } from '../lib/http/server-limits.ts';
+import { masterApp } from './master-app.ts';
 
 /** Settings of a Master. */
 export interface MasterOptions {
@@ -19,6 +18,11 @@ export interface MasterOptions {
   host: string;
   port: number;
   farmKey: Buffer;
+  /**
+   * The master's data folder: the one-time setup token of a farm without users is written there
+   * (`setup-token`). Unset (tests), the token is only logged.
+   */
+  dataDir?: string;
   /**
    * A farm configuration to apply at start, as given (a parsed YAML/JSON file): it goes the way
    * PUT /api/v1/config does (applyFarmConfig); refused, the master does not start.
@@ -88,22 +92,21 @@ export class Master {
       const { warnings } = await applyConfig(this.o.config, 'the configuration file given at start');
       for (const w of warnings) this.o.log.warn(w);
     }
-    const timeouts = { ...MASTER_TIMEOUTS, ...this.o.timeouts };
-    const app = Fastify({
-      loggerInstance: this.o.log.child({ part: 'api' }) as FastifyBaseLogger,
-      disableRequestLogging: true,
-      // Routes with a body set their own; any other gets this.
-      bodyLimit: BODY_LIMITS.other,
-      ...timeoutOptions(timeouts),
+    const setup = SetupToken.prepare({ dataDir: this.o.dataDir, users: await this.store.userCount(), log: this.o.log });
+    // LEGACY until per-server identity is merged (issue 10): nodes prove themselves by the farm token.
+    const identifyServer = legacyNodeToken(apiToken);
+    const app = await masterApp({
+      log: this.o.log,
+      controller,
+      store: this.store,
+      nodeApiToken: apiToken,
+      applyConfig,
+      setup,
+      identifyServer,
+      limits: this.o.limits,
+      timeouts: this.o.timeouts,
     });
     this.app = app;
-    applyServerTimeouts(app.server, timeouts);
-    app.setErrorHandler(errorHandler(this.o.log, 'master API'));
-    // First, so that it also records requests that a later onRequest hook (authentication) refuses.
-    registerAuditHook(app, { append: (e) => this.store!.appendAudit(e), log: this.o.log.child({ part: 'audit' }) });
-    await app.register(swagger, { openapi: { info: { title: 'Vigil master API', version: '1' } } });
-    const limits = { ...DEFAULT_API_LIMITS, ...this.o.limits };
-    registerRoutes(app, { controller, store: this.store, apiToken, applyConfig, limits });
     this.url = await app.listen({ host: this.o.host, port: this.o.port });
     this.o.log.info({ url: this.url }, 'master listening');
   }

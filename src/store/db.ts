@@ -54,6 +54,19 @@ export interface Tables {
     end_ms: number;
     stream: Generated<number>;
   };
+  users: { name: string; role: string; password_hash: string; created_at: number; disabled: Generated<number> };
+  sessions: { hash: string; user_name: string; created_at: number; expires_at: number; last_seen_at: number };
+  api_tokens: {
+    id: Generated<number>;
+    hash: string;
+    name: string;
+    user_name: string;
+    role: string;
+    created_at: number;
+    expires_at: number | null;
+    last_used_at: number | null;
+    revoked_at: number | null;
+  };
 }
 
 export type Db = Kysely<Tables>;

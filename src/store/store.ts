@@ -5,6 +5,7 @@ import { migrate } from './migrate.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import type { FailoverDetail, FailoverStatus } from './failover-log.ts';
 import type { FailoverRow, FarmSnapshot, ServerRuntime, ServerState, CameraRuntime, Interval } from './rows.ts';
+export type { ApiTokenRow, CredentialUser, SessionRow, UserChangeRefusal, UserRow } from './auth-store.ts';
 import { applyConfig } from './config-apply.ts';
 import { bumpGeneration } from './generation.ts';
 import { moveCameras, setCameraRuntime } from './placement.ts';
@@ -12,6 +13,9 @@ import { addRecordings, recordings, removeRecordings, type Segment } from './rec
 import { readSnapshot } from './snapshot.ts';
 import { appendAudit, listAudit, type AuditEntry, type AuditQuery } from './audit.ts';
 import { pageOf, type Page, type PageQuery } from './page.ts';
+import * as auth from './auth-store.ts';
+import type { ApiTokenRow, CredentialUser, SessionRow, UserChangeRefusal, UserRow } from './auth-store.ts';
+import type { Role } from '../auth/principal.ts';
 
 export type {
   CameraRow,
@@ -31,6 +35,8 @@ export type {
  * writes of many rows go in chunks under the engine's parameter limit (batch.ts).
  */
 export class Store {
+  private credentialChanges = 0;
+
   private constructor(
     readonly db: Db,
     readonly dialect: Dialect,
@@ -157,6 +163,110 @@ export class Store {
   /** One camera stream's recorded intervals overlapping [fromMs, toMs), on every server. */
   async recordings(camera: string, fromMs: number, toMs: number, stream = 0): Promise<Interval[]> {
     return recordings(this.db, camera, fromMs, toMs, stream);
+  }
+
+  // People and their credentials (auth-store.ts): users, login sessions, API tokens.
+
+  /**
+   * Counts this store's changes that may end or lower a credential (a user changed or removed, a
+   * session ended, a token revoked): a cache of credentials is valid while it stays the same.
+   */
+  get credentialsChanged(): number {
+    return this.credentialChanges;
+  }
+
+  /** Counts a change of credentials once it is written (a read meanwhile is then not kept: CredentialCache). */
+  private async changingCredentials<T>(write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      this.credentialChanges++;
+    }
+  }
+
+  /** Adds a user; false when the name is taken. */
+  async createUser(u: Omit<UserRow, 'disabled'>): Promise<boolean> {
+    return auth.createUser(this.db, u);
+  }
+
+  /** One user by name. */
+  async user(name: string): Promise<UserRow | undefined> {
+    return auth.findUser(this.db, name);
+  }
+
+  /** Every user, by name. */
+  async users(): Promise<UserRow[]> {
+    return auth.listUsers(this.db);
+  }
+
+  /** How many users there are (0 until the first admin is made). */
+  async userCount(): Promise<number> {
+    return auth.countUsers(this.db);
+  }
+
+  /** Changes a user's role, password or disabled flag (a new password or disabling ends their sessions); refused for an unknown user or the last admin. */
+  async updateUser(
+    name: string,
+    change: { role?: Role; passwordHash?: string; disabled?: boolean },
+  ): Promise<UserChangeRefusal | undefined> {
+    return this.changingCredentials(auth.updateUser(this.db, name, change));
+  }
+
+  /** Removes a user with their sessions and tokens; refused for an unknown user or the last admin. */
+  async deleteUser(name: string): Promise<UserChangeRefusal | undefined> {
+    return this.changingCredentials(auth.deleteUser(this.db, name));
+  }
+
+  /** Keeps a new login session (by the hash of its secret). */
+  async createSession(s: SessionRow): Promise<void> {
+    await auth.createSession(this.db, s);
+  }
+
+  /** A session by the hash of its secret, with its user's role and state. */
+  async session(hash: string): Promise<(SessionRow & CredentialUser) | undefined> {
+    return auth.findSession(this.db, hash);
+  }
+
+  /** Records a session's use at `at`. */
+  async touchSession(hash: string, at: number): Promise<void> {
+    await auth.touchSession(this.db, hash, at);
+  }
+
+  /** Ends a session. */
+  async deleteSession(hash: string): Promise<void> {
+    await this.changingCredentials(auth.deleteSession(this.db, hash));
+  }
+
+  /** Removes sessions past their end at `now` or unused since `idleSince`. */
+  async deleteStaleSessions(now: number, idleSince: number): Promise<number> {
+    return this.changingCredentials(auth.deleteStaleSessions(this.db, now, idleSince));
+  }
+
+  /** Keeps a new API token (by the hash of its secret); its id. */
+  async createApiToken(
+    t: Pick<ApiTokenRow, 'name' | 'user' | 'role' | 'createdAt' | 'expiresAt'> & { hash: string },
+  ): Promise<number> {
+    return auth.createApiToken(this.db, t);
+  }
+
+  /** An API token by the hash of its secret, with its user's role and state (revoked or expired ones too). */
+  async apiToken(hash: string): Promise<(ApiTokenRow & CredentialUser) | undefined> {
+    return auth.findApiToken(this.db, hash);
+  }
+
+  /** Every API token, oldest first. */
+  async apiTokens(): Promise<ApiTokenRow[]> {
+    return auth.listApiTokens(this.db);
+  }
+
+  /** Records a token's use at `at`. */
+  async touchApiToken(id: number, at: number): Promise<void> {
+    await auth.touchApiToken(this.db, id, at);
+  }
+
+  /** Revokes a token; false when unknown or revoked already. */
+  async revokeApiToken(id: number, at: number): Promise<boolean> {
+    return this.changingCredentials(auth.revokeApiToken(this.db, id, at));
   }
 }
 

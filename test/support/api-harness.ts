@@ -13,6 +13,7 @@ import type { ApiLimits } from '../../src/api/limits.ts';
 import { applyFarmConfig } from '../../src/master/apply-config.ts';
 import type { Principal } from '../../src/auth/principal.ts';
 import { TEST_ALIVE_KEYS } from './controller-harness.ts';
+import { VigilError } from '../../src/lib/errors.ts';
 
 /** The header a test names its principal with: `user:alice:admin`, `token:carol/ci:operator`, `server:s1`. */
 export const AS = 'x-test-principal';
@@ -60,12 +61,16 @@ export async function apiHarness(
   });
   app.setErrorHandler(errorHandler(log, 'test API'));
   registerAuditHook(app, { append: o.append ?? ((e) => store.appendAudit(e)), log });
+  const farmKey = Buffer.from('k-api-harness');
+  const apiToken = farmKeys(farmKey).api;
+  // A stand-in for the authentication hook (src/api/auth-hook.ts, tested on its own): the principal
+  // a test names, else the harness's token lets the request in unnamed; anything else is refused.
   app.addHook('onRequest', async (req) => {
     const as = req.headers[AS];
     if (typeof as === 'string') req.principal = principalOf(as);
+    else if (req.headers.authorization !== `Bearer ${apiToken.toString()}`)
+      throw new VigilError('UNAUTHORIZED', 'missing or wrong API token');
   });
-  const farmKey = Buffer.from('k-api-harness');
-  const apiToken = farmKeys(farmKey).api;
   registerRoutes(app, { controller, store, apiToken, applyConfig, ...(o.limits && { limits: o.limits }) });
   t.after(async () => {
     await controller.close();

@@ -16,19 +16,23 @@ export interface VigilRun {
 /**
  * Runs `node bin/vigil.js ...args` as its own process and waits for it to exit (killed after
  * timeoutMs). `env` is added to this process's environment; a key set to undefined is removed.
+ * Its stdin is `input` (not a terminal), or empty.
  */
 export function runVigil(
   args: string[],
   env: Record<string, string | undefined> = {},
   timeoutMs = 60_000,
+  /** Written to its stdin (a password, as a user would pipe it); else stdin is closed. */
+  input?: string,
 ): Promise<VigilRun> {
   const merged: Record<string, string | undefined> = { ...process.env, ...env };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [VIGIL_BIN, ...args], {
       env: merged as NodeJS.ProcessEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    child.stdin.end(input ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {

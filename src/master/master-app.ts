@@ -1,0 +1,81 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Controller } from '../controller/controller.ts';
+import type { Store } from '../store/store.ts';
+import { registerRoutes } from '../api/routes.ts';
+import { registerAuthRoutes } from '../api/auth-routes.ts';
+import { authHook, SESSION_COOKIE } from '../api/auth-hook.ts';
+import type { SetupToken } from '../auth/setup-token.ts';
+import type { Access } from '../auth/route-rules.ts';
+import { errorHandler } from '../lib/http/error-handler.ts';
+import type { Logger } from '../lib/log.ts';
+import { registerAuditHook } from '../api/audit-hook.ts';
+import { BODY_LIMITS, DEFAULT_API_LIMITS, MASTER_TIMEOUTS, type ApiLimits } from '../api/limits.ts';
+import { applyServerTimeouts, timeoutOptions, type ServerTimeouts } from '../lib/http/server-limits.ts';
+
+/** What the master's HTTP app is built from. */
+export interface MasterAppOptions {
+  log: Logger;
+  controller: Controller;
+  store: Store;
+  /** The token the master presents to the recording servers' APIs. */
+  nodeApiToken: Buffer;
+  /** Applies a configuration as PUT /api/v1/config gives it. */
+  applyConfig: (input: unknown, actor?: string) => Promise<{ warnings: string[]; summary: string }>;
+  setup: SetupToken;
+  /** The recording server a request proves it comes from (see AuthHookOptions.identifyServer). */
+  identifyServer?: (req: FastifyRequest) => Promise<string | undefined>;
+  /** Sees every route as it is registered (the access table test collects them). */
+  onRoute?: (route: RouteOptions) => void;
+  /** The clock of sessions, tokens and the login throttle (tests). */
+  now?: () => number;
+  /** The access table (default ROUTE_RULES; bench/auth-overhead.ts measures against an open one). */
+  rules?: Readonly<Record<string, Access>>;
+  /** Bounds on exports and long polls (DEFAULT_API_LIMITS for those not given). */
+  limits?: Partial<ApiLimits>;
+  /** The API's timeouts (MASTER_TIMEOUTS for those not given; tests shorten them). */
+  timeouts?: Partial<ServerTimeouts>;
+}
+
+/**
+ * The master's Fastify app, not yet listening: the error handler, the OpenAPI document, THE
+ * authentication hook (before any route, so no route escapes it), the farm's routes and the
+ * accounts API. master.ts serves it; the access table test builds it the same way.
+ */
+export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
+  const timeouts = { ...MASTER_TIMEOUTS, ...o.timeouts };
+  const app = Fastify({
+    loggerInstance: o.log.child({ part: 'api' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    // Routes with a body set their own; any other gets this.
+    bodyLimit: BODY_LIMITS.other,
+    ...timeoutOptions(timeouts),
+  });
+  applyServerTimeouts(app.server, timeouts);
+  if (o.onRoute) app.addHook('onRoute', o.onRoute);
+  app.setErrorHandler(errorHandler(o.log, 'master API'));
+  // Before the authentication hook, so that it also records the requests that hook refuses.
+  registerAuditHook(app, { append: (e) => o.store.appendAudit(e), log: o.log.child({ part: 'audit' }) });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Vigil master API', version: '1' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API token (vt_…) or a session secret (vs_…)' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+  app.addHook('onRequest', authHook({ store: o.store, identifyServer: o.identifyServer, now: o.now, rules: o.rules }));
+  registerRoutes(app, {
+    controller: o.controller,
+    store: o.store,
+    apiToken: o.nodeApiToken,
+    applyConfig: o.applyConfig,
+    limits: { ...DEFAULT_API_LIMITS, ...o.limits },
+  });
+  registerAuthRoutes(app, { store: o.store, setup: o.setup, now: o.now });
+  return app;
+}
