@@ -88,13 +88,13 @@ test('vigil move <camera> <server>: the CLI moves the camera make-before-break, 
   assert.equal((await fut.failovers()).length, 1, 'nothing else happened');
 
   // `vigil audit` shows the move: when, who, from where, the route, its target, its body, the answer.
-  const audit = await vigil(['audit', '--since', '10m', '--master', fut.farm.masterUrl], fut.farmKey);
+  const audit = await vigil(['audit', '--since', '10m', '--master', fut.farm.masterUrl], fut.farm.admin.token);
   assert.equal(audit.code, 0, `vigil audit exits 0: ${audit.stderr}`);
   assert.match(
     audit.stdout,
     /^#\d+ \S+Z \S+ 127\.0\.0\.1 POST \/api\/v1\/cameras\/:id\/move c1 → 200 \{"params":\{"id":"c1"\},"body":\{"to":"s2"\}\}$/m,
   );
-  const one = await vigil(['audit', '--limit', '1', '--master', fut.farm.masterUrl], fut.farmKey);
+  const one = await vigil(['audit', '--limit', '1', '--master', fut.farm.masterUrl], fut.farm.admin.token);
   assert.equal(one.stdout.trim().split('\n').length, 1, `one entry: ${one.stdout}`);
 });
 
