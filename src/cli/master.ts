@@ -1,10 +1,11 @@
 import { Command } from 'commander';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Master } from '../master/master.ts';
 import { VigilError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
+import { ensurePrivateDir, privateUmask } from '../lib/private-dir.ts';
 import { closeOnSignal, farmKey } from './shutdown.ts';
 
 /** `vigil master`: the management server (store, controller, API). */
@@ -19,9 +20,11 @@ export function masterCommand(): Command {
     .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
     .action(
       async (o: { data: string; store?: string; config?: string; host: string; port: string; keyFile?: string }) => {
+        privateUmask();
         const log = createLogger('master');
         const config: unknown = o.config ? parse(readFileSync(o.config, 'utf8')) : undefined;
-        mkdirSync(o.data, { recursive: true });
+        // Older versions left it 0755; what is inside is not rewritten (new files are 0600 anyway).
+        ensurePrivateDir(o.data, { followRoot: true });
         const master = new Master({
           store: o.store ?? join(o.data, 'farm.sqlite'),
           host: o.host,

@@ -54,3 +54,15 @@ export function redactCredentials(text: string): string {
   }
   return out + text.slice(done);
 }
+
+/**
+ * Where the password of a URL (the whole of `url`) lies, read as redactCredentials reads it:
+ * `[start, end)`, or undefined when it has none (no userinfo, or a user without ':').
+ */
+export function passwordSpan(url: string): { start: number; end: number } | undefined {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
+  if (!scheme) return undefined;
+  const info = userinfoAt(url, scheme[0].length);
+  if (!info || info.colon === -1) return undefined;
+  return { start: info.colon + 1, end: info.end };
+}

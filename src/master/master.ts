@@ -7,6 +7,7 @@ import { ServerNodes } from '../api/server-nodes.ts';
 import { errorHandler } from '../lib/http/error-handler.ts';
 import type { Logger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
+import { storeSecretKey } from '../store/secret-url.ts';
 import { applyFarmConfig } from './apply-config.ts';
 
 /** Settings of a Master. */
@@ -52,9 +53,11 @@ export class Master {
   }
 
   private async run(): Promise<void> {
-    this.store = await Store.open(this.o.store, (err) =>
-      this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'),
-    );
+    this.store = await Store.open(this.o.store, {
+      secretKey: storeSecretKey(this.o.farmKey),
+      onConnectionError: (err) =>
+        this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'),
+    });
     const controller = new Controller({ store: this.store, log: this.o.log.child({ part: 'controller' }) });
     this.controller = controller;
     await controller.start();
