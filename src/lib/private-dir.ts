@@ -1,4 +1,14 @@
-import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** Mode of every folder Vigil keeps data in: the owner alone may list, read or write it. */
@@ -99,7 +109,8 @@ export function tightenFile(file: string): void {
   try {
     const st = lstatSync(file);
     const me = uid();
-    if (st.isFile() && (me === undefined || st.uid === me) && (st.mode & 0o077) !== 0) chmodSync(file, PRIVATE_FILE_MODE);
+    if (st.isFile() && (me === undefined || st.uid === me) && (st.mode & 0o077) !== 0)
+      chmodSync(file, PRIVATE_FILE_MODE);
   } catch {
     // missing: nothing to tighten
   }

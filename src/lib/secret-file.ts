@@ -33,4 +33,3 @@ export function readSecretFile(path: string): string {
     closeSync(fd);
   }
 }
-
