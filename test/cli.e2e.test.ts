@@ -8,12 +8,13 @@ import { LocalFarm } from '../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
 import { farmKeys } from '../src/lib/farm-keys.ts';
 import { runVigil, segmentFiles, type VigilRun } from './support/run-vigil.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 // Fixed loopback ports away from the other end-to-end tests (18380 … 19054 families) and the defaults.
 const MASTER_PORT = 19180;
 const RTSP_PORT = 19254;
 const UDP_BASE = 19245;
-const FARM_KEY = 'cli-e2e-farm-key';
+const FARM_KEY = newFarmKey();
 const PASSWORD = 'cam-s3cret';
 const settings = {
   AliveIntervalMs: 250,
@@ -68,7 +69,7 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
     else rmSync(dir, { recursive: true, force: true });
   });
   const keyFile = join(dir, 'farm.key');
-  writeFileSync(keyFile, `${FARM_KEY}\n`);
+  writeFileSync(keyFile, `${FARM_KEY}\n`, { mode: 0o600 });
   const runs: VigilRun[] = [];
   /** A verb run as a user runs it, against this farm's master; the farm key from the environment unless told otherwise. */
   const vigil = async (args: string[], env: Record<string, string | undefined> = { VIGIL_FARM_KEY: FARM_KEY }) => {
@@ -162,7 +163,7 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
     /configuration refused, 4 problem\(s\)/,
     /\/servers\/3\/colour: Unexpected property/,
     /\/cameras\/3\/server: unknown server "nosuch"/,
-    /\/cameras\/4\/url: not a valid rtsp:\/\/ or rtsps:\/\/ URL/,
+    /\/cameras\/4\/url: camera "c10": not a valid rtsp:\/\/ or rtsps:\/\/ URL/,
     /\/groups\/0\/failbackAfterMs: only with onReturn "failback"/,
   ])
     assert.match(no.stderr, problem);
@@ -178,7 +179,7 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   const keyless = await vigil(['apply', applied], { VIGIL_FARM_KEY: undefined });
   refused(keyless, 'apply without a key');
   assert.match(keyless.stderr, /no farm key: set VIGIL_FARM_KEY or pass --key-file/);
-  const wrongKey = await vigil(['apply', bad], { VIGIL_FARM_KEY: 'not-the-key' });
+  const wrongKey = await vigil(['apply', bad], { VIGIL_FARM_KEY: newFarmKey() });
   refused(wrongKey, 'apply with a wrong key');
   assert.match(wrongKey.stderr, /missing or wrong farm key/);
   assert.deepEqual(await farm.api<FarmConfigInput>('/api/v1/config'), before, 'still nothing applied');

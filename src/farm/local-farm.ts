@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import type { FarmConfigInput } from '../config/farm-config.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { testDbLocation } from '../store/test-db.ts';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/private-dir.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin');
 /** What `vigil` runs: the compiled build (bin/vigil.js, dist/) or the TypeScript sources through tsx (bin/vigil-dev.js). */
@@ -32,6 +33,7 @@ const OWN_CODE: VigilCode =
 
 export interface LocalFarmOptions {
   dir: string;
+  /** The farm key its processes get in VIGIL_FARM_KEY: 32 random bytes, hex (newFarmKey()). */
   farmKey: string;
   masterPort: number;
   /** Where each process's output goes: files in dir (tests, bench) or this terminal (demo). */
@@ -56,7 +58,7 @@ export class LocalFarm {
   readonly masterUrl: string;
 
   constructor(private readonly o: LocalFarmOptions) {
-    mkdirSync(o.dir, { recursive: true });
+    mkdirSync(o.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     this.masterUrl = `http://127.0.0.1:${o.masterPort}`;
   }
 
@@ -69,7 +71,8 @@ export class LocalFarm {
   /** Starts (or restarts) `vigil master` with this configuration; resolves when its API answers. */
   async startMaster(config: FarmConfigInput): Promise<void> {
     const file = join(this.o.dir, 'farm.yaml');
-    writeFileSync(file, stringify(config));
+    // It holds the cameras' URLs, passwords and all.
+    writeFileSync(file, stringify(config), { mode: PRIVATE_FILE_MODE });
     const store: string[] = [];
     if (this.o.postgres) {
       this.storeDb ??= testDbLocation(this.o.postgres);
@@ -181,7 +184,7 @@ export class LocalFarm {
     let stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
     let fd: number | undefined;
     if (this.o.output !== 'inherit') {
-      fd = openSync(join(this.o.dir, `${name}.log`), 'a');
+      fd = openSync(join(this.o.dir, `${name}.log`), 'a', PRIVATE_FILE_MODE);
       stdio = ['ignore', fd, fd] as never;
     }
     const child = spawn(process.execPath, [VIGIL_BIN[this.o.code ?? OWN_CODE], ...args], {
