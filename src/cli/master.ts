@@ -38,8 +38,10 @@ export function masterCommand(): Command {
           await master.start();
         } catch (err) {
           if (!(err instanceof VigilError)) throw err;
-          // A refused configuration: every problem, then stop (the master closed what it opened).
-          log.fatal({ code: err.code, problems: err.details }, `${o.config}: ${err.message}`);
+          // A refused configuration: every problem, then stop (the master closed what it opened);
+          // or a store it cannot read (camera passwords sealed with another farm key).
+          const what = o.config && err.code !== 'INTERNAL' ? `${o.config}: ` : '';
+          log.fatal({ code: err.code, problems: err.details }, `${what}${err.message}`);
           process.exitCode = 1;
         }
       },

@@ -18,11 +18,11 @@ export function socketUid(procNetTcp: string, localPort: number, remotePort: num
 
 /**
  * Who opened a loopback connection to us: the uid of the peer's socket (its local port is our
- * remote port), by /proc/net/tcp. Undefined when that cannot be told (no /proc, no such line).
+ * remote port), by /proc/self/net/tcp (this network namespace's sockets; readable with systemd's ProcSubset=pid too). Undefined when that cannot be told (no /proc, no such line).
  */
 export async function peerUid(ourPort: number, peerPort: number): Promise<number | undefined> {
   try {
-    return socketUid(await readFile('/proc/net/tcp', 'utf8'), peerPort, ourPort);
+    return socketUid(await readFile('/proc/self/net/tcp', 'utf8'), peerPort, ourPort);
   } catch {
     return undefined;
   }

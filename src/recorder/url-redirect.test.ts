@@ -9,7 +9,7 @@ import { CameraSim } from '../sim/camera-sim.ts';
 import { createLogger } from '../lib/log.ts';
 import { Recorder } from './recorder.ts';
 import { CameraUrlRedirect } from './url-redirect.ts';
-import { socketUid } from './socket-owner.ts';
+import { peerUid, socketUid } from './socket-owner.ts';
 import type { SegmentSink } from '../storage/segment-sink.ts';
 import type { IndexedSegment } from '../storage/local-index.ts';
 
@@ -144,7 +144,15 @@ test("a ticket is answered once, with the camera's URL, to this user only; unkno
 test('a process of another user who read the ticket gets a 403, not the password (the real /proc/net/tcp)', {
   skip: process.getuid?.() !== 0 && 'needs root to run a child as another user',
 }, async () => {
-  const r = new CameraUrlRedirect({ log });
+  const owners: (number | undefined)[] = [];
+  const r = new CameraUrlRedirect({
+    log,
+    peerUid: async (ours, theirs) => {
+      const uid = await peerUid(ours, theirs);
+      owners.push(uid);
+      return uid;
+    },
+  });
   assert.equal(await r.start(), true);
   try {
     const ticket = r.ffmpegUrl(`rtsp://${USER}:${PASSWORD}@10.0.0.5:554/live`);
@@ -152,6 +160,7 @@ test('a process of another user who read the ticket gets a 403, not the password
     assert.match(theirs, /^RTSP\/1\.0 403 Forbidden/);
     assert.ok(!theirs.includes(PASSWORD));
     assert.match(await ask(ticket), /^RTSP\/1\.0 302 /, 'the ticket stays for its ffmpeg');
+    assert.deepEqual(owners, [65534, process.getuid?.()], 'each socket owner read from /proc');
   } finally {
     await r.close();
   }

@@ -49,7 +49,7 @@ export class CameraUrlRedirect {
   async start(): Promise<boolean> {
     if (process.getuid === undefined) return false;
     try {
-      await access('/proc/net/tcp');
+      await access('/proc/self/net/tcp');
     } catch {
       return false;
     }
