@@ -115,6 +115,7 @@ test("a ticket is answered once, with the camera's URL, to this user only; unkno
   assert.equal(await r.start(), true);
   try {
     assert.equal(r.ffmpegUrl('rtsp://10.0.0.5/open'), 'rtsp://10.0.0.5/open', 'nothing to hide');
+    assert.match(r.ffmpegUrl('rtsp://token123@10.0.0.5/x'), /^rtsp:\/\/127\.0\.0\.1:/, 'a user alone may be a secret');
     const ticket = r.ffmpegUrl(url);
     assert.match(ticket, /^rtsp:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{24}$/);
     assert.notEqual(r.ffmpegUrl(url), ticket, 'a new ticket each time');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../lib/log.ts';
-import { passwordSpan } from '../lib/redact.ts';
+import { redactCredentials } from '../lib/redact.ts';
 import { peerUid } from './socket-owner.ts';
 
 /** Settings of a CameraUrlRedirect. */
@@ -65,11 +65,12 @@ export class CameraUrlRedirect {
   }
 
   /**
-   * What ffmpeg is given for `url`: a one-time loopback ticket when the URL holds credentials and
-   * the redirect runs, else the URL itself (nothing to hide, or no way to hide it).
+   * What ffmpeg is given for `url`: a one-time loopback ticket when the URL holds credentials (a
+   * password, or a user that may be a token: what redaction would hide) and the redirect runs,
+   * else the URL itself (nothing to hide, or no way to hide it).
    */
   ffmpegUrl(url: string): string {
-    if (!this.server || !passwordSpan(url) || /[\r\n]/.test(url)) return url;
+    if (!this.server || redactCredentials(url) === url || /[\r\n]/.test(url)) return url;
     const now = Date.now();
     for (const [t, v] of this.tickets) if (v.expires <= now) this.tickets.delete(t);
     const ticket = randomBytes(18).toString('base64url');
