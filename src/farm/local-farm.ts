@@ -8,7 +8,8 @@ import { stringify } from 'yaml';
 import type { FarmConfigInput } from '../config/farm-config.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { testDbLocation } from '../store/test-db.ts';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../lib/private-dir.ts';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, removeOwnDirs } from '../lib/private-dir.ts';
+import { bufferPrefix, SHM } from '../node/buffer-root.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin');
 /** What `vigil` runs: the compiled build (bin/vigil.js, dist/) or the TypeScript sources through tsx (bin/vigil-dev.js). */
@@ -54,6 +55,7 @@ export interface LocalFarmOptions {
  */
 export class LocalFarm {
   private readonly procs = new Map<string, ChildProcess>();
+  private readonly nodeIds = new Set<string>();
   private storeDb: Promise<{ location: string; drop: () => Promise<void> }> | undefined;
   readonly masterUrl: string;
 
@@ -92,6 +94,7 @@ export class LocalFarm {
   }
 
   startNode(id: string): void {
+    this.nodeIds.add(id);
     this.spawn(id, ['node', '--id', id, '--master', this.masterUrl, '--data', join(this.o.dir, 'nodes', id)]);
   }
 
@@ -171,6 +174,15 @@ export class LocalFarm {
       await all;
       this.procs.clear();
     } finally {
+      // A node killed the hard way leaves its pre-buffer folder in /dev/shm (memory): its next start
+      // would remove it, but a test's farm does not start again.
+      for (const id of this.nodeIds) {
+        try {
+          removeOwnDirs(SHM, bufferPrefix(id, join(this.o.dir, 'nodes', id)));
+        } catch {
+          // its data dir is gone: so is what could be found from it
+        }
+      }
       const db = this.storeDb;
       this.storeDb = undefined;
       // A database that failed to be created has nothing to drop.
