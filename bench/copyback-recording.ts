@@ -94,6 +94,7 @@ async function copying(id: string, maxBytesPerSec: number, mb: number): Promise<
     stagingDir: join(dir, 'home', 'copy-staging'),
     sink,
     apiToken: BENCH_TOKEN,
+    selfId: 'home',
     log,
     maxBytesPerSec,
     locate: indexLocator({ index, nodeId: 'home', roots: () => [root] }),

@@ -36,7 +36,17 @@ for (let i = 0; i < segments; i++) {
   index.addStored({ cameraId: 'cam', startMs, endMs: startMs + 1000, path: rel, bytes }, [root]);
 }
 const log = createLogger('bench-source', process.env.BENCH_LOG ?? 'silent');
-const api = new NodeApi({ host: '127.0.0.1', port: 0, roots: () => [root], index, apiToken: BENCH_TOKEN, log });
+// The bench's home (selfId 'home') copies this footage: the one job this source knows.
+const copySources = [{ job: 'bench', home: 'home', camera: 'cam', stream: 0, fromMs, toMs: fromMs + segments * 1000 }];
+const api = new NodeApi({
+  host: '127.0.0.1',
+  port: 0,
+  roots: () => [root],
+  index,
+  apiToken: BENCH_TOKEN,
+  log,
+  copySources: () => copySources,
+});
 await api.start();
 console.log(JSON.stringify({ url: api.url, root, fromMs, toMs: fromMs + segments * 1000 }));
 

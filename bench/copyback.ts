@@ -97,6 +97,7 @@ export async function measureCopyBack(o: { segments: number; bytes: number }): P
       stagingDir: join(base, 'home', 'copy-staging'),
       sink,
       apiToken: BENCH_TOKEN,
+      selfId: 'home',
       log,
       locate: indexLocator({ index, nodeId: 'home', roots: () => [homeRoot] }),
     });

@@ -8,6 +8,7 @@ import { LocalFarm } from '../src/farm/local-farm.ts';
 import { exampleFarm, EXAMPLE_CAMERAS } from '../src/farm/example-farm.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { newFarmKey } from '../src/lib/farm-key.ts';
+import { encodeAlive } from '../src/health/alive-codec.ts';
 
 // Fixed loopback ports picked away from the defaults (8080, 8554, 5045) and from the other tests.
 const MASTER_PORT = 18480;
@@ -93,7 +94,10 @@ test('a farm survives kill -9 of a recording server; a group without a redundant
   const forge = setInterval(() => {
     forger.send(Buffer.from('not an alive'), UDP_BASE + 1, '127.0.0.1');
     forger.send(
-      Buffer.concat([Buffer.from('VGA1'), Buffer.from([2]), Buffer.from('s1'), Buffer.alloc(64)]),
+      encodeAlive(
+        { sender: 's1', recipient: 's2', bootId: Buffer.alloc(16), seq: 1n, sentAt: Date.now() },
+        Buffer.from('wrong key'),
+      ),
       UDP_BASE + 1,
       '127.0.0.1',
     );

@@ -86,6 +86,16 @@ test('vigil move <camera> <server>: the CLI moves the camera make-before-break, 
   assert.deepEqual(footageHoles([...onS1, ...onS2], since, until), [], 'no hole in the files across the move');
   assert.deepEqual((await fut.timeline('c1', since, until)).gaps, [], "nor in the master's timeline");
   assert.equal((await fut.failovers()).length, 1, 'nothing else happened');
+
+  // `vigil audit` shows the move: when, who, from where, the route, its target, its body, the answer.
+  const audit = await vigil(['audit', '--since', '10m', '--master', fut.farm.masterUrl], fut.farmKey);
+  assert.equal(audit.code, 0, `vigil audit exits 0: ${audit.stderr}`);
+  assert.match(
+    audit.stdout,
+    /^#\d+ \S+Z \S+ 127\.0\.0\.1 POST \/api\/v1\/cameras\/:id\/move c1 → 200 \{"params":\{"id":"c1"\},"body":\{"to":"s2"\}\}$/m,
+  );
+  const one = await vigil(['audit', '--limit', '1', '--master', fut.farm.masterUrl], fut.farmKey);
+  assert.equal(one.stdout.trim().split('\n').length, 1, `one entry: ${one.stdout}`);
 });
 
 test("the configuration lock: a moved camera's url, streams and storage cannot be edited while it runs elsewhere (409, nothing applied); after failback the same edit is accepted", {

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -9,10 +9,13 @@ import { vodPlaylist } from '../playback/hls.ts';
 import { ServerNodes, type RelayedBody } from './server-nodes.ts';
 import { parseNodeBufferPath, parseNodeSegmentPath } from '../protocol/node-api.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
-import { exportMp4 } from '../playback/export-mp4.ts';
+import { exportMp4, type ExportedFile } from '../playback/export-mp4.ts';
 import { ErrorBody } from './schemas.ts';
 import { VigilError } from '../lib/errors.ts';
 import { askedRange } from '../lib/time-range.ts';
+import { KeyedLimiter } from '../lib/keyed-limiter.ts';
+import { actorName } from '../auth/principal.ts';
+import { DEFAULT_API_LIMITS, MAX_EXPORT_MS, MAX_PLAYBACK_MS, type ApiLimits } from './limits.ts';
 
 /** What the playback routes use of the master. */
 export interface PlaybackDeps {
@@ -20,14 +23,17 @@ export interface PlaybackDeps {
   store: Store;
   /** The farm's API token: the master shows it to the recording servers, never to players. */
   apiToken: Buffer;
+  /** Bounds on exports in flight (DEFAULT_API_LIMITS unless given). */
+  limits?: Pick<ApiLimits, 'exportsPerActor' | 'exportsTotal'>;
 }
 
 const M3U8 = 'application/vnd.apple.mpegurl';
-const HOUR = 3_600_000;
-/** Longest playlist: a day of 1 s segments is ~86 400 entries, a few MB. */
-const MAX_PLAYBACK_MS = 24 * HOUR;
-/** Longest export: one MP4 is built in a temp file before it is sent. */
-const MAX_EXPORT_MS = HOUR;
+/**
+ * An export sends nothing while its MP4 is built (segments fetched, ffmpeg joining them): its
+ * connection may stay silent this long, past the API's idle timeout. Its own bounds (an hour of
+ * footage, ffmpeg's 2 min) end it before.
+ */
+const EXPORT_IDLE_MS = 5 * 60_000;
 /** Names the servers that hold footage of the range but did not answer: their footage shows as holes. */
 export const MISSING_HEADER = 'x-vigil-missing-servers';
 
@@ -68,6 +74,21 @@ const playlist = (description: string, headers?: object) => ({
 export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): void {
   const nodes = new ServerNodes(d.controller, d.apiToken);
   app.addHook('onClose', async () => nodes.close());
+  const limits = d.limits ?? DEFAULT_API_LIMITS;
+  const exports = new KeyedLimiter(limits.exportsPerActor, limits.exportsTotal);
+
+  /** A slot for one export of whoever asks (a user, else the address); TOO_MANY_REQUESTS when none is free. */
+  const exportSlot = (req: FastifyRequest) => {
+    const who = req.principal ? actorName(req.principal) : `address ${req.ip}`;
+    const slot = exports.acquire(who);
+    if ('release' in slot) return slot.release;
+    throw new VigilError(
+      'TOO_MANY_REQUESTS',
+      slot.refused === 'key'
+        ? `${who} has ${slot.limit} export(s) under way already, the most at once; try again once one has finished`
+        : `${slot.limit} exports are under way, the most the master runs at once; try again later`,
+    );
+  };
 
   const camera = (id: string) => {
     if (!d.controller.state().cameras.some((c) => c.id === id))
@@ -124,7 +145,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
       const { id } = req.params as { id: string };
       camera(id);
       const q = req.query as RangeQuery;
-      const { from, to } = askedRange(q, Date.now(), MAX_PLAYBACK_MS);
+      const { from, to } = askedRange(q, Date.now(), MAX_PLAYBACK_MS, 'a playlist');
       const { segments, missing } = await plan(id, from, to, q.stream ?? 0);
       markMissing(reply, missing);
       const entries = segments.map((s) => ({
@@ -141,7 +162,8 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     '/api/v1/cameras/:id/export.mp4',
     {
       schema: {
-        summary: 'the footage of a range (at most 1 h) as one MP4 file; holes are closed up',
+        summary:
+          'the footage of a range (at most 1 h) as one MP4 file; holes are closed up. A few at once per user and in all (429 beyond)',
         params: CameraParams,
         querystring: RangeQuery,
         response: {
@@ -163,27 +185,45 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
       const { id } = req.params as { id: string };
       camera(id);
       const q = req.query as RangeQuery;
-      const { from, to } = askedRange(q, Date.now(), MAX_EXPORT_MS);
-      const { segments, missing } = await plan(id, from, to, q.stream ?? 0);
-      markMissing(reply, missing);
-      if (!segments.length) return reply.status(204).send();
-      const gone = new AbortController();
-      reply.raw.once('close', () => gone.abort());
-      const out = await exportMp4({
-        segments,
-        fetchSegment: async (server, sid, signal) => (await nodes.segment(server, sid, signal)).body,
-        signal: gone.signal,
-        log: app.log,
-      });
-      const stream = createReadStream(out.file);
-      // The temp file goes once it is sent, or the client went away.
-      stream.once('close', () => void out.cleanup());
-      if (out.skipped) reply.header('x-vigil-skipped-segments', String(out.skipped));
-      return reply
-        .type('video/mp4')
-        .header('content-length', (await stat(out.file)).size)
-        .header('content-disposition', `attachment; filename="${id.replace(/[^\w.-]/g, '_')}_${from}_${to}.mp4"`)
-        .send(stream);
+      const { from, to } = askedRange(q, Date.now(), MAX_EXPORT_MS, 'an export');
+      // Refused before anything is fetched or written: a refused export leaves no temp file.
+      const release = exportSlot(req);
+      // Once the file is handed to the stream that sends it, the stream's close removes it and frees the slot.
+      let sending = false;
+      let out: ExportedFile | undefined;
+      try {
+        req.raw.socket?.setTimeout(EXPORT_IDLE_MS);
+        const gone = new AbortController();
+        reply.raw.once('close', () => gone.abort());
+        const { segments, missing } = await plan(id, from, to, q.stream ?? 0);
+        markMissing(reply, missing);
+        if (!segments.length) return reply.status(204).send();
+        out = await exportMp4({
+          segments,
+          fetchSegment: async (server, sid, signal) => (await nodes.segment(server, sid, signal)).body,
+          signal: gone.signal,
+          log: app.log,
+        });
+        if (gone.signal.aborted) return reply; // the client went away while it was built: nobody to send it to
+        const size = (await stat(out.file)).size;
+        const sent = out;
+        const stream = createReadStream(sent.file);
+        stream.once('close', () => void sent.cleanup().finally(release));
+        sending = true;
+        if (sent.skipped) reply.header('x-vigil-skipped-segments', String(sent.skipped));
+        return reply
+          .type('video/mp4')
+          .header('content-length', size)
+          .header('content-disposition', `attachment; filename="${id.replace(/[^\w.-]/g, '_')}_${from}_${to}.mp4"`)
+          .send(stream);
+      } finally {
+        // Not being sent (refused by a node, failed, cancelled): exportMp4 removed its folder when it
+        // failed; a file built for a client gone is removed here.
+        if (!sending) {
+          await out?.cleanup();
+          release();
+        }
+      }
     },
   );
 

@@ -8,6 +8,11 @@ import { parseFarmConfig } from '../config/farm-config.ts';
 import { createLogger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { statusBeforeBody } from '../lib/http/slow-body.ts';
+import { Writable } from 'node:stream';
+import type { ServerTimeouts } from '../lib/http/server-limits.ts';
+import type { ApiLimits } from './limits.ts';
+import { LONG_POLL_MS } from './limits.ts';
+import { NEXT_BEFORE_HEADER } from './page-query.ts';
 
 const FARM_KEY = 'k-routes';
 const KEY = farmKeys(Buffer.from(FARM_KEY)).api.toString();
@@ -21,19 +26,30 @@ const farm = {
   cameras: [{ id: 'c1', url: 'rtsp://admin:hunter2@127.0.0.1:18999/c1', server: 's1' }],
 };
 
-async function withMaster(fn: (url: string) => Promise<void>) {
+async function withMaster(
+  fn: (url: string, logLines: Record<string, unknown>[]) => Promise<void>,
+  o: { timeouts?: Partial<ServerTimeouts>; limits?: Partial<ApiLimits> } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-api-'));
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
   const master = new Master({
     store: join(dir, 'farm.sqlite'),
     host: '127.0.0.1',
     port: 0,
     farmKey: Buffer.from(FARM_KEY),
     config: parseFarmConfig(farm).config,
-    log: createLogger('test', 'silent'),
+    log: createLogger('test', 'info', sink),
+    ...o,
   });
   try {
     await master.start();
-    await fn(master.url);
+    await fn(master.url, lines);
   } finally {
     await master.close();
     rmSync(dir, { recursive: true, force: true });
@@ -223,3 +239,109 @@ test('drain, resume and move answer with their failover log entry; bad moves are
     const resumed = await post('/servers/s1/resume');
     assert.equal(resumed.status, 200);
   }));
+
+test('a client that sends a body slowly is cut at the request timeout (408), also with the token', () =>
+  withMaster(
+    async (url) => {
+      const r = await statusBeforeBody(`${url}/api/v1/config`, 'PUT', { authorization: `Bearer ${KEY}` }, 1024 * 1024);
+      assert.equal(r.status, 408);
+      assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, 'REQUEST_TIMEOUT');
+    },
+    { timeouts: { requestMs: 500, headersMs: 400, checkEveryMs: 50 } },
+  ));
+
+test('bodies are bounded per route: a few KiB for an action, megabytes for a configuration', () =>
+  withMaster(async (url) => {
+    const big = await fetch(`${url}/api/v1/cameras/c1/move`, {
+      method: 'POST',
+      body: JSON.stringify({ to: 's2', pad: 'x'.repeat(8 * 1024) }),
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+    });
+    assert.equal(big.status, 413);
+    assert.equal(((await big.json()) as { error: { code: string } }).error.code, 'BODY_TOO_LARGE');
+    // 300 cameras: some 30 KiB of configuration, over the default bound of other routes.
+    const many = structuredClone(farm);
+    for (let i = 0; i < 300; i++)
+      many.cameras.push({
+        id: `cam${i}`,
+        url: `rtsp://127.0.0.1:18999/a-rather-long-path/of-camera/${i}`,
+        server: 's2',
+      });
+    const body = JSON.stringify(many);
+    assert.ok(body.length > 16 * 1024, `${body.length} characters`);
+    const res = await put(url, many);
+    assert.equal(res.status, 200, await res.text());
+  }));
+
+test('applying a configuration is logged at info with its actor and what changed', () =>
+  withMaster(async (url, lines) => {
+    const next = structuredClone(farm);
+    next.cameras.push({ id: 'c2', url: 'rtsp://u:pw@127.0.0.1:18999/c2', server: 's2' });
+    assert.equal((await put(url, next)).status, 200);
+    const applied = lines.filter((l) => l.msg === 'configuration applied');
+    assert.deepEqual(
+      applied.map((l) => [l.level, l.actor, l.summary]),
+      [
+        [
+          30,
+          'the configuration file given at start',
+          'groups +1 −0 ~0, servers +2 −0 ~0, cameras +1 −0 ~0, settings ~1 (FarmHealthStartDelayMs)',
+        ],
+        [30, 'anonymous', 'groups +0 −0 ~0, servers +0 −0 ~0, cameras +1 −0 ~0, settings ~0'],
+      ],
+    );
+  }));
+
+test('the failover log is read in pages: newest first, each oldest first, a cursor in a header', () =>
+  withMaster(async (url) => {
+    const post = (path: string) =>
+      fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal((await post('/servers/s1/drain')).status, 200);
+    assert.equal((await post('/servers/s1/failover')).status, 200);
+    const all = (await (await fetch(`${url}/api/v1/failovers`)).json()) as { id: number; trigger: string }[];
+    assert.deepEqual(
+      all.map((f) => f.trigger),
+      ['drain', 'manual'],
+    );
+    const newest = await fetch(`${url}/api/v1/failovers?limit=1`);
+    assert.deepEqual(
+      ((await newest.json()) as { trigger: string }[]).map((f) => f.trigger),
+      ['manual'],
+    );
+    const before = newest.headers.get(NEXT_BEFORE_HEADER);
+    assert.equal(before, String(all[1].id));
+    const older = await fetch(`${url}/api/v1/failovers?limit=1&before=${before}`);
+    assert.deepEqual(
+      ((await older.json()) as { trigger: string }[]).map((f) => f.trigger),
+      ['drain'],
+    );
+    assert.equal(older.headers.get(NEXT_BEFORE_HEADER), null);
+    const tooMany = await fetch(`${url}/api/v1/failovers?limit=1001`);
+    assert.equal(tooMany.status, 400);
+    assert.match(((await tooMany.json()) as { error: { message: string } }).error.message, /limit must be <= 1000/);
+  }));
+
+test("a server's second long poll ends its first; the farm's long polls are bounded; an unknown server waits for nothing", () =>
+  withMaster(
+    async (url) => {
+      const auth = { authorization: `Bearer ${KEY}` };
+      const gen = ((await (await fetch(`${url}/api/v1/health`)).json()) as { generation: number }).generation;
+      const poll = (id: string) => fetch(`${url}/api/v1/nodes/${id}/assignment?after=${gen}`, { headers: auth });
+      assert.equal((await poll('nope')).status, 404);
+      const t0 = Date.now();
+      const first = poll('s1');
+      // The first waits (nothing changes); s2 finds the one place taken.
+      const refused = await poll('s2');
+      assert.equal(refused.status, 429);
+      assert.match(((await refused.json()) as { error: { message: string } }).error.message, /at most 1 in all/);
+      const second = poll('s1');
+      const ended = await first;
+      assert.equal(ended.status, 200, 'the first answers with the assignment as it is');
+      assert.ok(Date.now() - t0 < LONG_POLL_MS, 'ended by the second, not by its own wait');
+      assert.equal((await poll('s2')).status, 429, "s1's second poll holds the place");
+      // A change ends the second poll at once.
+      assert.equal((await put(url, farm)).status, 200);
+      assert.equal((await second).status, 200);
+    },
+    { limits: { longPollsTotal: 1 } },
+  ));

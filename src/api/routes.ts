@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Controller } from '../controller/controller.ts';
 import type { Store } from '../store/store.ts';
@@ -12,22 +12,37 @@ import { VigilError } from '../lib/errors.ts';
 import { bearerAuth } from '../lib/http/bearer-auth.ts';
 import { askedRange } from '../lib/time-range.ts';
 import { redactCredentials } from '../lib/redact.ts';
+import { actorName } from '../auth/principal.ts';
+import { configOfSnapshot } from '../master/config-change.ts';
 import { registerPlaybackRoutes } from './playback-routes.ts';
+import { registerAuditRoutes } from './audit-routes.ts';
+import { setAuditSummary } from './audit-hook.ts';
+import { BODY_LIMITS, DEFAULT_API_LIMITS, LONG_POLL_MS, MAX_TIMELINE_MS, type ApiLimits } from './limits.ts';
+import { LongPolls } from './long-polls.ts';
+import { PageQuery, pageHeaders, sendPage } from './page-query.ts';
 
 export interface RouteDeps {
   controller: Controller;
   store: Store;
   /** Bearer token of nodes and operators (derived from the farm key). */
   apiToken: Buffer;
-  /** Applies a configuration as given (validated, storage checked on the servers; see applyFarmConfig). */
-  applyConfig: (input: unknown) => Promise<{ warnings: string[] }>;
+  /**
+   * Applies a configuration as given (validated, storage checked on the servers; see
+   * applyFarmConfig) for `actor`; says what changed.
+   */
+  applyConfig: (input: unknown, actor?: string) => Promise<{ warnings: string[]; summary: string }>;
+  /** Bounds on exports and long polls (DEFAULT_API_LIMITS unless given). */
+  limits?: ApiLimits;
 }
 
-const LONG_POLL_MS = 20_000;
+/** Who made a request, as the logs name them; undefined when no one authenticated. */
+const actorOf = (req: FastifyRequest) => (req.principal ? actorName(req.principal) : undefined);
 
 /** The master's HTTP API: the read API for clients and tests, and the node channel. */
 export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const { controller, store } = d;
+  const limits = d.limits ?? DEFAULT_API_LIMITS;
+  const longPolls = new LongPolls(limits.longPollsTotal);
   // Writes and the node channel need the token; the hook runs before the body is read.
   const onRequest = bearerAuth(d.apiToken, 'farm key');
 
@@ -61,6 +76,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
         udp: live?.status.udp ?? null,
         storage: live?.status.storage ?? null,
         recordingFailed: live?.status.recordingFailed ?? false,
+        refusedSegments: controller.refusedSegmentsOf(s.id),
         maintenance: !!s.runtime.maintenance,
         enabled: s.enabled !== false,
         swappedWith: s.runtime.swappedWith ?? null,
@@ -101,9 +117,23 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     },
   );
 
-  registerPlaybackRoutes(app, d);
+  registerPlaybackRoutes(app, { ...d, limits });
+  registerAuditRoutes(app, { store, onRequest });
 
-  app.get('/api/v1/failovers', read('the failover log', Type.Array(FailoverView)), async () => store.failovers());
+  app.get(
+    '/api/v1/failovers',
+    {
+      schema: {
+        summary: 'the failover log: the newest entries (a page), oldest first; older pages by `before`',
+        querystring: Type.Object(PageQuery),
+        response: {
+          200: { description: 'entries, oldest first', headers: pageHeaders, ...Type.Array(FailoverView) },
+          '4xx': ErrorBody,
+        },
+      },
+    },
+    async (req, reply) => sendPage(reply, await store.failoverPage(req.query as { limit: number; before?: number })),
+  );
 
   app.get(
     '/api/v1/copybacks',
@@ -136,7 +166,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       const q = req.query as { from?: string; to?: string; stream?: number };
       if (!controller.state().cameras.some((c) => c.id === id))
         throw new VigilError('NOT_FOUND', `no camera ${id}`, 404);
-      const { from, to } = askedRange(q, Date.now());
+      const { from, to } = askedRange(q, Date.now(), MAX_TIMELINE_MS, 'the timeline');
       const recorded = await store.recordings(id, from, to, q.stream ?? 0);
       return {
         camera: id,
@@ -149,30 +179,13 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   );
 
   app.get('/api/v1/config', read('the farm configuration (credentials redacted)', FarmConfig), async () => {
-    const f = controller.state();
+    const c = configOfSnapshot(controller.state());
     return {
-      settings: f.settings,
-      groups: f.groups,
-      servers: f.servers.map((s) => ({
-        id: s.id,
-        group: s.group,
-        host: s.host,
-        ...(s.udpPort ? { udpPort: s.udpPort } : {}),
-        ...(s.storage && { storage: s.storage }),
-        ...(s.enabled !== undefined && { enabled: s.enabled }),
-        ...(s.maxCameras !== undefined && { maxCameras: s.maxCameras }),
-        ...(s.hotStandbyFor !== undefined && { hotStandbyFor: s.hotStandbyFor }),
-      })),
-      cameras: f.cameras.map((c) => ({
-        id: c.id,
-        url: redactCredentials(c.url),
-        server: c.home,
-        movable: c.movable,
-        ...(c.audio !== undefined && { audio: c.audio }),
-        ...(c.streams?.length && { streams: c.streams.map((x) => ({ ...x, url: redactCredentials(x.url) })) }),
-        ...(c.storage && { storage: c.storage }),
-        ...(c.priority && { priority: c.priority }),
-        ...(c.failoverMode && { failoverMode: c.failoverMode }),
+      ...c,
+      cameras: c.cameras.map((cam) => ({
+        ...cam,
+        url: redactCredentials(cam.url),
+        ...(cam.streams && { streams: cam.streams.map((x) => ({ ...x, url: redactCredentials(x.url) })) }),
       })),
     };
   });
@@ -188,13 +201,23 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       // The body schema documents; parseFarmConfig validates, so that unknown keys are refused
       // (Fastify's own validator would strip them) and every problem is named at once.
       validatorCompiler: () => () => true,
+      bodyLimit: BODY_LIMITS.config,
       onRequest,
     },
-    async (req) => ({ ok: true, warnings: (await d.applyConfig(req.body)).warnings }),
+    async (req) => {
+      const { warnings, summary } = await d.applyConfig(req.body, actorOf(req));
+      setAuditSummary(req, summary);
+      return { ok: true, warnings };
+    },
   );
 
   const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) });
-  const action = (path: string, summary: string, run: (id: string, body: unknown) => Promise<unknown>, body?: object) =>
+  const action = (
+    path: string,
+    summary: string,
+    run: (id: string, body: unknown, actor: string | undefined) => Promise<unknown>,
+    body?: object,
+  ) =>
     app.post(
       path,
       {
@@ -204,51 +227,72 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
           ...(body && { body }),
           response: { 200: Type.Union([FailoverView, Type.Null()]), '4xx': ErrorBody },
         },
+        bodyLimit: BODY_LIMITS.action,
         onRequest,
       },
       async (req) => {
-        return (await run((req.params as { id: string }).id, req.body)) ?? null;
+        return (await run((req.params as { id: string }).id, req.body, actorOf(req))) ?? null;
       },
     );
   action(
     '/api/v1/servers/:id/failover',
     "an operator's failover: the server's cameras move as if it had failed; a running server comes back as its group's onReturn says",
-    (id) => controller.manualFailover(id),
+    (id, _, actor) => controller.manualFailover(id, actor),
   );
   action(
     '/api/v1/servers/:id/drain',
     "maintenance: the server's cameras move away make-before-break (no gap); it is not failed over until resumed",
-    (id) => controller.drain(id),
+    (id, _, actor) => controller.drain(id, actor),
   );
   action(
     '/api/v1/servers/:id/resume',
     "ends maintenance: the server's own cameras come back make-before-break; null when none was away",
-    (id) => controller.resume(id),
+    (id, _, actor) => controller.resume(id, actor),
   );
-  action('/api/v1/servers/:id/failback', "the server's own cameras come home make-before-break", (id) =>
-    controller.failback(id),
+  action('/api/v1/servers/:id/failback', "the server's own cameras come home make-before-break", (id, _, actor) =>
+    controller.failback(id, actor),
   );
   action(
     '/api/v1/cameras/:id/move',
     'moves one camera to another server of its group, make-before-break',
-    (id, body) => controller.moveCamera(id, (body as { to: string }).to),
+    (id, body, actor) => controller.moveCamera(id, (body as { to: string }).to, actor),
     Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
   );
 
-  app.post(NODE_CHANNEL_ROUTES.status, { schema: { body: NodeStatus }, onRequest }, async (req) => {
-    const { id } = req.params as { id: string };
-    if (!controller.state().servers.some((s) => s.id === id))
-      throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
-    await controller.onStatus(id, req.body as NodeStatus);
-    return { generation: controller.generation };
-  });
+  app.post(
+    NODE_CHANNEL_ROUTES.status,
+    { schema: { body: NodeStatus }, bodyLimit: BODY_LIMITS.status, onRequest },
+    async (req) => {
+      const { id } = req.params as { id: string };
+      if (!controller.state().servers.some((s) => s.id === id))
+        throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
+      await controller.onStatus(id, req.body as NodeStatus);
+      return { generation: controller.generation };
+    },
+  );
 
-  app.get(NODE_CHANNEL_ROUTES.assignment, { onRequest }, async (req) => {
+  app.get(NODE_CHANNEL_ROUTES.assignment, { onRequest }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const after = Number((req.query as { after?: string }).after ?? -1);
-    await controller.waitForChange(after, LONG_POLL_MS);
+    const unknown = () => new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
+    // Before the wait: a name that is no server holds no long poll.
+    if (!controller.state().servers.some((s) => s.id === id)) throw unknown();
+    // One wait per server: its second poll (it reconnected) ends the first, which answers at once.
+    const poll = longPolls.enter(id);
+    if (!poll)
+      throw new VigilError(
+        'TOO_MANY_REQUESTS',
+        `too many long polls waiting (at most ${limits.longPollsTotal} in all)`,
+      );
+    const gone = new AbortController();
+    reply.raw.once('close', () => gone.abort());
+    try {
+      await controller.waitForChange(after, LONG_POLL_MS, AbortSignal.any([poll.signal, gone.signal]));
+    } finally {
+      poll.leave();
+    }
     const a = controller.serveAssignment(id);
-    if (!a) throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
+    if (!a) throw unknown();
     return a;
   });
 }

@@ -31,6 +31,10 @@ export const ServerView = Type.Object({
   recordingFailed: Type.Boolean({
     description: 'the server reports that recording cannot start although its cameras answer',
   }),
+  refusedSegments: Type.Integer({
+    description:
+      'segments its statuses named of cameras it does not record (nor did recently): kept out of the timeline, since the master started',
+  }),
   maintenance: Type.Boolean({
     description: 'drained for maintenance: holds no cameras, is not failed over, is no failover target',
   }),

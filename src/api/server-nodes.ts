@@ -19,7 +19,8 @@ export interface RelayedBody {
 
 /**
  * The master's side of the recording servers' API, by server id, over the one NodeClient. A node's
- * address comes only from its own (authenticated) status, never from a request. Errors become the
+ * address is its configured host and the port its own status reported (Controller.apiUrlOf), never
+ * a URL from a status or a request. Errors become the
  * master's own answers: a node's 404 is the caller's 404, no answer is 503, the rest is the node's
  * fault (502).
  */
@@ -27,7 +28,7 @@ export class ServerNodes {
   private readonly client: NodeClient;
 
   constructor(
-    private readonly controller: Pick<Controller, 'liveOf'>,
+    private readonly controller: Pick<Controller, 'apiUrlOf'>,
     apiToken: Buffer,
   ) {
     this.client = new NodeClient({ apiToken });
@@ -84,9 +85,9 @@ export class ServerNodes {
   }
 
   private async call<T>(server: string, what: string, fn: (base: string) => Promise<T>): Promise<T> {
-    const base = this.controller.liveOf(server)?.status.apiUrl;
+    const base = this.controller.apiUrlOf(server);
     if (!base)
-      throw new VigilError('SERVER_UNREACHABLE', `server ${server} has not told where it serves playback`, 503);
+      throw new VigilError('SERVER_UNREACHABLE', `server ${server} has not told which port its API listens on`, 503);
     try {
       return await fn(base);
     } catch (err) {

@@ -4,15 +4,27 @@ import { parse } from 'yaml';
 import { farmKey } from './shutdown.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import type { FailoverEntry } from '../store/failover-log.ts';
+import type { AuditEntry } from '../store/audit.ts';
+import { parseSince, parseTime } from '../lib/time-range.ts';
+import { NEXT_BEFORE_HEADER } from '../api/page-query.ts';
+import { PAGE } from '../api/limits.ts';
 
 async function call(master: string, path: string, init?: RequestInit): Promise<unknown> {
+  return (await callWithHeaders(master, path, init)).body;
+}
+
+async function callWithHeaders(
+  master: string,
+  path: string,
+  init?: RequestInit,
+): Promise<{ body: unknown; headers: Headers }> {
   const res = await fetch(master + path, init);
   const body = (await res.json()) as { error?: { message: string } };
   if (!res.ok) {
     console.error(body.error?.message ?? JSON.stringify(body));
     process.exit(1);
   }
-  return body;
+  return { body, headers: res.headers };
 }
 
 /** `vigil status`: servers, cameras and the last failovers, as the master sees them. */
@@ -34,7 +46,7 @@ export function statusCommand(): Command {
         currentServer: string;
         recording: string;
       }[];
-      const failovers = (await call(o.master, '/api/v1/failovers')) as FailoverEntry[];
+      const failovers = (await call(o.master, '/api/v1/failovers?limit=10')) as FailoverEntry[];
       console.log('SERVER  GROUP  ROLE       STATE    CAMERAS');
       for (const s of servers)
         console.log(
@@ -44,7 +56,7 @@ export function statusCommand(): Command {
       for (const c of cameras)
         console.log(`${c.id.padEnd(8)}${c.homeServer.padEnd(8)}${c.currentServer.padEnd(8)}${c.recording}`);
       console.log('\nFAILOVERS');
-      for (const f of failovers.slice(-10))
+      for (const f of failovers)
         console.log(
           `#${f.id} ${new Date(f.startedAt).toISOString()} ${f.server} ${f.trigger} ${f.status}${f.detail.target ? ` -> ${f.detail.target}` : ''}${f.detail.reason ? ` (${f.detail.reason})` : ''}`,
         );
@@ -147,3 +159,55 @@ export const moveCommand = () =>
     (a) => `/api/v1/cameras/${encodeURIComponent(a[0])}/move`,
     (a) => ({ to: a[1] }),
   );
+
+/** `vigil audit`: who changed what, exported or logged in, from where, with what answer; oldest first. */
+export function auditCommand(): Command {
+  return new Command('audit')
+    .description('show the audit log: changes, exports and login attempts, with who, from where and the answer')
+    .option('--since <time>', 'from this time (epoch ms, ISO 8601) or this long ago (30m, 2h, 7d)')
+    .option('--until <time>', 'before this time (epoch ms, ISO 8601)')
+    .option('--actor <name>', 'user:alice, token:alice/ci, server:s1; a bare name is a user with her tokens')
+    .option('--limit <n>', 'the newest entries at most', String(PAGE.limit))
+    .option('--master <url>', 'master URL', 'http://127.0.0.1:8080')
+    .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
+    .action(
+      async (o: {
+        since?: string;
+        until?: string;
+        actor?: string;
+        limit: string;
+        master: string;
+        keyFile?: string;
+      }) => {
+        const limit = Number(o.limit);
+        if (!Number.isSafeInteger(limit) || limit < 1)
+          throw new Error(`--limit: not a whole number above 0: ${o.limit}`);
+        const q = new URLSearchParams();
+        if (o.since) q.set('from', String(parseSince(o.since, Date.now())));
+        if (o.until) q.set('to', String(parseTime(o.until, 'until')));
+        if (o.actor) q.set('actor', o.actor);
+        const key = farmKeys(await farmKey(o.keyFile)).api.toString();
+        // Pages of at most the API's maximum, newest first, until the limit or the oldest entry.
+        let entries: AuditEntry[] = [];
+        let before: string | null = null;
+        while (entries.length < limit) {
+          q.set('limit', String(Math.min(PAGE.maxLimit, limit - entries.length)));
+          if (before) q.set('before', before);
+          const page = await callWithHeaders(o.master, `/api/v1/audit?${q}`, {
+            headers: { authorization: `Bearer ${key}` },
+          });
+          entries = [...(page.body as AuditEntry[]), ...entries];
+          before = page.headers.get(NEXT_BEFORE_HEADER);
+          if (!before) break;
+        }
+        for (const e of entries) console.log(auditLine(e));
+      },
+    );
+}
+
+/** One audit entry on one line: when, who, from where, what, on what, the answer, and its parameters. */
+export function auditLine(e: AuditEntry): string {
+  const params = Object.keys(e.params).length ? ` ${JSON.stringify(e.params)}` : '';
+  const summary = e.summary ? ` (${e.summary})` : '';
+  return `#${e.id} ${new Date(e.at).toISOString()} ${e.actor} ${e.address} ${e.method} ${e.route}${e.target ? ` ${e.target}` : ''} → ${e.status}${summary}${params}`;
+}

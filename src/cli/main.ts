@@ -12,6 +12,7 @@ import {
   resumeCommand,
   failbackCommand,
   moveCommand,
+  auditCommand,
 } from './client.ts';
 
 const program = new Command('vigil').description('Vigil: video recording farm with automatic failover');
@@ -23,7 +24,7 @@ program.addCommand(keygenCommand());
 program.addCommand(statusCommand());
 program.addCommand(applyCommand());
 program.addCommand(failoverCommand());
-for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand]) program.addCommand(c());
+for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand, auditCommand]) program.addCommand(c());
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

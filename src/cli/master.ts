@@ -7,6 +7,13 @@ import { VigilError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { ensurePrivateDir, privateUmask } from '../lib/private-dir.ts';
 import { closeOnSignal, farmKey } from './shutdown.ts';
+import { DEFAULT_API_LIMITS } from '../api/limits.ts';
+
+function wholeAbove0(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${flag}: not a whole number above 0: ${v}`);
+  return n;
+}
 
 /** `vigil master`: the management server (store, controller, API). */
 export function masterCommand(): Command {
@@ -18,8 +25,23 @@ export function masterCommand(): Command {
     .option('--host <host>', 'API address', '127.0.0.1')
     .option('--port <port>', 'API port', '8080')
     .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
+    .option('--max-exports <n>', 'MP4 exports built at once, in all', String(DEFAULT_API_LIMITS.exportsTotal))
+    .option(
+      '--max-exports-per-user <n>',
+      'MP4 exports built at once per user (or address)',
+      String(DEFAULT_API_LIMITS.exportsPerActor),
+    )
     .action(
-      async (o: { data: string; store?: string; config?: string; host: string; port: string; keyFile?: string }) => {
+      async (o: {
+        data: string;
+        store?: string;
+        config?: string;
+        host: string;
+        port: string;
+        keyFile?: string;
+        maxExports: string;
+        maxExportsPerUser: string;
+      }) => {
         privateUmask();
         const log = createLogger('master');
         const config: unknown = o.config ? parse(readFileSync(o.config, 'utf8')) : undefined;
@@ -32,6 +54,10 @@ export function masterCommand(): Command {
           farmKey: await farmKey(o.keyFile),
           config,
           log,
+          limits: {
+            exportsTotal: wholeAbove0(o.maxExports, '--max-exports'),
+            exportsPerActor: wholeAbove0(o.maxExportsPerUser, '--max-exports-per-user'),
+          },
         });
         closeOnSignal(log, () => master.close());
         try {

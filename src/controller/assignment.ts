@@ -2,6 +2,7 @@ import type { CameraRow, FarmSnapshot } from '../store/store.ts';
 import { liveBuddies } from './liveness.ts';
 import { effectiveRoles } from './planner.ts';
 import type { AssignedCamera, Assignment } from '../protocol/assignment.ts';
+import { aliveKeysFor } from '../health/alive-keys.ts';
 
 /** A make-before-break move under way: both servers record the camera until `to` delivers. */
 export interface Handover {
@@ -52,21 +53,29 @@ export function assignedCamera(c: CameraRow, serverId: string): AssignedCamera {
   };
 }
 
+/** What buildAssignment needs besides the farm: the moves under way, and the keys and jobs of the server. */
+export interface AssignmentParts {
+  handovers: Iterable<Handover>;
+  recordFrom: Map<string, number>;
+  /** The key `from` signs its Alives to `to` with (aliveKey over the farm key, which only the master holds). */
+  aliveKeyOf: (from: string, to: string) => Buffer;
+  copyBack?: NonNullable<Assignment['copyBack']>;
+  copySources?: NonNullable<Assignment['copySources']>;
+}
+
 /**
- * What a recording server is told to do: the cameras it owns, the ones handed over to it (it records
- * them before their old server stops), the live-only cameras it relays, and, as a hot standby, its
- * server's cameras in pre-buffer.
- * `recordFrom` says where a hot standby's buffer is kept from once it owns a camera.
+ * The cameras a recording server is told to record or buffer: the ones it owns, the ones handed
+ * over to it (it records them before their old server stops), the live-only cameras it relays, and,
+ * as a hot standby, its server's cameras in pre-buffer.
+ * `recordFrom` says where a hot standby's buffer is kept from once it owns a camera. Pure.
  */
-export function buildAssignment(
+export function assignedCameras(
   f: FarmSnapshot,
   serverId: string,
-  o: { handovers: Iterable<Handover>; recordFrom: Map<string, number>; copyBack?: NonNullable<Assignment['copyBack']> },
-): Assignment | undefined {
+  o: Pick<AssignmentParts, 'handovers' | 'recordFrom'>,
+): AssignedCamera[] {
   const me = f.servers.find((s) => s.id === serverId);
-  if (!me) return undefined;
-  const port = (s: { udpPort: number | null }) => s.udpPort ?? f.settings.FarmHealthUdpPort;
-  const buddyIds = liveBuddies(f.servers).get(serverId) ?? [];
+  if (!me) return [];
   const cameras: AssignedCamera[] = [];
   const incoming = new Set([...o.handovers].filter((h) => h.to === serverId).map((h) => h.camera));
   for (const c of f.cameras) {
@@ -94,20 +103,34 @@ export function buildAssignment(
       )
         cameras.push({ ...assignedCamera(c, serverId), buffer: { ms: hotBufferMs(f.settings.FarmHealthMissedUdpMs) } });
   }
+  return cameras;
+}
+
+/**
+ * What a recording server is told to do: its cameras (assignedCameras), its buddies with the Alive
+ * keys of its pairs, its copy-back jobs as home and as source, and the farm settings. Pure.
+ */
+export function buildAssignment(f: FarmSnapshot, serverId: string, o: AssignmentParts): Assignment | undefined {
+  const me = f.servers.find((s) => s.id === serverId);
+  if (!me) return undefined;
+  const port = (s: { udpPort: number | null }) => s.udpPort ?? f.settings.FarmHealthUdpPort;
+  const buddyIds = liveBuddies(f.servers).get(serverId) ?? [];
   return {
     // Always 1 for now (the store's meta row; nothing bumps it): replicated masters with fencing, a
     // later issue, bump it with each new leader; nodes already take a new term as a new assignment.
     term: f.term,
     generation: f.generation,
     server: { id: me.id, host: me.host, udpPort: port(me), ...(me.storage && { storage: me.storage }) },
-    cameras,
+    cameras: assignedCameras(f, serverId, o),
     retentionDays: Object.fromEntries(
       f.cameras.filter((c) => c.storage?.maxStorageDays !== undefined).map((c) => [c.id, c.storage!.maxStorageDays!]),
     ),
     buddies: buddyIds
       .map((id) => f.servers.find((s) => s.id === id)!)
       .map((s) => ({ id: s.id, host: s.host, port: port(s) })),
+    alive: aliveKeysFor(o.aliveKeyOf, serverId, buddyIds),
     ...(o.copyBack?.length && { copyBack: o.copyBack }),
+    ...(o.copySources?.length && { copySources: o.copySources }),
     settings: {
       AliveIntervalMs: f.settings.AliveIntervalMs,
       FarmHealthStartDelayMs: f.settings.FarmHealthStartDelayMs,

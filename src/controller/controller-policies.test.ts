@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controllerHarness } from '../../test/support/controller-harness.ts';
+import { TEST_ALIVE_KEYS, controllerHarness } from '../../test/support/controller-harness.ts';
 import { Controller } from './controller.ts';
 import { createLogger } from '../lib/log.ts';
 import { RELAY_BUFFER_MS } from './assignment.ts';
@@ -122,7 +122,13 @@ test('a handover under way when the master restarts goes on: the new server is s
   await h.status('n', [], [{ camera: 'ca', startMs: 1_000_000, endMs: 1_000_300 }]);
   assert.deepEqual([current(h, 'ca'), current(h, 'cb')], ['n', 'a'], 'ca is over, cb still under way');
   await h.c.close();
-  const again = new Controller({ store: h.store, log: createLogger('test', 'silent'), clock: h.clock, tickMs: 0 });
+  const again = new Controller({
+    store: h.store,
+    log: createLogger('test', 'silent'),
+    clock: h.clock,
+    tickMs: 0,
+    aliveKeyOf: TEST_ALIVE_KEYS,
+  });
   t.after(() => again.close());
   h.clock.t = 1_001_000;
   await again.start();
@@ -172,7 +178,13 @@ test('a handover the store completed just before the master stopped is logged do
   await h.c.close();
   // The camera's move home reached the store; the master stopped before logging it.
   await h.store.moveCameras([{ camera: 'ca', to: 'a' }]);
-  const again = new Controller({ store: h.store, log: createLogger('test', 'silent'), clock: h.clock, tickMs: 0 });
+  const again = new Controller({
+    store: h.store,
+    log: createLogger('test', 'silent'),
+    clock: h.clock,
+    tickMs: 0,
+    aliveKeyOf: TEST_ALIVE_KEYS,
+  });
   t.after(() => again.close());
   await again.start();
   const fb = (await h.store.failovers()).at(-1)!;
@@ -411,7 +423,7 @@ test('copy-back: after a failback the home server is given a job per stream and 
   const status = (id: string, extra: object = {}) =>
     h.c.onStatus(id, {
       bootId: `boot-${id}`,
-      apiUrl: `http://127.0.0.1:1${id === 'a' ? 1 : 2}`,
+      apiPort: id === 'a' ? 11 : 12,
       suspects: [],
       cameras: {},
       segments: [],
@@ -433,6 +445,9 @@ test('copy-back: after a failback the home server is given a job per stream and 
     ['fb2-ca~0-n', 'n', 'a', 1_000_100, 'pending'],
   );
   assert.equal(h.c.assignment('a')!.copyBack, undefined, 'not before the old server had time to stop');
+  const source = { job: job.id, home: 'a', camera: 'ca', stream: 0, fromMs: 1_000_100, toMs: job.toMs };
+  assert.deepEqual(h.c.assignment('n')!.copySources, [source], 'the source knows the job before its home is given it');
+  assert.equal(h.c.assignment('a')!.copySources, undefined);
   await h.at(1500 + 5000);
   assert.deepEqual(h.c.assignment('a')!.copyBack, [
     {
@@ -470,6 +485,7 @@ test('copy-back: after a failback the home server is given a job per stream and 
   assert.equal((await h.store.recordings('ca', 0, 2_000_000)).filter((r) => r.server === 'n').length, 1);
   await report('done', 2);
   assert.deepEqual(h.c.copyBacks(), []);
+  assert.equal(h.c.assignment('n')!.copySources, undefined, 'a finished job releases nothing more');
   assert.deepEqual(
     (await h.store.recordings('ca', 0, 2_000_000)).map((r) => r.server),
     ['a'],

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { controllerHarness } from '../../test/support/controller-harness.ts';
+import { TEST_ALIVE_KEYS, controllerHarness } from '../../test/support/controller-harness.ts';
 import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts';
 
 const farm = (extra: FarmConfigInput['servers'] = []): FarmConfigInput => ({
@@ -145,4 +145,31 @@ test('all storage failed on a server that still reports: its cameras move; it st
   assert.equal(c.state().servers.find((s) => s.id === 'a')!.state, 'up', 'storage back: a redundant server again');
   assert.deepEqual(c.assignment('a')!.cameras, []);
   assert.equal((await store.failovers()).length, 1);
+});
+
+test("a status's segments of a camera its server does not record stay out of the timeline, counted", async (t) => {
+  const { c, store, status } = await harness(t);
+  await status('a', [], [{ camera: 'c1', startMs: 1000, endMs: 2000 }]);
+  await status(
+    'b',
+    [],
+    [
+      { camera: 'c2', startMs: 1000, endMs: 2000 },
+      { camera: 'c1', startMs: 2000, endMs: 3000 },
+      { camera: 'nope', startMs: 2000, endMs: 3000 },
+    ],
+  );
+  const servers = async (camera: string) => (await store.recordings(camera, 0, 10_000)).map((r) => r.server);
+  assert.deepEqual(await servers('c1'), ['a'], "b's segment of a's camera is refused");
+  assert.deepEqual(await servers('c2'), ['b']);
+  assert.deepEqual([c.refusedSegmentsOf('a'), c.refusedSegmentsOf('b')], [0, 2]);
+});
+
+test("a server's assignment carries the Alive keys of its own pairs only", async (t) => {
+  const { c } = await harness(t);
+  const keyOf = TEST_ALIVE_KEYS;
+  assert.deepEqual(c.assignment('a')!.alive, {
+    send: { b: keyOf('a', 'b').toString('hex') },
+    receive: { b: keyOf('b', 'a').toString('hex') },
+  });
 });

@@ -16,13 +16,16 @@ import type { CopyBacks } from './copy-backs.ts';
 import type { Handovers } from './handovers.ts';
 import type { FailoverRuns } from './failover-runs.ts';
 import type { ServerReturns } from './server-return.ts';
-import { Heard, type Live } from './heard.ts';
+import { Heard, apiUrlOf, type Live } from './heard.ts';
+import { SegmentGate, reportableCameras } from './reported-segments.ts';
 import { controllerParts } from './parts.ts';
 
 export { HANDOVER_TIMEOUT_MS } from './handovers.ts';
 
 /** Timer lateness beyond which the master counts itself stalled. */
 const PAUSE_MS = 500;
+/** A server's refused segments are logged this often at most (a forger could send them with every status). */
+const REFUSED_LOG_MS = 10_000;
 
 /** What the controller is built from; `store` is the farm store (its parts each use a few of its operations). */
 export interface ControllerOptions {
@@ -31,6 +34,11 @@ export interface ControllerOptions {
   clock?: Clock;
   /** Liveness is judged this often; 0 runs no timer (tests call tick()). */
   tickMs?: number;
+  /**
+   * The key `from` signs its Alive datagrams to `to` with (aliveKeyring over the farm key, which
+   * stays with the master): each server's assignment carries the keys of its own pairs.
+   */
+  aliveKeyOf: (from: string, to: string) => Buffer;
 }
 
 /**
@@ -56,6 +64,9 @@ export class Controller {
   private startedAt = 0;
   private judgeHeldUntil = 0;
   private tickPending = false;
+  private readonly segmentGate = new SegmentGate();
+  /** Segments refused by server (cameras it may not report), and when that was last logged. */
+  private readonly refused = new Map<string, { segments: number; loggedAt: number }>();
 
   constructor(private readonly o: ControllerOptions) {
     this.clock = o.clock ?? systemClock;
@@ -126,9 +137,10 @@ export class Controller {
   /**
    * An operator's failover: the server is taken as down at once (trigger "manual") and its
    * cameras move as for a crash. A server still running comes back at its next status as a
-   * redundant server, holding nothing. Returns the failover log entry.
+   * redundant server, holding nothing. Returns the failover log entry, which names `actor` (who
+   * asked, as actorName names them) when given.
    */
-  manualFailover(serverId: string): Promise<FailoverRow> {
+  manualFailover(serverId: string, actor?: string): Promise<FailoverRow> {
     return this.serial(async () => {
       const server = this.fs.server(serverId);
       if (server.state === 'down') throw new VigilError('ALREADY_DOWN', `server ${serverId} is down already`, 409);
@@ -136,7 +148,7 @@ export class Controller {
         throw new VigilError('TRIGGER_OFF', `manual failover is not a trigger of group ${server.group}`, 409);
       if (!this.fs.farm.cameras.some((c) => c.current === serverId))
         throw new VigilError('NOTHING_TO_MOVE', `server ${serverId} holds no cameras`, 409);
-      const { id } = await this.failover(serverId, 'manual', [], this.clock.now());
+      const { id } = await this.failover(serverId, 'manual', [], this.clock.now(), actor);
       const fo = id === undefined ? undefined : await this.o.store.failover(id);
       if (!fo)
         throw new VigilError(
@@ -150,9 +162,10 @@ export class Controller {
 
   /**
    * Maintenance: the server's cameras move away make-before-break (each new server records before
-   * this one stops), and it is neither failed over nor a failover target until resumed.
+   * this one stops), and it is neither failed over nor a failover target until resumed. The log
+   * entry names `actor` when given (so do resume, failback and moveCamera).
    */
-  drain(serverId: string): Promise<FailoverRow> {
+  drain(serverId: string, actor?: string): Promise<FailoverRow> {
     return this.serial(async () => {
       const server = this.fs.server(serverId);
       if (server.state === 'down') throw new VigilError('SERVER_DOWN', `server ${serverId} is down`, 409);
@@ -165,12 +178,12 @@ export class Controller {
       this.returns.forget(serverId);
       const plan = planFailover(this.planView(), serverId);
       const unrecorded = plan.kind === 'skip' ? [] : plan.unrecorded;
-      return this.row(await this.handovers.start(serverId, 'drain', plan.moves, unrecorded, plan.reason));
+      return this.row(await this.handovers.start(serverId, 'drain', plan.moves, unrecorded, plan.reason, actor));
     });
   }
 
   /** Ends maintenance: the server's own cameras come back to it, make-before-break. */
-  resume(serverId: string): Promise<FailoverRow | undefined> {
+  resume(serverId: string, actor?: string): Promise<FailoverRow | undefined> {
     return this.serial(async () => {
       const server = this.fs.server(serverId);
       if (!server.runtime.maintenance)
@@ -182,12 +195,14 @@ export class Controller {
       this.fs.farm.generation = await this.o.store.bumpGeneration();
       this.fs.wake();
       const moves = this.failbackMoves(serverId);
-      return moves.length ? this.row(await this.handovers.start(serverId, 'resume', moves, [])) : undefined;
+      return moves.length
+        ? this.row(await this.handovers.start(serverId, 'resume', moves, [], undefined, actor))
+        : undefined;
     });
   }
 
   /** Fails back: the server's own cameras come home make-before-break (their footage is then copied back). */
-  failback(serverId: string): Promise<FailoverRow> {
+  failback(serverId: string, actor?: string): Promise<FailoverRow> {
     return this.serial(async () => {
       const server = this.fs.server(serverId);
       if (server.state !== 'up' || server.runtime.maintenance)
@@ -196,12 +211,12 @@ export class Controller {
       if (!moves.length)
         throw new VigilError('NOTHING_TO_MOVE', `no camera of server ${serverId} is recorded elsewhere`, 409);
       this.returns.forget(serverId);
-      return this.row(await this.handovers.start(serverId, 'failback', moves, []));
+      return this.row(await this.handovers.start(serverId, 'failback', moves, [], undefined, actor));
     });
   }
 
   /** An operator's move of one camera, make-before-break. */
-  moveCamera(cameraId: string, to: string): Promise<FailoverRow> {
+  moveCamera(cameraId: string, to: string, actor?: string): Promise<FailoverRow> {
     return this.serial(async () => {
       const problems = moveProblems(this.planView(), cameraId, to);
       if (this.handovers.has(cameraId)) problems.push(`camera ${cameraId} is being handed over already`);
@@ -213,7 +228,8 @@ export class Controller {
           problems,
         );
       const from = this.fs.camera(cameraId)!.current;
-      return this.row(await this.handovers.start(from, 'move', [{ camera: cameraId, from, to, mode: 'record' }], []));
+      const move = { camera: cameraId, from, to, mode: 'record' as const };
+      return this.row(await this.handovers.start(from, 'move', [move], [], undefined, actor));
     });
   }
 
@@ -230,6 +246,22 @@ export class Controller {
   /** What the master last heard from a server. */
   liveOf(id: string): Live | undefined {
     return this.heard.of(id);
+  }
+
+  /**
+   * Where a configured server's API listens: its configured host and the port its status reported;
+   * undefined while it has not reported one. The one address the master calls a server at.
+   */
+  apiUrlOf(id: string): string | undefined {
+    return apiUrlOf(
+      this.fs.farm.servers.find((s) => s.id === id),
+      this.heard.of(id),
+    );
+  }
+
+  /** How many segments of a server's statuses were refused since the master started (cameras it may not report). */
+  refusedSegmentsOf(id: string): number {
+    return this.refused.get(id)?.segments ?? 0;
   }
 
   /** Copy-back jobs, unfinished first, for the API. */
@@ -269,11 +301,14 @@ export class Controller {
   /**
    * A status from a recording server: records its segments, and brings a down server back. All of
    * it happens in the queue; its liveness counts from its arrival, not from when the queue gets to it.
+   * Only segments of cameras the server may report (SegmentGate) go further; the others are
+   * counted and logged, and change nothing.
    */
-  async onStatus(serverId: string, status: NodeStatus): Promise<void> {
+  async onStatus(serverId: string, reported: NodeStatus): Promise<void> {
     if (!this.fs.farm.servers.some((s) => s.id === serverId)) return;
     const at = this.clock.now();
     await this.serial(async () => {
+      const status = this.admitSegments(serverId, reported, at);
       this.heard.hear(serverId, status, at);
       this.placement.noteSegments(serverId, status.segments);
       if (status.segments.length) await this.o.store.addRecordings(serverId, status.segments);
@@ -289,9 +324,9 @@ export class Controller {
     });
   }
 
-  /** Resolves when the farm generation differs from `after`, or after timeoutMs. */
-  waitForChange(after: number, timeoutMs: number): Promise<void> {
-    return this.fs.waitForChange(after, timeoutMs);
+  /** Resolves when the farm generation differs from `after`, after timeoutMs, or when `signal` aborts. */
+  waitForChange(after: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.fs.waitForChange(after, timeoutMs, signal);
   }
 
   /** The cameras, buddies and settings of one recording server. Only reads. */
@@ -299,8 +334,33 @@ export class Controller {
     return buildAssignment(this.fs.farm, serverId, {
       handovers: this.handovers.values(),
       recordFrom: this.placement.recordFrom,
+      aliveKeyOf: this.o.aliveKeyOf,
       copyBack: this.copies.forHome(serverId, this.clock.now()),
+      copySources: this.copies.forSource(serverId),
     });
+  }
+
+  /** The status with only the segments the server may report; the refused ones are counted and logged. */
+  private admitSegments(serverId: string, status: NodeStatus, now: number): NodeStatus {
+    // Every status, empty ones too, keeps the gate's memory of what the server was given up to date.
+    const allowed = reportableCameras(this.fs.farm, serverId, {
+      handovers: this.handovers.values(),
+      recordFrom: this.placement.recordFrom,
+    });
+    const v = this.segmentGate.filter(serverId, allowed, status.segments, now);
+    if (!v.refused.size) return status;
+    const count = [...v.refused.values()].reduce((a, b) => a + b, 0);
+    const r = this.refused.get(serverId) ?? { segments: 0, loggedAt: Number.NEGATIVE_INFINITY };
+    r.segments += count;
+    this.refused.set(serverId, r);
+    if (now - r.loggedAt >= REFUSED_LOG_MS) {
+      r.loggedAt = now;
+      this.o.log.warn(
+        { server: serverId, cameras: Object.fromEntries(v.refused), refusedSinceStart: r.segments },
+        'status segments refused: cameras this server does not record; they stay out of the timeline',
+      );
+    }
+    return { ...status, segments: v.accepted };
   }
 
   /**
@@ -339,9 +399,9 @@ export class Controller {
   }
 
   /** A failover; the first report of the server is forgotten once it stands. */
-  private async failover(serverId: string, trigger: FailureTrigger, reporters: string[], now: number) {
+  private async failover(serverId: string, trigger: FailureTrigger, reporters: string[], now: number, actor?: string) {
     const firstReportAt = this.firstSuspectAt.get(serverId) ?? now;
-    const r = await this.runs.failover(serverId, trigger, reporters, firstReportAt, now);
+    const r = await this.runs.failover(serverId, trigger, reporters, firstReportAt, now, actor);
     if (r.ok) this.firstSuspectAt.delete(serverId);
     return r;
   }

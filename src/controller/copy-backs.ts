@@ -88,6 +88,17 @@ export class CopyBacks {
     return out;
   }
 
+  /**
+   * The unfinished jobs that copy footage away from a source server, for its assignment: the
+   * source lets only a job's home release (delete) its segments of the job. Pending ones are in
+   * already, so the source knows a job before its home is handed it.
+   */
+  forSource(serverId: string): NonNullable<Assignment['copySources']> {
+    return [...this.jobs.values()]
+      .filter((j) => j.source === serverId && !finished(j))
+      .map((j) => ({ job: j.id, home: j.home, camera: j.camera, stream: j.stream, fromMs: j.fromMs, toMs: j.toMs }));
+  }
+
   /** Progress reported by a home server; a finished job's source intervals are forgotten. */
   async progress(serverId: string, reported: NonNullable<NodeStatus['copyBack']>): Promise<void> {
     const touched = new Set<number>();

@@ -71,6 +71,8 @@ export function newRun(o: {
   firstReportAt: number;
   confirmedAt: number;
   queued: boolean;
+  /** Who asked for it (a manual failover). */
+  actor?: string;
 }): Omit<FailoverRun, 'id'> {
   const at = o.confirmedAt;
   return {
@@ -84,6 +86,7 @@ export function newRun(o: {
       moves: [],
       unrecorded: [],
       steps: [step('detect', at, o.firstReportAt), ...(o.queued ? [step('queued', at, at)] : [])],
+      ...(o.actor !== undefined && { actor: o.actor }),
     },
   };
 }

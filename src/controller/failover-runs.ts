@@ -64,6 +64,7 @@ export class FailoverRuns {
     reporters: string[],
     firstReportAt: number,
     now: number,
+    actor?: string,
   ): Promise<{ id?: number; ok: boolean }> {
     const farm = this.p.state.farm;
     const server = this.p.state.server(serverId);
@@ -91,6 +92,7 @@ export class FailoverRuns {
         firstReportAt,
         confirmedAt: now,
         queued,
+        actor,
       });
       const { status, detail } = start;
       id = await this.store.insertFailover({

@@ -64,18 +64,24 @@ export class FarmState {
     for (const fn of w) fn();
   }
 
-  /** Resolves when the farm generation differs from `after`, after timeoutMs, or on close. */
-  waitForChange(after: number, timeoutMs: number): Promise<void> {
-    if (this.farm.generation !== after || this.closed) return Promise.resolve();
+  /**
+   * Resolves when the farm generation differs from `after`, after timeoutMs, on close, or when
+   * `signal` aborts (a newer long poll of the same server, the client gone).
+   */
+  waitForChange(after: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.farm.generation !== after || this.closed || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(t);
+        signal?.removeEventListener('abort', stop);
         resolve();
       };
-      const t = setTimeout(() => {
+      const stop = () => {
         this.waiters = this.waiters.filter((w) => w !== done);
-        resolve();
-      }, timeoutMs);
+        done();
+      };
+      const t = setTimeout(stop, timeoutMs);
+      signal?.addEventListener('abort', stop, { once: true });
       this.waiters.push(done);
     });
   }

@@ -88,13 +88,17 @@ export class Handovers {
     };
   }
 
-  /** Starts moves of `serverId`'s cameras; live-only moves need no overlap. Returns the log entry's id. */
+  /**
+   * Starts moves of `serverId`'s cameras; live-only moves need no overlap. Returns the log entry's
+   * id; `actor` is who asked for it (none for an automatic failback).
+   */
   async start(
     serverId: string,
     trigger: PlannedTrigger,
     moves: Move[],
     unrecorded: string[],
     reason?: string,
+    actor?: string,
   ): Promise<number> {
     const now = this.clock.now();
     const server = this.p.state.server(serverId);
@@ -107,6 +111,7 @@ export class Handovers {
       unrecorded,
       steps: [step('plan', now, now)],
       ...(reason && { reason }),
+      ...(actor !== undefined && { actor }),
     });
     const status = moves.some((m) => m.mode === 'record') ? 'running' : 'done';
     const id = await this.store.insertFailover({

@@ -1,5 +1,6 @@
 import type { LivenessInput } from './liveness.ts';
 import type { NodeStatus } from '../protocol/status.ts';
+import { nodeApiUrl } from '../protocol/node-api.ts';
 
 /** What the master last heard from a recording server. */
 export interface Live {
@@ -46,4 +47,13 @@ export class Heard {
       ]),
     );
   }
+}
+
+/**
+ * Where a server's API listens: its host from the configuration and the port its last status
+ * reported (nodeApiUrl). Undefined before it reported one. Nothing else of a status makes an address.
+ */
+export function apiUrlOf(server: { host: string } | undefined, live: Live | undefined): string | undefined {
+  const port = live?.status.apiPort;
+  return server && port !== undefined ? nodeApiUrl(server.host, port) : undefined;
 }

@@ -7,7 +7,7 @@ import { CopyBacks } from './copy-backs.ts';
 import { Handovers } from './handovers.ts';
 import { FailoverRuns } from './failover-runs.ts';
 import { ServerReturns } from './server-return.ts';
-import type { Heard } from './heard.ts';
+import { apiUrlOf, type Heard } from './heard.ts';
 
 /** The parts the controller dispatches to, each wired to what it declares it needs of the others. */
 export interface ControllerParts {
@@ -25,11 +25,11 @@ export function controllerParts(store: Store, clock: Clock, log: Logger, heard: 
   const placement = new Placement(state, store);
   const copies: CopyBacks = new CopyBacks(
     {
-      // A copy-back source is handed out only while it runs and has told where its API listens.
-      sourceUrl: (id) =>
-        state.farm.servers.find((s) => s.id === id)?.state === 'down'
-          ? undefined
-          : heard.of(id)?.status.apiUrl || undefined,
+      // A copy-back source is handed out only while it runs and has told which port its API listens on.
+      sourceUrl: (id) => {
+        const server = state.farm.servers.find((s) => s.id === id);
+        return server?.state === 'down' ? undefined : apiUrlOf(server, heard.of(id));
+      },
       openDetail: (logId) => handovers.openDetail(logId),
       hasServer: (id) => state.farm.servers.some((s) => s.id === id),
     },

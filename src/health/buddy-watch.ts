@@ -6,6 +6,15 @@ export interface WatchSettings {
   replayWindowMs: number; // an Alive stamped further than this from our clock is stale
 }
 
+/**
+ * How far an Alive's send time may be from the receiver's clock: 3 × FarmHealthMissedUdpMs. Short,
+ * so a captured datagram cannot stand for its sender for long (a replay within it is caught by its
+ * sequence number); the servers of a farm keep NTP time, which the footage needs anyway. Pure.
+ */
+export function aliveWindowMs(missedMs: number): number {
+  return 3 * missedMs;
+}
+
 export type Verdict = 'accepted' | 'unknown-sender' | 'replay' | 'stale';
 
 interface Peer {

@@ -3,10 +3,11 @@ import type { Controller } from '../controller/controller.ts';
 import { VigilError, refused } from '../lib/errors.ts';
 import { checkStorageOnServers, storageChecks } from '../api/storage-check.ts';
 import type { StorageCheck } from '../protocol/node-api.ts';
+import { configChangeSummary, configOfSnapshot } from './config-change.ts';
 
 /** What applying a configuration uses of the master. */
 export interface ApplyConfigPorts {
-  controller: Pick<Controller, 'applyConfig'>;
+  controller: Pick<Controller, 'applyConfig' | 'state'>;
   /** Asks a running server whether storage paths exist and take writes there (ServerNodes.checkStorage). */
   checkStorage: (server: string, body: StorageCheck) => Promise<string[]>;
 }
@@ -14,6 +15,8 @@ export interface ApplyConfigPorts {
 /** A configuration applied: what is worth telling the operator. */
 export interface AppliedConfig {
   warnings: string[];
+  /** What changed, counted (configChangeSummary): for the audit log and the master's log. */
+  summary: string;
 }
 
 /**
@@ -36,6 +39,8 @@ export async function applyFarmConfig(input: unknown, p: ApplyConfigPorts): Prom
   const checked = await checkStorageOnServers(storageChecks(input), p.checkStorage);
   problems = [...problems, ...checked.problems];
   if (problems.length || !parsed) throw refused('CONFIG_INVALID', 'configuration', problems);
+  // Configurations change only here, so the farm read now is the one this replaces.
+  const summary = configChangeSummary(configOfSnapshot(p.controller.state()), parsed.config);
   await p.controller.applyConfig(parsed.config);
-  return { warnings: [...parsed.warnings, ...checked.warnings] };
+  return { warnings: [...parsed.warnings, ...checked.warnings], summary };
 }

@@ -8,7 +8,11 @@ import { errorHandler } from '../lib/http/error-handler.ts';
 import type { Logger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { storeSecretKey } from '../store/secret-url.ts';
+import { aliveKeyring } from '../health/alive-keys.ts';
 import { applyFarmConfig } from './apply-config.ts';
+import { registerAuditHook } from '../api/audit-hook.ts';
+import { BODY_LIMITS, DEFAULT_API_LIMITS, MASTER_TIMEOUTS, type ApiLimits } from '../api/limits.ts';
+import { applyServerTimeouts, timeoutOptions, type ServerTimeouts } from '../lib/http/server-limits.ts';
 
 /** Settings of a Master. */
 export interface MasterOptions {
@@ -22,6 +26,10 @@ export interface MasterOptions {
    */
   config?: unknown;
   log: Logger;
+  /** Bounds on exports and long polls (DEFAULT_API_LIMITS for those not given). */
+  limits?: Partial<ApiLimits>;
+  /** The API's timeouts (MASTER_TIMEOUTS for those not given; tests shorten them). */
+  timeouts?: Partial<ServerTimeouts>;
 }
 
 /** The management server: store, failover controller and HTTP API in one process. */
@@ -58,29 +66,47 @@ export class Master {
       onConnectionError: (err) =>
         this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'),
     });
-    const controller = new Controller({ store: this.store, log: this.o.log.child({ part: 'controller' }) });
+    const controller = new Controller({
+      store: this.store,
+      log: this.o.log.child({ part: 'controller' }),
+      // The farm key stays here: servers get the Alive keys of their own pairs in their assignments.
+      aliveKeyOf: aliveKeyring(this.o.farmKey),
+    });
     this.controller = controller;
     await controller.start();
     const apiToken = farmKeys(this.o.farmKey).api;
     const nodes = new ServerNodes(controller, apiToken);
     this.nodes = nodes;
-    const applyConfig = (input: unknown) =>
-      applyFarmConfig(input, { controller, checkStorage: (server, body) => nodes.checkStorage(server, body) });
+    const applyConfig = async (input: unknown, actor = 'anonymous') => {
+      const applied = await applyFarmConfig(input, {
+        controller,
+        checkStorage: (server, body) => nodes.checkStorage(server, body),
+      });
+      this.o.log.info({ actor, summary: applied.summary }, 'configuration applied');
+      return applied;
+    };
     if (this.o.config !== undefined) {
       // Before the API listens, so no server is told an assignment of the configuration it replaces.
       // Servers have not reported yet: their storage paths are checked once they run (see the warnings).
-      const { warnings } = await applyConfig(this.o.config);
+      const { warnings } = await applyConfig(this.o.config, 'the configuration file given at start');
       for (const w of warnings) this.o.log.warn(w);
     }
+    const timeouts = { ...MASTER_TIMEOUTS, ...this.o.timeouts };
     const app = Fastify({
       loggerInstance: this.o.log.child({ part: 'api' }) as FastifyBaseLogger,
       disableRequestLogging: true,
-      bodyLimit: 8 * 1024 * 1024,
+      // Routes with a body set their own; any other gets this.
+      bodyLimit: BODY_LIMITS.other,
+      ...timeoutOptions(timeouts),
     });
     this.app = app;
+    applyServerTimeouts(app.server, timeouts);
     app.setErrorHandler(errorHandler(this.o.log, 'master API'));
+    // First, so that it also records requests that a later onRequest hook (authentication) refuses.
+    registerAuditHook(app, { append: (e) => this.store!.appendAudit(e), log: this.o.log.child({ part: 'audit' }) });
     await app.register(swagger, { openapi: { info: { title: 'Vigil master API', version: '1' } } });
-    registerRoutes(app, { controller, store: this.store, apiToken, applyConfig });
+    const limits = { ...DEFAULT_API_LIMITS, ...this.o.limits };
+    registerRoutes(app, { controller, store: this.store, apiToken, applyConfig, limits });
     this.url = await app.listen({ host: this.o.host, port: this.o.port });
     this.o.log.info({ url: this.url }, 'master listening');
   }

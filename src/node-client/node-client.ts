@@ -13,6 +13,7 @@ import {
   nodeSegmentPath,
   nodeSegmentsPath,
   NODE_ROUTES,
+  CALLER_HEADER,
   type RangeQuery,
   type StorageCheck,
 } from '../protocol/node-api.ts';
@@ -27,6 +28,11 @@ export interface NodeClientOptions {
   http?: SendRequest;
   /** Connections per server at most with the default transport (default: no limit). */
   maxSockets?: number;
+  /**
+   * The recording server making the calls (copy-back), named in CALLER_HEADER; absent for the
+   * master. A stand-in until the calls carry the server's TLS client certificate (see callerServerId).
+   */
+  caller?: string;
 }
 
 /** A call's options: what ends it, and headers of its own. */
@@ -115,7 +121,11 @@ export class NodeClient {
     o: CallOptions,
     body?: unknown,
   ): Promise<NodeResponse> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.o.apiToken.toString()}`, ...o.headers };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.o.apiToken.toString()}`,
+      ...(this.o.caller !== undefined && { [CALLER_HEADER]: this.o.caller }),
+      ...o.headers,
+    };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
       return await this.send({

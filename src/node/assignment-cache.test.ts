@@ -26,6 +26,17 @@ test('a saved assignment is read back as it was, in a file only its user reads',
   assert.deepEqual(errors, []);
 });
 
+test('the Alive keys are kept 0600 even over files a crash left readable', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-cache-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'assignment.json');
+  for (const f of [file, `${file}.tmp`]) writeFileSync(f, '{}', { mode: 0o644 });
+  const cache = new AssignmentCache(dir, recordingLog().log);
+  cache.save(sampleAssignment());
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.deepEqual(cache.load()?.alive, sampleAssignment().alive);
+});
+
 test('a cache file that is not a valid assignment is refused with a logged error naming the problem', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-cache-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

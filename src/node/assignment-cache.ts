@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refusedMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
@@ -48,9 +48,15 @@ export class AssignmentCache {
     return value as Assignment;
   }
 
-  /** Saves an assignment whole (temp file, then rename); readable by this user only, as it holds camera credentials. */
+  /**
+   * Saves an assignment whole (temp file, then rename); readable by this user only, as it holds
+   * camera credentials and the server's Alive keys. The mode is set on the temp file itself: one
+   * left behind by a crash keeps whatever mode it had when written again.
+   */
   save(a: Assignment): void {
-    writeFileSync(`${this.file}.tmp`, JSON.stringify(a), { mode: 0o600 });
-    renameSync(`${this.file}.tmp`, this.file);
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify(a), { mode: 0o600 });
+    chmodSync(tmp, 0o600);
+    renameSync(tmp, this.file);
   }
 }

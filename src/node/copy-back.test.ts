@@ -49,7 +49,10 @@ async function server(base: string, name: string): Promise<Server> {
   const index = new LocalIndex(join(dir, 'index.sqlite'));
   const { sink, paths } = await singlePathSink(root, name, index, log);
   const roots = (seg: { id: number }) => (index.copies(seg.id).length ? index.copies(seg.id) : [root]);
-  const api = new NodeApi({ host: '127.0.0.1', port: 0, roots, index, apiToken: TOKEN, log });
+  // The source lets the home release any footage of its cameras: the jobs of the tests name no other.
+  const copySources = () =>
+    ['cam1', 'cam2'].map((camera) => ({ job: 'any', home: 'home', camera, stream: 0, fromMs: 0, toMs: 2 ** 52 }));
+  const api = new NodeApi({ host: '127.0.0.1', port: 0, roots, index, apiToken: TOKEN, log, copySources });
   await api.start();
   return { name, dir, root, index, sink, paths, api };
 }
@@ -185,6 +188,7 @@ async function withFarm(fn: (f: Farm) => Promise<void>): Promise<void> {
         stagingDir: join(home.dir, 'copy-staging'),
         sink,
         apiToken: TOKEN,
+        selfId: 'home',
         log,
         locate: indexLocator({ index: home.index, nodeId: 'home', roots: (seg) => home.index.copies(seg.id) }),
         http: traffic.send,

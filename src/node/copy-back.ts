@@ -29,6 +29,8 @@ export interface CopyBackOptions {
   sink: SegmentSink;
   /** The farm's API token, which the source's NodeApi wants. */
   apiToken: Buffer;
+  /** This server's id: the source releases segments only at the request of the job's home. */
+  selfId: string;
   log: Logger;
   /** Download rate cap, so recording keeps its disk bandwidth; 0 or absent: none. */
   maxBytesPerSec?: number;
@@ -117,7 +119,12 @@ export class CopyBack {
     this.clock = o.clock ?? systemClock;
     this.sleep = o.sleep ?? ((ms, signal) => timer(ms, undefined, { signal }));
     this.concurrency = Math.max(1, Math.floor(o.concurrency ?? CONCURRENCY));
-    this.nodes = new NodeClient({ apiToken: o.apiToken, http: o.http, maxSockets: this.concurrency + 1 });
+    this.nodes = new NodeClient({
+      apiToken: o.apiToken,
+      http: o.http,
+      maxSockets: this.concurrency + 1,
+      caller: o.selfId,
+    });
     this.request = retrying({
       attempts: REQUEST_ATTEMPTS,
       delayMs: o.retryDelayMs ?? 1000,

@@ -14,17 +14,23 @@ import type { LocalIndex } from '../storage/local-index.ts';
 import { sha256File } from './file-digest.ts';
 import { listingRange } from './node-playback-routes.ts';
 import type { SegmentFiles } from './segment-files.ts';
+import type { CopySource } from '../protocol/assignment.ts';
+import { callerServerId } from './caller.ts';
+import { isCopyHome, mayRelease } from './release-rule.ts';
 
 /** What the copy source routes use of the node. */
 export interface CopySourceDeps {
   index: LocalIndex;
   files: SegmentFiles;
   log: Logger;
+  /** The unfinished copy-back jobs whose source this server is (its assignment's copySources). */
+  copySources: () => readonly CopySource[];
 }
 
 /**
  * A node as the source of a copy-back: lists the segments of a range with their sizes on disk, and
- * deletes ("releases") a segment once its home server holds a verified copy. The downloads
+ * deletes ("releases") a segment once its home server holds a verified copy, at the request of that
+ * home server only (mayRelease over the jobs of its assignment). The downloads
  * themselves go through the playback route of a segment, with a Repr-Digest trailer.
  */
 export function registerCopySourceRoutes(app: FastifyInstance, d: CopySourceDeps): void {
@@ -57,7 +63,8 @@ export function registerCopySourceRoutes(app: FastifyInstance, d: CopySourceDeps
     },
   );
 
-  // Deletes only what the caller proved it holds: every copy here must still hash to the sha256
+  // Deletes only at the request of the home server of a job that covers the segment, and only what
+  // the caller proved it holds: every copy here must still hash to the sha256
   // it verified its own copy against, so a file changed since it was sent is never lost. The
   // checksum cached when the file was sent stands for a copy whose fingerprint is unchanged.
   app.post(
@@ -72,8 +79,14 @@ export function registerCopySourceRoutes(app: FastifyInstance, d: CopySourceDeps
     async (req) => {
       const id = Number.parseInt((req.params as { id: string }).id, 10);
       const want = (req.body as { sha256: string }).sha256.toLowerCase();
+      const caller = callerServerId(req);
+      const jobs = d.copySources();
+      // Before the index is read: a caller that is no job's home learns nothing of what is here.
+      if (!isCopyHome(jobs, caller)) throw refusedRelease(d.log, id, caller, 'is the home of no copy-back job here');
       const seg = index.get(id);
       if (!seg) return { released: false }; // unknown, or released before
+      if (!mayRelease(jobs, caller, seg))
+        throw refusedRelease(d.log, id, caller, `has no copy-back job of camera ${seg.cameraId} over this segment`);
       const files = await d.files.files(seg, false);
       if (!files.length)
         throw new VigilError(
@@ -115,4 +128,11 @@ export function registerCopySourceRoutes(app: FastifyInstance, d: CopySourceDeps
       return { released: true };
     },
   );
+}
+
+/** A release refused for its caller: logged (it is an attempt to delete footage), answered 403. */
+function refusedRelease(log: Logger, id: number, caller: string | undefined, why: string): VigilError {
+  const who = caller === undefined ? 'a caller that is no server' : `server ${caller}`;
+  log.warn({ id, caller: caller ?? null }, `segment release refused: ${who} ${why}`);
+  return new VigilError('FORBIDDEN', `segment ${id}: ${who} ${why}; nothing released`);
 }

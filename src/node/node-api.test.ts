@@ -24,6 +24,8 @@ import { segmentRelPath } from '../storage/layout.ts';
 import { ffmpegPath } from '../lib/ffmpeg-path.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { createLogger } from '../lib/log.ts';
+import { CALLER_HEADER } from '../protocol/node-api.ts';
+import type { CopySource } from '../protocol/assignment.ts';
 
 const FARM_KEY = Buffer.from('node-api-test-key');
 const TOKEN = farmKeys(FARM_KEY).api;
@@ -39,7 +41,12 @@ interface Fixture {
   t0: number;
   /** Index ids of rows that point outside the storage root. */
   escapes: number[];
+  /** The copy-back jobs this node is the source of (its assignment's copySources); tests change them. */
+  jobs: CopySource[];
 }
+
+/** The home server of the fixture's copy-back jobs, as the requests name it. */
+const HOME = 'h1';
 
 /** Three real 1 s H.264 MPEG-TS segments, indexed as if recorded just now, plus tampered index rows. */
 async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
@@ -97,6 +104,14 @@ async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
   const escapes = ['../outside.ts', join(dir, 'outside.ts'), 'link.ts'].map((path, i) =>
     index.add({ cameraId: 'evil', startMs: i, endMs: i + 1, path, bytes: 1 }),
   );
+  const jobs: CopySource[] = ['cam1', 'evil'].map((camera) => ({
+    job: `fb1-${camera}`,
+    home: HOME,
+    camera,
+    stream: 0,
+    fromMs: 0,
+    toMs: t0 + 3000,
+  }));
   const api = new NodeApi({
     host: '127.0.0.1',
     port: 0,
@@ -104,10 +119,11 @@ async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
     index,
     apiToken: TOKEN,
     log: createLogger('test', 'silent'),
+    copySources: () => jobs,
   });
   try {
     await api.start();
-    await fn({ api, index, root, ids, files, t0, escapes });
+    await fn({ api, index, root, ids, files, t0, escapes, jobs });
   } finally {
     await api.close();
     index.close();
@@ -238,7 +254,9 @@ test('no request reaches a file outside the storage root', () =>
   }));
 
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const post = (f: Fixture, path: string, body: unknown, headers: Record<string, string> = auth) =>
+/** What a copy-back home sends: the token, and its server id (CALLER_HEADER, until TLS gives its certificate). */
+const fromHome = { ...auth, [CALLER_HEADER]: HOME };
+const post = (f: Fixture, path: string, body: unknown, headers: Record<string, string> = fromHome) =>
   fetch(f.api.url + path, {
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json' },
@@ -405,6 +423,48 @@ test('release deletes a segment only for the sha256 of its file, and once', () =
     assert.equal((await post(f, `/node/v1/segments/${f.escapes[0]}/release`, { sha256: right })).status, 404);
   }));
 
+test('release is refused (403) unless the caller is the home of a copy-back job of the segment; nothing is deleted', () =>
+  withNodeApi(async (f) => {
+    const [id, second] = f.ids;
+    const sha256 = sha256Of(f.files[0]);
+    const release = async (headers: Record<string, string>, n = id) => {
+      const res = await post(f, `/node/v1/segments/${n}/release`, { sha256 }, headers);
+      return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
+    };
+    const refusals: [string, Record<string, string>][] = [
+      ['a caller naming no server', auth],
+      ['another server', { ...auth, [CALLER_HEADER]: 'h2' }],
+      ['the source itself', { ...auth, [CALLER_HEADER]: 'n1' }],
+    ];
+    for (const [what, headers] of refusals) {
+      const r = await release(headers);
+      assert.equal(r.status, 403, what);
+      assert.equal(r.body.error?.code, 'FORBIDDEN', what);
+      assert.match(r.body.error!.message, /is the home of no copy-back job here; nothing released/, what);
+    }
+    // An unknown id answers the same to a caller that is no home: nothing is learnt of the index.
+    assert.equal((await release({ ...auth, [CALLER_HEADER]: 'h2' }, 999_999)).status, 403);
+
+    // The home, for a segment outside its job: the job's range ends before it, then another camera's job.
+    f.jobs.splice(0, f.jobs.length, { ...f.jobs[0], toMs: f.t0 });
+    const outside = await release(fromHome);
+    assert.equal(outside.status, 403);
+    assert.match(outside.body.error!.message, new RegExp(`server ${HOME} has no copy-back job of camera cam1`));
+    f.jobs.splice(0, f.jobs.length, { ...f.jobs[0], camera: 'cam2', toMs: f.t0 + 3000 });
+    assert.equal((await release(fromHome)).status, 403, "another camera's job");
+    f.jobs.splice(0, f.jobs.length, { ...f.jobs[0], camera: 'cam1', stream: 1 });
+    assert.equal((await release(fromHome)).status, 403, "another stream's job");
+    f.jobs.splice(0, f.jobs.length);
+    assert.equal((await release(fromHome)).status, 403, 'a finished job (gone from the assignment)');
+    for (const file of f.files) assert.ok(statSync(file).isFile(), `${file} kept`);
+
+    f.jobs.push({ job: 'fb2-cam1', home: HOME, camera: 'cam1', stream: 0, fromMs: f.t0, toMs: f.t0 + 1000 });
+    assert.deepEqual(await release(fromHome), { status: 200, body: { released: true } }, 'the home of its job');
+    assert.throws(() => statSync(f.files[0]), /ENOENT/);
+    const next = await post(f, `/node/v1/segments/${second}/release`, { sha256: sha256Of(f.files[1]) });
+    assert.equal(next.status, 403, 'the next segment is past the job');
+  }));
+
 test('release deletes every storage path’s copy, and none when one copy differs', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-node-api-release-'));
   const roots = [join(dir, 'a'), join(dir, 'b')];
@@ -416,6 +476,7 @@ test('release deletes every storage path’s copy, and none when one copy differ
     index,
     apiToken: TOKEN,
     log: createLogger('test', 'silent'),
+    copySources: () => [{ job: 'j', home: HOME, camera: 'cam1', stream: 0, fromMs: 0, toMs: 3000 }],
   });
   try {
     const store = (startMs: number, contents: string[]) => {
@@ -439,7 +500,7 @@ test('release deletes every storage path’s copy, and none when one copy differ
     const release = (id: number) =>
       fetch(`${api.url}/node/v1/segments/${id}/release`, {
         method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
+        headers: { ...fromHome, 'content-type': 'application/json' },
         body: JSON.stringify({ sha256: sha }),
       });
 

@@ -1,14 +1,17 @@
+import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { IndexedSegment, LocalIndex } from '../storage/local-index.ts';
 import type { BufferedSegment } from '../recorder/camera-recorder.ts';
 import { LiveSequence } from '../playback/live-sequence.ts';
 import { bearerAuth } from '../lib/http/bearer-auth.ts';
 import { errorHandler } from '../lib/http/error-handler.ts';
+import { applyServerTimeouts, timeoutOptions, type ServerTimeouts } from '../lib/http/server-limits.ts';
 import type { Logger } from '../lib/log.ts';
 import { registerCopySourceRoutes } from './copy-source-routes.ts';
 import { registerPlaybackRoutes } from './node-playback-routes.ts';
 import { SegmentFiles } from './segment-files.ts';
 import { registerStorageCheckRoute } from './storage-check-route.ts';
+import type { CopySource } from '../protocol/assignment.ts';
 
 /** Settings of a recording server's playback API. */
 export interface NodeApiOptions {
@@ -23,7 +26,24 @@ export interface NodeApiOptions {
   log: Logger;
   /** A camera stream's pre-buffer here (a live-only relay, a hot standby), oldest first; live view falls back to it. */
   buffered?: (camera: string, stream: number) => BufferedSegment[];
+  /** The unfinished copy-back jobs whose source this server is, from its assignment; absent: none, nothing is released. */
+  copySources?: () => readonly CopySource[];
 }
+
+/**
+ * The node API's timeouts: requests arrive whole within 15 s (headers within 10 s); a connection
+ * may stay silent as long as its clients wait on it (the node client gives up after 120 s: a
+ * copy-back's rate limit pauses its reads); idle kept-alive connections close after 10 s.
+ */
+export const NODE_API_TIMEOUTS: ServerTimeouts = {
+  requestMs: 15_000,
+  headersMs: 10_000,
+  idleMs: 120_000,
+  keepAliveMs: 10_000,
+  checkEveryMs: 1000,
+};
+/** Its bodies are a storage check's paths or a release's checksum: small. */
+const NODE_API_BODY_LIMIT = 64 * 1024;
 
 /**
  * A recording server's playback API: lists its segments, serves them by index id, and gives a
@@ -37,6 +57,8 @@ export class NodeApi {
   private readonly live = new LiveSequence();
   /** Base URL once started, e.g. http://127.0.0.1:41234. */
   url = '';
+  /** The port it listens on once started (what the status tells the master); 0 before. */
+  port = 0;
 
   constructor(private readonly o: NodeApiOptions) {}
 
@@ -45,13 +67,17 @@ export class NodeApi {
     const app = Fastify({
       loggerInstance: this.o.log as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: NODE_API_BODY_LIMIT,
+      ...timeoutOptions(NODE_API_TIMEOUTS),
     });
+    applyServerTimeouts(app.server, NODE_API_TIMEOUTS);
     app.setErrorHandler(errorHandler(this.o.log, 'node API'));
     // Before the body is read: an unauthenticated client cannot make the node take one in.
     app.addHook('onRequest', bearerAuth(this.o.apiToken, 'API token'));
     this.routes(app);
     try {
       this.url = await app.listen({ host: this.o.host, port: this.o.port });
+      this.port = (app.server.address() as AddressInfo).port;
     } catch (err) {
       // A port in use or a host not on this machine: leave nothing open behind.
       await app.close();
@@ -76,7 +102,7 @@ export class NodeApi {
       log,
     });
     registerStorageCheckRoute(app);
-    registerCopySourceRoutes(app, { index, files, log });
+    registerCopySourceRoutes(app, { index, files, log, copySources: this.o.copySources ?? (() => []) });
   }
 
   /** A camera stream's pre-buffer, or none (an id that names no camera folder holds none). */

@@ -18,11 +18,13 @@ import { AssignmentCache } from './assignment-cache.ts';
 import { AssignmentGate } from './assignment-gate.ts';
 import { openBufferRoot } from './buffer-root.ts';
 import { ensurePrivateDir } from '../lib/private-dir.ts';
+import { aliveKeysFromHex } from '../health/alive-keys.ts';
 
 export interface RecordingNodeOptions {
   id: string;
   masterUrls: string[];
   dataDir: string;
+  /** Only for the API token of the master and the nodes; the Alive keys come in the assignment. */
   farmKey: Buffer;
   log: Logger;
   /** Port of the playback API (NodeApi); 0 or absent lets the system choose (the status tells the master). */
@@ -96,6 +98,7 @@ export class RecordingNode {
       stagingDir: join(o.dataDir, 'copy-staging'),
       sink: this.storage,
       apiToken: farmKeys(o.farmKey).api,
+      selfId: o.id,
       log: o.log.child({ part: 'copy-back' }),
       locate: indexLocator({ index: this.index, nodeId: o.id, roots: (seg) => this.storage.readOrder(seg) }),
       onChange: () => this.scheduleStatus(0),
@@ -179,7 +182,7 @@ export class RecordingNode {
     this.cache.save(a);
     // Buddies first: stopping cameras can take seconds, and new buddies must hear us at once.
     await this.ensureHeartbeat(a);
-    this.heartbeat?.setBuddies(a.buddies);
+    this.heartbeat?.setBuddies(a.buddies, aliveKeysFromHex(a.alive));
     await this.ensureNodeApi(a.server.host);
     // Storage before recording: the first configuration also recovers what a crash left in staging.
     await this.storage.configure(a.server.storage, a.cameras, a.retentionDays).catch(() => {});
@@ -209,7 +212,6 @@ export class RecordingNode {
     await this.heartbeat?.close();
     this.heartbeat = new Heartbeat({
       selfId: this.o.id,
-      key: farmKeys(this.o.farmKey).alive,
       host: a.server.host,
       port: a.server.udpPort,
       settings: {
@@ -245,6 +247,8 @@ export class RecordingNode {
       roots: (seg) => this.storage.readOrder(seg),
       index: this.index,
       buffered: (camera, stream) => this.recorder.buffered(camera, stream),
+      // Set as soon as an assignment arrives (apply's first step), before anything else of it is done.
+      copySources: () => this.applied?.copySources ?? [],
       apiToken: farmKeys(this.o.farmKey).api,
       log: this.o.log.child({ part: 'node-api' }),
     });
@@ -253,7 +257,7 @@ export class RecordingNode {
       this.nodeApi = api;
       this.nodeApiHost = host;
       this.o.log.info({ url: api.url }, 'playback API listening');
-      this.scheduleStatus(0); // the master learns the URL now, not a status interval later
+      this.scheduleStatus(0); // the master learns the port now, not a status interval later
     } catch (err) {
       this.o.log.error(
         { err, host, port: this.o.apiPort ?? 0 },
@@ -279,7 +283,7 @@ export class RecordingNode {
     const storage = this.storage.status();
     const status: NodeStatus = {
       bootId: this.bootId,
-      apiUrl: this.nodeApi?.url || undefined,
+      apiPort: this.nodeApi?.port,
       suspects: this.heartbeat?.suspects() ?? [],
       cameras: Object.fromEntries(
         Object.entries(cameras).map(([id, s]) => [

@@ -21,6 +21,8 @@ export function sampleAssignment(): Assignment {
     ],
     retentionDays: { c1: '3;20', c9: 4 },
     buddies: [{ id: 's2', host: '127.0.0.2', port: 5046 }],
+    alive: { send: { s2: 'a'.repeat(64) }, receive: { s2: 'b'.repeat(64) } },
+    copySources: [{ job: 'fb2-c7~0-s1', home: 's3', camera: 'c7', stream: 0, fromMs: 10, toMs: 20 }],
     copyBack: [
       { id: 'fb1-c1~0-s2', camera: 'c1', stream: 0, source: { server: 's2', url: 'http://h:1' }, fromMs: 1, toMs: 2 },
     ],
@@ -37,7 +39,7 @@ export function sampleAssignment(): Assignment {
 
 test('an assignment the master builds has no problems, nor one without its optional parts', () => {
   assert.deepEqual(assignmentProblems(sampleAssignment()), []);
-  const { retentionDays: _, copyBack: __, ...bare } = sampleAssignment();
+  const { retentionDays: _, copyBack: __, copySources: ___, ...bare } = sampleAssignment();
   assert.deepEqual(
     assignmentProblems({ ...bare, settings: { ...bare.settings, CopyBackMaxBytesPerSec: undefined } }),
     [],
@@ -60,6 +62,27 @@ test('a broken assignment is named by what breaks it', () => {
       /^\/copyBack\/0\/source: /,
     ],
     ['a buddy port out of range', (a) => ((a.buddies as { port: number }[])[0].port = 70_000), /^\/buddies\/0\/port: /],
+    ['no Alive keys', (a) => delete a.alive, /^\/alive: /],
+    [
+      'a key that is not hex',
+      (a) => ((a.alive as { send: object }).send = { s2: 'x'.repeat(64) }),
+      /^\/alive\/send\/s2: /,
+    ],
+    [
+      'a buddy without its send key',
+      (a) => ((a.alive as { send: object }).send = {}),
+      /^\/alive\/send: no key for buddy s2$/,
+    ],
+    [
+      'a buddy without its receive key',
+      (a) => ((a.alive as { receive: object }).receive = {}),
+      /^\/alive\/receive: no key for buddy s2$/,
+    ],
+    [
+      'a copy source without home',
+      (a) => delete (a.copySources as Record<string, unknown>[])[0].home,
+      /^\/copySources\/0\/home: /,
+    ],
   ];
   for (const [what, breakIt, where] of cases) {
     const a = sampleAssignment() as unknown as Record<string, unknown>;

@@ -42,6 +42,40 @@ const AssignedSettings = Type.Object({
   CopyBackMaxBytesPerSec: Type.Optional(Type.Number()),
 });
 
+const KeyHex = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'a 32-byte key, hex' });
+
+/**
+ * The Alive keys of a server's pairs (aliveKey(farmKey, from, to), src/health/alive-keys.ts): the
+ * master derives them, so a recording server never holds the farm key, and each holds the keys of
+ * its own pairs only.
+ */
+export const AliveKeysHex = Type.Object(
+  {
+    send: Type.Record(Type.String(), KeyHex, {
+      description: 'by buddy: the key this server signs its Alives to it with',
+    }),
+    receive: Type.Record(Type.String(), KeyHex, {
+      description: 'by watched buddy: the key its Alives to this server are checked with',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A copy-back job in which this server is the source: only the job's home server may have it
+ * release (delete) its segments, and only those of the job's camera stream over the job's range.
+ */
+export const CopySource = Type.Object({
+  job: Type.String(),
+  home: Type.String({ minLength: 1 }),
+  camera: Type.String(),
+  stream: Type.Integer({ minimum: 0 }),
+  fromMs: Type.Number(),
+  toMs: Type.Number(),
+});
+/** A copy-back job in which this server is the source. */
+export type CopySource = Static<typeof CopySource>;
+
 /** What the master tells a recording server to do; the server obeys only the newest (term, generation). */
 export const Assignment = Type.Object({
   term: Type.Integer(),
@@ -62,10 +96,16 @@ export const Assignment = Type.Object({
   buddies: Type.Array(
     Type.Object({ id: Type.String(), host: Type.String(), port: Type.Integer({ minimum: 0, maximum: 65535 }) }),
   ),
+  alive: AliveKeysHex,
   copyBack: Type.Optional(
     Type.Array(CopyJob, {
       description:
         'footage of its cameras recorded elsewhere, to copy home (failback), verified, then released at the source',
+    }),
+  ),
+  copySources: Type.Optional(
+    Type.Array(CopySource, {
+      description: 'unfinished copy-back jobs that copy footage away from this server: who may have it released',
     }),
   ),
   settings: AssignedSettings,
@@ -75,5 +115,13 @@ export type Assignment = Static<typeof Assignment>;
 
 /** Why `value` is not an assignment a recording server can obey (at most 10 lines); empty when it is one. Pure. */
 export function assignmentProblems(value: unknown): string[] {
-  return schemaProblems(Assignment, value);
+  const problems = schemaProblems(Assignment, value);
+  if (problems.length) return problems;
+  // Every buddy needs both keys of its pair, or it would be suspected (or never heard) for no fault.
+  const a = value as Assignment;
+  for (const b of a.buddies) {
+    if (!(b.id in a.alive.send)) problems.push(`/alive/send: no key for buddy ${b.id}`);
+    if (!(b.id in a.alive.receive)) problems.push(`/alive/receive: no key for buddy ${b.id}`);
+  }
+  return problems.slice(0, 10);
 }

@@ -9,6 +9,7 @@ import {
   nodeSegmentIdPath,
   nodeSegmentPath,
   nodeSegmentsPath,
+  nodeApiUrl,
   parseNodeBufferPath,
   parseNodeSegmentPath,
 } from './node-api.ts';
@@ -59,4 +60,11 @@ test('the listing paths carry the range query; the other calls name their route'
   assert.equal(nodeLivePath('a/b', 2), '/node/v1/cameras/a%2Fb/live.m3u8?stream=2');
   assert.equal(nodeStatusPath('s 1'), '/api/v1/nodes/s%201/status');
   assert.equal(nodeAssignmentPath('s1', -1), '/api/v1/nodes/s1/assignment?after=-1');
+});
+
+test("a node's API address is its configured host and its reported port, nothing else", () => {
+  assert.equal(nodeApiUrl('10.0.0.11', 41234), 'http://10.0.0.11:41234');
+  assert.equal(nodeApiUrl('rec-1.site.local', 8081), 'http://rec-1.site.local:8081');
+  assert.equal(nodeApiUrl('fd00::11', 8081), 'http://[fd00::11]:8081');
+  for (const port of [0, 65536, 1.5, Number.NaN]) assert.throws(() => nodeApiUrl('h', port), /not a port/);
 });

@@ -18,11 +18,12 @@ const StreamState = Type.Object({
 /** What a recording server reports to the master every StatusIntervalMs (and at once when its suspects change). */
 export const NodeStatus = Type.Object({
   bootId: Type.String({ maxLength: 64 }),
-  apiUrl: Type.Optional(
-    Type.String({
-      maxLength: 300,
-      pattern: '^https?://',
-      description: "where this server's playback API (NodeApi) listens",
+  apiPort: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 65535,
+      description:
+        "the port this server's API (NodeApi) listens on, at its configured host: the master builds the address itself (nodeApiUrl), never from a URL a status gives",
     }),
   ),
   suspects: Type.Array(Type.String(), { description: 'buddies this server has not heard for FarmHealthMissedUdpMs' }),

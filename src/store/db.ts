@@ -35,6 +35,18 @@ export interface Tables {
     status: string;
     detail: string;
   };
+  audit: {
+    id: Generated<number>;
+    at: number;
+    actor: string;
+    address: string;
+    method: string;
+    route: string;
+    target: string | null;
+    params: string;
+    summary: string | null;
+    status: number;
+  };
   recordings: {
     id: Generated<number>;
     camera_id: string;

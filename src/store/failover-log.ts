@@ -115,6 +115,12 @@ export const FailoverDetail = Type.Object(
     targets: Type.Optional(Type.Array(Type.String(), { description: 'every server that took cameras' })),
     target: Type.Optional(Type.String({ description: 'the first of targets' })),
     reason: Type.Optional(Type.String()),
+    actor: Type.Optional(
+      Type.String({
+        description:
+          'who asked for it (a manual failover, drain, resume, failback, move), as the audit log names them: user:alice, token:alice/ci',
+      }),
+    ),
     moves: Type.Array(FailoverMove),
     unrecorded: Type.Array(Type.String()),
     steps: Type.Array(FailoverStep),

@@ -10,6 +10,8 @@ import { bumpGeneration } from './generation.ts';
 import { moveCameras, setCameraRuntime } from './placement.ts';
 import { addRecordings, recordings, removeRecordings, type Segment } from './recordings.ts';
 import { readSnapshot } from './snapshot.ts';
+import { appendAudit, listAudit, type AuditEntry, type AuditQuery } from './audit.ts';
+import { pageOf, type Page, type PageQuery } from './page.ts';
 import { sealPlainUrls } from './seal-urls.ts';
 
 /** How a Store is opened. */
@@ -137,10 +139,31 @@ export class Store {
     return r && failoverRow(r);
   }
 
-  /** The whole failover log, oldest first. */
+  /** The whole failover log, oldest first (the controller's restore at start; the API reads pages). */
   async failovers(): Promise<FailoverRow[]> {
     const rows = await this.db.selectFrom('failovers').selectAll().orderBy('id').execute();
     return rows.map(failoverRow);
+  }
+
+  /** A page of the failover log: the newest `limit` entries older than `before`, oldest first. */
+  async failoverPage(q: PageQuery): Promise<Page<FailoverRow>> {
+    let s = this.db.selectFrom('failovers').selectAll();
+    if (q.before !== undefined) s = s.where('id', '<', q.before);
+    const rows = await s
+      .orderBy('id', 'desc')
+      .limit(q.limit + 1)
+      .execute();
+    return pageOf(rows.map(failoverRow), q.limit);
+  }
+
+  /** Adds an entry to the audit log; returns its id. */
+  async appendAudit(e: Omit<AuditEntry, 'id'>): Promise<number> {
+    return appendAudit(this.db, e);
+  }
+
+  /** A page of the audit log (time range, actor), oldest first. */
+  async audit(q: AuditQuery): Promise<Page<AuditEntry>> {
+    return listAudit(this.db, q);
   }
 
   /** Adds recorded segments to the catalogue, extending the interval each one continues (per camera stream). */

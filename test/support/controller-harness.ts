@@ -3,6 +3,10 @@ import { Store } from '../../src/store/store.ts';
 import { testDbLocation } from '../../src/store/test-db.ts';
 import { parseFarmConfig, type FarmConfigInput } from '../../src/config/farm-config.ts';
 import { createLogger } from '../../src/lib/log.ts';
+import { aliveKeyring } from '../../src/health/alive-keys.ts';
+
+/** The Alive keys of the tests' controllers: a farm key of their own. */
+export const TEST_ALIVE_KEYS = aliveKeyring(Buffer.from('controller-harness farm key'));
 
 /**
  * For tests: a controller on a real store with a hand-moved clock; ticks are called by the test.
@@ -26,7 +30,13 @@ export async function controllerHarness(t: { after: (fn: () => Promise<void>) =>
       return this.t;
     },
   };
-  const c = new Controller({ store, log: createLogger('test', 'silent'), clock, tickMs: 0 });
+  const c = new Controller({
+    store,
+    log: createLogger('test', 'silent'),
+    clock,
+    tickMs: 0,
+    aliveKeyOf: TEST_ALIVE_KEYS,
+  });
   await c.start();
   t.after(async () => {
     await c.close();
