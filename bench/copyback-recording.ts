@@ -18,6 +18,7 @@ import { Settings } from '../src/config/farm-config.ts';
 import { createLogger } from '../src/lib/log.ts';
 import { BENCH_TOKEN, startSource } from './copyback.ts';
 import { percentile } from './stats.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 const { values } = parseArgs({
   options: {
@@ -52,7 +53,7 @@ interface Phase {
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-cbrec-'));
 const log = createLogger('bench', process.env.BENCH_LOG ?? 'silent');
-const farm = new LocalFarm({ dir, farmKey: 'bench-key', masterPort: 0 });
+const farm = new LocalFarm({ dir, farmKey: newFarmKey(), masterPort: 0 });
 const cams = Array.from({ length: C }, (_, i) => `r${i + 1}`);
 const samples: Sample[] = [];
 const root = join(dir, 'home', 'storage');

@@ -16,6 +16,7 @@ import { exampleFarm, EXAMPLE_CAMERAS } from '../src/farm/example-farm.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { percentile } from './stats.ts';
 import { measureCopyBack } from './copyback.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 const { values } = parseArgs({
   options: {
@@ -43,7 +44,7 @@ interface Failover {
 
 async function oneRun(i: number): Promise<{ detectionMs: number | null; gapMs: number; falseFailovers: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
-  const farm = new LocalFarm({ dir, farmKey: 'bench-key', masterPort: 28480 });
+  const farm = new LocalFarm({ dir, farmKey: newFarmKey(), masterPort: 28480 });
   const rtsp = 28554;
   try {
     const config = exampleFarm({

@@ -14,10 +14,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm, VIGIL_BIN, type VigilCode } from '../src/farm/local-farm.ts';
 import { procStat } from './proc-stats.ts';
 import { percentile } from './stats.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const runs = Number(values.runs);
-const KEY = 'bench-key';
+const KEY = newFarmKey();
 const RTSP_PORT = 28754;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-startup-'));
 const farm = new LocalFarm({ dir, farmKey: KEY, masterPort: 28780, code: 'compiled' });

@@ -9,6 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import { LocalIndex } from '../src/storage/local-index.ts';
 import { procStat, childrenOf } from './proc-stats.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 const { values } = parseArgs({
   options: {
@@ -24,7 +25,7 @@ const T = Number(values.seconds);
 const K = Number(values.kills);
 const cams = Array.from({ length: C }, (_, i) => `b${i + 1}`);
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-rec-'));
-const farm = new LocalFarm({ dir, farmKey: 'bench-key', masterPort: 28580 });
+const farm = new LocalFarm({ dir, farmKey: newFarmKey(), masterPort: 28580 });
 const rtsp = 28654;
 
 try {

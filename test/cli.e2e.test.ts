@@ -8,12 +8,13 @@ import { stringify } from 'yaml';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
 import { runVigil, segmentFiles, type VigilRun } from './support/run-vigil.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 // Fixed loopback ports away from the other end-to-end tests (18380 … 19054 families) and the defaults.
 const MASTER_PORT = 19180;
 const RTSP_PORT = 19254;
 const UDP_BASE = 19245;
-const FARM_KEY = 'cli-e2e-farm-key';
+const FARM_KEY = newFarmKey();
 const PASSWORD = 'cam-s3cret';
 const settings = {
   AliveIntervalMs: 250,
@@ -174,7 +175,7 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
     /configuration refused, 4 problem\(s\)/,
     /\/servers\/3\/colour: Unexpected property/,
     /\/cameras\/3\/server: unknown server "nosuch"/,
-    /\/cameras\/4\/url: not a valid rtsp:\/\/ or rtsps:\/\/ URL/,
+    /\/cameras\/4\/url: camera "c10": not a valid rtsp:\/\/ or rtsps:\/\/ URL/,
     /\/groups\/0\/failbackAfterMs: only with onReturn "failback"/,
   ])
     assert.match(no.stderr, problem);

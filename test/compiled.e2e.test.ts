@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { LocalFarm, VIGIL_BIN } from '../src/farm/local-farm.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const MASTER_PORT = 19280;
@@ -35,7 +36,7 @@ test('the compiled build runs a farm: master, simulator and node from dist/ reco
   assert.match(execFileSync(process.execPath, [VIGIL_BIN.compiled, '--help'], { encoding: 'utf8' }), /Usage: vigil/);
 
   const dir = mkdtempSync(join(tmpdir(), 'vigil-compiled-'));
-  const farm = new LocalFarm({ dir, farmKey: 'compiled-key', masterPort: MASTER_PORT, code: 'compiled' });
+  const farm = new LocalFarm({ dir, farmKey: newFarmKey(), masterPort: MASTER_PORT, code: 'compiled' });
   t.after(async () => {
     await farm.close();
     if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);

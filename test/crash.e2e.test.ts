@@ -6,6 +6,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import { LocalIndex } from '../src/storage/local-index.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 const MASTER_PORT = 18680;
 const RTSP_PORT = 18754;
@@ -31,7 +32,7 @@ test('a recording server killed with SIGKILL loses at most 1 s per camera; its i
   timeout: 180_000,
 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-crash-'));
-  const farm = new LocalFarm({ dir, farmKey: 'crash-key', masterPort: MASTER_PORT });
+  const farm = new LocalFarm({ dir, farmKey: newFarmKey(), masterPort: MASTER_PORT });
   t.after(async () => {
     await farm.close();
     if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);

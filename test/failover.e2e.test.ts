@@ -7,6 +7,7 @@ import { createSocket } from 'node:dgram';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import { exampleFarm, EXAMPLE_CAMERAS } from '../src/farm/example-farm.ts';
 import { setTimeout as delay } from 'node:timers/promises';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 import { encodeAlive } from '../src/health/alive-codec.ts';
 
 // Fixed loopback ports picked away from the defaults (8080, 8554, 5045) and from the other tests.
@@ -58,7 +59,7 @@ test('a farm survives kill -9 of a recording server; a group without a redundant
 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-'));
   // With VIGIL_DB the master's store is a PostgreSQL database of this farm's own (CI runs both).
-  const farm = new LocalFarm({ dir, farmKey: 'e2e-farm-key', masterPort: MASTER_PORT, postgres: process.env.VIGIL_DB });
+  const farm = new LocalFarm({ dir, farmKey: newFarmKey(), masterPort: MASTER_PORT, postgres: process.env.VIGIL_DB });
   const forger = createSocket('udp4');
   t.after(async () => {
     forger.close();

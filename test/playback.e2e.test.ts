@@ -8,6 +8,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import { JITTER_MS } from '../src/lib/continuity.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 // Fixed loopback ports away from the defaults and from test/failover.e2e.test.ts (18480, 18554, 18045+).
 const MASTER_PORT = 18580;
@@ -91,7 +92,7 @@ test('playback spans a failover: continuous where the timeline is, one MP4, live
   timeout: 150_000,
 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-playback-e2e-'));
-  const farm = new LocalFarm({ dir, farmKey: 'playback-e2e-key', masterPort: MASTER_PORT });
+  const farm = new LocalFarm({ dir, farmKey: newFarmKey(), masterPort: MASTER_PORT });
   t.after(async () => {
     await farm.close();
     if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);

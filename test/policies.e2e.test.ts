@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 // Fixed loopback ports away from the other tests and the defaults.
 const MASTER_PORT = 18980;
@@ -79,7 +80,7 @@ test('hot standby takes over from its pre-buffer with no hole; distribute spread
   timeout: 300_000,
 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-policies-'));
-  const farm = new LocalFarm({ dir, farmKey: 'e2e-policies-key', masterPort: MASTER_PORT });
+  const farm = new LocalFarm({ dir, farmKey: newFarmKey(), masterPort: MASTER_PORT });
   t.after(async () => {
     await farm.close();
     if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);

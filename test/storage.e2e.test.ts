@@ -8,13 +8,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
 import { mountTmpfs } from './support/tmpfs.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 // Fixed loopback ports away from the other end-to-end tests (18480+, 18580+, 18680+).
 const MASTER_PORT = 18380;
 const RTSP_PORT = 18454;
 const UDP_PORT = 18345;
 const MB = 1024 * 1024;
-const FARM_KEY = 'storage-e2e-key';
+const FARM_KEY = newFarmKey();
 
 interface StoragePath {
   path: string;

@@ -24,7 +24,7 @@ test('credentials never reach the audit log: secret fields dropped, URLs redacte
       nested: { apiKey: 'k', passwd: 'p', list: ['rtsp://admin:pw@10.0.0.1/c1', 'plain'], newPassword: 'x' },
       cookie: 'vigil_session=vs_x',
     }),
-    { user: 'alice', nested: { list: ['rtsp://***@10.0.0.1/c1', 'plain'] } },
+    { user: 'alice', nested: { list: ['rtsp://admin:***@10.0.0.1/c1', 'plain'] } },
   );
 });
 

@@ -129,7 +129,7 @@ test('camera credentials never appear in an API answer', () =>
       assert.ok(!text.includes('hunter2'), `${path} leaks the password`);
     }
     const cams = (await (await get(`${url}/api/v1/cameras`)).json()) as { url: string }[];
-    assert.equal(cams[0].url, 'rtsp://***@127.0.0.1:18999/c1');
+    assert.equal(cams[0].url, 'rtsp://admin:***@127.0.0.1:18999/c1');
   }));
 
 test('the OpenAPI document comes from the same schemas', () =>

@@ -2,8 +2,9 @@ import { Command } from 'commander';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { newFarmKey } from '../lib/farm-key.ts';
 import { LocalFarm } from '../farm/local-farm.ts';
+import { privateUmask } from '../lib/private-dir.ts';
 import { exampleFarm, EXAMPLE_CAMERAS } from '../farm/example-farm.ts';
 
 /** `vigil demo`: the Symphony example farm (simulator, master, servers) on this machine. */
@@ -17,8 +18,9 @@ export function demoCommand(): Command {
     .option('--rtsp-port <port>', 'simulated cameras RTSP port', '8554')
     .option('--udp-port <port>', 'first buddy UDP port', '5045')
     .action(async (o: { dir?: string; port: string; rtspPort: string; udpPort: string }) => {
+      privateUmask();
       const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'vigil-demo-'));
-      const key = randomBytes(16).toString('hex');
+      const key = newFarmKey();
       const farm = new LocalFarm({ dir, farmKey: key, masterPort: Number(o.port) });
       let stopping = false;
       const stop = async () => {

@@ -3,6 +3,7 @@ import { simCommand } from './sim.ts';
 import { masterCommand } from './master.ts';
 import { nodeCommand } from './node.ts';
 import { demoCommand } from './demo.ts';
+import { keygenCommand } from './keygen.ts';
 import {
   statusCommand,
   applyCommand,
@@ -22,6 +23,7 @@ program.addCommand(simCommand());
 program.addCommand(masterCommand());
 program.addCommand(nodeCommand());
 program.addCommand(demoCommand());
+program.addCommand(keygenCommand());
 program.addCommand(statusCommand());
 program.addCommand(applyCommand());
 program.addCommand(failoverCommand());

@@ -1,10 +1,11 @@
 import { Command } from 'commander';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Master } from '../master/master.ts';
 import { VigilError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
+import { ensurePrivateDir, privateUmask } from '../lib/private-dir.ts';
 import { closeOnSignal, farmKey } from './shutdown.ts';
 import { DEFAULT_API_LIMITS } from '../api/limits.ts';
 
@@ -45,9 +46,11 @@ export function masterCommand(): Command {
         maxExports: string;
         maxExportsPerUser: string;
       }) => {
+        privateUmask();
         const log = createLogger('master');
         const config: unknown = o.config ? parse(readFileSync(o.config, 'utf8')) : undefined;
-        mkdirSync(o.data, { recursive: true });
+        // Older versions left it 0755; what is inside is not rewritten (new files are 0600 anyway).
+        ensurePrivateDir(o.data, { followRoot: true });
         const master = new Master({
           store: o.store ?? join(o.data, 'farm.sqlite'),
           host: o.host,
@@ -66,8 +69,10 @@ export function masterCommand(): Command {
           await master.start();
         } catch (err) {
           if (!(err instanceof VigilError)) throw err;
-          // A refused configuration: every problem, then stop (the master closed what it opened).
-          log.fatal({ code: err.code, problems: err.details }, `${o.config}: ${err.message}`);
+          // A refused configuration: every problem, then stop (the master closed what it opened);
+          // or a store it cannot read (camera passwords sealed with another farm key).
+          const what = o.config && err.code !== 'INTERNAL' ? `${o.config}: ` : '';
+          log.fatal({ code: err.code, problems: err.details }, `${what}${err.message}`);
           process.exitCode = 1;
         }
       },

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { RecordingNode } from '../node/recording-node.ts';
 import { createLogger } from '../lib/log.ts';
+import { privateUmask } from '../lib/private-dir.ts';
 import { closeOnSignal, farmKey } from './shutdown.ts';
 
 /** `vigil node`: a recording server. */
@@ -13,6 +14,7 @@ export function nodeCommand(): Command {
     .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
     .option('--api-port <port>', 'playback API port (0: any free port; the master learns it from the status)', '0')
     .action(async (o: { id: string; master: string; data?: string; keyFile?: string; apiPort: string }) => {
+      privateUmask();
       const log = createLogger('node').child({ server: o.id });
       const node = new RecordingNode({
         id: o.id,

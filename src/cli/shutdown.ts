@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { loadFarmKey } from '../lib/farm-key.ts';
 import type { Logger } from '../lib/log.ts';
 
 /**
@@ -23,10 +23,10 @@ export function closeOnSignal(log: Logger, close: () => Promise<void>): void {
   process.on('SIGTERM', onSignal);
 }
 
-/** The farm key shared by master and nodes: $VIGIL_FARM_KEY or the contents of --key-file. */
+/**
+ * The farm key: the contents of --key-file (refused when group- or world-readable) or else
+ * $VIGIL_FARM_KEY, refused when weaker than 32 random bytes (see loadFarmKey).
+ */
 export async function farmKey(keyFile?: string): Promise<Buffer> {
-  if (keyFile) return Buffer.from(readFileSync(keyFile, 'utf8').trim());
-  const k = process.env.VIGIL_FARM_KEY;
-  if (!k) throw new Error('no farm key: set VIGIL_FARM_KEY or pass --key-file');
-  return Buffer.from(k);
+  return loadFarmKey(keyFile);
 }

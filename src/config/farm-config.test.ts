@@ -45,8 +45,8 @@ test('every problem is named in one error', () => {
       '/cameras/3/colour: Unexpected property',
       'duplicate id "c1"',
       'unknown server "nope"',
-      '/cameras/2/url: not a valid',
-      '/cameras/3/url: not a valid',
+      '/cameras/2/url: camera "c1": not a valid',
+      '/cameras/3/url: camera "c9": the URL holds whitespace',
       'duplicate id "s1"',
       'unknown redundancy group 3',
       'already used by server s1',
@@ -54,6 +54,30 @@ test('every problem is named in one error', () => {
     for (const w of want) assert.ok(e.message.includes(w), `missing ${w} in\n${e.message}`);
     assert.equal(e.details.length, want.length, e.message);
   }
+});
+
+test('a camera URL with whitespace is refused naming the camera, never echoing the URL; percent-encoded ones pass', () => {
+  const c = good() as any;
+  c.cameras[0].url = 'rtsp://admin:my secret@127.0.0.1:8554/c1';
+  c.cameras[1].streams = [{ url: 'rtsp://admin:tab\tbed@127.0.0.1:8554/c7/sub' }, { url: 'rtsp://h/x\n' }];
+  try {
+    parseFarmConfig(c);
+    assert.fail('accepted');
+  } catch (e) {
+    assert.ok(e instanceof VigilError);
+    assert.deepEqual(e.details, [
+      '/cameras/0/url: camera "c1": the URL holds whitespace or a control character (write a space in a password as %20)',
+      '/cameras/1/streams/0/url: camera "c7": the URL holds whitespace or a control character (write a space in a password as %20)',
+      '/cameras/1/streams/1/url: camera "c7": the URL holds whitespace or a control character (write a space in a password as %20)',
+    ]);
+    assert.ok(!e.message.includes('secret') && !e.message.includes('bed'), e.message);
+  }
+  const ok = good() as any;
+  ok.cameras[0].url = 'rtsp://admin:my%20s%40cret%2F@127.0.0.1:8554/c1';
+  ok.cameras[1].url = 'rtsp://admin:p@ss@127.0.0.1:8554/c7';
+  const { config } = parseFarmConfig(ok);
+  assert.equal(config.cameras[0].url, 'rtsp://admin:my%20s%40cret%2F@127.0.0.1:8554/c1');
+  assert.equal(config.cameras[1].url, 'rtsp://admin:p@ss@127.0.0.1:8554/c7');
 });
 
 test('input of the wrong shape is refused with the reason, not a crash', () => {
@@ -113,7 +137,7 @@ test('storage settings, streams and audio go through; every storage problem is n
       '/servers/0/storage/minFreePercent: Expected number to be less or equal to 100',
       '/servers/0/storage/paths: "relative/path" is not an absolute path',
     ]);
-    assert.ok(d.includes('/cameras/1/streams/0/url: not a valid rtsp:// or rtsps:// URL'), d.join('\n'));
+    assert.ok(d.includes('/cameras/1/streams/0/url: camera "c7": not a valid rtsp:// or rtsps:// URL'), d.join('\n'));
   }
 });
 

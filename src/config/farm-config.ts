@@ -218,15 +218,15 @@ function crossCheck(c: LooseConfig): string[] {
   c.cameras.forEach((cam, i) => {
     if (cam.server !== undefined && !servers.has(cam.server))
       out.push(`/cameras/${i}/server: unknown server ${JSON.stringify(cam.server)}`);
-    if (typeof cam.url === 'string' && !validCameraUrl(cam.url))
-      out.push(`/cameras/${i}/url: not a valid rtsp:// or rtsps:// URL`);
-    if (Array.isArray(cam.streams)) {
+    const urlProblem = (url: unknown, path: string) => {
+      const problem = typeof url === 'string' ? cameraUrlProblem(url) : undefined;
+      if (problem) out.push(`${path}: camera ${JSON.stringify(cam.id)}: ${problem}`);
+    };
+    urlProblem(cam.url, `/cameras/${i}/url`);
+    if (Array.isArray(cam.streams))
       cam.streams.forEach((st, j) => {
-        const url = (st as Loose | undefined)?.url;
-        if (typeof url === 'string' && !validCameraUrl(url))
-          out.push(`/cameras/${i}/streams/${j}/url: not a valid rtsp:// or rtsps:// URL`);
+        urlProblem((st as Loose | undefined)?.url, `/cameras/${i}/streams/${j}/url`);
       });
-    }
   });
   out.push(...storageCheck(c));
   out.push(...failoverCheck(c.groups, c.servers, c.cameras));
@@ -279,13 +279,22 @@ function storageCheck(c: LooseConfig): string[] {
   return out;
 }
 
-function validCameraUrl(url: string): boolean {
+/**
+ * What is wrong with a camera URL, if anything; never the URL itself (it may hold a password).
+ * Whitespace and control characters are refused: URL parsers, ffmpeg and redaction disagree on
+ * where such a URL's parts end; a space in a password is written %20 (percent-encoding is kept).
+ */
+function cameraUrlProblem(url: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\s\u0000-\u001f\u007f]/.test(url))
+    return 'the URL holds whitespace or a control character (write a space in a password as %20)';
   try {
     const u = new URL(url);
-    return (u.protocol === 'rtsp:' || u.protocol === 'rtsps:') && u.hostname.length > 0;
+    if ((u.protocol === 'rtsp:' || u.protocol === 'rtsps:') && u.hostname.length > 0) return undefined;
   } catch {
-    return false;
+    // not a URL at all: the same answer
   }
+  return 'not a valid rtsp:// or rtsps:// URL';
 }
 
 function warnings(c: FarmConfig): string[] {

@@ -8,6 +8,8 @@ import { stringify } from 'yaml';
 import type { FarmConfigInput } from '../config/farm-config.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { testDbLocation } from '../store/test-db.ts';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, removeOwnDirs } from '../lib/private-dir.ts';
+import { bufferPrefix, SHM } from '../node/buffer-root.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin');
 /** What `vigil` runs: the compiled build (bin/vigil.js, dist/) or the TypeScript sources through tsx (bin/vigil-dev.js). */
@@ -32,6 +34,7 @@ const OWN_CODE: VigilCode =
 
 export interface LocalFarmOptions {
   dir: string;
+  /** The farm key its processes get in VIGIL_FARM_KEY: 32 random bytes, hex (newFarmKey()). */
   farmKey: string;
   masterPort: number;
   /** Where each process's output goes: files in dir (tests, bench) or this terminal (demo). */
@@ -60,12 +63,13 @@ export interface FarmAdmin {
  */
 export class LocalFarm {
   private readonly procs = new Map<string, ChildProcess>();
+  private readonly nodeIds = new Set<string>();
   private storeDb: Promise<{ location: string; drop: () => Promise<void> }> | undefined;
   private adminCredential: FarmAdmin | undefined;
   readonly masterUrl: string;
 
   constructor(private readonly o: LocalFarmOptions) {
-    mkdirSync(o.dir, { recursive: true });
+    mkdirSync(o.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     this.masterUrl = `http://127.0.0.1:${o.masterPort}`;
   }
 
@@ -78,7 +82,8 @@ export class LocalFarm {
   /** Starts (or restarts) `vigil master` with this configuration; resolves when its API answers. */
   async startMaster(config: FarmConfigInput): Promise<void> {
     const file = join(this.o.dir, 'farm.yaml');
-    writeFileSync(file, stringify(config));
+    // It holds the cameras' URLs, passwords and all.
+    writeFileSync(file, stringify(config), { mode: PRIVATE_FILE_MODE });
     const store: string[] = [];
     if (this.o.postgres) {
       this.storeDb ??= testDbLocation(this.o.postgres);
@@ -149,6 +154,7 @@ export class LocalFarm {
   }
 
   startNode(id: string): void {
+    this.nodeIds.add(id);
     this.spawn(id, ['node', '--id', id, '--master', this.masterUrl, '--data', join(this.o.dir, 'nodes', id)]);
   }
 
@@ -235,6 +241,15 @@ export class LocalFarm {
       await all;
       this.procs.clear();
     } finally {
+      // A node killed the hard way leaves its pre-buffer folder in /dev/shm (memory): its next start
+      // would remove it, but a test's farm does not start again.
+      for (const id of this.nodeIds) {
+        try {
+          removeOwnDirs(SHM, bufferPrefix(id, join(this.o.dir, 'nodes', id)));
+        } catch {
+          // its data dir is gone: so is what could be found from it
+        }
+      }
       const db = this.storeDb;
       this.storeDb = undefined;
       // A database that failed to be created has nothing to drop.
@@ -248,7 +263,7 @@ export class LocalFarm {
     let stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
     let fd: number | undefined;
     if (this.o.output !== 'inherit') {
-      fd = openSync(join(this.o.dir, `${name}.log`), 'a');
+      fd = openSync(join(this.o.dir, `${name}.log`), 'a', PRIVATE_FILE_MODE);
       stdio = ['ignore', fd, fd] as never;
     }
     const child = spawn(process.execPath, [VIGIL_BIN[this.o.code ?? OWN_CODE], ...args], {

@@ -14,7 +14,7 @@ export function createLogger(
     level,
     hooks: {
       logMethod(args, method) {
-        const scrubbed = args.map((a) => (typeof a === 'string' ? redactCredentials(a) : scrubObject(a)));
+        const scrubbed = args.map(scrubObject);
         method.apply(this, scrubbed as Parameters<typeof method>);
       },
     },
@@ -22,7 +22,9 @@ export function createLogger(
   return destination ? pino(options, destination) : pino(options);
 }
 
+/** A copy of a logged value with every string in it (messages, fields, arrays, errors) redacted. */
 function scrubObject(value: unknown): unknown {
+  if (typeof value === 'string') return redactCredentials(value);
   if (value instanceof Error) {
     // A new Error, so pino still serializes it as one (type, message, stack), scrubbed; the cause
     // (e.g. ECONNREFUSED under "fetch failed") is what an operator needs, so it joins the message.
@@ -35,7 +37,7 @@ function scrubObject(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(scrubObject);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = typeof v === 'string' ? redactCredentials(v) : scrubObject(v);
+    for (const [k, v] of Object.entries(value)) out[k] = scrubObject(v);
     return out;
   }
   return value;

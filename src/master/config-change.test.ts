@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { parseFarmConfig, type FarmConfigInput } from '../config/farm-config.ts';
 import { Store } from '../store/store.ts';
 import { configChangeSummary, configOfSnapshot } from './config-change.ts';
+import { storeSecretKey } from '../store/secret-url.ts';
+import { randomBytes } from 'node:crypto';
 
 const input = (): FarmConfigInput => ({
   settings: { StatusIntervalMs: 400 },
@@ -60,7 +62,7 @@ test('a configuration change is summed up per kind: added, removed, changed; set
 
 test('the configuration read back from the store is the one applied: nothing counts as changed', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-change-'));
-  const store = await Store.open(join(dir, 'farm.sqlite'));
+  const store = await Store.open(join(dir, 'farm.sqlite'), { secretKey: storeSecretKey(randomBytes(32)) });
   t.after(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { legacyNodeToken } from '../api/legacy-node-token.ts';
 import { SetupToken } from '../auth/setup-token.ts';
 import type { Logger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
+import { storeSecretKey } from '../store/secret-url.ts';
 import { aliveKeyring } from '../health/alive-keys.ts';
 import { applyFarmConfig } from './apply-config.ts';
 import type { ApiLimits } from '../api/limits.ts';
@@ -64,9 +65,11 @@ export class Master {
   }
 
   private async run(): Promise<void> {
-    this.store = await Store.open(this.o.store, (err) =>
-      this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'),
-    );
+    this.store = await Store.open(this.o.store, {
+      secretKey: storeSecretKey(this.o.farmKey),
+      onConnectionError: (err) =>
+        this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'),
+    });
     const controller = new Controller({
       store: this.store,
       log: this.o.log.child({ part: 'controller' }),

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as timer } from 'node:timers/promises';
@@ -15,6 +15,7 @@ import type { SendRequest } from '../node-client/keep-alive-http.ts';
 import { NodeClient } from '../node-client/node-client.ts';
 import { retrying, type Retry } from './copy-retry.ts';
 import { SegmentTransfer } from './copy-transfer.ts';
+import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../lib/private-dir.ts';
 
 // The locate port recording nodes and benches give a CopyBack.
 export { indexLocator } from './index-locator.ts';
@@ -143,8 +144,9 @@ export class CopyBack {
     });
     // Each segment in flight waits on the signal (its request, the rate limit, a retry's pause).
     setMaxListeners(this.concurrency * 3 + 10, this.abort.signal);
-    mkdirSync(o.dataDir, { recursive: true });
-    mkdirSync(o.stagingDir, { recursive: true });
+    // Copies are footage: staged where only this user reaches (a folder planted there is refused).
+    ensurePrivateDir(o.dataDir, { followRoot: true });
+    ensurePrivateDir(o.stagingDir);
     this.jobs = this.load();
     this.kick();
   }
@@ -354,7 +356,7 @@ export class CopyBack {
     const text = JSON.stringify({ version: 1, jobs: this.jobs });
     const tmp = `${this.file}.tmp`;
     const done = this.saving.then(async () => {
-      await writeFile(tmp, text);
+      await writeFile(tmp, text, { mode: PRIVATE_FILE_MODE });
       await rename(tmp, this.file);
       try {
         this.o.onChange?.();

@@ -16,6 +16,7 @@ import { releaseAtSource } from './copy-release.ts';
 import { PassingError, type Retry } from './copy-retry.ts';
 import { take, type Bucket } from './copy-progress.ts';
 import { sha256File, sha256OfReprDigest } from './file-digest.ts';
+import { PRIVATE_FILE_MODE } from '../lib/private-dir.ts';
 
 const PART_PREFIX = 'copyback-';
 /** A segment whose download does not match the checksum the source sent is fetched this many more times. */
@@ -172,7 +173,7 @@ export class SegmentTransfer {
   private async receive(body: Readable, part: string, signal: AbortSignal): Promise<HomeCopy> {
     const hash = createHash('sha256');
     let bytes = 0;
-    const fh = await open(part, 'w');
+    const fh = await open(part, 'w', PRIVATE_FILE_MODE);
     try {
       let batch: Buffer[] = [];
       for await (const chunk of body as AsyncIterable<Buffer>) {

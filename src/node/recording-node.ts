@@ -1,4 +1,3 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { LocalIndex } from '../storage/local-index.ts';
@@ -17,6 +16,8 @@ import { NodeApi } from './node-api.ts';
 import { CopyBack, indexLocator } from './copy-back.ts';
 import { AssignmentCache } from './assignment-cache.ts';
 import { AssignmentGate } from './assignment-gate.ts';
+import { openBufferRoot } from './buffer-root.ts';
+import { ensurePrivateDir } from '../lib/private-dir.ts';
 import { aliveKeysFromHex } from '../health/alive-keys.ts';
 
 export interface RecordingNodeOptions {
@@ -60,11 +61,12 @@ export class RecordingNode {
   private readonly storage: NodeStorage;
   private nodeApi: NodeApi | undefined;
   private nodeApiHost = '';
-  private readonly bufferRoot: string;
+  private readonly bufferRoot: { dir: string; close(): void };
   private readonly copyBack: CopyBack;
 
   constructor(private readonly o: RecordingNodeOptions) {
-    mkdirSync(o.dataDir, { recursive: true });
+    // Older versions left it 0755; what is inside is not rewritten (new files are 0600 anyway).
+    ensurePrivateDir(o.dataDir, { followRoot: true });
     this.cache = new AssignmentCache(o.dataDir, o.log);
     const opened = openIndex(join(o.dataDir, 'index.sqlite'), o.log);
     this.index = opened.index;
@@ -79,14 +81,13 @@ export class RecordingNode {
       onChange: () => this.scheduleStatus(0),
     });
     // A hot standby's pre-buffer lives in memory (tmpfs): no second copy of footage on disk in normal
-    // running, and nothing of it is left for staging recovery to commit after a restart.
-    const bufferRoot = existsSync('/dev/shm') ? join('/dev/shm', `vigil-${o.id}-buffer`) : join(o.dataDir, 'buffer');
-    rmSync(bufferRoot, { recursive: true, force: true });
-    this.bufferRoot = bufferRoot;
+    // running, and nothing of it is left for staging recovery to commit after a restart. In a
+    // folder of its own no other local user can predict, prepare or enter (buffer-root.ts).
+    this.bufferRoot = openBufferRoot(o.id, o.dataDir, o.log);
     this.recorder = new Recorder({
       nodeId: o.id,
       stagingRoot: this.storage.stagingRoot,
-      bufferRoot,
+      bufferRoot: this.bufferRoot.dir,
       sink: this.storage,
       log: o.log.child({ part: 'recorder' }),
     });
@@ -127,7 +128,7 @@ export class RecordingNode {
     await this.recorder.close();
     await this.storage.close();
     this.index.close();
-    rmSync(this.bufferRoot, { recursive: true, force: true });
+    this.bufferRoot.close();
   }
 
   private async pollLoop(): Promise<void> {

@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -20,6 +19,7 @@ import { RecordTarget } from './record-target.ts';
 import { parseSegmentLine } from './segment-list.ts';
 import type { SegmentTarget } from './segment-target.ts';
 import { validateSegment } from './segment-validator.ts';
+import { ensurePrivateDir } from '../lib/private-dir.ts';
 
 export type { BufferedSegment } from './buffer-target.ts';
 export type { CameraState } from './camera-health.ts';
@@ -78,6 +78,12 @@ export interface CameraRecorderOptions {
    * milliseconds of them, never stored or indexed, until promote(). Absent: record mode.
    */
   buffer?: { ms: number };
+  /**
+   * What ffmpeg is given for the camera's URL at each start (default: the URL itself): the
+   * recorder set's CameraUrlRedirect hands out one-time loopback tickets, so the password is not
+   * on ffmpeg's command line.
+   */
+  ffmpegUrl?: (url: string) => string;
 }
 
 /** How long a camera asked whether it answers RTSP has to answer. */
@@ -151,7 +157,7 @@ export class CameraRecorder {
         this.runTimeBaseMs = Math.floor(Date.now() / 1000) * 1000;
         this.target.runStarting(this.runId, `${stagingPrefix(this.runTimeBaseMs / 1000, this.runId)}-`);
         return recordArgs({
-          url: opts.url,
+          url: opts.ffmpegUrl ? opts.ffmpegUrl(opts.url) : opts.url,
           stagingDir: this.stagingDir,
           runId: this.runId,
           segmentSeconds: this.segmentSeconds,
@@ -183,7 +189,8 @@ export class CameraRecorder {
     if (this.started || this.closing) return;
     this.started = true;
     this.health.started(this.clock.now());
-    mkdirSync(this.stagingDir, { recursive: true });
+    // Checked before ffmpeg is pointed at it: only this user may have made it or may write into it.
+    ensurePrivateDir(this.stagingDir);
     this.log.info(
       {
         url: redactCredentials(this.opts.url),

@@ -4,6 +4,7 @@ import { CameraRecorder, type BufferedSegment, type CameraStatus } from './camer
 import { assertSafeId, streamFolder } from '../storage/layout.ts';
 import type { IndexedSegment } from '../storage/local-index.ts';
 import type { SegmentSink } from '../storage/segment-sink.ts';
+import { CameraUrlRedirect } from './url-redirect.ts';
 
 /**
  * A camera this node should record: the recorder's part of the assigned camera (src/protocol), which
@@ -39,8 +40,23 @@ export class Recorder {
   private readonly cameras = new Map<string, { key: string; bufferMs?: number; rec: CameraRecorder }>();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Keeps camera passwords off ffmpeg's command line (see url-redirect.ts); cameras start once it listens. */
+  private readonly redirect: CameraUrlRedirect;
+  private readonly redirectReady: Promise<void>;
 
-  constructor(private readonly opts: RecorderOptions) {}
+  constructor(private readonly opts: RecorderOptions) {
+    this.redirect = new CameraUrlRedirect({ log: opts.log });
+    this.redirectReady = this.redirect.start().then(
+      (on) => {
+        if (!on)
+          opts.log.warn(
+            "camera URLs go on ffmpeg's command line (no /proc/net/tcp to check who asks for them): see docs/security.md",
+          );
+      },
+      (err: unknown) =>
+        opts.log.error({ err }, "camera URL redirect unavailable: camera URLs go on ffmpeg's command line"),
+    );
+  }
 
   /**
    * Makes the running set equal to `cameras`: starts new ones, stops removed ones and restarts a
@@ -113,9 +129,11 @@ export class Recorder {
     const all = [...this.cameras.values()].map(({ rec }) => rec.close());
     this.cameras.clear();
     await Promise.all(all);
+    await this.redirect.close();
   }
 
   private async reconcile(wanted: Map<string, StreamPlan>): Promise<void> {
+    await this.redirectReady;
     if (this.closed) return;
     const stopping: Promise<void>[] = [];
     const changed: string[] = [];
@@ -161,6 +179,7 @@ export class Recorder {
       stallMs,
       onSegment,
       buffer,
+      ffmpegUrl: (u) => this.redirect.ffmpegUrl(u),
     });
     this.cameras.set(id, { key, bufferMs, rec });
     rec.start();

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { RetentionSegment } from './retention.ts';
+import { privateSqliteFile } from '../lib/private-dir.ts';
 
 /** A segment to record in the index. */
 export interface NewSegment {
@@ -45,6 +46,7 @@ export class LocalIndex {
   private readonly storage: StorageStatements;
 
   constructor(file: string) {
+    if (file !== ':memory:') privateSqliteFile(file);
     this.db = new Database(file);
     // WAL lets readers (playback, reporting) run while the recorders write; NORMAL sync can lose the
     // last transactions on power loss but never corrupts, and the segment files are still on disk.

@@ -23,6 +23,7 @@ import {
 } from './segment-sink.ts';
 import { recoverStaging } from './staging-recovery.ts';
 import { StoragePaths, type CommitOptions, type StoragePathsStatus } from './storage-paths.ts';
+import { ensurePrivateDir, PRIVATE_DIR_MODE } from '../lib/private-dir.ts';
 
 /** Settings of a NodeStorage. */
 export interface NodeStorageOptions {
@@ -79,7 +80,8 @@ export class NodeStorage implements SegmentSink {
     this.stagingRoot = join(o.dataDir, 'staging');
     this.quarantineRoot = join(o.dataDir, 'quarantine');
     this.defaultPath = join(o.dataDir, 'storage');
-    mkdirSync(this.stagingRoot, { recursive: true });
+    // ffmpeg writes here: a folder planted in its place (a link, another user's) is refused.
+    ensurePrivateDir(this.stagingRoot);
     this.sink = new StorageSink({ nodeId: o.nodeId, index: o.index, pathsFor: (id) => this.pathsFor(id) });
   }
 
@@ -205,7 +207,7 @@ export class NodeStorage implements SegmentSink {
     cameras: { id: string; storage?: CameraStorageInput }[],
     otherDays: Record<string, CameraStorageInput['maxStorageDays']>,
   ): Promise<void> {
-    if (!server) mkdirSync(this.defaultPath, { recursive: true });
+    if (!server) mkdirSync(this.defaultPath, { recursive: true, mode: PRIVATE_DIR_MODE });
     let parsed: ParsedStorage;
     try {
       // Retention covers every camera with footage here, also those recorded elsewhere now: their

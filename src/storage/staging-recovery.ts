@@ -6,6 +6,7 @@ import { parseStreamFolder, stagingTimeBase } from './layout.ts';
 import type { IndexedSegment } from './local-index.ts';
 import type { SegmentSink } from './segment-sink.ts';
 import { PTS_WRAP, probeTs, relativePts } from '../media/ts-probe.ts';
+import { PRIVATE_DIR_MODE } from '../lib/private-dir.ts';
 
 export interface RecoveryOptions {
   /** The recorders' staging root: one folder per camera stream (see streamFolder). */
@@ -98,7 +99,7 @@ async function recoverOne(
 
 async function quarantine(root: string, folder: string, name: string, file: string): Promise<void> {
   const dir = join(root, folder);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
   await rename(file, join(dir, name));
 }
 

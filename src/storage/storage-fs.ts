@@ -2,6 +2,7 @@ import { access, copyFile, mkdir, open, rename, rm, rmdir, statfs } from 'node:f
 import { isAbsolute, join, normalize, sep } from 'node:path';
 import { VigilError } from '../lib/errors.ts';
 import { probeWritable } from './path-probe.ts';
+import { PRIVATE_DIR_MODE } from '../lib/private-dir.ts';
 
 /** Size and free space of the file system holding a path. */
 export interface DiskSpace {
@@ -39,7 +40,8 @@ export const nodeStorageFs: StorageFs = {
     const s = await statfs(dir);
     return { totalBytes: s.blocks * s.bsize, freeBytes: s.bavail * s.bsize };
   },
-  mkdirp: async (dir) => void (await mkdir(dir, { recursive: true })),
+  // Footage folders: the owner alone reads them (files come 0600 from the umask and the copy's mode).
+  mkdirp: async (dir) => void (await mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE })),
   exists: (file) =>
     access(file).then(
       () => true,

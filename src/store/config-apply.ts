@@ -3,14 +3,15 @@ import type { ServerRuntime } from './rows.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import { columnsOf, inChunks } from './batch.ts';
 import { bumpGeneration } from './generation.ts';
+import { sealUrl } from './secret-url.ts';
 
 /**
  * Replaces the configuration in one transaction: nothing is half-applied, however many statements
  * the rows take (they are written in chunks under the engine's parameter limit). A camera that
  * already runs somewhere else after a failover stays there unless its home server changed or its
- * current server is gone; server state and runtime survive.
+ * current server is gone; server state and runtime survive. Camera passwords are sealed (secret-url.ts).
  */
-export async function applyConfig(db: Db, dialect: Dialect, c: FarmConfig): Promise<void> {
+export async function applyConfig(db: Db, dialect: Dialect, c: FarmConfig, secretKey?: Buffer): Promise<void> {
   await db.transaction().execute(async (tx) => {
     const existing = new Map((await tx.selectFrom('cameras').selectAll().execute()).map((r) => [r.id, r]));
     const serverIds = new Set(c.servers.map((s) => s.id));
@@ -48,14 +49,14 @@ export async function applyConfig(db: Db, dialect: Dialect, c: FarmConfig): Prom
       const keep = old && old.home_server === cam.server && serverIds.has(old.current_server);
       const options = {
         audio: cam.audio,
-        streams: cam.streams,
+        streams: cam.streams?.map((st) => ({ ...st, url: sealUrl(st.url, secretKey) })),
         storage: cam.storage,
         priority: cam.priority,
         failoverMode: cam.failoverMode,
       };
       return {
         id: cam.id,
-        url: cam.url,
+        url: sealUrl(cam.url, secretKey),
         home_server: cam.server,
         current_server: keep ? old.current_server : cam.server,
         movable: cam.movable ? 1 : 0,

@@ -1,6 +1,7 @@
 import { Kysely, SqliteDialect, PostgresDialect, type Generated } from 'kysely';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { privateSqliteFile } from '../lib/private-dir.ts';
 
 export interface Tables {
   meta: { key: string; value: string };
@@ -87,6 +88,7 @@ export function openDb(
     pool.on('error', onConnectionError);
     return { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
   }
+  if (location !== ':memory:') privateSqliteFile(location);
   const sqlite = new Database(location);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');

@@ -2,10 +2,14 @@ import type { Db } from './db.ts';
 import type { CameraRow, CameraRuntime, FarmSnapshot, ServerRow, ServerRuntime, ServerState } from './rows.ts';
 import type { Settings } from '../config/farm-config.ts';
 import { defaultSettings } from '../config/farm-config.ts';
+import { openUrl } from './secret-url.ts';
 import { groupFailoverDefaults, type GroupFailoverSettings } from '../config/failover-settings.ts';
 
-/** Reads the whole farm state: settings, groups, servers and cameras (one pass over each table), generation and term. */
-export async function readSnapshot(db: Db): Promise<FarmSnapshot> {
+/**
+ * Reads the whole farm state: settings, groups, servers and cameras (one pass over each table),
+ * generation and term; camera passwords come out opened (secret-url.ts).
+ */
+export async function readSnapshot(db: Db, secretKey?: Buffer): Promise<FarmSnapshot> {
   const [settings, groups, servers, cameras, meta] = await Promise.all([
     db.selectFrom('settings').selectAll().execute(),
     db.selectFrom('groups').selectAll().orderBy('id').execute(),
@@ -33,15 +37,27 @@ export async function readSnapshot(db: Db): Promise<FarmSnapshot> {
       ...(JSON.parse(r.options) as Pick<ServerRow, 'storage' | 'enabled' | 'maxCameras' | 'hotStandbyFor'>),
       runtime: JSON.parse(r.runtime) as ServerRuntime,
     })),
-    cameras: cameras.map((c) => ({
-      id: c.id,
-      url: c.url,
-      home: c.home_server,
-      current: c.current_server,
-      movable: !!c.movable,
-      ...(JSON.parse(c.options) as Pick<CameraRow, 'audio' | 'streams' | 'storage' | 'priority' | 'failoverMode'>),
-      runtime: JSON.parse(c.runtime) as CameraRuntime,
-    })),
+    cameras: cameras.map((c) => {
+      const options = JSON.parse(c.options) as Pick<
+        CameraRow,
+        'audio' | 'streams' | 'storage' | 'priority' | 'failoverMode'
+      >;
+      return {
+        id: c.id,
+        url: openUrl(c.url, secretKey, `camera ${c.id}`),
+        home: c.home_server,
+        current: c.current_server,
+        movable: !!c.movable,
+        ...options,
+        ...(options.streams && {
+          streams: options.streams.map((st, i) => ({
+            ...st,
+            url: openUrl(st.url, secretKey, `camera ${c.id} stream ${i + 1}`),
+          })),
+        }),
+        runtime: JSON.parse(c.runtime) as CameraRuntime,
+      };
+    }),
     generation: Number(m.generation ?? 1),
     term: Number(m.term ?? 1),
   };

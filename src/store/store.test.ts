@@ -132,7 +132,7 @@ test('postgres: a connection the server ends is reported and replaced', {
 }, async () => {
   const { location, drop } = await testDbLocation();
   const lost: string[] = [];
-  const store = await Store.open(location, (err) => lost.push(err.message));
+  const store = await Store.open(location, { onConnectionError: (err) => lost.push(err.message) });
   try {
     await store.applyConfig(config());
     const admin = new pg.Client({ connectionString: process.env.VIGIL_DB });

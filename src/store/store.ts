@@ -16,6 +16,15 @@ import { pageOf, type Page, type PageQuery } from './page.ts';
 import * as auth from './auth-store.ts';
 import type { ApiTokenRow, CredentialUser, SessionRow, UserChangeRefusal, UserRow } from './auth-store.ts';
 import type { Role } from '../auth/principal.ts';
+import { sealPlainUrls } from './seal-urls.ts';
+
+/** How a Store is opened. */
+export interface StoreOptions {
+  /** Seals camera passwords at rest (AES-256-GCM): storeSecretKey(farmKey). */
+  secretKey?: Buffer;
+  /** A pooled PostgreSQL connection lost while idle (reported; the next query reconnects). */
+  onConnectionError?: (err: Error) => void;
+}
 
 export type {
   CameraRow,
@@ -40,12 +49,25 @@ export class Store {
   private constructor(
     readonly db: Db,
     readonly dialect: Dialect,
+    private readonly secretKey: Buffer | undefined,
   ) {}
 
-  static async open(location: string, onConnectionError?: (err: Error) => void): Promise<Store> {
-    const { db, dialect } = openDb(location, onConnectionError);
-    await migrate(db, dialect);
-    return new Store(db, dialect);
+  /**
+   * Opens (and migrates) the store. With `secretKey` (storeSecretKey(farmKey): the master's) camera
+   * passwords are kept sealed and read back opened, and the plain ones an older version left are
+   * sealed now; without it, a store holding passwords can be opened for other work (users, say)
+   * but neither reads nor writes them.
+   */
+  static async open(location: string, o: StoreOptions = {}): Promise<Store> {
+    const { db, dialect } = openDb(location, o.onConnectionError);
+    try {
+      await migrate(db, dialect);
+      if (o.secretKey) await sealPlainUrls(db, dialect, o.secretKey);
+    } catch (err) {
+      await db.destroy();
+      throw err;
+    }
+    return new Store(db, dialect, o.secretKey);
   }
 
   async close(): Promise<void> {
@@ -54,7 +76,7 @@ export class Store {
 
   /** The whole farm state: settings, groups, servers, cameras, generation and term. */
   async snapshot(): Promise<FarmSnapshot> {
-    return readSnapshot(this.db);
+    return readSnapshot(this.db, this.secretKey);
   }
 
   /**
@@ -62,7 +84,7 @@ export class Store {
    * after a failover stays there unless its home server changed or its current server is gone.
    */
   async applyConfig(c: FarmConfig): Promise<void> {
-    await applyConfig(this.db, this.dialect, c);
+    await applyConfig(this.db, this.dialect, c, this.secretKey);
   }
 
   async setServerState(id: string, state: ServerState, downSince: number | null): Promise<void> {

@@ -14,6 +14,8 @@ import { applyFarmConfig } from '../../src/master/apply-config.ts';
 import type { Principal } from '../../src/auth/principal.ts';
 import { TEST_ALIVE_KEYS } from './controller-harness.ts';
 import { VigilError } from '../../src/lib/errors.ts';
+import { storeSecretKey } from '../../src/store/secret-url.ts';
+import { randomBytes } from 'node:crypto';
 
 /** The header a test names its principal with: `user:alice:admin`, `token:carol/ci:operator`, `server:s1`. */
 export const AS = 'x-test-principal';
@@ -39,7 +41,7 @@ export async function apiHarness(
   o: { limits?: ApiLimits; append?: AuditHookDeps['append'] } = {},
 ) {
   const { location, drop } = await testDbLocation();
-  const store = await Store.open(location);
+  const store = await Store.open(location, { secretKey: storeSecretKey(randomBytes(32)) });
   const lines: Record<string, unknown>[] = [];
   const log = createLogger(
     'test',

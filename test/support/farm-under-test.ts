@@ -6,6 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../../src/farm/local-farm.ts';
 import { farmKeys } from '../../src/lib/farm-keys.ts';
 import type { FarmConfigInput } from '../../src/config/farm-config.ts';
+import { newFarmKey } from '../../src/lib/farm-key.ts';
 
 /** A camera as GET /api/v1/cameras shows it (the fields these tests read). */
 export interface CameraView {
@@ -98,7 +99,7 @@ export class FarmUnderTest {
     t: TestContext,
     name: string,
     masterPort: number,
-    readonly farmKey = `${name}-e2e-key`,
+    readonly farmKey = newFarmKey(),
   ) {
     this.dir = mkdtempSync(join(tmpdir(), `vigil-e2e-${name}-`));
     this.farm = new LocalFarm({ dir: this.dir, farmKey, masterPort });
