@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   STORAGE_INVALID: 400,
   PATH_OUTSIDE_STORAGE: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   NOT_LIVE: 404,
   // the farm's state
@@ -33,6 +34,8 @@ export const ERROR_STATUS = {
   EXPORT_FAILED: 500,
   RELEASE_FAILED: 500,
   SEGMENT_MISSING: 500,
+  KEY_FILE_UNSAFE: 500,
+  PKI_INVALID: 500,
   CLOSED: 503,
   STORAGE_ALL_FAILED: 503,
   // a recording server behind the master
