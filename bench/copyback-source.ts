@@ -10,7 +10,7 @@ import { NodeApi } from '../src/node/node-api.ts';
 import { LocalIndex } from '../src/storage/local-index.ts';
 import { segmentRelPath } from '../src/storage/layout.ts';
 import { createLogger } from '../src/lib/log.ts';
-import { BENCH_TOKEN } from './copyback.ts';
+import { loadIdentity } from '../src/node/node-identity.ts';
 
 const { values } = parseArgs({
   options: { dir: { type: 'string' }, segments: { type: 'string' }, bytes: { type: 'string' } },
@@ -36,7 +36,9 @@ for (let i = 0; i < segments; i++) {
   index.addStored({ cameraId: 'cam', startMs, endMs: startMs + 1000, path: rel, bytes }, [root]);
 }
 const log = createLogger('bench-source', process.env.BENCH_LOG ?? 'silent');
-const api = new NodeApi({ host: '127.0.0.1', port: 0, roots: () => [root], index, apiToken: BENCH_TOKEN, log });
+const tls = loadIdentity(dir);
+if (!tls) throw new Error(`no identity in ${dir}/identity`);
+const api = new NodeApi({ host: '127.0.0.1', port: 0, roots: () => [root], index, tls, log });
 await api.start();
 console.log(JSON.stringify({ url: api.url, root, fromMs, toMs: fromMs + segments * 1000 }));
 

@@ -72,7 +72,8 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   const runs: VigilRun[] = [];
   /** A verb run as a user runs it, against this farm's master; the farm key from the environment unless told otherwise. */
   const vigil = async (args: string[], env: Record<string, string | undefined> = { VIGIL_FARM_KEY: FARM_KEY }) => {
-    const r = await runVigil(args.includes('--master') ? args : [...args, '--master', farm.masterUrl], env);
+    const where = [...(args.includes('--master') ? [] : ['--master', farm.masterUrl]), '--ca', farm.caFile];
+    const r = await runVigil([...args, ...where], env);
     runs.push(r);
     return r;
   };

@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { VIGIL_BIN, runVigil, segmentFiles } from './support/run-vigil.ts';
 import { descendants, stillRunning, type ProcInfo } from './support/process-tree.ts';
+import { tlsFetch, type TlsFetch } from '../src/lib/http/tls.ts';
 
 // `vigil demo` as the README tells a new user to run it, on ports away from the defaults and the
 // other end-to-end tests (its own --port, --rtsp-port and --udp-port; --dir for the data).
@@ -55,7 +56,9 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
   timeout: 300_000,
 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-demo-'));
-  const api = `http://127.0.0.1:${PORT}`;
+  const api = `https://127.0.0.1:${PORT}`;
+  const caFile = join(dir, 'master', 'pki', 'ca.pem');
+  let http: TlsFetch | undefined;
   // Its own process group, as in a terminal: Ctrl-C reaches the demo and everything it started.
   const demo = spawn(
     process.execPath,
@@ -99,11 +102,14 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
       }
     }
     for (const p of seen.values()) if (stillRunning(p)) process.kill(p.pid, 'SIGKILL');
+    await http?.close();
     if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   });
   const get = async <T>(path: string): Promise<T> => {
-    const res = await fetch(api + path, { signal: AbortSignal.timeout(5000) });
+    // Over TLS, trusting the farm CA the demo's master made (the banner names it).
+    http ??= tlsFetch({ ca: readFileSync(caFile, 'utf8') });
+    const res = await http.fetch(api + path, { signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`${path}: ${res.status}`);
     return (await res.json()) as T;
   };
@@ -119,6 +125,8 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
   assert.match(out, /Vigil demo farm is recording\./);
   assert.ok(out.includes(`API:        ${api}/api/v1/servers`), `the banner names the API: ${out}`);
   assert.ok(out.includes(dir), 'the banner names the data dir');
+  assert.ok(out.includes(`farm CA:    ${caFile}`), `the banner names the farm CA: ${out}`);
+  assert.ok(out.includes(`npx vigil status --master ${api} --ca ${caFile}`), 'and how to trust it');
   const pids = [...out.matchAll(/kill -9 (\d+)/g)].map((m) => Number(m[1]));
   assert.equal(pids.length, 2, `the banner prints the pids of s1 and s7: ${out}`);
   const [s1Pid, s7Pid] = pids;
@@ -189,7 +197,7 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
   );
   await waitFor(() => segmentFiles(storage('s3', 'c1')).some((f) => f.endsWith('_s3.ts')), 20_000, 'c1 on s3 disk');
   // `npx vigil status` (the banner's line) shows it.
-  const status = await runVigil(['status', '--master', api]);
+  const status = await runVigil(['status', '--master', api, '--ca', caFile]);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /^c1\s+s1\s+s3\s+recording$/m);
   assert.match(status.stdout, /^c2\s+s1\s+s3\s+recording$/m);

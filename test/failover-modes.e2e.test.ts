@@ -60,7 +60,7 @@ test('failoverMode none and movable false: those cameras stay with their failed 
       [id, cams.find((c) => c.id === id)!.currentServer, cams.find((c) => c.id === id)!.recording],
       [id, 's1', 'unrecorded'],
     );
-  const res = await fut.request('GET', '/api/v1/nodes/s2/assignment?after=-1');
+  const res = await fut.farm.serverFetch('s2', '/api/v1/nodes/s2/assignment?after=-1');
   assert.deepEqual(
     ((await res.json()) as { cameras: { id: string }[] }).cameras.map((c) => c.id),
     ['c1'],

@@ -20,10 +20,14 @@ const settings = {
 const VIGIL = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
 
 /** Runs the `vigil` CLI as its own process; resolves with its exit code and output. */
-function vigil(args: string[], farmKey: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function vigil(
+  args: string[],
+  farmKey: string,
+  caFile: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [VIGIL, ...args], {
-      env: { ...process.env, VIGIL_FARM_KEY: farmKey },
+      env: { ...process.env, VIGIL_FARM_KEY: farmKey, VIGIL_CA: caFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -58,7 +62,7 @@ test('vigil move <camera> <server>: the CLI moves the camera make-before-break, 
   const since = Date.now();
   await delay(3000);
 
-  const cli = await vigil(['move', 'c1', 's2', '--master', fut.farm.masterUrl], fut.farmKey);
+  const cli = await vigil(['move', 'c1', 's2', '--master', fut.farm.masterUrl], fut.farmKey, fut.farm.caFile);
   assert.equal(cli.code, 0, `vigil move exits 0: ${cli.stderr}`);
   assert.match(cli.stdout.trim(), /^move #\d+ running: c1→s2$/, 'it prints the failover log entry it made');
   const id = Number(/#(\d+)/.exec(cli.stdout)![1]);

@@ -99,7 +99,7 @@ test('playback spans a failover: continuous where the timeline is, one MP4, live
   });
   const answers: string[] = []; // every text answer, searched for the camera password at the end
   const get = async (path: string) => {
-    const res = await fetch(farm.masterUrl + path);
+    const res = await farm.fetch(path, { headers: farm.authHeaders() });
     const copy = res.clone();
     if (!(copy.headers.get('content-type') ?? '').startsWith('video/')) answers.push(await copy.text());
     answers.push(JSON.stringify([...res.headers]));

@@ -142,7 +142,7 @@ test('hot standby takes over from its pre-buffer with no hole; distribute spread
   let playlist = '';
   await farm.waitFor(
     async () => {
-      const res = await fetch(`${farm.masterUrl}/api/v1/cameras/dl/live.m3u8`);
+      const res = await farm.fetch('/api/v1/cameras/dl/live.m3u8', { headers: farm.authHeaders() });
       playlist = await res.text();
       return res.ok;
     },
@@ -151,7 +151,7 @@ test('hot standby takes over from its pre-buffer with no hole; distribute spread
   );
   const uris = playlist.split('\n').filter((l) => l && !l.startsWith('#'));
   assert.ok(uris.length >= 1 && uris.every((u) => u.startsWith(`/api/v1/buffer/${dl.liveRelay}/dl/0/`)), playlist);
-  const seg = await fetch(farm.masterUrl + uris.at(-1)!);
+  const seg = await farm.fetch(uris.at(-1)!, { headers: farm.authHeaders() });
   assert.equal(seg.status, 200);
   const bytes = Buffer.from(await seg.arrayBuffer());
   assert.ok(bytes.length > 188 && bytes[0] === 0x47, 'an MPEG-TS segment of the live view');

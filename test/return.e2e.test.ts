@@ -41,7 +41,7 @@ test('onReturn swap: a failed server comes back as the failover server of the on
     cameras: [{ id: 'c1', url: `rtsp://127.0.0.1:${SWAP.rtsp}/c1`, server: 's1' }],
   };
   const assignment = async (server: string) => {
-    const res = await fut.request('GET', `/api/v1/nodes/${server}/assignment?after=-1`);
+    const res = await fut.farm.serverFetch(server, `/api/v1/nodes/${server}/assignment?after=-1`);
     assert.equal(res.status, 200);
     return (await res.json()) as { cameras: { id: string; buffer?: unknown }[] };
   };

@@ -8,7 +8,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
 import { mountTmpfs } from './support/tmpfs.ts';
-import { farmKeys } from '../src/lib/farm-keys.ts';
 
 // Fixed loopback ports away from the other end-to-end tests (18480+, 18580+, 18680+).
 const MASTER_PORT = 18380;
@@ -154,13 +153,10 @@ test('two storage paths in redundant mode, main + sub stream with audio; one pat
   const bad = structuredClone(config) as any;
   bad.servers[0].storage = { paths: `relative/path;*${b};/nonexistent-vigil-disk`, minFreePercent: 120 };
   bad.cameras[0].storage = { maxStorageDays: '3;x' };
-  const res = await fetch(`${farm.masterUrl}/api/v1/config`, {
+  const res = await farm.fetch('/api/v1/config', {
     method: 'PUT',
     body: JSON.stringify(bad),
-    headers: {
-      'content-type': 'application/json',
-      authorization: `Bearer ${farmKeys(Buffer.from(FARM_KEY)).api.toString()}`,
-    },
+    headers: { 'content-type': 'application/json', ...farm.authHeaders() },
   });
   assert.equal(res.status, 400);
   const problems = ((await res.json()) as { error: { details: string[] } }).error.details;

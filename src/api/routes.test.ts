@@ -8,6 +8,9 @@ import { parseFarmConfig } from '../config/farm-config.ts';
 import { createLogger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { statusBeforeBody } from '../lib/http/slow-body.ts';
+import { tlsFetch, type TlsFetch } from '../lib/http/tls.ts';
+import { enrollOverApi } from '../auth/test-pki.ts';
+import { farmClientTls } from '../auth/peer-identity.ts';
 
 const FARM_KEY = 'k-routes';
 const KEY = farmKeys(Buffer.from(FARM_KEY)).api.toString();
@@ -21,6 +24,12 @@ const farm = {
   cameras: [{ id: 'c1', url: 'rtsp://admin:hunter2@127.0.0.1:18999/c1', server: 's1' }],
 };
 
+/** The master under test's API over TLS, trusting its farm CA. */
+let api: TlsFetch['fetch'];
+let caPem = '';
+/** Fetches that closes after the test. */
+const opened: TlsFetch[] = [];
+
 async function withMaster(fn: (url: string) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-api-'));
   const master = new Master({
@@ -28,33 +37,49 @@ async function withMaster(fn: (url: string) => Promise<void>) {
     host: '127.0.0.1',
     port: 0,
     farmKey: Buffer.from(FARM_KEY),
+    pkiDir: join(dir, 'pki'),
     config: parseFarmConfig(farm).config,
     log: createLogger('test', 'silent'),
   });
   try {
     await master.start();
+    caPem = master.ca!.caPem;
+    const http = tlsFetch({ ca: caPem });
+    opened.push(http);
+    api = http.fetch;
     await fn(master.url);
   } finally {
+    await Promise.all(opened.splice(0).map((h) => h.close()));
     await master.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** Enrolls server `id` through the API and gives a fetch that presents its certificate. */
+async function asServer(url: string, id: string): Promise<TlsFetch['fetch']> {
+  const identity = await enrollOverApi(url, caPem, id, { authorization: `Bearer ${KEY}` });
+  const http = tlsFetch(farmClientTls(identity, 'master'));
+  opened.push(http);
+  return http.fetch;
+}
+
 const put = (url: string, body: unknown, key = KEY) =>
-  fetch(`${url}/api/v1/config`, {
+  api(`${url}/api/v1/config`, {
     method: 'PUT',
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
   });
 
-test('writes and the node channel refuse a request without the token before reading its body', () =>
+test('writes and the node channel refuse a request without credentials before reading its body', () =>
   withMaster(async (url) => {
     for (const [method, path] of [
       ['PUT', '/api/v1/config'],
       ['POST', '/api/v1/nodes/s1/status'],
       ['POST', '/api/v1/servers/s1/failover'],
     ]) {
-      const r = await statusBeforeBody(`${url}${path}`, method, { authorization: 'Bearer wrong' }, 6 * 1024 * 1024);
+      const r = await statusBeforeBody(`${url}${path}`, method, { authorization: 'Bearer wrong' }, 6 * 1024 * 1024, {
+        ca: caPem,
+      });
       assert.equal(r.status, 401, path);
       assert.ok(r.ms < 2000, `${path} answered after ${r.ms} ms`);
     }
@@ -62,7 +87,7 @@ test('writes and the node channel refuse a request without the token before read
 
 test('a configuration with problems is refused whole, every problem named, the farm untouched', () =>
   withMaster(async (url) => {
-    const before = await (await fetch(`${url}/api/v1/config`)).json();
+    const before = await (await api(`${url}/api/v1/config`)).json();
     const bad = structuredClone(farm) as any;
     bad.servers.push({ id: 's3', group: 1, host: '127.0.0.1', udpPort: 19003, extra: true });
     const res = await put(url, bad);
@@ -74,38 +99,87 @@ test('a configuration with problems is refused whole, every problem named, the f
     worse.cameras.push({ id: 'c1', url: 'ftp://x', server: 's9' });
     const r2 = (await (await put(url, worse)).json()) as { error: { details: string[] } };
     assert.equal(r2.error.details.length, 3, JSON.stringify(r2.error.details));
-    assert.deepEqual(await (await fetch(`${url}/api/v1/config`)).json(), before, 'nothing applied');
+    assert.deepEqual(await (await api(`${url}/api/v1/config`)).json(), before, 'nothing applied');
   }));
 
-test('config changes need the farm key; node endpoints too', () =>
+test("config changes need the farm key; the node channel a server's own enrolled certificate", () =>
   withMaster(async (url) => {
     assert.equal((await put(url, farm, 'wrong')).status, 401);
     assert.equal((await put(url, farm, FARM_KEY)).status, 401, 'the farm key itself is not the API token');
-    assert.equal((await fetch(`${url}/api/v1/nodes/s1/assignment?after=999999`)).status, 401);
+    const auth = { authorization: `Bearer ${KEY}` };
+    assert.equal((await api(`${url}/api/v1/nodes/s1/assignment?after=999999`, { headers: auth })).status, 401);
     const status = { bootId: 'b', suspects: ['s2'], cameras: {}, segments: [] };
-    const forged = await fetch(`${url}/api/v1/nodes/s1/status`, {
-      method: 'POST',
-      body: JSON.stringify(status),
-      headers: { 'content-type': 'application/json' },
-    });
-    assert.equal(forged.status, 401, 'nobody reports a server down without the token');
+    const post = (f: TlsFetch['fetch'], id: string, headers: Record<string, string> = {}) =>
+      f(`${url}/api/v1/nodes/${id}/status`, {
+        method: 'POST',
+        body: JSON.stringify(status),
+        headers: { 'content-type': 'application/json', ...headers },
+      });
+    assert.equal((await post(api, 's1', auth)).status, 401, 'not even the API token speaks for a server');
+    const s2 = await asServer(url, 's2');
+    const forged = await post(s2, 's1');
+    assert.equal(forged.status, 403, "s2's certificate does not speak for s1");
+    assert.equal(((await forged.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
+    assert.equal((await s2(`${url}/api/v1/nodes/s1/assignment?after=999999`)).status, 403);
+    assert.equal((await post(s2, 's2')).status, 200, 'its own status is taken');
+    // Enrolled again, s2 has a new certificate: the old one stops working.
+    const again = await asServer(url, 's2');
+    assert.equal((await post(s2, 's2')).status, 401, 'the replaced certificate is refused');
+    assert.equal((await post(again, 's2')).status, 200);
     const ok = (await (await put(url, farm)).json()) as { warnings: string[] };
     assert.deepEqual(ok.warnings, []);
+  }));
+
+test('enrollment: a join token for a configured server only, used once, naming the farm CA; the CA is public', () =>
+  withMaster(async (url) => {
+    const auth = { authorization: `Bearer ${KEY}` };
+    assert.equal((await api(`${url}/api/v1/servers/s1/enroll`, { method: 'POST' })).status, 401, 'an admin only');
+    assert.equal((await api(`${url}/api/v1/servers/s9/enroll`, { method: 'POST', headers: auth })).status, 404);
+    const ca = await api(`${url}/api/v1/ca.pem`);
+    assert.equal(await ca.text(), caPem);
+    const invite = (await (await api(`${url}/api/v1/servers/s1/enroll`, { method: 'POST', headers: auth })).json()) as {
+      joinToken: string;
+      expiresAt: number;
+    };
+    assert.match(invite.joinToken, /^vj1_[A-Za-z0-9_-]{43}_[0-9a-f]{64}$/);
+    assert.ok(invite.expiresAt > Date.now() + 3_500_000 && invite.expiresAt <= Date.now() + 3_600_000);
+    const { csrPem, newKeyPair } = await import('../auth/x509.ts');
+    const csr = await csrPem(await newKeyPair(), 's1');
+    const enroll = (body: object) =>
+      api(`${url}/api/v1/enroll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    assert.equal(
+      (await enroll({ server: 's2', joinToken: invite.joinToken, csr })).status,
+      401,
+      "another server's token",
+    );
+    assert.equal((await enroll({ server: 's1', joinToken: invite.joinToken, csr: 'x' })).status, 400, 'a bad CSR');
+    const ok = await enroll({ server: 's1', joinToken: invite.joinToken, csr });
+    assert.equal(ok.status, 200, 'the bad CSR did not spend the token');
+    const got = (await ok.json()) as { certificate: string; ca: string };
+    assert.equal(got.ca, caPem);
+    assert.match(got.certificate, /^-----BEGIN CERTIFICATE-----/);
+    const twice = await enroll({ server: 's1', joinToken: invite.joinToken, csr });
+    assert.equal(twice.status, 401, 'used once');
+    assert.match(((await twice.json()) as { error: { message: string } }).error.message, /vigil server enroll/);
   }));
 
 test('camera credentials never appear in an API answer', () =>
   withMaster(async (url) => {
     for (const path of ['/api/v1/cameras', '/api/v1/config', '/api/v1/servers']) {
-      const text = await (await fetch(url + path)).text();
+      const text = await (await api(url + path)).text();
       assert.ok(!text.includes('hunter2'), `${path} leaks the password`);
     }
-    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as { url: string }[];
+    const cams = (await (await api(`${url}/api/v1/cameras`)).json()) as { url: string }[];
     assert.equal(cams[0].url, 'rtsp://***@127.0.0.1:18999/c1');
   }));
 
 test('the OpenAPI document comes from the same schemas', () =>
   withMaster(async (url) => {
-    const doc = (await (await fetch(`${url}/api/v1/openapi.json`)).json()) as {
+    const doc = (await (await api(`${url}/api/v1/openapi.json`)).json()) as {
       openapi: string;
       paths: Record<string, Record<string, any>>;
     };
@@ -125,8 +199,8 @@ test('the OpenAPI document comes from the same schemas', () =>
 
 test('a node gets its assignment; a timeline outside the recorded range is empty, not an error', () =>
   withMaster(async (url) => {
-    const auth = { authorization: `Bearer ${KEY}` };
-    const a = (await (await fetch(`${url}/api/v1/nodes/s1/assignment?after=-1`, { headers: auth })).json()) as {
+    const s1 = await asServer(url, 's1');
+    const a = (await (await s1(`${url}/api/v1/nodes/s1/assignment?after=-1`)).json()) as {
       cameras: { id: string }[];
       buddies: { id: string; port: number }[];
     };
@@ -144,29 +218,29 @@ test('a node gets its assignment; a timeline outside the recorded range is empty
         { camera: 'c1', startMs: 2000, endMs: 3000 },
       ],
     };
-    const r = await fetch(`${url}/api/v1/nodes/s1/status`, {
+    const r = await s1(`${url}/api/v1/nodes/s1/status`, {
       method: 'POST',
       body: JSON.stringify(status),
-      headers: { ...auth, 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json' },
     });
     assert.equal(r.status, 200);
-    const tl = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=0&to=10000`)).json()) as {
+    const tl = (await (await api(`${url}/api/v1/cameras/c1/timeline?from=0&to=10000`)).json()) as {
       intervals: unknown[];
     };
     assert.deepEqual(tl.intervals, [{ startMs: 1000, endMs: 3000, servers: ['s1'] }]);
-    const empty = (await (await fetch(`${url}/api/v1/cameras/c1/timeline?from=50000&to=60000`)).json()) as {
+    const empty = (await (await api(`${url}/api/v1/cameras/c1/timeline?from=50000&to=60000`)).json()) as {
       intervals: unknown[];
       gaps: unknown[];
     };
     assert.deepEqual([empty.intervals, empty.gaps], [[], []]);
-    assert.equal((await fetch(`${url}/api/v1/cameras/nope/timeline`)).status, 404);
-    assert.equal((await fetch(`${url}/api/v1/cameras/c1/timeline?from=yesterday`)).status, 400);
+    assert.equal((await api(`${url}/api/v1/cameras/nope/timeline`)).status, 404);
+    assert.equal((await api(`${url}/api/v1/cameras/c1/timeline?from=yesterday`)).status, 400);
   }));
 
 test('a manual failover needs the token, names a known server with cameras, and moves them to the redundant server', () =>
   withMaster(async (url) => {
     const post = (id: string, key = KEY) =>
-      fetch(`${url}/api/v1/servers/${id}/failover`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+      api(`${url}/api/v1/servers/${id}/failover`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
     assert.equal((await post('s1', 'wrong')).status, 401);
     assert.equal((await post('nope')).status, 404);
     assert.equal((await post('s2')).status, 409, 's2 holds no cameras');
@@ -183,7 +257,7 @@ test('a manual failover needs the token, names a known server with cameras, and 
       fo.detail.moves.map((m) => [m.camera, m.to]),
       [['c1', 's2']],
     );
-    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as { id: string; currentServer: string }[];
+    const cams = (await (await api(`${url}/api/v1/cameras`)).json()) as { id: string; currentServer: string }[];
     assert.equal(cams[0].currentServer, 's2');
     assert.equal((await post('s1')).status, 409, 'down already');
   }));
@@ -191,7 +265,7 @@ test('a manual failover needs the token, names a known server with cameras, and 
 test('drain, resume and move answer with their failover log entry; bad moves are refused with every reason', () =>
   withMaster(async (url) => {
     const post = (path: string, body?: object) =>
-      fetch(`${url}/api/v1${path}`, {
+      api(`${url}/api/v1${path}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${KEY}`, ...(body && { 'content-type': 'application/json' }) },
         ...(body && { body: JSON.stringify(body) }),
@@ -203,9 +277,9 @@ test('drain, resume and move answer with their failover log entry; bad moves are
     };
     assert.deepEqual([drained.trigger, drained.status, drained.detail.planned], ['drain', 'running', true]);
     assert.deepEqual(drained.detail.moves, [{ camera: 'c1', from: 's1', to: 's2', mode: 'record' }]);
-    const servers = (await (await fetch(`${url}/api/v1/servers`)).json()) as { id: string; maintenance: boolean }[];
+    const servers = (await (await api(`${url}/api/v1/servers`)).json()) as { id: string; maintenance: boolean }[];
     assert.equal(servers.find((s) => s.id === 's1')!.maintenance, true);
-    const cams = (await (await fetch(`${url}/api/v1/cameras`)).json()) as {
+    const cams = (await (await api(`${url}/api/v1/cameras`)).json()) as {
       id: string;
       currentServer: string;
       handover: { to: string } | null;

@@ -13,12 +13,23 @@ import { bearerAuth } from '../lib/http/bearer-auth.ts';
 import { askedRange } from '../lib/time-range.ts';
 import { redactCredentials } from '../lib/redact.ts';
 import { registerPlaybackRoutes } from './playback-routes.ts';
+import { registerEnrollRoutes } from './enroll-routes.ts';
+import type { Enrollment } from '../auth/enrollment.ts';
+import { serverSelf, type IdentifyServer } from '../auth/server-identity.ts';
+import type { ClientTls } from '../lib/http/tls.ts';
 
 export interface RouteDeps {
   controller: Controller;
   store: Store;
-  /** Bearer token of nodes and operators (derived from the farm key). */
+  /** Bearer token of operators (derived from the farm key). */
   apiToken: Buffer;
+  /** How the master calls the recording servers: its farm certificate, the farm CA (farmClientTls). */
+  nodeTls: ClientTls;
+  /** The enrolled server that made a request, by its client certificate (the node channel's credential). */
+  identify: IdentifyServer;
+  enrollment: Enrollment;
+  /** The farm CA certificate, PEM (GET /api/v1/ca.pem). */
+  caPem: string;
   /** Applies a configuration as given (validated, storage checked on the servers; see applyFarmConfig). */
   applyConfig: (input: unknown) => Promise<{ warnings: string[] }>;
 }
@@ -28,8 +39,9 @@ const LONG_POLL_MS = 20_000;
 /** The master's HTTP API: the read API for clients and tests, and the node channel. */
 export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const { controller, store } = d;
-  // Writes and the node channel need the token; the hook runs before the body is read.
+  // Writes need the token, the node channel a server's own certificate; the hooks run before the body is read.
   const onRequest = bearerAuth(d.apiToken, 'farm key');
+  const server = serverSelf(d.identify);
 
   const read = (summary: string, response: unknown, extra: Record<string, unknown> = {}) => ({
     schema: { summary, response: { 200: response, '4xx': ErrorBody }, ...extra },
@@ -102,6 +114,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   );
 
   registerPlaybackRoutes(app, d);
+  registerEnrollRoutes(app, { enrollment: d.enrollment, caPem: d.caPem, admin: onRequest });
 
   app.get('/api/v1/failovers', read('the failover log', Type.Array(FailoverView)), async () => store.failovers());
 
@@ -235,7 +248,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
   );
 
-  app.post(NODE_CHANNEL_ROUTES.status, { schema: { body: NodeStatus }, onRequest }, async (req) => {
+  app.post(NODE_CHANNEL_ROUTES.status, { schema: { body: NodeStatus }, onRequest: server }, async (req) => {
     const { id } = req.params as { id: string };
     if (!controller.state().servers.some((s) => s.id === id))
       throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
@@ -243,7 +256,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     return { generation: controller.generation };
   });
 
-  app.get(NODE_CHANNEL_ROUTES.assignment, { onRequest }, async (req) => {
+  app.get(NODE_CHANNEL_ROUTES.assignment, { onRequest: server }, async (req) => {
     const { id } = req.params as { id: string };
     const after = Number((req.query as { after?: string }).after ?? -1);
     await controller.waitForChange(after, LONG_POLL_MS);

@@ -2,6 +2,7 @@ import type { PeerCertificate } from 'node:tls';
 import { TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import { fingerprintText } from './x509.ts';
+import type { ClientTls } from '../lib/http/tls.ts';
 
 /** The URI name of the master's certificate. */
 export const MASTER_URI = 'urn:vigil:master';
@@ -69,5 +70,29 @@ export function expectPeer(kind: PeerIdentity['kind']): (host: string, cert: Pee
     return new Error(
       `the peer's certificate is not a Vigil ${kind === 'master' ? 'master' : 'server'}'s (${cert.subjectaltname ?? 'no names'})`,
     );
+  };
+}
+
+/** The SNI name a Vigil process sends to the master: its farm certificate answers it, whatever the API's own. */
+export const MASTER_SNI = 'vigil-master';
+
+/** A farm process's key, certificate and the farm CA, PEM: what it presents and trusts. */
+export interface FarmTls {
+  key: string;
+  cert: string;
+  ca: string;
+}
+
+/**
+ * TLS options of a farm process calling another: its own certificate, the farm CA the only one
+ * trusted, and the peer must be the master (SNI `vigil-master`) or a server.
+ */
+export function farmClientTls(own: FarmTls, peer: PeerIdentity['kind']): ClientTls {
+  return {
+    ca: own.ca,
+    cert: own.cert,
+    key: own.key,
+    checkServerIdentity: expectPeer(peer),
+    ...(peer === 'master' && { servername: MASTER_SNI }),
   };
 }

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FarmCa, type KeyAndCert } from './farm-ca.ts';
 import { csrPem, newKeyPair, privateKeyPem } from './x509.ts';
+import type { FarmTls } from './peer-identity.ts';
+import { tlsFetch } from '../lib/http/tls.ts';
 
 /** A farm CA for tests, made by the real code in a temp folder, with certificates for servers on demand. */
 export interface TestPki {
@@ -27,4 +29,33 @@ export async function testPki(): Promise<TestPki> {
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Enrolls server `id` through a running master's API as a node does (an admin's invitation, then
+ * the token and a CSR): its new identity.
+ */
+export async function enrollOverApi(
+  url: string,
+  caPem: string,
+  id: string,
+  admin: Record<string, string>,
+): Promise<FarmTls> {
+  const http = tlsFetch({ ca: caPem });
+  try {
+    const invite = await http.fetch(`${url}/api/v1/servers/${id}/enroll`, { method: 'POST', headers: admin });
+    if (!invite.ok) throw new Error(`enroll ${id}: ${invite.status} ${await invite.text()}`);
+    const { joinToken } = (await invite.json()) as { joinToken: string };
+    const keys = await newKeyPair();
+    const res = await http.fetch(`${url}/api/v1/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ server: id, joinToken, csr: await csrPem(keys, id) }),
+    });
+    if (!res.ok) throw new Error(`enroll ${id}: ${res.status} ${await res.text()}`);
+    const e = (await res.json()) as { certificate: string; ca: string };
+    return { key: await privateKeyPem(keys.privateKey), cert: e.certificate, ca: e.ca };
+  } finally {
+    await http.close();
+  }
 }

@@ -4,9 +4,15 @@ import { parse } from 'yaml';
 import { farmKey } from './shutdown.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import type { FailoverEntry } from '../store/failover-log.ts';
+import { masterFetch, type MasterFlags } from './master-fetch.ts';
 
-async function call(master: string, path: string, init?: RequestInit): Promise<unknown> {
-  const res = await fetch(master + path, init);
+/** Calls the master; a refusal prints the master's message and exits 1. */
+export async function call(
+  o: MasterFlags,
+  path: string,
+  init?: { method?: string; body?: string; headers?: Record<string, string> },
+): Promise<unknown> {
+  const res = await masterFetch(o, path, init);
   const body = (await res.json()) as { error?: { message: string } };
   if (!res.ok) {
     console.error(body.error?.message ?? JSON.stringify(body));
@@ -15,26 +21,34 @@ async function call(master: string, path: string, init?: RequestInit): Promise<u
   return body;
 }
 
+/** Adds the options every client verb takes: the master's URL and the CA to trust it by. */
+export function masterOptions(cmd: Command): Command {
+  return cmd
+    .option('--master <url>', 'master URL', 'https://127.0.0.1:8080')
+    .option(
+      '--ca <file>',
+      "CA certificate to trust the master by (the farm's: <master data>/pki/ca.pem; else $VIGIL_CA)",
+    );
+}
+
 /** `vigil status`: servers, cameras and the last failovers, as the master sees them. */
 export function statusCommand(): Command {
-  return new Command('status')
-    .description('show servers, cameras and failovers')
-    .option('--master <url>', 'master URL', 'http://127.0.0.1:8080')
-    .action(async (o: { master: string }) => {
-      const servers = (await call(o.master, '/api/v1/servers')) as {
+  return masterOptions(new Command('status').description('show servers, cameras and failovers')).action(
+    async (o: MasterFlags) => {
+      const servers = (await call(o, '/api/v1/servers')) as {
         id: string;
         group: number;
         role: string;
         state: string;
         cameras: string[];
       }[];
-      const cameras = (await call(o.master, '/api/v1/cameras')) as {
+      const cameras = (await call(o, '/api/v1/cameras')) as {
         id: string;
         homeServer: string;
         currentServer: string;
         recording: string;
       }[];
-      const failovers = (await call(o.master, '/api/v1/failovers')) as FailoverEntry[];
+      const failovers = (await call(o, '/api/v1/failovers')) as FailoverEntry[];
       console.log('SERVER  GROUP  ROLE       STATE    CAMERAS');
       for (const s of servers)
         console.log(
@@ -48,27 +62,31 @@ export function statusCommand(): Command {
         console.log(
           `#${f.id} ${new Date(f.startedAt).toISOString()} ${f.server} ${f.trigger} ${f.status}${f.detail.target ? ` -> ${f.detail.target}` : ''}${f.detail.reason ? ` (${f.detail.reason})` : ''}`,
         );
-    });
+    },
+  );
 }
 
 /** `vigil apply farm.yaml`: replaces the farm configuration; refused whole when anything is wrong. */
 export function applyCommand(): Command {
-  return new Command('apply')
-    .description('apply a farm configuration file (YAML or JSON)')
-    .argument('<file>')
-    .option('--master <url>', 'master URL', 'http://127.0.0.1:8080')
+  return masterOptions(
+    new Command('apply').description('apply a farm configuration file (YAML or JSON)').argument('<file>'),
+  )
     .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
-    .action(async (file: string, o: { master: string; keyFile?: string }) => {
+    .action(async (file: string, o: MasterFlags & { keyFile?: string }) => {
       const body = JSON.stringify(parse(readFileSync(file, 'utf8')));
-      const key = farmKeys(await farmKey(o.keyFile)).api.toString();
-      const r = (await call(o.master, '/api/v1/config', {
+      const r = (await call(o, '/api/v1/config', {
         method: 'PUT',
         body,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        headers: { 'content-type': 'application/json', ...(await adminHeaders(o.keyFile)) },
       })) as { warnings: string[] };
       for (const w of r.warnings) console.warn(`warning: ${w}`);
       console.log('applied');
     });
+}
+
+/** The credentials of a change (the farm's API token, derived from the farm key). */
+export async function adminHeaders(keyFile?: string): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${farmKeys(await farmKey(keyFile)).api.toString()}` };
 }
 
 function describe(f: FailoverEntry | null): string {
@@ -89,16 +107,14 @@ function actionCommand(
 ): Command {
   const cmd = new Command(name).description(description);
   for (const a of args) cmd.argument(`<${a}>`);
-  return cmd
-    .option('--master <url>', 'master URL', 'http://127.0.0.1:8080')
+  return masterOptions(cmd)
     .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
     .action(async (...all: unknown[]) => {
       const a = all.slice(0, args.length) as string[];
-      const o = all[args.length] as { master: string; keyFile?: string };
-      const key = farmKeys(await farmKey(o.keyFile)).api.toString();
-      const headers: Record<string, string> = { authorization: `Bearer ${key}` };
+      const o = all[args.length] as MasterFlags & { keyFile?: string };
+      const headers: Record<string, string> = await adminHeaders(o.keyFile);
       if (body) headers['content-type'] = 'application/json';
-      const f = (await call(o.master, path(a), {
+      const f = (await call(o, path(a), {
         method: 'POST',
         headers,
         ...(body && { body: JSON.stringify(body(a)) }),

@@ -64,14 +64,15 @@ export function demoCommand(): Command {
 Vigil demo farm is recording.
   API:        ${farm.masterUrl}/api/v1/servers   /api/v1/cameras   /api/v1/failovers
   timeline:   ${farm.masterUrl}/api/v1/cameras/c1/timeline
-  status:     npx vigil status --master ${farm.masterUrl}
+  farm CA:    ${farm.caFile}   (HTTPS everywhere: trust this CA, e.g. curl --cacert)
+  status:     npx vigil status --master ${farm.masterUrl} --ca ${farm.caFile}
   group 1:    s1 (c1, c2) and s2 (c3, c4) active, s3 redundant     group 7: s7 (c7a, c7b) alone
 
 Watch a failover: kill server s1 the hard way,
   kill -9 ${pids.s1}
-and within about 5 s its cameras record on s3 (npx vigil status). Kill s7 (kill -9 ${pids.s7}):
+and within about 5 s its cameras record on s3 (vigil status). Kill s7 (kill -9 ${pids.s7}):
 nothing moves, group 7 has no redundant server, and the failover log shows it waiting.
-Bring s1 back; it returns with no cameras, as the redundant server:
+Bring s1 back (it keeps its enrolled identity in its data folder); it returns with no cameras, as the redundant server:
   VIGIL_FARM_KEY=${key} npx vigil node --id s1 --data ${join(dir, 'nodes', 's1')} --master ${farm.masterUrl}
 Ctrl-C stops everything.`);
     });

@@ -3,6 +3,7 @@ import { simCommand } from './sim.ts';
 import { masterCommand } from './master.ts';
 import { nodeCommand } from './node.ts';
 import { demoCommand } from './demo.ts';
+import { serverCommand } from './server.ts';
 import {
   statusCommand,
   applyCommand,
@@ -21,6 +22,7 @@ program.addCommand(demoCommand());
 program.addCommand(statusCommand());
 program.addCommand(applyCommand());
 program.addCommand(failoverCommand());
+program.addCommand(serverCommand());
 for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand]) program.addCommand(c());
 try {
   await program.parseAsync(process.argv);

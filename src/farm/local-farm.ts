@@ -1,13 +1,18 @@
 import { farmKeys } from '../lib/farm-keys.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { openSync, closeSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import type { FarmConfigInput } from '../config/farm-config.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { testDbLocation } from '../store/test-db.ts';
+import { tlsFetch, type TlsFetch } from '../lib/http/tls.ts';
+import { Response as UndiciResponse, type RequestInit, type Response } from 'undici';
+import { farmClientTls } from '../auth/peer-identity.ts';
+import { loadIdentity } from '../node/node-identity.ts';
+import { inviteOffline } from '../master/invite-offline.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin');
 /** What `vigil` runs: the compiled build (bin/vigil.js, dist/) or the TypeScript sources through tsx (bin/vigil-dev.js). */
@@ -48,16 +53,93 @@ export interface LocalFarmOptions {
 
 /**
  * Runs a farm on this machine as real separate processes: `vigil sim`, `vigil master` and one
- * `vigil node` per server. Used by the demo, the end-to-end tests and the benchmarks.
+ * `vigil node` per server. Used by the demo, the end-to-end tests and the benchmarks. Everything
+ * goes over TLS: the master's API (trusted by its farm CA, `caFile`), the nodes enrolled by join
+ * tokens the first time they start, their APIs and copy-back on mutual TLS.
  */
 export class LocalFarm {
   private readonly procs = new Map<string, ChildProcess>();
   private storeDb: Promise<{ location: string; drop: () => Promise<void> }> | undefined;
+  /** Join tokens made and not yet handed to a node, by server. */
+  private readonly tokens = new Map<string, string>();
+  private http: TlsFetch | undefined;
+  /** The master's API: https://127.0.0.1:<masterPort>. */
   readonly masterUrl: string;
+  /** The farm CA certificate the master creates at its first start: what this farm's clients trust. */
+  readonly caFile: string;
 
   constructor(private readonly o: LocalFarmOptions) {
     mkdirSync(o.dir, { recursive: true });
-    this.masterUrl = `http://127.0.0.1:${o.masterPort}`;
+    this.masterUrl = `https://127.0.0.1:${o.masterPort}`;
+    this.caFile = join(o.dir, 'master', 'pki', 'ca.pem');
+  }
+
+  /** The credentials of an admin's request to the master (the farm's API token, derived from the farm key). */
+  authHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${farmKeys(Buffer.from(this.o.farmKey)).api.toString()}` };
+  }
+
+  /** A request to the master's API (`path` from /api/…) over TLS trusting the farm CA; the answer as it comes. */
+  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    this.http ??= tlsFetch({ ca: readFileSync(this.caFile, 'utf8') });
+    return this.http.fetch(this.masterUrl + path, init);
+  }
+
+  /** A request to the master as server `id` (its enrolled certificate, e.g. for its own assignment); the answer as it comes. */
+  async serverFetch(id: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const identity = loadIdentity(this.nodeDir(id));
+    if (!identity) throw new Error(`server ${id} has not enrolled`);
+    const http = tlsFetch(farmClientTls(identity, 'master'));
+    try {
+      const res = await http.fetch(this.masterUrl + path, init);
+      const body = await res.arrayBuffer();
+      return new UndiciResponse(body, { status: res.status, headers: res.headers });
+    } finally {
+      await http.close();
+    }
+  }
+
+  /**
+   * Join tokens for servers that have no identity yet: through the master's API when it runs,
+   * else on its store and pki folder directly (so nodes can start before the master first does).
+   * startNode hands each to its node.
+   */
+  async enroll(servers: string[]): Promise<void> {
+    const missing = servers.filter((id) => !this.tokens.has(id) && !this.enrolled(id));
+    if (!missing.length) return;
+    const master = this.procs.get('master');
+    if (master && master.exitCode === null && master.signalCode === null && existsSync(this.caFile)) {
+      for (const id of missing) {
+        const r = await this.post<{ joinToken: string }>(`/api/v1/servers/${encodeURIComponent(id)}/enroll`);
+        this.tokens.set(id, r.joinToken);
+      }
+      return;
+    }
+    const invites = await inviteOffline({
+      store: await this.storeLocation(),
+      pkiDir: dirname(this.caFile),
+      servers: missing,
+    });
+    for (const i of invites) this.tokens.set(i.server, i.joinToken);
+  }
+
+  /** Whether server `id`'s node holds an identity (it enrolled). */
+  enrolled(id: string): boolean {
+    return loadIdentity(this.nodeDir(id)) !== undefined;
+  }
+
+  private nodeDir(id: string): string {
+    return join(this.o.dir, 'nodes', id);
+  }
+
+  /** Where the master's store is: a SQLite file in its data dir, or this farm's PostgreSQL database. */
+  private async storeLocation(): Promise<string> {
+    if (!this.o.postgres) {
+      mkdirSync(join(this.o.dir, 'master'), { recursive: true });
+      return join(this.o.dir, 'master', 'farm.sqlite');
+    }
+    this.storeDb ??= testDbLocation(this.o.postgres);
+    return (await this.storeDb).location;
   }
 
   /** Starts `vigil sim` serving the given camera ids; resolves when its RTSP port answers. */
@@ -66,15 +148,15 @@ export class LocalFarm {
     await this.started('sim', () => tcpOpen(port));
   }
 
-  /** Starts (or restarts) `vigil master` with this configuration; resolves when its API answers. */
+  /**
+   * Starts (or restarts) `vigil master` with this configuration; resolves when its API answers
+   * over TLS, once each configured server that has not enrolled has a join token for its node.
+   */
   async startMaster(config: FarmConfigInput): Promise<void> {
     const file = join(this.o.dir, 'farm.yaml');
     writeFileSync(file, stringify(config));
     const store: string[] = [];
-    if (this.o.postgres) {
-      this.storeDb ??= testDbLocation(this.o.postgres);
-      store.push('--store', (await this.storeDb).location);
-    }
+    if (this.o.postgres) store.push('--store', await this.storeLocation());
     this.spawn('master', [
       'master',
       '--data',
@@ -85,11 +167,33 @@ export class LocalFarm {
       '--port',
       String(this.o.masterPort),
     ]);
-    await this.started('master', () => fetchOk(`${this.masterUrl}/api/v1/health`));
+    await this.started(
+      'master',
+      async () =>
+        existsSync(this.caFile) && (await this.fetch('/api/v1/health', { signal: AbortSignal.timeout(2000) })).ok,
+    );
+    await this.enroll(config.servers.map((s) => s.id));
   }
 
+  /**
+   * Starts (or restarts) server `id`'s node; the first time, with the join token made for it (see
+   * enroll: startMaster makes them for the configured servers).
+   */
   startNode(id: string): void {
-    this.spawn(id, ['node', '--id', id, '--master', this.masterUrl, '--data', join(this.o.dir, 'nodes', id)]);
+    const token = this.enrolled(id) ? undefined : this.tokens.get(id);
+    if (!token && !this.enrolled(id))
+      throw new Error(`server ${id} has neither an identity nor a join token: start the master first, or enroll it`);
+    this.tokens.delete(id);
+    this.spawn(id, [
+      'node',
+      '--id',
+      id,
+      '--master',
+      this.masterUrl,
+      '--data',
+      this.nodeDir(id),
+      ...(token ? ['--join', token] : []),
+    ]);
   }
 
   /** Process ids by name (sim, master, server ids). */
@@ -106,19 +210,18 @@ export class LocalFarm {
     await exited;
   }
 
+  /** A GET of the master's API (with the admin's credentials), its JSON answer; throws unless 2xx. */
   async api<T>(path: string): Promise<T> {
-    const res = await fetch(this.masterUrl + path);
+    const res = await this.fetch(path, { headers: this.authHeaders() });
     if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   }
 
-  /** An operator's action on the master (POST with the farm's API token). */
+  /** An operator's action on the master (POST with the admin's credentials). */
   async post<T>(path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${farmKeys(Buffer.from(this.o.farmKey)).api.toString()}`,
-    };
+    const headers = this.authHeaders();
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(this.masterUrl + path, {
+    const res = await this.fetch(path, {
       method: 'POST',
       headers,
       ...(body !== undefined && { body: JSON.stringify(body) }),
@@ -167,6 +270,8 @@ export class LocalFarm {
         for (const p of alive) p.kill('SIGKILL');
       await all;
       this.procs.clear();
+      await this.http?.close();
+      this.http = undefined;
     } finally {
       const db = this.storeDb;
       this.storeDb = undefined;
@@ -191,11 +296,6 @@ export class LocalFarm {
     if (fd !== undefined) closeSync(fd);
     this.procs.set(name, child);
   }
-}
-
-async function fetchOk(url: string): Promise<boolean> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-  return res.ok;
 }
 
 function tcpOpen(port: number): Promise<boolean> {

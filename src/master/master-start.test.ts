@@ -5,6 +5,12 @@ import { parseFarmConfig } from '../config/farm-config.ts';
 import { createLogger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { testDbLocation } from '../store/test-db.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tlsFetch } from '../lib/http/tls.ts';
+import { farmClientTls } from '../auth/peer-identity.ts';
+import { enrollOverApi } from '../auth/test-pki.ts';
 
 const backend = process.env.VIGIL_DB ? 'postgres' : 'sqlite';
 
@@ -27,26 +33,32 @@ test(`${backend}: the master starts with a farm of 100 servers x 100 cameras and
     })),
   });
   const farmKey = Buffer.from('k'.repeat(32));
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-master-start-'));
   const master = new Master({
     store: location,
     host: '127.0.0.1',
     port: 0,
     farmKey,
+    pkiDir: join(dir, 'pki'),
     config,
     log: createLogger('t', 'silent'),
   });
   try {
     await master.start();
-    const cameras = (await (await fetch(`${master.url}/api/v1/cameras`)).json()) as { id: string; url: string }[];
+    const ca = master.ca!.caPem;
+    const http = tlsFetch({ ca });
+    const cameras = (await (await http.fetch(`${master.url}/api/v1/cameras`)).json()) as { id: string; url: string }[];
+    await http.close();
     assert.equal(cameras.length, 10_000);
     assert.ok(
       cameras.every((c) => !c.url.includes('secret')),
       'credentials redacted',
     );
-    const res = await fetch(`${master.url}/api/v1/nodes/s42/assignment`, {
-      headers: { authorization: `Bearer ${farmKeys(farmKey).api.toString()}` },
-    });
+    const admin = { authorization: `Bearer ${farmKeys(farmKey).api.toString()}` };
+    const s42 = tlsFetch(farmClientTls(await enrollOverApi(master.url, ca, 's42', admin), 'master'));
+    const res = await s42.fetch(`${master.url}/api/v1/nodes/s42/assignment`);
     const a = (await res.json()) as { cameras: { id: string }[] };
+    await s42.close();
     assert.deepEqual(
       a.cameras.map((c) => c.id),
       Array.from({ length: 100 }, (_, i) => `c${4200 + i}`),
@@ -54,5 +66,6 @@ test(`${backend}: the master starts with a farm of 100 servers x 100 cameras and
   } finally {
     await master.close();
     await drop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Store } from '../store/store.ts';
@@ -8,6 +9,11 @@ import { errorHandler } from '../lib/http/error-handler.ts';
 import type { Logger } from '../lib/log.ts';
 import { farmKeys } from '../lib/farm-keys.ts';
 import { applyFarmConfig } from './apply-config.ts';
+import { FarmCa, masterHosts, type KeyAndCert } from '../auth/farm-ca.ts';
+import { Enrollment } from '../auth/enrollment.ts';
+import { ServerIdentities } from '../auth/server-identity.ts';
+import { farmClientTls } from '../auth/peer-identity.ts';
+import { masterTlsOptions } from './master-tls.ts';
 
 /** Settings of a Master. */
 export interface MasterOptions {
@@ -15,6 +21,12 @@ export interface MasterOptions {
   host: string;
   port: number;
   farmKey: Buffer;
+  /** The farm CA's folder (`<data>/pki`): created at the first start. */
+  pkiDir: string;
+  /** The admin's own certificate and key for the API (people's clients); the farm CA still signs the servers. */
+  tls?: KeyAndCert;
+  /** Further names or addresses the master's farm certificate must hold (besides loopback, the hostname and `host`). */
+  tlsHosts?: string[];
   /**
    * A farm configuration to apply at start, as given (a parsed YAML/JSON file): it goes the way
    * PUT /api/v1/config does (applyFarmConfig); refused, the master does not start.
@@ -30,6 +42,8 @@ export class Master {
   private nodes: ServerNodes | undefined;
   private app: FastifyInstance | undefined;
   url = '';
+  /** The farm CA once started. */
+  ca: FarmCa | undefined;
 
   constructor(private readonly o: MasterOptions) {}
 
@@ -55,11 +69,20 @@ export class Master {
     this.store = await Store.open(this.o.store, (err) =>
       this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'),
     );
-    const controller = new Controller({ store: this.store, log: this.o.log.child({ part: 'controller' }) });
+    const ca = await FarmCa.open(this.o.pkiDir, masterHosts(this.o.host, this.o.tlsHosts), (what) =>
+      this.o.log.info({ dir: this.o.pkiDir }, what),
+    );
+    this.ca = ca;
+    const store = this.store;
+    const controller = new Controller({ store, log: this.o.log.child({ part: 'controller' }) });
     this.controller = controller;
     await controller.start();
     const apiToken = farmKeys(this.o.farmKey).api;
-    const nodes = new ServerNodes(controller, apiToken);
+    const nodeTls = farmClientTls({ ...ca.master, ca: ca.caPem }, 'server');
+    const nodes = new ServerNodes(controller, nodeTls);
+    const identities = new ServerIdentities(store);
+    const configured = (id: string) => controller.state().servers.some((s) => s.id === id);
+    const enrollment = new Enrollment({ store, ca, configured, onEnrolled: (id) => identities.forget(id) });
     this.nodes = nodes;
     const applyConfig = (input: unknown) =>
       applyFarmConfig(input, { controller, checkStorage: (server, body) => nodes.checkStorage(server, body) });
@@ -73,12 +96,25 @@ export class Master {
       loggerInstance: this.o.log.child({ part: 'api' }) as FastifyBaseLogger,
       disableRequestLogging: true,
       bodyLimit: 8 * 1024 * 1024,
+      https: masterTlsOptions(ca, this.o.tls),
     });
     this.app = app;
     app.setErrorHandler(errorHandler(this.o.log, 'master API'));
     await app.register(swagger, { openapi: { info: { title: 'Vigil master API', version: '1' } } });
-    registerRoutes(app, { controller, store: this.store, apiToken, applyConfig });
+    registerRoutes(app, {
+      controller,
+      store,
+      apiToken,
+      applyConfig,
+      nodeTls,
+      identify: identities.identify,
+      enrollment,
+      caPem: ca.caPem,
+    });
     this.url = await app.listen({ host: this.o.host, port: this.o.port });
-    this.o.log.info({ url: this.url }, 'master listening');
+    this.o.log.info(
+      { url: this.url, ca: join(this.o.pkiDir, 'ca.pem'), caFingerprint: ca.fingerprint },
+      'master listening',
+    );
   }
 }

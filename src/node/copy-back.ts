@@ -13,6 +13,7 @@ import { afterSegment, nextChunk, progress, toCopy, type Counters, type RunSampl
 import type { CopyJob, CopyJobStatus } from '../protocol/copy-job.ts';
 import type { SendRequest } from '../node-client/keep-alive-http.ts';
 import { NodeClient } from '../node-client/node-client.ts';
+import type { ClientTls } from '../lib/http/tls.ts';
 import { retrying, type Retry } from './copy-retry.ts';
 import { SegmentTransfer } from './copy-transfer.ts';
 
@@ -26,8 +27,8 @@ export interface CopyBackOptions {
   /** Where downloads are written (as `copyback-*.part`) before the sink takes them: not the recorders' staging. */
   stagingDir: string;
   sink: SegmentSink;
-  /** The farm's API token, which the source's NodeApi wants. */
-  apiToken: Buffer;
+  /** This server's certificate and the farm CA; the source must be a server (farmClientTls). */
+  tls?: ClientTls;
   log: Logger;
   /** Download rate cap, so recording keeps its disk bandwidth; 0 or absent: none. */
   maxBytesPerSec?: number;
@@ -39,7 +40,7 @@ export interface CopyBackOptions {
    * verified, and its job fails rather than release the source's copy unverified.
    */
   locate?: (seg: StagedSegment) => Promise<string | undefined>;
-  /** How requests reach the source (default: node:http with keep-alive connections). */
+  /** How requests reach the source (default: node:https with keep-alive connections). */
   http?: SendRequest;
   clock?: Clock;
   /** Waits (default: a timer); with `clock`, lets a test run the rate limit in virtual time. */
@@ -116,7 +117,7 @@ export class CopyBack {
     this.clock = o.clock ?? systemClock;
     this.sleep = o.sleep ?? ((ms, signal) => timer(ms, undefined, { signal }));
     this.concurrency = Math.max(1, Math.floor(o.concurrency ?? CONCURRENCY));
-    this.nodes = new NodeClient({ apiToken: o.apiToken, http: o.http, maxSockets: this.concurrency + 1 });
+    this.nodes = new NodeClient({ tls: o.tls, http: o.http, maxSockets: this.concurrency + 1 });
     this.request = retrying({
       attempts: REQUEST_ATTEMPTS,
       delayMs: o.retryDelayMs ?? 1000,

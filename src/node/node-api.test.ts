@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,19 +15,39 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { request } from 'node:http';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { NodeApi } from './node-api.ts';
 import { LocalIndex } from '../storage/local-index.ts';
 import { segmentRelPath } from '../storage/layout.ts';
 import { ffmpegPath } from '../lib/ffmpeg-path.ts';
-import { farmKeys } from '../lib/farm-keys.ts';
 import { createLogger } from '../lib/log.ts';
+import { testPki } from '../auth/test-pki.ts';
+import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
+import { tlsFetch, type ClientTls } from '../lib/http/tls.ts';
 
-const FARM_KEY = Buffer.from('node-api-test-key');
-const TOKEN = farmKeys(FARM_KEY).api;
 const SECRET = 'root:x:0:0 outside the storage';
+
+// The farm's certificates: the node API's own (server n1), and its callers': the master, another
+// server (s2), and someone with no certificate at all.
+const pki = await testPki();
+const ca = pki.ca.caPem;
+const n1: FarmTls = { ...(await pki.server('n1')), ca };
+const CALLERS = {
+  master: farmClientTls({ ...pki.ca.master, ca }, 'server'),
+  s2: farmClientTls({ ...(await pki.server('s2')), ca }, 'server'),
+  none: { ca } as ClientTls,
+};
+type Caller = keyof typeof CALLERS;
+const clients = Object.fromEntries(Object.entries(CALLERS).map(([k, v]) => [k, tlsFetch(v)])) as Record<
+  Caller,
+  ReturnType<typeof tlsFetch>
+>;
+after(async () => {
+  await Promise.all(Object.values(clients).map((c) => c.close()));
+  pki.remove();
+});
 
 interface Fixture {
   api: NodeApi;
@@ -102,7 +122,7 @@ async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
     port: 0,
     roots: () => [root],
     index,
-    apiToken: TOKEN,
+    tls: n1,
     log: createLogger('test', 'silent'),
   });
   try {
@@ -115,14 +135,13 @@ async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
   }
 }
 
-const auth = { authorization: `Bearer ${TOKEN.toString()}` };
-const get = (f: Fixture, path: string, headers: Record<string, string> = auth) => fetch(f.api.url + path, { headers });
+const get = (f: Fixture, path: string, as: Caller = 'master') => clients[as].fetch(f.api.url + path);
 
 /** A GET with the path sent byte for byte (fetch would resolve `..` before sending). */
 function rawGet(f: Fixture, path: string): Promise<{ status: number; body: string }> {
   const url = new URL(f.api.url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, headers: auth }, (res) => {
+    const req = request({ host: url.hostname, port: url.port, path, agent: false, ...CALLERS.master }, (res) => {
       let body = '';
       res.setEncoding('latin1');
       res.on('data', (d: string) => (body += d));
@@ -133,22 +152,34 @@ function rawGet(f: Fixture, path: string): Promise<{ status: number; body: strin
   });
 }
 
-test('every endpoint needs the API token', () =>
+test("every endpoint needs a farm certificate; playback and the storage check the master's", () =>
   withNodeApi(async (f) => {
+    assert.match(f.api.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     for (const path of [
       `/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`,
       `/node/v1/segments/${f.ids[0]}.ts`,
       '/node/v1/cameras/cam1/live.m3u8',
     ]) {
-      assert.equal((await get(f, path, {})).status, 401, `${path} without a token`);
-      assert.equal((await get(f, path, { authorization: 'Bearer wrong' })).status, 401, `${path} with a wrong token`);
-      assert.equal(
-        (await get(f, path, { authorization: `Bearer ${FARM_KEY.toString()}` })).status,
-        401,
-        `${path} with the farm key itself`,
-      );
-      assert.equal((await get(f, path)).status, 200, `${path} with the token`);
+      await assert.rejects(get(f, path, 'none'), `${path} without a certificate: no TLS connection`);
+      const other = await testPki();
+      const stranger = tlsFetch(farmClientTls({ ...(await other.server('s9')), ca }, 'server'));
+      await assert.rejects(stranger.fetch(f.api.url + path), `${path} with another CA's certificate`);
+      await stranger.close();
+      other.remove();
+      const s2 = await get(f, path, 's2');
+      if (path.includes('/segments')) assert.equal(s2.status, 200, 'listings and downloads are copy-back’s too');
+      else {
+        assert.equal(s2.status, 403, `${path} by another server`);
+        assert.equal(((await s2.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
+      }
+      assert.equal((await get(f, path)).status, 200, `${path} by the master`);
     }
+    const check = await clients.s2.fetch(`${f.api.url}/node/v1/storage/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ paths: [f.root] }),
+    });
+    assert.equal(check.status, 403, 'the storage check is the master’s');
   }));
 
 test('the listing gives the index rows of a camera in a range, without storage paths', () =>
@@ -238,17 +269,18 @@ test('no request reaches a file outside the storage root', () =>
   }));
 
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const post = (f: Fixture, path: string, body: unknown, headers: Record<string, string> = auth) =>
-  fetch(f.api.url + path, {
+const post = (f: Fixture, path: string, body: unknown, as: Caller = 'master') =>
+  clients[as].fetch(f.api.url + path, {
     method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
 
 test('the copy list gives each segment with the size of its file', () =>
   withNodeApi(async (f) => {
     const path = `/node/v1/copy-list?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`;
-    assert.equal((await get(f, path, {})).status, 401, 'the token is needed');
+    await assert.rejects(get(f, path, 'none'), 'a certificate is needed');
+    assert.equal((await get(f, path, 's2')).status, 200, 'another server may list for copy-back');
     const res = await get(f, path);
     assert.equal(res.status, 200);
     const list = (await res.json()) as { camera: string; segments: unknown[] };
@@ -291,7 +323,9 @@ function digestGet(
         host: url.hostname,
         port: url.port,
         path: `/node/v1/segments/${id}`,
-        headers: { ...auth, 'want-repr-digest': 'sha-256=10' },
+        agent: false,
+        ...CALLERS.s2,
+        headers: { 'want-repr-digest': 'sha-256=10' },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -373,10 +407,9 @@ test('release deletes a segment only for the sha256 of its file, and once', () =
           segments: { id: number }[];
         }
       ).segments.map((s) => s.id);
-    assert.equal(
-      (await post(f, `/node/v1/segments/${id}/release`, { sha256: right }, {})).status,
-      401,
-      'the token is needed',
+    await assert.rejects(
+      post(f, `/node/v1/segments/${id}/release`, { sha256: right }, 'none'),
+      'a certificate is needed',
     );
     assert.equal((await post(f, `/node/v1/segments/${id}/release`, { sha256: 'abc' })).status, 400, 'not a sha256');
     assert.equal((await post(f, `/node/v1/segments/${id}.ts/release`, { sha256: right })).status, 400, 'ids only');
@@ -414,7 +447,7 @@ test('release deletes every storage path’s copy, and none when one copy differ
     port: 0,
     roots: (seg) => index.copies(seg.id),
     index,
-    apiToken: TOKEN,
+    tls: n1,
     log: createLogger('test', 'silent'),
   });
   try {
@@ -437,9 +470,9 @@ test('release deletes every storage path’s copy, and none when one copy differ
     await api.start();
     const sha = createHash('sha256').update('video').digest('hex');
     const release = (id: number) =>
-      fetch(`${api.url}/node/v1/segments/${id}/release`, {
+      clients.s2.fetch(`${api.url}/node/v1/segments/${id}/release`, {
         method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ sha256: sha }),
       });
 

@@ -17,12 +17,16 @@ import { NodeApi } from './node-api.ts';
 import { CopyBack, indexLocator } from './copy-back.ts';
 import { AssignmentCache } from './assignment-cache.ts';
 import { AssignmentGate } from './assignment-gate.ts';
+import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
 
 export interface RecordingNodeOptions {
   id: string;
   masterUrls: string[];
   dataDir: string;
+  /** Signs the Alive datagrams. */
   farmKey: Buffer;
+  /** The server's enrolled key and certificate, and the farm CA (see joinFarm): its only credential towards the master and the other servers. */
+  identity: FarmTls;
   log: Logger;
   /** Port of the playback API (NodeApi); 0 or absent lets the system choose (the status tells the master). */
   apiPort?: number;
@@ -88,13 +92,13 @@ export class RecordingNode {
       sink: this.storage,
       log: o.log.child({ part: 'recorder' }),
     });
-    this.client = new MasterClient(o.masterUrls, o.id, farmKeys(o.farmKey).api);
+    this.client = new MasterClient(o.masterUrls, o.id, o.identity);
     // Failback copy-back: jobs survive a crash in <dataDir>/copy-back.json and resume where they stopped.
     this.copyBack = new CopyBack({
       dataDir: o.dataDir,
       stagingDir: join(o.dataDir, 'copy-staging'),
       sink: this.storage,
-      apiToken: farmKeys(o.farmKey).api,
+      tls: farmClientTls(o.identity, 'server'),
       log: o.log.child({ part: 'copy-back' }),
       locate: indexLocator({ index: this.index, nodeId: o.id, roots: (seg) => this.storage.readOrder(seg) }),
       onChange: () => this.scheduleStatus(0),
@@ -121,6 +125,7 @@ export class RecordingNode {
     await this.copyBack.close();
     await this.heartbeat?.close();
     await this.nodeApi?.close();
+    await this.client.close();
     await this.recorder.close();
     await this.storage.close();
     this.index.close();
@@ -244,7 +249,7 @@ export class RecordingNode {
       roots: (seg) => this.storage.readOrder(seg),
       index: this.index,
       buffered: (camera, stream) => this.recorder.buffered(camera, stream),
-      apiToken: farmKeys(this.o.farmKey).api,
+      tls: this.o.identity,
       log: this.o.log.child({ part: 'node-api' }),
     });
     try {

@@ -99,6 +99,14 @@ export const BufferParams = Type.Object({
   start: Type.String({ pattern: '^[0-9]{1,15}\\.ts$', description: '<start epoch ms>.ts' }),
 });
 
+/**
+ * The base URL of a server's NodeApi: always https (mutual TLS with the farm's certificates).
+ * The one place that builds it, from the host and port the server serves on.
+ */
+export function nodeApiBase(host: string, port: number): string {
+  return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 const rangeQuery = (q: RangeQuery) =>
   new URLSearchParams({ camera: q.camera, from: String(q.from), to: String(q.to), stream: String(q.stream ?? 0) });
 

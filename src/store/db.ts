@@ -42,6 +42,8 @@ export interface Tables {
     end_ms: number;
     stream: Generated<number>;
   };
+  server_identities: { server: string; fingerprint: string; enrolled_at: number };
+  join_tokens: { hash: string; server: string; expires_at: number; used_at: number | null };
 }
 
 export type Db = Kysely<Tables>;

@@ -1,4 +1,5 @@
 import type { Db, Dialect } from './db.ts';
+import { v5 } from './migrate-v5-identity.ts';
 
 /** Creates the schema if missing. Versioned through meta.schema_version so later issues can add steps. */
 export async function migrate(db: Db, dialect: Dialect): Promise<void> {
@@ -12,6 +13,7 @@ export async function migrate(db: Db, dialect: Dialect): Promise<void> {
   if (!v || Number(v.value) < 1) await v1(db, dialect);
   if (!v || Number(v.value) < 2) await v2(db);
   if (!v || Number(v.value) < 3) await v3(db);
+  if (!v || Number(v.value) < 5) await v5(db);
 }
 
 /**

@@ -10,6 +10,7 @@ import { bumpGeneration } from './generation.ts';
 import { moveCameras, setCameraRuntime } from './placement.ts';
 import { addRecordings, recordings, removeRecordings, type Segment } from './recordings.ts';
 import { readSnapshot } from './snapshot.ts';
+import { addJoinToken, serverFingerprint, setServerIdentity, useJoinToken } from './identities.ts';
 
 export type {
   CameraRow,
@@ -134,6 +135,26 @@ export class Store {
   /** One camera stream's recorded intervals overlapping [fromMs, toMs), on every server. */
   async recordings(camera: string, fromMs: number, toMs: number, stream = 0): Promise<Interval[]> {
     return recordings(this.db, camera, fromMs, toMs, stream);
+  }
+
+  /** Keeps a join token's hash for a server; its earlier unused ones and all expired ones go. */
+  async addJoinToken(t: { hash: string; server: string; expiresAt: number }, now = Date.now()): Promise<void> {
+    await addJoinToken(this.db, t, now);
+  }
+
+  /** Uses a join token once; false when it is unknown, for another server, used or expired. */
+  async useJoinToken(hash: string, server: string, now = Date.now()): Promise<boolean> {
+    return useJoinToken(this.db, hash, server, now);
+  }
+
+  /** Records a server's enrolled certificate fingerprint, replacing the one before. */
+  async setServerIdentity(server: string, fingerprint: string, at = Date.now()): Promise<void> {
+    await setServerIdentity(this.db, server, fingerprint, at);
+  }
+
+  /** The fingerprint of a server's enrolled certificate, if it enrolled. */
+  async serverFingerprint(server: string): Promise<string | undefined> {
+    return serverFingerprint(this.db, server);
   }
 }
 

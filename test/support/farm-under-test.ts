@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../../src/farm/local-farm.ts';
-import { farmKeys } from '../../src/lib/farm-keys.ts';
 import type { FarmConfigInput } from '../../src/config/farm-config.ts';
 
 /** A camera as GET /api/v1/cameras shows it (the fields these tests read). */
@@ -115,6 +114,8 @@ export class FarmUnderTest {
    * and a master that started first would judge it lost before it could report (FarmHealthStartDelayMs).
    */
   async start(config: FarmConfigInput, env: Record<string, Record<string, string>> = {}): Promise<void> {
+    // Join tokens before the master's first start: each node enrolls once the master answers.
+    await this.farm.enroll(config.servers.map((s) => s.id));
     for (const s of config.servers) this.startNode(s.id, env[s.id]);
     await this.farm.waitFor(
       () => [...this.nodeStarts].every(([id, at]) => logLineAt(this.logOf(id), 'no master answers', at) !== undefined),
@@ -215,17 +216,12 @@ export class FarmUnderTest {
     );
   }
 
-  /** The farm's API bearer token (derived from the farm key). */
-  token(): string {
-    return farmKeys(Buffer.from(this.farmKey)).api.toString();
-  }
-
-  /** A request to the master with the farm's token; the answer as it comes (status not checked). */
-  request(method: string, path: string, body?: unknown): Promise<Response> {
-    return fetch(this.farm.masterUrl + path, {
+  /** A request to the master with the farm's admin credentials; the answer as it comes (status not checked). */
+  request(method: string, path: string, body?: unknown) {
+    return this.farm.fetch(path, {
       method,
       headers: {
-        authorization: `Bearer ${this.token()}`,
+        ...this.farm.authHeaders(),
         ...(body !== undefined && { 'content-type': 'application/json' }),
       },
       ...(body !== undefined && { body: JSON.stringify(body) }),

@@ -1,4 +1,6 @@
-import { request } from 'node:http';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { ClientTls } from './tls.ts';
 
 /**
  * Test helper: sends the headers of a request announcing `announcedBytes` of body, then only a
@@ -9,10 +11,13 @@ export function statusBeforeBody(
   method: string,
   headers: Record<string, string>,
   announcedBytes = 64 * 1024 * 1024,
+  tls?: ClientTls,
 ): Promise<{ status: number; ms: number }> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
+    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
     const req = request(url, {
+      ...tls,
       method,
       headers: { 'content-type': 'application/json', 'content-length': String(announcedBytes), ...headers },
     });
