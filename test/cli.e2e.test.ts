@@ -7,7 +7,11 @@ import { stringify } from 'yaml';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
 import { farmKeys } from '../src/lib/farm-keys.ts';
-import { runVigil, segmentFiles, type VigilRun } from './support/run-vigil.ts';
+import { VIGIL_BIN, runVigil, segmentFiles, type VigilRun } from './support/run-vigil.ts';
+import { spawn } from 'node:child_process';
+import { loadIdentity } from '../src/node/node-identity.ts';
+import { tlsFetch } from '../src/lib/http/tls.ts';
+import { farmClientTls } from '../src/auth/peer-identity.ts';
 
 // Fixed loopback ports away from the other end-to-end tests (18380 … 19054 families) and the defaults.
 const MASTER_PORT = 19180;
@@ -265,6 +269,47 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   ok(last, 'status at the end');
   for (const line of [/ s1 manual done/, / s1 failback done/, / s1 drain done/, / s1 resume done/, / s1 move done/])
     assert.match(last.stdout, line);
+
+  // Enrollment through the CLI: a token for a configured server only; the command it prints enrolls
+  // s3 again (a new certificate), and the certificate s3 had before is refused from then on.
+  refused(await vigil(['server', 'enroll', 's9']), 'enroll of a server not in the configuration');
+  const enroll = await vigil(['server', 'enroll', 's3']);
+  ok(enroll, 'server enroll');
+  const line = /^\s+vigil (node --id s3 --master \S+ --join vj1_\S+)$/m.exec(enroll.stdout);
+  assert.ok(line, `it prints the node's command line: ${enroll.stdout}`);
+  const s3Dir = join(dir, 'nodes', 's3');
+  const old = loadIdentity(s3Dir)!;
+  await farm.kill('s3');
+  const restartAt = Date.now();
+  const node = spawn(process.execPath, [VIGIL_BIN, ...line[1].split(' '), '--data', s3Dir], {
+    env: { ...process.env, VIGIL_FARM_KEY: FARM_KEY },
+    stdio: 'ignore',
+  });
+  const nodeExit = new Promise<void>((r) => node.once('exit', () => r()));
+  t.after(async () => {
+    if (node.exitCode === null && node.signalCode === null) node.kill('SIGKILL');
+    await nodeExit;
+  });
+  await farm.waitFor(
+    async () =>
+      loadIdentity(s3Dir)?.cert !== old.cert &&
+      ((await farm.api<(Server & { lastStatusAt: number | null })[]>('/api/v1/servers')).find((s) => s.id === 's3')
+        ?.lastStatusAt ?? 0) > restartAt,
+    30_000,
+    's3 enrolled again and reporting',
+  );
+  const oldCert = tlsFetch(farmClientTls(old, 'master'));
+  const stale = await oldCert.fetch(`${farm.masterUrl}/api/v1/nodes/s3/assignment?after=-1`);
+  assert.equal(stale.status, 401, 'the certificate s3 had before is refused');
+  await oldCert.close();
+  node.kill('SIGTERM');
+  await nodeExit;
+  // A node that never enrolled and has no token says what to run.
+  const lost = await runVigil(['node', '--id', 's3', '--data', join(dir, 'nowhere'), '--master', farm.masterUrl], {
+    VIGIL_FARM_KEY: FARM_KEY,
+  });
+  refused(lost, 'a node without an identity');
+  assert.match(lost.stderr, /server s3 has not enrolled .*`vigil server enroll s3`.*--join <token>/);
 
   // No verb printed a credential: not the cameras' password, the farm key or the API token derived from it.
   const token = farmKeys(Buffer.from(FARM_KEY)).api.toString();

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { resolve } from 'node:path';
 import { RecordingNode } from '../node/recording-node.ts';
 import { createLogger } from '../lib/log.ts';
 import { closeOnSignal, farmKey } from './shutdown.ts';
@@ -18,8 +19,17 @@ export function nodeCommand(): Command {
     )
     .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
     .option('--api-port <port>', 'playback API port (0: any free port; the master learns it from the status)', '0')
+    .option('--rtsps-ca <file>', "CA certificate (PEM) the rtsps cameras' certificates must chain to (verified by ffmpeg)")
     .action(
-      async (o: { id: string; master: string; data?: string; join?: string; keyFile?: string; apiPort: string }) => {
+      async (o: {
+        id: string;
+        master: string;
+        data?: string;
+        join?: string;
+        keyFile?: string;
+        apiPort: string;
+        rtspsCa?: string;
+      }) => {
         const log = createLogger('node').child({ server: o.id });
         const dataDir = o.data ?? `.vigil/nodes/${o.id}`;
         const masterUrls = o.master.split(',');
@@ -39,6 +49,7 @@ export function nodeCommand(): Command {
           identity,
           log,
           apiPort: Number(o.apiPort),
+          ...(o.rtspsCa && { rtspsCa: resolve(o.rtspsCa) }),
         });
         closeOnSignal(log, () => node.close());
         await node.start();

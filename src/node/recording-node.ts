@@ -30,6 +30,8 @@ export interface RecordingNodeOptions {
   log: Logger;
   /** Port of the playback API (NodeApi); 0 or absent lets the system choose (the status tells the master). */
   apiPort?: number;
+  /** CA file (PEM) the certificates of rtsps cameras must chain to; none: rtsps is encrypted, not verified. */
+  rtspsCa?: string;
 }
 
 const SEGMENT_BATCH = 1000;
@@ -91,6 +93,7 @@ export class RecordingNode {
       bufferRoot,
       sink: this.storage,
       log: o.log.child({ part: 'recorder' }),
+      ...(o.rtspsCa && { tlsCaFile: o.rtspsCa }),
     });
     this.client = new MasterClient(o.masterUrls, o.id, o.identity);
     // Failback copy-back: jobs survive a crash in <dataDir>/copy-back.json and resume where they stopped.

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  nodeApiBase,
   NODE_ROUTES,
   nodeBufferPath,
   nodeCopyListPath,
@@ -59,4 +60,9 @@ test('the listing paths carry the range query; the other calls name their route'
   assert.equal(nodeLivePath('a/b', 2), '/node/v1/cameras/a%2Fb/live.m3u8?stream=2');
   assert.equal(nodeStatusPath('s 1'), '/api/v1/nodes/s%201/status');
   assert.equal(nodeAssignmentPath('s1', -1), '/api/v1/nodes/s1/assignment?after=-1');
+});
+
+test('a node API base is https, an IPv6 host in brackets', () => {
+  assert.equal(nodeApiBase('10.0.0.11', 41234), 'https://10.0.0.11:41234');
+  assert.equal(nodeApiBase('::1', 8), 'https://[::1]:8');
 });

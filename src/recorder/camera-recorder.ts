@@ -57,6 +57,8 @@ export interface CameraRecorderOptions {
   stream?: number;
   /** Record the camera's audio track along with the video, when it has one (default true). */
   audio?: boolean;
+  /** CA file an rtsps camera's certificate must chain to (see recordArgs). */
+  tlsCaFile?: string;
   /** The node's staging root; this stream stages in `<stagingRoot>/<streamFolder>`. */
   stagingRoot: string;
   /** Where validated segments go (storage + index). */
@@ -158,6 +160,7 @@ export class CameraRecorder {
           timeBaseSeconds: this.runTimeBaseMs / 1000,
           ffmpegMajor: ffmpegMajor(),
           audio: opts.audio ?? true,
+          ...(opts.tlsCaFile && { tlsCaFile: opts.tlsCaFile }),
         });
       },
       log: this.log,

@@ -28,6 +28,8 @@ export interface RecorderOptions {
   segmentSeconds?: number;
   stallMs?: number;
   onSegment?: (seg: IndexedSegment) => void;
+  /** CA file every rtsps camera's certificate must chain to (none: rtsps is encrypted, not verified). */
+  tlsCaFile?: string;
 }
 
 /**
@@ -161,6 +163,7 @@ export class Recorder {
       stallMs,
       onSegment,
       buffer,
+      tlsCaFile: this.opts.tlsCaFile,
     });
     this.cameras.set(id, { key, bufferMs, rec });
     rec.start();
