@@ -109,13 +109,3 @@ test('staging names carry the time base; foreign files give undefined', () => {
   for (const f of ['x.ts', '1795488612_lx3k9a-1-000003.ts.part', '../1_a-000001.ts', '1795488612-000001.ts'])
     assert.equal(stagingTimeBase(f), undefined, f);
 });
-
-test('an rtsps camera with a CA file is verified by ffmpeg (input options before -i); plain rtsp is not touched', () => {
-  const base = { stagingDir: '/s', runId: 'r', segmentSeconds: 1, timeBaseSeconds: 5, tlsCaFile: '/etc/vigil/cams.pem' };
-  const tls = recordArgs({ ...base, url: 'rtsps://u:p@cam:322/s' });
-  const at = tls.indexOf('-tls_verify');
-  assert.deepEqual(tls.slice(at, at + 4), ['-tls_verify', '1', '-ca_file', '/etc/vigil/cams.pem']);
-  assert.ok(at < tls.indexOf('-i'));
-  assert.ok(!recordArgs({ ...base, url: 'rtsp://cam/s' }).includes('-tls_verify'));
-  assert.ok(!recordArgs({ ...base, tlsCaFile: undefined, url: 'rtsps://cam/s' }).includes('-tls_verify'));
-});

@@ -23,11 +23,6 @@ export interface RecordArgsOptions {
    * without audio still records, video only. False records the first video stream alone.
    */
   audio?: boolean;
-  /**
-   * For an rtsps:// camera: a CA file (PEM) its certificate must chain to, verified by ffmpeg's TLS
-   * (-tls_verify 1 -ca_file). Without it an rtsps camera is encrypted but not authenticated.
-   */
-  tlsCaFile?: string;
 }
 
 /** RTSP socket I/O timeout: a camera silent this long makes ffmpeg exit, so the supervisor reconnects. */
@@ -67,7 +62,6 @@ export function recordArgs(o: RecordArgsOptions): string[] {
     '1',
     '-itsoffset',
     `-${o.timeBaseSeconds}`,
-    ...(o.tlsCaFile && /^rtsps:/i.test(o.url) ? ['-tls_verify', '1', '-ca_file', o.tlsCaFile] : []),
     '-i',
     o.url,
     // `0:a?`: the ? lets a camera without audio record all the same.
