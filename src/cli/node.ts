@@ -19,7 +19,10 @@ export function nodeCommand(): Command {
     )
     .option('--key-file <file>', 'farm key file (else $VIGIL_FARM_KEY)')
     .option('--api-port <port>', 'playback API port (0: any free port; the master learns it from the status)', '0')
-    .option('--rtsps-ca <file>', "CA certificate (PEM) the rtsps cameras' certificates must chain to (verified by ffmpeg)")
+    .option(
+      '--rtsps-ca <file>',
+      "CA certificate (PEM) the rtsps cameras' certificates must chain to (checked with their host name)",
+    )
     .action(
       async (o: {
         id: string;
