@@ -102,7 +102,7 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
       }
     }
     for (const p of seen.values()) if (stillRunning(p)) process.kill(p.pid, 'SIGKILL');
-    await http?.close();
+    await http?.destroy();
     if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   });

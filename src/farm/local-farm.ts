@@ -60,7 +60,7 @@ export interface LocalFarmOptions {
 export class LocalFarm {
   private readonly procs = new Map<string, ChildProcess>();
   private storeDb: Promise<{ location: string; drop: () => Promise<void> }> | undefined;
-  /** Join tokens made and not yet handed to a node, by server. */
+  /** Join tokens made, by server (handed to its node at its first start). */
   private readonly tokens = new Map<string, string>();
   private http: TlsFetch | undefined;
   /** The master's API: https://127.0.0.1:<masterPort>. */
@@ -183,7 +183,8 @@ export class LocalFarm {
     const token = this.enrolled(id) ? undefined : this.tokens.get(id);
     if (!token && !this.enrolled(id))
       throw new Error(`server ${id} has neither an identity nor a join token: start the master first, or enroll it`);
-    this.tokens.delete(id);
+    // The token stays listed: a master starting while this node enrolls must not make it another
+    // one, which would replace (and so spend) this one.
     this.spawn(id, [
       'node',
       '--id',
@@ -270,7 +271,8 @@ export class LocalFarm {
         for (const p of alive) p.kill('SIGKILL');
       await all;
       this.procs.clear();
-      await this.http?.close();
+      // destroy, not close: an answer a test left unread (a video it did not need) would hold close up.
+      await this.http?.destroy();
       this.http = undefined;
     } finally {
       const db = this.storeDb;

@@ -17,7 +17,10 @@ export interface ClientTls {
 /** A fetch bound to one TLS setting (keep-alive connections), and what closes them. */
 export interface TlsFetch {
   fetch: (url: string, init?: RequestInit) => Promise<Response>;
+  /** Closes the connections once the requests under way are done (their bodies read). */
   close(): Promise<void>;
+  /** Ends every connection now, answers unread or not. */
+  destroy(): Promise<void>;
 }
 
 /**
@@ -33,5 +36,6 @@ export function tlsFetch(tls: ClientTls | undefined, timeouts: { headersMs?: num
   return {
     fetch: (url, init) => undiciFetch(url, { ...init, dispatcher: agent }),
     close: () => agent.close(),
+    destroy: () => agent.destroy(),
   };
 }
