@@ -14,6 +14,7 @@ import { addTestUser } from '../src/auth/test-users.ts';
 import { createLogger } from '../src/lib/log.ts';
 import { percentile } from './stats.ts';
 import { aliveKeyring } from '../src/health/alive-keys.ts';
+import { appTestPki } from '../src/auth/test-pki.ts';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '6' }, 'round-ms': { type: 'string', default: '2000' } },
@@ -40,12 +41,15 @@ const controller = new Controller({ store, log, tickMs: 0, aliveKeyOf: aliveKeyr
 await controller.start();
 const token = await addTestUser(store, 'bench', 'viewer');
 const open = Object.fromEntries(Object.keys(ROUTE_RULES).map((k) => [k, 'public' as Access]));
+const appPki = await appTestPki(store);
 const build = (rules?: Record<string, Access>) =>
   masterApp({
     log,
     controller,
     store,
-    nodeApiToken: Buffer.from('unused'),
+    nodeTls: appPki.nodeTls,
+    enrollment: appPki.enrollment,
+    caPem: appPki.caPem,
     applyConfig: async () => ({ warnings: [], summary: '' }),
     setup: SetupToken.prepare({ users: 1, log }),
     rules,
@@ -87,6 +91,7 @@ await apps.open.close();
 await controller.close();
 await store.close();
 await drop();
+appPki.remove();
 const auth = percentile(rps.auth, 50);
 const without = percentile(rps.open, 50);
 console.log(

@@ -16,7 +16,7 @@ import { singlePathSink } from '../test/support/test-sink.ts';
 import { CopyBack, indexLocator } from '../src/node/copy-back.ts';
 import { Settings } from '../src/config/farm-config.ts';
 import { createLogger } from '../src/lib/log.ts';
-import { BENCH_TOKEN, startSource } from './copyback.ts';
+import { homeTls, startSource } from './copyback.ts';
 import { percentile } from './stats.ts';
 import { newFarmKey } from '../src/lib/farm-key.ts';
 
@@ -93,8 +93,7 @@ async function copying(id: string, maxBytesPerSec: number, mb: number): Promise<
     dataDir: join(dir, 'home', id),
     stagingDir: join(dir, 'home', 'copy-staging'),
     sink,
-    apiToken: BENCH_TOKEN,
-    selfId: 'home',
+    tls: await homeTls(),
     log,
     maxBytesPerSec,
     locate: indexLocator({ index, nodeId: 'home', roots: () => [root] }),

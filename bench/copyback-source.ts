@@ -10,7 +10,7 @@ import { NodeApi } from '../src/node/node-api.ts';
 import { LocalIndex } from '../src/storage/local-index.ts';
 import { segmentRelPath } from '../src/storage/layout.ts';
 import { createLogger } from '../src/lib/log.ts';
-import { BENCH_TOKEN } from './copyback.ts';
+import { loadIdentity } from '../src/node/node-identity.ts';
 
 const { values } = parseArgs({
   options: { dir: { type: 'string' }, segments: { type: 'string' }, bytes: { type: 'string' } },
@@ -36,14 +36,16 @@ for (let i = 0; i < segments; i++) {
   index.addStored({ cameraId: 'cam', startMs, endMs: startMs + 1000, path: rel, bytes }, [root]);
 }
 const log = createLogger('bench-source', process.env.BENCH_LOG ?? 'silent');
-// The bench's home (selfId 'home') copies this footage: the one job this source knows.
+// The bench's home (its certificate names server 'home') copies this footage: the one job this source knows.
 const copySources = [{ job: 'bench', home: 'home', camera: 'cam', stream: 0, fromMs, toMs: fromMs + segments * 1000 }];
+const tls = loadIdentity(dir);
+if (!tls) throw new Error(`no identity in ${dir}/identity`);
 const api = new NodeApi({
   host: '127.0.0.1',
   port: 0,
   roots: () => [root],
   index,
-  apiToken: BENCH_TOKEN,
+  tls,
   log,
   copySources: () => copySources,
 });

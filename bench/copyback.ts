@@ -14,11 +14,27 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CopyBack, indexLocator } from '../src/node/copy-back.ts';
 import { LocalIndex } from '../src/storage/local-index.ts';
 import { singlePathSink } from '../test/support/test-sink.ts';
-import { farmKeys } from '../src/lib/farm-keys.ts';
 import { createLogger } from '../src/lib/log.ts';
+import { testPki, type TestPki } from '../src/auth/test-pki.ts';
+import { farmClientTls, type FarmTls } from '../src/auth/peer-identity.ts';
+import { saveIdentity } from '../src/node/node-identity.ts';
+import type { ClientTls } from '../src/lib/http/tls.ts';
 
-/** The API token both servers of the bench use. */
-export const BENCH_TOKEN = farmKeys(Buffer.from('bench-copyback')).api;
+let pki: Promise<TestPki> | undefined;
+/** A farm CA for the bench (made once, removed at exit) and a certificate of server `id`, as enrollment makes them. */
+async function benchIdentity(id: string): Promise<FarmTls> {
+  pki ??= testPki().then((p) => {
+    process.once('exit', () => p.remove());
+    return p;
+  });
+  const p = await pki;
+  return { ...(await p.server(id)), ca: p.ca.caPem };
+}
+
+/** The home server's TLS towards a source: its own certificate, the farm CA, as in a farm. */
+export async function homeTls(): Promise<ClientTls> {
+  return farmClientTls(await benchIdentity('home'), 'server');
+}
 
 export interface CopyBackFigures {
   copyback_mb_s: number;
@@ -40,6 +56,7 @@ export interface BenchSource {
 
 /** Starts a source server (bench/copyback-source.ts) in a child process, holding `segments` files of `bytes` each under `dir`. */
 export async function startSource(dir: string, segments: number, bytes: number): Promise<BenchSource> {
+  saveIdentity(dir, await benchIdentity('src')); // its server certificate, which it loads from there
   const child = spawn(
     process.execPath,
     [
@@ -96,8 +113,7 @@ export async function measureCopyBack(o: { segments: number; bytes: number }): P
       dataDir: join(base, 'home'),
       stagingDir: join(base, 'home', 'copy-staging'),
       sink,
-      apiToken: BENCH_TOKEN,
-      selfId: 'home',
+      tls: await homeTls(),
       log,
       locate: indexLocator({ index, nodeId: 'home', roots: () => [homeRoot] }),
     });

@@ -1,13 +1,13 @@
 // bench:startup — how fast a recording server starts: `vigil node` from the sources through tsx (as
 // before the build) and compiled (bin/vigil.js, dist/), in one run against one master, so the ratio
-// is fair. Each start gets a fresh data dir; wall time runs from spawn to its first status at the
+// is fair. Each start gets a fresh data dir (with the identity the first start enrolled); wall time runs from spawn to its first status at the
 // master (the master's lastStatusAt), CPU is the node's user + system seconds (/proc) at that moment.
 // The two alternate (ABAB, then BABA) after one warm-up start each (tsx's cache, the page cache).
 // Prints one JSON object as its last line.
 //   --runs N   measured starts of each (default 10)
 import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -15,6 +15,7 @@ import { LocalFarm, VIGIL_BIN, type VigilCode } from '../src/farm/local-farm.ts'
 import { procStat } from './proc-stats.ts';
 import { percentile } from './stats.ts';
 import { newFarmKey } from '../src/lib/farm-key.ts';
+import { identityDir } from '../src/node/node-identity.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const runs = Number(values.runs);
@@ -22,6 +23,7 @@ const KEY = newFarmKey();
 const RTSP_PORT = 28754;
 const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-startup-'));
 const farm = new LocalFarm({ dir, farmKey: KEY, masterPort: 28780, code: 'compiled' });
+const enrolledData = join(dir, 'nodes', 'sources-0');
 
 interface Start {
   wallMs: number;
@@ -30,14 +32,28 @@ interface Start {
 }
 
 /** Starts `vigil node --id s1` running `code`, measures it at its first status at the master, stops it. */
-async function startNode(code: VigilCode, n: number): Promise<Start> {
+async function startNode(code: VigilCode, n: number, join_?: string): Promise<Start> {
   const logFile = join(dir, `s1-${code}-${n}.log`);
   const fd = openSync(logFile, 'a');
+  const data = join(dir, 'nodes', `${code}-${n}`);
+  // One enrollment (the first start's, not measured); every later start has that identity already.
+  if (!join_) cpSync(identityDir(enrolledData), identityDir(data), { recursive: true });
   const spawnedAt = Date.now();
   const child = spawn(
     process.execPath,
-    [VIGIL_BIN[code], 'node', '--id', 's1', '--master', farm.masterUrl, '--data', join(dir, 'nodes', `${code}-${n}`)],
-    { stdio: ['ignore', fd, fd], env: { ...process.env, VIGIL_FARM_KEY: KEY } },
+    [
+      VIGIL_BIN[code],
+      'node',
+      '--id',
+      's1',
+      '--master',
+      farm.masterUrl,
+      '--data',
+      data,
+      ...(join_ ? ['--join', join_] : []),
+    ],
+    // No farm key: it is the master's; the node's credential is its enrolled identity.
+    { stdio: ['ignore', fd, fd], env: process.env },
   );
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -82,7 +98,9 @@ try {
     cameras: [{ id: 'b1', url: `rtsp://127.0.0.1:${RTSP_PORT}/b1`, server: 's1' }],
   });
   const starts: Record<VigilCode, Start[]> = { sources: [], compiled: [] };
-  for (const code of ['sources', 'compiled'] as const) await startNode(code, 0); // warm-up
+  const { joinToken } = await farm.post<{ joinToken: string }>('/api/v1/servers/s1/enroll');
+  await startNode('sources', 0, joinToken); // warm-up, and the one enrollment
+  await startNode('compiled', 0); // warm-up
   for (let i = 1; i <= runs; i++) {
     const order: VigilCode[] = i % 2 ? ['sources', 'compiled'] : ['compiled', 'sources'];
     for (const code of order) {

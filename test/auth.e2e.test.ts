@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { stringify } from 'yaml';
 import { VIGIL_BIN, runVigil, type VigilRun } from './support/run-vigil.ts';
+import { tlsFetch, type TlsFetch } from '../src/lib/http/tls.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 // Accounts end to end, every step a real `vigil` process against a real master (no recording
 // servers: the accounts need none): the first admin by the store command and by the setup token,
@@ -24,12 +26,17 @@ const farm = {
 };
 const PW = { admin: 'the admin password 1', vera: 'her own secret words', new: 'a brand new password' };
 
-/** A folder for the test and a `vigil master` on `port` started there (stopped and removed after the test). */
+/**
+ * A folder for the test and a `vigil master` on `port` started there (stopped and removed after the
+ * test). Its API is HTTPS: `ca` is the farm CA it makes at its first start, `fetch` trusts it.
+ */
 function masterIn(t: TestContext, name: string, port: number) {
   const dir = mkdtempSync(join(tmpdir(), `vigil-e2e-${name}-`));
   writeFileSync(join(dir, 'farm.yaml'), stringify(farm));
   let proc: ChildProcess | undefined;
+  let http: TlsFetch | undefined;
   t.after(async () => {
+    await http?.destroy();
     if (proc && proc.exitCode === null) {
       const exited = new Promise((r) => proc!.once('exit', r));
       proc.kill('SIGKILL');
@@ -38,26 +45,33 @@ function masterIn(t: TestContext, name: string, port: number) {
     if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   });
-  const url = `http://127.0.0.1:${port}`;
+  const url = `https://127.0.0.1:${port}`;
   const data = join(dir, 'master');
+  const ca = join(data, 'pki', 'ca.pem');
+  const fetch = (path: string, init?: Parameters<TlsFetch['fetch']>[1]) => {
+    http ??= tlsFetch({ ca: readFileSync(ca, 'utf8') });
+    return http.fetch(url + path, init);
+  };
   const start = async () => {
     proc = spawn(
       process.execPath,
       [VIGIL_BIN, 'master', '--data', data, '--config', join(dir, 'farm.yaml'), '--port', String(port)],
-      { env: { ...process.env, VIGIL_FARM_KEY: `${name}-key` }, stdio: 'ignore' },
+      { env: { ...process.env, VIGIL_FARM_KEY: newFarmKey() }, stdio: 'ignore' },
     );
     for (let i = 0; ; i++) {
       if (proc.exitCode !== null) throw new Error(`master exited (${proc.exitCode})`);
-      const up = await fetch(`${url}/api/v1/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
+      const up =
+        existsSync(ca) &&
+        (await fetch('/api/v1/health').then(
+          (r) => r.ok,
+          () => false,
+        ));
       if (up) return;
       if (i > 300) throw new Error('master did not start');
       await delay(100);
     }
   };
-  return { dir, data, url, start, store: join(data, 'farm.sqlite') };
+  return { dir, data, url, ca, fetch, start, store: join(data, 'farm.sqlite') };
 }
 
 test('accounts with the CLI: the first admin, logins, roles, tokens, a password change, a brute force slowed', {
@@ -65,7 +79,14 @@ test('accounts with the CLI: the first admin, logins, roles, tokens, a password 
 }, async (t) => {
   const m = masterIn(t, 'accounts', PORT.store);
   const runs: VigilRun[] = [];
-  const as = (who: string) => ({ XDG_CONFIG_HOME: join(m.dir, `config-${who}`), VIGIL_TOKEN: undefined });
+  // Each user's own config folder: the login (with the farm CA given to `vigil login --ca`).
+  const as = (who: string) => ({
+    XDG_CONFIG_HOME: join(m.dir, `config-${who}`),
+    VIGIL_TOKEN: undefined,
+    VIGIL_CA: undefined,
+  });
+  /** A token's run, with no login: it trusts the farm CA by $VIGIL_CA. */
+  const byToken = (token: string) => ({ VIGIL_TOKEN: token, VIGIL_CA: m.ca });
   const vigil = async (who: string, args: string[], extra: Record<string, string | undefined> = {}, input?: string) => {
     const r = await runVigil(args, { ...as(who), ...extra }, 60_000, input);
     runs.push(r);
@@ -108,13 +129,15 @@ test('accounts with the CLI: the first admin, logins, roles, tokens, a password 
   assert.equal(existsSync(join(m.data, 'setup-token')), false, 'a farm with users has no setup token');
 
   // Log in: the session kept in the config folder, 0700 / 0600.
-  const login = await vigil('root', ['login', '--master', m.url, '--user', 'root'], {}, `${PW.admin}\n`);
+  const login = await vigil('root', ['login', '--master', m.url, '--ca', m.ca, '--user', 'root'], {}, `${PW.admin}\n`);
   ok(login, 'login');
   const saved = join(m.dir, 'config-root', 'vigil', 'credentials.json');
   assert.equal(statSync(join(m.dir, 'config-root', 'vigil')).mode & 0o777, 0o700);
   assert.equal(statSync(saved).mode & 0o777, 0o600);
-  const rootSecret = (JSON.parse(readFileSync(saved, 'utf8')) as { master: string; secret: string }).secret;
+  const rootLogin = JSON.parse(readFileSync(saved, 'utf8')) as { master: string; secret: string; ca?: string };
+  const rootSecret = rootLogin.secret;
   assert.match(rootSecret, /^vs_/);
+  assert.equal(rootLogin.ca, m.ca, 'the login keeps the farm CA the other verbs trust the master by');
 
   // Users: a viewer added (the password from stdin), listed.
   ok(await vigil('root', ['user', 'add', 'vera', '--role', 'viewer'], {}, `${PW.vera}\n`), 'user add vera');
@@ -125,7 +148,10 @@ test('accounts with the CLI: the first admin, logins, roles, tokens, a password 
   assert.match(list.stdout, /^vera\s+viewer\s+\S+\s+enabled$/m);
 
   // A viewer sees the farm, but her failover is refused and nothing changes.
-  ok(await vigil('vera', ['login', '--master', m.url, '--user', 'vera'], {}, `${PW.vera}\n`), 'vera logs in');
+  ok(
+    await vigil('vera', ['login', '--master', m.url, '--ca', m.ca, '--user', 'vera'], {}, `${PW.vera}\n`),
+    'vera logs in',
+  );
   ok(await vigil('vera', ['status']), "vera's status");
   const failovers = async (who: string) => (await vigil(who, ['status'])).stdout.split('FAILOVERS')[1].trim();
   refused(await vigil('vera', ['failover', 's1']), "vera's failover", /needs the operator role \(vera is viewer\)/);
@@ -144,10 +170,9 @@ test('accounts with the CLI: the first admin, logins, roles, tokens, a password 
   ok(made, 'token create');
   const secret = made.stdout.trim();
   assert.match(secret, /^vt_[A-Za-z0-9_-]{43}$/);
-  const byToken = await vigil('nobody', ['status', '--master', m.url], { VIGIL_TOKEN: secret });
-  ok(byToken, 'status with the token');
+  ok(await vigil('nobody', ['status', '--master', m.url], byToken(secret)), 'status with the token');
   refused(
-    await vigil('nobody', ['drain', 's2', '--master', m.url], { VIGIL_TOKEN: secret }),
+    await vigil('nobody', ['drain', 's2', '--master', m.url], byToken(secret)),
     'a viewer token drains nothing',
     /needs the operator role/,
   );
@@ -157,7 +182,7 @@ test('accounts with the CLI: the first admin, logins, roles, tokens, a password 
   assert.ok(id, tokens.stdout);
   ok(await vigil('root', ['token', 'revoke', id]), 'token revoke');
   refused(
-    await vigil('nobody', ['status', '--master', m.url], { VIGIL_TOKEN: secret }),
+    await vigil('nobody', ['status', '--master', m.url], byToken(secret)),
     'a revoked token',
     /invalid, expired or revoked credentials/,
   );
@@ -166,7 +191,7 @@ test('accounts with the CLI: the first admin, logins, roles, tokens, a password 
   ok(await vigil('vera', ['user', 'passwd'], {}, `${PW.vera}\n${PW.new}\n`), 'own passwd');
   ok(await vigil('vera', ['status']), 'the saved login was renewed');
   refused(
-    await vigil('other', ['login', '--master', m.url, '--user', 'vera'], {}, `${PW.vera}\n`),
+    await vigil('other', ['login', '--master', m.url, '--ca', m.ca, '--user', 'vera'], {}, `${PW.vera}\n`),
     'the old password',
     /wrong user name or password/,
   );
@@ -174,12 +199,12 @@ test('accounts with the CLI: the first admin, logins, roles, tokens, a password 
   // Brute force (a client guessing as fast as it can): after 5 wrong passwords the master makes it
   // wait (429, Retry-After), even for the right one. A CLI run shows each wrong one as such.
   refused(
-    await vigil('mallory', ['login', '--master', m.url, '--user', 'root'], {}, 'guess number 0\n'),
+    await vigil('mallory', ['login', '--master', m.url, '--ca', m.ca, '--user', 'root'], {}, 'guess number 0\n'),
     'a wrong password',
     /wrong user name or password/,
   );
   const guess = (password: string) =>
-    fetch(`${m.url}/api/v1/login`, {
+    m.fetch('/api/v1/login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ user: 'root', password }),
@@ -196,11 +221,7 @@ test('accounts with the CLI: the first admin, logins, roles, tokens, a password 
   refused(await vigil('root', ['user', 'remove', 'root']), 'the last admin', /root is the last admin/);
   ok(await vigil('root', ['logout']), 'logout');
   assert.equal(existsSync(saved), false);
-  refused(
-    await vigil('root', ['status', '--master', m.url], { VIGIL_TOKEN: rootSecret }),
-    'a session logged out',
-    /invalid/,
-  );
+  refused(await vigil('root', ['status', '--master', m.url], byToken(rootSecret)), 'a session logged out', /invalid/);
 
   // No run printed a password or a secret but the token created, once.
   for (const r of runs)
@@ -218,10 +239,10 @@ test('the first admin by the setup token the master wrote at its first start (06
   const tokenFile = join(m.data, 'setup-token');
   assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
   const token = readFileSync(tokenFile, 'utf8').trim();
-  const env = { XDG_CONFIG_HOME: join(m.dir, 'config'), VIGIL_TOKEN: undefined };
+  const env = { XDG_CONFIG_HOME: join(m.dir, 'config'), VIGIL_TOKEN: undefined, VIGIL_CA: undefined };
   const add = (user: string) =>
     runVigil(
-      ['user', 'add', user, '--role', 'admin', '--setup-token', token, '--master', m.url],
+      ['user', 'add', user, '--role', 'admin', '--setup-token', token, '--master', m.url, '--ca', m.ca],
       env,
       60_000,
       `${PW.admin}\n`,
@@ -232,7 +253,12 @@ test('the first admin by the setup token the master wrote at its first start (06
   const second = await add('mallory');
   assert.notEqual(second.code, 0);
   assert.match(second.stderr, /this farm has users already/);
-  const login = await runVigil(['login', '--master', m.url, '--user', 'boss'], env, 60_000, `${PW.admin}\n`);
+  const login = await runVigil(
+    ['login', '--master', m.url, '--ca', m.ca, '--user', 'boss'],
+    env,
+    60_000,
+    `${PW.admin}\n`,
+  );
   assert.equal(login.code, 0, login.stderr);
   const list = await runVigil(['user', 'list'], env);
   assert.match(list.stdout, /^boss\s+admin\s/m);

@@ -1,14 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { farmKeys } from '../src/lib/farm-keys.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
-import { runVigil, segmentFiles, type VigilRun } from './support/run-vigil.ts';
 import { newFarmKey } from '../src/lib/farm-key.ts';
+import { farmKeys } from '../src/lib/farm-keys.ts';
+import { VIGIL_BIN, runVigil, segmentFiles, type VigilRun } from './support/run-vigil.ts';
+import { spawn } from 'node:child_process';
+import { loadIdentity } from '../src/node/node-identity.ts';
+import { tlsFetch } from '../src/lib/http/tls.ts';
+import { farmClientTls } from '../src/auth/peer-identity.ts';
 
 // Fixed loopback ports away from the other end-to-end tests (18380 … 19054 families) and the defaults.
 const MASTER_PORT = 19180;
@@ -68,9 +72,15 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
     if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   });
-  // The verbs use the login `vigil login` saved in this config folder (none in `nobody`'s).
-  const loggedIn = { XDG_CONFIG_HOME: join(dir, 'config'), VIGIL_TOKEN: undefined, VIGIL_FARM_KEY: undefined };
-  const nobody = { ...loggedIn, XDG_CONFIG_HOME: join(dir, 'no-config') };
+  // The verbs use the login `vigil login --ca` saved in this config folder: the master, its secret and
+  // the farm CA they trust it by (none in `nobody`'s, who trusts the farm CA by $VIGIL_CA).
+  const loggedIn = {
+    XDG_CONFIG_HOME: join(dir, 'config'),
+    VIGIL_TOKEN: undefined,
+    VIGIL_FARM_KEY: undefined,
+    VIGIL_CA: undefined,
+  };
+  const nobody = { ...loggedIn, XDG_CONFIG_HOME: join(dir, 'no-config'), VIGIL_CA: farm.caFile };
   const runs: VigilRun[] = [];
   /** A verb run as a user runs it, against this farm's master, with the saved login unless told otherwise. */
   const vigil = async (args: string[], env: Record<string, string | undefined> = loggedIn) => {
@@ -119,9 +129,26 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   assert.match(anonymous.stderr, /vigil login --master/);
   const passwordFile = join(dir, 'admin.password');
   writeFileSync(passwordFile, `${farm.admin.password}\n`, { mode: 0o600 });
-  const login = await vigil(['login', '--master', farm.masterUrl, '--user', 'admin', '--password-file', passwordFile]);
+  // Over TLS: without the farm CA the master is not trusted (no password sent), with --ca it is.
+  const untrusted = await vigil(
+    ['login', '--master', farm.masterUrl, '--user', 'admin', '--password-file', passwordFile],
+    { ...loggedIn, XDG_CONFIG_HOME: join(dir, 'untrusted') },
+  );
+  refused(untrusted, 'login to a master not trusted');
+  assert.match(untrusted.stderr, /--ca <master data>\/pki\/ca\.pem/);
+  const login = await vigil([
+    'login',
+    '--master',
+    farm.masterUrl,
+    '--ca',
+    farm.caFile,
+    '--user',
+    'admin',
+    '--password-file',
+    passwordFile,
+  ]);
   ok(login, 'login');
-  assert.match(login.stdout, /^logged in to http:\/\/127\.0\.0\.1:\d+ as admin \(admin\) until /);
+  assert.match(login.stdout, /^logged in to https:\/\/127\.0\.0\.1:\d+ as admin \(admin\) until /);
 
   // status: a table of servers and cameras.
   const status = await vigil(['status']);
@@ -284,13 +311,60 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   for (const line of [/ s1 manual done/, / s1 failback done/, / s1 drain done/, / s1 resume done/, / s1 move done/])
     assert.match(last.stdout, line);
 
-  // No verb printed a credential: not the cameras' password, the farm key, the admin's password,
-  // token or session secret.
+  // Enrollment through the CLI: a token for a configured server only; the command it prints enrolls
+  // s3 again (a new certificate), and the certificate s3 had before is refused from then on.
+  refused(await vigil(['server', 'enroll', 's9']), 'enroll of a server not in the configuration');
+  const enroll = await vigil(['server', 'enroll', 's3']);
+  ok(enroll, 'server enroll');
+  const line = /^\s+vigil (node --id s3 --master \S+ --join vj1_\S+)$/m.exec(enroll.stdout);
+  assert.ok(line, `it prints the node's command line: ${enroll.stdout}`);
+  const s3Dir = join(dir, 'nodes', 's3');
+  const old = loadIdentity(s3Dir)!;
+  await farm.kill('s3');
+  const restartAt = Date.now();
+  // A node's credential is its identity: it gets no farm key.
+  const nodeEnv = { ...process.env };
+  delete nodeEnv.VIGIL_FARM_KEY;
+  const node = spawn(process.execPath, [VIGIL_BIN, ...line[1].split(' '), '--data', s3Dir], {
+    env: nodeEnv,
+    stdio: 'ignore',
+  });
+  const nodeExit = new Promise<void>((r) => node.once('exit', () => r()));
+  t.after(async () => {
+    if (node.exitCode === null && node.signalCode === null) node.kill('SIGKILL');
+    await nodeExit;
+  });
+  await farm.waitFor(
+    async () =>
+      loadIdentity(s3Dir)?.cert !== old.cert &&
+      ((await farm.api<(Server & { lastStatusAt: number | null })[]>('/api/v1/servers')).find((s) => s.id === 's3')
+        ?.lastStatusAt ?? 0) > restartAt,
+    30_000,
+    's3 enrolled again and reporting',
+  );
+  const oldCert = tlsFetch(farmClientTls(old, 'master'));
+  const stale = await oldCert.fetch(`${farm.masterUrl}/api/v1/nodes/s3/assignment?after=-1`);
+  assert.equal(stale.status, 401, 'the certificate s3 had before is refused');
+  await oldCert.close();
+  node.kill('SIGTERM');
+  await nodeExit;
+  // A node that never enrolled and has no token says what to run.
+  const lost = await runVigil(['node', '--id', 's3', '--data', join(dir, 'nowhere'), '--master', farm.masterUrl], {
+    VIGIL_FARM_KEY: undefined,
+  });
+  refused(lost, 'a node without an identity');
+  assert.match(lost.stderr, /server s3 has not enrolled .*`vigil server enroll s3`.*--join <token>/);
+
+  // No verb printed a credential: not the cameras' password, the farm key, the API token once derived
+  // from it, the admin's password, token or session secret.
   const saved = JSON.parse(readFileSync(join(dir, 'config', 'vigil', 'credentials.json'), 'utf8')) as {
     secret: string;
+    ca?: string;
   };
+  assert.equal(saved.ca, farm.caFile, 'the login keeps the farm CA it trusted');
+  const derived = farmKeys(Buffer.from(FARM_KEY)).api.toString();
   for (const r of runs)
-    for (const secret of [PASSWORD, FARM_KEY, farm.admin.password, farm.admin.token, saved.secret]) {
+    for (const secret of [PASSWORD, FARM_KEY, derived, farm.admin.password, farm.admin.token, saved.secret]) {
       assert.ok(!r.stdout.includes(secret), `stdout free of secrets: ${r.stdout}`);
       assert.ok(!r.stderr.includes(secret), `stderr free of secrets: ${r.stderr}`);
     }

@@ -2,12 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { VIGIL_BIN, runVigil, segmentFiles } from './support/run-vigil.ts';
 import { descendants, stillRunning, type ProcInfo } from './support/process-tree.ts';
+import { tlsFetch, type TlsFetch } from '../src/lib/http/tls.ts';
+import type { RequestInit } from 'undici';
 
 // `vigil demo` as the README tells a new user to run it, on ports away from the defaults and the
 // other end-to-end tests (its own --port, --rtsp-port and --udp-port; --dir for the data).
@@ -55,7 +57,9 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
   timeout: 300_000,
 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-e2e-demo-'));
-  const api = `http://127.0.0.1:${PORT}`;
+  const api = `https://127.0.0.1:${PORT}`;
+  const caFile = join(dir, 'master', 'pki', 'ca.pem');
+  let http: TlsFetch | undefined;
   // Its own process group, as in a terminal: Ctrl-C reaches the demo and everything it started.
   const demo = spawn(
     process.execPath,
@@ -99,12 +103,18 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
       }
     }
     for (const p of seen.values()) if (stillRunning(p)) process.kill(p.pid, 'SIGKILL');
+    await http?.destroy();
     if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   });
   let auth: Record<string, string> = {};
+  // Over TLS, trusting the farm CA the demo's master made (the banner names it).
+  const tls = (path: string, init: RequestInit = {}) => {
+    http ??= tlsFetch({ ca: readFileSync(caFile, 'utf8') });
+    return http.fetch(api + path, init);
+  };
   const get = async <T>(path: string): Promise<T> => {
-    const res = await fetch(api + path, { headers: auth, signal: AbortSignal.timeout(5000) });
+    const res = await tls(path, { headers: auth, signal: AbortSignal.timeout(5000) });
     if (!res.ok) throw new Error(`${path}: ${res.status}`);
     return (await res.json()) as T;
   };
@@ -120,24 +130,27 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
   assert.match(out, /Vigil demo farm is recording\./);
   assert.ok(out.includes(`API:        ${api}/api/v1/servers`), `the banner names the API: ${out}`);
   assert.ok(out.includes(dir), 'the banner names the data dir');
+  assert.ok(out.includes(`farm CA:    ${caFile}`), `the banner names the farm CA: ${out}`);
   const pids = [...out.matchAll(/kill -9 (\d+)/g)].map((m) => Number(m[1]));
   assert.equal(pids.length, 2, `the banner prints the pids of s1 and s7: ${out}`);
   const [s1Pid, s7Pid] = pids;
   for (const pid of pids) assert.ok(seen.has(pid), `pid ${pid} is a process of the demo`);
-  const relaunch = /VIGIL_FARM_KEY=(\S+) npx vigil (node --id s1 .*)$/m.exec(out);
+  const relaunch = /npx vigil (node --id s1 .*)$/m.exec(out);
   assert.ok(relaunch, `the banner says how to start s1 again: ${out}`);
+  assert.doesNotMatch(out, /VIGIL_FARM_KEY|--join/, 'an enrolled node needs neither the farm key nor a join token');
   // The banner says how to log in, with the admin password the demo made; nothing answers without.
-  const login = /npx vigil (login --master (\S+) --user (\S+))\s+\(password: (\S+)\)$/m.exec(out);
+  const login = /npx vigil (login --master (\S+) --ca (\S+) --user (\S+))\s+\(password: (\S+)\)$/m.exec(out);
   assert.ok(login, `the banner says how to log in: ${out}`);
   assert.equal(login[2], api);
-  assert.equal((await fetch(`${api}/api/v1/cameras`)).status, 401, 'no footage nor farm without a login');
+  assert.equal(login[3], caFile, 'the login trusts the farm CA');
+  assert.equal((await tls('/api/v1/cameras')).status, 401, 'no footage nor farm without a login');
   const config = { XDG_CONFIG_HOME: join(dir, 'cli-config') };
-  const cliLogin = await runVigil(login[1].split(' '), config, 60_000, `${login[4]}\n`);
+  const cliLogin = await runVigil(login[1].split(' '), config, 60_000, `${login[5]}\n`);
   assert.equal(cliLogin.code, 0, cliLogin.stderr);
-  const session = await fetch(`${api}/api/v1/login`, {
+  const session = await tls('/api/v1/login', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user: login[3], password: login[4], token: true }),
+    body: JSON.stringify({ user: login[4], password: login[5], token: true }),
   });
   auth = { authorization: `Bearer ${((await session.json()) as { secret: string }).secret}` };
 
@@ -203,7 +216,7 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
     ],
   );
   await waitFor(() => segmentFiles(storage('s3', 'c1')).some((f) => f.endsWith('_s3.ts')), 20_000, 'c1 on s3 disk');
-  // `npx vigil status` (the banner's line, after its login) shows it.
+  // `npx vigil status` (the banner's line, after its login: the saved master and farm CA) shows it.
   const status = await runVigil(['status'], config);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /^c1\s+s1\s+s3\s+recording$/m);
@@ -227,11 +240,10 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
   );
 
   // The banner's command brings s1 back: it holds no cameras, as the redundant server.
-  const [, key, command] = relaunch!;
-  restarted = spawn(process.execPath, [VIGIL_BIN, ...command.trim().split(/\s+/)], {
-    env: { ...process.env, VIGIL_FARM_KEY: key },
-    stdio: 'ignore',
-  });
+  const [, command] = relaunch!;
+  const nodeEnv = { ...process.env };
+  delete nodeEnv.VIGIL_FARM_KEY;
+  restarted = spawn(process.execPath, [VIGIL_BIN, ...command.trim().split(/\s+/)], { env: nodeEnv, stdio: 'ignore' });
   await waitFor(
     async () => {
       const s1 = (await servers()).find((s) => s.id === 's1')!;

@@ -108,11 +108,18 @@ test('files and folders of a real master and nodes are private; the buffer folde
   assert.equal(st.uid, me);
   for (const p of walk(buffer)) assert.equal(mode(p), lstatSync(p).isDirectory() ? 0o700 : 0o600, p);
 
-  // Modes: every folder 0700, every file 0600, in the master's and the nodes' data and the farm's logs.
+  // Modes: every folder 0700, every file 0600, in the master's and the nodes' data and the farm's logs;
+  // but the master's certificates, public (the farm CA is served to anyone at GET /api/v1/ca.pem): 0644.
+  const publicCerts = new Set(['master/pki/ca.pem', 'master/pki/master.pem']);
   const checked = [join(dir, 'master'), join(dir, 'nodes', 'h4a'), hbData].flatMap(walk);
   const names = checked.map((p) => p.slice(dir.length + 1));
   for (const want of [
     'master/farm.sqlite',
+    'master/pki/ca.key',
+    'master/pki/ca.pem',
+    'master/pki/master.key',
+    'nodes/h4a/identity/key.pem',
+    'nodes/h4a/identity/cert.pem',
     'nodes/h4a/index.sqlite',
     'nodes/h4a/assignment.json',
     'nodes/h4a/staging/c1',
@@ -126,10 +133,11 @@ test('files and folders of a real master and nodes are private; the buffer folde
   for (const p of checked) {
     const s = lstatSync(p);
     if (s.isSymbolicLink()) continue;
+    const name = p.slice(dir.length + 1);
     assert.equal(
       s.mode & 0o777,
-      s.isDirectory() ? 0o700 : 0o600,
-      `${p.slice(dir.length + 1)} has mode ${(s.mode & 0o777).toString(8)}`,
+      s.isDirectory() ? 0o700 : publicCerts.has(name) ? 0o644 : 0o600,
+      `${name} has mode ${(s.mode & 0o777).toString(8)}`,
     );
   }
   for (const log of ['master', 'h4a', 'h4b', 'sim']) assert.equal(mode(fut.logOf(log)), 0o600, log);

@@ -19,11 +19,15 @@ const settings = {
 };
 const VIGIL = fileURLToPath(new URL('../bin/vigil.js', import.meta.url));
 
-/** Runs the `vigil` CLI as its own process with an API token; resolves with its exit code and output. */
-function vigil(args: string[], token: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the `vigil` CLI as its own process with an API token, trusting the farm CA; resolves with its exit code and output. */
+function vigil(
+  args: string[],
+  token: string,
+  caFile: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [VIGIL, ...args], {
-      env: { ...process.env, VIGIL_TOKEN: token },
+      env: { ...process.env, VIGIL_TOKEN: token, VIGIL_CA: caFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -58,7 +62,7 @@ test('vigil move <camera> <server>: the CLI moves the camera make-before-break, 
   const since = Date.now();
   await delay(3000);
 
-  const cli = await vigil(['move', 'c1', 's2', '--master', fut.farm.masterUrl], fut.farm.admin.token);
+  const cli = await vigil(['move', 'c1', 's2', '--master', fut.farm.masterUrl], fut.farm.admin.token, fut.farm.caFile);
   assert.equal(cli.code, 0, `vigil move exits 0: ${cli.stderr}`);
   assert.match(cli.stdout.trim(), /^move #\d+ running: c1→s2$/, 'it prints the failover log entry it made');
   const id = Number(/#(\d+)/.exec(cli.stdout)![1]);
@@ -88,13 +92,21 @@ test('vigil move <camera> <server>: the CLI moves the camera make-before-break, 
   assert.equal((await fut.failovers()).length, 1, 'nothing else happened');
 
   // `vigil audit` shows the move: when, who, from where, the route, its target, its body, the answer.
-  const audit = await vigil(['audit', '--since', '10m', '--master', fut.farm.masterUrl], fut.farm.admin.token);
+  const audit = await vigil(
+    ['audit', '--since', '10m', '--master', fut.farm.masterUrl],
+    fut.farm.admin.token,
+    fut.farm.caFile,
+  );
   assert.equal(audit.code, 0, `vigil audit exits 0: ${audit.stderr}`);
   assert.match(
     audit.stdout,
     /^#\d+ \S+Z \S+ 127\.0\.0\.1 POST \/api\/v1\/cameras\/:id\/move c1 → 200 \{"params":\{"id":"c1"\},"body":\{"to":"s2"\}\}$/m,
   );
-  const one = await vigil(['audit', '--limit', '1', '--master', fut.farm.masterUrl], fut.farm.admin.token);
+  const one = await vigil(
+    ['audit', '--limit', '1', '--master', fut.farm.masterUrl],
+    fut.farm.admin.token,
+    fut.farm.caFile,
+  );
   assert.equal(one.stdout.trim().split('\n').length, 1, `one entry: ${one.stdout}`);
 });
 

@@ -9,7 +9,7 @@ import { aliveKey } from '../src/health/alive-keys.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
 
 // Loopback ports of this test (the 19300 family).
-const MASTER_PORT = 19380;
+const MASTER_PORT = 19390; // not 19380: the demo test's
 const RTSP_PORT = 19354;
 const UDP_BASE = 19345;
 const MISSED_MS = 1500;
@@ -52,8 +52,13 @@ test('no server poses as another: forged Alives are refused and keep no dead ser
   await fut.judging(START_DELAY_MS);
   const server = async (id: string) => (await fut.farm.api<Server[]>('/api/v1/servers')).find((s) => s.id === id)!;
 
-  // Each server is handed the keys of its own pairs, derived from the farm key it does not need.
-  const res = await fut.request('GET', '/api/v1/nodes/s2/assignment?after=-1');
+  // Each server is handed the keys of its own pairs, derived from the farm key it does not need
+  // (asked as s2, with its certificate: the node channel is the server's own, not even an admin's).
+  const asAdmin = await fut.request('GET', '/api/v1/nodes/s2/assignment?after=-1');
+  assert.equal(asAdmin.status, 403, "an admin does not get a server's assignment");
+  await asAdmin.arrayBuffer();
+  const res = await fut.serverRequest('s2', 'GET', '/api/v1/nodes/s2/assignment?after=-1');
+  assert.equal(res.status, 200);
   const { alive } = (await res.json()) as { alive: { send: Record<string, string>; receive: Record<string, string> } };
   const hex = (from: string, to: string) => aliveKey(farmKey, from, to).toString('hex');
   assert.deepEqual(alive, {
@@ -61,9 +66,10 @@ test('no server poses as another: forged Alives are refused and keep no dead ser
     receive: { s1: hex('s1', 's2'), s3: hex('s3', 's2') },
   });
 
-  // A status (of s2, authenticated as s2) naming a segment of c1, which s1 records: refused, counted, logged.
+  // A status (of s2, authenticated as s2 by its certificate) naming a segment of c1, which s1
+  // records: refused, counted, logged.
   const forgedAt = Date.now() - 5000;
-  const forged = await fut.request('POST', '/api/v1/nodes/s2/status', {
+  const forged = await fut.serverRequest('s2', 'POST', '/api/v1/nodes/s2/status', {
     bootId: 'forged',
     suspects: [],
     cameras: {},

@@ -12,6 +12,9 @@ import { SetupToken } from '../auth/setup-token.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { createLogger } from '../lib/log.ts';
 import { aliveKeyring } from '../health/alive-keys.ts';
+import { appTestPki } from '../auth/test-pki.ts';
+import { newFarmKey } from '../lib/farm-key.ts';
+import { tlsFetch } from '../lib/http/tls.ts';
 
 const PW = 'a long enough password';
 
@@ -21,18 +24,21 @@ async function master(t: TestContext) {
   const m = new Master({
     store: join(dir, 'farm.sqlite'),
     dataDir: dir,
+    pkiDir: join(dir, 'pki'),
     host: '127.0.0.1',
     port: 0,
-    farmKey: Buffer.from('k-auth'),
+    farmKey: Buffer.from(newFarmKey()),
     log: createLogger('test', 'silent'),
   });
   await m.start();
+  const http = tlsFetch({ ca: m.ca!.caPem });
   t.after(async () => {
+    await http.destroy();
     await m.close();
     rmSync(dir, { recursive: true, force: true });
   });
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(m.url + path, {
+    const res = await http.fetch(m.url + path, {
       method,
       headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
@@ -116,11 +122,15 @@ test('failed logins (a fake clock): one answer for an unknown user and a wrong p
   const controller = new Controller({ store, log, tickMs: 0, aliveKeyOf: aliveKeyring(Buffer.alloc(32, 7)) });
   await controller.start();
   const clock = { now: 1_700_000_000_000 };
+  const appPki = await appTestPki(store);
+  t.after(() => appPki.remove());
   const app = await masterApp({
     log,
     controller,
     store,
-    nodeApiToken: Buffer.from('unused'),
+    nodeTls: appPki.nodeTls,
+    enrollment: appPki.enrollment,
+    caPem: appPki.caPem,
     applyConfig: async () => ({ warnings: [], summary: '' }),
     setup: SetupToken.prepare({ users: 1, log }),
     now: () => clock.now,

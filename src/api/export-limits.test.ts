@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,9 +28,10 @@ async function until(fn: () => Promise<boolean> | boolean, what: string): Promis
  * A stand-in recording server: it lists one segment of c1 and, asked for it, never answers (until
  * closed): an export asking for it stays under way, holding its slot, for as long as the test needs.
  */
-async function stuckNode(t: { after: (fn: () => Promise<void>) => void }) {
+async function stuckNode(t: { after: (fn: () => Promise<void>) => void }, tls: { key: string; cert: string }) {
   const held: ServerResponse[] = [];
-  const server = createServer((req, res) => {
+  // Served with a farm certificate of s1, as a real node's API is (the master checks it).
+  const server = createServer(tls, (req, res) => {
     const url = new URL(req.url!, 'http://x');
     if (url.pathname === '/node/v1/segments') {
       res.setHeader('content-type', 'application/json');
@@ -43,7 +45,7 @@ async function stuckNode(t: { after: (fn: () => Promise<void>) => void }) {
     await new Promise((r) => server.close(r));
   });
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, asked: () => held.filter((r) => !r.destroyed).length };
+  return { url: `https://127.0.0.1:${port}`, asked: () => held.filter((r) => !r.destroyed).length };
 }
 
 test('exports are bounded per user and in all (429, nothing written); an aborted one leaves no temp file and is audited 499', async (t) => {
@@ -57,8 +59,8 @@ test('exports are bounded per user and in all (429, nothing written); an aborted
     rmSync(tmp, { recursive: true, force: true });
   });
   const exportDirs = () => readdirSync(tmp).filter((n) => n.startsWith('vigil-export-')).length;
-  const node = await stuckNode(t);
   const h = await apiHarness(t, farm(), { limits: { exportsPerActor: 1, exportsTotal: 2, longPollsTotal: 10 } });
+  const node = await stuckNode(t, await h.pki.server('s1'));
   const status = {
     bootId: 'b',
     apiPort: Number(new URL(node.url).port),

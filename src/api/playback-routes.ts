@@ -16,13 +16,14 @@ import { askedRange } from '../lib/time-range.ts';
 import { KeyedLimiter } from '../lib/keyed-limiter.ts';
 import { actorName } from '../auth/principal.ts';
 import { DEFAULT_API_LIMITS, MAX_EXPORT_MS, MAX_PLAYBACK_MS, type ApiLimits } from './limits.ts';
+import type { ClientTls } from '../lib/http/tls.ts';
 
 /** What the playback routes use of the master. */
 export interface PlaybackDeps {
   controller: Controller;
   store: Store;
-  /** The farm's API token: the master shows it to the recording servers, never to players. */
-  apiToken: Buffer;
+  /** How the master calls the recording servers: its farm certificate, the farm CA (farmClientTls). */
+  nodeTls: ClientTls;
   /** Bounds on exports in flight (DEFAULT_API_LIMITS unless given). */
   limits?: Pick<ApiLimits, 'exportsPerActor' | 'exportsTotal'>;
 }
@@ -69,10 +70,10 @@ const playlist = (description: string, headers?: object) => ({
  * Playback through the master: a VOD playlist over a camera's footage on every server that recorded
  * it, an MP4 export of a range, the live playlist of the server recording the camera now, and the
  * segments of all three, fetched from the server that holds them. Players only ever talk to the
- * master, which is the only one holding the recording servers' token.
+ * master, which alone holds a certificate the recording servers serve footage to.
  */
 export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): void {
-  const nodes = new ServerNodes(d.controller, d.apiToken);
+  const nodes = new ServerNodes(d.controller, d.nodeTls);
   app.addHook('onClose', async () => nodes.close());
   const limits = d.limits ?? DEFAULT_API_LIMITS;
   const exports = new KeyedLimiter(limits.exportsPerActor, limits.exportsTotal);

@@ -14,15 +14,19 @@ import type { ApiLimits } from './limits.ts';
 import { LONG_POLL_MS } from './limits.ts';
 import { NEXT_BEFORE_HEADER } from './page-query.ts';
 import { addTestUsers } from '../auth/test-users.ts';
+import { tlsFetch, type TlsFetch } from '../lib/http/tls.ts';
+import { enrollOverApi } from '../auth/test-pki.ts';
+import { farmClientTls } from '../auth/peer-identity.ts';
+import { newFarmKey } from '../lib/farm-key.ts';
 
-const FARM_KEY = 'k-routes';
-/** The farm-key-derived token: nodes' credential on the node channel until per-server identity; nothing else. */
+const FARM_KEY = newFarmKey();
+/** The token once derived from the farm key (nodes' stand-in credential before enrolled certificates): it opens nothing. */
 const NODE_TOKEN = farmKeys(Buffer.from(FARM_KEY)).api.toString();
 /** An admin's API token (set by withMaster). */
 let KEY = '';
 let VIEWER = '';
 /** A GET with the admin's token. */
-const get = (url: string, key = KEY) => fetch(url, { headers: { authorization: `Bearer ${key}` } });
+const get = (url: string, key = KEY) => api(url, { headers: { authorization: `Bearer ${key}` } });
 const farm = {
   settings: { FarmHealthStartDelayMs: 60_000 },
   groups: [{ id: 1 }],
@@ -32,6 +36,12 @@ const farm = {
   ],
   cameras: [{ id: 'c1', url: 'rtsp://admin:hunter2@127.0.0.1:18999/c1', server: 's1' }],
 };
+
+/** The master under test's API over TLS, trusting its farm CA. */
+let api: TlsFetch['fetch'];
+let caPem = '';
+/** Fetches that closes after the test. */
+const opened: TlsFetch[] = [];
 
 async function withMaster(
   fn: (url: string, logLines: Record<string, unknown>[]) => Promise<void>,
@@ -52,34 +62,50 @@ async function withMaster(
     host: '127.0.0.1',
     port: 0,
     farmKey: Buffer.from(FARM_KEY),
+    pkiDir: join(dir, 'pki'),
     config: parseFarmConfig(farm).config,
     log: createLogger('test', 'info', sink),
     ...o,
   });
   try {
     await master.start();
+    caPem = master.ca!.caPem;
+    const http = tlsFetch({ ca: caPem });
+    opened.push(http);
+    api = http.fetch;
     await fn(master.url, lines);
   } finally {
+    await Promise.all(opened.splice(0).map((h) => h.close()));
     await master.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** Enrolls server `id` through the API and gives a fetch that presents its certificate. */
+async function asServer(url: string, id: string): Promise<TlsFetch['fetch']> {
+  const identity = await enrollOverApi(url, caPem, id, { authorization: `Bearer ${KEY}` });
+  const http = tlsFetch(farmClientTls(identity, 'master'));
+  opened.push(http);
+  return http.fetch;
+}
+
 const put = (url: string, body: unknown, key = KEY) =>
-  fetch(`${url}/api/v1/config`, {
+  api(`${url}/api/v1/config`, {
     method: 'PUT',
     body: JSON.stringify(body),
     headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
   });
 
-test('writes and the node channel refuse a request without the token before reading its body', () =>
+test('writes and the node channel refuse a request without credentials before reading its body', () =>
   withMaster(async (url) => {
     for (const [method, path] of [
       ['PUT', '/api/v1/config'],
       ['POST', '/api/v1/nodes/s1/status'],
       ['POST', '/api/v1/servers/s1/failover'],
     ]) {
-      const r = await statusBeforeBody(`${url}${path}`, method, { authorization: 'Bearer wrong' }, 6 * 1024 * 1024);
+      const r = await statusBeforeBody(`${url}${path}`, method, { authorization: 'Bearer wrong' }, 6 * 1024 * 1024, {
+        ca: caPem,
+      });
       assert.equal(r.status, 401, path);
       assert.ok(r.ms < 2000, `${path} answered after ${r.ms} ms`);
     }
@@ -102,24 +128,74 @@ test('a configuration with problems is refused whole, every problem named, the f
     assert.deepEqual(await (await get(`${url}/api/v1/config`)).json(), before, 'nothing applied');
   }));
 
-test("config changes need an admin's credential; the farm key and its token open nothing but the node channel", () =>
+test("config changes need an admin's credential; the node channel a server's own enrolled certificate; the farm key opens nothing", () =>
   withMaster(async (url) => {
     assert.equal((await put(url, farm, 'wrong')).status, 401);
     assert.equal((await put(url, farm, FARM_KEY)).status, 401, 'the farm key is no credential');
-    assert.equal((await put(url, farm, NODE_TOKEN)).status, 401, 'nor the token derived from it');
+    assert.equal((await put(url, farm, NODE_TOKEN)).status, 401, 'nor the token once derived from it');
     assert.equal((await put(url, farm, VIEWER)).status, 403, 'a viewer may not');
     assert.equal((await get(`${url}/api/v1/cameras`, NODE_TOKEN)).status, 401);
-    assert.equal((await fetch(`${url}/api/v1/nodes/s1/assignment?after=999999`)).status, 401);
+    assert.equal((await api(`${url}/api/v1/nodes/s1/assignment?after=999999`)).status, 401);
     assert.equal((await get(`${url}/api/v1/nodes/s1/assignment?after=-1`, KEY)).status, 403, 'a person is no server');
+    assert.equal((await get(`${url}/api/v1/nodes/s1/assignment?after=-1`, NODE_TOKEN)).status, 401);
+    const auth = { authorization: `Bearer ${KEY}` };
     const status = { bootId: 'b', suspects: ['s2'], cameras: {}, segments: [] };
-    const forged = await fetch(`${url}/api/v1/nodes/s1/status`, {
-      method: 'POST',
-      body: JSON.stringify(status),
-      headers: { 'content-type': 'application/json' },
-    });
-    assert.equal(forged.status, 401, 'nobody reports a server down without the token');
+    const post = (f: TlsFetch['fetch'], id: string, headers: Record<string, string> = {}) =>
+      f(`${url}/api/v1/nodes/${id}/status`, {
+        method: 'POST',
+        body: JSON.stringify(status),
+        headers: { 'content-type': 'application/json', ...headers },
+      });
+    assert.equal((await post(api, 's1', auth)).status, 403, "not even an admin's token speaks for a server");
+    const s2 = await asServer(url, 's2');
+    const forged = await post(s2, 's1');
+    assert.equal(forged.status, 403, "s2's certificate does not speak for s1");
+    assert.equal(((await forged.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
+    assert.equal((await s2(`${url}/api/v1/nodes/s1/assignment?after=999999`)).status, 403);
+    assert.equal((await post(s2, 's2')).status, 200, 'its own status is taken');
+    // Enrolled again, s2 has a new certificate: the old one stops working.
+    const again = await asServer(url, 's2');
+    assert.equal((await post(s2, 's2')).status, 401, 'the replaced certificate is refused');
+    assert.equal((await post(again, 's2')).status, 200);
     const ok = (await (await put(url, farm)).json()) as { warnings: string[] };
     assert.deepEqual(ok.warnings, []);
+  }));
+
+test('enrollment: a join token for a configured server only, used once, naming the farm CA; the CA is public', () =>
+  withMaster(async (url) => {
+    const auth = { authorization: `Bearer ${KEY}` };
+    assert.equal((await api(`${url}/api/v1/servers/s1/enroll`, { method: 'POST' })).status, 401, 'an admin only');
+    assert.equal((await api(`${url}/api/v1/servers/s9/enroll`, { method: 'POST', headers: auth })).status, 404);
+    const ca = await api(`${url}/api/v1/ca.pem`);
+    assert.equal(await ca.text(), caPem);
+    const invite = (await (await api(`${url}/api/v1/servers/s1/enroll`, { method: 'POST', headers: auth })).json()) as {
+      joinToken: string;
+      expiresAt: number;
+    };
+    assert.match(invite.joinToken, /^vj1_[A-Za-z0-9_-]{43}_[0-9a-f]{64}$/);
+    assert.ok(invite.expiresAt > Date.now() + 3_500_000 && invite.expiresAt <= Date.now() + 3_600_000);
+    const { csrPem, newKeyPair } = await import('../auth/x509.ts');
+    const csr = await csrPem(await newKeyPair(), 's1');
+    const enroll = (body: object) =>
+      api(`${url}/api/v1/enroll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    assert.equal(
+      (await enroll({ server: 's2', joinToken: invite.joinToken, csr })).status,
+      401,
+      "another server's token",
+    );
+    assert.equal((await enroll({ server: 's1', joinToken: invite.joinToken, csr: 'x' })).status, 400, 'a bad CSR');
+    const ok = await enroll({ server: 's1', joinToken: invite.joinToken, csr });
+    assert.equal(ok.status, 200, 'the bad CSR did not spend the token');
+    const got = (await ok.json()) as { certificate: string; ca: string };
+    assert.equal(got.ca, caPem);
+    assert.match(got.certificate, /^-----BEGIN CERTIFICATE-----/);
+    const twice = await enroll({ server: 's1', joinToken: invite.joinToken, csr });
+    assert.equal(twice.status, 401, 'used once');
+    assert.match(((await twice.json()) as { error: { message: string } }).error.message, /vigil server enroll/);
   }));
 
 test('camera credentials never appear in an API answer', () =>
@@ -134,7 +210,7 @@ test('camera credentials never appear in an API answer', () =>
 
 test('the OpenAPI document comes from the same schemas', () =>
   withMaster(async (url) => {
-    const doc = (await (await fetch(`${url}/api/v1/openapi.json`)).json()) as {
+    const doc = (await (await api(`${url}/api/v1/openapi.json`)).json()) as {
       openapi: string;
       paths: Record<string, Record<string, any>>;
     };
@@ -159,8 +235,8 @@ test('the OpenAPI document comes from the same schemas', () =>
 
 test('a node gets its assignment; a timeline outside the recorded range is empty, not an error', () =>
   withMaster(async (url) => {
-    const auth = { authorization: `Bearer ${NODE_TOKEN}` };
-    const a = (await (await fetch(`${url}/api/v1/nodes/s1/assignment?after=-1`, { headers: auth })).json()) as {
+    const s1 = await asServer(url, 's1');
+    const a = (await (await s1(`${url}/api/v1/nodes/s1/assignment?after=-1`)).json()) as {
       cameras: { id: string }[];
       buddies: { id: string; port: number }[];
     };
@@ -178,10 +254,10 @@ test('a node gets its assignment; a timeline outside the recorded range is empty
         { camera: 'c1', startMs: 2000, endMs: 3000 },
       ],
     };
-    const r = await fetch(`${url}/api/v1/nodes/s1/status`, {
+    const r = await s1(`${url}/api/v1/nodes/s1/status`, {
       method: 'POST',
       body: JSON.stringify(status),
-      headers: { ...auth, 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json' },
     });
     assert.equal(r.status, 200);
     const tl = (await (await get(`${url}/api/v1/cameras/c1/timeline?from=0&to=10000`)).json()) as {
@@ -200,7 +276,7 @@ test('a node gets its assignment; a timeline outside the recorded range is empty
 test('a manual failover needs the token, names a known server with cameras, and moves them to the redundant server', () =>
   withMaster(async (url) => {
     const post = (id: string, key = KEY) =>
-      fetch(`${url}/api/v1/servers/${id}/failover`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
+      api(`${url}/api/v1/servers/${id}/failover`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
     assert.equal((await post('s1', 'wrong')).status, 401);
     assert.equal((await post('s1', VIEWER)).status, 403, "a viewer's failover is refused");
     assert.equal((await post('s1', NODE_TOKEN)).status, 401);
@@ -227,7 +303,7 @@ test('a manual failover needs the token, names a known server with cameras, and 
 test('drain, resume and move answer with their failover log entry; bad moves are refused with every reason', () =>
   withMaster(async (url) => {
     const post = (path: string, body?: object) =>
-      fetch(`${url}/api/v1${path}`, {
+      api(`${url}/api/v1${path}`, {
         method: 'POST',
         headers: { authorization: `Bearer ${KEY}`, ...(body && { 'content-type': 'application/json' }) },
         ...(body && { body: JSON.stringify(body) }),
@@ -263,7 +339,9 @@ test('drain, resume and move answer with their failover log entry; bad moves are
 test('a client that sends a body slowly is cut at the request timeout (408), also with the token', () =>
   withMaster(
     async (url) => {
-      const r = await statusBeforeBody(`${url}/api/v1/config`, 'PUT', { authorization: `Bearer ${KEY}` }, 1024 * 1024);
+      const r = await statusBeforeBody(`${url}/api/v1/config`, 'PUT', { authorization: `Bearer ${KEY}` }, 1024 * 1024, {
+        ca: caPem,
+      });
       assert.equal(r.status, 408);
       assert.equal((JSON.parse(r.body) as { error: { code: string } }).error.code, 'REQUEST_TIMEOUT');
     },
@@ -272,7 +350,7 @@ test('a client that sends a body slowly is cut at the request timeout (408), als
 
 test('bodies are bounded per route: a few KiB for an action, megabytes for a configuration', () =>
   withMaster(async (url) => {
-    const big = await fetch(`${url}/api/v1/cameras/c1/move`, {
+    const big = await api(`${url}/api/v1/cameras/c1/move`, {
       method: 'POST',
       body: JSON.stringify({ to: 's2', pad: 'x'.repeat(8 * 1024) }),
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
@@ -315,7 +393,7 @@ test('applying a configuration is logged at info with its actor and what changed
 test('the failover log is read in pages: newest first, each oldest first, a cursor in a header', () =>
   withMaster(async (url) => {
     const post = (path: string) =>
-      fetch(`${url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
+      api(`${url}/api/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` } });
     assert.equal((await post('/servers/s1/drain')).status, 200);
     assert.equal((await post('/servers/s1/failover')).status, 200);
     const all = (await (await get(`${url}/api/v1/failovers`)).json()) as { id: number; trigger: string }[];
@@ -344,10 +422,11 @@ test('the failover log is read in pages: newest first, each oldest first, a curs
 test("a server's second long poll ends its first; the farm's long polls are bounded; an unknown server waits for nothing", () =>
   withMaster(
     async (url) => {
-      const auth = { authorization: `Bearer ${NODE_TOKEN}` };
-      const gen = ((await (await fetch(`${url}/api/v1/health`)).json()) as { generation: number }).generation;
-      const poll = (id: string) => fetch(`${url}/api/v1/nodes/${id}/assignment?after=${gen}`, { headers: auth });
-      assert.equal((await poll('nope')).status, 404);
+      const as = { s1: await asServer(url, 's1'), s2: await asServer(url, 's2') };
+      const gen = ((await (await api(`${url}/api/v1/health`)).json()) as { generation: number }).generation;
+      const poll = (id: 's1' | 's2', channel: string = id) =>
+        as[id](`${url}/api/v1/nodes/${channel}/assignment?after=${gen}`);
+      assert.equal((await poll('s1', 'nope')).status, 403, "no server's certificate speaks for an unknown one");
       const t0 = Date.now();
       const first = poll('s1');
       // The first waits (nothing changes); s2 finds the one place taken.

@@ -19,12 +19,13 @@ import { setAuditSummary } from './audit-hook.ts';
 import { BODY_LIMITS, DEFAULT_API_LIMITS, LONG_POLL_MS, MAX_TIMELINE_MS, type ApiLimits } from './limits.ts';
 import { LongPolls } from './long-polls.ts';
 import { PageQuery, pageHeaders, sendPage } from './page-query.ts';
+import type { ClientTls } from '../lib/http/tls.ts';
 
 export interface RouteDeps {
   controller: Controller;
   store: Store;
-  /** The token the master presents to the recording servers' APIs (derived from the farm key); nobody presents it here. */
-  apiToken: Buffer;
+  /** How the master calls the recording servers: its farm certificate, the farm CA (farmClientTls). */
+  nodeTls: ClientTls;
   /**
    * Applies a configuration as given (validated, storage checked on the servers; see
    * applyFarmConfig) for `actor`; says what changed.

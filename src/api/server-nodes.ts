@@ -5,6 +5,7 @@ import type { NodeResponse } from '../node-client/keep-alive-http.ts';
 import { NodeClient } from '../node-client/node-client.ts';
 import { NodeHttpError, NodeUnreachableError } from '../node-client/node-http-error.ts';
 import type { NodeSegmentList, StorageCheck } from '../protocol/node-api.ts';
+import type { ClientTls } from '../lib/http/tls.ts';
 
 /** How long the master waits for a node's segment list or live playlist: a dead server must not hold playback up. */
 const LIST_TIMEOUT_MS = 3000;
@@ -29,9 +30,10 @@ export class ServerNodes {
 
   constructor(
     private readonly controller: Pick<Controller, 'apiUrlOf'>,
-    apiToken: Buffer,
+    /** The master's certificate and the farm CA; the peer must be a server's (farmClientTls). */
+    tls: ClientTls,
   ) {
-    this.client = new NodeClient({ apiToken });
+    this.client = new NodeClient({ tls });
   }
 
   /** The segments `server` holds of `camera` overlapping [fromMs, toMs). Throws when the server does not answer. */

@@ -13,13 +13,22 @@ import { callMaster, callMasterWithHeaders } from './master-call.ts';
 export interface ClientOptions {
   master?: string;
   token?: string;
+  /** A CA certificate file (PEM) to trust the master by. */
+  ca?: string;
 }
 
-/** Adds --master and --token to a client verb (default: the saved `vigil login`; $VIGIL_TOKEN for --token). */
+/**
+ * Adds --master, --token and --ca to a client verb (default: the saved `vigil login`; $VIGIL_TOKEN
+ * for --token; $VIGIL_CA or the local master's farm CA for --ca).
+ */
 export function clientOptions(cmd: Command): Command {
   return cmd
-    .option('--master <url>', 'master URL (default: the one of `vigil login`, else http://127.0.0.1:8080)')
-    .option('--token <secret>', 'API token to send (else $VIGIL_TOKEN, else the saved login)');
+    .option('--master <url>', 'master URL (default: the one of `vigil login`, else https://127.0.0.1:8080)')
+    .option('--token <secret>', 'API token to send (else $VIGIL_TOKEN, else the saved login)')
+    .option(
+      '--ca <file>',
+      "CA certificate to trust the master by (the farm's: <master data>/pki/ca.pem; else the saved login's, $VIGIL_CA)",
+    );
 }
 
 async function call(a: MasterAccess, path: string, init: { method?: string; body?: unknown } = {}): Promise<unknown> {

@@ -39,5 +39,5 @@ test('which master and which credential a verb uses: --token, $VIGIL_TOKEN, the 
     { master: 'http://elsewhere:8080', headers: {} },
     'the saved secret never goes to another master',
   );
-  assert.deepEqual(masterAccess({}, {}, undefined), { master: 'http://127.0.0.1:8080', headers: {} });
+  assert.deepEqual(masterAccess({}, {}, undefined), { master: 'https://127.0.0.1:8080', headers: {} });
 });

@@ -10,7 +10,7 @@ export interface CliCredentials {
   ca?: string;
 }
 
-/** How a verb reaches the master: its URL, the headers that authenticate, the CA file if any. */
+/** How a verb reaches the master: its URL, the headers that authenticate, the CA file if any (--ca, else the saved login's). */
 export interface MasterAccess {
   master: string;
   headers: Record<string, string>;
@@ -18,7 +18,7 @@ export interface MasterAccess {
 }
 
 /** The master of a farm on this machine, when nothing else names one. */
-export const DEFAULT_MASTER = 'http://127.0.0.1:8080';
+export const DEFAULT_MASTER = 'https://127.0.0.1:8080';
 
 /** `$XDG_CONFIG_HOME/vigil/credentials.json` (default `~/.config/vigil/credentials.json`). */
 export function credentialsFile(env: NodeJS.ProcessEnv = process.env): string {
@@ -62,20 +62,22 @@ export function removeCredentials(file = credentialsFile()): void {
 /**
  * The master a verb talks to and the credential it sends: `--token`, else $VIGIL_TOKEN, else the
  * saved login; the master `--master`, else the saved one, else DEFAULT_MASTER. The saved secret
- * goes only to the master it was made for (a --master elsewhere gets no credential but a token given).
+ * goes only to the master it was made for (a --master elsewhere gets no credential but a token given);
+ * the CA `--ca`, else the saved login's (for its master).
  */
 export function masterAccess(
-  o: { master?: string; token?: string },
+  o: { master?: string; token?: string; ca?: string },
   env: NodeJS.ProcessEnv = process.env,
   saved: CliCredentials | undefined = readCredentials(credentialsFile(env)),
 ): MasterAccess {
   const master = trimSlash(o.master ?? saved?.master ?? DEFAULT_MASTER);
   const own = saved && trimSlash(saved.master) === master ? saved : undefined;
   const secret = o.token ?? env.VIGIL_TOKEN ?? own?.secret;
+  const ca = o.ca ?? own?.ca;
   return {
     master,
     headers: secret ? { authorization: `Bearer ${secret}` } : {},
-    ...(own?.ca && { ca: own.ca }),
+    ...(ca && { ca }),
   };
 }
 

@@ -65,8 +65,9 @@ export function demoCommand(): Command {
       const { user, password } = farm.admin;
       console.log(`
 Vigil demo farm is recording.
-  log in:     npx vigil login --master ${farm.masterUrl} --user ${user}     (password: ${password})
-  status:     npx vigil status
+  farm CA:    ${farm.caFile}   (HTTPS everywhere: trust this CA, e.g. curl --cacert)
+  log in:     npx vigil login --master ${farm.masterUrl} --ca ${farm.caFile} --user ${user}     (password: ${password})
+  status:     npx vigil status     (after the login: it keeps the master and its CA)
   API:        ${farm.masterUrl}/api/v1/servers   /api/v1/cameras   /api/v1/failovers
   timeline:   ${farm.masterUrl}/api/v1/cameras/c1/timeline
               (with a login: POST /api/v1/login {"user","password"} sets the session cookie)
@@ -74,10 +75,11 @@ Vigil demo farm is recording.
 
 Watch a failover: kill server s1 the hard way,
   kill -9 ${pids.s1}
-and within about 5 s its cameras record on s3 (npx vigil status). Kill s7 (kill -9 ${pids.s7}):
+and within about 5 s its cameras record on s3 (vigil status). Kill s7 (kill -9 ${pids.s7}):
 nothing moves, group 7 has no redundant server, and the failover log shows it waiting.
-Bring s1 back; it returns with no cameras, as the redundant server:
-  VIGIL_FARM_KEY=${key} npx vigil node --id s1 --data ${join(dir, 'nodes', 's1')} --master ${farm.masterUrl}
+Bring s1 back (it enrolled at its first start and keeps its identity in its data folder: no
+join token, no farm key); it returns with no cameras, as the redundant server:
+  npx vigil node --id s1 --data ${join(dir, 'nodes', 's1')} --master ${farm.masterUrl}
 Ctrl-C stops everything.`);
     });
 }

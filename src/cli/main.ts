@@ -4,6 +4,7 @@ import { masterCommand } from './master.ts';
 import { nodeCommand } from './node.ts';
 import { demoCommand } from './demo.ts';
 import { keygenCommand } from './keygen.ts';
+import { serverCommand } from './server.ts';
 import {
   statusCommand,
   applyCommand,
@@ -27,6 +28,7 @@ program.addCommand(keygenCommand());
 program.addCommand(statusCommand());
 program.addCommand(applyCommand());
 program.addCommand(failoverCommand());
+program.addCommand(serverCommand());
 for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand, auditCommand]) program.addCommand(c());
 for (const c of [loginCommand, logoutCommand, userCommand, tokenCommand]) program.addCommand(c());
 try {

@@ -1,7 +1,9 @@
 import type { MasterAccess } from './credentials.ts';
+import { masterFetch } from './master-fetch.ts';
 
 /**
- * One request of a verb to the master, with its credential; the JSON answer. A refusal prints the
+ * One request of a verb to the master over HTTPS (trusting caFile(): --ca, the saved login's CA,
+ * $VIGIL_CA, the local farm CA), with its credential; the JSON answer. A refusal prints the
  * master's message (with a hint when the credential is missing or stale) and exits 1.
  */
 export async function callMaster<T>(a: MasterAccess, method: string, path: string, body?: unknown): Promise<T> {
@@ -15,7 +17,7 @@ export async function callMasterWithHeaders<T>(
   path: string,
   body?: unknown,
 ): Promise<{ body: T; headers: Headers }> {
-  const res = await fetch(a.master + path, {
+  const res = await masterFetch({ master: a.master, ...(a.ca && { ca: a.ca }) }, path, {
     method,
     headers: { ...a.headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
     ...(body !== undefined && { body: JSON.stringify(body) }),

@@ -8,6 +8,7 @@ import { createLogger } from '../lib/log.ts';
 import { ensurePrivateDir, privateUmask } from '../lib/private-dir.ts';
 import { closeOnSignal, farmKey } from './shutdown.ts';
 import { DEFAULT_API_LIMITS } from '../api/limits.ts';
+import { readKeyFile } from '../auth/key-file.ts';
 
 function wholeAbove0(v: string, flag: string): number {
   const n = Number(v);
@@ -21,7 +22,7 @@ export function masterCommand(): Command {
     .description('management server: farm store, failover controller, API')
     .option(
       '--data <dir>',
-      'data folder (holds farm.sqlite, and setup-token until the first admin is made)',
+      'data folder (holds farm.sqlite, pki/ (the farm CA), and setup-token until the first admin is made)',
       '.vigil/master',
     )
     .option('--store <location>', 'SQLite file or postgres:// URL (default: <data>/farm.sqlite)')
@@ -35,46 +36,61 @@ export function masterCommand(): Command {
       'MP4 exports built at once per user (or address)',
       String(DEFAULT_API_LIMITS.exportsPerActor),
     )
-    .action(
-      async (o: {
-        data: string;
-        store?: string;
-        config?: string;
-        host: string;
-        port: string;
-        keyFile?: string;
-        maxExports: string;
-        maxExportsPerUser: string;
-      }) => {
-        privateUmask();
-        const log = createLogger('master');
-        const config: unknown = o.config ? parse(readFileSync(o.config, 'utf8')) : undefined;
-        // Older versions left it 0755; what is inside is not rewritten (new files are 0600 anyway).
-        ensurePrivateDir(o.data, { followRoot: true });
-        const master = new Master({
-          store: o.store ?? join(o.data, 'farm.sqlite'),
-          host: o.host,
-          port: Number(o.port),
-          farmKey: await farmKey(o.keyFile),
-          dataDir: o.data,
-          config,
-          log,
-          limits: {
-            exportsTotal: wholeAbove0(o.maxExports, '--max-exports'),
-            exportsPerActor: wholeAbove0(o.maxExportsPerUser, '--max-exports-per-user'),
-          },
-        });
-        closeOnSignal(log, () => master.close());
-        try {
-          await master.start();
-        } catch (err) {
-          if (!(err instanceof VigilError)) throw err;
-          // A refused configuration: every problem, then stop (the master closed what it opened);
-          // or a store it cannot read (camera passwords sealed with another farm key).
-          const what = o.config && err.code !== 'INTERNAL' ? `${o.config}: ` : '';
-          log.fatal({ code: err.code, problems: err.details }, `${what}${err.message}`);
-          process.exitCode = 1;
-        }
-      },
-    );
+    .option(
+      '--tls-cert <file>',
+      "the API's certificate (PEM chain) instead of the farm CA's (the CA still signs the servers)",
+    )
+    .option('--tls-key <file>', 'the key of --tls-cert (PEM; refused when others may read it)')
+    .option('--tls-san <names>', "further host names or addresses (comma-separated) for the master's farm certificate")
+    .action(async (o: MasterFlags) => {
+      privateUmask();
+      const log = createLogger('master');
+      const config: unknown = o.config ? parse(readFileSync(o.config, 'utf8')) : undefined;
+      if (!o.tlsCert !== !o.tlsKey) throw new Error('--tls-cert and --tls-key go together');
+      // Older versions left it 0755; what is inside is not rewritten (new files are 0600 anyway).
+      ensurePrivateDir(o.data, { followRoot: true });
+      const master = new Master({
+        store: o.store ?? join(o.data, 'farm.sqlite'),
+        host: o.host,
+        port: Number(o.port),
+        farmKey: await farmKey(o.keyFile),
+        dataDir: o.data,
+        pkiDir: join(o.data, 'pki'),
+        ...(o.tlsCert && o.tlsKey && { tls: { cert: readFileSync(o.tlsCert, 'utf8'), key: readKeyFile(o.tlsKey) } }),
+        tlsHosts: o.tlsSan?.split(',') ?? [],
+        config,
+        log,
+        limits: {
+          exportsTotal: wholeAbove0(o.maxExports, '--max-exports'),
+          exportsPerActor: wholeAbove0(o.maxExportsPerUser, '--max-exports-per-user'),
+        },
+      });
+      closeOnSignal(log, () => master.close());
+      try {
+        await master.start();
+      } catch (err) {
+        if (!(err instanceof VigilError)) throw err;
+        // A refused configuration: every problem, then stop (the master closed what it opened);
+        // or a store it cannot read (camera passwords sealed with another farm key), a broken pki/
+        // folder or a --tls-key others may read (no configuration file to name).
+        const own = ['INTERNAL', 'PKI_INVALID', 'KEY_FILE_UNSAFE'].includes(err.code);
+        const what = o.config && !own ? `${o.config}: ` : '';
+        log.fatal({ code: err.code, problems: err.details }, `${what}${err.message}`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+interface MasterFlags {
+  data: string;
+  store?: string;
+  config?: string;
+  host: string;
+  port: string;
+  keyFile?: string;
+  maxExports: string;
+  maxExportsPerUser: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsSan?: string;
 }

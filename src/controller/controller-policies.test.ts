@@ -454,7 +454,7 @@ test('copy-back: after a failback the home server is given a job per stream and 
       id: job.id,
       camera: 'ca',
       stream: 0,
-      source: { server: 'n', url: 'http://127.0.0.1:12' },
+      source: { server: 'n', url: 'https://127.0.0.1:12' },
       fromMs: 1_000_100,
       toMs: job.toMs,
     },

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
-import { existsSync, openSync, closeSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -10,6 +10,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { testDbLocation } from '../store/test-db.ts';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, removeOwnDirs } from '../lib/private-dir.ts';
 import { bufferPrefix, SHM } from '../node/buffer-root.ts';
+import { tlsFetch, type TlsFetch } from '../lib/http/tls.ts';
+import { Response as UndiciResponse, type RequestInit, type Response } from 'undici';
+import { farmClientTls } from '../auth/peer-identity.ts';
+import { loadIdentity } from '../node/node-identity.ts';
+import { inviteOffline } from '../master/invite-offline.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin');
 /** What `vigil` runs: the compiled build (bin/vigil.js, dist/) or the TypeScript sources through tsx (bin/vigil-dev.js). */
@@ -34,7 +39,7 @@ const OWN_CODE: VigilCode =
 
 export interface LocalFarmOptions {
   dir: string;
-  /** The farm key its processes get in VIGIL_FARM_KEY: 32 random bytes, hex (newFarmKey()). */
+  /** The farm key the master gets in VIGIL_FARM_KEY (its nodes do not): 32 random bytes, hex (newFarmKey()). */
   farmKey: string;
   masterPort: number;
   /** Where each process's output goes: files in dir (tests, bench) or this terminal (demo). */
@@ -59,18 +64,109 @@ export interface FarmAdmin {
 
 /**
  * Runs a farm on this machine as real separate processes: `vigil sim`, `vigil master` and one
- * `vigil node` per server. Used by the demo, the end-to-end tests and the benchmarks.
+ * `vigil node` per server. Used by the demo, the end-to-end tests and the benchmarks. Everything
+ * goes over TLS: the master's API (trusted by its farm CA, `caFile`), the nodes enrolled by join
+ * tokens the first time they start, their APIs and copy-back on mutual TLS.
  */
 export class LocalFarm {
   private readonly procs = new Map<string, ChildProcess>();
   private readonly nodeIds = new Set<string>();
   private storeDb: Promise<{ location: string; drop: () => Promise<void> }> | undefined;
   private adminCredential: FarmAdmin | undefined;
+  /** Join tokens made, by server (handed to its node at its first start). */
+  private readonly tokens = new Map<string, string>();
+  private http: TlsFetch | undefined;
+  /** The master's API: https://127.0.0.1:<masterPort>. */
   readonly masterUrl: string;
+  /** The farm CA certificate the master creates at its first start: what this farm's clients trust. */
+  readonly caFile: string;
 
   constructor(private readonly o: LocalFarmOptions) {
     mkdirSync(o.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    this.masterUrl = `http://127.0.0.1:${o.masterPort}`;
+    this.masterUrl = `https://127.0.0.1:${o.masterPort}`;
+    this.caFile = join(o.dir, 'master', 'pki', 'ca.pem');
+  }
+
+  /** The farm's admin (after startMaster): who, their password, their API token. */
+  get admin(): FarmAdmin {
+    if (!this.adminCredential) throw new Error('no admin yet: start the master first');
+    return this.adminCredential;
+  }
+
+  /** The headers that authenticate a request to the master as the farm's admin (its API token). */
+  authHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.admin.token}` };
+  }
+
+  /** A request to the master's API (`path` from /api/…) over TLS trusting the farm CA, with no credentials. */
+  private anonymous(path: string, init: RequestInit = {}): Promise<Response> {
+    this.http ??= tlsFetch({ ca: readFileSync(this.caFile, 'utf8') });
+    return this.http.fetch(this.masterUrl + path, init);
+  }
+
+  /** A request to the master as the farm's admin, over TLS trusting the farm CA; the answer as it comes (status not checked). */
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    return this.anonymous(path, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), ...this.authHeaders() },
+    });
+  }
+
+  /** A request to the master as server `id` (its enrolled certificate, e.g. for its own assignment); the answer as it comes. */
+  async serverFetch(id: string, path: string, init: RequestInit = {}): Promise<Response> {
+    const identity = loadIdentity(this.nodeDir(id));
+    if (!identity) throw new Error(`server ${id} has not enrolled`);
+    const http = tlsFetch(farmClientTls(identity, 'master'));
+    try {
+      const res = await http.fetch(this.masterUrl + path, init);
+      const body = await res.arrayBuffer();
+      return new UndiciResponse(body, { status: res.status, headers: res.headers });
+    } finally {
+      await http.close();
+    }
+  }
+
+  /**
+   * Join tokens for servers that have no identity yet: through the master's API when it runs,
+   * else on its store and pki folder directly (so nodes can start before the master first does).
+   * startNode hands each to its node.
+   */
+  async enroll(servers: string[]): Promise<void> {
+    const missing = servers.filter((id) => !this.tokens.has(id) && !this.enrolled(id));
+    if (!missing.length) return;
+    const master = this.procs.get('master');
+    if (master && master.exitCode === null && master.signalCode === null && existsSync(this.caFile)) {
+      for (const id of missing) {
+        const r = await this.post<{ joinToken: string }>(`/api/v1/servers/${encodeURIComponent(id)}/enroll`);
+        this.tokens.set(id, r.joinToken);
+      }
+      return;
+    }
+    const invites = await inviteOffline({
+      store: await this.storeLocation(),
+      pkiDir: dirname(this.caFile),
+      servers: missing,
+    });
+    for (const i of invites) this.tokens.set(i.server, i.joinToken);
+  }
+
+  /** Whether server `id`'s node holds an identity (it enrolled). */
+  enrolled(id: string): boolean {
+    return loadIdentity(this.nodeDir(id)) !== undefined;
+  }
+
+  private nodeDir(id: string): string {
+    return join(this.o.dir, 'nodes', id);
+  }
+
+  /** Where the master's store is: a SQLite file in its data dir, or this farm's PostgreSQL database. */
+  private async storeLocation(): Promise<string> {
+    if (!this.o.postgres) {
+      mkdirSync(join(this.o.dir, 'master'), { recursive: true, mode: PRIVATE_DIR_MODE });
+      return join(this.o.dir, 'master', 'farm.sqlite');
+    }
+    this.storeDb ??= testDbLocation(this.o.postgres);
+    return (await this.storeDb).location;
   }
 
   /** Starts `vigil sim` serving the given camera ids; resolves when its RTSP port answers. */
@@ -79,16 +175,16 @@ export class LocalFarm {
     await this.started('sim', () => tcpOpen(port));
   }
 
-  /** Starts (or restarts) `vigil master` with this configuration; resolves when its API answers. */
+  /**
+   * Starts (or restarts) `vigil master` with this configuration; resolves when its API answers
+   * over TLS, once each configured server that has not enrolled has a join token for its node.
+   */
   async startMaster(config: FarmConfigInput): Promise<void> {
     const file = join(this.o.dir, 'farm.yaml');
     // It holds the cameras' URLs, passwords and all.
     writeFileSync(file, stringify(config), { mode: PRIVATE_FILE_MODE });
     const store: string[] = [];
-    if (this.o.postgres) {
-      this.storeDb ??= testDbLocation(this.o.postgres);
-      store.push('--store', (await this.storeDb).location);
-    }
+    if (this.o.postgres) store.push('--store', await this.storeLocation());
     this.spawn('master', [
       'master',
       '--data',
@@ -99,19 +195,13 @@ export class LocalFarm {
       '--port',
       String(this.o.masterPort),
     ]);
-    await this.started('master', () => fetchOk(`${this.masterUrl}/api/v1/health`));
+    await this.started(
+      'master',
+      async () =>
+        existsSync(this.caFile) && (await this.anonymous('/api/v1/health', { signal: AbortSignal.timeout(2000) })).ok,
+    );
     await this.adminAuth();
-  }
-
-  /** The farm's admin (after startMaster): who, their password, their API token. */
-  get admin(): FarmAdmin {
-    if (!this.adminCredential) throw new Error('no admin yet: start the master first');
-    return this.adminCredential;
-  }
-
-  /** The headers that authenticate a request to the master as the farm's admin. */
-  authHeaders(): Record<string, string> {
-    return { authorization: `Bearer ${this.admin.token}` };
+    await this.enroll(config.servers.map((s) => s.id));
   }
 
   /**
@@ -131,7 +221,7 @@ export class LocalFarm {
     const user = 'admin';
     const password = randomBytes(18).toString('base64url');
     const call = async <T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> => {
-      const res = await fetch(this.masterUrl + path, {
+      const res = await this.anonymous(path, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),
@@ -150,12 +240,30 @@ export class LocalFarm {
     );
     await call('/api/v1/logout', {}, session);
     this.adminCredential = { user, password, token };
-    writeFileSync(file, JSON.stringify(this.adminCredential), { mode: 0o600 });
+    writeFileSync(file, JSON.stringify(this.adminCredential), { mode: PRIVATE_FILE_MODE });
   }
 
+  /**
+   * Starts (or restarts) server `id`'s node; the first time, with the join token made for it (see
+   * enroll: startMaster makes them for the configured servers).
+   */
   startNode(id: string): void {
     this.nodeIds.add(id);
-    this.spawn(id, ['node', '--id', id, '--master', this.masterUrl, '--data', join(this.o.dir, 'nodes', id)]);
+    const token = this.enrolled(id) ? undefined : this.tokens.get(id);
+    if (!token && !this.enrolled(id))
+      throw new Error(`server ${id} has neither an identity nor a join token: start the master first, or enroll it`);
+    // The token stays listed: a master starting while this node enrolls must not make it another
+    // one, which would replace (and so spend) this one.
+    this.spawn(id, [
+      'node',
+      '--id',
+      id,
+      '--master',
+      this.masterUrl,
+      '--data',
+      this.nodeDir(id),
+      ...(token ? ['--join', token] : []),
+    ]);
   }
 
   /** Process ids by name (sim, master, server ids). */
@@ -170,14 +278,6 @@ export class LocalFarm {
     const exited = new Promise<void>((r) => p.once('exit', () => r()));
     p.kill(signal);
     await exited;
-  }
-
-  /** A request to the master as the farm's admin; the answer as it comes (status not checked). */
-  fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    return fetch(this.masterUrl + path, {
-      ...init,
-      headers: { ...(init.headers as Record<string, string>), ...this.authHeaders() },
-    });
   }
 
   /** A GET of the master's API as the farm's admin; the JSON answer, or throws with the status. */
@@ -240,6 +340,9 @@ export class LocalFarm {
         for (const p of alive) p.kill('SIGKILL');
       await all;
       this.procs.clear();
+      // destroy, not close: an answer a test left unread (a video it did not need) would hold close up.
+      await this.http?.destroy();
+      this.http = undefined;
     } finally {
       // A node killed the hard way leaves its pre-buffer folder in /dev/shm (memory): its next start
       // would remove it, but a test's farm does not start again.
@@ -266,18 +369,18 @@ export class LocalFarm {
       fd = openSync(join(this.o.dir, `${name}.log`), 'a', PRIVATE_FILE_MODE);
       stdio = ['ignore', fd, fd] as never;
     }
+    // The farm key is the master's only (Alive keys, the store's secrets): a node's credential is its
+    // enrolled identity, so nodes (and the simulator) do not get it.
+    const env = { ...process.env };
+    if (name === 'master') env.VIGIL_FARM_KEY = this.o.farmKey;
+    else delete env.VIGIL_FARM_KEY;
     const child = spawn(process.execPath, [VIGIL_BIN[this.o.code ?? OWN_CODE], ...args], {
       stdio: stdio as never,
-      env: { ...process.env, VIGIL_FARM_KEY: this.o.farmKey },
+      env,
     });
     if (fd !== undefined) closeSync(fd);
     this.procs.set(name, child);
   }
-}
-
-async function fetchOk(url: string): Promise<boolean> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-  return res.ok;
 }
 
 function tcpOpen(port: number): Promise<boolean> {

@@ -42,6 +42,8 @@ export const ERROR_STATUS = {
   EXPORT_FAILED: 500,
   RELEASE_FAILED: 500,
   SEGMENT_MISSING: 500,
+  KEY_FILE_UNSAFE: 500,
+  PKI_INVALID: 500,
   CLOSED: 503,
   STORAGE_ALL_FAILED: 503,
   // a recording server behind the master

@@ -12,18 +12,28 @@ import type { Logger } from '../lib/log.ts';
 import { registerAuditHook } from '../api/audit-hook.ts';
 import { BODY_LIMITS, DEFAULT_API_LIMITS, MASTER_TIMEOUTS, type ApiLimits } from '../api/limits.ts';
 import { applyServerTimeouts, timeoutOptions, type ServerTimeouts } from '../lib/http/server-limits.ts';
+import type { ServerOptions as HttpsOptions } from 'node:https';
+import type { ClientTls } from '../lib/http/tls.ts';
+import type { Enrollment } from '../auth/enrollment.ts';
+import { registerEnrollRoutes } from '../api/enroll-routes.ts';
 
 /** What the master's HTTP app is built from. */
 export interface MasterAppOptions {
   log: Logger;
   controller: Controller;
   store: Store;
-  /** The token the master presents to the recording servers' APIs. */
-  nodeApiToken: Buffer;
+  /** How the master calls the recording servers: its farm certificate, the farm CA (farmClientTls). */
+  nodeTls: ClientTls;
+  /** Enrollment of servers (POST /api/v1/servers/:id/enroll, POST /api/v1/enroll). */
+  enrollment: Enrollment;
+  /** The farm CA certificate, PEM (GET /api/v1/ca.pem). */
+  caPem: string;
+  /** The API's TLS (masterTlsOptions); unset, plain HTTP (tests that only inject). */
+  https?: HttpsOptions;
   /** Applies a configuration as PUT /api/v1/config gives it. */
   applyConfig: (input: unknown, actor?: string) => Promise<{ warnings: string[]; summary: string }>;
   setup: SetupToken;
-  /** The recording server a request proves it comes from (see AuthHookOptions.identifyServer). */
+  /** The enrolled server a request comes from, by its client certificate (ServerIdentities.identify; see AuthHookOptions.identifyServer). */
   identifyServer?: (req: FastifyRequest) => Promise<string | undefined>;
   /** Sees every route as it is registered (the access table test collects them). */
   onRoute?: (route: RouteOptions) => void;
@@ -39,8 +49,8 @@ export interface MasterAppOptions {
 
 /**
  * The master's Fastify app, not yet listening: the error handler, the OpenAPI document, THE
- * authentication hook (before any route, so no route escapes it), the farm's routes and the
- * accounts API. master.ts serves it; the access table test builds it the same way.
+ * authentication hook (before any route, so no route escapes it), the farm's routes, enrollment
+ * and the accounts API. master.ts serves it; the access table test builds it the same way.
  */
 export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
   const timeouts = { ...MASTER_TIMEOUTS, ...o.timeouts };
@@ -50,6 +60,7 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
     // Routes with a body set their own; any other gets this.
     bodyLimit: BODY_LIMITS.other,
     ...timeoutOptions(timeouts),
+    ...(o.https && { https: o.https }),
   });
   applyServerTimeouts(app.server, timeouts);
   if (o.onRoute) app.addHook('onRoute', o.onRoute);
@@ -72,10 +83,11 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
   registerRoutes(app, {
     controller: o.controller,
     store: o.store,
-    apiToken: o.nodeApiToken,
+    nodeTls: o.nodeTls,
     applyConfig: o.applyConfig,
     limits: { ...DEFAULT_API_LIMITS, ...o.limits },
   });
+  registerEnrollRoutes(app, { enrollment: o.enrollment, caPem: o.caPem });
   registerAuthRoutes(app, { store: o.store, setup: o.setup, now: o.now });
   return app;
 }

@@ -3,9 +3,15 @@ import assert from 'node:assert/strict';
 import { Master } from './master.ts';
 import { parseFarmConfig } from '../config/farm-config.ts';
 import { createLogger } from '../lib/log.ts';
-import { farmKeys } from '../lib/farm-keys.ts';
 import { testDbLocation } from '../store/test-db.ts';
 import { addTestUsers } from '../auth/test-users.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { tlsFetch } from '../lib/http/tls.ts';
+import { farmClientTls } from '../auth/peer-identity.ts';
+import { enrollOverApi } from '../auth/test-pki.ts';
+import { newFarmKey } from '../lib/farm-key.ts';
 
 const backend = process.env.VIGIL_DB ? 'postgres' : 'sqlite';
 
@@ -13,7 +19,7 @@ const backend = process.env.VIGIL_DB ? 'postgres' : 'sqlite';
 // "too many SQL variables" (the whole configuration in one statement).
 test(`${backend}: the master starts with a farm of 100 servers x 100 cameras and serves it`, async () => {
   const { location, drop } = await testDbLocation();
-  const { vera } = await addTestUsers(location, { vera: 'viewer' });
+  const { vera, ada } = await addTestUsers(location, { vera: 'viewer', ada: 'admin' });
   const { config } = parseFarmConfig({
     groups: Array.from({ length: 10 }, (_, g) => ({ id: g + 1 })),
     servers: Array.from({ length: 100 }, (_, s) => ({
@@ -28,29 +34,35 @@ test(`${backend}: the master starts with a farm of 100 servers x 100 cameras and
       server: `s${Math.floor(i / 100)}`,
     })),
   });
-  const farmKey = Buffer.from('k'.repeat(32));
+  const farmKey = Buffer.from(newFarmKey());
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-master-start-'));
   const master = new Master({
     store: location,
     host: '127.0.0.1',
     port: 0,
     farmKey,
+    pkiDir: join(dir, 'pki'),
     config,
     log: createLogger('t', 'silent'),
   });
   try {
     await master.start();
+    const ca = master.ca!.caPem;
+    const http = tlsFetch({ ca });
     const cameras = (await (
-      await fetch(`${master.url}/api/v1/cameras`, { headers: { authorization: `Bearer ${vera}` } })
+      await http.fetch(`${master.url}/api/v1/cameras`, { headers: { authorization: `Bearer ${vera}` } })
     ).json()) as { id: string; url: string }[];
+    await http.close();
     assert.equal(cameras.length, 10_000);
     assert.ok(
       cameras.every((c) => !c.url.includes('secret')),
       'credentials redacted',
     );
-    const res = await fetch(`${master.url}/api/v1/nodes/s42/assignment`, {
-      headers: { authorization: `Bearer ${farmKeys(farmKey).api.toString()}` },
-    });
+    const admin = { authorization: `Bearer ${ada}` };
+    const s42 = tlsFetch(farmClientTls(await enrollOverApi(master.url, ca, 's42', admin), 'master'));
+    const res = await s42.fetch(`${master.url}/api/v1/nodes/s42/assignment`);
     const a = (await res.json()) as { cameras: { id: string }[] };
+    await s42.close();
     assert.deepEqual(
       a.cameras.map((c) => c.id),
       Array.from({ length: 100 }, (_, i) => `c${4200 + i}`),
@@ -58,5 +70,6 @@ test(`${backend}: the master starts with a farm of 100 servers x 100 cameras and
   } finally {
     await master.close();
     await drop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

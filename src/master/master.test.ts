@@ -2,13 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Master } from './master.ts';
 import { VigilError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { addTestUsers } from '../auth/test-users.ts';
+import { tlsFetch } from '../lib/http/tls.ts';
+import { newFarmKey } from '../lib/farm-key.ts';
 
-const FARM_KEY = Buffer.from('k-master');
+const FARM_KEY = Buffer.from(newFarmKey());
 const farm = () => ({
   settings: { FarmHealthStartDelayMs: 60_000 },
   groups: [{ id: 1 }],
@@ -20,7 +22,15 @@ const farm = () => ({
 });
 
 const master = (store: string, config: unknown) =>
-  new Master({ store, host: '127.0.0.1', port: 0, farmKey: FARM_KEY, config, log: createLogger('test', 'silent') });
+  new Master({
+    store,
+    host: '127.0.0.1',
+    port: 0,
+    farmKey: FARM_KEY,
+    pkiDir: join(dirname(store), 'pki'),
+    config,
+    log: createLogger('test', 'silent'),
+  });
 
 async function refusal(m: Master): Promise<VigilError> {
   const err = await m.start().then(
@@ -52,11 +62,13 @@ test('at start, edits of a camera running away from home are refused as by PUT /
   const first = master(store, farm());
   await first.start();
   try {
-    const res = await fetch(`${first.url}/api/v1/servers/s1/failover`, {
+    const http = tlsFetch({ ca: first.ca!.caPem });
+    const res = await http.fetch(`${first.url}/api/v1/servers/s1/failover`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY}` },
     });
     assert.equal(res.status, 200, await res.text());
+    await http.close();
   } finally {
     await first.close();
   }

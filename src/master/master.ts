@@ -1,17 +1,21 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Store } from '../store/store.ts';
 import { Controller } from '../controller/controller.ts';
 import { ServerNodes } from '../api/server-nodes.ts';
-import { legacyNodeToken } from '../api/legacy-node-token.ts';
 import { SetupToken } from '../auth/setup-token.ts';
 import type { Logger } from '../lib/log.ts';
-import { farmKeys } from '../lib/farm-keys.ts';
 import { storeSecretKey } from '../store/secret-url.ts';
 import { aliveKeyring } from '../health/alive-keys.ts';
 import { applyFarmConfig } from './apply-config.ts';
 import type { ApiLimits } from '../api/limits.ts';
 import type { ServerTimeouts } from '../lib/http/server-limits.ts';
 import { masterApp } from './master-app.ts';
+import { FarmCa, masterHosts, type KeyAndCert } from '../auth/farm-ca.ts';
+import { Enrollment } from '../auth/enrollment.ts';
+import { ServerIdentities } from '../auth/server-identity.ts';
+import { farmClientTls } from '../auth/peer-identity.ts';
+import { masterTlsOptions } from './master-tls.ts';
 
 /** Settings of a Master. */
 export interface MasterOptions {
@@ -19,6 +23,12 @@ export interface MasterOptions {
   host: string;
   port: number;
   farmKey: Buffer;
+  /** The farm CA's folder (`<data>/pki`): created at the first start. */
+  pkiDir: string;
+  /** The admin's own certificate and key for the API (people's clients); the farm CA still signs the servers. */
+  tls?: KeyAndCert;
+  /** Further names or addresses the master's farm certificate must hold (besides loopback, the hostname and `host`). */
+  tlsHosts?: string[];
   /**
    * The master's data folder: the one-time setup token of a farm without users is written there
    * (`setup-token`). Unset (tests), the token is only logged.
@@ -43,6 +53,8 @@ export class Master {
   private nodes: ServerNodes | undefined;
   private app: FastifyInstance | undefined;
   url = '';
+  /** The farm CA once started. */
+  ca: FarmCa | undefined;
 
   constructor(private readonly o: MasterOptions) {}
 
@@ -70,16 +82,24 @@ export class Master {
       onConnectionError: (err) =>
         this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'),
     });
+    const ca = await FarmCa.open(this.o.pkiDir, masterHosts(this.o.host, this.o.tlsHosts), (what) =>
+      this.o.log.info({ dir: this.o.pkiDir }, what),
+    );
+    this.ca = ca;
+    const store = this.store;
     const controller = new Controller({
-      store: this.store,
+      store,
       log: this.o.log.child({ part: 'controller' }),
       // The farm key stays here: servers get the Alive keys of their own pairs in their assignments.
       aliveKeyOf: aliveKeyring(this.o.farmKey),
     });
     this.controller = controller;
     await controller.start();
-    const apiToken = farmKeys(this.o.farmKey).api;
-    const nodes = new ServerNodes(controller, apiToken);
+    const nodeTls = farmClientTls({ ...ca.master, ca: ca.caPem }, 'server');
+    const nodes = new ServerNodes(controller, nodeTls);
+    const identities = new ServerIdentities(store);
+    const configured = (id: string) => controller.state().servers.some((s) => s.id === id);
+    const enrollment = new Enrollment({ store, ca, configured, onEnrolled: (id) => identities.forget(id) });
     this.nodes = nodes;
     const applyConfig = async (input: unknown, actor = 'anonymous') => {
       const applied = await applyFarmConfig(input, {
@@ -95,22 +115,27 @@ export class Master {
       const { warnings } = await applyConfig(this.o.config, 'the configuration file given at start');
       for (const w of warnings) this.o.log.warn(w);
     }
-    const setup = SetupToken.prepare({ dataDir: this.o.dataDir, users: await this.store.userCount(), log: this.o.log });
-    // LEGACY until per-server identity is merged (issue 10): nodes prove themselves by the farm token.
-    const identifyServer = legacyNodeToken(apiToken);
+    const setup = SetupToken.prepare({ dataDir: this.o.dataDir, users: await store.userCount(), log: this.o.log });
     const app = await masterApp({
       log: this.o.log,
       controller,
-      store: this.store,
-      nodeApiToken: apiToken,
+      store,
+      nodeTls,
+      enrollment,
+      caPem: ca.caPem,
+      https: masterTlsOptions(ca, this.o.tls),
       applyConfig,
       setup,
-      identifyServer,
+      // Servers are known by their enrolled certificates (the node channel's only credential).
+      identifyServer: identities.identify,
       limits: this.o.limits,
       timeouts: this.o.timeouts,
     });
     this.app = app;
     this.url = await app.listen({ host: this.o.host, port: this.o.port });
-    this.o.log.info({ url: this.url }, 'master listening');
+    this.o.log.info(
+      { url: this.url, ca: join(this.o.pkiDir, 'ca.pem'), caFingerprint: ca.fingerprint },
+      'master listening',
+    );
   }
 }

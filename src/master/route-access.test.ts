@@ -10,6 +10,7 @@ import { addTestUser } from '../auth/test-users.ts';
 import { createLogger } from '../lib/log.ts';
 import { masterApp } from './master-app.ts';
 import { aliveKeyring } from '../health/alive-keys.ts';
+import { appTestPki } from '../auth/test-pki.ts';
 
 // THE TABLE TEST: every route the master registers has an access rule, and each rule holds: no
 // credential is 401 (but on public routes), a viewer is refused operator and admin routes, an
@@ -23,11 +24,15 @@ test("every route of the master's app has an access rule, and each rule is enfor
   const controller = new Controller({ store, log, tickMs: 0, aliveKeyOf: aliveKeyring(Buffer.alloc(32, 7)) });
   await controller.start();
   const routes: { method: string; url: string }[] = [];
+  const appPki = await appTestPki(store);
+  t.after(() => appPki.remove());
   const app = await masterApp({
     log,
     controller,
     store,
-    nodeApiToken: Buffer.from('unused'),
+    nodeTls: appPki.nodeTls,
+    enrollment: appPki.enrollment,
+    caPem: appPki.caPem,
     applyConfig: async () => ({ warnings: [], summary: '' }),
     setup: SetupToken.prepare({ users: 1, log }),
     // A stand-in for the certificate check: the test names the server in a header.
@@ -66,7 +71,14 @@ test("every route of the master's app has an access rule, and each rule is enfor
       .sort();
   assert.deepEqual(
     withRule('public', 'join').filter((r) => !r.startsWith('HEAD ')),
-    ['GET /api/v1/health', 'GET /api/v1/openapi.json', 'POST /api/v1/login', 'POST /api/v1/setup'],
+    [
+      'GET /api/v1/ca.pem',
+      'GET /api/v1/health',
+      'GET /api/v1/openapi.json',
+      'POST /api/v1/enroll',
+      'POST /api/v1/login',
+      'POST /api/v1/setup',
+    ],
   );
   assert.deepEqual(withRule('operator'), [
     'POST /api/v1/cameras/:id/move',

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import type { ClientTls } from '../lib/http/tls.ts';
 
 /** A request to a recording server's NodeApi. */
 export interface NodeRequest {
@@ -33,11 +34,11 @@ const IDLE_MS = 120_000;
 export class KeepAliveHttp {
   private readonly agents: Record<string, http.Agent>;
 
-  /** `maxSockets`: connections per server at most (requests beyond wait for one). */
-  constructor(maxSockets: number) {
+  /** `maxSockets`: connections per server at most (requests beyond wait for one); `tls`: what https trusts and presents. */
+  constructor(maxSockets: number, tls?: ClientTls) {
     this.agents = {
       'http:': new http.Agent({ keepAlive: true, maxSockets }),
-      'https:': new https.Agent({ keepAlive: true, maxSockets }),
+      'https:': new https.Agent({ keepAlive: true, maxSockets, ...tls }),
     };
   }
 

@@ -25,19 +25,19 @@ const json = (status: number, body: unknown): NodeResponse => ({
 });
 const signal = new AbortController().signal;
 
-test('every call carries the bearer token and goes to the protocol URL on the base', async () => {
+test('every call goes to the protocol URL on the base, with no credential but the TLS certificate', async () => {
   const t = transport(() => json(200, { camera: 'c 1', segments: [{ id: 1, startMs: 0, endMs: 1000, bytes: 5 }] }));
-  const client = new NodeClient({ apiToken: Buffer.from('tok'), http: t.http });
-  const segs = await client.segments('http://h:1/', { camera: 'c 1', from: 0, to: 10 }, signal);
+  const client = new NodeClient({ http: t.http });
+  const segs = await client.segments('https://h:1/', { camera: 'c 1', from: 0, to: 10 }, signal);
   assert.deepEqual(segs, [{ id: 1, startMs: 0, endMs: 1000, bytes: 5 }]);
-  assert.equal(t.sent[0].url, 'http://h:1/node/v1/segments?camera=c+1&from=0&to=10&stream=0');
-  assert.equal(t.sent[0].headers.authorization, 'Bearer tok');
+  assert.equal(t.sent[0].url, 'https://h:1/node/v1/segments?camera=c+1&from=0&to=10&stream=0');
+  assert.equal(t.sent[0].headers.authorization, undefined);
   assert.equal(t.sent[0].method, 'GET');
 });
 
 test("an error answer is a NodeHttpError with the status and the node's error code", async () => {
   const t = transport(() => json(409, { error: { code: 'CHECKSUM_MISMATCH', message: 'differs', details: [] } }));
-  const client = new NodeClient({ apiToken: Buffer.from('tok'), http: t.http });
+  const client = new NodeClient({ http: t.http });
   const err = await client.release('http://h:1', 7, 'a'.repeat(64), signal).catch((e: unknown) => e);
   assert.ok(err instanceof NodeHttpError);
   assert.equal(err.status, 409);
@@ -51,7 +51,7 @@ test("an error answer is a NodeHttpError with the status and the node's error co
 
 test('a 5xx or 429 is passing; an answer that is not JSON keeps its text', async () => {
   const t = transport(() => ({ status: 503, body: Readable.from([Buffer.from('busy')]), trailers: () => ({}) }));
-  const client = new NodeClient({ apiToken: Buffer.from('tok'), http: t.http });
+  const client = new NodeClient({ http: t.http });
   const err = await client.live('http://h:1', 'c1', 0, signal).catch((e: unknown) => e);
   assert.ok(err instanceof NodeHttpError);
   assert.equal(err.passing, true);
@@ -60,11 +60,11 @@ test('a 5xx or 429 is passing; an answer that is not JSON keeps its text', async
 });
 
 test('an answer that does not fit the protocol is refused; no answer is NodeUnreachableError', async () => {
-  const bad = new NodeClient({ apiToken: Buffer.from('t'), http: transport(() => json(200, { segments: 'x' })).http });
+  const bad = new NodeClient({ http: transport(() => json(200, { segments: 'x' })).http });
   const err = await bad.copyList('http://h:1', { camera: 'c', from: 0, to: 1 }, signal).catch((e: unknown) => e);
   assert.ok(err instanceof NodeHttpError);
   assert.equal(err.code, 'BAD_ANSWER');
-  const down = new NodeClient({ apiToken: Buffer.from('t'), http: transport(() => new Error('ECONNREFUSED')).http });
+  const down = new NodeClient({ http: transport(() => new Error('ECONNREFUSED')).http });
   const gone = await down.checkStorage('http://h:1', { paths: ['/d'] }, signal).catch((e: unknown) => e);
   assert.ok(gone instanceof NodeUnreachableError);
   assert.match(gone.message, /^POST \/node\/v1\/storage\/check at http:\/\/h:1: ECONNREFUSED$/);

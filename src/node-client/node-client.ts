@@ -13,26 +13,24 @@ import {
   nodeSegmentPath,
   nodeSegmentsPath,
   NODE_ROUTES,
-  CALLER_HEADER,
   type RangeQuery,
   type StorageCheck,
 } from '../protocol/node-api.ts';
 import { KeepAliveHttp, readText, type NodeResponse, type SendRequest } from './keep-alive-http.ts';
 import { NodeHttpError, NodeUnreachableError, nodeHttpError } from './node-http-error.ts';
+import type { ClientTls } from '../lib/http/tls.ts';
 
 /** Settings and ports of a NodeClient. */
 export interface NodeClientOptions {
-  /** The farm's API token, which every NodeApi wants. */
-  apiToken: Buffer;
-  /** How requests are sent (default: node:http over keep-alive connections, `maxSockets` per server). */
+  /**
+   * The caller's farm certificate and the farm CA (a NodeApi wants mutual TLS): see farmClientTls.
+   * No credential but the certificate is ever sent, so a wrong address cannot collect one.
+   */
+  tls?: ClientTls;
+  /** How requests are sent (default: node:https over keep-alive connections, `maxSockets` per server). */
   http?: SendRequest;
   /** Connections per server at most with the default transport (default: no limit). */
   maxSockets?: number;
-  /**
-   * The recording server making the calls (copy-back), named in CALLER_HEADER; absent for the
-   * master. A stand-in until the calls carry the server's TLS client certificate (see callerServerId).
-   */
-  caller?: string;
 }
 
 /** A call's options: what ends it, and headers of its own. */
@@ -43,17 +41,17 @@ export interface CallOptions {
 
 /**
  * The one client of a recording server's API (NodeApi), for the master (playback relay, storage
- * check) and for another server (copy-back): the bearer token on every call, the protocol's URLs,
+ * check) and for another server (copy-back): mutual TLS with the farm CA, the protocol's URLs,
  * answers checked against the protocol's schemas, and errors typed: NodeUnreachableError when no
  * answer came, NodeHttpError (status and the node's error code) when the answer is an error.
- * `base` is the node's API URL, as its status tells it (e.g. http://10.0.0.11:41234).
+ * `base` is the node's API URL (e.g. https://10.0.0.11:41234): the master's from nodeApiUrl(configured host, reported port).
  */
 export class NodeClient {
   private readonly send: SendRequest;
   private readonly own: KeepAliveHttp | undefined;
 
-  constructor(private readonly o: NodeClientOptions) {
-    this.own = o.http ? undefined : new KeepAliveHttp(o.maxSockets ?? Number.POSITIVE_INFINITY);
+  constructor(o: NodeClientOptions) {
+    this.own = o.http ? undefined : new KeepAliveHttp(o.maxSockets ?? Number.POSITIVE_INFINITY, o.tls);
     this.send = o.http ?? this.own!.send;
   }
 
@@ -121,11 +119,7 @@ export class NodeClient {
     o: CallOptions,
     body?: unknown,
   ): Promise<NodeResponse> {
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${this.o.apiToken.toString()}`,
-      ...(this.o.caller !== undefined && { [CALLER_HEADER]: this.o.caller }),
-      ...o.headers,
-    };
+    const headers: Record<string, string> = { ...o.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
       return await this.send({

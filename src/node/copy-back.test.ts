@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -24,10 +24,21 @@ import { segmentRelPath } from '../storage/layout.ts';
 import type { SegmentSink, StorageSink } from '../storage/segment-sink.ts';
 import type { CommitOptions, StoragePaths } from '../storage/storage-paths.ts';
 import { singlePathSink } from '../../test/support/test-sink.ts';
-import { farmKeys } from '../lib/farm-keys.ts';
 import { createLogger } from '../lib/log.ts';
+import { testPki } from '../auth/test-pki.ts';
+import { farmClientTls } from '../auth/peer-identity.ts';
+import { tlsFetch } from '../lib/http/tls.ts';
 
-const TOKEN = farmKeys(Buffer.from('copy-back-test-key')).api;
+// Copy-back on mutual TLS as in a farm: each server has its certificate; the home server calls the
+// source with its own, and the source lets a server use its copy-back routes.
+const pki = await testPki();
+const ca = pki.ca.caPem;
+const identities = { src: { ...(await pki.server('src')), ca }, home: { ...(await pki.server('home')), ca } };
+const master = tlsFetch(farmClientTls({ ...pki.ca.master, ca }, 'server'));
+after(async () => {
+  await master.close();
+  pki.remove();
+});
 const log = createLogger('test', 'silent');
 const T0 = Date.UTC(2024, 0, 1, 10, 0, 0);
 
@@ -42,7 +53,7 @@ interface Server {
   api: NodeApi;
 }
 
-async function server(base: string, name: string): Promise<Server> {
+async function server(base: string, name: 'src' | 'home'): Promise<Server> {
   const dir = join(base, name);
   mkdirSync(dir, { recursive: true });
   const root = join(dir, 'storage');
@@ -52,7 +63,7 @@ async function server(base: string, name: string): Promise<Server> {
   // The source lets the home release any footage of its cameras: the jobs of the tests name no other.
   const copySources = () =>
     ['cam1', 'cam2'].map((camera) => ({ job: 'any', home: 'home', camera, stream: 0, fromMs: 0, toMs: 2 ** 52 }));
-  const api = new NodeApi({ host: '127.0.0.1', port: 0, roots, index, apiToken: TOKEN, log, copySources });
+  const api = new NodeApi({ host: '127.0.0.1', port: 0, roots, index, tls: identities[name], log, copySources });
   await api.start();
   return { name, dir, root, index, sink, paths, api };
 }
@@ -97,7 +108,7 @@ class Traffic {
   body: (id: number, body: Readable) => Readable = (_id, body) => body;
   /** What a download's trailers become. */
   trailers: (t: Record<string, string | undefined>) => Record<string, string | undefined> = (t) => t;
-  readonly http = new KeepAliveHttp(16);
+  readonly http = new KeepAliveHttp(16, farmClientTls(identities.home, 'server'));
   readonly send: SendRequest = async (req) => {
     const url = new URL(req.url);
     const seg = /^\/node\/v1\/segments\/(\d+)(\/release)?$/.exec(url.pathname);
@@ -187,8 +198,6 @@ async function withFarm(fn: (f: Farm) => Promise<void>): Promise<void> {
         dataDir: join(home.dir, 'data'),
         stagingDir: join(home.dir, 'copy-staging'),
         sink,
-        apiToken: TOKEN,
-        selfId: 'home',
         log,
         locate: indexLocator({ index: home.index, nodeId: 'home', roots: (seg) => home.index.copies(seg.id) }),
         http: traffic.send,
@@ -226,9 +235,7 @@ async function finished(cb: CopyBack, id: string, timeoutMs = 20_000): Promise<C
 }
 
 async function sourceListing(f: Farm): Promise<number[]> {
-  const res = await fetch(`${f.src.api.url}/node/v1/segments?camera=cam1&from=${T0}&to=${T0 + 3_600_000}`, {
-    headers: { authorization: `Bearer ${TOKEN}` },
-  });
+  const res = await master.fetch(`${f.src.api.url}/node/v1/segments?camera=cam1&from=${T0}&to=${T0 + 3_600_000}`);
   return ((await res.json()) as { segments: { id: number }[] }).segments.map((s) => s.id);
 }
 

@@ -13,6 +13,7 @@ import { afterSegment, nextChunk, progress, toCopy, type Counters, type RunSampl
 import type { CopyJob, CopyJobStatus } from '../protocol/copy-job.ts';
 import type { SendRequest } from '../node-client/keep-alive-http.ts';
 import { NodeClient } from '../node-client/node-client.ts';
+import type { ClientTls } from '../lib/http/tls.ts';
 import { retrying, type Retry } from './copy-retry.ts';
 import { SegmentTransfer } from './copy-transfer.ts';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../lib/private-dir.ts';
@@ -27,10 +28,11 @@ export interface CopyBackOptions {
   /** Where downloads are written (as `copyback-*.part`) before the sink takes them: not the recorders' staging. */
   stagingDir: string;
   sink: SegmentSink;
-  /** The farm's API token, which the source's NodeApi wants. */
-  apiToken: Buffer;
-  /** This server's id: the source releases segments only at the request of the job's home. */
-  selfId: string;
+  /**
+   * This server's certificate and the farm CA; the source must be a server (farmClientTls). The
+   * certificate is also how the source knows the caller is the job's home (it releases only then).
+   */
+  tls?: ClientTls;
   log: Logger;
   /** Download rate cap, so recording keeps its disk bandwidth; 0 or absent: none. */
   maxBytesPerSec?: number;
@@ -42,7 +44,7 @@ export interface CopyBackOptions {
    * verified, and its job fails rather than release the source's copy unverified.
    */
   locate?: (seg: StagedSegment) => Promise<string | undefined>;
-  /** How requests reach the source (default: node:http with keep-alive connections). */
+  /** How requests reach the source (default: node:https with keep-alive connections). */
   http?: SendRequest;
   clock?: Clock;
   /** Waits (default: a timer); with `clock`, lets a test run the rate limit in virtual time. */
@@ -119,12 +121,7 @@ export class CopyBack {
     this.clock = o.clock ?? systemClock;
     this.sleep = o.sleep ?? ((ms, signal) => timer(ms, undefined, { signal }));
     this.concurrency = Math.max(1, Math.floor(o.concurrency ?? CONCURRENCY));
-    this.nodes = new NodeClient({
-      apiToken: o.apiToken,
-      http: o.http,
-      maxSockets: this.concurrency + 1,
-      caller: o.selfId,
-    });
+    this.nodes = new NodeClient({ tls: o.tls, http: o.http, maxSockets: this.concurrency + 1 });
     this.request = retrying({
       attempts: REQUEST_ATTEMPTS,
       delayMs: o.retryDelayMs ?? 1000,

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -8,11 +8,21 @@ import { NodeApi } from './node-api.ts';
 import { LocalIndex } from '../storage/local-index.ts';
 import type { BufferedSegment } from '../recorder/camera-recorder.ts';
 import { ffmpegPath } from '../lib/ffmpeg-path.ts';
-import { farmKeys } from '../lib/farm-keys.ts';
 import { createLogger } from '../lib/log.ts';
+import { testPki } from '../auth/test-pki.ts';
+import { farmClientTls } from '../auth/peer-identity.ts';
+import { tlsFetch } from '../lib/http/tls.ts';
 
-const TOKEN = farmKeys(Buffer.from('node-api-buffer-test')).api;
-const auth = { authorization: `Bearer ${TOKEN.toString()}` };
+const pki = await testPki();
+const ca = pki.ca.caPem;
+const n1 = { ...(await pki.server('n1')), ca };
+const master = tlsFetch(farmClientTls({ ...pki.ca.master, ca }, 'server'));
+const s2 = tlsFetch(farmClientTls({ ...(await pki.server('s2')), ca }, 'server'));
+after(async () => {
+  await master.close();
+  await s2.close();
+  pki.remove();
+});
 
 /** A node relaying camera `relayed` live: three real 1 s segments in its pre-buffer, nothing indexed. */
 async function withRelay(
@@ -56,7 +66,7 @@ async function withRelay(
     port: 0,
     roots: () => [join(dir, 'storage')],
     index,
-    apiToken: TOKEN,
+    tls: n1,
     log: createLogger('test', 'silent'),
     buffered: (camera, stream) => (camera === 'relayed' && stream === 0 ? held : []),
   });
@@ -72,7 +82,7 @@ async function withRelay(
 
 test('a relayed camera is live from the pre-buffer: playlist of buffer URIs, each serving the held file', () =>
   withRelay(async ({ url, held, drop }) => {
-    const res = await fetch(`${url}/node/v1/cameras/relayed/live.m3u8`, { headers: auth });
+    const res = await master.fetch(`${url}/node/v1/cameras/relayed/live.m3u8`);
     assert.equal(res.status, 200);
     const text = await res.text();
     const uris = text.split('\n').filter((l) => l && !l.startsWith('#'));
@@ -82,31 +92,28 @@ test('a relayed camera is live from the pre-buffer: playlist of buffer URIs, eac
     );
     assert.ok(!text.includes('#EXT-X-ENDLIST'), 'a live playlist has no end');
     for (const [i, uri] of uris.entries()) {
-      const seg = await fetch(url + uri, { headers: auth });
+      const seg = await master.fetch(url + uri);
       assert.equal(seg.status, 200);
       assert.equal(seg.headers.get('content-type'), 'video/mp2t');
       assert.deepEqual(Buffer.from(await seg.arrayBuffer()), readFileSync(held[i].file));
     }
     // A segment that left the window since the playlist was read is gone, not an error of the node.
     drop();
-    assert.equal((await fetch(url + uris[0], { headers: auth })).status, 404);
+    assert.equal((await master.fetch(url + uris[0])).status, 404);
     // The playlist keeps its numbering as the window slides.
     const seq = (t: string) => Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(t)![1]);
-    const next = await (await fetch(`${url}/node/v1/cameras/relayed/live.m3u8`, { headers: auth })).text();
+    const next = await (await master.fetch(`${url}/node/v1/cameras/relayed/live.m3u8`)).text();
     assert.equal(seq(next), seq(text) + 1);
   }));
 
-test('nothing else is served from a buffer: other cameras, streams, starts, and requests without the token', () =>
+test('nothing else is served from a buffer: other cameras, streams, starts, and requests of another server', () =>
   withRelay(async ({ url, held }) => {
     const start = held[0].startMs;
-    assert.equal((await fetch(`${url}/node/v1/cameras/other/live.m3u8`, { headers: auth })).status, 404);
-    assert.equal((await fetch(`${url}/node/v1/cameras/relayed/live.m3u8?stream=1`, { headers: auth })).status, 404);
-    assert.equal((await fetch(`${url}/node/v1/buffer/other/0/${start}.ts`, { headers: auth })).status, 404);
-    assert.equal((await fetch(`${url}/node/v1/buffer/relayed/1/${start}.ts`, { headers: auth })).status, 404);
-    assert.equal((await fetch(`${url}/node/v1/buffer/relayed/0/${start + 1}.ts`, { headers: auth })).status, 404);
-    assert.equal(
-      (await fetch(`${url}/node/v1/buffer/relayed/0/..%2F..%2Fetc%2Fpasswd`, { headers: auth })).status,
-      400,
-    );
-    assert.equal((await fetch(`${url}/node/v1/buffer/relayed/0/${start}.ts`)).status, 401);
+    assert.equal((await master.fetch(`${url}/node/v1/cameras/other/live.m3u8`)).status, 404);
+    assert.equal((await master.fetch(`${url}/node/v1/cameras/relayed/live.m3u8?stream=1`)).status, 404);
+    assert.equal((await master.fetch(`${url}/node/v1/buffer/other/0/${start}.ts`)).status, 404);
+    assert.equal((await master.fetch(`${url}/node/v1/buffer/relayed/1/${start}.ts`)).status, 404);
+    assert.equal((await master.fetch(`${url}/node/v1/buffer/relayed/0/${start + 1}.ts`)).status, 404);
+    assert.equal((await master.fetch(`${url}/node/v1/buffer/relayed/0/..%2F..%2Fetc%2Fpasswd`)).status, 400);
+    assert.equal((await s2.fetch(`${url}/node/v1/buffer/relayed/0/${start}.ts`)).status, 403, 'the master’s only');
   }));

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,21 +15,45 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { request } from 'node:http';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { NodeApi } from './node-api.ts';
 import { LocalIndex } from '../storage/local-index.ts';
 import { segmentRelPath } from '../storage/layout.ts';
 import { ffmpegPath } from '../lib/ffmpeg-path.ts';
-import { farmKeys } from '../lib/farm-keys.ts';
 import { createLogger } from '../lib/log.ts';
-import { CALLER_HEADER } from '../protocol/node-api.ts';
 import type { CopySource } from '../protocol/assignment.ts';
+import { testPki } from '../auth/test-pki.ts';
+import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
+import { tlsFetch, type ClientTls } from '../lib/http/tls.ts';
 
-const FARM_KEY = Buffer.from('node-api-test-key');
-const TOKEN = farmKeys(FARM_KEY).api;
 const SECRET = 'root:x:0:0 outside the storage';
+
+/** The home server of the fixture's copy-back jobs, as its certificate names it. */
+const HOME = 'h1';
+
+// The farm's certificates: the node API's own (server n1), and its callers': the master, the home
+// of its copy-back jobs (h1), another server (s2), n1 itself, and someone with no certificate at all.
+const pki = await testPki();
+const ca = pki.ca.caPem;
+const n1: FarmTls = { ...(await pki.server('n1')), ca };
+const CALLERS = {
+  master: farmClientTls({ ...pki.ca.master, ca }, 'server'),
+  home: farmClientTls({ ...(await pki.server(HOME)), ca }, 'server'),
+  s2: farmClientTls({ ...(await pki.server('s2')), ca }, 'server'),
+  n1: farmClientTls(n1, 'server'),
+  none: { ca } as ClientTls,
+};
+type Caller = keyof typeof CALLERS;
+const clients = Object.fromEntries(Object.entries(CALLERS).map(([k, v]) => [k, tlsFetch(v)])) as Record<
+  Caller,
+  ReturnType<typeof tlsFetch>
+>;
+after(async () => {
+  await Promise.all(Object.values(clients).map((c) => c.close()));
+  pki.remove();
+});
 
 interface Fixture {
   api: NodeApi;
@@ -44,9 +68,6 @@ interface Fixture {
   /** The copy-back jobs this node is the source of (its assignment's copySources); tests change them. */
   jobs: CopySource[];
 }
-
-/** The home server of the fixture's copy-back jobs, as the requests name it. */
-const HOME = 'h1';
 
 /** Three real 1 s H.264 MPEG-TS segments, indexed as if recorded just now, plus tampered index rows. */
 async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
@@ -117,7 +138,7 @@ async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
     port: 0,
     roots: () => [root],
     index,
-    apiToken: TOKEN,
+    tls: n1,
     log: createLogger('test', 'silent'),
     copySources: () => jobs,
   });
@@ -131,14 +152,13 @@ async function withNodeApi(fn: (f: Fixture) => Promise<void>): Promise<void> {
   }
 }
 
-const auth = { authorization: `Bearer ${TOKEN.toString()}` };
-const get = (f: Fixture, path: string, headers: Record<string, string> = auth) => fetch(f.api.url + path, { headers });
+const get = (f: Fixture, path: string, as: Caller = 'master') => clients[as].fetch(f.api.url + path);
 
 /** A GET with the path sent byte for byte (fetch would resolve `..` before sending). */
 function rawGet(f: Fixture, path: string): Promise<{ status: number; body: string }> {
   const url = new URL(f.api.url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, headers: auth }, (res) => {
+    const req = request({ host: url.hostname, port: url.port, path, agent: false, ...CALLERS.master }, (res) => {
       let body = '';
       res.setEncoding('latin1');
       res.on('data', (d: string) => (body += d));
@@ -149,22 +169,34 @@ function rawGet(f: Fixture, path: string): Promise<{ status: number; body: strin
   });
 }
 
-test('every endpoint needs the API token', () =>
+test("every endpoint needs a farm certificate; playback and the storage check the master's", () =>
   withNodeApi(async (f) => {
+    assert.match(f.api.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     for (const path of [
       `/node/v1/segments?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`,
       `/node/v1/segments/${f.ids[0]}.ts`,
       '/node/v1/cameras/cam1/live.m3u8',
     ]) {
-      assert.equal((await get(f, path, {})).status, 401, `${path} without a token`);
-      assert.equal((await get(f, path, { authorization: 'Bearer wrong' })).status, 401, `${path} with a wrong token`);
-      assert.equal(
-        (await get(f, path, { authorization: `Bearer ${FARM_KEY.toString()}` })).status,
-        401,
-        `${path} with the farm key itself`,
-      );
-      assert.equal((await get(f, path)).status, 200, `${path} with the token`);
+      await assert.rejects(get(f, path, 'none'), `${path} without a certificate: no TLS connection`);
+      const other = await testPki();
+      const stranger = tlsFetch(farmClientTls({ ...(await other.server('s9')), ca }, 'server'));
+      await assert.rejects(stranger.fetch(f.api.url + path), `${path} with another CA's certificate`);
+      await stranger.close();
+      other.remove();
+      const s2 = await get(f, path, 's2');
+      if (path.includes('/segments')) assert.equal(s2.status, 200, 'listings and downloads are copy-back’s too');
+      else {
+        assert.equal(s2.status, 403, `${path} by another server`);
+        assert.equal(((await s2.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
+      }
+      assert.equal((await get(f, path)).status, 200, `${path} by the master`);
     }
+    const check = await clients.s2.fetch(`${f.api.url}/node/v1/storage/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ paths: [f.root] }),
+    });
+    assert.equal(check.status, 403, 'the storage check is the master’s');
   }));
 
 test('the listing gives the index rows of a camera in a range, without storage paths', () =>
@@ -254,19 +286,19 @@ test('no request reaches a file outside the storage root', () =>
   }));
 
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-/** What a copy-back home sends: the token, and its server id (CALLER_HEADER, until TLS gives its certificate). */
-const fromHome = { ...auth, [CALLER_HEADER]: HOME };
-const post = (f: Fixture, path: string, body: unknown, headers: Record<string, string> = fromHome) =>
-  fetch(f.api.url + path, {
+/** POSTs as a caller: by default the home of the copy-back jobs (its certificate names it), which may release. */
+const post = (f: Fixture, path: string, body: unknown, as: Caller = 'home') =>
+  clients[as].fetch(f.api.url + path, {
     method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
 
 test('the copy list gives each segment with the size of its file', () =>
   withNodeApi(async (f) => {
     const path = `/node/v1/copy-list?camera=cam1&from=${f.t0}&to=${f.t0 + 3000}`;
-    assert.equal((await get(f, path, {})).status, 401, 'the token is needed');
+    await assert.rejects(get(f, path, 'none'), 'a certificate is needed');
+    assert.equal((await get(f, path, 's2')).status, 200, 'another server may list for copy-back');
     const res = await get(f, path);
     assert.equal(res.status, 200);
     const list = (await res.json()) as { camera: string; segments: unknown[] };
@@ -309,7 +341,9 @@ function digestGet(
         host: url.hostname,
         port: url.port,
         path: `/node/v1/segments/${id}`,
-        headers: { ...auth, 'want-repr-digest': 'sha-256=10' },
+        agent: false,
+        ...CALLERS.s2,
+        headers: { 'want-repr-digest': 'sha-256=10' },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -391,10 +425,9 @@ test('release deletes a segment only for the sha256 of its file, and once', () =
           segments: { id: number }[];
         }
       ).segments.map((s) => s.id);
-    assert.equal(
-      (await post(f, `/node/v1/segments/${id}/release`, { sha256: right }, {})).status,
-      401,
-      'the token is needed',
+    await assert.rejects(
+      post(f, `/node/v1/segments/${id}/release`, { sha256: right }, 'none'),
+      'a certificate is needed',
     );
     assert.equal((await post(f, `/node/v1/segments/${id}/release`, { sha256: 'abc' })).status, 400, 'not a sha256');
     assert.equal((await post(f, `/node/v1/segments/${id}.ts/release`, { sha256: right })).status, 400, 'ids only');
@@ -427,39 +460,39 @@ test('release is refused (403) unless the caller is the home of a copy-back job 
   withNodeApi(async (f) => {
     const [id, second] = f.ids;
     const sha256 = sha256Of(f.files[0]);
-    const release = async (headers: Record<string, string>, n = id) => {
-      const res = await post(f, `/node/v1/segments/${n}/release`, { sha256 }, headers);
+    const release = async (as: Caller, n = id) => {
+      const res = await post(f, `/node/v1/segments/${n}/release`, { sha256 }, as);
       return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
     };
-    const refusals: [string, Record<string, string>][] = [
-      ['a caller naming no server', auth],
-      ['another server', { ...auth, [CALLER_HEADER]: 'h2' }],
-      ['the source itself', { ...auth, [CALLER_HEADER]: 'n1' }],
+    const refusals: [string, Caller][] = [
+      ['the master (its certificate names no server)', 'master'],
+      ['another server', 's2'],
+      ['the source itself', 'n1'],
     ];
-    for (const [what, headers] of refusals) {
-      const r = await release(headers);
+    for (const [what, as] of refusals) {
+      const r = await release(as);
       assert.equal(r.status, 403, what);
       assert.equal(r.body.error?.code, 'FORBIDDEN', what);
       assert.match(r.body.error!.message, /is the home of no copy-back job here; nothing released/, what);
     }
     // An unknown id answers the same to a caller that is no home: nothing is learnt of the index.
-    assert.equal((await release({ ...auth, [CALLER_HEADER]: 'h2' }, 999_999)).status, 403);
+    assert.equal((await release('s2', 999_999)).status, 403);
 
     // The home, for a segment outside its job: the job's range ends before it, then another camera's job.
     f.jobs.splice(0, f.jobs.length, { ...f.jobs[0], toMs: f.t0 });
-    const outside = await release(fromHome);
+    const outside = await release('home');
     assert.equal(outside.status, 403);
     assert.match(outside.body.error!.message, new RegExp(`server ${HOME} has no copy-back job of camera cam1`));
     f.jobs.splice(0, f.jobs.length, { ...f.jobs[0], camera: 'cam2', toMs: f.t0 + 3000 });
-    assert.equal((await release(fromHome)).status, 403, "another camera's job");
+    assert.equal((await release('home')).status, 403, "another camera's job");
     f.jobs.splice(0, f.jobs.length, { ...f.jobs[0], camera: 'cam1', stream: 1 });
-    assert.equal((await release(fromHome)).status, 403, "another stream's job");
+    assert.equal((await release('home')).status, 403, "another stream's job");
     f.jobs.splice(0, f.jobs.length);
-    assert.equal((await release(fromHome)).status, 403, 'a finished job (gone from the assignment)');
+    assert.equal((await release('home')).status, 403, 'a finished job (gone from the assignment)');
     for (const file of f.files) assert.ok(statSync(file).isFile(), `${file} kept`);
 
     f.jobs.push({ job: 'fb2-cam1', home: HOME, camera: 'cam1', stream: 0, fromMs: f.t0, toMs: f.t0 + 1000 });
-    assert.deepEqual(await release(fromHome), { status: 200, body: { released: true } }, 'the home of its job');
+    assert.deepEqual(await release('home'), { status: 200, body: { released: true } }, 'the home of its job');
     assert.throws(() => statSync(f.files[0]), /ENOENT/);
     const next = await post(f, `/node/v1/segments/${second}/release`, { sha256: sha256Of(f.files[1]) });
     assert.equal(next.status, 403, 'the next segment is past the job');
@@ -474,7 +507,7 @@ test('release deletes every storage path’s copy, and none when one copy differ
     port: 0,
     roots: (seg) => index.copies(seg.id),
     index,
-    apiToken: TOKEN,
+    tls: n1,
     log: createLogger('test', 'silent'),
     copySources: () => [{ job: 'j', home: HOME, camera: 'cam1', stream: 0, fromMs: 0, toMs: 3000 }],
   });
@@ -498,9 +531,9 @@ test('release deletes every storage path’s copy, and none when one copy differ
     await api.start();
     const sha = createHash('sha256').update('video').digest('hex');
     const release = (id: number) =>
-      fetch(`${api.url}/node/v1/segments/${id}/release`, {
+      clients.home.fetch(`${api.url}/node/v1/segments/${id}/release`, {
         method: 'POST',
-        headers: { ...fromHome, 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ sha256: sha }),
       });
 

@@ -1,9 +1,11 @@
-import type { AddressInfo } from 'node:net';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { IndexedSegment, LocalIndex } from '../storage/local-index.ts';
 import type { BufferedSegment } from '../recorder/camera-recorder.ts';
 import { LiveSequence } from '../playback/live-sequence.ts';
-import { bearerAuth } from '../lib/http/bearer-auth.ts';
+import type { AddressInfo } from 'node:net';
+import { VigilError } from '../lib/errors.ts';
+import { verifiedPeer, type FarmTls } from '../auth/peer-identity.ts';
+import { NODE_ROUTES, nodeApiUrl } from '../protocol/node-api.ts';
 import { errorHandler } from '../lib/http/error-handler.ts';
 import { applyServerTimeouts, timeoutOptions, type ServerTimeouts } from '../lib/http/server-limits.ts';
 import type { Logger } from '../lib/log.ts';
@@ -21,8 +23,8 @@ export interface NodeApiOptions {
   /** The storage paths holding a segment's file, the one to read from first. */
   roots: (seg: IndexedSegment) => string[];
   index: LocalIndex;
-  /** Bearer token every request must carry (the farm's API token). */
-  apiToken: Buffer;
+  /** This server's key and certificate, and the farm CA: callers must present a farm certificate (mutual TLS). */
+  tls: FarmTls;
   log: Logger;
   /** A camera stream's pre-buffer here (a live-only relay, a hot standby), oldest first; live view falls back to it. */
   buffered?: (camera: string, stream: number) => BufferedSegment[];
@@ -47,15 +49,16 @@ const NODE_API_BODY_LIMIT = 64 * 1024;
 
 /**
  * A recording server's playback API: lists its segments, serves them by index id, and gives a
- * live HLS playlist per camera. Everything needs the farm's API token; players reach it through
- * the master, which adds the token. A request never names a file: files are found by index id and
+ * live HLS playlist per camera. Over mutual TLS with the farm CA: the master may call every route,
+ * another server only the copy-back source routes; players reach it through the master. No bearer
+ * token: nothing a caller sends can be replayed elsewhere. A request never names a file: files are found by index id and
  * served only from inside the storage root. For failback with copy-back it also lists segments with
  * their checksums and deletes ("releases") a segment once its home server holds a verified copy.
  */
 export class NodeApi {
   private app: FastifyInstance | undefined;
   private readonly live = new LiveSequence();
-  /** Base URL once started, e.g. http://127.0.0.1:41234. */
+  /** Base URL once started, e.g. https://127.0.0.1:41234. */
   url = '';
   /** The port it listens on once started (what the status tells the master); 0 before. */
   port = 0;
@@ -64,20 +67,23 @@ export class NodeApi {
 
   /** Listens; resolves once `url` is set. */
   async start(): Promise<void> {
+    const { key, cert, ca } = this.o.tls;
     const app = Fastify({
       loggerInstance: this.o.log as FastifyBaseLogger,
       logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: NODE_API_BODY_LIMIT,
       ...timeoutOptions(NODE_API_TIMEOUTS),
+      https: { key, cert, ca, requestCert: true, rejectUnauthorized: true },
     });
     applyServerTimeouts(app.server, NODE_API_TIMEOUTS);
     app.setErrorHandler(errorHandler(this.o.log, 'node API'));
-    // Before the body is read: an unauthenticated client cannot make the node take one in.
-    app.addHook('onRequest', bearerAuth(this.o.apiToken, 'API token'));
+    // Before the body is read: a caller that may not use a route cannot make the node take one in.
+    app.addHook('onRequest', callerMayUse);
     this.routes(app);
     try {
-      this.url = await app.listen({ host: this.o.host, port: this.o.port });
+      await app.listen({ host: this.o.host, port: this.o.port });
       this.port = (app.server.address() as AddressInfo).port;
+      this.url = nodeApiUrl(this.o.host, this.port);
     } catch (err) {
       // A port in use or a host not on this machine: leave nothing open behind.
       await app.close();
@@ -113,4 +119,24 @@ export class NodeApi {
       return [];
     }
   }
+}
+
+/** The routes a server may call on another (copy-back): the listings (its count, its copy list), the download, the release. */
+const COPY_SOURCE_ROUTES = new Set([
+  `GET ${NODE_ROUTES.segments}`,
+  `GET ${NODE_ROUTES.copyList}`,
+  `GET ${NODE_ROUTES.segment}`,
+  `POST ${NODE_ROUTES.release}`,
+]);
+
+/**
+ * The node API's access rule, by the caller's verified farm certificate (TLS already refused any
+ * other): the master may use every route, a server only the copy-back source routes.
+ */
+async function callerMayUse(req: FastifyRequest): Promise<void> {
+  const peer = verifiedPeer(req.raw.socket)?.identity;
+  if (!peer) throw new VigilError('UNAUTHORIZED', "a node's API needs the master's or a server's farm certificate");
+  if (peer.kind === 'master') return;
+  if (!COPY_SOURCE_ROUTES.has(`${req.method} ${req.routeOptions.url}`))
+    throw new VigilError('FORBIDDEN', `server ${peer.server} may only copy footage back from this server`);
 }

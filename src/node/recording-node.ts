@@ -11,7 +11,6 @@ import type { Assignment } from '../protocol/assignment.ts';
 import type { NodeStatus } from '../protocol/status.ts';
 import type { Logger } from '../lib/log.ts';
 import { setTimeout as delay } from 'node:timers/promises';
-import { farmKeys } from '../lib/farm-keys.ts';
 import { NodeApi } from './node-api.ts';
 import { CopyBack, indexLocator } from './copy-back.ts';
 import { AssignmentCache } from './assignment-cache.ts';
@@ -19,16 +18,22 @@ import { AssignmentGate } from './assignment-gate.ts';
 import { openBufferRoot } from './buffer-root.ts';
 import { ensurePrivateDir } from '../lib/private-dir.ts';
 import { aliveKeysFromHex } from '../health/alive-keys.ts';
+import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
 
 export interface RecordingNodeOptions {
   id: string;
   masterUrls: string[];
   dataDir: string;
-  /** Only for the API token of the master and the nodes; the Alive keys come in the assignment. */
-  farmKey: Buffer;
+  /**
+   * The server's enrolled key and certificate, and the farm CA (see joinFarm): its only credential
+   * towards the master and the other servers. No farm key: the Alive keys come in the assignment.
+   */
+  identity: FarmTls;
   log: Logger;
   /** Port of the playback API (NodeApi); 0 or absent lets the system choose (the status tells the master). */
   apiPort?: number;
+  /** CA file (PEM) the certificates of rtsps cameras must chain to; none: rtsps is encrypted, not verified. */
+  rtspsCa?: string;
 }
 
 const SEGMENT_BATCH = 1000;
@@ -90,15 +95,15 @@ export class RecordingNode {
       bufferRoot: this.bufferRoot.dir,
       sink: this.storage,
       log: o.log.child({ part: 'recorder' }),
+      ...(o.rtspsCa && { tlsCaFile: o.rtspsCa }),
     });
-    this.client = new MasterClient(o.masterUrls, o.id, farmKeys(o.farmKey).api);
+    this.client = new MasterClient(o.masterUrls, o.id, o.identity);
     // Failback copy-back: jobs survive a crash in <dataDir>/copy-back.json and resume where they stopped.
     this.copyBack = new CopyBack({
       dataDir: o.dataDir,
       stagingDir: join(o.dataDir, 'copy-staging'),
       sink: this.storage,
-      apiToken: farmKeys(o.farmKey).api,
-      selfId: o.id,
+      tls: farmClientTls(o.identity, 'server'),
       log: o.log.child({ part: 'copy-back' }),
       locate: indexLocator({ index: this.index, nodeId: o.id, roots: (seg) => this.storage.readOrder(seg) }),
       onChange: () => this.scheduleStatus(0),
@@ -125,6 +130,7 @@ export class RecordingNode {
     await this.copyBack.close();
     await this.heartbeat?.close();
     await this.nodeApi?.close();
+    await this.client.close();
     await this.recorder.close();
     await this.storage.close();
     this.index.close();
@@ -249,7 +255,7 @@ export class RecordingNode {
       buffered: (camera, stream) => this.recorder.buffered(camera, stream),
       // Set as soon as an assignment arrives (apply's first step), before anything else of it is done.
       copySources: () => this.applied?.copySources ?? [],
-      apiToken: farmKeys(this.o.farmKey).api,
+      tls: this.o.identity,
       log: this.o.log.child({ part: 'node-api' }),
     });
     try {

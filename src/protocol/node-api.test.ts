@@ -62,9 +62,10 @@ test('the listing paths carry the range query; the other calls name their route'
   assert.equal(nodeAssignmentPath('s1', -1), '/api/v1/nodes/s1/assignment?after=-1');
 });
 
-test("a node's API address is its configured host and its reported port, nothing else", () => {
-  assert.equal(nodeApiUrl('10.0.0.11', 41234), 'http://10.0.0.11:41234');
-  assert.equal(nodeApiUrl('rec-1.site.local', 8081), 'http://rec-1.site.local:8081');
-  assert.equal(nodeApiUrl('fd00::11', 8081), 'http://[fd00::11]:8081');
+test("a node's API address is https, its configured host and its reported port, nothing else", () => {
+  assert.equal(nodeApiUrl('10.0.0.11', 41234), 'https://10.0.0.11:41234');
+  assert.equal(nodeApiUrl('rec-1.site.local', 8081), 'https://rec-1.site.local:8081');
+  assert.equal(nodeApiUrl('fd00::11', 8081), 'https://[fd00::11]:8081');
+  assert.equal(nodeApiUrl('::1', 8), 'https://[::1]:8');
   for (const port of [0, 65536, 1.5, Number.NaN]) assert.throws(() => nodeApiUrl('h', port), /not a port/);
 });

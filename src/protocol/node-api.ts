@@ -6,26 +6,19 @@ import { Type, type Static } from '@sinclair/typebox';
 
 const PREFIX = '/node/v1';
 
-/** How every client reaches a node's API. */
-export const NODE_API_SCHEME = 'http';
+/** How every client reaches a node's API: always https (mutual TLS with the farm's certificates). */
+export const NODE_API_SCHEME = 'https';
 
 /**
  * The base URL of a recording server's API: the server's host from the farm configuration and the
- * port its status reported. The one place the master makes a node's address, so that it only ever
- * calls (and sends its credentials to) configured servers. Pure.
+ * port its status reported (or, on the node itself, the port it serves on). The one place that makes
+ * a node's address, so that the master only ever calls configured servers. Pure.
  */
 export function nodeApiUrl(host: string, port: number): string {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`not a port: ${port}`);
   // An IPv6 literal goes in brackets; a name or an IPv4 address as it is.
   return `${NODE_API_SCHEME}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
-
-/**
- * The header a recording server's node client names itself in when it calls another server
- * (copy-back). A stand-in until servers call each other with their TLS client certificates: only
- * callerServerId (src/node/caller.ts) reads it, and it is replaced by the certificate's id.
- */
-export const CALLER_HEADER = 'x-vigil-server';
 
 /** The node API's routes, as the node registers them. */
 export const NODE_ROUTES = {

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -14,6 +15,7 @@ import { BufferTarget, type BufferedSegment } from './buffer-target.ts';
 import { CameraHealth, type CameraState } from './camera-health.ts';
 import { rtspReachable } from './camera-probe.ts';
 import { recordArgs } from './ffmpeg-args.ts';
+import { RtspsRelay } from './rtsps-relay.ts';
 import { stagingPrefix } from '../storage/layout.ts';
 import { RecordTarget } from './record-target.ts';
 import { parseSegmentLine } from './segment-list.ts';
@@ -57,6 +59,8 @@ export interface CameraRecorderOptions {
   stream?: number;
   /** Record the camera's audio track along with the video, when it has one (default true). */
   audio?: boolean;
+  /** CA file an rtsps camera's certificate must chain to: ffmpeg then reaches it through a verifying RtspsRelay. */
+  tlsCaFile?: string;
   /** The node's staging root; this stream stages in `<stagingRoot>/<streamFolder>`. */
   stagingRoot: string;
   /** Where validated segments go (storage + index). */
@@ -116,6 +120,8 @@ export class CameraRecorder {
   private readonly tickMs: number;
   private readonly supervisor: Supervisor;
   private readonly record: RecordTarget;
+  /** Verified TLS for an rtsps camera given a CA file (ffmpeg 5.1 cannot verify one itself). */
+  private readonly relay: RtspsRelay | undefined;
   /** Buffer mode's target until promote(); undefined in record mode. */
   private buffer: BufferTarget | undefined;
   /** Segments ffmpeg listed that failed validation. */
@@ -148,6 +154,8 @@ export class CameraRecorder {
       throw new Error(`bad buffer window ${opts.buffer.ms} ms`);
     this.record = new RecordTarget({ sink: opts.sink, log: this.log, clock: this.clock, onSegment: opts.onSegment });
     if (opts.buffer) this.buffer = new BufferTarget({ ms: opts.buffer.ms, stagingDir: this.stagingDir, log: this.log });
+    if (opts.tlsCaFile && /^rtsps:/i.test(opts.url))
+      this.relay = new RtspsRelay(opts.url, { ca: readFileSync(opts.tlsCaFile, 'utf8'), log: this.log });
     this.supervisor = new Supervisor({
       name: `ffmpeg-rec-${opts.cameraId}`,
       command: ffmpegPath(),
@@ -156,8 +164,11 @@ export class CameraRecorder {
         // ffmpeg stamps packets with the system clock, so the base comes from it too, not from `clock`.
         this.runTimeBaseMs = Math.floor(Date.now() / 1000) * 1000;
         this.target.runStarting(this.runId, `${stagingPrefix(this.runTimeBaseMs / 1000, this.runId)}-`);
+        // A verified rtsps camera through its relay's loopback URL; either through the redirect, so
+        // the credentials stay off ffmpeg's command line.
+        const url = this.relay?.url || opts.url;
         return recordArgs({
-          url: opts.ffmpegUrl ? opts.ffmpegUrl(opts.url) : opts.url,
+          url: opts.ffmpegUrl ? opts.ffmpegUrl(url) : url,
           stagingDir: this.stagingDir,
           runId: this.runId,
           segmentSeconds: this.segmentSeconds,
@@ -200,7 +211,12 @@ export class CameraRecorder {
       },
       'camera recorder starting',
     );
-    this.supervisor.start();
+    const run = () => {
+      if (!this.closing) this.supervisor.start();
+    };
+    if (this.relay)
+      this.relay.listen().then(run, (err) => this.log.error({ err }, 'cannot start the rtsps relay: not recording'));
+    else run();
     this.watchdog = setInterval(() => this.checkHealth(), this.tickMs);
   }
 
@@ -248,6 +264,7 @@ export class CameraRecorder {
     this.closing ??= (async () => {
       clearInterval(this.watchdog);
       await this.supervisor.close();
+      await this.relay?.close();
       await Promise.race([this.stdoutDone, delay(DRAIN_TIMEOUT_MS)]);
       await this.work;
       await this.target.close();

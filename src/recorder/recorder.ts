@@ -29,6 +29,8 @@ export interface RecorderOptions {
   segmentSeconds?: number;
   stallMs?: number;
   onSegment?: (seg: IndexedSegment) => void;
+  /** CA file every rtsps camera's certificate must chain to (none: rtsps is encrypted, not verified). */
+  tlsCaFile?: string;
 }
 
 /**
@@ -180,6 +182,7 @@ export class Recorder {
       onSegment,
       buffer,
       ffmpegUrl: (u) => this.redirect.ffmpegUrl(u),
+      tlsCaFile: this.opts.tlsCaFile,
     });
     this.cameras.set(id, { key, bufferMs, rec });
     rec.start();

@@ -68,6 +68,8 @@ export interface Tables {
     last_used_at: number | null;
     revoked_at: number | null;
   };
+  server_identities: { server: string; fingerprint: string; enrolled_at: number };
+  join_tokens: { hash: string; server: string; expires_at: number; used_at: number | null };
 }
 
 export type Db = Kysely<Tables>;

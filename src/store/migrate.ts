@@ -1,5 +1,6 @@
 import type { Db, Dialect } from './db.ts';
 import { v4Auth } from './migrate-v4-auth.ts';
+import { v5 } from './migrate-v5-identity.ts';
 import { v6Audit } from './migrate-v6-audit.ts';
 
 /** Creates the schema if missing. Versioned through meta.schema_version so later issues can add steps. */
@@ -15,6 +16,7 @@ export async function migrate(db: Db, dialect: Dialect): Promise<void> {
   if (!v || Number(v.value) < 2) await v2(db);
   if (!v || Number(v.value) < 3) await v3(db);
   if (!v || Number(v.value) < 4) await v4Auth(db, dialect);
+  if (!v || Number(v.value) < 5) await v5(db);
   if (!v || Number(v.value) < 6) await v6Audit(db, dialect);
 }
 

@@ -17,6 +17,7 @@ import * as auth from './auth-store.ts';
 import type { ApiTokenRow, CredentialUser, SessionRow, UserChangeRefusal, UserRow } from './auth-store.ts';
 import type { Role } from '../auth/principal.ts';
 import { sealPlainUrls } from './seal-urls.ts';
+import { addJoinToken, serverFingerprint, setServerIdentity, useJoinToken } from './identities.ts';
 
 /** How a Store is opened. */
 export interface StoreOptions {
@@ -289,6 +290,26 @@ export class Store {
   /** Revokes a token; false when unknown or revoked already. */
   async revokeApiToken(id: number, at: number): Promise<boolean> {
     return this.changingCredentials(auth.revokeApiToken(this.db, id, at));
+  }
+
+  /** Keeps a join token's hash for a server; its earlier unused ones and all expired ones go. */
+  async addJoinToken(t: { hash: string; server: string; expiresAt: number }, now = Date.now()): Promise<void> {
+    await addJoinToken(this.db, t, now);
+  }
+
+  /** Uses a join token once; false when it is unknown, for another server, used or expired. */
+  async useJoinToken(hash: string, server: string, now = Date.now()): Promise<boolean> {
+    return useJoinToken(this.db, hash, server, now);
+  }
+
+  /** Records a server's enrolled certificate fingerprint, replacing the one before. */
+  async setServerIdentity(server: string, fingerprint: string, at = Date.now()): Promise<void> {
+    await setServerIdentity(this.db, server, fingerprint, at);
+  }
+
+  /** The fingerprint of a server's enrolled certificate, if it enrolled. */
+  async serverFingerprint(server: string): Promise<string | undefined> {
+    return serverFingerprint(this.db, server);
   }
 }
 

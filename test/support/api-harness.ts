@@ -5,7 +5,6 @@ import { Store } from '../../src/store/store.ts';
 import { testDbLocation } from '../../src/store/test-db.ts';
 import type { FarmConfigInput } from '../../src/config/farm-config.ts';
 import { createLogger } from '../../src/lib/log.ts';
-import { farmKeys } from '../../src/lib/farm-keys.ts';
 import { errorHandler } from '../../src/lib/http/error-handler.ts';
 import { registerRoutes } from '../../src/api/routes.ts';
 import { registerAuditHook, type AuditHookDeps } from '../../src/api/audit-hook.ts';
@@ -16,6 +15,8 @@ import { TEST_ALIVE_KEYS } from './controller-harness.ts';
 import { VigilError } from '../../src/lib/errors.ts';
 import { storeSecretKey } from '../../src/store/secret-url.ts';
 import { randomBytes } from 'node:crypto';
+import { testPki } from '../../src/auth/test-pki.ts';
+import { farmClientTls } from '../../src/auth/peer-identity.ts';
 
 /** The header a test names its principal with: `user:alice:admin`, `token:carol/ci:operator`, `server:s1`. */
 export const AS = 'x-test-principal';
@@ -63,8 +64,8 @@ export async function apiHarness(
   });
   app.setErrorHandler(errorHandler(log, 'test API'));
   registerAuditHook(app, { append: o.append ?? ((e) => store.appendAudit(e)), log });
-  const farmKey = Buffer.from('k-api-harness');
-  const apiToken = farmKeys(farmKey).api;
+  const apiToken = Buffer.from('vt_api-harness');
+  const pki = await testPki();
   // A stand-in for the authentication hook (src/api/auth-hook.ts, tested on its own): the principal
   // a test names, else the harness's token lets the request in unnamed; anything else is refused.
   app.addHook('onRequest', async (req) => {
@@ -73,12 +74,15 @@ export async function apiHarness(
     else if (req.headers.authorization !== `Bearer ${apiToken.toString()}`)
       throw new VigilError('UNAUTHORIZED', 'missing or wrong API token');
   });
-  registerRoutes(app, { controller, store, apiToken, applyConfig, ...(o.limits && { limits: o.limits }) });
+  // The master's client of node APIs: the test CA's master certificate (a stub node can be served with pki.server).
+  const nodeTls = farmClientTls({ ...pki.ca.master, ca: pki.ca.caPem }, 'server');
+  registerRoutes(app, { controller, store, nodeTls, applyConfig, ...(o.limits && { limits: o.limits }) });
   t.after(async () => {
     await controller.close();
     await app.close();
     await store.close();
     await drop();
+    pki.remove();
   });
   const token = apiToken.toString();
   /** A request as `as` (a principal, or nobody), with the token unless `token` says otherwise. */
@@ -99,5 +103,5 @@ export async function apiHarness(
     });
   /** Listens on a loopback port; resolves with the base URL. */
   const listen = () => app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, store, controller, inject, listen, token, lines };
+  return { app, store, controller, inject, listen, token, lines, pki };
 }

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../../src/farm/local-farm.ts';
-import { farmKeys } from '../../src/lib/farm-keys.ts';
 import type { FarmConfigInput } from '../../src/config/farm-config.ts';
 import { newFarmKey } from '../../src/lib/farm-key.ts';
 
@@ -116,6 +115,8 @@ export class FarmUnderTest {
    * and a master that started first would judge it lost before it could report (FarmHealthStartDelayMs).
    */
   async start(config: FarmConfigInput, env: Record<string, Record<string, string>> = {}): Promise<void> {
+    // Join tokens before the master's first start: each node enrolls once the master answers.
+    await this.farm.enroll(config.servers.map((s) => s.id));
     for (const s of config.servers) this.startNode(s.id, env[s.id]);
     await this.farm.waitFor(
       () => [...this.nodeStarts].every(([id, at]) => logLineAt(this.logOf(id), 'no master answers', at) !== undefined),
@@ -216,8 +217,8 @@ export class FarmUnderTest {
     );
   }
 
-  /** A request to the master as the farm's admin; the answer as it comes (status not checked). */
-  request(method: string, path: string, body?: unknown): Promise<Response> {
+  /** A request to the master as the farm's admin (its API token, over TLS); the answer as it comes (status not checked). */
+  request(method: string, path: string, body?: unknown) {
     return this.farm.fetch(path, {
       method,
       ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
@@ -225,13 +226,23 @@ export class FarmUnderTest {
   }
 
   /**
-   * A server's assignment as the master serves it now, asked on the node channel as that server.
-   * LEGACY (until per-server identity is merged): with the farm-key-derived token.
+   * A request to the master as server `server` (its enrolled certificate, on mutual TLS), as its node
+   * makes it on the node channel; the answer as it comes (status not checked).
    */
-  async assignment<T>(server: string): Promise<T> {
-    const res = await fetch(`${this.farm.masterUrl}/api/v1/nodes/${encodeURIComponent(server)}/assignment?after=-1`, {
-      headers: { authorization: `Bearer ${farmKeys(Buffer.from(this.farmKey)).api.toString()}` },
+  serverRequest(server: string, method: string, path: string, body?: unknown) {
+    return this.farm.serverFetch(server, path, {
+      method,
+      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     });
+  }
+
+  /** A server's assignment as the master serves it now, asked on the node channel as that server (its certificate). */
+  async assignment<T>(server: string): Promise<T> {
+    const res = await this.serverRequest(
+      server,
+      'GET',
+      `/api/v1/nodes/${encodeURIComponent(server)}/assignment?after=-1`,
+    );
     if (!res.ok) throw new Error(`assignment of ${server}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   }

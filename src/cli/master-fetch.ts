@@ -1,0 +1,63 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { errText } from '../lib/errors.ts';
+import { tlsFetch } from '../lib/http/tls.ts';
+import { type CliCredentials, credentialsFile, readCredentials } from './credentials.ts';
+
+/** The options of a client verb that say which master and how to trust it. */
+export interface MasterFlags {
+  master: string;
+  /** A CA certificate file (PEM) to trust the master by. */
+  ca?: string;
+}
+
+/** Where a master started here without --data keeps its farm CA: trusted by default on this machine. */
+const LOCAL_CA = '.vigil/master/pki/ca.pem';
+
+/**
+ * The CA file a client verb trusts the master by: --ca, else the one `vigil login --ca` saved for
+ * this master, else $VIGIL_CA, else the local master's farm CA when there is one; undefined: the
+ * system's CAs (a master with an admin's own certificate).
+ */
+export function caFile(flag?: string, master?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag ?? savedCa(master, env) ?? env.VIGIL_CA ?? (existsSync(LOCAL_CA) ? LOCAL_CA : undefined);
+}
+
+/** The CA file of the saved login, when it is for `master` (or any master is meant). */
+function savedCa(master: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  let saved: CliCredentials | undefined;
+  try {
+    saved = readCredentials(credentialsFile(env));
+  } catch {
+    return undefined; // an unreadable login file is the credential's concern (reported where it is used)
+  }
+  if (!saved?.ca) return undefined;
+  return master === undefined || trimSlash(saved.master) === trimSlash(master) ? saved.ca : undefined;
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+/**
+ * One request to the master over HTTPS, trusting caFile(--ca). A master that cannot be reached
+ * or trusted is an error saying which, and what to pass.
+ */
+export async function masterFetch(
+  o: MasterFlags,
+  path: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const file = caFile(o.ca, o.master);
+  const http = tlsFetch(file ? { ca: readFileSync(file, 'utf8') } : undefined);
+  try {
+    return (await http.fetch(o.master + path, init)) as unknown as Response;
+  } catch (err) {
+    const why = errText(err);
+    const hint = /certificate|self.signed|verify/i.test(why)
+      ? ` (trust the master by its farm CA: --ca <master data>/pki/ca.pem, fetched from ${o.master}/api/v1/ca.pem)`
+      : '';
+    throw new Error(`cannot reach the master at ${o.master}: ${why}${hint}`);
+  } finally {
+    void http.close();
+  }
+}
