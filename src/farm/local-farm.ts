@@ -99,7 +99,10 @@ export class LocalFarm {
       '--port',
       String(this.o.masterPort),
     ]);
-    await this.started('master', () => fetchOk(`${this.masterUrl}/api/v1/health`));
+    await this.started(
+      'master',
+      async () => (await this.request('/api/v1/health', { signal: AbortSignal.timeout(2000) })).ok,
+    );
     await this.adminAuth();
   }
 
@@ -131,7 +134,7 @@ export class LocalFarm {
     const user = 'admin';
     const password = randomBytes(18).toString('base64url');
     const call = async <T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> => {
-      const res = await fetch(this.masterUrl + path, {
+      const res = await this.request(path, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),
@@ -172,9 +175,18 @@ export class LocalFarm {
     await exited;
   }
 
+  /**
+   * A request to the master with the caller's headers only, no credential of the farm's admin (a
+   * test's other people, or nobody); the answer as it comes. The one way this farm reaches its
+   * master's API: fetch, api and post go through it.
+   */
+  request(path: string, init: RequestInit = {}): Promise<Response> {
+    return fetch(this.masterUrl + path, init);
+  }
+
   /** A request to the master as the farm's admin; the answer as it comes (status not checked). */
   fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    return fetch(this.masterUrl + path, {
+    return this.request(path, {
       ...init,
       headers: { ...(init.headers as Record<string, string>), ...this.authHeaders() },
     });
@@ -273,11 +285,6 @@ export class LocalFarm {
     if (fd !== undefined) closeSync(fd);
     this.procs.set(name, child);
   }
-}
-
-async function fetchOk(url: string): Promise<boolean> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-  return res.ok;
 }
 
 function tcpOpen(port: number): Promise<boolean> {
