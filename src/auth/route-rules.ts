@@ -12,8 +12,9 @@ export type Access = 'public' | 'join' | 'server-self' | Role;
 /**
  * The access rule of every route of the master, keyed `"<METHOD> <route url as registered>"`. A
  * route missing here answers 500 (the table test, src/master/route-access.test.ts, fails first).
- * viewer: what shows footage, configuration, servers, cameras, the log; operator: moving cameras;
- * admin: configuration, people, tokens, audit, enrollment.
+ * viewer: what shows footage, servers, cameras, the failover log; operator: moving cameras;
+ * admin: the configuration (read too: it shows hosts and storage paths), people, tokens, audit,
+ * enrollment.
  */
 export const ROUTE_RULES: Readonly<Record<string, Access>> = {
   'GET /api/v1/health': 'public',
@@ -31,7 +32,6 @@ export const ROUTE_RULES: Readonly<Record<string, Access>> = {
   'PUT /api/v1/me/password': 'viewer',
   'GET /api/v1/servers': 'viewer',
   'GET /api/v1/cameras': 'viewer',
-  'GET /api/v1/config': 'viewer',
   'GET /api/v1/failovers': 'viewer',
   'GET /api/v1/copybacks': 'viewer',
   'GET /api/v1/cameras/:id/timeline': 'viewer',
@@ -47,6 +47,7 @@ export const ROUTE_RULES: Readonly<Record<string, Access>> = {
   'POST /api/v1/servers/:id/failback': 'operator',
   'POST /api/v1/cameras/:id/move': 'operator',
 
+  'GET /api/v1/config': 'admin',
   'PUT /api/v1/config': 'admin',
   'GET /api/v1/users': 'admin',
   'POST /api/v1/users': 'admin',

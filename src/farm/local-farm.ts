@@ -98,15 +98,19 @@ export class LocalFarm {
     return { authorization: `Bearer ${this.admin.token}` };
   }
 
-  /** A request to the master's API (`path` from /api/…) over TLS trusting the farm CA, with no credentials. */
-  private anonymous(path: string, init: RequestInit = {}): Promise<Response> {
+  /**
+   * A request to the master with the caller's headers only, no credential of the farm's admin (a
+   * test's other people, or nobody), over TLS trusting the farm CA; the answer as it comes. The one
+   * way this farm reaches its master's API: fetch, api and post go through it.
+   */
+  request(path: string, init: RequestInit = {}): Promise<Response> {
     this.http ??= tlsFetch({ ca: readFileSync(this.caFile, 'utf8') });
     return this.http.fetch(this.masterUrl + path, init);
   }
 
   /** A request to the master as the farm's admin, over TLS trusting the farm CA; the answer as it comes (status not checked). */
   fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    return this.anonymous(path, {
+    return this.request(path, {
       ...init,
       headers: { ...(init.headers as Record<string, string>), ...this.authHeaders() },
     });
@@ -198,7 +202,7 @@ export class LocalFarm {
     await this.started(
       'master',
       async () =>
-        existsSync(this.caFile) && (await this.anonymous('/api/v1/health', { signal: AbortSignal.timeout(2000) })).ok,
+        existsSync(this.caFile) && (await this.request('/api/v1/health', { signal: AbortSignal.timeout(2000) })).ok,
     );
     await this.adminAuth();
     await this.enroll(config.servers.map((s) => s.id));
@@ -221,7 +225,7 @@ export class LocalFarm {
     const user = 'admin';
     const password = randomBytes(18).toString('base64url');
     const call = async <T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> => {
-      const res = await this.anonymous(path, {
+      const res = await this.request(path, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify(body),

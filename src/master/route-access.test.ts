@@ -87,6 +87,11 @@ test("every route of the master's app has an access rule, and each rule is enfor
     'POST /api/v1/servers/:id/failover',
     'POST /api/v1/servers/:id/resume',
   ]);
+  assert.deepEqual(
+    withRule('admin').filter((r) => r.startsWith('GET ')),
+    ['GET /api/v1/audit', 'GET /api/v1/config', 'GET /api/v1/tokens', 'GET /api/v1/users'],
+    "an admin's reads: the audit log, people, and the configuration (it shows hosts and storage paths)",
+  );
   const ownWrites = ['POST /api/v1/logout', 'PUT /api/v1/me/password', 'POST /api/v1/nodes/:id/status'];
   assert.deepEqual(
     withRule('viewer', 'server-self').filter((r) => !/^(GET|HEAD) /.test(r) && !ownWrites.includes(r)),
