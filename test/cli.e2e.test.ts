@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
 import { newFarmKey } from '../src/lib/farm-key.ts';
-import { farmKeys } from '../src/lib/farm-keys.ts';
+import { legacyFarmToken } from './support/legacy-farm-token.ts';
 import { VIGIL_BIN, runVigil, segmentFiles, type VigilRun } from './support/run-vigil.ts';
 import { spawn } from 'node:child_process';
 import { loadIdentity } from '../src/node/node-identity.ts';
@@ -223,7 +223,7 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   assert.match(wrongToken.stderr, /invalid, expired or revoked credentials/);
   const farmToken = await vigil(['apply', bad], {
     ...nobody,
-    VIGIL_TOKEN: farmKeys(Buffer.from(FARM_KEY)).api.toString(),
+    VIGIL_TOKEN: legacyFarmToken(FARM_KEY),
   });
   refused(farmToken, "apply with the farm key's token");
   assert.match(farmToken.stderr, /invalid, expired or revoked credentials/);
@@ -362,7 +362,7 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
     ca?: string;
   };
   assert.equal(saved.ca, farm.caFile, 'the login keeps the farm CA it trusted');
-  const derived = farmKeys(Buffer.from(FARM_KEY)).api.toString();
+  const derived = legacyFarmToken(FARM_KEY);
   for (const r of runs)
     for (const secret of [PASSWORD, FARM_KEY, derived, farm.admin.password, farm.admin.token, saved.secret]) {
       assert.ok(!r.stdout.includes(secret), `stdout free of secrets: ${r.stdout}`);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Master } from '../master/master.ts';
 import { parseFarmConfig } from '../config/farm-config.ts';
 import { createLogger } from '../lib/log.ts';
-import { farmKeys } from '../lib/farm-keys.ts';
+import { legacyFarmToken } from '../../test/support/legacy-farm-token.ts';
 import { statusBeforeBody } from '../lib/http/slow-body.ts';
 import { Writable } from 'node:stream';
 import type { ServerTimeouts } from '../lib/http/server-limits.ts';
@@ -21,7 +21,7 @@ import { newFarmKey } from '../lib/farm-key.ts';
 
 const FARM_KEY = newFarmKey();
 /** The token once derived from the farm key (nodes' stand-in credential before enrolled certificates): it opens nothing. */
-const NODE_TOKEN = farmKeys(Buffer.from(FARM_KEY)).api.toString();
+const NODE_TOKEN = legacyFarmToken(FARM_KEY);
 /** An admin's API token (set by withMaster). */
 let KEY = '';
 let VIEWER = '';
