@@ -15,6 +15,8 @@ import { createLogger } from '../src/lib/log.ts';
 import { percentile } from './stats.ts';
 import { aliveKeyring } from '../src/health/alive-keys.ts';
 import { appTestPki } from '../src/auth/test-pki.ts';
+import { storeSecretKey } from '../src/store/secret-url.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '6' }, 'round-ms': { type: 'string', default: '2000' } },
@@ -25,7 +27,7 @@ const CONCURRENCY = 8;
 
 const log = createLogger('bench', 'silent');
 const { location, drop } = await testDbLocation();
-const store = await Store.open(location);
+const store = await Store.open(location, { secretKey: storeSecretKey(Buffer.from(newFarmKey())) });
 await store.applyConfig(
   parseFarmConfig({
     groups: [{ id: 1 }],

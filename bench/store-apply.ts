@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import { Store } from '../src/store/store.ts';
 import { testDbLocation } from '../src/store/test-db.ts';
 import { parseFarmConfig } from '../src/config/farm-config.ts';
+import { storeSecretKey } from '../src/store/secret-url.ts';
+import { newFarmKey } from '../src/lib/farm-key.ts';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '10000,20000' } } });
 const sizes = values.sizes!.split(',').map(Number);
@@ -37,7 +39,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 async function run(server: string, cameras: number) {
   const config = farm(cameras);
   const { location, drop } = await testDbLocation(server);
-  const store = await Store.open(location);
+  const store = await Store.open(location, { secretKey: storeSecretKey(Buffer.from(newFarmKey())) });
   try {
     const apply_ms = await timed(() => store.applyConfig(config));
     const reapply_ms = await timed(() => store.applyConfig(config));
