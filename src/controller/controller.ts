@@ -17,15 +17,14 @@ import type { Handovers } from './handovers.ts';
 import type { FailoverRuns } from './failover-runs.ts';
 import type { ServerReturns } from './server-return.ts';
 import { Heard, apiUrlOf, type Live } from './heard.ts';
-import { SegmentGate, reportableCameras } from './reported-segments.ts';
+import { reportableCameras } from './reported-segments.ts';
+import { SegmentAdmission } from './segment-admission.ts';
 import { controllerParts } from './parts.ts';
 
 export { HANDOVER_TIMEOUT_MS } from './handovers.ts';
 
 /** Timer lateness beyond which the master counts itself stalled. */
 const PAUSE_MS = 500;
-/** A server's refused segments are logged this often at most (a forger could send them with every status). */
-const REFUSED_LOG_MS = 10_000;
 
 /** What the controller is built from; `store` is the farm store (its parts each use a few of its operations). */
 export interface ControllerOptions {
@@ -64,9 +63,7 @@ export class Controller {
   private startedAt = 0;
   private judgeHeldUntil = 0;
   private tickPending = false;
-  private readonly segmentGate = new SegmentGate();
-  /** Segments refused by server (cameras it may not report), and when that was last logged. */
-  private readonly refused = new Map<string, { segments: number; loggedAt: number }>();
+  private readonly admission: SegmentAdmission;
 
   constructor(private readonly o: ControllerOptions) {
     this.clock = o.clock ?? systemClock;
@@ -77,6 +74,7 @@ export class Controller {
     this.handovers = parts.handovers;
     this.runs = parts.runs;
     this.returns = parts.returns;
+    this.admission = new SegmentAdmission(o.log);
   }
 
   /** Reads the farm and takes up open failovers, handovers and copy-backs; starts the tick timer. */
@@ -261,7 +259,7 @@ export class Controller {
 
   /** How many segments of a server's statuses were refused since the master started (cameras it may not report). */
   refusedSegmentsOf(id: string): number {
-    return this.refused.get(id)?.segments ?? 0;
+    return this.admission.refusedOf(id);
   }
 
   /** Copy-back jobs, unfinished first, for the API. */
@@ -340,27 +338,13 @@ export class Controller {
     });
   }
 
-  /** The status with only the segments the server may report; the refused ones are counted and logged. */
+  /** The status with only the segments the server may report (SegmentAdmission). */
   private admitSegments(serverId: string, status: NodeStatus, now: number): NodeStatus {
-    // Every status, empty ones too, keeps the gate's memory of what the server was given up to date.
     const allowed = reportableCameras(this.fs.farm, serverId, {
       handovers: this.handovers.values(),
       recordFrom: this.placement.recordFrom,
     });
-    const v = this.segmentGate.filter(serverId, allowed, status.segments, now);
-    if (!v.refused.size) return status;
-    const count = [...v.refused.values()].reduce((a, b) => a + b, 0);
-    const r = this.refused.get(serverId) ?? { segments: 0, loggedAt: Number.NEGATIVE_INFINITY };
-    r.segments += count;
-    this.refused.set(serverId, r);
-    if (now - r.loggedAt >= REFUSED_LOG_MS) {
-      r.loggedAt = now;
-      this.o.log.warn(
-        { server: serverId, cameras: Object.fromEntries(v.refused), refusedSinceStart: r.segments },
-        'status segments refused: cameras this server does not record; they stay out of the timeline',
-      );
-    }
-    return { ...status, segments: v.accepted };
+    return this.admission.admit(serverId, status, allowed, now);
   }
 
   /**
