@@ -8,7 +8,6 @@ import { testDbLocation } from '../src/store/test-db.ts';
 import { Controller } from '../src/controller/controller.ts';
 import { parseFarmConfig } from '../src/config/farm-config.ts';
 import { masterApp } from '../src/master/master-app.ts';
-import { SetupToken } from '../src/auth/setup-token.ts';
 import { ROUTE_RULES, type Access } from '../src/auth/route-rules.ts';
 import { addTestUser } from '../src/auth/test-users.ts';
 import { createLogger } from '../src/lib/log.ts';
@@ -43,17 +42,13 @@ const controller = new Controller({ store, log, tickMs: 0, aliveKeyOf: aliveKeyr
 await controller.start();
 const token = await addTestUser(store, 'bench', 'viewer');
 const open = Object.fromEntries(Object.keys(ROUTE_RULES).map((k) => [k, 'public' as Access]));
-const appPki = await appTestPki(store);
+const appPki = await appTestPki(store, log);
 const build = (rules?: Record<string, Access>) =>
   masterApp({
     log,
     controller,
     store,
-    nodeTls: appPki.nodeTls,
-    enrollment: appPki.enrollment,
-    caPem: appPki.caPem,
-    applyConfig: async () => ({ warnings: [], summary: '' }),
-    setup: SetupToken.prepare({ users: 1, log }),
+    ...appPki,
     rules,
   });
 const apps = { auth: await build(), open: await build(open) };

@@ -8,7 +8,6 @@ import { masterApp } from '../master/master-app.ts';
 import { Controller } from '../controller/controller.ts';
 import { Store } from '../store/store.ts';
 import { testDbLocation } from '../store/test-db.ts';
-import { SetupToken } from '../auth/setup-token.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import { createLogger } from '../lib/log.ts';
 import { aliveKeyring } from '../health/alive-keys.ts';
@@ -122,17 +121,13 @@ test('failed logins (a fake clock): one answer for an unknown user and a wrong p
   const controller = new Controller({ store, log, tickMs: 0, aliveKeyOf: aliveKeyring(Buffer.alloc(32, 7)) });
   await controller.start();
   const clock = { now: 1_700_000_000_000 };
-  const appPki = await appTestPki(store);
+  const appPki = await appTestPki(store, log);
   t.after(() => appPki.remove());
   const app = await masterApp({
     log,
     controller,
     store,
-    nodeTls: appPki.nodeTls,
-    enrollment: appPki.enrollment,
-    caPem: appPki.caPem,
-    applyConfig: async () => ({ warnings: [], summary: '' }),
-    setup: SetupToken.prepare({ users: 1, log }),
+    ...appPki,
     now: () => clock.now,
   });
   t.after(async () => {

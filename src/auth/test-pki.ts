@@ -6,6 +6,8 @@ import { csrPem, newKeyPair, privateKeyPem } from './x509.ts';
 import type { FarmTls } from './peer-identity.ts';
 import { tlsFetch, type ClientTls } from '../lib/http/tls.ts';
 import { Enrollment } from './enrollment.ts';
+import { SetupToken } from './setup-token.ts';
+import type { Logger } from '../lib/log.ts';
 
 /** A farm CA for tests, made by the real code in a temp folder, with certificates for servers on demand. */
 export interface TestPki {
@@ -62,17 +64,28 @@ export async function enrollOverApi(
 }
 
 /**
- * What masterApp needs of TLS and enrollment, for tests and benches that build the app without a
- * Master: a test farm CA, its client options and an Enrollment of every server; `remove` after.
+ * The parts of masterApp's options that tests and benches building the app without a Master give
+ * alike: a test farm CA (its client options, an Enrollment of every server, its certificate), a
+ * configuration apply that changes nothing, a farm that has its users (no setup token); `remove` after.
  */
 export async function appTestPki(
   store: ConstructorParameters<typeof Enrollment>[0]['store'],
-): Promise<{ nodeTls: ClientTls; enrollment: Enrollment; caPem: string; remove: () => void }> {
+  log: Logger,
+): Promise<{
+  nodeTls: ClientTls;
+  enrollment: Enrollment;
+  caPem: string;
+  applyConfig: () => Promise<{ warnings: string[]; summary: string }>;
+  setup: SetupToken;
+  remove: () => void;
+}> {
   const pki = await testPki();
   return {
     nodeTls: { ca: pki.ca.caPem },
     enrollment: new Enrollment({ store, ca: pki.ca, configured: () => true }),
     caPem: pki.ca.caPem,
+    applyConfig: async () => ({ warnings: [], summary: '' }),
+    setup: SetupToken.prepare({ users: 1, log }),
     remove: pki.remove,
   };
 }

@@ -4,7 +4,6 @@ import type { HTTPMethods, RouteOptions } from 'fastify';
 import { Store } from '../store/store.ts';
 import { testDbLocation } from '../store/test-db.ts';
 import { Controller } from '../controller/controller.ts';
-import { SetupToken } from '../auth/setup-token.ts';
 import { accessOf, type Access } from '../auth/route-rules.ts';
 import { addTestUser } from '../auth/test-users.ts';
 import { createLogger } from '../lib/log.ts';
@@ -24,17 +23,13 @@ test("every route of the master's app has an access rule, and each rule is enfor
   const controller = new Controller({ store, log, tickMs: 0, aliveKeyOf: aliveKeyring(Buffer.alloc(32, 7)) });
   await controller.start();
   const routes: { method: string; url: string }[] = [];
-  const appPki = await appTestPki(store);
+  const appPki = await appTestPki(store, log);
   t.after(() => appPki.remove());
   const app = await masterApp({
     log,
     controller,
     store,
-    nodeTls: appPki.nodeTls,
-    enrollment: appPki.enrollment,
-    caPem: appPki.caPem,
-    applyConfig: async () => ({ warnings: [], summary: '' }),
-    setup: SetupToken.prepare({ users: 1, log }),
+    ...appPki,
     // A stand-in for the certificate check: the test names the server in a header.
     identifyServer: async (req) => req.headers['x-test-server'] as string | undefined,
     onRoute: (r: RouteOptions) => {
