@@ -1,19 +1,13 @@
 import { Command } from 'commander';
-import { ROLES, type Role } from '../auth/principal.ts';
+import { ROLES } from '../auth/principal.ts';
 import { clientOptions, type ClientOptions } from './client.ts';
 import { masterAccess } from './credentials.ts';
 import { callMaster } from './master-call.ts';
+import type { Static } from '@sinclair/typebox';
+import type { TokenView as TokenViewSchema } from '../api/auth-schemas.ts';
 
-interface TokenView {
-  id: number;
-  name: string;
-  user: string;
-  role: Role;
-  createdAt: number;
-  expiresAt: number | null;
-  lastUsedAt: number | null;
-  revokedAt: number | null;
-}
+/** A token as GET /api/v1/tokens answers (the API's own schema). */
+type TokenView = Static<typeof TokenViewSchema>;
 
 const day = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().slice(0, 10));
 
