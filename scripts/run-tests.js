@@ -21,8 +21,22 @@ const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-
   stdio: 'inherit',
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
-  stdio: 'inherit',
-  env: { VIGIL_FARM_CODE: 'compiled', ...process.env },
-});
-process.exit(r.status ?? 1);
+// Unit tests (src/, no real farm) run two at a time: they bind only port 0 and wait on conditions,
+// so they may share the two cores. The end-to-end farms (test/ and any *.e2e.test.ts) bind fixed
+// ports and are timed against each other's load, so they run one at a time, after.
+const unit = files.filter((f) => f.startsWith('src') && !f.includes('.e2e.'));
+const farms = files.filter((f) => !unit.includes(f));
+const env = { VIGIL_FARM_CODE: 'compiled', ...process.env };
+let status = 0;
+for (const [set, concurrency] of [
+  [unit, 2],
+  [farms, 1],
+]) {
+  if (!set.length) continue;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...set], {
+    stdio: 'inherit',
+    env,
+  });
+  status ||= r.status ?? 1;
+}
+process.exit(status);
