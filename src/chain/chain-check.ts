@@ -18,6 +18,8 @@ export interface ChainFindings {
   notes: string[];
   /** The highest seq retention's prune links (among those given) say may be gone: missing links at or below it are retention's. */
   prunedUpTo: number;
+  /** The links whose signatures verified (all, without a key): the only ones that vouch for anything. */
+  valid: SignedLink[];
 }
 
 /**
@@ -65,7 +67,7 @@ export function checkChain(links: SignedLink[], publicKey: KeyObject | undefined
     }
     before = b;
   }
-  return { problems, notes, prunedUpTo };
+  return { problems, notes, prunedUpTo, valid };
 }
 
 /** An epoch ms as ISO 8601, for messages. */

@@ -87,9 +87,6 @@ export function linkSignatureValid(link: SignedLink, publicKey: KeyObject): bool
 }
 
 /** The body of the link that follows `last` (undefined: the chain's first) in its chain. */
-export function nextLinkBody(
-  last: LinkBody | undefined,
-  fields: Omit<LinkBody, 'seq' | 'prev'>,
-): LinkBody {
+export function nextLinkBody(last: LinkBody | undefined, fields: Omit<LinkBody, 'seq' | 'prev'>): LinkBody {
   return { ...fields, seq: (last?.seq ?? 0) + 1, prev: last ? linkHash(last) : GENESIS };
 }

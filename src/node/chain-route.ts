@@ -16,6 +16,10 @@ export interface ChainRouteDeps {
 export function registerChainRoute(app: FastifyInstance, d: ChainRouteDeps): void {
   app.get(NODE_ROUTES.chain, { schema: { querystring: RangeQuery, response: { 200: NodeChain } } }, async (req) => {
     const q = listingRange(req.query);
-    return { server: d.server, certificate: d.certificate, links: d.chain.range(q.camera, q.stream ?? 0, q.from, q.to) };
+    return {
+      server: d.server,
+      certificate: d.certificate,
+      links: d.chain.range(q.camera, q.stream ?? 0, q.from, q.to),
+    };
   });
 }
