@@ -74,7 +74,7 @@ export async function topBoxes(file: string): Promise<{ boxes: TopBox[]; fileByt
 export async function readEmbeddedManifest(file: string): Promise<{ json: string; offset: number } | undefined> {
   const { boxes } = await topBoxes(file);
   const last = boxes.at(-1);
-  if (!last || last.type !== 'uuid' || last.size < HEADER || !last.uuid?.equals(MANIFEST_UUID)) return undefined;
+  if (last?.type !== 'uuid' || last.size < HEADER || !last.uuid?.equals(MANIFEST_UUID)) return undefined;
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.alloc(last.size - HEADER);
