@@ -104,7 +104,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     from: number,
     to: number,
     stream: number,
-  ): Promise<{ segments: HeldSegment[]; missing: string[]; recorded: Interval[] }> => {
+  ): Promise<{ segments: HeldSegment[]; missing: string[]; recorded: Interval[]; held: HeldSegment[] }> => {
     const recorded = await d.store.recordings(cam, from, to, stream);
     const servers = [...new Set(recorded.map((r) => r.server))].sort();
     const held: HeldSegment[] = [];
@@ -124,7 +124,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
         }
       }),
     );
-    return { segments: playbackPlan(held), missing: missing.sort(), recorded };
+    return { segments: playbackPlan(held), missing: missing.sort(), recorded, held };
   };
 
   const markMissing = (reply: FastifyReply, missing: string[]) => {
@@ -200,7 +200,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
         const gone = new AbortController();
         reply.raw.once('close', () => gone.abort());
         const stream = q.stream ?? 0;
-        const { segments, missing, recorded } = await plan(id, from, to, stream);
+        const { segments, missing, recorded, held } = await plan(id, from, to, stream);
         markMissing(reply, missing);
         if (!segments.length) return reply.status(204).send();
         out = await exportMp4({
@@ -218,6 +218,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
             fromMs: from,
             toMs: to,
             plan: segments,
+            held,
             fetched: out.fetched,
             recorded,
             servers: d.controller.state().servers.map((s) => s.id),

@@ -51,15 +51,16 @@ export interface RecordedSpan {
 }
 
 /**
- * Every hole of an export over [fromMs, toMs) longer than JITTER_MS, at the edges too: "missing"
- * where the timeline lists footage there (a server down, a segment gone from its disk, not fetched),
- * else "not-recorded".
+ * Every hole of an export over [fromMs, toMs) longer than JITTER_MS, at the edges too: "overlap"
+ * where a segment left out of the plan (`dropped`) covers it, "missing" where the timeline lists
+ * footage there (a server down, a segment gone from its disk, not fetched), else "not-recorded".
  */
 export function exportGaps(
   segments: Pick<ExportedSegment, 'startMs' | 'endMs'>[],
   fromMs: number,
   toMs: number,
   recorded: RecordedSpan[],
+  dropped: RecordedSpan[] = [],
 ): ExportGap[] {
   const holes: { startMs: number; endMs: number }[] = [];
   let end = fromMs;
@@ -68,13 +69,14 @@ export function exportGaps(
     end = Math.max(end, s.endMs);
   }
   if (toMs > end + JITTER_MS) holes.push({ startMs: end, endMs: toMs });
-  return holes.map((h) => ({
-    ...h,
-    ms: h.endMs - h.startMs,
-    reason: recorded.some((r) => Math.min(r.endMs, h.endMs) - Math.max(r.startMs, h.startMs) > JITTER_MS)
-      ? 'missing'
-      : 'not-recorded',
-  }));
+  const overlaps = (r: RecordedSpan, h: RecordedSpan) => Math.min(r.endMs, h.endMs) - Math.max(r.startMs, h.startMs);
+  return holes.map((h) => {
+    const ms = h.endMs - h.startMs;
+    // Left out by the plan: the dropped segments cover the hole (up to the seam tolerance).
+    const cut = dropped.reduce((sum, d) => sum + Math.max(0, overlaps(d, h)), 0) >= ms - JITTER_MS;
+    const listed = recorded.some((r) => overlaps(r, h) > JITTER_MS);
+    return { ...h, ms, reason: cut ? 'overlap' : listed ? 'missing' : 'not-recorded' };
+  });
 }
 
 /** A segment link and the server whose chain holds it. */

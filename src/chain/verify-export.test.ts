@@ -93,6 +93,7 @@ function manifest(o: { hole?: boolean } = {}): { m: Omit<ExportManifest, 'signat
       gaps: exportGaps(segments, fromMs, toMs, recorded),
       chains,
       unavailable: [],
+      dropped: [],
       skipped: [],
       master: { certificate: pki.ca.master.cert },
     },
@@ -186,6 +187,15 @@ const cases: {
       m.gaps = exportGaps(m.segments, m.fromMs, m.toMs, [{ startMs: T0, endMs: T0 + 10_000 }]);
     },
     problems: [/lists footage there that the export lacks/, /s1 recorded .* not in the export/],
+  },
+  {
+    name: 'nothing wrong in a segment left out because it overlaps footage chosen',
+    edit: (m) => {
+      const [d] = m.segments.splice(5, 1);
+      m.dropped = [d];
+      m.gaps = exportGaps(m.segments, m.fromMs, m.toMs, [{ startMs: m.fromMs, endMs: m.toMs }], m.dropped);
+    },
+    problems: [],
   },
   {
     name: 'segments out of time order',

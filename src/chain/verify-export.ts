@@ -134,7 +134,11 @@ export function verifyExport(
       const from = Math.max(b.startMs, m.fromMs);
       const to = Math.min(b.endMs, m.toMs);
       if (to - from <= JITTER_MS || uncovered(from, to, m.segments) <= JITTER_MS) continue;
-      if (b.seq <= (prunedUpTo.get(c.server) ?? 0))
+      if (m.dropped.some((d) => d.startMs === b.startMs))
+        notes.push(
+          `server ${c.server}: its segment at ${iso(b.startMs)} (link ${b.seq}) was left out: it overlaps footage chosen`,
+        );
+      else if (b.seq <= (prunedUpTo.get(c.server) ?? 0))
         notes.push(`server ${c.server}: its segment at ${iso(b.startMs)} (link ${b.seq}) was deleted by retention`);
       else
         problems.push(
@@ -160,7 +164,10 @@ function checkGaps(m: ExportManifest, problems: string[], notes: string[]): void
     const what = `gap ${iso(g.startMs)}–${iso(g.endMs)} (${g.ms} ms)`;
     if (g.reason === 'missing')
       problems.push(`${what}: the master's timeline lists footage there that the export lacks`);
-    else notes.push(`${what}: nothing recorded`);
+    else
+      notes.push(
+        `${what}: ${g.reason === 'overlap' ? "a segment overlapping another server's was left out" : 'nothing recorded'}`,
+      );
   }
 }
 

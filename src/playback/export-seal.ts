@@ -16,6 +16,8 @@ export interface SealOptions {
   toMs: number;
   /** The plan the MP4 was made from, and per segment what was fetched (undefined: left out). */
   plan: HeldSegment[];
+  /** Every segment the servers listed for the range: those the plan left out are named `dropped`. */
+  held: HeldSegment[];
   fetched: ({ sha256: string; bytes: number } | undefined)[];
   /** The master's timeline over the range: what "missing" is measured against. */
   recorded: { server: string; startMs: number; endMs: number }[];
@@ -44,6 +46,11 @@ export async function sealExport(o: SealOptions): Promise<ExportManifest> {
     if (f) segments.push({ holder: s.server, startMs: s.startMs, endMs: s.endMs, bytes: f.bytes, sha256: f.sha256 });
     else skipped.push({ holder: s.server, startMs: s.startMs, endMs: s.endMs });
   });
+  const chosen = new Set(o.plan.map((s) => `${s.server}/${s.id}`));
+  const dropped = o.held
+    .filter((s) => !chosen.has(`${s.server}/${s.id}`) && s.endMs > s.startMs)
+    .sort((a, b) => a.startMs - b.startMs)
+    .map((s) => ({ holder: s.server, startMs: s.startMs, endMs: s.endMs }));
   const involved = new Set([...o.recorded.map((r) => r.server), ...o.plan.map((s) => s.server)]);
   const chains: NodeChain[] = [];
   const unavailable: string[] = [];
@@ -71,9 +78,10 @@ export async function sealExport(o: SealOptions): Promise<ExportManifest> {
       mp4,
       segments,
       parts: exportParts(segments, chains),
-      gaps: exportGaps(segments, o.fromMs, o.toMs, o.recorded),
+      gaps: exportGaps(segments, o.fromMs, o.toMs, o.recorded, dropped),
       chains,
       unavailable: unavailable.sort(),
+      dropped,
       skipped,
       master: { certificate: o.master.cert },
     },

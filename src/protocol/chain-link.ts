@@ -54,7 +54,12 @@ export const ExportGapSchema = Type.Object({
   startMs: Ms,
   endMs: Ms,
   ms: Ms,
-  reason: Type.Union([Type.Literal('not-recorded'), Type.Literal('missing')]),
+  /**
+   * not-recorded: nothing recorded there; overlap: a server's segment of those moments was left out
+   * because it overlaps footage already chosen (segments cannot be cut); missing: the master's
+   * timeline lists footage there that the export lacks.
+   */
+  reason: Type.Union([Type.Literal('not-recorded'), Type.Literal('overlap'), Type.Literal('missing')]),
 });
 
 /** A consecutive stretch of an export recorded by one server (from its links). */
@@ -86,6 +91,8 @@ export const ExportManifestSchema = Type.Object({
   chains: Type.Array(NodeChain),
   /** Servers that recorded in the range but did not hand their chain (or footage): unchecked. */
   unavailable: Type.Array(Type.String()),
+  /** Segments some server holds in the range but the plan left out: they overlap footage chosen (a handover's seam). */
+  dropped: Type.Array(Type.Object({ holder: Type.String(), startMs: Ms, endMs: Ms })),
   /** Segments planned but not fetched (their server went away meanwhile). */
   skipped: Type.Array(Type.Object({ holder: Type.String(), startMs: Ms, endMs: Ms })),
   master: Type.Object({ certificate: Type.String() }),
