@@ -10,6 +10,8 @@ import { ServerNodes, type RelayedBody } from './server-nodes.ts';
 import { parseNodeBufferPath, parseNodeSegmentPath } from '../protocol/node-api.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
 import { exportMp4, type ExportedFile } from '../playback/export-mp4.ts';
+import { sealExport } from '../playback/export-seal.ts';
+import type { Interval } from '../store/rows.ts';
 import { ErrorBody } from './schemas.ts';
 import { VigilError } from '../lib/errors.ts';
 import { askedRange } from '../lib/time-range.ts';
@@ -102,8 +104,9 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     from: number,
     to: number,
     stream: number,
-  ): Promise<{ segments: HeldSegment[]; missing: string[] }> => {
-    const servers = [...new Set((await d.store.recordings(cam, from, to, stream)).map((r) => r.server))].sort();
+  ): Promise<{ segments: HeldSegment[]; missing: string[]; recorded: Interval[]; held: HeldSegment[] }> => {
+    const recorded = await d.store.recordings(cam, from, to, stream);
+    const servers = [...new Set(recorded.map((r) => r.server))].sort();
     const held: HeldSegment[] = [];
     const missing: string[] = [];
     await Promise.all(
@@ -121,7 +124,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
         }
       }),
     );
-    return { segments: playbackPlan(held), missing: missing.sort() };
+    return { segments: playbackPlan(held), missing: missing.sort(), recorded, held };
   };
 
   const markMissing = (reply: FastifyReply, missing: string[]) => {
@@ -164,7 +167,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
     {
       schema: {
         summary:
-          'the footage of a range (at most 1 h) as one MP4 file; holes are closed up. A few at once per user and in all (429 beyond)',
+          'the footage of a range (at most 1 h) as one MP4 file; holes are closed up. It ends with a signed manifest (a top-level uuid box) that `vigil verify-export` checks offline: which server recorded each part, their signed chain links, every hole named. A few at once per user and in all (429 beyond)',
         params: CameraParams,
         querystring: RangeQuery,
         response: {
@@ -196,7 +199,8 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
         req.raw.socket?.setTimeout(EXPORT_IDLE_MS);
         const gone = new AbortController();
         reply.raw.once('close', () => gone.abort());
-        const { segments, missing } = await plan(id, from, to, q.stream ?? 0);
+        const stream = q.stream ?? 0;
+        const { segments, missing, recorded, held } = await plan(id, from, to, stream);
         markMissing(reply, missing);
         if (!segments.length) return reply.status(204).send();
         out = await exportMp4({
@@ -206,17 +210,34 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
           log: app.log,
         });
         if (gone.signal.aborted) return reply; // the client went away while it was built: nobody to send it to
+        if (d.nodeTls.key && d.nodeTls.cert)
+          await sealExport({
+            file: out.file,
+            camera: id,
+            stream,
+            fromMs: from,
+            toMs: to,
+            plan: segments,
+            held,
+            fetched: out.fetched,
+            recorded,
+            servers: d.controller.state().servers.map((s) => s.id),
+            chainOf: (server) => nodes.chain(server, id, from, to, stream),
+            master: { key: d.nodeTls.key, cert: d.nodeTls.cert },
+            now: Date.now(),
+            log: app.log,
+          });
         const size = (await stat(out.file)).size;
         const sent = out;
-        const stream = createReadStream(sent.file);
-        stream.once('close', () => void sent.cleanup().finally(release));
+        const body = createReadStream(sent.file);
+        body.once('close', () => void sent.cleanup().finally(release));
         sending = true;
         if (sent.skipped) reply.header('x-vigil-skipped-segments', String(sent.skipped));
         return reply
           .type('video/mp4')
           .header('content-length', size)
           .header('content-disposition', `attachment; filename="${id.replace(/[^\w.-]/g, '_')}_${from}_${to}.mp4"`)
-          .send(stream);
+          .send(body);
       } finally {
         // Not being sent (refused by a node, failed, cancelled): exportMp4 removed its folder when it
         // failed; a file built for a client gone is removed here.

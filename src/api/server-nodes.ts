@@ -6,6 +6,7 @@ import { NodeClient } from '../node-client/node-client.ts';
 import { NodeHttpError, NodeUnreachableError } from '../node-client/node-http-error.ts';
 import type { NodeSegmentList, StorageCheck } from '../protocol/node-api.ts';
 import type { ClientTls } from '../lib/http/tls.ts';
+import type { NodeChain } from '../protocol/chain-link.ts';
 
 /** How long the master waits for a node's segment list or live playlist: a dead server must not hold playback up. */
 const LIST_TIMEOUT_MS = 3000;
@@ -40,6 +41,13 @@ export class ServerNodes {
   list(server: string, camera: string, fromMs: number, toMs: number, stream = 0): Promise<NodeSegmentList['segments']> {
     return this.call(server, 'the segment list', (base) =>
       this.client.segments(base, { camera, from: fromMs, to: toMs, stream }, AbortSignal.timeout(LIST_TIMEOUT_MS)),
+    );
+  }
+
+  /** `server`'s signed chain links of a camera stream over [fromMs, toMs). Throws when the server does not answer. */
+  chain(server: string, camera: string, fromMs: number, toMs: number, stream = 0): Promise<NodeChain> {
+    return this.call(server, 'the segment chain', (base) =>
+      this.client.chain(base, { camera, from: fromMs, to: toMs, stream }, AbortSignal.timeout(LIST_TIMEOUT_MS)),
     );
   }
 

@@ -18,6 +18,7 @@ import {
 import { userCommand } from './user.ts';
 import { tokenCommand } from './token.ts';
 import { loginCommand, logoutCommand } from './login.ts';
+import { verifyExportCommand } from './verify-export.ts';
 
 const program = new Command('vigil').description('Vigil: video recording farm with automatic failover');
 program.addCommand(simCommand());
@@ -31,6 +32,7 @@ program.addCommand(failoverCommand());
 program.addCommand(serverCommand());
 for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand, auditCommand]) program.addCommand(c());
 for (const c of [loginCommand, logoutCommand, userCommand, tokenCommand]) program.addCommand(c());
+program.addCommand(verifyExportCommand());
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -6,6 +6,7 @@ import {
   ReleaseResult,
   StorageCheckResult,
   nodeBufferPath,
+  nodeChainPath,
   nodeCopyListPath,
   nodeLivePath,
   nodeReleasePath,
@@ -16,6 +17,7 @@ import {
   type RangeQuery,
   type StorageCheck,
 } from '../protocol/node-api.ts';
+import { NodeChain } from '../protocol/chain-link.ts';
 import { KeepAliveHttp, readText, type NodeResponse, type SendRequest } from './keep-alive-http.ts';
 import { NodeHttpError, NodeUnreachableError, nodeHttpError } from './node-http-error.ts';
 import type { ClientTls } from '../lib/http/tls.ts';
@@ -63,6 +65,11 @@ export class NodeClient {
   /** The segments a node holds of a camera stream over a range, with their sizes on disk: what copy-back copies. */
   async copyList(base: string, q: RangeQuery, signal: AbortSignal): Promise<NodeCopyList['segments']> {
     return (await this.json(base, 'GET', nodeCopyListPath(q), NodeCopyList, { signal })).segments;
+  }
+
+  /** A node's signed segment chain over a camera stream's range, with the certificate that verifies it. */
+  chain(base: string, q: RangeQuery, signal: AbortSignal): Promise<NodeChain> {
+    return this.json(base, 'GET', nodeChainPath(q), NodeChain, { signal });
   }
 
   /** Asks a node whether these paths exist and take writes there: one line per problem. */

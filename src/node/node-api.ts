@@ -14,6 +14,10 @@ import { registerPlaybackRoutes } from './node-playback-routes.ts';
 import { SegmentFiles } from './segment-files.ts';
 import { registerStorageCheckRoute } from './storage-check-route.ts';
 import type { CopySource } from '../protocol/assignment.ts';
+import type { SegmentChain } from '../storage/segment-chain.ts';
+import { registerChainRoute } from './chain-route.ts';
+import { X509Certificate } from 'node:crypto';
+import { identityOf } from '../auth/peer-identity.ts';
 
 /** Settings of a recording server's playback API. */
 export interface NodeApiOptions {
@@ -30,6 +34,8 @@ export interface NodeApiOptions {
   buffered?: (camera: string, stream: number) => BufferedSegment[];
   /** The unfinished copy-back jobs whose source this server is, from its assignment; absent: none, nothing is released. */
   copySources?: () => readonly CopySource[];
+  /** This server's signed segment chain, handed out for exports (absent: the route is not served). */
+  chain?: SegmentChain;
 }
 
 /**
@@ -109,6 +115,9 @@ export class NodeApi {
     });
     registerStorageCheckRoute(app);
     registerCopySourceRoutes(app, { index, files, log, copySources: this.o.copySources ?? (() => []) });
+    const id = identityOf(new X509Certificate(this.o.tls.cert).subjectAltName);
+    if (this.o.chain && id?.kind === 'server')
+      registerChainRoute(app, { server: id.server, chain: this.o.chain, certificate: this.o.tls.cert });
   }
 
   /** A camera stream's pre-buffer, or none (an id that names no camera folder holds none). */

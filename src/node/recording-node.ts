@@ -19,6 +19,8 @@ import { openBufferRoot } from './buffer-root.ts';
 import { ensurePrivateDir } from '../lib/private-dir.ts';
 import { aliveKeysFromHex } from '../health/alive-keys.ts';
 import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
+import { createPrivateKey } from 'node:crypto';
+import { SegmentChain } from '../storage/segment-chain.ts';
 
 export interface RecordingNodeOptions {
   id: string;
@@ -68,6 +70,8 @@ export class RecordingNode {
   private nodeApiHost = '';
   private readonly bufferRoot: { dir: string; close(): void };
   private readonly copyBack: CopyBack;
+  /** The signed hash chain of what this server records, signed with its identity key. */
+  private readonly chain: SegmentChain;
 
   constructor(private readonly o: RecordingNodeOptions) {
     // Older versions left it 0755; what is inside is not rewritten (new files are 0600 anyway).
@@ -75,7 +79,9 @@ export class RecordingNode {
     this.cache = new AssignmentCache(o.dataDir, o.log);
     const opened = openIndex(join(o.dataDir, 'index.sqlite'), o.log);
     this.index = opened.index;
+    this.chain = new SegmentChain(this.index.sqlite, { server: o.id, key: createPrivateKey(o.identity.key) });
     this.storage = new NodeStorage({
+      chain: this.chain,
       nodeId: o.id,
       dataDir: o.dataDir,
       index: this.index,
@@ -252,6 +258,7 @@ export class RecordingNode {
       port: this.o.apiPort ?? 0,
       roots: (seg) => this.storage.readOrder(seg),
       index: this.index,
+      chain: this.chain,
       buffered: (camera, stream) => this.recorder.buffered(camera, stream),
       // Set as soon as an assignment arrives (apply's first step), before anything else of it is done.
       copySources: () => this.applied?.copySources ?? [],

@@ -9,6 +9,7 @@ import type { HeldSegment } from './playback-plan.ts';
 import { concatList, exportArgs } from './export-args.ts';
 import { ffmpegPath } from '../lib/ffmpeg-path.ts';
 import { VigilError } from '../lib/errors.ts';
+import { sha256File } from '../node/file-digest.ts';
 import type { Logger } from '../lib/log.ts';
 
 /** What exportMp4 needs to run. */
@@ -27,6 +28,8 @@ export interface ExportedFile {
   file: string;
   /** Segments that could not be fetched (the server went away meanwhile): left out of the file. */
   skipped: number;
+  /** Per segment of the plan, the SHA-256 and size of the bytes fetched; undefined for one left out. */
+  fetched: ({ sha256: string; bytes: number } | undefined)[];
   cleanup: () => Promise<void>;
 }
 
@@ -45,11 +48,13 @@ export async function exportMp4(o: ExportOptions): Promise<ExportedFile> {
   try {
     const names = await download(o, dir);
     const kept = names.filter((n): n is string => n !== undefined);
+    // Hashed as fetched (local temp files, read once more): the manifest states which bytes went in.
+    const fetched = await Promise.all(names.map((n) => (n === undefined ? undefined : sha256File(join(dir, n)))));
     if (!kept.length) throw new VigilError('SERVER_UNREACHABLE', 'no segment of the range could be fetched', 503);
     await writeFile(join(dir, 'list.ffconcat'), concatList(kept));
     const file = join(dir, 'export.mp4');
     await runFfmpeg(exportArgs(join(dir, 'list.ffconcat'), file), o.signal, o.log);
-    return { file, skipped: names.length - kept.length, cleanup };
+    return { file, skipped: names.length - kept.length, fetched, cleanup };
   } catch (err) {
     await cleanup();
     throw err;

@@ -29,6 +29,8 @@ export const NODE_ROUTES = {
   storageCheck: `${PREFIX}/storage/check`,
   live: `${PREFIX}/cameras/:id/live.m3u8`,
   buffer: `${PREFIX}/buffer/:camera/:stream/:start`,
+  /** The server's signed segment chain over a range (answer: NodeChain in chain-link.ts). Master only. */
+  chain: `${PREFIX}/chain`,
 } as const;
 
 /** The widest listing a node answers: a day and an hour, so one request cannot make it read its whole index. */
@@ -119,6 +121,11 @@ const rangeQuery = (q: RangeQuery) =>
 /** GET: the segments a node holds of a camera stream over a range. */
 export function nodeSegmentsPath(q: RangeQuery): string {
   return `${NODE_ROUTES.segments}?${rangeQuery(q)}`;
+}
+
+/** GET: a node's signed chain links of a camera stream over a range. */
+export function nodeChainPath(q: RangeQuery): string {
+  return `${NODE_ROUTES.chain}?${rangeQuery(q)}`;
 }
 
 /** GET: the segments a node holds of a camera stream over a range, with their sizes on disk, for copy-back. */

@@ -245,6 +245,11 @@ export class LocalIndex {
     return this.storage.listRecorded.all(cameraId, stream, fromMs, toMs).map(fromRow);
   }
 
+  /** The index's database, for parts of the node that keep a table of their own in it (the segment chain). */
+  get sqlite(): Database.Database {
+    return this.db;
+  }
+
   /** Closes the database (checkpointing the WAL); the object is unusable afterwards. */
   close(): void {
     if (this.db.open) this.db.close();

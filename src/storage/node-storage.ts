@@ -22,6 +22,7 @@ import {
   type WaitingSegment,
 } from './segment-sink.ts';
 import { recoverStaging } from './staging-recovery.ts';
+import type { ChainedSegment, SegmentChain } from './segment-chain.ts';
 import { StoragePaths, type CommitOptions, type StoragePathsStatus } from './storage-paths.ts';
 import { ensurePrivateDir, PRIVATE_DIR_MODE } from '../lib/private-dir.ts';
 
@@ -39,6 +40,8 @@ export interface NodeStorageOptions {
   onChange?: () => void;
   /** At each start, hour folders this recent are checked for files missing from the index (default 2 h; all when the index is new). */
   reconcileSinceMs?: number;
+  /** This server's signed chain of the segments it records (absent: none kept). */
+  chain?: SegmentChain;
 }
 
 /** The storage part of a node's status report. */
@@ -82,7 +85,30 @@ export class NodeStorage implements SegmentSink {
     this.defaultPath = join(o.dataDir, 'storage');
     // ffmpeg writes here: a folder planted in its place (a link, another user's) is refused.
     ensurePrivateDir(this.stagingRoot);
-    this.sink = new StorageSink({ nodeId: o.nodeId, index: o.index, pathsFor: (id) => this.pathsFor(id) });
+    this.sink = new StorageSink({
+      nodeId: o.nodeId,
+      index: o.index,
+      pathsFor: (id) => this.pathsFor(id),
+      ...(o.chain && { chained: (id: number, seg: ChainedSegment) => this.chainLink(id, seg) }),
+    });
+  }
+
+  /** Signs a stored segment's link; a failure costs the link, never the footage (the verifier names the unsigned segment). */
+  private chainLink(id: number, seg: ChainedSegment): void {
+    try {
+      this.o.chain?.appendSegment(id, seg);
+    } catch (err) {
+      this.o.log.error({ err, camera: seg.camera, segment: id }, 'segment chain: link not signed');
+    }
+  }
+
+  /** Records retention's deletions in the chain (its prune mark). */
+  private chainPrune(ids: number[]): void {
+    try {
+      this.o.chain?.recordRetention(ids);
+    } catch (err) {
+      this.o.log.error({ err, segments: ids.length }, 'segment chain: retention not recorded');
+    }
   }
 
   /** Whether configure() has set up storage: recorders must not start before. */
@@ -317,6 +343,7 @@ export class NodeStorage implements SegmentSink {
       legacyPath: paths.includes(this.defaultPath) ? this.defaultPath : undefined,
       intervalMs: this.o.retentionIntervalMs,
       log: this.o.log.child({ part: 'retention' }),
+      ...(this.o.chain && { onDeleted: (ids: number[]) => this.chainPrune(ids) }),
     });
     this.retention.start();
     this.key = key;

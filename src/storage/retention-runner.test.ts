@@ -357,3 +357,25 @@ test('an index created before storage paths gains the new columns and table in p
     { cameraId: 'cam1', stream: 1 },
   ]);
 });
+
+test("retention tells which segments it left with no copy: the segment chain's prune mark", async (t) => {
+  const a = tempDir(t, 'vigil-retention-chain-a-');
+  const b = tempDir(t, 'vigil-retention-chain-b-');
+  const index = openIndex(t);
+  const told: number[][] = [];
+  const now = T0 + 10 * DAY_MS;
+  const runner = new RetentionRunner({
+    index,
+    paths: [a, b],
+    log,
+    clock: { now: () => now },
+    fs: spaceFs(new Map()),
+    policy: policy({ maxDays: () => 3 }),
+    onDeleted: (ids) => told.push(ids),
+  });
+  const both = writeSegment(index, [a, b], 'cam1', T0, 10); // two copies, both past 3 days
+  const young = writeSegment(index, [a], 'cam1', now - DAY_MS, 10);
+  await runner.runOnce();
+  assert.deepEqual(told, [[both.id]], 'once, when its last copy went; not the young one');
+  assert.equal(existsSync(join(a, young.path)), true);
+});

@@ -38,6 +38,8 @@ export interface RetentionRunnerOptions {
   batch?: number;
   fs?: Pick<StorageFs, 'statfs' | 'remove' | 'removeEmptyDir'>;
   clock?: Clock;
+  /** Told the index ids of segments a round left with no copy on any path (the segment chain's prune mark). */
+  onDeleted?: (segmentIds: number[]) => void;
 }
 
 /** What retention has done, for status reports and tests. */
@@ -202,6 +204,10 @@ export class RetentionRunner {
       deleted.map((d) => ({ id: d.id, root: d.storagePath })),
       policy.keepMetadataLonger,
     );
+    if (this.o.onDeleted && deleted.length) {
+      const gone = [...new Set(deleted.map((d) => d.id))].filter((id) => !index.copies(id).length);
+      if (gone.length) this.o.onDeleted(gone);
+    }
     const purged =
       policy.keepMetadataLonger && policy.metadataStorageDays > 0
         ? index.purgeMetadata(began - policy.metadataStorageDays * DAY_MS)

@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VigilError } from '../lib/errors.ts';
-import { storeInOrder, type WaitingSegment } from './segment-sink.ts';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalIndex } from './local-index.ts';
+import type { ChainedSegment } from './segment-chain.ts';
+import { StorageSink, storeInOrder, type WaitingSegment } from './segment-sink.ts';
+import type { StoragePaths } from './storage-paths.ts';
 
 const item = (n: number): WaitingSegment => ({
   staged: `/s/${n}.ts`,
@@ -30,4 +37,38 @@ test('waiting segments are stored oldest first; an outage of all storage stops t
   down = false;
   assert.equal(await storeInOrder(queue, sink, on), true);
   assert.deepEqual([stored, queue], [[1, 3, 4], []]);
+});
+
+test("the sink tells the chain of each segment this server recorded, with its staged bytes' hash; never of a copy brought home", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-sink-chain-'));
+  const index = new LocalIndex(':memory:');
+  t.after(() => {
+    index.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const chained: [number, ChainedSegment][] = [];
+  const paths = { commit: async () => ({ written: ['/root'] }) } as unknown as StoragePaths;
+  const sink = new StorageSink({
+    nodeId: 's1',
+    index,
+    pathsFor: () => paths,
+    chained: (id, seg) => chained.push([id, seg]),
+  });
+  const staged = join(dir, 'a.ts');
+  writeFileSync(staged, 'the bytes');
+  const own = await sink.commit(staged, { cameraId: 'c1', stream: 1, startMs: 5000, endMs: 6000, bytes: 9 });
+  await sink.commit(staged, { cameraId: 'c1', stream: 1, startMs: 7000, endMs: 8000, bytes: 9, recordedBy: 's2' });
+  assert.deepEqual(chained, [
+    [
+      own.id,
+      {
+        camera: 'c1',
+        stream: 1,
+        startMs: 5000,
+        endMs: 6000,
+        bytes: 9,
+        sha256: createHash('sha256').update('the bytes').digest('hex'),
+      },
+    ],
+  ]);
 });

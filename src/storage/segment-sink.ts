@@ -1,4 +1,6 @@
 import { VigilError } from '../lib/errors.ts';
+import { sha256File } from '../node/file-digest.ts';
+import type { ChainedSegment } from './segment-chain.ts';
 import { segmentRelPath, writerTag } from './layout.ts';
 import type { IndexedSegment, LocalIndex } from './local-index.ts';
 import type { CommitOptions, StoragePaths } from './storage-paths.ts';
@@ -33,6 +35,8 @@ export interface StorageSinkOptions {
   index: LocalIndex;
   /** The storage paths a camera records to (its own overrides, or the server's). */
   pathsFor: (cameraId: string) => StoragePaths;
+  /** Told of each segment this server recorded once it is stored and indexed, with its file's SHA-256: the segment chain's link. */
+  chained?: (segmentId: number, seg: ChainedSegment) => void;
 }
 
 /**
@@ -48,8 +52,20 @@ export class StorageSink implements SegmentSink {
     // Never overwrite a recording: two segments claiming the same start ms is a bug upstream.
     if (this.o.index.byPath(path))
       throw new VigilError('SEGMENT_EXISTS', `${path} is indexed already; not overwritten`, 409);
+    // Hashed in staging, before any storage path holds it: the link vouches for the bytes as recorded.
+    // A copy brought home (recordedBy) is vouched for by the recorder's own chain.
+    const sha256 = this.o.chained && !recordedBy ? (await sha256File(staged)).sha256 : undefined;
     const { written } = await this.o.pathsFor(seg.cameraId).commit(staged, path, o);
     const id = this.o.index.addStored({ ...segment, path }, written, { durable: o?.durable });
+    if (sha256 !== undefined)
+      this.o.chained?.(id, {
+        camera: seg.cameraId,
+        stream: seg.stream,
+        startMs: seg.startMs,
+        endMs: seg.endMs,
+        bytes: seg.bytes,
+        sha256,
+      });
     return { id, ...segment, path, reported: false };
   }
 }
