@@ -1,12 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JITTER_MS } from '../../src/lib/continuity.ts';
 import { ffmpegPath } from '../../src/lib/ffmpeg-path.ts';
-import { diskSegments, farmSegments, footageHoles, frameSpans, frameTimeAgreement } from './disk-footage.ts';
+import {
+  copyBackProblems,
+  diskSegments,
+  farmSegments,
+  FootageLedger,
+  footageHoles,
+  frameSpans,
+  frameTimeAgreement,
+} from './disk-footage.ts';
 
 const seg = (startMs: number, endMs: number) => ({ startMs, endMs });
 
@@ -111,6 +119,49 @@ test('diskSegments reads times from the name and the pts, finds a jump inside a 
     assert.equal(pairs.length, 10);
     for (const p of pairs) assert.ok(Math.abs(p.diffMs - 40) < 1, JSON.stringify(p));
     assert.deepEqual(diskSegments(s1, 'nobody'), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('copyBackProblems: every file the source held must be at home with the same bytes, and gone from the source', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-copyback-ledger-'));
+  try {
+    const hour = (root: string) => {
+      const d = join(root, 'c1', '2026-01-01', '00');
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
+    const src = join(dir, 's2');
+    const home = join(dir, 's1');
+    writeFileSync(join(hour(src), '1767225600000_s2.ts'), 'first');
+    const ledger = new FootageLedger(src, 'c1');
+    ledger.note();
+    writeFileSync(join(hour(src), '1767225601000_s2.ts'), 'second');
+    writeFileSync(join(hour(src), '1767225601000_s2.ts.part'), 'being written');
+    ledger.note();
+    assert.deepEqual(
+      [...ledger.files.values()].map((f) => [f.name, f.startMs, f.recordedBy]),
+      [
+        ['1767225600000_s2.ts', 1_767_225_600_000, 's2'],
+        ['1767225601000_s2.ts', 1_767_225_601_000, 's2'],
+      ],
+    );
+    writeFileSync(join(hour(home), '1767225600000_s2+s1.ts'), 'first');
+    writeFileSync(join(hour(home), '1767225601000_s2+s1.ts'), 'secomd');
+    unlinkSync(join(hour(src), '1767225600000_s2.ts'));
+    assert.deepEqual(copyBackProblems(ledger, src, home, 's1'), [
+      '1767225601000_s2.ts: the copy on s1 holds other bytes',
+      "1767225601000_s2.ts: still on the source's disk",
+    ]);
+    unlinkSync(join(hour(home), '1767225601000_s2+s1.ts'));
+    assert.deepEqual(copyBackProblems(ledger, src, home, 's1'), [
+      '1767225601000_s2.ts: not at home on s1',
+      "1767225601000_s2.ts: still on the source's disk",
+    ]);
+    writeFileSync(join(hour(home), '1767225601000_s2+s1.ts'), 'second');
+    unlinkSync(join(hour(src), '1767225601000_s2.ts'));
+    assert.deepEqual(copyBackProblems(ledger, src, home, 's1'), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { JITTER_MS } from '../../src/lib/continuity.ts';
 import { streamFolder } from '../../src/storage/layout.ts';
 import { tsFrames } from '../../src/media/ts-frames.ts';
@@ -52,31 +53,14 @@ const NAME = /^(\d{10,})_([A-Za-z0-9_.-]+?)(?:\+([A-Za-z0-9_.-]+))?\.ts$/;
  * removed while it is read (retention, a copy-back release) is left out.
  */
 export function diskSegments(root: string, camera: string, stream = 0): DiskSegment[] {
-  const top = join(root, streamFolder(camera, stream));
-  if (!existsSync(top)) return [];
   const read: { file: string; m: RegExpExecArray; bytes: Buffer }[] = [];
-  const walk = (dir: string) => {
-    let names: string[];
+  for (const file of segmentFiles(root, camera, stream)) {
     try {
-      names = readdirSync(dir);
+      read.push({ file, m: NAME.exec(basename(file))!, bytes: readFileSync(file) });
     } catch {
-      return;
+      // removed meanwhile
     }
-    for (const name of names) {
-      const p = join(dir, name);
-      const m = NAME.exec(name);
-      if (!m) {
-        if (!name.includes('.')) walk(p); // date and hour folders
-        continue;
-      }
-      try {
-        read.push({ file: p, m, bytes: readFileSync(p) });
-      } catch {
-        // removed meanwhile
-      }
-    }
-  };
-  walk(top);
+  }
   const parsed = read.map(({ file, m, bytes }) => {
     const ts = tsFrames(bytes);
     if (!ts?.frames.length) throw new Error(`${file}: a stored segment without a video frame`);
@@ -190,6 +174,91 @@ export function frameTimeAgreement(a: { frames: DiskFrame[] }[], b: { frames: Di
     pairs.push({ hash, aMs, bMs, diffMs: bMs - aMs });
   }
   return pairs.sort((x, y) => x.aMs - y.aMs);
+}
+
+/** A segment file as a source held it: its name's parts and the sha256 (hex) of its bytes. */
+export interface LedgerEntry {
+  name: string;
+  startMs: number;
+  recordedBy: string;
+  sha256: string;
+}
+
+/**
+ * What one storage path held of a camera stream over a test, file by file: each call of note()
+ * hashes the files it has not seen yet. A copy-back test notes the source while it records (a
+ * file is stored under its name whole: written aside, then renamed), so it knows every file's
+ * bytes before the copy-back releases it.
+ */
+export class FootageLedger {
+  /** By file name. */
+  readonly files = new Map<string, LedgerEntry>();
+
+  constructor(
+    readonly root: string,
+    readonly camera: string,
+    readonly stream = 0,
+  ) {}
+
+  /** Hashes every file of the stream under the root that is not in the ledger yet. */
+  note(): void {
+    for (const file of segmentFiles(this.root, this.camera, this.stream)) {
+      const name = basename(file);
+      if (this.files.has(name)) continue;
+      const sha256 = fileSha256(file);
+      const m = NAME.exec(name)!;
+      if (sha256) this.files.set(name, { name, startMs: Number(m[1]), recordedBy: m[2], sha256 });
+    }
+  }
+}
+
+/** sha256 (hex) of a file's bytes; undefined when it is gone. */
+export function fileSha256(file: string): string | undefined {
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The problems with a copy-back, read from the disks: each file of `source` (noted before its
+ * release) that is not at home as a copy with the same bytes (`<start>_<recorder>+<home>.ts`), and
+ * each file of that footage still on the source's disk. Empty when all came home intact and the
+ * source let go of it.
+ */
+export function copyBackProblems(source: FootageLedger, sourceRoot: string, homeRoot: string, home: string): string[] {
+  const problems: string[] = [];
+  const at = (root: string) =>
+    new Map(segmentFiles(root, source.camera, source.stream).map((f) => [basename(f), f] as const));
+  const atHome = at(homeRoot);
+  for (const f of source.files.values()) {
+    const copy = atHome.get(`${f.startMs}_${f.recordedBy}+${home}.ts`);
+    if (!copy) problems.push(`${f.name}: not at home on ${home}`);
+    else if (fileSha256(copy) !== f.sha256) problems.push(`${f.name}: the copy on ${home} holds other bytes`);
+  }
+  for (const name of at(sourceRoot).keys())
+    if (source.files.has(name)) problems.push(`${name}: still on the source's disk`);
+  return problems;
+}
+
+/** The segment files (by name) of a camera stream under a storage path, in no order. */
+function segmentFiles(root: string, camera: string, stream: number): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (NAME.test(name)) out.push(join(dir, name));
+      else if (!name.includes('.')) walk(join(dir, name)); // date and hour folders
+    }
+  };
+  walk(join(root, streamFolder(camera, stream)));
+  return out;
 }
 
 function steps(frames: DiskFrame[]): number[] {
