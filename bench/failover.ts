@@ -15,6 +15,7 @@
 //                                            break both ways); also measures copy-back against cp.
 //   --runs N, --record-s S, --missed-ms MS, --copyback-mb MB
 //   --master-port, --rtsp-port, --udp-port   loopback ports (defaults 28480, 28554, 28045..28047)
+//   --keep                                   leave each run's farm folder (its servers' files) in place
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,13 +45,15 @@ const { values } = parseArgs({
     'master-port': { type: 'string', default: '28480' },
     'rtsp-port': { type: 'string', default: '28554' },
     'udp-port': { type: 'string', default: '28045' },
+    keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   console.log(
     'usage: npm run bench:failover -- [--policy spare|standby|hot|distribute] [--planned] [--runs N] [--record-s S]\n' +
-      '  [--missed-ms MS] [--copyback-mb MB] [--master-port P] [--rtsp-port P] [--udp-port P]',
+      '  [--missed-ms MS] [--copyback-mb MB] [--master-port P] [--rtsp-port P] [--udp-port P] [--keep]\n' +
+      "  --keep: leave each run's farm folder (data dirs, logs) and print where",
   );
   process.exit(0);
 }
@@ -156,7 +159,12 @@ async function oneRun(i: number): Promise<RunResult> {
       gapMs = Math.max(gapMs, ...footageHoles(segments, since, to).map((h) => h.ms));
       apiGapMs = Math.max(apiGapMs, ...footageHoles(tl.intervals, since, to).map((h) => h.ms));
       const skew = largestSkew(segments);
-      if (skew !== null) frameSkewMs = Math.max(frameSkewMs ?? 0, skew);
+      if (skew) {
+        frameSkewMs = Math.max(frameSkewMs ?? 0, skew.ms);
+        console.error(
+          `  ${id}: ${skew.frames} frames recorded by two servers; the most apart: ${skew.ms} ms (${skew.a} ${new Date(skew.aMs).toISOString()}, ${skew.b} ${new Date(skew.bMs).toISOString()})`,
+        );
+      }
     }
     // A planned handover has nothing to detect.
     const result: RunResult = {
@@ -170,21 +178,36 @@ async function oneRun(i: number): Promise<RunResult> {
     return result;
   } finally {
     await farm.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (values.keep) console.error(`  kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** The largest |difference| between two recorders' times of one frame, over every pair of recorders. */
-function largestSkew(segments: DiskSegment[]): number | null {
+interface Skew {
+  ms: number;
+  a: string;
+  aMs: number;
+  b: string;
+  bMs: number;
+  /** Frames found in two recorders' files. */
+  frames: number;
+}
+
+/** The largest |difference| between two recorders' times of one frame, over every pair of recorders; undefined when no frame is in two. */
+function largestSkew(segments: DiskSegment[]): Skew | undefined {
   const by = new Map<string, DiskSegment[]>();
   for (const s of segments) by.set(s.recordedBy, [...(by.get(s.recordedBy) ?? []), s]);
   const ids = [...by.keys()];
-  let most: number | null = null;
+  let most: Skew | undefined;
+  let frames = 0;
   for (let a = 0; a < ids.length; a++)
     for (let b = a + 1; b < ids.length; b++)
-      for (const p of frameTimeAgreement(by.get(ids[a])!, by.get(ids[b])!))
-        most = Math.max(most ?? 0, Math.abs(p.diffMs));
-  return most === null ? null : Math.round(most);
+      for (const p of frameTimeAgreement(by.get(ids[a])!, by.get(ids[b])!)) {
+        frames++;
+        const ms = Math.round(Math.abs(p.diffMs));
+        if (!most || ms > most.ms) most = { ms, a: ids[a], aMs: p.aMs, b: ids[b], bMs: p.bMs, frames: 0 };
+      }
+  return most && { ...most, frames };
 }
 
 const results: RunResult[] = [];
