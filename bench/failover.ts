@@ -117,8 +117,13 @@ async function oneRun(i: number): Promise<RunResult> {
     await farm.waitFor(async () => (await cams()).every((c) => c.recording === 'recording'), 60_000, 'all recording');
     const since = Date.now();
     await delay(recordMs);
-    const killedAt = Date.now();
     const moved = EXAMPLE_CAMERAS.s1;
+    // A run whose cameras left s1 before the kill (a failover while the farm started) measures no
+    // failover of s1: it fails, rather than scoring a gap of 0.
+    const away = (await cams()).filter((c) => moved.includes(c.id) && c.currentServer !== 's1');
+    if (away.length)
+      throw new Error(`before the kill, ${away.map((c) => `${c.id} on ${c.currentServer}`).join(', ')}, not on s1`);
+    const killedAt = Date.now();
     const settled = (on: (server: string) => boolean) =>
       farm.waitFor(
         async () =>
