@@ -1,12 +1,21 @@
 // bench:failover — runs the crash scenario N times on real processes and prints one JSON object.
 // Each run: simulated cameras, a master, group 1 (s1, s2 active with two cameras each; s3 the
 // policy's failover server); record, kill -9 s1, wait until its cameras record elsewhere.
-// Detection = failover confirmation - kill time; gap = largest hole in each moved camera's
-// timeline (union over servers, from recorded media timestamps).
+// Detection = failover confirmation - kill time; gap = largest hole in each moved camera's footage
+// over the run's range, read from the frames in the files of every server (test/support/
+// disk-footage.ts: each frame's time from its file's name and its pts), footage missing at either
+// end of the range included: a camera that never records again scores the rest of the range.
+// api_gap = the same from the master's timeline (its intervals, the same range and ends): when the
+// two differ by more than 200 ms in a run, the record and the disks disagree, and the bench says so
+// on stderr and exits 1 (the JSON line still last on stdout). frame_skew = the largest difference
+// between two servers' times of one camera frame (matched by picture) where both recorded it.
 //   --policy spare|standby|hot|distribute   the group's policy (s3: spare / failover server / hot
 //                                            standby of s1 / one more server, maxCameras 1)
 //   --planned                                drain s1 and resume it instead of a crash (make-before-
 //                                            break both ways); also measures copy-back against cp.
+//   --runs N, --record-s S, --missed-ms MS, --copyback-mb MB
+//   --master-port, --rtsp-port, --udp-port   loopback ports (defaults 28480, 28554, 28045..28047)
+//   --keep                                   leave each run's farm folder (its servers' files) in place
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +26,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { percentile } from './stats.ts';
 import { measureCopyBack } from './copyback.ts';
 import { newFarmKey } from '../src/lib/farm-key.ts';
+import {
+  farmSegments,
+  footageHoles,
+  frameTimeAgreement,
+  localFarmStorage,
+  type DiskSegment,
+} from '../test/support/disk-footage.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,8 +42,21 @@ const { values } = parseArgs({
     policy: { type: 'string', default: 'spare' },
     planned: { type: 'boolean', default: false },
     'copyback-mb': { type: 'string', default: '200' },
+    'master-port': { type: 'string', default: '28480' },
+    'rtsp-port': { type: 'string', default: '28554' },
+    'udp-port': { type: 'string', default: '28045' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+if (values.help) {
+  console.log(
+    'usage: npm run bench:failover -- [--policy spare|standby|hot|distribute] [--planned] [--runs N] [--record-s S]\n' +
+      '  [--missed-ms MS] [--copyback-mb MB] [--master-port P] [--rtsp-port P] [--udp-port P] [--keep]\n' +
+      "  --keep: leave each run's farm folder (data dirs, logs) and print where",
+  );
+  process.exit(0);
+}
 const policy = values.policy as 'spare' | 'standby' | 'hot' | 'distribute';
 if (!['spare', 'standby', 'hot', 'distribute'].includes(policy))
   throw new Error(`--policy: spare, standby, hot or distribute, not ${policy}`);
@@ -35,6 +64,8 @@ const planned = values.planned;
 const runs = Number(values.runs);
 const missedMs = Number(values['missed-ms']);
 const recordMs = Number(values['record-s']) * 1000;
+/** How far the API's gap may be from the frames' before the bench calls the record untrue. */
+const AGREEMENT_MS = 200;
 
 interface Failover {
   server: string;
@@ -42,14 +73,25 @@ interface Failover {
   detail: { confirmedAt: number; moves: { camera: string }[] };
 }
 
-async function oneRun(i: number): Promise<{ detectionMs: number | null; gapMs: number; falseFailovers: number }> {
+interface RunResult {
+  detectionMs: number | null;
+  /** From the frames in the files. */
+  gapMs: number;
+  /** From the master's timeline. */
+  apiGapMs: number;
+  /** The largest time difference of one frame between two servers' files; null when no frame is in two. */
+  frameSkewMs: number | null;
+  falseFailovers: number;
+}
+
+async function oneRun(i: number): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
-  const farm = new LocalFarm({ dir, farmKey: newFarmKey(), masterPort: 28480 });
-  const rtsp = 28554;
+  const farm = new LocalFarm({ dir, farmKey: newFarmKey(), masterPort: Number(values['master-port']) });
+  const rtsp = Number(values['rtsp-port']);
   try {
     const config = exampleFarm({
       simUrl: (id) => `rtsp://127.0.0.1:${rtsp}/${id}`,
-      udpBasePort: 28045,
+      udpBasePort: Number(values['udp-port']),
       settings: {
         AliveIntervalMs: 250,
         FarmHealthMissedUdpMs: missedMs,
@@ -75,8 +117,13 @@ async function oneRun(i: number): Promise<{ detectionMs: number | null; gapMs: n
     await farm.waitFor(async () => (await cams()).every((c) => c.recording === 'recording'), 60_000, 'all recording');
     const since = Date.now();
     await delay(recordMs);
-    const killedAt = Date.now();
     const moved = EXAMPLE_CAMERAS.s1;
+    // A run whose cameras left s1 before the kill (a failover while the farm started) measures no
+    // failover of s1: it fails, rather than scoring a gap of 0.
+    const away = (await cams()).filter((c) => moved.includes(c.id) && c.currentServer !== 's1');
+    if (away.length)
+      throw new Error(`before the kill, ${away.map((c) => `${c.id} on ${c.currentServer}`).join(', ')}, not on s1`);
+    const killedAt = Date.now();
     const settled = (on: (server: string) => boolean) =>
       farm.waitFor(
         async () =>
@@ -101,28 +148,74 @@ async function oneRun(i: number): Promise<{ detectionMs: number | null; gapMs: n
     const fo = failovers.find((f) => f.server === 's1' && f.startedAt >= killedAt);
     if (!fo) throw new Error('no failover logged for s1');
     const ours = failovers.filter((f) => f.server === 's1' && f.startedAt >= killedAt);
+    // The last 1.5 s may still be in a recorder's staging.
+    const to = Date.now() - 1500;
     let gapMs = 0;
+    let apiGapMs = 0;
+    let frameSkewMs: number | null = null;
+    // s1, the cameras' home where a copy-back brings footage, is read last: a file released
+    // elsewhere meanwhile is already there.
+    const roots = localFarmStorage(dir).sort((a, b) => Number(a.includes('/s1/')) - Number(b.includes('/s1/')));
     for (const id of moved) {
-      const tl = await farm.api<{ gaps: { ms: number }[] }>(
-        `/api/v1/cameras/${id}/timeline?from=${since}&to=${Date.now() - 1500}`,
+      const tl = await farm.api<{ intervals: { startMs: number; endMs: number }[] }>(
+        `/api/v1/cameras/${id}/timeline?from=${since}&to=${to}`,
       );
-      gapMs = Math.max(gapMs, ...tl.gaps.map((g) => g.ms));
+      const segments = farmSegments(roots, id);
+      gapMs = Math.max(gapMs, ...footageHoles(segments, since, to).map((h) => h.ms));
+      apiGapMs = Math.max(apiGapMs, ...footageHoles(tl.intervals, since, to).map((h) => h.ms));
+      const skew = largestSkew(segments);
+      if (skew) {
+        frameSkewMs = Math.max(frameSkewMs ?? 0, skew.ms);
+        console.error(
+          `  ${id}: ${skew.frames} frames recorded by two servers; the most apart: ${skew.ms} ms (${skew.a} ${new Date(skew.aMs).toISOString()}, ${skew.b} ${new Date(skew.bMs).toISOString()})`,
+        );
+      }
     }
     // A planned handover has nothing to detect.
-    const result = {
+    const result: RunResult = {
       detectionMs: planned ? null : fo.detail.confirmedAt - killedAt,
-      gapMs,
+      gapMs: Math.round(gapMs),
+      apiGapMs: Math.round(apiGapMs),
+      frameSkewMs,
       falseFailovers: failovers.filter((f) => !ours.includes(f)).length,
     };
     console.error(`run ${i + 1}/${runs}: ${JSON.stringify(result)}`);
     return result;
   } finally {
     await farm.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (values.keep) console.error(`  kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const results = [];
+interface Skew {
+  ms: number;
+  a: string;
+  aMs: number;
+  b: string;
+  bMs: number;
+  /** Frames found in two recorders' files. */
+  frames: number;
+}
+
+/** The largest |difference| between two recorders' times of one frame, over every pair of recorders; undefined when no frame is in two. */
+function largestSkew(segments: DiskSegment[]): Skew | undefined {
+  const by = new Map<string, DiskSegment[]>();
+  for (const s of segments) by.set(s.recordedBy, [...(by.get(s.recordedBy) ?? []), s]);
+  const ids = [...by.keys()];
+  let most: Skew | undefined;
+  let frames = 0;
+  for (let a = 0; a < ids.length; a++)
+    for (let b = a + 1; b < ids.length; b++)
+      for (const p of frameTimeAgreement(by.get(ids[a])!, by.get(ids[b])!)) {
+        frames++;
+        const ms = Math.round(Math.abs(p.diffMs));
+        if (!most || ms > most.ms) most = { ms, a: ids[a], aMs: p.aMs, b: ids[b], bMs: p.bMs, frames: 0 };
+      }
+  return most && { ...most, frames };
+}
+
+const results: RunResult[] = [];
 let failedRuns = 0;
 for (let i = 0; i < runs; i++) {
   try {
@@ -139,6 +232,16 @@ const copy = planned
   ? await measureCopyBack({ segments: Math.max(1, Math.round(Number(values['copyback-mb']))), bytes: 1_000_000 })
   : undefined;
 const gaps = results.map((r) => r.gapMs);
+const apiGaps = results.map((r) => r.apiGapMs);
+const untrue = results.filter((r) => Math.abs(r.gapMs - r.apiGapMs) > AGREEMENT_MS);
+const skews = results.flatMap((r) => (r.frameSkewMs === null ? [] : [r.frameSkewMs]));
+if (untrue.length) {
+  process.exitCode = 1;
+  console.error(
+    `FAIL: in ${untrue.length} of ${results.length} runs the master's timeline and the frames on disk disagree by more than ${AGREEMENT_MS} ms: ` +
+      untrue.map((r) => `gap ${r.gapMs} ms on disk, ${r.apiGapMs} ms in the API`).join('; '),
+  );
+}
 console.log(
   JSON.stringify({
     runs,
@@ -150,6 +253,12 @@ console.log(
     detection_ms_p95: planned ? null : percentile(det, 95),
     gap_ms_p50: percentile(gaps, 50),
     gap_ms_p95: percentile(gaps, 95),
+    api_gap_ms_p50: percentile(apiGaps, 50),
+    api_gap_ms_p95: percentile(apiGaps, 95),
+    gaps_ms: gaps,
+    api_gaps_ms: apiGaps,
+    disagreeing_runs: untrue.length,
+    frame_skew_ms_max: skews.length ? Math.max(...skews) : null,
     false_failovers: results.reduce((a, r) => a + r.falseFailovers, 0),
     gap_bound_ms: policy === 'hot' || planned ? 1000 : missedMs + 3000,
     ...copy,

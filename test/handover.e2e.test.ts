@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm } from '../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
 import { newFarmKey } from '../src/lib/farm-key.ts';
+import { copyBackProblems, diskSegments, farmSegments, FootageLedger, footageHoles } from './support/disk-footage.ts';
 
 // Fixed loopback ports away from the other tests (18480/18580/18680/18380 families) and the defaults.
 const MASTER_PORT = 18780;
@@ -87,6 +88,16 @@ test('drain and resume are make-before-break (no gap); failback copies the foota
     );
   };
 
+  // Each server's default storage path; s2's footage of c1 noted file by file (sha256) as it is stored, before any release.
+  const storage = (server: string) => join(dir, 'nodes', server, 'storage');
+  const away = new FootageLedger(storage('s2'), 'c1');
+  const noting = setInterval(() => away.note(), 200);
+  t.after(() => clearInterval(noting));
+  const cameHome = (what: string) => {
+    away.note();
+    assert.deepEqual(copyBackProblems(away, storage('s2'), storage('s1'), 's1'), [], what);
+  };
+
   await farm.startSim(RTSP_PORT, ['c1']);
   await farm.startMaster(config());
   farm.startNode('s1');
@@ -104,7 +115,11 @@ test('drain and resume are make-before-break (no gap); failback copies the foota
   await farm.post<Failover>('/api/v1/servers/s1/resume');
   await settled('s1');
   await delay(4500); // the range below ends 3 s ago: it covers the handover back
-  const planned = await timeline(since, Date.now() - 3000);
+  const plannedTo = Date.now() - 3000;
+  // From the frames on both disks (s2's read first: a file a copy-back releases meanwhile is on s1 already).
+  const plannedHoles = footageHoles(farmSegments([storage('s2'), storage('s1')], 'c1'), since, plannedTo);
+  assert.deepEqual(plannedHoles, [], `no hole in the files across drain and resume: ${JSON.stringify(plannedHoles)}`);
+  const planned = await timeline(since, plannedTo);
   assert.deepEqual(planned.gaps, [], `no hole across drain and resume: ${JSON.stringify(planned.gaps)}`);
   assert.deepEqual([...new Set(planned.recorded.map((r) => r.server))].sort(), ['s1', 's2']);
   const log = await failovers();
@@ -116,13 +131,18 @@ test('drain and resume are make-before-break (no gap); failback copies the foota
     ],
   );
 
-  // The copy-back of what s2 recorded during the drain completes: s2's footage of c1 is gone from the catalogue, the timeline has no hole.
+  // The copy-back of what s2 recorded during the drain completes: every file of it on s1's disk with
+  // the bytes s2 held, none left on s2's, and s1's disk alone has no hole; the master's catalogue agrees.
   await farm.waitFor(
     async () => (await failovers())[1].detail.copyBack?.every((j) => j.state === 'done') === true,
     60_000,
     'copy-back after resume done',
   );
-  const home = await timeline(since, Date.now() - 3000);
+  const homeTo = Date.now() - 3000;
+  assert.ok(away.files.size >= 3, `s2 recorded c1 during the drain (${away.files.size} files)`);
+  cameHome('the drain: all of s2 came home intact');
+  assert.deepEqual(footageHoles(diskSegments(storage('s1'), 'c1'), since, homeTo), [], "no hole on s1's disk alone");
+  const home = await timeline(since, homeTo);
   assert.deepEqual([...new Set(home.recorded.map((r) => r.server))], ['s1'], 'all footage home');
   assert.deepEqual(home.gaps, [], 'and none lost');
 
@@ -157,10 +177,14 @@ test('drain and resume are make-before-break (no gap); failback copies the foota
   assert.equal(job.state, 'done');
   assert.equal(job.progress!.segmentsDone, job.progress!.segments);
   assert.ok(job.progress!.segmentsDone > before.progress!.segmentsDone, 'went on after the kill');
-  // Every second s2 recorded while c1 was away is now on s1, and s2 holds none of it.
-  const away = await timeline(awayFrom, awayFrom + 7000);
-  assert.deepEqual([...new Set(away.recorded.map((r) => r.server))], ['s1']);
-  assert.deepEqual(away.gaps, [], `the copied footage has no hole: ${JSON.stringify(away.gaps)}`);
+  // Every second s2 recorded while c1 was away is now on s1's disk, byte for byte, and s2's disk holds none of it.
+  clearInterval(noting);
+  cameHome('the failback, resumed after a kill: all of s2 came home intact');
+  const awayHoles = footageHoles(diskSegments(storage('s1'), 'c1'), awayFrom, awayFrom + 7000);
+  assert.deepEqual(awayHoles, [], `the copied footage has no hole on s1's disk: ${JSON.stringify(awayHoles)}`);
+  const awayTl = await timeline(awayFrom, awayFrom + 7000);
+  assert.deepEqual([...new Set(awayTl.recorded.map((r) => r.server))], ['s1'], "the master's catalogue agrees");
+  assert.deepEqual(awayTl.gaps, [], `the copied footage has no hole: ${JSON.stringify(awayTl.gaps)}`);
   console.log(
     `# copy-back of ${job.progress!.segments} segments (${job.progress!.bytesDone} bytes) resumed after a kill at ${before.progress!.segmentsDone}`,
   );
