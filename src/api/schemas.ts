@@ -14,7 +14,8 @@ export const ServerClockView = Type.Object(
       description: "the server's clock − farm time (ms): its own estimate from status round trips, else the master's",
     }),
     rttMs: Type.Union([Type.Number(), Type.Null()], {
-      description: "the round trip the server's estimate rests on (its error is at most half); null: the master's figure",
+      description:
+        "the round trip the server's estimate rests on (its error is at most half); null: the master's figure",
     }),
     masterEstimateMs: Type.Union([Type.Number(), Type.Null()], {
       description: "the master's cross-check: send time − arrival of the least delayed recent status (a lower bound)",

@@ -23,7 +23,7 @@ function sampleOf(trip: Trip, i: number): ClockSample {
 
 function run(trips: Trip[]): { offsetMs: number; rttMs: number } | undefined {
   const e = new OffsetEstimator();
-  trips.forEach((t, i) => e.add(sampleOf(t, i)));
+  for (const [i, t] of trips.entries()) e.add(sampleOf(t, i));
   return e.estimate();
 }
 

@@ -76,10 +76,7 @@ export class OffsetEstimator {
       if (this.samples.length > this.o.window) this.samples.shift();
     }
     const next = this.best();
-    if (
-      next &&
-      (!this.published || Math.abs(next.offsetMs - this.published.offsetMs) > this.o.steadyMs)
-    )
+    if (next && (!this.published || Math.abs(next.offsetMs - this.published.offsetMs) > this.o.steadyMs))
       this.published = next;
     else if (next && this.published) this.published = { offsetMs: this.published.offsetMs, rttMs: next.rttMs };
   }

@@ -24,7 +24,9 @@ export const NodeClock = Type.Object({
   offsetMs: Type.Optional(
     Type.Number({ description: "the node's clock − the master's (ms), estimated from status round trips" }),
   ),
-  rttMs: Type.Optional(Type.Number({ description: 'the round trip that estimate rests on (its error is at most half)' })),
+  rttMs: Type.Optional(
+    Type.Number({ description: 'the round trip that estimate rests on (its error is at most half)' }),
+  ),
 });
 /** The node's clock as it sends a status. */
 export type NodeClock = Static<typeof NodeClock>;

@@ -46,7 +46,10 @@ test('segment times and file names are in farm time: a server 5 s ahead files it
     const segs = index.list('cam1', 0, Number.MAX_SAFE_INTEGER);
     for (const s of segs) {
       // This process's clock plays the farm's here: the footage lies in [t0, now] of it, shifted by the 5 s.
-      assert.ok(s.startMs >= t0 - 5000 - 1000 && s.endMs <= now - 5000 + 200, `[${s.startMs}, ${s.endMs}] not 5 s back`);
+      assert.ok(
+        s.startMs >= t0 - 5000 - 1000 && s.endMs <= now - 5000 + 200,
+        `[${s.startMs}, ${s.endMs}] not 5 s back`,
+      );
       assert.ok(s.endMs > s.startMs);
       assert.equal(s.path, segmentRelPath('cam1', s.startMs, 'node-a'), 'the file is named by its farm time');
       assert.ok(statSync(join(root, 'storage', s.path)).size > 0);

@@ -7,6 +7,7 @@ import { probeTs, relativePts } from '../../src/media/ts-probe.ts';
 // two files give it compared.
 
 const TS_PACKET = 188;
+const START_CODE = Buffer.from([0, 0, 1]);
 
 /** The video elementary stream bytes of each frame (PES payloads, headers stripped), in file order. */
 function framePayloads(ts: Buffer, offsets: number[]): Buffer[] {
@@ -30,12 +31,8 @@ function framePayloads(ts: Buffer, offsets: number[]): Buffer[] {
 function sliceHash(es: Buffer): string | undefined {
   const h = createHash('sha256');
   let slices = 0;
-  let i = 0;
   const starts: number[] = [];
-  while ((i = es.indexOf(Buffer.from([0, 0, 1]), i)) !== -1) {
-    starts.push(i + 3);
-    i += 3;
-  }
+  for (let i = es.indexOf(START_CODE); i !== -1; i = es.indexOf(START_CODE, i + 3)) starts.push(i + 3);
   starts.forEach((s, k) => {
     const type = es[s] & 0x1f;
     if (type !== 1 && type !== 5) return;
