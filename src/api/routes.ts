@@ -3,7 +3,10 @@ import { Type } from '@sinclair/typebox';
 import type { Controller } from '../controller/controller.ts';
 import type { Store } from '../store/store.ts';
 import { NodeStatus } from '../protocol/status.ts';
-import { NODE_CHANNEL_ROUTES } from '../protocol/node-channel.ts';
+import { NODE_CHANNEL_ROUTES, StatusReply } from '../protocol/node-channel.ts';
+import { performance } from 'node:perf_hooks';
+import { DEFAULT_CLOCK_SKEW_WARN_MS, ServerClocks } from '../master/server-clocks.ts';
+import type { Logger } from '../lib/log.ts';
 import { FarmConfig } from '../config/farm-config.ts';
 import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBackView } from './schemas.ts';
 import { timeline } from '../playback/timeline.ts';
@@ -33,6 +36,8 @@ export interface RouteDeps {
   applyConfig: (input: unknown, actor?: string) => Promise<{ warnings: string[]; summary: string }>;
   /** Bounds on exports and long polls (DEFAULT_API_LIMITS unless given). */
   limits?: ApiLimits;
+  /** What the master knows of the servers' clocks (default: one of its own, logging to the app's logger). */
+  clocks?: ServerClocks;
 }
 
 /** Who made a request, as the logs name them; undefined when no one authenticated. */
@@ -46,6 +51,12 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   const { controller, store } = d;
   const limits = d.limits ?? DEFAULT_API_LIMITS;
   const longPolls = new LongPolls(limits.longPollsTotal);
+  const clocks =
+    d.clocks ??
+    new ServerClocks({
+      log: app.log as unknown as Logger,
+      boundMs: () => controller.state().settings.ClockSkewWarnMs ?? DEFAULT_CLOCK_SKEW_WARN_MS,
+    });
 
   const read = (summary: string, response: unknown, extra: Record<string, unknown> = {}) => ({
     schema: { summary, response: { 200: response, '4xx': ErrorBody }, ...extra },
@@ -81,6 +92,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
         maintenance: !!s.runtime.maintenance,
         enabled: s.enabled !== false,
         swappedWith: s.runtime.swappedWith ?? null,
+        clock: clocks.of(s.id) ?? null,
       };
     });
   });
@@ -107,6 +119,10 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
           movable: c.movable,
           recording,
           lastSegmentEndMs: st?.lastSegmentEndMs ?? null,
+          clockOffsetMs: st?.clockOffsetMs ?? null,
+          ...(clocks.cameraWarning(st?.clockOffsetMs) !== undefined && {
+            clockWarning: clocks.cameraWarning(st?.clockOffsetMs),
+          }),
           streams: (c.streams ?? []).map((x, i) => ({
             url: redactCredentials(x.url),
             recording: recording === 'unrecorded' ? recording : (st?.streams?.[i]?.state ?? 'unknown'),
@@ -258,13 +274,22 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     Type.Object({ to: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
   );
 
-  app.post(NODE_CHANNEL_ROUTES.status, { schema: { body: NodeStatus }, bodyLimit: BODY_LIMITS.status }, async (req) => {
-    const { id } = req.params as { id: string };
-    if (!controller.state().servers.some((s) => s.id === id))
-      throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
-    await controller.onStatus(id, req.body as NodeStatus);
-    return { generation: controller.generation };
-  });
+  app.post(
+    NODE_CHANNEL_ROUTES.status,
+    { schema: { body: NodeStatus, response: { 200: StatusReply } }, bodyLimit: BODY_LIMITS.status },
+    async (req) => {
+      // The master's clock at arrival and how long it held the status: the node's round trip minus
+      // this hold is network time, which bounds the error of its offset estimate (clock-offset.ts).
+      const masterTimeMs = Date.now();
+      const held = performance.now();
+      const { id } = req.params as { id: string };
+      if (!controller.state().servers.some((s) => s.id === id))
+        throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
+      clocks.heard(id, req.body as NodeStatus, masterTimeMs);
+      await controller.onStatus(id, req.body as NodeStatus);
+      return { generation: controller.generation, masterTimeMs, masterHeldMs: performance.now() - held };
+    },
+  );
 
   app.get(NODE_CHANNEL_ROUTES.assignment, async (req, reply) => {
     const { id } = req.params as { id: string };

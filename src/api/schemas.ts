@@ -7,6 +7,24 @@ import { StorageState } from '../protocol/storage-state.ts';
 
 export { ErrorBody };
 
+/** A recording server's clock against farm time (the master's), as GET /api/v1/servers shows it. */
+export const ServerClockView = Type.Object(
+  {
+    offsetMs: Type.Union([Type.Number(), Type.Null()], {
+      description: "the server's clock − farm time (ms): its own estimate from status round trips, else the master's",
+    }),
+    rttMs: Type.Union([Type.Number(), Type.Null()], {
+      description:
+        "the round trip the server's estimate rests on (its error is at most half); null: the master's figure",
+    }),
+    masterEstimateMs: Type.Union([Type.Number(), Type.Null()], {
+      description: "the master's cross-check: send time − arrival of the least delayed recent status (a lower bound)",
+    }),
+    warning: Type.Optional(Type.String({ description: 'set when the clock is off farm time beyond ClockSkewWarnMs' })),
+  },
+  { description: 'null before its first status since the master started' },
+);
+
 export const ServerView = Type.Object({
   id: Type.String(),
   group: Type.Integer(),
@@ -42,6 +60,7 @@ export const ServerView = Type.Object({
   swappedWith: Type.Union([Type.String(), Type.Null()], {
     description: 'onReturn swap: plays the configured role of this server',
   }),
+  clock: Type.Union([ServerClockView, Type.Null()]),
 });
 
 const RecordingView = Type.Union(
@@ -60,6 +79,12 @@ export const CameraView = Type.Object({
   movable: Type.Boolean(),
   recording: RecordingView,
   lastSegmentEndMs: Type.Union([Type.Number(), Type.Null()]),
+  clockOffsetMs: Type.Union([Type.Number(), Type.Null()], {
+    description: "the camera's clock − farm time (ms), from its RTCP sender reports as its server saw them",
+  }),
+  clockWarning: Type.Optional(
+    Type.String({ description: "set when the camera's clock is off farm time beyond ClockSkewWarnMs" }),
+  ),
   streams: Type.Array(
     Type.Object({ url: Type.String({ description: 'credentials redacted' }), recording: RecordingView }),
     { description: 'streams after the first' },

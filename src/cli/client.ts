@@ -46,22 +46,26 @@ export function statusCommand(): Command {
         role: string;
         state: string;
         cameras: string[];
+        clock?: { offsetMs: number | null; warning?: string } | null;
       }[];
       const cameras = (await call(a, '/api/v1/cameras')) as {
         id: string;
         homeServer: string;
         currentServer: string;
         recording: string;
+        clockWarning?: string;
       }[];
       const failovers = (await call(a, '/api/v1/failovers?limit=10')) as FailoverEntry[];
-      console.log('SERVER  GROUP  ROLE       STATE    CAMERAS');
+      console.log('SERVER  GROUP  ROLE       STATE    CLOCK     CAMERAS');
       for (const s of servers)
         console.log(
-          `${s.id.padEnd(8)}${String(s.group).padEnd(7)}${s.role.padEnd(11)}${s.state.padEnd(9)}${s.cameras.join(',')}`,
+          `${s.id.padEnd(8)}${String(s.group).padEnd(7)}${s.role.padEnd(11)}${s.state.padEnd(9)}${clockColumn(s.clock).padEnd(10)}${s.cameras.join(',')}`,
         );
+      for (const s of servers) if (s.clock?.warning) console.log(`warning: server ${s.id}: ${s.clock.warning}`);
       console.log('\nCAMERA  HOME    NOW     RECORDING');
       for (const c of cameras)
         console.log(`${c.id.padEnd(8)}${c.homeServer.padEnd(8)}${c.currentServer.padEnd(8)}${c.recording}`);
+      for (const c of cameras) if (c.clockWarning) console.log(`warning: camera ${c.id}: ${c.clockWarning}`);
       console.log('\nFAILOVERS');
       for (const f of failovers)
         console.log(
@@ -69,6 +73,13 @@ export function statusCommand(): Command {
         );
     },
   );
+}
+
+/** A server's clock offset for the status table: `+5012ms!` past the bound, `-` before its first status. */
+export function clockColumn(clock: { offsetMs: number | null; warning?: string } | null | undefined): string {
+  if (clock?.offsetMs === null || clock?.offsetMs === undefined) return '-';
+  const ms = Math.round(clock.offsetMs);
+  return `${ms > 0 ? '+' : ''}${ms}ms${clock.warning ? '!' : ''}`;
 }
 
 /** `vigil apply farm.yaml`: replaces the farm configuration; refused whole when anything is wrong. */

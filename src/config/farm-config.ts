@@ -40,6 +40,11 @@ export const Settings = Type.Object(
       description: 'UDP port of the buddy system',
     }),
     StatusIntervalMs: Ms(500, 20, 'how often a recording server reports its status to the master'),
+    ClockSkewWarnMs: Ms(
+      500,
+      1,
+      "a recording server's (or camera's) clock further than this off farm time (the master's) is warned of in GET /api/v1/servers, /api/v1/cameras and the log",
+    ),
     CopyBackMaxBytesPerSec: Type.Integer({
       default: 50_000_000,
       minimum: 0,

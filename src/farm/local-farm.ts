@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { openSync, closeSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { Response as UndiciResponse, type RequestInit, type Response } from 'und
 import { farmClientTls } from '../auth/peer-identity.ts';
 import { loadIdentity } from '../node/node-identity.ts';
 import { inviteOffline } from '../master/invite-offline.ts';
+import { tcpOpen } from '../lib/tcp-open.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin');
 /** What `vigil` runs: the compiled build (bin/vigil.js, dist/) or the TypeScript sources through tsx (bin/vigil-dev.js). */
@@ -249,25 +249,21 @@ export class LocalFarm {
 
   /**
    * Starts (or restarts) server `id`'s node; the first time, with the join token made for it (see
-   * enroll: startMaster makes them for the configured servers).
+   * enroll: startMaster makes them for the configured servers). `env` adds to its environment (and
+   * its ffmpegs'): fakeClockEnv runs it on a skewed clock.
    */
-  startNode(id: string): void {
+  startNode(id: string, o: { env?: Record<string, string> } = {}): void {
     this.nodeIds.add(id);
     const token = this.enrolled(id) ? undefined : this.tokens.get(id);
     if (!token && !this.enrolled(id))
       throw new Error(`server ${id} has neither an identity nor a join token: start the master first, or enroll it`);
     // The token stays listed: a master starting while this node enrolls must not make it another
     // one, which would replace (and so spend) this one.
-    this.spawn(id, [
-      'node',
-      '--id',
+    this.spawn(
       id,
-      '--master',
-      this.masterUrl,
-      '--data',
-      this.nodeDir(id),
-      ...(token ? ['--join', token] : []),
-    ]);
+      ['node', '--id', id, '--master', this.masterUrl, '--data', this.nodeDir(id), ...(token ? ['--join', token] : [])],
+      o.env,
+    );
   }
 
   /** Process ids by name (sim, master, server ids). */
@@ -364,7 +360,7 @@ export class LocalFarm {
     }
   }
 
-  private spawn(name: string, args: string[]): void {
+  private spawn(name: string, args: string[], extraEnv: Record<string, string> = {}): void {
     const prev = this.procs.get(name);
     if (prev && prev.exitCode === null && prev.signalCode === null) throw new Error(`${name} is already running`);
     let stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
@@ -375,7 +371,7 @@ export class LocalFarm {
     }
     // The farm key is the master's only (Alive keys, the store's secrets): a node's credential is its
     // enrolled identity, so nodes (and the simulator) do not get it.
-    const env = { ...process.env };
+    const env = { ...process.env, ...extraEnv };
     if (name === 'master') env.VIGIL_FARM_KEY = this.o.farmKey;
     else delete env.VIGIL_FARM_KEY;
     const child = spawn(process.execPath, [VIGIL_BIN[this.o.code ?? OWN_CODE], ...args], {
@@ -385,15 +381,4 @@ export class LocalFarm {
     if (fd !== undefined) closeSync(fd);
     this.procs.set(name, child);
   }
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }

@@ -16,6 +16,7 @@ import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { ClientTls } from '../lib/http/tls.ts';
 import type { Enrollment } from '../auth/enrollment.ts';
 import { registerEnrollRoutes } from '../api/enroll-routes.ts';
+import { DEFAULT_CLOCK_SKEW_WARN_MS, ServerClocks } from './server-clocks.ts';
 
 /** What the master's HTTP app is built from. */
 export interface MasterAppOptions {
@@ -86,6 +87,10 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
     nodeTls: o.nodeTls,
     applyConfig: o.applyConfig,
     limits: { ...DEFAULT_API_LIMITS, ...o.limits },
+    clocks: new ServerClocks({
+      log: o.log.child({ part: 'clock' }),
+      boundMs: () => o.controller.state().settings.ClockSkewWarnMs ?? DEFAULT_CLOCK_SKEW_WARN_MS,
+    }),
   });
   registerEnrollRoutes(app, { enrollment: o.enrollment, caPem: o.caPem });
   registerAuthRoutes(app, { store: o.store, setup: o.setup, now: o.now });

@@ -1,5 +1,5 @@
 import type { NodeStatus } from '../protocol/status.ts';
-import { nodeAssignmentPath, nodeStatusPath } from '../protocol/node-channel.ts';
+import { nodeAssignmentPath, nodeStatusPath, type StatusReply } from '../protocol/node-channel.ts';
 import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
 import { tlsFetch, type TlsFetch } from '../lib/http/tls.ts';
 
@@ -25,14 +25,20 @@ export class MasterClient {
     return this.request(nodeAssignmentPath(this.serverId, after), { method: 'GET' }, 25_000, signal);
   }
 
-  /** Posts a status; throws when no master takes it ("<status> <body>" when one refused it). */
-  async status(s: NodeStatus, signal: AbortSignal): Promise<void> {
-    await this.request(
+  /**
+   * Posts a status; the master's answer (its clock's fields only when they are numbers); throws
+   * when no master takes it ("<status> <body>" when one refused it).
+   */
+  async status(s: NodeStatus, signal: AbortSignal): Promise<Partial<StatusReply>> {
+    const body = await this.request(
       nodeStatusPath(this.serverId),
       { method: 'POST', body: JSON.stringify(s), headers: { 'content-type': 'application/json' } },
       3000,
       signal,
     );
+    const r = (body ?? {}) as Record<string, unknown>;
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+    return { masterTimeMs: num(r.masterTimeMs), masterHeldMs: num(r.masterHeldMs) };
   }
 
   /** Closes the connections. */

@@ -21,6 +21,7 @@ import { aliveKeysFromHex } from '../health/alive-keys.ts';
 import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
 import { createPrivateKey } from 'node:crypto';
 import { SegmentChain } from '../storage/segment-chain.ts';
+import { StatusFarmClock } from './farm-clock.ts';
 
 export interface RecordingNodeOptions {
   id: string;
@@ -72,6 +73,8 @@ export class RecordingNode {
   private readonly copyBack: CopyBack;
   /** The signed hash chain of what this server records, signed with its identity key. */
   private readonly chain: SegmentChain;
+  /** Farm time (the master's clock), estimated from the status round trips. */
+  private readonly farmClock = new StatusFarmClock();
 
   constructor(private readonly o: RecordingNodeOptions) {
     // Older versions left it 0755; what is inside is not rewritten (new files are 0600 anyway).
@@ -102,6 +105,7 @@ export class RecordingNode {
       sink: this.storage,
       log: o.log.child({ part: 'recorder' }),
       ...(o.rtspsCa && { tlsCaFile: o.rtspsCa }),
+      toFarm: (ms) => this.farmClock.toFarm(ms),
     });
     this.client = new MasterClient(o.masterUrls, o.id, o.identity);
     // Failback copy-back: jobs survive a crash in <dataDir>/copy-back.json and resume where they stopped.
@@ -305,6 +309,7 @@ export class RecordingNode {
             state: s.state,
             lastSegmentEndMs: s.lastSegmentEndMs,
             restarts: s.restarts,
+            ...(s.clockOffsetMs !== undefined && { clockOffsetMs: s.clockOffsetMs }),
             ...(s.streams && {
               streams: s.streams.map((x) => ({
                 state: x.state,
@@ -327,7 +332,9 @@ export class RecordingNode {
       udp: this.heartbeat ? { ...this.heartbeat.counters, dropped: { ...this.heartbeat.counters.dropped } } : undefined,
     };
     try {
-      await this.client.status(status, this.abort.signal);
+      const trip = this.farmClock.roundTrip();
+      status.clock = trip.clock;
+      trip.answered(await this.client.status(status, this.abort.signal));
       this.lastStatusRefusal = undefined;
       if (segments.length) this.index.markReported(segments.map((s) => s.id));
     } catch (err) {

@@ -1,3 +1,5 @@
+import { Type, type Static } from '@sinclair/typebox';
+
 // The master's routes a recording server calls: its status up, its assignment down (long-polled).
 
 /** The master's routes of the node channel, as the master registers them. */
@@ -15,3 +17,14 @@ export function nodeStatusPath(serverId: string): string {
 export function nodeAssignmentPath(serverId: string, after: number): string {
   return `/api/v1/nodes/${encodeURIComponent(serverId)}/assignment?after=${after}`;
 }
+
+/** The master's answer to a status: its generation, and its clock, from which the node estimates its own offset. */
+export const StatusReply = Type.Object({
+  generation: Type.Integer(),
+  masterTimeMs: Type.Optional(Type.Number({ description: "the master's clock when the status arrived (farm time)" })),
+  masterHeldMs: Type.Optional(
+    Type.Number({ description: 'how long the master held the status before answering (not network time)' }),
+  ),
+});
+/** The master's answer to a status. */
+export type StatusReply = Static<typeof StatusReply>;

@@ -13,7 +13,23 @@ const StreamState = Type.Object({
   state: RecordingState,
   lastSegmentEndMs: Type.Optional(Type.Number()),
   restarts: Type.Optional(Type.Integer()),
+  clockOffsetMs: Type.Optional(
+    Type.Number({ description: "the camera's clock − farm time (ms), from its RTCP sender reports" }),
+  ),
 });
+
+/** The node's clock as it sends a status: its reading, and its own estimate of how far it is off the master's. */
+export const NodeClock = Type.Object({
+  sentAtMs: Type.Number({ description: "the node's wall clock when it sent this status" }),
+  offsetMs: Type.Optional(
+    Type.Number({ description: "the node's clock − the master's (ms), estimated from status round trips" }),
+  ),
+  rttMs: Type.Optional(
+    Type.Number({ description: 'the round trip that estimate rests on (its error is at most half)' }),
+  ),
+});
+/** The node's clock as it sends a status. */
+export type NodeClock = Static<typeof NodeClock>;
 
 /** What a recording server reports to the master every StatusIntervalMs (and at once when its suspects change). */
 export const NodeStatus = Type.Object({
@@ -58,6 +74,7 @@ export const NodeStatus = Type.Object({
       description: 'copy-back jobs of this server (footage recorded elsewhere during a failover, copied home)',
     }),
   ),
+  clock: Type.Optional(NodeClock),
   udp: Type.Optional(
     Type.Object({
       sent: Type.Integer(),

@@ -47,6 +47,8 @@ export interface CameraStatus {
   mode: 'record' | 'buffer';
   /** Segments held in the pre-buffer (0 in record mode). */
   buffered: number;
+  /** The camera's clock − farm time (ms), from its RTCP sender reports; undefined while none is known. */
+  clockOffsetMs?: number;
 }
 
 /** Settings of one camera's recorder. */
@@ -88,6 +90,12 @@ export interface CameraRecorderOptions {
    * on ffmpeg's command line.
    */
   ffmpegUrl?: (url: string) => string;
+  /**
+   * This server's wall-clock readings (ms) in farm time, the master's clock (FarmClock.toFarm):
+   * segment start and end times go through it, so a server whose clock is off still places its
+   * footage where it happened. Default: unchanged.
+   */
+  toFarm?: (nodeMs: number) => number;
 }
 
 /** How long a camera asked whether it answers RTSP has to answer. */
@@ -330,10 +338,19 @@ export class CameraRecorder {
         await this.target.invalid({ file: staged, reason: checked, startMs: listedStartMs, endMs, runId });
         return;
       }
-      const { startMs, bytes } = checked;
+      const { bytes } = checked;
       // ffmpeg delivers: that is progress for the watchdog, whether or not storage takes the segment.
       this.health.segment(this.clock.now());
-      const seg = { cameraId: this.opts.cameraId, stream: this.stream, startMs, endMs, bytes };
+      // Both ends with one offset, so a change of the estimate never stretches or shrinks a segment.
+      const toFarm = this.opts.toFarm ?? ((ms: number) => ms);
+      const shift = toFarm(endMs) - endMs;
+      const seg = {
+        cameraId: this.opts.cameraId,
+        stream: this.stream,
+        startMs: Math.round(checked.startMs + shift),
+        endMs: Math.round(endMs + shift),
+        bytes,
+      };
       await this.target.take({ staged, seg }, runId);
     } catch (err) {
       this.log.error({ err, file: staged, runId }, 'storing segment failed');

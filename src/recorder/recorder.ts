@@ -31,6 +31,8 @@ export interface RecorderOptions {
   onSegment?: (seg: IndexedSegment) => void;
   /** CA file every rtsps camera's certificate must chain to (none: rtsps is encrypted, not verified). */
   tlsCaFile?: string;
+  /** This server's clock readings in farm time, for every camera's segment times (CameraRecorderOptions.toFarm). */
+  toFarm?: (nodeMs: number) => number;
 }
 
 /**
@@ -183,6 +185,7 @@ export class Recorder {
       buffer,
       ffmpegUrl: (u) => this.redirect.ffmpegUrl(u),
       tlsCaFile: this.opts.tlsCaFile,
+      toFarm: this.opts.toFarm,
     });
     this.cameras.set(id, { key, bufferMs, rec });
     rec.start();

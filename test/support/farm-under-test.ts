@@ -128,17 +128,7 @@ export class FarmUnderTest {
 
   /** Starts (or starts again) one server's node process, with `env` added to its environment. */
   startNode(id: string, env: Record<string, string> = {}): void {
-    // LocalFarm hands the node a copy of process.env as it spawns it: set for that moment only.
-    const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
-    Object.assign(process.env, env);
-    try {
-      this.farm.startNode(id);
-    } finally {
-      for (const [k, v] of saved) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
+    this.farm.startNode(id, { env });
     this.nodeStarts.set(id, Date.now());
   }
 
