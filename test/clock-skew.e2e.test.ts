@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { FarmConfigInput } from '../src/config/farm-config.ts';
 import { fakeClockEnv } from '../src/farm/fake-clock.ts';
-import { diskSegments } from './support/disk-footage.ts';
+import { diskSegments, frameTimeAgreement } from './support/disk-footage.ts';
 import { FarmUnderTest } from './support/farm-under-test.ts';
-import { frameOffsets, frameTimes } from './support/frame-times.ts';
 import { runVigil } from './support/run-vigil.ts';
 
 // Ports of helper B's range (27200-27299).
@@ -69,7 +68,9 @@ test('a server whose clock is 5 s ahead: the skew is reported and warned of, its
   );
   const { ahead, truth } = segs();
   // Frames matched by content: where s1's files place each frame against where s2's place it.
-  const offsets = frameOffsets(frameTimes(ahead), frameTimes(truth)).sort((a, b) => a - b);
+  const offsets = frameTimeAgreement(ahead, truth)
+    .map((p) => p.aMs - p.bMs)
+    .sort((a, b) => a - b);
   assert.ok(offsets.length >= 30, `only ${offsets.length} frames found in both recordings`);
   const worst = Math.max(...offsets.map(Math.abs));
   t.diagnostic(
