@@ -3,13 +3,13 @@ import { VigilError, refused } from '../lib/errors.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import type { Logger } from '../lib/log.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
-import { judge } from './liveness.ts';
+import { ServerJudging } from './judge.ts';
 import { moveProblems, planFailback, planFailover } from './planner.ts';
 import { buildAssignment, type Handover } from './assignment.ts';
 import { movedCameraEdits } from './moved-camera-edits.ts';
 import type { Assignment } from '../protocol/assignment.ts';
 import type { NodeStatus } from '../protocol/status.ts';
-import type { CopyBackJob, FailureTrigger } from '../store/failover-log.ts';
+import type { CopyBackJob } from '../store/failover-log.ts';
 import type { FarmState } from './farm-state.ts';
 import type { Placement } from './placement.ts';
 import type { CopyBacks } from './copy-backs.ts';
@@ -51,7 +51,6 @@ export interface ControllerOptions {
 export class Controller {
   private readonly fs: FarmState;
   private readonly heard = new Heard();
-  private readonly firstSuspectAt = new Map<string, number>();
   private readonly placement: Placement;
   private readonly copies: CopyBacks;
   private readonly handovers: Handovers;
@@ -64,6 +63,7 @@ export class Controller {
   private judgeHeldUntil = 0;
   private tickPending = false;
   private readonly admission: SegmentAdmission;
+  private readonly judging: ServerJudging;
 
   constructor(private readonly o: ControllerOptions) {
     this.clock = o.clock ?? systemClock;
@@ -75,6 +75,7 @@ export class Controller {
     this.runs = parts.runs;
     this.returns = parts.returns;
     this.admission = new SegmentAdmission(o.log);
+    this.judging = new ServerJudging({ state: this.fs, heard: this.heard, runs: this.runs, log: o.log });
   }
 
   /** Reads the farm and takes up open failovers, handovers and copy-backs; starts the tick timer. */
@@ -146,7 +147,7 @@ export class Controller {
         throw new VigilError('TRIGGER_OFF', `manual failover is not a trigger of group ${server.group}`, 409);
       if (!this.fs.farm.cameras.some((c) => c.current === serverId))
         throw new VigilError('NOTHING_TO_MOVE', `server ${serverId} holds no cameras`, 409);
-      const { id } = await this.failover(serverId, 'manual', [], this.clock.now(), actor);
+      const { id } = await this.judging.failover(serverId, 'manual', [], this.clock.now(), actor);
       const fo = id === undefined ? undefined : await this.o.store.failover(id);
       if (!fo)
         throw new VigilError(
@@ -290,7 +291,7 @@ export class Controller {
       for (const s of this.fs.farm.servers) {
         const busy = this.runs.hasOpen(s.id) || this.handovers.hasEntryOf(s.id);
         if (s.state === 'down' && !busy && this.fs.farm.cameras.some((cam) => cam.current === s.id))
-          await this.failover(s.id, 'config-change', [], now);
+          await this.judging.failover(s.id, 'config-change', [], now);
       }
       this.fs.wake();
     });
@@ -382,42 +383,10 @@ export class Controller {
     return run;
   }
 
-  /** A failover; the first report of the server is forgotten once it stands. */
-  private async failover(serverId: string, trigger: FailureTrigger, reporters: string[], now: number, actor?: string) {
-    const firstReportAt = this.firstSuspectAt.get(serverId) ?? now;
-    const r = await this.runs.failover(serverId, trigger, reporters, firstReportAt, now, actor);
-    if (r.ok) this.firstSuspectAt.delete(serverId);
-    return r;
-  }
-
   private async judgeAll(now: number): Promise<void> {
     const s = this.fs.farm.settings;
-    const verdicts = judge({
-      servers: this.fs.farm.servers.map((x) => ({
-        ...x,
-        triggers: this.fs.group(x.group).triggers,
-        maintenance: x.runtime.maintenance,
-      })),
-      reports: this.heard.reports(),
-      now,
-      missedMs: s.FarmHealthMissedUdpMs,
-      statusIntervalMs: s.StatusIntervalMs,
-      judgeFrom: Math.max(this.startedAt + s.FarmHealthStartDelayMs, this.judgeHeldUntil),
-    });
-    for (const server of this.fs.farm.servers) {
-      const v = verdicts.get(server.id)!;
-      if (server.state === 'down') continue;
-      if (v.reporters.length && !this.firstSuspectAt.has(server.id)) this.firstSuspectAt.set(server.id, now);
-      if (!v.reporters.length && v.state === 'up') this.firstSuspectAt.delete(server.id);
-      if (v.state === 'down') {
-        // The buddy graph changes with each server down: judge the others again on the next tick.
-        await this.failover(server.id, v.trigger!, v.reporters, now);
-        return;
-      } else if (v.state !== server.state) {
-        this.o.log.info({ server: server.id, state: v.state, reporters: v.reporters }, 'server state');
-        server.state = v.state;
-      }
-    }
+    if (await this.judging.judgeAll(now, Math.max(this.startedAt + s.FarmHealthStartDelayMs, this.judgeHeldUntil)))
+      return;
     await this.runs.tick(now);
     await this.handovers.expire(now);
     await this.returns.autoFailback(now);
