@@ -262,8 +262,8 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     const { id } = req.params as { id: string };
     if (!controller.state().servers.some((s) => s.id === id))
       throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
-    await controller.onStatus(id, req.body as NodeStatus);
-    return { generation: controller.generation };
+    const { masterTimeMs } = await controller.onStatus(id, req.body as NodeStatus);
+    return { generation: controller.generation, masterTimeMs };
   });
 
   app.get(NODE_CHANNEL_ROUTES.assignment, async (req, reply) => {

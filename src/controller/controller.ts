@@ -4,6 +4,7 @@ import type { FarmConfig } from '../config/farm-config.ts';
 import type { Logger } from '../lib/log.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { ServerJudging } from './judge.ts';
+import { StatusIntake } from './status-intake.ts';
 import { moveProblems, planFailback, planFailover } from './planner.ts';
 import { buildAssignment, type Handover } from './assignment.ts';
 import { movedCameraEdits } from './moved-camera-edits.ts';
@@ -17,8 +18,6 @@ import type { Handovers } from './handovers.ts';
 import type { FailoverRuns } from './failover-runs.ts';
 import type { ServerReturns } from './server-return.ts';
 import { Heard, apiUrlOf, type Live } from './heard.ts';
-import { reportableCameras } from './reported-segments.ts';
-import { SegmentAdmission } from './segment-admission.ts';
 import { controllerParts } from './parts.ts';
 
 export { HANDOVER_TIMEOUT_MS } from './handovers.ts';
@@ -62,8 +61,8 @@ export class Controller {
   private startedAt = 0;
   private judgeHeldUntil = 0;
   private tickPending = false;
-  private readonly admission: SegmentAdmission;
   private readonly judging: ServerJudging;
+  private readonly intake: StatusIntake;
 
   constructor(private readonly o: ControllerOptions) {
     this.clock = o.clock ?? systemClock;
@@ -74,7 +73,7 @@ export class Controller {
     this.handovers = parts.handovers;
     this.runs = parts.runs;
     this.returns = parts.returns;
-    this.admission = new SegmentAdmission(o.log);
+    this.intake = new StatusIntake(parts, this.heard, o.store, this.clock, o.log);
     this.judging = new ServerJudging({ state: this.fs, heard: this.heard, runs: this.runs, log: o.log });
   }
 
@@ -260,7 +259,7 @@ export class Controller {
 
   /** How many segments of a server's statuses were refused since the master started (cameras it may not report). */
   refusedSegmentsOf(id: string): number {
-    return this.admission.refusedOf(id);
+    return this.intake.refusedSegmentsOf(id);
   }
 
   /** Copy-back jobs, unfinished first, for the API. */
@@ -298,29 +297,19 @@ export class Controller {
   }
 
   /**
-   * A status from a recording server: records its segments, and brings a down server back. All of
-   * it happens in the queue; its liveness counts from its arrival, not from when the queue gets to it.
-   * Only segments of cameras the server may report (SegmentGate) go further; the others are
-   * counted and logged, and change nothing.
+   * A status from a recording server (StatusIntake: ordered, its segments recorded, a down server
+   * brought back). All of it happens in the queue; its liveness counts from its arrival, not from
+   * when the queue gets to it. Returns the master's time of the answer (the server's answeredAtMs).
    */
-  async onStatus(serverId: string, reported: NodeStatus): Promise<void> {
-    if (!this.fs.farm.servers.some((s) => s.id === serverId)) return;
+  async onStatus(serverId: string, reported: NodeStatus): Promise<{ masterTimeMs: number }> {
     const at = this.clock.now();
-    await this.serial(async () => {
-      const status = this.admitSegments(serverId, reported, at);
-      this.heard.hear(serverId, status, at);
-      this.placement.noteSegments(serverId, status.segments);
-      if (status.segments.length) await this.o.store.addRecordings(serverId, status.segments);
-      const server = this.fs.farm.servers.find((s) => s.id === serverId);
-      if (!server) return;
-      const now = this.clock.now();
-      // A server down for its own report (storage, recording) is back only once the report clears.
-      if (server.state === 'down' && !status.storage?.allFailed && !status.recordingFailed)
-        await this.returns.returned(serverId, now);
-      await this.handovers.recorded(serverId, status, now);
-      await this.runs.recorded(serverId, status.segments, now);
-      if (status.copyBack?.length) await this.copies.progress(serverId, status.copyBack);
-    });
+    if (!this.fs.farm.servers.some((s) => s.id === serverId)) return { masterTimeMs: at };
+    return this.serial(() => this.intake.take(serverId, reported, at));
+  }
+
+  /** How many statuses of a server were dropped as older than one taken already, since the master started. */
+  staleStatusesOf(id: string): number {
+    return this.intake.staleStatusesOf(id);
   }
 
   /** Resolves when the farm generation differs from `after`, after timeoutMs, or when `signal` aborts. */
@@ -337,15 +326,6 @@ export class Controller {
       copyBack: this.copies.forHome(serverId, this.clock.now()),
       copySources: this.copies.forSource(serverId),
     });
-  }
-
-  /** The status with only the segments the server may report (SegmentAdmission). */
-  private admitSegments(serverId: string, status: NodeStatus, now: number): NodeStatus {
-    const allowed = reportableCameras(this.fs.farm, serverId, {
-      handovers: this.handovers.values(),
-      recordFrom: this.placement.recordFrom,
-    });
-    return this.admission.admit(serverId, status, allowed, now);
   }
 
   /**

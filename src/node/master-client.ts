@@ -25,14 +25,19 @@ export class MasterClient {
     return this.request(nodeAssignmentPath(this.serverId, after), { method: 'GET' }, 25_000, signal);
   }
 
-  /** Posts a status; throws when no master takes it ("<status> <body>" when one refused it). */
-  async status(s: NodeStatus, signal: AbortSignal): Promise<void> {
-    await this.request(
+  /**
+   * Posts a status; returns the master's time in its answer (undefined from a master that sends
+   * none); throws when no master takes it ("<status> <body>" when one refused it).
+   */
+  async status(s: NodeStatus, signal: AbortSignal): Promise<number | undefined> {
+    const answer = await this.request(
       nodeStatusPath(this.serverId),
       { method: 'POST', body: JSON.stringify(s), headers: { 'content-type': 'application/json' } },
       3000,
       signal,
     );
+    const t = (answer as { masterTimeMs?: unknown } | null)?.masterTimeMs;
+    return typeof t === 'number' && Number.isFinite(t) ? t : undefined;
   }
 
   /** Closes the connections. */
