@@ -9,7 +9,12 @@ const MISSED_MS = 1500;
 const START_DELAY_MS = 6000;
 const STATUS_MS = 250;
 
-type Server = ServerView & { bootId: string | null; statusSeq: number | null; staleStatuses: number };
+type Server = ServerView & {
+  bootId: string | null;
+  statusSeq: number | null;
+  staleStatuses: number;
+  downSince: number | null;
+};
 
 test('a status older than a confirmed-down is ignored: it neither brings the server back nor starts a second failover', {
   timeout: 180_000,
@@ -46,7 +51,7 @@ test('a status older than a confirmed-down is ignored: it neither brings the ser
     await fut.settled({ c1: 's3' });
     const down = await server('s1');
     assert.equal(down.state, 'down');
-    const downSince = down.downSince as unknown as number;
+    const downSince = down.downSince!;
 
     // Statuses s1 built before the verdict, delivered now (held up in the network): a newer seq of
     // its boot, answered before the confirmation; and one older than the last the master took.
