@@ -5,6 +5,8 @@ import type { Logger } from '../lib/log.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
 import { ServerJudging } from './judge.ts';
 import { StatusIntake } from './status-intake.ts';
+import type { StoreOutage } from './store-outage.ts';
+import { isStoreUnavailable, storeUnavailable } from '../store/unavailable.ts';
 import { moveProblems, planFailback, planFailover } from './planner.ts';
 import { buildAssignment, type Handover } from './assignment.ts';
 import { movedCameraEdits } from './moved-camera-edits.ts';
@@ -55,6 +57,7 @@ export class Controller {
   private readonly handovers: Handovers;
   private readonly runs: FailoverRuns;
   private readonly returns: ServerReturns;
+  private readonly outage: StoreOutage;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private readonly clock: Clock;
@@ -73,6 +76,7 @@ export class Controller {
     this.handovers = parts.handovers;
     this.runs = parts.runs;
     this.returns = parts.returns;
+    this.outage = parts.outage;
     this.intake = new StatusIntake(parts, this.heard, o.store, this.clock, o.log);
     this.judging = new ServerJudging({ state: this.fs, heard: this.heard, runs: this.runs, log: o.log });
   }
@@ -99,7 +103,12 @@ export class Controller {
         if (this.tickPending) return; // a slow store must not pile ticks up
         this.tickPending = true;
         this.tick()
-          .catch((err) => this.o.log.error({ err }, 'tick failed'))
+          .catch((err) =>
+            // The store's loss is logged once (StoreOutage), not every tick that meets it.
+            isStoreUnavailable(err)
+              ? this.outage.failed(this.clock.now(), err, 'tick')
+              : this.o.log.error({ err }, 'tick failed'),
+          )
           .finally(() => {
             this.tickPending = false;
           });
@@ -147,6 +156,8 @@ export class Controller {
       if (!this.fs.farm.cameras.some((c) => c.current === serverId))
         throw new VigilError('NOTHING_TO_MOVE', `server ${serverId} holds no cameras`, 409);
       const { id } = await this.judging.failover(serverId, 'manual', [], this.clock.now(), actor);
+      if (this.runs.waitsForStore(serverId))
+        throw storeUnavailable(`the failover of ${serverId} is confirmed and waits for it`);
       const fo = id === undefined ? undefined : await this.o.store.failover(id);
       if (!fo)
         throw new VigilError(
@@ -234,6 +245,11 @@ export class Controller {
   /** The farm generation: it changes whenever some server's assignment may have. */
   get generation(): number {
     return this.fs.farm.generation;
+  }
+
+  /** Whether the farm store is known unreachable (from its last failure until it answers again). */
+  get storeLost(): boolean {
+    return this.outage.lost;
   }
 
   /** The farm as the controller sees it. */
@@ -365,6 +381,7 @@ export class Controller {
 
   private async judgeAll(now: number): Promise<void> {
     const s = this.fs.farm.settings;
+    await this.runs.retryPending(now);
     if (await this.judging.judgeAll(now, Math.max(this.startedAt + s.FarmHealthStartDelayMs, this.judgeHeldUntil)))
       return;
     await this.runs.tick(now);

@@ -7,6 +7,7 @@ import type { Heard } from './heard.ts';
 import { reportableCameras } from './reported-segments.ts';
 import { SegmentAdmission } from './segment-admission.ts';
 import { StatusOrder, mayRevive } from './status-order.ts';
+import { isStoreUnavailable, storeUnavailable } from '../store/unavailable.ts';
 
 /**
  * What the master does with a recording server's status (run in the controller's queue): drops a
@@ -28,9 +29,23 @@ export class StatusIntake {
     this.admission = new SegmentAdmission(log);
   }
 
-  /** A status that arrived at `at`; returns the master's time of the answer. */
+  /**
+   * A status that arrived at `at`; returns the master's time of the answer. While the store cannot
+   * be reached it answers STORE_UNAVAILABLE (503) after hearing the server (its liveness counts
+   * all the same); the server keeps its segments and sends them again.
+   */
   async take(serverId: string, reported: NodeStatus, at: number): Promise<{ masterTimeMs: number }> {
-    const { state, placement, returns, handovers, runs, copies } = this.p;
+    try {
+      return await this.takeAll(serverId, reported, at);
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      this.p.outage.failed(this.clock.now(), err, `status of ${serverId}`);
+      throw storeUnavailable(`the status of ${serverId} is heard, its segments wait for it`);
+    }
+  }
+
+  private async takeAll(serverId: string, reported: NodeStatus, at: number): Promise<{ masterTimeMs: number }> {
+    const { state, placement, returns, handovers, runs, copies, outage } = this.p;
     if (!this.order.admit(serverId, reported)) {
       const { bootId, seq } = reported;
       this.log.debug({ server: serverId, bootId, seq, stale: this.order.staleOf(serverId) }, 'stale status dropped');
@@ -39,7 +54,10 @@ export class StatusIntake {
     const status = this.admitSegments(serverId, reported, at);
     this.heard.hear(serverId, status, at);
     placement.noteSegments(serverId, status.segments);
-    if (status.segments.length) await this.store.addRecordings(serverId, status.segments);
+    if (status.segments.length) {
+      await this.store.addRecordings(serverId, status.segments);
+      outage.answered(this.clock.now());
+    }
     const server = state.farm.servers.find((s) => s.id === serverId);
     if (!server) return { masterTimeMs: this.clock.now() };
     const now = this.clock.now();
