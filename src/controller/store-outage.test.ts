@@ -48,8 +48,12 @@ test('a store outage is logged once when lost and once when back, however many t
     }
   assert.ok(tries <= 35 && tries >= 28, `about one try a second after the first few: ${tries}`);
   assert.equal(o.lost, true);
-  o.answered(30_050);
-  o.answered(30_100);
+  let next = 30_000;
+  while (!o.due(next)) next += 10;
+  o.failed(next - 10, refused(), 'status of s2');
+  assert.equal(o.due(next), true, 'a failure meanwhile does not put the retry off');
+  o.answered(31_050);
+  o.answered(31_100);
   assert.equal(o.lost, false);
   assert.deepEqual(lines, ['error farm store unreachable; what needs it waits and is retried', 'warn farm store back']);
 });

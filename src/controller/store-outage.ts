@@ -23,13 +23,17 @@ export class StoreOutage {
 
   constructor(private readonly log: Logger) {}
 
-  /** The store could not be reached at `now` while doing `what`. */
+  /**
+   * The store could not be reached at `now` while doing `what`. A failure before the next retry is
+   * due (a status meanwhile) does not put the retry off: the store's return is still noticed in time.
+   */
   failed(now: number, err: unknown, what: string): void {
     if (this.lostSince === undefined) {
       this.lostSince = now;
       this.tries = 0;
       this.log.error({ err: errText(err), what }, 'farm store unreachable; what needs it waits and is retried');
-    } else this.tries++;
+    } else if (now < this.nextAt) return;
+    else this.tries++;
     this.nextAt = now + storeRetryDelay(this.tries);
   }
 
