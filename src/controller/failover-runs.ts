@@ -110,10 +110,21 @@ export class FailoverRuns {
       return;
     }
     this.outage.answered(this.clock.now());
-    for (const [serverId, p] of [...this.pending]) {
-      this.pending.delete(serverId);
-      // Back meanwhile (its return was taken in memory): nothing to carry out.
-      if (this.p.state.farm.servers.find((s) => s.id === serverId)?.state !== 'down') continue;
+    // Those back meanwhile (their return was taken in memory) have nothing to carry out; judged
+    // before any is carried out, since each reads memory back from the store.
+    const waiting = [...this.pending].filter(
+      ([id]) => this.p.state.farm.servers.find((s) => s.id === id)?.state === 'down',
+    );
+    this.pending.clear();
+    if (!waiting.length) return;
+    // Memory read back, with the verdicts the store has not taken yet kept in it at once (no
+    // answer of the API in between sees them up).
+    await this.p.state.reload();
+    for (const [id, p] of waiting) {
+      const s = this.p.state.farm.servers.find((x) => x.id === id);
+      if (s && s.state !== 'down') Object.assign(s, { state: 'down', downSince: p.confirmedAt });
+    }
+    for (const [i, [serverId, p]] of waiting.entries()) {
       const { held } = p.before;
       if (
         p.id !== undefined &&
@@ -123,9 +134,12 @@ export class FailoverRuns {
         await this.undo(serverId, p.before, p.id, p.run, new Error('it became unreachable during the failover'));
         continue;
       }
-      await this.p.state.reload();
-      const r = await this.carry(p, p.id !== undefined ? p.run : undefined);
-      if (!r.ok) return;
+      const r = await this.carry(p, p.id !== undefined ? p.run : undefined, p.before);
+      if (!r.ok) {
+        // Lost again: those not tried yet wait on with it.
+        for (const [id, q] of waiting.slice(i + 1)) this.pending.set(id, q);
+        return;
+      }
     }
   }
 
@@ -135,11 +149,16 @@ export class FailoverRuns {
   }
 
   /** Carries a confirmed failover out; `existing`: its entry, written before the store went. */
-  private async carry(a: FailoverArgs, existing?: FailoverRun): Promise<{ id?: number; ok: boolean }> {
+  private async carry(
+    a: FailoverArgs,
+    existing?: FailoverRun,
+    /** The server as it was before the verdict (a retry: memory holds the verdict already). */
+    was?: PendingFailover['before'],
+  ): Promise<{ id?: number; ok: boolean }> {
     const { serverId, trigger, reporters, firstReportAt, confirmedAt: now, actor } = a;
     const farm = this.p.state.farm;
     const server = this.p.state.server(serverId);
-    const before = {
+    const before = was ?? {
       state: server.state,
       downSince: server.downSince,
       held: farm.cameras.filter((c) => c.current === serverId).map((c) => c.id),

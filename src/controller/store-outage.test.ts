@@ -121,3 +121,57 @@ test('a failover confirmed while the store is out waits for it: the verdict stan
   const stored = (await h.store.snapshot()).servers.find((s) => s.id === 'a')!;
   assert.deepEqual([stored.state, stored.downSince], ['down', downSince], 'store and memory agree');
 });
+
+test('two servers failing while the store is out: both wait, both are carried out when it is back, one entry each', async (t) => {
+  const h = await controllerHarness(t, {
+    settings: { FarmHealthStartDelayMs: 0, FarmHealthMissedUdpMs: 1000, StatusIntervalMs: 100 },
+    groups: [{ id: 1, policy: 'distribute' }],
+    servers: ['a', 'b', 'n', 'm'].map((id, i) => ({ id, group: 1, host: '127.0.0.1', udpPort: i + 1 })),
+    cameras: [
+      { id: 'ca', url: 'rtsp://h/ca', server: 'a' },
+      { id: 'cb', url: 'rtsp://h/cb', server: 'b' },
+    ],
+  });
+  const quiet = async (ms: number) => {
+    h.clock.t = 1_000_000 + ms;
+    for (const id of ['n', 'm']) await h.status(id, ms ? ['a', 'b'] : []);
+    await h.at(ms);
+  };
+  for (const id of ['a', 'b']) await h.status(id);
+  await quiet(0);
+  let out = true;
+  const store = h.store as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+  for (const name of ['snapshot', 'setServerState', 'insertFailover', 'moveCameras', 'bumpGeneration']) {
+    const real = store[name].bind(h.store);
+    store[name] = async (...a: unknown[]) => {
+      if (out) throw refused();
+      return real(...a);
+    };
+  }
+  for (let ms = 1000; ms <= 4000; ms += 100) await quiet(ms);
+  const state = (id: string) => h.c.state().servers.find((s) => s.id === id)!.state;
+  assert.deepEqual([state('a'), state('b')], ['down', 'down'], 'both verdicts stand');
+  out = false;
+  for (let ms = 4100; ms <= 5100; ms += 100) {
+    await quiet(ms);
+    assert.deepEqual([state('a'), state('b')], ['down', 'down'], `at ${ms}: neither flips back`);
+  }
+  const fos = await h.store.failovers();
+  assert.deepEqual(fos.map((f) => f.server).sort(), ['a', 'b'], 'one entry each');
+  const where = (id: string) => h.c.state().cameras.find((c) => c.id === id)!.current;
+  assert.deepEqual(
+    fos.map((f) => [f.server, f.status]),
+    [
+      ['a', 'running'],
+      ['b', 'queued'],
+    ],
+    'one failover of a group at a time, as ever',
+  );
+  assert.ok(['n', 'm'].includes(where('ca')));
+  // a's target records ca: its failover is done and b's comes out of the queue.
+  h.clock.t = 1_005_200;
+  await h.status(where('ca'), [], [{ camera: 'ca', startMs: 1_005_000, endMs: 1_005_200 }]);
+  await h.at(5300);
+  assert.ok(['n', 'm'].includes(where('cb')), `cb on ${where('cb')}`);
+  assert.equal((await h.store.failovers()).length, 2);
+});
