@@ -11,6 +11,7 @@ import { FarmConfig } from '../config/farm-config.ts';
 import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBackView } from './schemas.ts';
 import { timeline } from '../playback/timeline.ts';
 import { liveRelayOf } from '../controller/assignment.ts';
+import { storeUnavailable } from '../store/unavailable.ts';
 import { VigilError } from '../lib/errors.ts';
 import { askedRange } from '../lib/time-range.ts';
 import { redactCredentials } from '../lib/redact.ts';
@@ -59,7 +60,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     });
 
   const read = (summary: string, response: unknown, extra: Record<string, unknown> = {}) => ({
-    schema: { summary, response: { 200: response, '4xx': ErrorBody }, ...extra },
+    schema: { summary, response: { 200: response, '4xx': ErrorBody, '5xx': ErrorBody }, ...extra },
   });
 
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -70,7 +71,13 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     async () => ({ ok: true, generation: controller.generation }),
   );
 
+  // While the store is out the master's picture may hold a verdict the store has not taken: these
+  // answer STORE_UNAVAILABLE (503) rather than a state that may change back once it has.
+  const committed = () => {
+    if (controller.storeLost) throw storeUnavailable('the farm state shown here may not be committed');
+  };
   app.get('/api/v1/servers', read('recording servers: role, state, cameras', Type.Array(ServerView)), async () => {
+    committed();
     const f = controller.state();
     return f.servers.map((s) => {
       const cameras = f.cameras.filter((c) => c.current === s.id).map((c) => c.id);
@@ -89,6 +96,9 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
         storage: live?.status.storage ?? null,
         recordingFailed: live?.status.recordingFailed ?? false,
         refusedSegments: controller.refusedSegmentsOf(s.id),
+        bootId: live?.bootId ?? null,
+        statusSeq: live?.status.seq ?? null,
+        staleStatuses: controller.staleStatusesOf(s.id),
         maintenance: !!s.runtime.maintenance,
         enabled: s.enabled !== false,
         swappedWith: s.runtime.swappedWith ?? null,
@@ -101,6 +111,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     '/api/v1/cameras',
     read('cameras: home and current server, recording state', Type.Array(CameraView)),
     async () => {
+      committed();
       const f = controller.state();
       const handovers = new Map(
         controller

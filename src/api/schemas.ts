@@ -53,6 +53,16 @@ export const ServerView = Type.Object({
     description:
       'segments its statuses named of cameras it does not record (nor did recently): kept out of the timeline, since the master started',
   }),
+  bootId: Type.Union([Type.String(), Type.Null()], {
+    description: "the boot of the server's process as its last status named it (a new one: it restarted)",
+  }),
+  statusSeq: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'the number (in its boot) of the last status the master took from it',
+  }),
+  staleStatuses: Type.Integer({
+    description:
+      'statuses dropped as older than one taken already (delivered late or out of order), since the master started',
+  }),
   maintenance: Type.Boolean({
     description: 'drained for maintenance: holds no cameras, is not failed over, is no failover target',
   }),

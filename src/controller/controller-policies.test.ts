@@ -173,7 +173,7 @@ test('a handover the store completed just before the master stopped is logged do
   await h.c.manualFailover('a');
   h.clock.t = 1_000_400;
   await h.status('n', [], [{ camera: 'ca', startMs: 1_000_000, endMs: 1_000_400 }]);
-  await h.status('a');
+  await h.back('a');
   await h.c.failback('a');
   await h.c.close();
   // The camera's move home reached the store; the master stopped before logging it.
@@ -265,7 +265,7 @@ test('standby + swap: the failover server takes over; the returning server becom
   assert.equal(current(h, 'a'), 'f1', 'the failover server, not the spare');
   h.clock.t = 1_002_200;
   await h.status('f1', [], [{ camera: 'a', startMs: 1_002_150, endMs: 1_002_200 }]);
-  await h.status('r1');
+  await h.back('r1');
   const r = h.c.state().servers;
   assert.equal(r.find((s) => s.id === 'r1')!.runtime.swappedWith, 'f1');
   assert.equal(r.find((s) => s.id === 'f1')!.runtime.swappedWith, 'r1');
@@ -287,7 +287,7 @@ test('failback after failbackAfterMs of health: the cameras come home make-befor
   await h.c.manualFailover('a');
   assert.equal(current(h, 'ca'), 'n');
   h.clock.t = 1_000_500;
-  await h.status('a');
+  await h.back('a');
   await quiet(h, ['a', 'n'], [], 1500);
   assert.equal((await h.store.failovers()).length, 1, 'not healthy long enough yet');
   await quiet(h, ['a', 'n'], [], 2600);
@@ -315,7 +315,7 @@ test('live-only: the relay pulls the camera into a pre-buffer for live view, rec
   assert.deepEqual(assigned(h, 'n'), ['ca(buffer)', 'cb']);
   assert.equal(h.c.assignment('n')!.cameras.find((x) => x.id === 'ca')!.buffer!.ms, RELAY_BUFFER_MS);
   h.clock.t = 1_000_500;
-  await h.status('a');
+  await h.back('a');
   await h.at(500);
   assert.equal(h.c.state().cameras.find((c) => c.id === 'ca')!.runtime.relay, undefined);
   assert.deepEqual(assigned(h, 'n'), ['cb']);
@@ -420,20 +420,25 @@ test('copy-back: after a failback the home server is given a job per stream and 
     servers: [server('a', 1), server('n', 3)],
     cameras: [cam('ca', 'a')],
   });
-  const status = (id: string, extra: object = {}) =>
-    h.c.onStatus(id, {
+  const answered = new Map<string, number>();
+  const status = async (id: string, extra: object = {}) => {
+    const { masterTimeMs } = await h.c.onStatus(id, {
       bootId: `boot-${id}`,
+      answeredAtMs: answered.get(id),
       apiPort: id === 'a' ? 11 : 12,
       suspects: [],
       cameras: {},
       segments: [],
       ...extra,
     });
+    answered.set(id, masterTimeMs);
+  };
   await status('a');
   await status('n');
   await h.c.manualFailover('a');
   h.clock.t = 1_001_000;
   await status('n', { segments: [{ camera: 'ca', startMs: 1_000_100, endMs: 1_001_000 }] });
+  await status('a');
   await status('a');
   await h.c.failback('a');
   h.clock.t = 1_001_500;
@@ -574,7 +579,7 @@ test('a store failing after the moves were committed: the moves stand, the serve
   ]);
   // Its return ends the relay as after any failover.
   h.clock.t = 1_000_500;
-  await h.status('a');
+  await h.back('a');
   await h.at(500);
   assert.equal(h.c.state().cameras.find((c) => c.id === 'cl')!.runtime.relay, undefined);
 });

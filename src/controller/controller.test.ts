@@ -50,14 +50,14 @@ test('a failover with no free server waits, and resumes when a server is added',
 });
 
 test('a waiting failover is cancelled when its server comes back; it keeps its cameras', async (t) => {
-  const { c, store, status, at, clock } = await harness(t);
+  const { c, store, status, back, at, clock } = await harness(t);
   await status('a');
   clock.t = 1_001_500;
   await status('b', ['a']);
   await at(1500);
   assert.equal((await store.failovers())[0].status, 'waiting');
   clock.t = 1_002_000;
-  await status('a');
+  await back('a');
   const [fo] = await store.failovers();
   assert.equal(fo.status, 'cancelled');
   assert.equal(c.state().servers.find((s) => s.id === 'a')!.state, 'up');
@@ -121,11 +121,20 @@ test('all storage failed on a server that still reports: its cameras move; it st
     allFailed,
     paths: [{ path: '/d1', healthy: !allFailed, read: false }],
   });
+  let answeredAtMs: number | undefined;
   const report = async (ms: number, allFailed: boolean) => {
     clock.t = 1_000_000 + ms;
     for (const id of ['b', 'n'])
       await c.onStatus(id, { bootId: `boot-${id}`, suspects: [], cameras: {}, segments: [] });
-    await c.onStatus('a', { bootId: 'boot-a', suspects: [], cameras: {}, segments: [], storage: storage(allFailed) });
+    const status = {
+      bootId: 'boot-a',
+      answeredAtMs,
+      suspects: [],
+      cameras: {},
+      segments: [],
+      storage: storage(allFailed),
+    };
+    answeredAtMs = (await c.onStatus('a', status)).masterTimeMs;
     await at(ms);
   };
   for (const ms of [0, 250, 500]) await report(ms, false);
@@ -172,4 +181,41 @@ test("a server's assignment carries the Alive keys of its own pairs only", async
     send: { b: keyOf('a', 'b').toString('hex') },
     receive: { b: keyOf('b', 'a').toString('hex') },
   });
+});
+
+test('one fault, one failover entry: statuses sent before the confirmation, delivered after it, do not bring the server back', async (t) => {
+  const { c, store, status, back, at, clock } = await harness(t);
+  const a = (seq: number, answeredAtMs?: number) =>
+    c.onStatus('a', { bootId: 'boot-a', seq, answeredAtMs, suspects: [], cameras: {}, segments: [] });
+  const { masterTimeMs: lastAnswer } = await a(1);
+  await status('b');
+  // a is cut off: statuses 2 and 3 wait in the network; b reports it; the master confirms it down.
+  clock.t = 1_001_500;
+  await status('b', ['a']);
+  await at(1500);
+  clock.t = 1_002_000;
+  await status('b', ['a']);
+  await at(2100);
+  const down = c.state().servers.find((s) => s.id === 'a')!;
+  assert.equal(down.state, 'down');
+  // Delivered late, in any order: neither may revive a (nor count as news of it at all, for 2 after 3).
+  clock.t = 1_002_200;
+  await a(3, lastAnswer);
+  await a(2, lastAnswer);
+  assert.equal(c.state().servers.find((s) => s.id === 'a')!.state, 'down', 'a status from before the verdict');
+  assert.equal(c.staleStatusesOf('a'), 1);
+  for (const ms of [2300, 3500, 5000]) {
+    clock.t = 1_000_000 + ms;
+    await status('b', ['a']);
+    await at(ms);
+  }
+  assert.equal((await store.failovers()).length, 1, 'one fault, one failover entry');
+  // The cut heals: a's next status gets an answer from after the verdict, the one after brings it back.
+  const { masterTimeMs } = await a(4, lastAnswer);
+  assert.equal(c.state().servers.find((s) => s.id === 'a')!.state, 'down');
+  clock.t += 100;
+  await a(5, masterTimeMs);
+  assert.equal(c.state().servers.find((s) => s.id === 'a')!.state, 'up');
+  await back('b');
+  assert.equal((await store.failovers()).length, 1);
 });

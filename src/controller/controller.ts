@@ -3,13 +3,16 @@ import { VigilError, refused } from '../lib/errors.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import type { Logger } from '../lib/log.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
-import { judge } from './liveness.ts';
+import { ServerJudging } from './judge.ts';
+import { StatusIntake } from './status-intake.ts';
+import type { StoreOutage } from './store-outage.ts';
+import { isStoreUnavailable, storeUnavailable } from '../store/unavailable.ts';
 import { moveProblems, planFailback, planFailover } from './planner.ts';
 import { buildAssignment, type Handover } from './assignment.ts';
 import { movedCameraEdits } from './moved-camera-edits.ts';
 import type { Assignment } from '../protocol/assignment.ts';
 import type { NodeStatus } from '../protocol/status.ts';
-import type { CopyBackJob, FailureTrigger } from '../store/failover-log.ts';
+import type { CopyBackJob } from '../store/failover-log.ts';
 import type { FarmState } from './farm-state.ts';
 import type { Placement } from './placement.ts';
 import type { CopyBacks } from './copy-backs.ts';
@@ -17,8 +20,6 @@ import type { Handovers } from './handovers.ts';
 import type { FailoverRuns } from './failover-runs.ts';
 import type { ServerReturns } from './server-return.ts';
 import { Heard, apiUrlOf, type Live } from './heard.ts';
-import { reportableCameras } from './reported-segments.ts';
-import { SegmentAdmission } from './segment-admission.ts';
 import { controllerParts } from './parts.ts';
 
 export { HANDOVER_TIMEOUT_MS } from './handovers.ts';
@@ -51,19 +52,20 @@ export interface ControllerOptions {
 export class Controller {
   private readonly fs: FarmState;
   private readonly heard = new Heard();
-  private readonly firstSuspectAt = new Map<string, number>();
   private readonly placement: Placement;
   private readonly copies: CopyBacks;
   private readonly handovers: Handovers;
   private readonly runs: FailoverRuns;
   private readonly returns: ServerReturns;
+  private readonly outage: StoreOutage;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private readonly clock: Clock;
   private startedAt = 0;
   private judgeHeldUntil = 0;
   private tickPending = false;
-  private readonly admission: SegmentAdmission;
+  private readonly judging: ServerJudging;
+  private readonly intake: StatusIntake;
 
   constructor(private readonly o: ControllerOptions) {
     this.clock = o.clock ?? systemClock;
@@ -74,7 +76,9 @@ export class Controller {
     this.handovers = parts.handovers;
     this.runs = parts.runs;
     this.returns = parts.returns;
-    this.admission = new SegmentAdmission(o.log);
+    this.outage = parts.outage;
+    this.intake = new StatusIntake(parts, this.heard, o.store, this.clock, o.log);
+    this.judging = new ServerJudging({ state: this.fs, heard: this.heard, runs: this.runs, log: o.log });
   }
 
   /** Reads the farm and takes up open failovers, handovers and copy-backs; starts the tick timer. */
@@ -99,7 +103,12 @@ export class Controller {
         if (this.tickPending) return; // a slow store must not pile ticks up
         this.tickPending = true;
         this.tick()
-          .catch((err) => this.o.log.error({ err }, 'tick failed'))
+          .catch((err) =>
+            // The store's loss is logged once (StoreOutage), not every tick that meets it.
+            isStoreUnavailable(err)
+              ? this.outage.failed(this.clock.now(), err, 'tick')
+              : this.o.log.error({ err }, 'tick failed'),
+          )
           .finally(() => {
             this.tickPending = false;
           });
@@ -146,7 +155,9 @@ export class Controller {
         throw new VigilError('TRIGGER_OFF', `manual failover is not a trigger of group ${server.group}`, 409);
       if (!this.fs.farm.cameras.some((c) => c.current === serverId))
         throw new VigilError('NOTHING_TO_MOVE', `server ${serverId} holds no cameras`, 409);
-      const { id } = await this.failover(serverId, 'manual', [], this.clock.now(), actor);
+      const { id } = await this.judging.failover(serverId, 'manual', [], this.clock.now(), actor);
+      if (this.runs.waitsForStore(serverId))
+        throw storeUnavailable(`the failover of ${serverId} is confirmed and waits for it`);
       const fo = id === undefined ? undefined : await this.o.store.failover(id);
       if (!fo)
         throw new VigilError(
@@ -236,6 +247,11 @@ export class Controller {
     return this.fs.farm.generation;
   }
 
+  /** Whether the farm store is known unreachable (from its last failure until it answers again). */
+  get storeLost(): boolean {
+    return this.outage.lost;
+  }
+
   /** The farm as the controller sees it. */
   state(): FarmSnapshot {
     return this.fs.farm;
@@ -259,7 +275,7 @@ export class Controller {
 
   /** How many segments of a server's statuses were refused since the master started (cameras it may not report). */
   refusedSegmentsOf(id: string): number {
-    return this.admission.refusedOf(id);
+    return this.intake.refusedSegmentsOf(id);
   }
 
   /** Copy-back jobs, unfinished first, for the API. */
@@ -290,36 +306,26 @@ export class Controller {
       for (const s of this.fs.farm.servers) {
         const busy = this.runs.hasOpen(s.id) || this.handovers.hasEntryOf(s.id);
         if (s.state === 'down' && !busy && this.fs.farm.cameras.some((cam) => cam.current === s.id))
-          await this.failover(s.id, 'config-change', [], now);
+          await this.judging.failover(s.id, 'config-change', [], now);
       }
       this.fs.wake();
     });
   }
 
   /**
-   * A status from a recording server: records its segments, and brings a down server back. All of
-   * it happens in the queue; its liveness counts from its arrival, not from when the queue gets to it.
-   * Only segments of cameras the server may report (SegmentGate) go further; the others are
-   * counted and logged, and change nothing.
+   * A status from a recording server (StatusIntake: ordered, its segments recorded, a down server
+   * brought back). All of it happens in the queue; its liveness counts from its arrival, not from
+   * when the queue gets to it. Returns the master's time of the answer (the server's answeredAtMs).
    */
-  async onStatus(serverId: string, reported: NodeStatus): Promise<void> {
-    if (!this.fs.farm.servers.some((s) => s.id === serverId)) return;
+  async onStatus(serverId: string, reported: NodeStatus): Promise<{ masterTimeMs: number }> {
     const at = this.clock.now();
-    await this.serial(async () => {
-      const status = this.admitSegments(serverId, reported, at);
-      this.heard.hear(serverId, status, at);
-      this.placement.noteSegments(serverId, status.segments);
-      if (status.segments.length) await this.o.store.addRecordings(serverId, status.segments);
-      const server = this.fs.farm.servers.find((s) => s.id === serverId);
-      if (!server) return;
-      const now = this.clock.now();
-      // A server down for its own report (storage, recording) is back only once the report clears.
-      if (server.state === 'down' && !status.storage?.allFailed && !status.recordingFailed)
-        await this.returns.returned(serverId, now);
-      await this.handovers.recorded(serverId, status, now);
-      await this.runs.recorded(serverId, status.segments, now);
-      if (status.copyBack?.length) await this.copies.progress(serverId, status.copyBack);
-    });
+    if (!this.fs.farm.servers.some((s) => s.id === serverId)) return { masterTimeMs: at };
+    return this.serial(() => this.intake.take(serverId, reported, at));
+  }
+
+  /** How many statuses of a server were dropped as older than one taken already, since the master started. */
+  staleStatusesOf(id: string): number {
+    return this.intake.staleStatusesOf(id);
   }
 
   /** Resolves when the farm generation differs from `after`, after timeoutMs, or when `signal` aborts. */
@@ -336,15 +342,6 @@ export class Controller {
       copyBack: this.copies.forHome(serverId, this.clock.now()),
       copySources: this.copies.forSource(serverId),
     });
-  }
-
-  /** The status with only the segments the server may report (SegmentAdmission). */
-  private admitSegments(serverId: string, status: NodeStatus, now: number): NodeStatus {
-    const allowed = reportableCameras(this.fs.farm, serverId, {
-      handovers: this.handovers.values(),
-      recordFrom: this.placement.recordFrom,
-    });
-    return this.admission.admit(serverId, status, allowed, now);
   }
 
   /**
@@ -382,42 +379,11 @@ export class Controller {
     return run;
   }
 
-  /** A failover; the first report of the server is forgotten once it stands. */
-  private async failover(serverId: string, trigger: FailureTrigger, reporters: string[], now: number, actor?: string) {
-    const firstReportAt = this.firstSuspectAt.get(serverId) ?? now;
-    const r = await this.runs.failover(serverId, trigger, reporters, firstReportAt, now, actor);
-    if (r.ok) this.firstSuspectAt.delete(serverId);
-    return r;
-  }
-
   private async judgeAll(now: number): Promise<void> {
     const s = this.fs.farm.settings;
-    const verdicts = judge({
-      servers: this.fs.farm.servers.map((x) => ({
-        ...x,
-        triggers: this.fs.group(x.group).triggers,
-        maintenance: x.runtime.maintenance,
-      })),
-      reports: this.heard.reports(),
-      now,
-      missedMs: s.FarmHealthMissedUdpMs,
-      statusIntervalMs: s.StatusIntervalMs,
-      judgeFrom: Math.max(this.startedAt + s.FarmHealthStartDelayMs, this.judgeHeldUntil),
-    });
-    for (const server of this.fs.farm.servers) {
-      const v = verdicts.get(server.id)!;
-      if (server.state === 'down') continue;
-      if (v.reporters.length && !this.firstSuspectAt.has(server.id)) this.firstSuspectAt.set(server.id, now);
-      if (!v.reporters.length && v.state === 'up') this.firstSuspectAt.delete(server.id);
-      if (v.state === 'down') {
-        // The buddy graph changes with each server down: judge the others again on the next tick.
-        await this.failover(server.id, v.trigger!, v.reporters, now);
-        return;
-      } else if (v.state !== server.state) {
-        this.o.log.info({ server: server.id, state: v.state, reporters: v.reporters }, 'server state');
-        server.state = v.state;
-      }
-    }
+    await this.runs.retryPending(now);
+    if (await this.judging.judgeAll(now, Math.max(this.startedAt + s.FarmHealthStartDelayMs, this.judgeHeldUntil)))
+      return;
     await this.runs.tick(now);
     await this.handovers.expire(now);
     await this.returns.autoFailback(now);

@@ -7,6 +7,8 @@ import type { Placement } from './placement.ts';
 import type { Handovers } from './handovers.ts';
 import type { FailoverEntry, FailureTrigger } from '../store/failover-log.ts';
 import { advance, isOpen, newRun, type FailoverRun, type RunEvent } from './failover-run.ts';
+import type { StoreOutage } from './store-outage.ts';
+import { isStoreUnavailable } from '../store/unavailable.ts';
 
 /** A queued failover waits at most this long for the one before it in its group. */
 const QUEUE_MAX_WAIT_MS = 15_000;
@@ -16,6 +18,23 @@ export type RunStore = Pick<
   Store,
   'insertFailover' | 'updateFailover' | 'bumpGeneration' | 'snapshot' | 'setServerState'
 >;
+
+/** A failover as it was confirmed. */
+interface FailoverArgs {
+  serverId: string;
+  trigger: FailureTrigger;
+  reporters: string[];
+  firstReportAt: number;
+  confirmedAt: number;
+  actor?: string;
+}
+
+/** A confirmed failover waiting for the store: its entry and run if they were written, the server's state before it. */
+interface PendingFailover extends FailoverArgs {
+  id?: number;
+  run?: FailoverRun;
+  before: { state: ServerState; downSince: number | null; held: string[] };
+}
 
 /** What failover runs need of the controller. */
 export interface RunParent {
@@ -35,12 +54,15 @@ export class FailoverRuns {
   private readonly open = new Map<number, FailoverRun>();
   /** The latest state of the run being carried out, for taking it back when the store fails. */
   private current: FailoverRun | undefined;
+  /** Failovers confirmed while the store could not be reached, by server: they wait for it. */
+  private readonly pending = new Map<string, PendingFailover>();
 
   constructor(
     private readonly p: RunParent,
     private readonly store: RunStore,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly outage: StoreOutage,
   ) {}
 
   /** Takes up an open failover read from the store at start. */
@@ -48,15 +70,17 @@ export class FailoverRuns {
     this.open.set(f.id, { id: f.id, server: f.server, group: f.group, status: f.status, detail: f.detail });
   }
 
-  /** Whether a failover of this server is open. */
+  /** Whether a failover of this server is open (or waits for the store). */
   hasOpen(serverId: string): boolean {
-    return [...this.open.values()].some((r) => r.server === serverId);
+    return this.pending.has(serverId) || [...this.open.values()].some((r) => r.server === serverId);
   }
 
   /**
    * Fails a server over: marks it down, finishes or abandons its handovers, and carries the
-   * failover out (or queues it behind another one of its group). When the store fails part-way
-   * it is taken back (see undo). `id` is its log entry when one was written; `ok` says it stands.
+   * failover out (or queues it behind another one of its group). When the store cannot be reached
+   * the verdict stands in memory and the failover waits for the store (retryPending); when the
+   * store fails otherwise part-way it is taken back (see undo). `id` is its log entry when one was
+   * written; `ok` says it stands.
    */
   async failover(
     serverId: string,
@@ -66,52 +90,136 @@ export class FailoverRuns {
     now: number,
     actor?: string,
   ): Promise<{ id?: number; ok: boolean }> {
+    this.log.warn({ server: serverId, trigger, reporters }, 'server confirmed down');
+    return this.carry({ serverId, trigger, reporters, firstReportAt, confirmedAt: now, actor });
+  }
+
+  /**
+   * Failovers waiting for the store are tried again, with backoff (StoreOutage), from the tick: when
+   * the store answers, memory is read back from it and each is carried out on its own log entry (the
+   * one written before the store went, if any), so one fault keeps one entry.
+   */
+  async retryPending(now: number): Promise<void> {
+    if (!this.pending.size || !this.outage.due(now)) return;
+    let stored: Awaited<ReturnType<RunStore['snapshot']>>;
+    try {
+      stored = await this.store.snapshot();
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      this.outage.failed(now, err, 'failover');
+      return;
+    }
+    this.outage.answered(this.clock.now());
+    // Those back meanwhile (their return was taken in memory) have nothing to carry out; judged
+    // before any is carried out, since each reads memory back from the store.
+    const waiting = [...this.pending].filter(
+      ([id]) => this.p.state.farm.servers.find((s) => s.id === id)?.state === 'down',
+    );
+    this.pending.clear();
+    if (!waiting.length) return;
+    // Memory read back, with the verdicts the store has not taken yet kept in it at once (no
+    // answer of the API in between sees them up).
+    await this.p.state.reload();
+    for (const [id, p] of waiting) {
+      const s = this.p.state.farm.servers.find((x) => x.id === id);
+      if (s && s.state !== 'down') Object.assign(s, { state: 'down', downSince: p.confirmedAt });
+    }
+    for (const [i, [serverId, p]] of waiting.entries()) {
+      const { held } = p.before;
+      if (
+        p.id !== undefined &&
+        stored.cameras.some((c) => held.includes(c.id) && (c.current !== serverId || c.runtime.relay))
+      ) {
+        // Moves reached the store before it went: the entry waits and the next tick moves the rest.
+        await this.undo(serverId, p.before, p.id, p.run, new Error('it became unreachable during the failover'));
+        continue;
+      }
+      const r = await this.carry(p, p.id !== undefined ? p.run : undefined, p.before);
+      if (!r.ok) {
+        // Lost again: those not tried yet wait on with it.
+        for (const [id, q] of waiting.slice(i + 1)) this.pending.set(id, q);
+        return;
+      }
+    }
+  }
+
+  /** Whether a failover of this server is confirmed and waits for the store. */
+  waitsForStore(serverId: string): boolean {
+    return this.pending.has(serverId);
+  }
+
+  /** Carries a confirmed failover out; `existing`: its entry, written before the store went. */
+  private async carry(
+    a: FailoverArgs,
+    existing?: FailoverRun,
+    /** The server as it was before the verdict (a retry: memory holds the verdict already). */
+    was?: PendingFailover['before'],
+  ): Promise<{ id?: number; ok: boolean }> {
+    const { serverId, trigger, reporters, firstReportAt, confirmedAt: now, actor } = a;
     const farm = this.p.state.farm;
     const server = this.p.state.server(serverId);
-    const before = {
+    const before = was ?? {
       state: server.state,
       downSince: server.downSince,
       held: farm.cameras.filter((c) => c.current === serverId).map((c) => c.id),
     };
-    this.log.warn({ server: serverId, trigger, reporters }, 'server confirmed down');
-    let id: number | undefined;
-    this.current = undefined;
+    let id = existing?.id;
+    this.current = existing;
     try {
       await this.p.state.setState(serverId, 'down', now);
-      this.p.unhealthy(serverId);
-      await this.p.handovers.serverFailed(serverId, now);
-      for (const o of [...this.open.values()])
-        await this.apply(o, { type: 'target-failed', server: serverId, at: now });
-      const queued = [...this.open.values()].some(
-        (o) => o.group === server.group && o.status === 'running' && now - o.detail.confirmedAt < QUEUE_MAX_WAIT_MS,
-      );
-      const start = newRun({
-        server: serverId,
-        group: server.group,
-        reporters,
-        firstReportAt,
-        confirmedAt: now,
-        queued,
-        actor,
-      });
-      const { status, detail } = start;
-      id = await this.store.insertFailover({
-        startedAt: now,
-        server: serverId,
-        group: server.group,
-        trigger,
-        status,
-        detail,
-      });
-      const run: FailoverRun = { id, ...start };
+      let run = existing;
+      if (!run) {
+        this.p.unhealthy(serverId);
+        await this.p.handovers.serverFailed(serverId, now);
+        for (const o of [...this.open.values()])
+          await this.apply(o, { type: 'target-failed', server: serverId, at: now });
+        const queued = [...this.open.values()].some(
+          (o) => o.group === server.group && o.status === 'running' && now - o.detail.confirmedAt < QUEUE_MAX_WAIT_MS,
+        );
+        const start = newRun({
+          server: serverId,
+          group: server.group,
+          reporters,
+          firstReportAt,
+          confirmedAt: now,
+          queued,
+          actor,
+        });
+        const { status, detail } = start;
+        id = await this.store.insertFailover({
+          startedAt: now,
+          server: serverId,
+          group: server.group,
+          trigger,
+          status,
+          detail,
+        });
+        run = { id, ...start };
+      }
       this.current = run;
-      if (queued) {
-        this.open.set(id, run);
+      if (run.status === 'queued') {
+        this.open.set(run.id, run);
         this.p.state.farm.generation = await this.store.bumpGeneration(); // the buddy graph changed
         this.log.warn({ server: serverId }, 'failover queued behind another one in its group');
       } else await this.carryOut(run);
+      this.outage.answered(this.clock.now());
       return { id, ok: true };
     } catch (err) {
+      if (isStoreUnavailable(err)) {
+        // The verdict stands (in memory: the API shows its cameras unrecorded, not back and forth)
+        // and the failover waits for the store; only the store's loss and return are logged.
+        this.outage.failed(this.clock.now(), err, `failover of ${serverId}`);
+        const s = this.p.state.farm.servers.find((x) => x.id === serverId);
+        if (s) Object.assign(s, { state: 'down', downSince: now });
+        if (id !== undefined) this.open.delete(id);
+        this.pending.set(serverId, {
+          ...a,
+          id,
+          run: this.current,
+          before: this.pending.get(serverId)?.before ?? before,
+        });
+        return { id, ok: false };
+      }
       // The store failed part-way: forget the verdict so the next tick judges and tries again.
       this.log.error({ err, server: serverId }, 'failover failed; retrying on the next tick');
       await this.undo(serverId, before, id, this.current, err);

@@ -8,6 +8,7 @@ import { Handovers } from './handovers.ts';
 import { FailoverRuns } from './failover-runs.ts';
 import { ServerReturns } from './server-return.ts';
 import { apiUrlOf, type Heard } from './heard.ts';
+import { StoreOutage } from './store-outage.ts';
 
 /** The parts the controller dispatches to, each wired to what it declares it needs of the others. */
 export interface ControllerParts {
@@ -17,6 +18,8 @@ export interface ControllerParts {
   handovers: Handovers;
   runs: FailoverRuns;
   returns: ServerReturns;
+  /** Whether the store answers (one log line per change), shared by the parts that wait for it. */
+  outage: StoreOutage;
 }
 
 /** Builds the controller's parts over one store; `heard` is what the master last heard from each server. */
@@ -37,12 +40,14 @@ export function controllerParts(store: Store, clock: Clock, log: Logger, heard: 
     log,
   );
   const handovers = new Handovers({ state, placement, copyBacks: copies }, store, clock, log);
+  const outage = new StoreOutage(log);
   const runs: FailoverRuns = new FailoverRuns(
     { state, placement, handovers, unhealthy: (id) => returns.forget(id) },
     store,
     clock,
     log,
+    outage,
   );
   const returns = new ServerReturns({ state, placement, runs, handovers }, store, log);
-  return { state, placement, copies, handovers, runs, returns };
+  return { state, placement, copies, handovers, runs, returns, outage };
 }

@@ -46,6 +46,7 @@ export const ERROR_STATUS = {
   PKI_INVALID: 500,
   CLOSED: 503,
   STORAGE_ALL_FAILED: 503,
+  STORE_UNAVAILABLE: 503,
   // a recording server behind the master
   NODE_REFUSED: 502,
   SERVER_ERROR: 502,

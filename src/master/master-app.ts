@@ -65,7 +65,7 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
   });
   applyServerTimeouts(app.server, timeouts);
   if (o.onRoute) app.addHook('onRoute', o.onRoute);
-  app.setErrorHandler(errorHandler(o.log, 'master API'));
+  app.setErrorHandler(errorHandler(o.log, 'master API', { farmStore: true }));
   // Before the authentication hook, so that it also records the requests that hook refuses.
   registerAuditHook(app, { append: (e) => o.store.appendAudit(e), log: o.log.child({ part: 'audit' }) });
   await app.register(swagger, {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { recordingFailed } from './recording-failed.ts';
 
-test('recording cannot start only when cameras answer and none records', () => {
+test('recording cannot start only when cameras answer and every one that answers is failing', () => {
   const cases: [string[], boolean][] = [
     [[], false],
     [['failing'], true],
@@ -10,7 +10,9 @@ test('recording cannot start only when cameras answer and none records', () => {
     [['failing', 'recording'], false],
     [['offline', 'offline'], false],
     [['starting', 'stalled'], false],
-    [['failing', 'starting'], true],
+    [['failing', 'starting'], false], // the other camera may yet record: not judged
+    [['failing', 'stalled'], false],
+    [['starting', 'starting'], false], // cameras coming back together
   ];
   for (const [states, want] of cases)
     assert.equal(

@@ -63,6 +63,9 @@ export class RecordingNode {
   private statusTimer: NodeJS.Timeout | undefined;
   private posting = false;
   private lastStatusRefusal: string | undefined;
+  /** Statuses of this boot so far (the last one's seq), and the master's time in its last answer. */
+  private statusSeq = 0;
+  private answeredAtMs: number | undefined;
   private postAgain = false;
   private masterReachable = true;
   private readonly loops: Promise<void>[] = [];
@@ -300,6 +303,8 @@ export class RecordingNode {
     const storage = this.storage.status();
     const status: NodeStatus = {
       bootId: this.bootId,
+      seq: ++this.statusSeq,
+      ...(this.answeredAtMs !== undefined && { answeredAtMs: this.answeredAtMs }),
       apiPort: this.nodeApi?.port,
       suspects: this.heartbeat?.suspects() ?? [],
       cameras: Object.fromEntries(
@@ -334,7 +339,9 @@ export class RecordingNode {
     try {
       const trip = this.farmClock.roundTrip();
       status.clock = trip.clock;
-      trip.answered(await this.client.status(status, this.abort.signal));
+      const answer = await this.client.status(status, this.abort.signal);
+      trip.answered(answer);
+      this.answeredAtMs = answer.masterTimeMs ?? this.answeredAtMs;
       this.lastStatusRefusal = undefined;
       if (segments.length) this.index.markReported(segments.map((s) => s.id));
     } catch (err) {

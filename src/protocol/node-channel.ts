@@ -21,7 +21,12 @@ export function nodeAssignmentPath(serverId: string, after: number): string {
 /** The master's answer to a status: its generation, and its clock, from which the node estimates its own offset. */
 export const StatusReply = Type.Object({
   generation: Type.Integer(),
-  masterTimeMs: Type.Optional(Type.Number({ description: "the master's clock when the status arrived (farm time)" })),
+  masterTimeMs: Type.Optional(
+    Type.Number({
+      description:
+        "the master's clock when the status arrived (farm time); the server sends it back as answeredAtMs in its next status, which tells a status sent after a verdict from one sent before it",
+    }),
+  ),
   masterHeldMs: Type.Optional(
     Type.Number({ description: 'how long the master held the status before answering (not network time)' }),
   ),

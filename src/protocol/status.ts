@@ -34,6 +34,19 @@ export type NodeClock = Static<typeof NodeClock>;
 /** What a recording server reports to the master every StatusIntervalMs (and at once when its suspects change). */
 export const NodeStatus = Type.Object({
   bootId: Type.String({ maxLength: 64 }),
+  seq: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        "this status's number in its boot (1, 2, … one per status sent): the master drops one older than the last it took of the same boot",
+    }),
+  ),
+  answeredAtMs: Type.Optional(
+    Type.Number({
+      description:
+        "the master's time (masterTimeMs) in the last answer this server got to a status: proof that this status was sent after then. A server confirmed down comes back only with a status answered after the confirmation",
+    }),
+  ),
   apiPort: Type.Optional(
     Type.Integer({
       minimum: 1,

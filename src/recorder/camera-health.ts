@@ -1,8 +1,9 @@
 /**
  * What a camera recorder is doing. starting: no segment yet since start(); recording: segments
  * arrive; stalled: ffmpeg died or hung, being restarted; offline: no segment for startGraceMs and the
- * camera does not answer RTSP (the camera's problem); failing: no segment for startGraceMs although
- * the camera answers (the server's problem: recording cannot start).
+ * camera does not answer RTSP (the camera's problem); failing: the camera answers, and an ffmpeg run
+ * started while it did has had startGraceMs without a segment (the server's problem: recording
+ * cannot start). A camera that answers while ffmpeg (re)starts is starting: recovery is not failure.
  */
 export type CameraState = 'starting' | 'recording' | 'stalled' | 'offline' | 'failing';
 
@@ -46,6 +47,11 @@ export class CameraHealth {
   private restartAsked = false;
   private probing = false;
   private lastProbeAt: number | undefined;
+  /** Since when the camera answers probes (the asking time of the first "up" in a row), with nothing recorded. */
+  private answeringSince: number | undefined;
+  /** The start of the first run since the camera answers: its grace is the chance recording had. */
+  private chanceAt: number | undefined;
+  private runActive = false;
 
   constructor(
     private readonly s: CameraHealthSettings,
@@ -81,17 +87,22 @@ export class CameraHealth {
     this.runStartedAt = now;
     this.runLastSegmentAt = undefined;
     this.restartAsked = false;
+    this.runActive = true;
+    if (this.answeringSince !== undefined) this.chanceAt ??= now;
   }
 
   /** A run listed a valid segment: progress, whether or not storage takes it. */
   segment(now: number): void {
     this.runLastSegmentAt = now;
     this.lastProgressAt = now;
+    this.answeringSince = undefined;
+    this.chanceAt = undefined;
     this.setState('recording', now);
   }
 
   /** ffmpeg exited on its own (not by close()); the supervisor restarts it. */
   exited(now: number): void {
+    this.runActive = false;
     this.markStalled(now);
   }
 
@@ -117,12 +128,30 @@ export class CameraHealth {
     return verdict;
   }
 
-  /** The camera's answer to the probe a tick asked for; returns the new state when it changed. */
+  /**
+   * The camera's answer to the probe a tick asked for; returns the new state when it changed. A
+   * camera that answers is failing only once a run started while it answered has had its whole
+   * grace without a segment: until then ffmpeg is (re)starting on a camera that just came back,
+   * which is `starting`, not the server's failure (that would count towards recording-failed).
+   */
   probed(up: boolean, now: number): CameraState | undefined {
     this.probing = false;
     // A segment came meanwhile: the camera records, whatever the probe found.
     if (this.current === 'recording') return undefined;
-    const next = up ? 'failing' : 'offline';
+    let next: CameraState;
+    if (!up) {
+      this.answeringSince = undefined;
+      this.chanceAt = undefined;
+      next = 'offline';
+    } else {
+      if (this.answeringSince === undefined) {
+        this.answeringSince = this.lastProbeAt ?? now;
+        // A run under way that started after the question counts; one from before it may have met a dead camera.
+        if (this.runActive && this.runStartedAt >= this.answeringSince) this.chanceAt = this.runStartedAt;
+      }
+      const hadChance = this.chanceAt !== undefined && now - this.chanceAt >= this.s.startGraceMs;
+      next = hadChance || this.current === 'failing' ? 'failing' : 'starting';
+    }
     return this.setState(next, now) ? next : undefined;
   }
 
@@ -131,9 +160,14 @@ export class CameraHealth {
     return this.lastProbeAt === undefined || now - this.lastProbeAt >= (this.s.probeEveryMs ?? PROBE_EVERY_MS);
   }
 
-  /** offline and failing are verdicts about the camera that a restart does not change. */
+  /**
+   * offline and failing are verdicts about the camera that a restart does not change; nor is a
+   * camera that answers while ffmpeg restarts on it stalled: it is starting.
+   */
   private markStalled(now: number): void {
-    if (this.current !== 'offline' && this.current !== 'failing') this.setState('stalled', now);
+    if (this.current === 'offline' || this.current === 'failing') return;
+    if (this.current === 'starting' && this.answeringSince !== undefined) return;
+    this.setState('stalled', now);
   }
 
   private setState(state: CameraState, now: number): boolean {

@@ -43,15 +43,29 @@ export async function controllerHarness(t: { after: (fn: () => Promise<void>) =>
     await store.close();
     await drop();
   });
-  const status = (
+  // Like a node: each status numbered in its boot, carrying the master's time of the last answer.
+  const sent = new Map<string, { seq: number; answeredAtMs?: number }>();
+  const status = async (
     id: string,
     suspects: string[] = [],
     segments: { camera: string; startMs: number; endMs: number }[] = [],
-  ) => c.onStatus(id, { bootId: `boot-${id}`, suspects, cameras: {}, segments });
+  ) => {
+    const n = sent.get(id) ?? { seq: 0 };
+    n.seq++;
+    sent.set(id, n);
+    const { seq, answeredAtMs } = n;
+    const answer = await c.onStatus(id, { bootId: `boot-${id}`, seq, answeredAtMs, suspects, cameras: {}, segments });
+    n.answeredAtMs = answer.masterTimeMs;
+  };
+  /** A down server comes back as a node does: its first status gets an answer, its second carries it (mayRevive). */
+  const back = async (id: string) => {
+    await status(id);
+    await status(id);
+  };
   /** Moves the clock to 1 000 000 + ms and ticks once. */
   const at = async (ms: number) => {
     clock.t = 1_000_000 + ms;
     await c.tick();
   };
-  return { c, store, clock, status, at };
+  return { c, store, clock, status, back, at };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { LocalFarm } from '../../src/farm/local-farm.ts';
+import { LocalFarm, type LocalFarmOptions } from '../../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../../src/config/farm-config.ts';
 import { newFarmKey } from '../../src/lib/farm-key.ts';
 
@@ -99,9 +99,11 @@ export class FarmUnderTest {
     name: string,
     masterPort: number,
     readonly farmKey = newFarmKey(),
+    /** postgres: the master's store on this PostgreSQL server (LocalFarmOptions.postgres). */
+    options: Pick<LocalFarmOptions, 'postgres'> = {},
   ) {
     this.dir = mkdtempSync(join(tmpdir(), `vigil-e2e-${name}-`));
-    this.farm = new LocalFarm({ dir: this.dir, farmKey, masterPort });
+    this.farm = new LocalFarm({ dir: this.dir, farmKey, masterPort, ...options });
     t.after(async () => {
       await this.farm.close();
       if (process.env.VIGIL_KEEP_TEST_DIR) console.log(`kept ${this.dir}`);

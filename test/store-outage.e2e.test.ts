@@ -1,0 +1,163 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { diskSegments, footageHoles } from './support/disk-footage.ts';
+import { FarmUnderTest } from './support/farm-under-test.ts';
+
+// Loopback ports of this test (order-outage's 27400 family).
+const PORTS = { master: 27410, rtsp: 27455, udp: 27448, pg: 27432 };
+const MISSED_MS = 1500;
+const START_DELAY_MS = 6000;
+const OUTAGE_MS = 30_000;
+/** Each master log line of the outage, by message: the store's loss and return are one line each. */
+const ONE_LINE_EACH = ['farm store unreachable', 'farm store back', 'server confirmed down'];
+
+/** A PostgreSQL cluster of this test's own (Debian's postgresql-common), trust auth on loopback. */
+function privateCluster(name: string, port: number) {
+  const run = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ctl = (action: string, ...extra: string[]) =>
+    run('pg_ctlcluster', '--skip-systemctl-redirect', '15', name, action, ...extra);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    log: `/var/log/postgresql/postgresql-15-${name}.log`,
+    create: () =>
+      run('pg_createcluster', '15', name, '-p', String(port), '--', '--auth-local=trust', '--auth-host=trust'),
+    start: () => ctl('start'),
+    stop: () => ctl('stop', '-m', 'fast'),
+    drop: () => {
+      try {
+        run('pg_dropcluster', '--stop', '15', name);
+      } catch {
+        // not created (or gone already)
+      }
+    },
+  };
+}
+
+/** Master log lines (JSON) at or after `since`, with their time and message. */
+function logLines(file: string, since: number): { time: number; msg: string }[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .flatMap((l) => {
+      try {
+        const { time, msg } = JSON.parse(l) as { time: number; msg: string };
+        return time >= since ? [{ time, msg }] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** When the cluster last said it accepts connections (its own log, ms precision), as epoch ms. */
+function readyAt(pgLog: string): number {
+  const lines = readFileSync(pgLog, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('ready to accept connections'));
+  const m = /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (\S+)/.exec(lines.at(-1) ?? '');
+  if (!m) throw new Error(`no "ready" line in ${pgLog}`);
+  return Date.parse(`${m[1].replace(' ', 'T')}${m[2] === 'UTC' ? 'Z' : ''}`);
+}
+
+test('a 30 s store outage while a server dies: no tight loop, no flapping in the API, the failover commits within 1 s of the store coming back', {
+  timeout: 300_000,
+}, async (t) => {
+  const fut = new FarmUnderTest(t, 'store-outage', PORTS.master, undefined, {
+    postgres: `postgres://postgres@127.0.0.1:${PORTS.pg}/postgres`,
+  });
+  // Registered after the farm's own: the farm (and its database) goes first, then the cluster.
+  const pg = privateCluster(`vigil_outage_${process.pid}`, PORTS.pg);
+  t.after(() => pg.drop());
+  pg.create();
+  pg.start();
+  const url = (id: string) => `rtsp://127.0.0.1:${PORTS.rtsp}/${id}`;
+  await fut.farm.startSim(PORTS.rtsp, ['c1', 'c2']);
+  await fut.start({
+    settings: {
+      AliveIntervalMs: 250,
+      FarmHealthMissedUdpMs: MISSED_MS,
+      FarmHealthStartDelayMs: START_DELAY_MS,
+      StatusIntervalMs: 250,
+    },
+    groups: [{ id: 1, policy: 'spare' }],
+    servers: ['s1', 's2', 's3'].map((id, i) => ({ id, group: 1, host: '127.0.0.1', udpPort: PORTS.udp + i })),
+    cameras: [
+      { id: 'c1', url: url('c1'), server: 's1' },
+      { id: 'c2', url: url('c2'), server: 's2' },
+    ],
+  });
+  await fut.settled({ c1: 's1', c2: 's2' }, 60_000);
+  await fut.judging(START_DELAY_MS);
+  const from = Date.now() - 3000;
+
+  // The store goes, and s1 dies while it is out.
+  pg.stop();
+  const storeDownAt = Date.now();
+  await fut.farm.kill('s1');
+  const killedAt = Date.now();
+  // Every answer of the API meanwhile: 503 STORE_UNAVAILABLE, or c1 unrecorded; never back to recording.
+  const seen: string[] = [];
+  while (Date.now() - storeDownAt < OUTAGE_MS) {
+    const res = await fut.request('GET', '/api/v1/cameras');
+    const body = (await res.json()) as
+      | { error?: { code: string } }
+      | { id: string; recording: string; currentServer: string }[];
+    if (res.status === 503) seen.push((body as { error: { code: string } }).error.code);
+    else {
+      assert.equal(res.status, 200, JSON.stringify(body));
+      const c1 = (body as { id: string; recording: string; currentServer: string }[]).find((c) => c.id === 'c1')!;
+      seen.push(`${c1.currentServer}:${c1.recording}`);
+    }
+    await delay(250);
+  }
+  const outageLines = logLines(fut.logOf('master'), storeDownAt);
+  pg.start();
+  const storeBackAt = readyAt(pg.log);
+
+  const afterKill = seen.slice(seen.findIndex((s) => s === 'STORE_UNAVAILABLE' || s.endsWith(':unrecorded')));
+  const shown = [...new Set(afterKill)];
+  assert.ok(
+    shown.every((s) => s === 'STORE_UNAVAILABLE' || s === 's1:unrecorded'),
+    `the API says the store is unavailable, or c1 unrecorded; never recording again: ${shown.join(', ')}`,
+  );
+  assert.ok(shown.includes('STORE_UNAVAILABLE'), 'the API says so');
+  const count = (msg: string) => outageLines.filter((l) => l.msg.startsWith(msg)).length;
+  assert.equal(count('farm store unreachable'), 1, 'the loss is one line');
+  assert.equal(count('server confirmed down'), 1, 'one verdict, kept');
+  assert.ok(outageLines.length <= 40, `no tight loop: ${outageLines.length} master log lines in 30 s`);
+
+  // The failover proceeds when the store answers: one entry, committed within a second.
+  await fut.settled({ c1: 's3' }, 30_000);
+  const entries = (await fut.failovers()).filter((f) => f.server === 's1');
+  assert.equal(entries.length, 1, 'one entry, not one per try');
+  const moved = logLines(fut.logOf('master'), storeBackAt - 5000).find((l) =>
+    l.msg.startsWith('failover: cameras moved'),
+  );
+  assert.ok(moved, 'the failover committed');
+  const commitMs = moved.time - storeBackAt;
+  assert.ok(commitMs <= 1000, `committed ${commitMs} ms after the store accepted connections`);
+  const after = logLines(fut.logOf('master'), storeDownAt);
+  for (const msg of ONE_LINE_EACH) assert.equal(after.filter((l) => l.msg.startsWith(msg)).length, 1, msg);
+
+  // The hole, from the frames in the files of both servers that recorded c1.
+  await delay(4000);
+  const to = Date.now() - 1500;
+  const holes = footageHoles(
+    [...diskSegments(fut.storageOf('s1'), 'c1'), ...diskSegments(fut.storageOf('s3'), 'c1')],
+    from,
+    to,
+  );
+  console.log(
+    JSON.stringify({
+      outage_ms: storeBackAt - storeDownAt,
+      killed_after_store_down_ms: killedAt - storeDownAt,
+      commit_after_store_back_ms: commitMs,
+      holes: holes.map((h) => ({ fromKillMs: h.startMs - killedAt, toStoreBackMs: h.endMs - storeBackAt, ms: h.ms })),
+      log_lines_during_outage: outageLines.length,
+    }),
+  );
+  assert.equal(holes.length, 1, `one hole, the outage's: ${JSON.stringify(holes)}`);
+  assert.ok(holes[0].endMs > storeBackAt, 'c1 records again only once the store has taken the move');
+  assert.equal((await fut.camera('c2')).currentServer, 's2', 'c2 never moved');
+});
