@@ -15,12 +15,13 @@ import { BufferTarget, type BufferedSegment } from './buffer-target.ts';
 import { CameraHealth, type CameraState } from './camera-health.ts';
 import { rtspReachable } from './camera-probe.ts';
 import { recordArgs } from './ffmpeg-args.ts';
-import { RtspsRelay } from './rtsps-relay.ts';
-import { stagingPrefix } from '../storage/layout.ts';
+import { collisionSafe } from './collision-safe-sink.ts';
+import { RecordingRun } from './recording-run.ts';
+import { RtspTap } from './rtsp-tap.ts';
 import { RecordTarget } from './record-target.ts';
 import { parseSegmentLine } from './segment-list.ts';
 import type { SegmentTarget } from './segment-target.ts';
-import { validateSegment } from './segment-validator.ts';
+import { readSegment, timeSegment } from './segment-validator.ts';
 import { ensurePrivateDir } from '../lib/private-dir.ts';
 
 export type { BufferedSegment } from './buffer-target.ts';
@@ -47,6 +48,8 @@ export interface CameraStatus {
   mode: 'record' | 'buffer';
   /** Segments held in the pre-buffer (0 in record mode). */
   buffered: number;
+  /** The camera's clock − the farm's (ms) as its RTCP sender reports show it; absent without any. */
+  clockOffsetMs?: number;
 }
 
 /** Settings of one camera's recorder. */
@@ -59,8 +62,10 @@ export interface CameraRecorderOptions {
   stream?: number;
   /** Record the camera's audio track along with the video, when it has one (default true). */
   audio?: boolean;
-  /** CA file an rtsps camera's certificate must chain to: ffmpeg then reaches it through a verifying RtspsRelay. */
+  /** CA file an rtsps camera's certificate must chain to, verified by the RTSP tap ffmpeg reaches it through. */
   tlsCaFile?: string;
+  /** Node time → farm time, for segments timed by their frames' arrival (default: identity). */
+  toFarm?: (nodeMs: number) => number;
   /** The node's staging root; this stream stages in `<stagingRoot>/<streamFolder>`. */
   stagingRoot: string;
   /** Where validated segments go (storage + index). */
@@ -120,22 +125,29 @@ export class CameraRecorder {
   private readonly tickMs: number;
   private readonly supervisor: Supervisor;
   private readonly record: RecordTarget;
-  /** Verified TLS for an rtsps camera given a CA file (ffmpeg 5.1 cannot verify one itself). */
-  private readonly relay: RtspsRelay | undefined;
+  /**
+   * The loopback relay ffmpeg reaches the camera through (verified TLS for an rtsps camera given a
+   * CA): it reads the RTP timestamps and sender reports the segments are dated by.
+   */
+  private readonly tap: RtspTap | undefined;
+  private readonly toFarm: (nodeMs: number) => number;
   /** Buffer mode's target until promote(); undefined in record mode. */
   private buffer: BufferTarget | undefined;
   /** Segments ffmpeg listed that failed validation. */
   private invalidSegments = 0;
   readonly stream: number;
-  private runId = '';
-  /** Epoch ms the current run's listed times count from (see recordArgs' timeBaseSeconds). */
-  private runTimeBaseMs = 0;
+  /** The current ffmpeg run: its id, staging prefix and media clock. */
+  private run: RecordingRun | undefined;
+  /** The camera clock's offset last seen, kept across runs for the status. */
+  private lastClockOffsetMs: number | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   /** Segments are handled one at a time, in list order; close() waits for the tail of this chain. */
   private work: Promise<void> = Promise.resolve();
   /** Resolves when the current run's stdout is fully read, i.e. its last list line was seen. */
   private stdoutDone: Promise<void> = Promise.resolve();
   private started = false;
+  /** Runs already warned of having no anchor (one line per run, not per segment). */
+  private readonly unanchoredRuns = new Set<string>();
   private closing: Promise<void> | undefined;
 
   constructor(private readonly opts: CameraRecorderOptions) {
@@ -152,27 +164,33 @@ export class CameraRecorder {
     this.segmentSeconds = opts.segmentSeconds ?? 1;
     if (opts.buffer && !(Number.isFinite(opts.buffer.ms) && opts.buffer.ms >= 0))
       throw new Error(`bad buffer window ${opts.buffer.ms} ms`);
-    this.record = new RecordTarget({ sink: opts.sink, log: this.log, clock: this.clock, onSegment: opts.onSegment });
+    this.toFarm = opts.toFarm ?? ((ms) => ms);
+    const sink = collisionSafe(opts.sink);
+    this.record = new RecordTarget({ sink, log: this.log, clock: this.clock, onSegment: opts.onSegment });
     if (opts.buffer) this.buffer = new BufferTarget({ ms: opts.buffer.ms, stagingDir: this.stagingDir, log: this.log });
-    if (opts.tlsCaFile && /^rtsps:/i.test(opts.url))
-      this.relay = new RtspsRelay(opts.url, { ca: readFileSync(opts.tlsCaFile, 'utf8'), log: this.log });
+    if (/^rtsps?:/i.test(opts.url))
+      this.tap = new RtspTap(opts.url, {
+        log: this.log,
+        ...(opts.tlsCaFile && /^rtsps:/i.test(opts.url) && { ca: readFileSync(opts.tlsCaFile, 'utf8') }),
+        onConnection: () => this.run?.listener() ?? {},
+      });
     this.supervisor = new Supervisor({
       name: `ffmpeg-rec-${opts.cameraId}`,
       command: ffmpegPath(),
       args: () => {
-        this.runId = newRunId();
-        // ffmpeg stamps packets with the system clock, so the base comes from it too, not from `clock`.
-        this.runTimeBaseMs = Math.floor(Date.now() / 1000) * 1000;
-        this.target.runStarting(this.runId, `${stagingPrefix(this.runTimeBaseMs / 1000, this.runId)}-`);
-        // A verified rtsps camera through its relay's loopback URL; either through the redirect, so
-        // the credentials stay off ffmpeg's command line.
-        const url = this.relay?.url || opts.url;
+        const timeBaseSeconds = Math.floor(Date.now() / 1000);
+        const run = new RecordingRun(newRunId(), timeBaseSeconds, this.stagingDir, this.toFarm);
+        this.run = run;
+        this.target.runStarting(run.runId, `${run.prefix}-`);
+        // The camera through the tap's loopback URL; that through the redirect, so the credentials
+        // stay off ffmpeg's command line.
+        const url = this.tap?.url || opts.url;
         return recordArgs({
           url: opts.ffmpegUrl ? opts.ffmpegUrl(url) : url,
           stagingDir: this.stagingDir,
-          runId: this.runId,
+          runId: run.runId,
           segmentSeconds: this.segmentSeconds,
-          timeBaseSeconds: this.runTimeBaseMs / 1000,
+          timeBaseSeconds,
           ffmpegMajor: ffmpegMajor(),
           audio: opts.audio ?? true,
         });
@@ -195,9 +213,9 @@ export class CameraRecorder {
     return this.supervisor.pid;
   }
 
-  /** Starts recording; a no-op if already started or closed. */
-  start(): void {
-    if (this.started || this.closing) return;
+  /** Starts recording (resolves once ffmpeg is started); a no-op if already started or closed. */
+  start(): Promise<void> {
+    if (this.started || this.closing) return Promise.resolve();
     this.started = true;
     this.health.started(this.clock.now());
     // Checked before ffmpeg is pointed at it: only this user may have made it or may write into it.
@@ -214,10 +232,9 @@ export class CameraRecorder {
     const run = () => {
       if (!this.closing) this.supervisor.start();
     };
-    if (this.relay)
-      this.relay.listen().then(run, (err) => this.log.error({ err }, 'cannot start the rtsps relay: not recording'));
-    else run();
     this.watchdog = setInterval(() => this.checkHealth(), this.tickMs);
+    if (!this.tap) return Promise.resolve(run());
+    return this.tap.listen().then(run, (err) => this.log.error({ err }, 'cannot start the rtsp tap: not recording'));
   }
 
   /** A snapshot of the recorder's state. */
@@ -233,7 +250,13 @@ export class CameraRecorder {
       pid: this.supervisor.pid,
       mode: this.target.mode,
       buffered: this.buffer?.size ?? 0,
+      ...(this.clockOffsetMs !== undefined && { clockOffsetMs: Math.round(this.clockOffsetMs) }),
     };
+  }
+
+  /** The camera clock's offset from the farm's by its sender reports (the current run's, else the last seen). */
+  private get clockOffsetMs(): number | undefined {
+    return (this.lastClockOffsetMs = this.run?.clock.cameraOffsetMs ?? this.lastClockOffsetMs);
   }
 
   /** Buffer mode: the held segments, oldest first (a live relay plays them); none in record mode. */
@@ -264,7 +287,7 @@ export class CameraRecorder {
     this.closing ??= (async () => {
       clearInterval(this.watchdog);
       await this.supervisor.close();
-      await this.relay?.close();
+      await this.tap?.close();
       await Promise.race([this.stdoutDone, delay(DRAIN_TIMEOUT_MS)]);
       await this.work;
       await this.target.close();
@@ -280,7 +303,7 @@ export class CameraRecorder {
   }
 
   private onRunStart(child: ChildProcess): void {
-    const run = { runId: this.runId, timeBaseMs: this.runTimeBaseMs };
+    const run = this.run!;
     this.health.runStarted(this.clock.now());
     if (!child.stdout) return;
     const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
@@ -288,6 +311,12 @@ export class CameraRecorder {
       this.work = this.work.then(() => this.handleLine(line, run));
     });
     this.stdoutDone = new Promise((resolve) => lines.once('close', () => resolve()));
+    // Once the run's last segment is handled its anchor is of no more use, unless some wait for storage.
+    void this.stdoutDone.then(() => {
+      this.work = this.work.then(async () => {
+        if (!this.record.unstored) await run.removeAnchor().catch(() => {});
+      });
+    });
   }
 
   /** The watchdog: asks the camera whether it answers, or restarts ffmpeg, as the health verdict says. */
@@ -310,8 +339,12 @@ export class CameraRecorder {
       });
   }
 
-  /** One list line: validate the segment, hand it to the target. Never throws. */
-  private async handleLine(line: string, { runId, timeBaseMs }: { runId: string; timeBaseMs: number }): Promise<void> {
+  /**
+   * One list line: validate the segment, time it by its frames through the run's anchor (split
+   * where its frames jump), hand each part to the target. Never throws.
+   */
+  private async handleLine(line: string, run: RecordingRun): Promise<void> {
+    const { runId } = run;
     const listed = parseSegmentLine(line);
     if (!listed) {
       if (line.trim())
@@ -321,20 +354,27 @@ export class CameraRecorder {
     // ffmpeg names files relative to nothing we trust blindly: only the base name, inside our staging dir.
     const staged = join(this.stagingDir, basename(listed.file));
     try {
-      const endMs = timeBaseMs + listed.endMs;
-      // ffmpeg 5.1 lists 0 as the start of a run's first segment (its end is right): measured below.
-      const listedStartMs = listed.startMs > 0 ? timeBaseMs + listed.startMs : undefined;
-      const checked = await validateSegment(staged, listedStartMs, endMs);
-      if (typeof checked === 'string') {
+      const read = await readSegment(staged);
+      const timed = typeof read === 'string' ? read : await timeSegment(staged, read, run.timing(read.probe.frames));
+      if (typeof timed === 'string') {
         this.invalidSegments++;
-        await this.target.invalid({ file: staged, reason: checked, startMs: listedStartMs, endMs, runId });
+        await this.target.invalid({ file: staged, reason: timed, startMs: undefined, endMs: 0, runId });
         return;
       }
-      const { startMs, bytes } = checked;
+      await run.saveAnchor().catch((err: unknown) => this.log.warn({ err, runId }, 'cannot save the run anchor'));
+      if (timed.length > 1)
+        this.log.warn(
+          { file: staged, runId, parts: timed.map((p) => [p.seg.startMs, p.seg.endMs]) },
+          'frames jump inside a segment: split into continuous parts',
+        );
+      if (!timed[0].anchored && !this.unanchoredRuns.has(runId) && this.unanchoredRuns.add(runId))
+        this.log.warn({ runId }, 'no media anchor for the run (the tap saw no video): segments timed by their listing');
       // ffmpeg delivers: that is progress for the watchdog, whether or not storage takes the segment.
       this.health.segment(this.clock.now());
-      const seg = { cameraId: this.opts.cameraId, stream: this.stream, startMs, endMs, bytes };
-      await this.target.take({ staged, seg }, runId);
+      for (const part of timed) {
+        const seg = { cameraId: this.opts.cameraId, stream: this.stream, ...part.seg };
+        await this.target.take({ staged: part.staged, seg }, runId);
+      }
     } catch (err) {
       this.log.error({ err, file: staged, runId }, 'storing segment failed');
     }
@@ -345,12 +385,13 @@ export class CameraRecorder {
     const buffer = this.buffer;
     if (!buffer) return;
     this.buffer = undefined;
-    const { commit, dropped, cleanup } = buffer.promote(recordFromMs, this.runId);
+    const runId = this.run?.runId ?? '';
+    const { commit, dropped, cleanup } = buffer.promote(recordFromMs, runId);
     this.record.enqueue(commit);
     this.log.info({ recordFromMs, committing: commit.length, dropped }, 'buffered camera promoted: recording');
     try {
       await cleanup;
-      await this.record.storeWaiting(this.runId);
+      await this.record.storeWaiting(runId);
     } catch (err) {
       this.log.error({ err }, 'committing the buffer failed');
     }
