@@ -46,7 +46,8 @@ test('sender reports time the frames when the camera clock agrees; offset expose
   const c = new MediaClock({ toFarm: (ms) => ms - 250 }); // the node runs 250 ms ahead of the farm
   for (let n = 0; n < 50; n++) {
     feed(c, n, 10_250 + 100 * n + 80); // 80 ms of network delay, in node time
-    if (n % 20 === 0) c.senderReport({ ntpMs: 10_000 + 100 * n + 5, rtpTimestamp: ts(n), arrivalMs: 10_250 + 100 * n + 85 });
+    if (n % 20 === 0)
+      c.senderReport({ ntpMs: 10_000 + 100 * n + 5, rtpTimestamp: ts(n), arrivalMs: 10_250 + 100 * n + 85 });
   }
   c.bind([{ pts: pts(0), key: true }]);
   assert.ok(c.bySenderReports);

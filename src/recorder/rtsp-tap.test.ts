@@ -41,7 +41,7 @@ async function record(url: string, out: string, seconds: number): Promise<void> 
   assert.equal(code, 0);
 }
 
-test("the tap reads the session ffmpeg has with the sim: video channel, RTP times, keyframes, sender reports", async () => {
+test('the tap reads the session ffmpeg has with the sim: video channel, RTP times, keyframes, sender reports', async () => {
   const packets: VideoPacket[] = [];
   const srs: { ntpMs: number; arrivalMs: number }[] = [];
   const tracks: { codec: string; clockRate: number }[] = [];

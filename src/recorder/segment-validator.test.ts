@@ -63,10 +63,9 @@ test('a segment is timed by its frames through the anchor: start at its first fr
 test('without an anchor a segment is timed back from its fallback end', async () => {
   const r = await read(h264);
   const parts = await timeSegment(h264, r, { wall: () => undefined, fallbackEndMs: 5000 });
-  assert.deepEqual(
-    typeof parts !== 'string' && parts.map((p) => [p.seg.startMs, p.seg.endMs, p.anchored]),
-    [[3000, 5000, false]],
-  );
+  assert.deepEqual(typeof parts !== 'string' && parts.map((p) => [p.seg.startMs, p.seg.endMs, p.anchored]), [
+    [3000, 5000, false],
+  ]);
 });
 
 test('a jump between frames splits the file: each part its own continuous interval, playable alone', async () => {
@@ -117,7 +116,7 @@ function videoStarts(buf: Buffer): number[] {
   return out;
 }
 
-test('a segment cut before its first frame is invalid; a one-frame one lasts the run\'s interval', async () => {
+test("a segment cut before its first frame is invalid; a one-frame one lasts the run's interval", async () => {
   const buf = readFileSync(h264);
   const [first, second] = videoStarts(buf);
   writeFileSync(join(dir, 'head.ts'), buf.subarray(0, first));
@@ -129,5 +128,7 @@ test('a segment cut before its first frame is invalid; a one-frame one lasts the
     fallbackEndMs: 0,
     intervalMs: 40,
   });
-  assert.deepEqual(typeof parts !== 'string' && parts.map((p) => [p.seg.startMs, p.seg.endMs]), [[1_000_000, 1_000_040]]);
+  assert.deepEqual(typeof parts !== 'string' && parts.map((p) => [p.seg.startMs, p.seg.endMs]), [
+    [1_000_000, 1_000_040],
+  ]);
 });

@@ -4,7 +4,13 @@ const NTP_UNIX_OFFSET_S = 2_208_988_800;
 export const SR_INTERVAL_MS = 1000;
 
 /** An RTCP sender report (RFC 3550 §6.4.1, no report blocks): `rtpTimestamp` at wall time `ntpMs`. */
-export function senderReport(ssrc: number, ntpMs: number, rtpTimestamp: number, packets: number, octets: number): Buffer {
+export function senderReport(
+  ssrc: number,
+  ntpMs: number,
+  rtpTimestamp: number,
+  packets: number,
+  octets: number,
+): Buffer {
   const b = Buffer.alloc(28);
   b[0] = 0x80;
   b[1] = 200;
