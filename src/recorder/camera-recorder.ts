@@ -256,7 +256,8 @@ export class CameraRecorder {
 
   /** The camera clock's offset from the farm's by its sender reports (the current run's, else the last seen). */
   private get clockOffsetMs(): number | undefined {
-    return (this.lastClockOffsetMs = this.run?.clock.cameraOffsetMs ?? this.lastClockOffsetMs);
+    this.lastClockOffsetMs = this.run?.clock.cameraOffsetMs ?? this.lastClockOffsetMs;
+    return this.lastClockOffsetMs;
   }
 
   /** Buffer mode: the held segments, oldest first (a live relay plays them); none in record mode. */

@@ -30,7 +30,7 @@ export class RecordingRun {
   constructor(
     readonly runId: string,
     timeBaseSeconds: number,
-    private readonly stagingDir: string,
+    stagingDir: string,
     private readonly toFarm: (nodeMs: number) => number,
   ) {
     this.prefix = stagingPrefix(timeBaseSeconds, runId);
