@@ -12,11 +12,13 @@ import { assertSafeId, streamFolder } from '../storage/layout.ts';
 import type { IndexedSegment } from '../storage/local-index.ts';
 import type { SegmentSink } from '../storage/segment-sink.ts';
 import { BufferTarget, type BufferedSegment } from './buffer-target.ts';
-import { CameraHealth, type CameraState } from './camera-health.ts';
+import { CameraHealth } from './camera-health.ts';
+import type { CameraStatus } from './camera-status.ts';
+import { runLeftovers } from './run-leftovers.ts';
 import { rtspReachable } from './camera-probe.ts';
 import { recordArgs } from './ffmpeg-args.ts';
 import { collisionSafe } from './collision-safe-sink.ts';
-import { RecordingRun } from './recording-run.ts';
+import { newRunId, RecordingRun } from './recording-run.ts';
 import { RtspTap } from './rtsp-tap.ts';
 import { RecordTarget } from './record-target.ts';
 import { parseSegmentLine } from './segment-list.ts';
@@ -26,31 +28,7 @@ import { ensurePrivateDir } from '../lib/private-dir.ts';
 
 export type { BufferedSegment } from './buffer-target.ts';
 export type { CameraState } from './camera-health.ts';
-
-/** What a camera recorder is doing, for health reports and tests. */
-export interface CameraStatus {
-  /** starting, recording, stalled, offline or failing: see CameraState. */
-  state: CameraState;
-  lastSegmentEndMs?: number;
-  /** Segments indexed since start(). */
-  segments: number;
-  /** Segments ffmpeg listed that failed validation (left in staging, deleted in buffer mode; never indexed). */
-  invalidSegments: number;
-  /** Valid segments waiting in staging for a storage path to take them. */
-  unstoredSegments: number;
-  /** ffmpeg runs after the first one, whatever ended the previous run. */
-  restarts: number;
-  /** When `state` last changed (clock ms). */
-  since: number;
-  /** The running ffmpeg's pid, if one runs. */
-  pid?: number;
-  /** record: segments are committed; buffer: they are only held in a rolling pre-buffer (hot standby). */
-  mode: 'record' | 'buffer';
-  /** Segments held in the pre-buffer (0 in record mode). */
-  buffered: number;
-  /** The camera's clock − the farm's (ms) as its RTCP sender reports show it; absent without any. */
-  clockOffsetMs?: number;
-}
+export type { CameraStatus } from './camera-status.ts';
 
 /** Settings of one camera's recorder. */
 export interface CameraRecorderOptions {
@@ -100,13 +78,6 @@ const REACH_TIMEOUT_MS = 2000;
 
 /** Upper bound on waiting for ffmpeg's last list lines once it has exited during close(). */
 const DRAIN_TIMEOUT_MS = 2000;
-
-let runCounter = 0;
-/** Unique per run, also across recorders and restarts within one millisecond. */
-function newRunId(): string {
-  return `${Date.now().toString(36)}-${(runCounter++).toString(36)}`;
-}
-
 /**
  * Records one camera: a supervised ffmpeg writes short MPEG-TS segments into a staging folder and
  * lists each finished one on stdout; every listed segment is validated and handed to the target:
@@ -140,6 +111,12 @@ export class CameraRecorder {
   private run: RecordingRun | undefined;
   /** The camera clock's offset last seen, kept across runs for the status. */
   private lastClockOffsetMs: number | undefined;
+  /** Runs whose leftovers in staging are not handled yet (see endRun). */
+  private readonly runs = new Set<RecordingRun>();
+  private readonly stallMs: number;
+  /** The watchdog's last tick, and until when it restarts nothing (this process was itself stopped: see checkHealth). */
+  private lastTick = 0;
+  private heldUntil = 0;
   private watchdog: NodeJS.Timeout | undefined;
   /** Segments are handled one at a time, in list order; close() waits for the tail of this chain. */
   private work: Promise<void> = Promise.resolve();
@@ -157,6 +134,7 @@ export class CameraRecorder {
     this.log = opts.log.child({ cameraId: opts.cameraId, ...(this.stream && { stream: this.stream }) });
     this.clock = opts.clock ?? systemClock;
     const stallMs = opts.stallMs ?? 6000;
+    this.stallMs = stallMs;
     const startGraceMs = opts.startGraceMs ?? 10_000;
     this.health = new CameraHealth({ stallMs, startGraceMs }, this.clock.now());
     this.tickMs = Math.max(50, Math.min(1000, Math.floor(Math.min(stallMs, startGraceMs) / 4)));
@@ -181,6 +159,7 @@ export class CameraRecorder {
         const timeBaseSeconds = Math.floor(Date.now() / 1000);
         const run = new RecordingRun(newRunId(), timeBaseSeconds, this.stagingDir, this.toFarm);
         this.run = run;
+        this.runs.add(run);
         this.target.runStarting(run.runId, `${run.prefix}-`);
         // The camera through the tap's loopback URL; that through the redirect, so the credentials
         // stay off ffmpeg's command line.
@@ -291,6 +270,7 @@ export class CameraRecorder {
       await this.tap?.close();
       await Promise.race([this.stdoutDone, delay(DRAIN_TIMEOUT_MS)]);
       await this.work;
+      for (const run of this.runs) await this.endRun(run);
       await this.target.close();
       const { segments, invalidSegments } = this.status();
       this.log.info({ segments, invalidSegments }, 'camera recorder closed');
@@ -312,20 +292,40 @@ export class CameraRecorder {
       this.work = this.work.then(() => this.handleLine(line, run));
     });
     this.stdoutDone = new Promise((resolve) => lines.once('close', () => resolve()));
-    // Once the run's last segment is handled its anchor is of no more use, unless some wait for storage.
     void this.stdoutDone.then(() => {
-      this.work = this.work.then(async () => {
-        if (!this.record.unstored) await run.removeAnchor().catch(() => {});
-      });
+      this.work = this.work.then(() => this.endRun(run));
     });
   }
 
   /** The watchdog: asks the camera whether it answers, or restarts ffmpeg, as the health verdict says. */
   private checkHealth(): void {
     if (this.closing) return;
-    const verdict = this.health.tick(this.clock.now(), this.supervisor.running);
+    const now = this.clock.now();
+    // A tick far later than due: this process was stopped (SIGSTOP, a hung VM), not ffmpeg stalled
+    // on its own. ffmpeg gets a stall period to deliver the footage that piled up in the sockets.
+    if (this.lastTick && now - this.lastTick > 4 * this.tickMs + 1000) this.heldUntil = now + this.stallMs;
+    this.lastTick = now;
+    const verdict = this.health.tick(now, this.supervisor.running);
     if (verdict.probe) this.probeReach();
-    if (verdict.restart) this.supervisor.restart(verdict.restart);
+    if (verdict.restart && now >= this.heldUntil) this.supervisor.restart(verdict.restart);
+  }
+
+  /**
+   * An ended run: what it left unlisted in staging (killed mid-segment) is stored like its other
+   * segments (record mode; a buffer sweeps its own), then its anchor goes unless some wait for storage.
+   */
+  private async endRun(run: RecordingRun): Promise<void> {
+    if (!this.runs.delete(run)) return;
+    if (this.target.mode === 'record')
+      try {
+        for (const part of await runLeftovers(this.stagingDir, run, this.record.heldFiles())) {
+          const seg = { cameraId: this.opts.cameraId, stream: this.stream, ...part.seg };
+          await this.record.take({ staged: part.staged, seg }, run.runId);
+        }
+      } catch (err) {
+        this.log.error({ err, runId: run.runId }, 'storing what a run left unlisted failed');
+      }
+    if (!this.record.unstored) await run.removeAnchor().catch(() => {});
   }
 
   /** Asks whether the camera answers RTSP at all and tells the health what it said. */

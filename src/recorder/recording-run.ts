@@ -5,6 +5,12 @@ import { MediaClock, type PtsMapping } from './media-clock.ts';
 import type { RtspWatchListener } from './rtsp-watch.ts';
 import type { SegmentTiming } from './segment-validator.ts';
 
+let runCounter = 0;
+/** Unique per run, also across recorders and restarts within one millisecond. */
+export function newRunId(): string {
+  return `${Date.now().toString(36)}-${(runCounter++).toString(36)}`;
+}
+
 /** The file next to a run's staging files that holds its pts → farm time mapping (see PtsMapping). */
 export function anchorFileName(prefix: string): string {
   return `${prefix}.anchor.json`;
