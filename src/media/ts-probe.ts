@@ -8,8 +8,14 @@ export interface TsProbe {
    * data, say) are left out.
    */
   audioCodecs: TsAudioCodec[];
-  /** Each video frame (PES start) in file order: its 33-bit pts (90 kHz) and the byte offset of its first TS packet. */
-  frames: { pts: number; offset: number }[];
+  /**
+   * Each video frame (PES start) in file order: its 33-bit pts (90 kHz), the byte offset of its
+   * first TS packet and whether the muxer flagged it a random access point (a keyframe: ffmpeg sets
+   * the adaptation field's random_access_indicator on keyframes).
+   */
+  frames: { pts: number; offset: number; key?: boolean }[];
+  /** The PID of the first program's PMT (undefined when no PAT was found). */
+  pmtPid?: number;
 }
 
 const TS_PACKET = 188;
@@ -87,9 +93,10 @@ export function probeTs(ts: Uint8Array): TsProbe | undefined {
     if (streamId < 0xe0 || streamId > 0xef) continue; // not video
     videoPid ??= pid;
     if (pid !== videoPid || (ts[p + 7] & 0x80) === 0) continue; // another stream, or no pts
-    frames.push({ pts: readPts(ts, p + 9), offset: i });
+    const key = (afc & 2) !== 0 && ts[i + 4] > 0 && (ts[i + 5] & 0x40) !== 0;
+    frames.push({ pts: readPts(ts, p + 9), offset: i, key });
   }
-  return { codec, audioCodecs, frames };
+  return { codec, audioCodecs, frames, pmtPid };
 }
 
 /** Frame pts relative to the first frame, unwrapped (frames reorder by far less than half the range). */

@@ -12,44 +12,23 @@ import { assertSafeId, streamFolder } from '../storage/layout.ts';
 import type { IndexedSegment } from '../storage/local-index.ts';
 import type { SegmentSink } from '../storage/segment-sink.ts';
 import { BufferTarget, type BufferedSegment } from './buffer-target.ts';
-import { CameraHealth, type CameraState } from './camera-health.ts';
+import { CameraHealth } from './camera-health.ts';
+import type { CameraStatus } from './camera-status.ts';
+import { runLeftovers } from './run-leftovers.ts';
 import { rtspReachable } from './camera-probe.ts';
 import { recordArgs } from './ffmpeg-args.ts';
-import { RtspsRelay } from './rtsps-relay.ts';
-import { stagingPrefix } from '../storage/layout.ts';
+import { collisionSafe } from './collision-safe-sink.ts';
+import { newRunId, RecordingRun } from './recording-run.ts';
+import { RtspTap } from './rtsp-tap.ts';
 import { RecordTarget } from './record-target.ts';
 import { parseSegmentLine } from './segment-list.ts';
 import type { SegmentTarget } from './segment-target.ts';
-import { validateSegment } from './segment-validator.ts';
+import { readSegment, timeSegment } from './segment-validator.ts';
 import { ensurePrivateDir } from '../lib/private-dir.ts';
 
 export type { BufferedSegment } from './buffer-target.ts';
 export type { CameraState } from './camera-health.ts';
-
-/** What a camera recorder is doing, for health reports and tests. */
-export interface CameraStatus {
-  /** starting, recording, stalled, offline or failing: see CameraState. */
-  state: CameraState;
-  lastSegmentEndMs?: number;
-  /** Segments indexed since start(). */
-  segments: number;
-  /** Segments ffmpeg listed that failed validation (left in staging, deleted in buffer mode; never indexed). */
-  invalidSegments: number;
-  /** Valid segments waiting in staging for a storage path to take them. */
-  unstoredSegments: number;
-  /** ffmpeg runs after the first one, whatever ended the previous run. */
-  restarts: number;
-  /** When `state` last changed (clock ms). */
-  since: number;
-  /** The running ffmpeg's pid, if one runs. */
-  pid?: number;
-  /** record: segments are committed; buffer: they are only held in a rolling pre-buffer (hot standby). */
-  mode: 'record' | 'buffer';
-  /** Segments held in the pre-buffer (0 in record mode). */
-  buffered: number;
-  /** The camera's clock − farm time (ms), from its RTCP sender reports; undefined while none is known. */
-  clockOffsetMs?: number;
-}
+export type { CameraStatus } from './camera-status.ts';
 
 /** Settings of one camera's recorder. */
 export interface CameraRecorderOptions {
@@ -61,8 +40,10 @@ export interface CameraRecorderOptions {
   stream?: number;
   /** Record the camera's audio track along with the video, when it has one (default true). */
   audio?: boolean;
-  /** CA file an rtsps camera's certificate must chain to: ffmpeg then reaches it through a verifying RtspsRelay. */
+  /** CA file an rtsps camera's certificate must chain to, verified by the RTSP tap ffmpeg reaches it through. */
   tlsCaFile?: string;
+  /** Node time → farm time, for segments timed by their frames' arrival (default: identity). */
+  toFarm?: (nodeMs: number) => number;
   /** The node's staging root; this stream stages in `<stagingRoot>/<streamFolder>`. */
   stagingRoot: string;
   /** Where validated segments go (storage + index). */
@@ -90,12 +71,6 @@ export interface CameraRecorderOptions {
    * on ffmpeg's command line.
    */
   ffmpegUrl?: (url: string) => string;
-  /**
-   * This server's wall-clock readings (ms) in farm time, the master's clock (FarmClock.toFarm):
-   * segment start and end times go through it, so a server whose clock is off still places its
-   * footage where it happened. Default: unchanged.
-   */
-  toFarm?: (nodeMs: number) => number;
 }
 
 /** How long a camera asked whether it answers RTSP has to answer. */
@@ -103,13 +78,6 @@ const REACH_TIMEOUT_MS = 2000;
 
 /** Upper bound on waiting for ffmpeg's last list lines once it has exited during close(). */
 const DRAIN_TIMEOUT_MS = 2000;
-
-let runCounter = 0;
-/** Unique per run, also across recorders and restarts within one millisecond. */
-function newRunId(): string {
-  return `${Date.now().toString(36)}-${(runCounter++).toString(36)}`;
-}
-
 /**
  * Records one camera: a supervised ffmpeg writes short MPEG-TS segments into a staging folder and
  * lists each finished one on stdout; every listed segment is validated and handed to the target:
@@ -128,22 +96,35 @@ export class CameraRecorder {
   private readonly tickMs: number;
   private readonly supervisor: Supervisor;
   private readonly record: RecordTarget;
-  /** Verified TLS for an rtsps camera given a CA file (ffmpeg 5.1 cannot verify one itself). */
-  private readonly relay: RtspsRelay | undefined;
+  /**
+   * The loopback relay ffmpeg reaches the camera through (verified TLS for an rtsps camera given a
+   * CA): it reads the RTP timestamps and sender reports the segments are dated by.
+   */
+  private readonly tap: RtspTap | undefined;
+  private readonly toFarm: (nodeMs: number) => number;
   /** Buffer mode's target until promote(); undefined in record mode. */
   private buffer: BufferTarget | undefined;
   /** Segments ffmpeg listed that failed validation. */
   private invalidSegments = 0;
   readonly stream: number;
-  private runId = '';
-  /** Epoch ms the current run's listed times count from (see recordArgs' timeBaseSeconds). */
-  private runTimeBaseMs = 0;
+  /** The current ffmpeg run: its id, staging prefix and media clock. */
+  private run: RecordingRun | undefined;
+  /** The camera clock's offset last seen, kept across runs for the status. */
+  private lastClockOffsetMs: number | undefined;
+  /** Runs whose leftovers in staging are not handled yet (see endRun). */
+  private readonly runs = new Set<RecordingRun>();
+  private readonly stallMs: number;
+  /** The watchdog's last tick, and until when it restarts nothing (this process was itself stopped: see checkHealth). */
+  private lastTick = 0;
+  private heldUntil = 0;
   private watchdog: NodeJS.Timeout | undefined;
   /** Segments are handled one at a time, in list order; close() waits for the tail of this chain. */
   private work: Promise<void> = Promise.resolve();
   /** Resolves when the current run's stdout is fully read, i.e. its last list line was seen. */
   private stdoutDone: Promise<void> = Promise.resolve();
   private started = false;
+  /** Runs already warned of having no anchor (one line per run, not per segment). */
+  private readonly unanchoredRuns = new Set<string>();
   private closing: Promise<void> | undefined;
 
   constructor(private readonly opts: CameraRecorderOptions) {
@@ -153,6 +134,7 @@ export class CameraRecorder {
     this.log = opts.log.child({ cameraId: opts.cameraId, ...(this.stream && { stream: this.stream }) });
     this.clock = opts.clock ?? systemClock;
     const stallMs = opts.stallMs ?? 6000;
+    this.stallMs = stallMs;
     const startGraceMs = opts.startGraceMs ?? 10_000;
     this.health = new CameraHealth({ stallMs, startGraceMs }, this.clock.now());
     this.tickMs = Math.max(50, Math.min(1000, Math.floor(Math.min(stallMs, startGraceMs) / 4)));
@@ -160,27 +142,34 @@ export class CameraRecorder {
     this.segmentSeconds = opts.segmentSeconds ?? 1;
     if (opts.buffer && !(Number.isFinite(opts.buffer.ms) && opts.buffer.ms >= 0))
       throw new Error(`bad buffer window ${opts.buffer.ms} ms`);
-    this.record = new RecordTarget({ sink: opts.sink, log: this.log, clock: this.clock, onSegment: opts.onSegment });
+    this.toFarm = opts.toFarm ?? ((ms) => ms);
+    const sink = collisionSafe(opts.sink);
+    this.record = new RecordTarget({ sink, log: this.log, clock: this.clock, onSegment: opts.onSegment });
     if (opts.buffer) this.buffer = new BufferTarget({ ms: opts.buffer.ms, stagingDir: this.stagingDir, log: this.log });
-    if (opts.tlsCaFile && /^rtsps:/i.test(opts.url))
-      this.relay = new RtspsRelay(opts.url, { ca: readFileSync(opts.tlsCaFile, 'utf8'), log: this.log });
+    if (/^rtsps?:/i.test(opts.url))
+      this.tap = new RtspTap(opts.url, {
+        log: this.log,
+        ...(opts.tlsCaFile && /^rtsps:/i.test(opts.url) && { ca: readFileSync(opts.tlsCaFile, 'utf8') }),
+        onConnection: () => this.run?.listener() ?? {},
+      });
     this.supervisor = new Supervisor({
       name: `ffmpeg-rec-${opts.cameraId}`,
       command: ffmpegPath(),
       args: () => {
-        this.runId = newRunId();
-        // ffmpeg stamps packets with the system clock, so the base comes from it too, not from `clock`.
-        this.runTimeBaseMs = Math.floor(Date.now() / 1000) * 1000;
-        this.target.runStarting(this.runId, `${stagingPrefix(this.runTimeBaseMs / 1000, this.runId)}-`);
-        // A verified rtsps camera through its relay's loopback URL; either through the redirect, so
-        // the credentials stay off ffmpeg's command line.
-        const url = this.relay?.url || opts.url;
+        const timeBaseSeconds = Math.floor(Date.now() / 1000);
+        const run = new RecordingRun(newRunId(), timeBaseSeconds, this.stagingDir, this.toFarm);
+        this.run = run;
+        this.runs.add(run);
+        this.target.runStarting(run.runId, `${run.prefix}-`);
+        // The camera through the tap's loopback URL; that through the redirect, so the credentials
+        // stay off ffmpeg's command line.
+        const url = this.tap?.url || opts.url;
         return recordArgs({
           url: opts.ffmpegUrl ? opts.ffmpegUrl(url) : url,
           stagingDir: this.stagingDir,
-          runId: this.runId,
+          runId: run.runId,
           segmentSeconds: this.segmentSeconds,
-          timeBaseSeconds: this.runTimeBaseMs / 1000,
+          timeBaseSeconds,
           ffmpegMajor: ffmpegMajor(),
           audio: opts.audio ?? true,
         });
@@ -203,9 +192,9 @@ export class CameraRecorder {
     return this.supervisor.pid;
   }
 
-  /** Starts recording; a no-op if already started or closed. */
-  start(): void {
-    if (this.started || this.closing) return;
+  /** Starts recording (resolves once ffmpeg is started); a no-op if already started or closed. */
+  start(): Promise<void> {
+    if (this.started || this.closing) return Promise.resolve();
     this.started = true;
     this.health.started(this.clock.now());
     // Checked before ffmpeg is pointed at it: only this user may have made it or may write into it.
@@ -222,10 +211,9 @@ export class CameraRecorder {
     const run = () => {
       if (!this.closing) this.supervisor.start();
     };
-    if (this.relay)
-      this.relay.listen().then(run, (err) => this.log.error({ err }, 'cannot start the rtsps relay: not recording'));
-    else run();
     this.watchdog = setInterval(() => this.checkHealth(), this.tickMs);
+    if (!this.tap) return Promise.resolve(run());
+    return this.tap.listen().then(run, (err) => this.log.error({ err }, 'cannot start the rtsp tap: not recording'));
   }
 
   /** A snapshot of the recorder's state. */
@@ -241,7 +229,14 @@ export class CameraRecorder {
       pid: this.supervisor.pid,
       mode: this.target.mode,
       buffered: this.buffer?.size ?? 0,
+      ...(this.clockOffsetMs !== undefined && { clockOffsetMs: Math.round(this.clockOffsetMs) }),
     };
+  }
+
+  /** The camera clock's offset from the farm's by its sender reports (the current run's, else the last seen). */
+  private get clockOffsetMs(): number | undefined {
+    this.lastClockOffsetMs = this.run?.clock.cameraOffsetMs ?? this.lastClockOffsetMs;
+    return this.lastClockOffsetMs;
   }
 
   /** Buffer mode: the held segments, oldest first (a live relay plays them); none in record mode. */
@@ -272,9 +267,10 @@ export class CameraRecorder {
     this.closing ??= (async () => {
       clearInterval(this.watchdog);
       await this.supervisor.close();
-      await this.relay?.close();
+      await this.tap?.close();
       await Promise.race([this.stdoutDone, delay(DRAIN_TIMEOUT_MS)]);
       await this.work;
+      for (const run of this.runs) await this.endRun(run);
       await this.target.close();
       const { segments, invalidSegments } = this.status();
       this.log.info({ segments, invalidSegments }, 'camera recorder closed');
@@ -288,7 +284,7 @@ export class CameraRecorder {
   }
 
   private onRunStart(child: ChildProcess): void {
-    const run = { runId: this.runId, timeBaseMs: this.runTimeBaseMs };
+    const run = this.run!;
     this.health.runStarted(this.clock.now());
     if (!child.stdout) return;
     const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
@@ -296,14 +292,40 @@ export class CameraRecorder {
       this.work = this.work.then(() => this.handleLine(line, run));
     });
     this.stdoutDone = new Promise((resolve) => lines.once('close', () => resolve()));
+    void this.stdoutDone.then(() => {
+      this.work = this.work.then(() => this.endRun(run));
+    });
   }
 
   /** The watchdog: asks the camera whether it answers, or restarts ffmpeg, as the health verdict says. */
   private checkHealth(): void {
     if (this.closing) return;
-    const verdict = this.health.tick(this.clock.now(), this.supervisor.running);
+    const now = this.clock.now();
+    // A tick far later than due: this process was stopped (SIGSTOP, a hung VM), not ffmpeg stalled
+    // on its own. ffmpeg gets a stall period to deliver the footage that piled up in the sockets.
+    if (this.lastTick && now - this.lastTick > 4 * this.tickMs + 1000) this.heldUntil = now + this.stallMs;
+    this.lastTick = now;
+    const verdict = this.health.tick(now, this.supervisor.running);
     if (verdict.probe) this.probeReach();
-    if (verdict.restart) this.supervisor.restart(verdict.restart);
+    if (verdict.restart && now >= this.heldUntil) this.supervisor.restart(verdict.restart);
+  }
+
+  /**
+   * An ended run: what it left unlisted in staging (killed mid-segment) is stored like its other
+   * segments (record mode; a buffer sweeps its own), then its anchor goes unless some wait for storage.
+   */
+  private async endRun(run: RecordingRun): Promise<void> {
+    if (!this.runs.delete(run)) return;
+    if (this.target.mode === 'record')
+      try {
+        for (const part of await runLeftovers(this.stagingDir, run, this.record.heldFiles())) {
+          const seg = { cameraId: this.opts.cameraId, stream: this.stream, ...part.seg };
+          await this.record.take({ staged: part.staged, seg }, run.runId);
+        }
+      } catch (err) {
+        this.log.error({ err, runId: run.runId }, 'storing what a run left unlisted failed');
+      }
+    if (!this.record.unstored) await run.removeAnchor().catch(() => {});
   }
 
   /** Asks whether the camera answers RTSP at all and tells the health what it said. */
@@ -318,8 +340,12 @@ export class CameraRecorder {
       });
   }
 
-  /** One list line: validate the segment, hand it to the target. Never throws. */
-  private async handleLine(line: string, { runId, timeBaseMs }: { runId: string; timeBaseMs: number }): Promise<void> {
+  /**
+   * One list line: validate the segment, time it by its frames through the run's anchor (split
+   * where its frames jump), hand each part to the target. Never throws.
+   */
+  private async handleLine(line: string, run: RecordingRun): Promise<void> {
+    const { runId } = run;
     const listed = parseSegmentLine(line);
     if (!listed) {
       if (line.trim())
@@ -329,29 +355,27 @@ export class CameraRecorder {
     // ffmpeg names files relative to nothing we trust blindly: only the base name, inside our staging dir.
     const staged = join(this.stagingDir, basename(listed.file));
     try {
-      const endMs = timeBaseMs + listed.endMs;
-      // ffmpeg 5.1 lists 0 as the start of a run's first segment (its end is right): measured below.
-      const listedStartMs = listed.startMs > 0 ? timeBaseMs + listed.startMs : undefined;
-      const checked = await validateSegment(staged, listedStartMs, endMs);
-      if (typeof checked === 'string') {
+      const read = await readSegment(staged);
+      const timed = typeof read === 'string' ? read : await timeSegment(staged, read, run.timing(read.probe.frames));
+      if (typeof timed === 'string') {
         this.invalidSegments++;
-        await this.target.invalid({ file: staged, reason: checked, startMs: listedStartMs, endMs, runId });
+        await this.target.invalid({ file: staged, reason: timed, startMs: undefined, endMs: 0, runId });
         return;
       }
-      const { bytes } = checked;
+      await run.saveAnchor().catch((err: unknown) => this.log.warn({ err, runId }, 'cannot save the run anchor'));
+      if (timed.length > 1)
+        this.log.warn(
+          { file: staged, runId, parts: timed.map((p) => [p.seg.startMs, p.seg.endMs]) },
+          'frames jump inside a segment: split into continuous parts',
+        );
+      if (!timed[0].anchored && !this.unanchoredRuns.has(runId) && this.unanchoredRuns.add(runId))
+        this.log.warn({ runId }, 'no media anchor for the run (the tap saw no video): segments timed by their listing');
       // ffmpeg delivers: that is progress for the watchdog, whether or not storage takes the segment.
       this.health.segment(this.clock.now());
-      // Both ends with one offset, so a change of the estimate never stretches or shrinks a segment.
-      const toFarm = this.opts.toFarm ?? ((ms: number) => ms);
-      const shift = toFarm(endMs) - endMs;
-      const seg = {
-        cameraId: this.opts.cameraId,
-        stream: this.stream,
-        startMs: Math.round(checked.startMs + shift),
-        endMs: Math.round(endMs + shift),
-        bytes,
-      };
-      await this.target.take({ staged, seg }, runId);
+      for (const part of timed) {
+        const seg = { cameraId: this.opts.cameraId, stream: this.stream, ...part.seg };
+        await this.target.take({ staged: part.staged, seg }, runId);
+      }
     } catch (err) {
       this.log.error({ err, file: staged, runId }, 'storing segment failed');
     }
@@ -362,12 +386,13 @@ export class CameraRecorder {
     const buffer = this.buffer;
     if (!buffer) return;
     this.buffer = undefined;
-    const { commit, dropped, cleanup } = buffer.promote(recordFromMs, this.runId);
+    const runId = this.run?.runId ?? '';
+    const { commit, dropped, cleanup } = buffer.promote(recordFromMs, runId);
     this.record.enqueue(commit);
     this.log.info({ recordFromMs, committing: commit.length, dropped }, 'buffered camera promoted: recording');
     try {
       await cleanup;
-      await this.record.storeWaiting(this.runId);
+      await this.record.storeWaiting(runId);
     } catch (err) {
       this.log.error({ err }, 'committing the buffer failed');
     }

@@ -9,12 +9,7 @@ export interface RecordArgsOptions {
   runId: string;
   /** Target segment length; cuts still only happen on keyframes. */
   segmentSeconds: number;
-  /**
-   * Whole epoch second subtracted from every packet's wall-clock time (take the second ffmpeg is
-   * started in): add it back to the listed times. Why: the segment muxer cuts at the first keyframe
-   * at or after segment_time × (segments so far + 1) in media time, and with raw epoch times that
-   * schedule lies 55 years in the past, so it would cut at every keyframe whatever segment_time says.
-   */
+  /** The epoch second the run starts in: the first part of its staging file names (see stagingPrefix). */
   timeBaseSeconds: number;
   /** ffmpeg's major version: before 5.0 the RTSP socket timeout is -stimeout and -timeout means listen. */
   ffmpegMajor?: number;
@@ -37,10 +32,13 @@ const PROBE_BYTES = 1_000_000;
 
 /**
  * ffmpeg arguments for one recording run: pull RTSP over TCP, copy the first video stream and any
- * audio, stamp packets with the wall clock at arrival (minus timeBaseSeconds, kept as is by -copyts)
- * and cut MPEG-TS segments whose `file,start,end` lines (seconds since timeBaseSeconds) arrive as CSV
- * on stdout. Cuts and listed times follow the video alone (the segment muxer's reference stream is
- * the first video stream); audio packets go into the segment open when they arrive.
+ * audio and cut MPEG-TS segments whose `file,start,end` lines arrive as CSV on stdout. The pts are
+ * the camera's media time (RTP timestamps unwrapped, from about 0 at the run's start; -copyts keeps
+ * them as the demuxer gives them): never the wall clock at arrival, which dates footage that was
+ * buffered (a paused server, a full socket) by when ffmpeg got to it. The recorder puts them in
+ * farm time through the run's MediaClock. The segment muxer's schedule (a cut at the first
+ * keyframe at or after segment_time × (segments so far + 1)) runs in that media time. Cuts follow
+ * the video alone (the first video stream is the reference); audio goes into the open segment.
  */
 export function recordArgs(o: RecordArgsOptions): string[] {
   if (!Number.isSafeInteger(o.timeBaseSeconds) || o.timeBaseSeconds < 0)
@@ -58,10 +56,6 @@ export function recordArgs(o: RecordArgsOptions): string[] {
     String(ANALYZE_US),
     '-probesize',
     String(PROBE_BYTES),
-    '-use_wallclock_as_timestamps',
-    '1',
-    '-itsoffset',
-    `-${o.timeBaseSeconds}`,
     '-i',
     o.url,
     // `0:a?`: the ? lets a camera without audio record all the same.
@@ -71,8 +65,8 @@ export function recordArgs(o: RecordArgsOptions): string[] {
     '-c',
     'copy',
     '-copyts',
-    // No mux delay: the file's pts are then exactly the listed times, so a segment cut short by a
-    // crash can be placed in time from its own bytes. Flushing each packet bounds what a SIGKILL
+    // No mux delay: the file's pts are then exactly the demuxer's, so a segment cut short by a
+    // crash can be placed in time from its own bytes and the run's anchor. Flushing each packet bounds what a SIGKILL
     // loses to the frame being written (the 32 KB write buffer would hold ~1 s at low bitrates).
     '-muxdelay',
     '0',

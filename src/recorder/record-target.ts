@@ -39,6 +39,11 @@ export class RecordTarget implements SegmentTarget {
     return this.waiting.length;
   }
 
+  /** The staged files of the segments waiting for storage. */
+  heldFiles(): Set<string> {
+    return new Set(this.waiting.map((w) => w.staged));
+  }
+
   runStarting(): void {}
 
   take(item: WaitingSegment, runId: string): Promise<void> {

@@ -31,7 +31,7 @@ export interface RecorderOptions {
   onSegment?: (seg: IndexedSegment) => void;
   /** CA file every rtsps camera's certificate must chain to (none: rtsps is encrypted, not verified). */
   tlsCaFile?: string;
-  /** This server's clock readings in farm time, for every camera's segment times (CameraRecorderOptions.toFarm). */
+  /** Node time → farm time for segments timed by arrival (the FarmClock's toFarm; default identity). */
   toFarm?: (nodeMs: number) => number;
 }
 
@@ -159,13 +159,16 @@ export class Recorder {
       if (next !== undefined) changed.push(id);
     }
     // Brand-new cameras need not wait for the others to stop.
-    for (const [id, plan] of wanted) if (!this.cameras.has(id) && !changed.includes(id)) this.startCamera(id, plan);
+    const starting: Promise<void>[] = [];
+    for (const [id, plan] of wanted)
+      if (!this.cameras.has(id) && !changed.includes(id)) starting.push(this.startCamera(id, plan));
     await Promise.all([...stopping, ...promoting]);
     if (this.closed) return;
-    for (const id of changed) this.startCamera(id, wanted.get(id)!);
+    for (const id of changed) starting.push(this.startCamera(id, wanted.get(id)!));
+    await Promise.all(starting);
   }
 
-  private startCamera(id: string, plan: StreamPlan): void {
+  private startCamera(id: string, plan: StreamPlan): Promise<void> {
     const { nodeId, stagingRoot, bufferRoot, sink, log, segmentSeconds, stallMs, onSegment } = this.opts;
     const { cameraId, stream, url, audio, key, bufferMs } = plan;
     const buffer = bufferMs === undefined ? undefined : { ms: bufferMs };
@@ -188,7 +191,7 @@ export class Recorder {
       toFarm: this.opts.toFarm,
     });
     this.cameras.set(id, { key, bufferMs, rec });
-    rec.start();
+    return rec.start();
   }
 }
 

@@ -1,57 +1,78 @@
-import { open, type FileHandle } from 'node:fs/promises';
-import { mpegtsVideoDurationMs, probeTs } from '../media/ts-probe.ts';
+import { readFile } from 'node:fs/promises';
+import { probeTs, type TsProbe } from '../media/ts-probe.ts';
+import type { StagedSegment } from '../storage/segment-sink.ts';
+import { continuousParts, frameIntervalMs, maxFrameJumpMs, splitTsFile } from './segment-split.ts';
 
-/** What validation found of a good segment: its true start and its size. */
-export interface ValidSegment {
-  startMs: number;
-  bytes: number;
+/** A segment file that is a playable stream: its bytes and what probing them found. */
+export interface ReadSegment {
+  data: Buffer;
+  probe: TsProbe;
 }
 
-/** Bytes of a segment read to validate it (PAT, PMT and the first frame's start fit easily). */
-const VALIDATE_HEAD_BYTES = 64 * 1024;
-
 /**
- * Checks a segment ffmpeg listed as finished: an MPEG transport stream with H.264 or H.265 video
- * and at least one frame, ending after it starts. `listedStartMs` undefined (a run's first segment,
- * which ffmpeg 5.1 lists from 0) is measured from the frames and `endMs`. Returns the segment's
- * start and size, or why it is invalid.
+ * Reads a segment ffmpeg listed as finished (or a crash left) and checks it is an MPEG transport
+ * stream with H.264 or H.265 video and at least one frame. Returns its bytes and probe, or why it
+ * is invalid. The whole file is read: its frames time it and show any jump inside it.
  */
-export async function validateSegment(
-  file: string,
-  listedStartMs: number | undefined,
-  endMs: number,
-): Promise<ValidSegment | string> {
-  let fh: FileHandle;
+export async function readSegment(file: string): Promise<ReadSegment | string> {
+  let data: Buffer;
   try {
-    fh = await open(file, 'r');
+    data = await readFile(file);
   } catch {
     return 'file missing';
   }
-  let bytes: number;
-  let buf: Buffer;
-  try {
-    bytes = (await fh.stat()).size;
-    if (bytes === 0) return 'file empty';
-    // The head holds the PAT, the PMT and the first frame: enough to tell a stream from garbage.
-    // The whole file is read only when its frames must time it (a run's first segment): reading
-    // every byte of every segment cost more garbage collection than anything else the node does.
-    const want = listedStartMs === undefined ? bytes : Math.min(bytes, VALIDATE_HEAD_BYTES);
-    buf = Buffer.allocUnsafe(want);
-    const { bytesRead } = await fh.read(buf, 0, want, 0);
-    buf = buf.subarray(0, bytesRead - (bytesRead % 188));
-  } finally {
-    await fh.close();
-  }
-  const probe = probeTs(buf);
+  if (!data.length) return 'file empty';
+  data = data.subarray(0, data.length - (data.length % 188));
+  const probe = probeTs(data);
   if (!probe) return 'not an MPEG transport stream';
   if (probe.codec !== 'h264' && probe.codec !== 'hevc') return `unexpected video codec ${probe.codec ?? 'none'}`;
   if (!probe.frames.length) return 'no video frame';
-  let startMs = listedStartMs;
-  if (startMs === undefined) {
-    const durationMs = mpegtsVideoDurationMs(buf);
-    if (durationMs === undefined) return 'start unknown: fewer than two timed video frames';
-    startMs = Math.round(endMs - durationMs);
-  }
-  if (!(endMs > startMs)) return `end ${endMs} not after start ${startMs}`;
-  return { startMs, bytes };
+  return { data, probe };
+}
+
+/** How a file's frames are put in farm time. */
+export interface SegmentTiming {
+  /** Farm ms of a frame's pts by the run's anchor; undefined while it has none. */
+  wall: (pts: number) => number | undefined;
+  /** Without an anchor: the farm time the file's last frame ended at (its listing, its mtime). */
+  fallbackEndMs: number;
+  /** The run's frame interval (ms) for a file too short to tell its own. */
+  intervalMs?: number;
+}
+
+/** A validated, timed part of a staged file, ready for a target. */
+export interface TimedPart {
+  staged: string;
+  seg: Pick<StagedSegment, 'startMs' | 'endMs' | 'bytes'>;
+  /** Whether the anchor timed it (false: by fallbackEndMs). */
+  anchored: boolean;
+}
+
+/**
+ * Times a segment by its frames and splits it where they jump (see maxFrameJumpMs): part k > 0
+ * of `file` goes to `<file minus .ts>.p<k>.ts`. A part starts at its first frame's farm time and
+ * ends one frame interval after its last frame.
+ */
+export async function timeSegment(file: string, read: ReadSegment, t: SegmentTiming): Promise<TimedPart[] | string> {
+  const pts = read.probe.frames.map((f) => f.pts);
+  const intervalMs = frameIntervalMs(pts) ?? t.intervalMs ?? 100;
+  const parts = continuousParts(pts, maxFrameJumpMs(intervalMs));
+  const names = parts.slice(1).map((_, i) => file.replace(/(\.ts)?$/, `.p${i + 1}.ts`));
+  const sizes = parts.length > 1 ? await splitTsFile(file, read.data, read.probe, parts, names) : [read.data.length];
+  const fileLast = Math.max(...parts.map((p) => p.lastPts));
+  const out: TimedPart[] = [];
+  parts.forEach((p, k) => {
+    const anchored = t.wall(p.firstPts);
+    const startMs =
+      anchored ?? t.fallbackEndMs - (fileLast - p.lastPts) / 90 - intervalMs - (p.lastPts - p.firstPts) / 90;
+    const start = Math.round(startMs);
+    const end = Math.round(startMs + (p.lastPts - p.firstPts) / 90 + intervalMs);
+    out.push({
+      staged: k === 0 ? file : names[k - 1],
+      seg: { startMs: start, endMs: end, bytes: sizes[k] },
+      anchored: anchored !== undefined,
+    });
+  });
+  const bad = out.find((p) => !(p.seg.endMs > p.seg.startMs));
+  return bad ? `end ${bad.seg.endMs} not after start ${bad.seg.startMs}` : out;
 }

@@ -8,7 +8,8 @@ import { ffmpegPath } from '../lib/ffmpeg-path.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Supervisor } from '../lib/supervise.ts';
 import { RtspServer, type RtspSink, type RtspSource } from './rtsp-server.ts';
-import { simEncoderArgs } from './sim-args.ts';
+import { SIM_AUDIO_SAMPLE_RATE, simEncoderArgs } from './sim-args.ts';
+import { SR_INTERVAL_MS, SenderClock } from './sender-reports.ts';
 
 /** A picture size. */
 export interface SimSize {
@@ -137,34 +138,53 @@ function subSize(sub: boolean | SimSize | undefined): SimSize | undefined {
   return sub === true ? DEFAULT_SUB_SIZE : sub || undefined;
 }
 
-/** One RTP stream of an encoder: the UDP sockets its RTP and RTCP arrive on, and the clients it feeds. */
+/**
+ * One RTP stream of an encoder: the UDP sockets its RTP and RTCP arrive on, and the clients it
+ * feeds. In place of the encoder's RTCP it sends each client a sender report every
+ * SR_INTERVAL_MS (and one as it subscribes) from the times the encoder's packets leave it.
+ */
 class RtpTrack {
   private readonly sinks = new Set<RtspSink>();
   private rtpSock: UdpSocket | undefined;
   private rtcpSock: UdpSocket | undefined;
+  private readonly clock: SenderClock;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(rate: number) {
+    this.clock = new SenderClock(rate);
+  }
 
   async bind(log: Logger): Promise<{ rtpPort: number; rtcpPort: number }> {
     this.rtpSock = await bindUdp((p) => {
+      this.clock.rtp(p, Date.now());
       for (const s of this.sinks) s.rtp(p);
     }, log);
-    this.rtcpSock = await bindUdp((p) => {
-      for (const s of this.sinks) s.rtcp(p);
-    }, log);
+    // The encoder's own RTCP is replaced by the sim's reports (see SenderClock): one source of time.
+    this.rtcpSock = await bindUdp(() => {}, log);
+    this.timer = setInterval(() => {
+      const sr = this.sinks.size ? this.clock.report(Date.now()) : undefined;
+      if (sr) for (const s of this.sinks) s.rtcp(sr);
+    }, SR_INTERVAL_MS);
+    this.timer.unref();
     return { rtpPort: this.rtpSock.address().port, rtcpPort: this.rtcpSock.address().port };
   }
 
   subscribe(sink: RtspSink): () => void {
     this.sinks.add(sink);
+    const sr = this.clock.report(Date.now());
+    if (sr) setImmediate(() => this.sinks.has(sink) && sink.rtcp(sr));
     return () => this.sinks.delete(sink);
   }
 
-  /** Disconnects every client of this track. */
+  /** Disconnects every client of this track; the encoder's next run starts a new clock. */
   endAll(): void {
     for (const s of [...this.sinks]) s.end();
     this.sinks.clear();
+    this.clock.reset();
   }
 
   async close(): Promise<void> {
+    clearInterval(this.timer);
     this.endAll();
     await Promise.all(
       [this.rtpSock, this.rtcpSock].map((sock) => sock && new Promise<void>((r) => sock.close(() => r()))),
@@ -218,7 +238,8 @@ class CameraFeed {
   ) {
     this.ready = new Promise((resolve) => (this.markReady = resolve));
     const audioSection = audio ? [1] : [];
-    this.tracks = Array.from({ length: 1 + audioSection.length + (subSize ? 1 : 0) }, () => new RtpTrack());
+    const rates = [90_000, ...(audio ? [SIM_AUDIO_SAMPLE_RATE] : []), ...(subSize ? [90_000] : [])];
+    this.tracks = rates.map((rate) => new RtpTrack(rate));
     this.main = new StreamView(this, cam.id, [0, ...audioSection]);
     this.sub = subSize && new StreamView(this, cam.id + SUB_STREAM_SUFFIX, [this.tracks.length - 1, ...audioSection]);
   }

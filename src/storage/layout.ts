@@ -63,6 +63,6 @@ export function stagingPrefix(timeBaseSeconds: number, runId: string): string {
 
 /** The time base (epoch seconds) a staging file name carries, or undefined for a foreign file. */
 export function stagingTimeBase(fileName: string): number | undefined {
-  const m = /^(\d{1,12})_[a-z0-9-]+-\d{6,}\.ts$/.exec(fileName);
+  const m = /^(\d{1,12})_[a-z0-9-]+-\d{6,}(?:\.p\d{1,3})?\.ts$/.exec(fileName);
   return m ? Number(m[1]) : undefined;
 }

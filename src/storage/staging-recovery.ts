@@ -1,11 +1,15 @@
-import { mkdir, readFile, readdir, rename, stat, truncate } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../lib/log.ts';
 import { VigilError } from '../lib/errors.ts';
 import { parseStreamFolder, stagingTimeBase } from './layout.ts';
 import type { IndexedSegment } from './local-index.ts';
 import type { SegmentSink } from './segment-sink.ts';
-import { PTS_WRAP, probeTs, relativePts } from '../media/ts-probe.ts';
+import { ptsToWall, type PtsMapping } from '../recorder/media-clock.ts';
+import { anchorPrefix, parseAnchor } from '../recorder/recording-run.ts';
+import { collisionSafe } from '../recorder/collision-safe-sink.ts';
+import { frameIntervalMs } from '../recorder/segment-split.ts';
+import { readSegment, timeSegment } from '../recorder/segment-validator.ts';
 import { PRIVATE_DIR_MODE } from '../lib/private-dir.ts';
 
 export interface RecoveryOptions {
@@ -23,30 +27,42 @@ export interface RecoveryResult {
   quarantined: { file: string; reason: string }[];
 }
 
-const WRAP_MS = PTS_WRAP / 90;
-
 /**
  * Saves what a crash left in staging: each file a killed ffmpeg was writing holds every frame up to
  * the kill (packets are flushed one by one). Its last frame may be cut short, so the file is cut
- * before it; the rest is placed in time from its own pts and the run's time base (in its name),
- * moved into the layout and indexed like any segment. Run before any recorder starts.
+ * before it; the rest is placed in time by its frames through its run's anchor (the pts → farm time
+ * mapping the recorder kept next to the run's files, `<run prefix>.anchor.json`), or, without one,
+ * back from the file's modification time; split where its frames jump, moved into the layout and
+ * indexed like any segment. A run's anchor goes once none of its files is left. Run before any
+ * recorder starts.
  */
 export async function recoverStaging(o: RecoveryOptions): Promise<RecoveryResult> {
   const result: RecoveryResult = { recovered: [], quarantined: [] };
+  const sink = collisionSafe(o.sink);
   for (const folder of await list(o.stagingRoot)) {
-    for (const name of (await list(join(o.stagingRoot, folder))).sort()) {
-      const file = join(o.stagingRoot, folder, name);
+    const dir = join(o.stagingRoot, folder);
+    const names = (await list(dir)).sort();
+    const anchors = new Map<string, PtsMapping | undefined>();
+    for (const name of names) {
+      const prefix = anchorPrefix(name);
+      if (prefix) anchors.set(prefix, parseAnchor(await readFile(join(dir, name), 'utf8').catch(() => '')));
+    }
+    for (const name of names) {
+      if (anchorPrefix(name) || name.endsWith('.anchor.json.tmp')) continue;
+      const file = join(dir, name);
       try {
-        const verdict = await recoverOne(o, folder, name, file);
+        const verdict = await recoverOne({ ...o, sink }, folder, name, file, anchors.get(runPrefix(name)));
         if (verdict === undefined) continue;
         if (typeof verdict === 'string') {
           await quarantine(o.quarantineRoot, folder, name, file);
           result.quarantined.push({ file, reason: verdict });
           o.log.warn({ file, reason: verdict }, 'staging file quarantined');
-        } else {
-          result.recovered.push(verdict);
+          continue;
+        }
+        for (const seg of verdict) {
+          result.recovered.push(seg);
           o.log.info(
-            { camera: verdict.cameraId, stream: verdict.stream, startMs: verdict.startMs, endMs: verdict.endMs },
+            { camera: seg.cameraId, stream: seg.stream, startMs: seg.startMs, endMs: seg.endMs },
             'segment recovered from staging',
           );
         }
@@ -54,47 +70,63 @@ export async function recoverStaging(o: RecoveryOptions): Promise<RecoveryResult
         o.log.error({ err, file }, 'staging recovery failed for a file; left in place');
       }
     }
+    // A run's anchor is kept while any of its files waits (no storage took it), else removed.
+    const left = new Set((await list(dir)).filter((n) => !n.includes('.anchor.json')).map(runPrefix));
+    for (const name of await list(dir)) {
+      const prefix = anchorPrefix(name.replace(/\.tmp$/, ''));
+      if (prefix && !left.has(prefix)) await rm(join(dir, name), { force: true });
+    }
   }
   return result;
 }
 
-/** The recovered segment, why the file is no segment (quarantine it), or undefined: no storage took it, try again later. */
+/** The run prefix of a staging file name (what precedes `-<number>.ts`). */
+function runPrefix(name: string): string {
+  return name.replace(/-\d{6,}(?:\.p\d{1,3})?\.ts$/, '');
+}
+
+/** The recovered segments, why the file is no segment (quarantine it), or undefined: no storage took it, try again later. */
 async function recoverOne(
   o: RecoveryOptions,
   folder: string,
   name: string,
   file: string,
-): Promise<IndexedSegment | string | undefined> {
+  anchor: PtsMapping | undefined,
+): Promise<IndexedSegment[] | string | undefined> {
   const { cameraId, stream } = parseStreamFolder(folder);
-  const base = stagingTimeBase(name);
-  if (base === undefined) return 'not a staging file of this recorder';
-  const buf = await readFile(file);
-  const probe = probeTs(buf);
-  if (!probe) return buf.length ? 'not an MPEG transport stream' : 'file empty';
-  if (probe.codec !== 'h264' && probe.codec !== 'hevc') return `unexpected video codec ${probe.codec ?? 'none'}`;
-  if (probe.frames.length < 2) return 'fewer than two video frames';
-  // Drop the last frame: the crash may have cut it. Its start is the segment's end.
-  const rel = relativePts(probe.frames);
-  const keepBytes = probe.frames[probe.frames.length - 1].offset;
+  if (stagingTimeBase(name) === undefined) return 'not a staging file of this recorder';
+  const read = await readSegment(file);
+  if (typeof read === 'string') return read === 'file missing' ? undefined : read;
+  if (read.probe.frames.length < 2) return 'fewer than two video frames';
+  // Drop the last frame: the crash may have cut it.
+  const keepBytes = read.probe.frames[read.probe.frames.length - 1].offset;
+  const intervalMs = frameIntervalMs(read.probe.frames.map((f) => f.pts));
+  const kept = {
+    data: read.data.subarray(0, keepBytes),
+    probe: { ...read.probe, frames: read.probe.frames.slice(0, -1) },
+  };
   const mtimeMs = (await stat(file)).mtimeMs;
-  let firstMs = base * 1000 + probe.frames[0].pts / 90;
-  // pts wrap every 26.5 h: a run that long is placed by the file's modification time.
-  firstMs += Math.max(0, Math.round((mtimeMs - firstMs) / WRAP_MS)) * WRAP_MS;
-  const startMs = Math.round(firstMs);
-  const endMs = Math.round(firstMs + rel[rel.length - 1] / 90);
-  if (!(endMs > startMs)) return `end ${endMs} not after start ${startMs}`;
   await truncate(file, keepBytes);
-  try {
-    return await o.sink.commit(file, { cameraId, stream, startMs, endMs, bytes: keepBytes });
-  } catch (err) {
-    if (err instanceof VigilError && err.code === 'SEGMENT_EXISTS')
-      return 'a segment with the same start is already stored';
-    if (err instanceof VigilError && err.code === 'STORAGE_ALL_FAILED') {
-      o.log.warn({ file, err: err.message }, 'no storage path takes the recovered segment; it stays in staging');
-      return undefined;
+  const parts = await timeSegment(file, kept, {
+    wall: (pts) => (anchor ? ptsToWall(anchor, pts) : undefined),
+    // The file was last written as its dropped frame was: the kept frames end there.
+    fallbackEndMs: mtimeMs,
+    intervalMs,
+  });
+  if (typeof parts === 'string') return parts;
+  const out: IndexedSegment[] = [];
+  for (const part of parts) {
+    try {
+      out.push(await o.sink.commit(part.staged, { cameraId, stream, ...part.seg }));
+    } catch (err) {
+      if (err instanceof VigilError && err.code === 'STORAGE_ALL_FAILED') {
+        o.log.warn({ file, err: err.message }, 'no storage path takes the recovered segment; it stays in staging');
+        return out.length ? out : undefined;
+      }
+      throw err;
     }
-    throw err;
   }
+  return out;
 }
 
 async function quarantine(root: string, folder: string, name: string, file: string): Promise<void> {
