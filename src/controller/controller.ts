@@ -310,6 +310,8 @@ export class Controller {
       this.heard.hear(serverId, status, at);
       this.placement.noteSegments(serverId, status.segments);
       if (status.segments.length) await this.o.store.addRecordings(serverId, status.segments);
+      // Gone from its disk: only this server's rows go (removeSegments touches no other server's).
+      if (status.removed?.length) await this.o.store.removeSegments(serverId, status.removed);
       const server = this.fs.farm.servers.find((s) => s.id === serverId);
       if (!server) return;
       const now = this.clock.now();

@@ -19,6 +19,7 @@ import { openBufferRoot } from './buffer-root.ts';
 import { ensurePrivateDir } from '../lib/private-dir.ts';
 import { aliveKeysFromHex } from '../health/alive-keys.ts';
 import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
+import { statusRemoval } from './status-removal.ts';
 
 export interface RecordingNodeOptions {
   id: string;
@@ -285,6 +286,7 @@ export class RecordingNode {
     }
     this.posting = true;
     const segments = this.index.unreported(SEGMENT_BATCH);
+    const removed = this.index.removals.pending(SEGMENT_BATCH);
     const cameras = this.recorder.status();
     const storage = this.storage.status();
     const status: NodeStatus = {
@@ -313,7 +315,10 @@ export class RecordingNode {
         ...(s.stream && { stream: s.stream }),
         startMs: s.startMs,
         endMs: s.endMs,
+        bytes: s.bytes,
+        ...(s.sha256 && { sha256: s.sha256 }),
       })),
+      ...(removed.length && { removed: removed.map(statusRemoval) }),
       ...(storage && { storage }),
       recordingFailed: recordingFailed(Object.values(cameras)),
       copyBack: this.copyBack.status().slice(-100),
@@ -323,6 +328,7 @@ export class RecordingNode {
       await this.client.status(status, this.abort.signal);
       this.lastStatusRefusal = undefined;
       if (segments.length) this.index.markReported(segments.map((s) => s.id));
+      if (removed.length) this.index.removals.acknowledge(removed.map((r) => r.id));
     } catch (err) {
       // The poll loop logs an unreachable master; a master that answers and refuses the status
       // (a version mismatch, say) would make this server look dead to it, so that is logged here.
@@ -335,7 +341,7 @@ export class RecordingNode {
     } finally {
       this.posting = false;
     }
-    const again = this.postAgain || segments.length === SEGMENT_BATCH;
+    const again = this.postAgain || segments.length === SEGMENT_BATCH || removed.length === SEGMENT_BATCH;
     this.postAgain = false;
     this.scheduleStatus(again ? 0 : (this.gate.current?.settings.StatusIntervalMs ?? 500));
   }

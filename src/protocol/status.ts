@@ -42,8 +42,27 @@ export const NodeStatus = Type.Object({
       stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
       startMs: Type.Number(),
       endMs: Type.Number(),
+      bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+      sha256: Type.Optional(
+        Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 (hex) of the bytes as committed' }),
+      ),
     }),
     { maxItems: 5000 },
+  ),
+  removed: Type.Optional(
+    Type.Array(
+      Type.Object({
+        camera: Type.String(),
+        stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
+        startMs: Type.Number(),
+        endMs: Type.Number(),
+      }),
+      {
+        maxItems: 5000,
+        description:
+          'segments gone from this server (retention, a copy-back release, a file found gone): the master forgets them; reported until a status is accepted',
+      },
+    ),
   ),
   storage: Type.Optional(StorageState),
   recordingFailed: Type.Optional(

@@ -1,4 +1,5 @@
 import { VigilError } from '../lib/errors.ts';
+import { sha256File } from '../node/file-digest.ts';
 import { segmentRelPath, writerTag } from './layout.ts';
 import type { IndexedSegment, LocalIndex } from './local-index.ts';
 import type { CommitOptions, StoragePaths } from './storage-paths.ts';
@@ -48,9 +49,21 @@ export class StorageSink implements SegmentSink {
     // Never overwrite a recording: two segments claiming the same start ms is a bug upstream.
     if (this.o.index.byPath(path))
       throw new VigilError('SEGMENT_EXISTS', `${path} is indexed already; not overwritten`, 409);
+    // Hashed once, from staging, before any copy exists: the bytes as recorded, reported to the
+    // master with the segment and kept in the index, what verify later holds the disks to.
+    const sha256 = await this.hash(staged);
     const { written } = await this.o.pathsFor(seg.cameraId).commit(staged, path, o);
-    const id = this.o.index.addStored({ ...segment, path }, written, { durable: o?.durable });
-    return { id, ...segment, path, reported: false };
+    const id = this.o.index.addStored({ ...segment, path, sha256 }, written, { durable: o?.durable });
+    return { id, ...segment, path, sha256, reported: false };
+  }
+
+  /** The staged file's SHA-256; a staged file gone is the commit's own error (SEGMENT_MISSING), not the hash's. */
+  private async hash(staged: string): Promise<string | undefined> {
+    try {
+      return (await sha256File(staged)).sha256;
+    } catch {
+      return undefined;
+    }
   }
 }
 
