@@ -14,6 +14,7 @@ import { registerPlaybackRoutes } from './node-playback-routes.ts';
 import { SegmentFiles } from './segment-files.ts';
 import { registerStorageCheckRoute } from './storage-check-route.ts';
 import type { CopySource } from '../protocol/assignment.ts';
+import { registerVerifyFilesRoute } from './verify-files-route.ts';
 
 /** Settings of a recording server's playback API. */
 export interface NodeApiOptions {
@@ -30,6 +31,8 @@ export interface NodeApiOptions {
   buffered?: (camera: string, stream: number) => BufferedSegment[];
   /** The unfinished copy-back jobs whose source this server is, from its assignment; absent: none, nothing is released. */
   copySources?: () => readonly CopySource[];
+  /** This server's id and every storage path it has: the file listing (verify) walks them. Absent: no file listing. */
+  verify?: { nodeId: string; storagePaths: () => string[] };
 }
 
 /**
@@ -109,6 +112,7 @@ export class NodeApi {
     });
     registerStorageCheckRoute(app);
     registerCopySourceRoutes(app, { index, files, log, copySources: this.o.copySources ?? (() => []) });
+    if (this.o.verify) registerVerifyFilesRoute(app, { index, roots: this.o.roots, ...this.o.verify });
   }
 
   /** A camera stream's pre-buffer, or none (an id that names no camera folder holds none). */

@@ -29,6 +29,7 @@ export const NODE_ROUTES = {
   storageCheck: `${PREFIX}/storage/check`,
   live: `${PREFIX}/cameras/:id/live.m3u8`,
   buffer: `${PREFIX}/buffer/:camera/:stream/:start`,
+  files: `${PREFIX}/files`,
 } as const;
 
 /** The widest listing a node answers: a day and an hour, so one request cannot make it read its whole index. */
@@ -113,12 +114,43 @@ export const BufferParams = Type.Object({
   start: Type.String({ pattern: '^[0-9]{1,15}\\.ts$', description: '<start epoch ms>.ts' }),
 });
 
+/** The widest file listing a node answers: each file listed is read in full to hash it. */
+export const MAX_FILES_MS = 3_600_000;
+
+/**
+ * A camera stream's file as a node finds it on its disks now (GET /node/v1/files): its size and
+ * SHA-256 read from the bytes, not from the index. An indexed segment whose file is on no path
+ * comes as `missing`; a file no index row names comes with `indexed: false` (and no end time).
+ */
+export const NodeFile = Type.Object({
+  name: Type.String({ description: 'the file in the storage layout, relative to its storage path' }),
+  startMs: Type.Number(),
+  endMs: Type.Optional(Type.Number()),
+  indexed: Type.Boolean(),
+  /** Indexed, not yet reported to the master: not a difference yet. */
+  pending: Type.Optional(Type.Boolean()),
+  missing: Type.Optional(Type.Boolean()),
+  bytes: Type.Optional(Type.Integer()),
+  sha256: Type.Optional(Type.String()),
+});
+/** A file as a node lists it for verify. */
+export type NodeFile = Static<typeof NodeFile>;
+/** Answer of GET /node/v1/files. */
+export const NodeFileList = Type.Object({ camera: Type.String(), stream: Type.Integer(), files: Type.Array(NodeFile) });
+/** Answer of GET /node/v1/files. */
+export type NodeFileList = Static<typeof NodeFileList>;
+
 const rangeQuery = (q: RangeQuery) =>
   new URLSearchParams({ camera: q.camera, from: String(q.from), to: String(q.to), stream: String(q.stream ?? 0) });
 
 /** GET: the segments a node holds of a camera stream over a range. */
 export function nodeSegmentsPath(q: RangeQuery): string {
   return `${NODE_ROUTES.segments}?${rangeQuery(q)}`;
+}
+
+/** GET: a camera stream's files on a node's disks over a range, hashed now (verify). */
+export function nodeFilesPath(q: RangeQuery): string {
+  return `${NODE_ROUTES.files}?${rangeQuery(q)}`;
 }
 
 /** GET: the segments a node holds of a camera stream over a range, with their sizes on disk, for copy-back. */
