@@ -18,6 +18,7 @@ import {
 import { userCommand } from './user.ts';
 import { tokenCommand } from './token.ts';
 import { loginCommand, logoutCommand } from './login.ts';
+import { verifyCommand } from './verify.ts';
 
 const program = new Command('vigil').description('Vigil: video recording farm with automatic failover');
 program.addCommand(simCommand());
@@ -29,7 +30,8 @@ program.addCommand(statusCommand());
 program.addCommand(applyCommand());
 program.addCommand(failoverCommand());
 program.addCommand(serverCommand());
-for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand, auditCommand]) program.addCommand(c());
+for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand, auditCommand, verifyCommand])
+  program.addCommand(c());
 for (const c of [loginCommand, logoutCommand, userCommand, tokenCommand]) program.addCommand(c());
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,8 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import {
+  NodeFileList,
+  nodeFilesPath,
   NodeCopyList,
   NodeSegmentList,
   ReleaseResult,
@@ -63,6 +65,11 @@ export class NodeClient {
   /** The segments a node holds of a camera stream over a range, with their sizes on disk: what copy-back copies. */
   async copyList(base: string, q: RangeQuery, signal: AbortSignal): Promise<NodeCopyList['segments']> {
     return (await this.json(base, 'GET', nodeCopyListPath(q), NodeCopyList, { signal })).segments;
+  }
+
+  /** A camera stream's files on a node's disks over a range (at most MAX_FILES_MS), hashed now: what verify compares. */
+  async files(base: string, q: RangeQuery, signal: AbortSignal): Promise<NodeFileList['files']> {
+    return (await this.json(base, 'GET', nodeFilesPath(q), NodeFileList, { signal })).files;
   }
 
   /** Asks a node whether these paths exist and take writes there: one line per problem. */
