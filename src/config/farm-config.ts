@@ -40,6 +40,13 @@ export const Settings = Type.Object(
       description: 'UDP port of the buddy system',
     }),
     StatusIntervalMs: Ms(500, 20, 'how often a recording server reports its status to the master'),
+    ReconcileWindowMs: Type.Integer({
+      default: 86_400_000,
+      minimum: 0,
+      maximum: 86_400_000,
+      description:
+        "when a server (re)connects, its footage at the master over this recent window is reconciled with its local index, both ways (0: never)",
+    }),
     CopyBackMaxBytesPerSec: Type.Integer({
       default: 50_000_000,
       minimum: 0,

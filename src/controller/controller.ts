@@ -20,6 +20,7 @@ import { Heard, apiUrlOf, type Live } from './heard.ts';
 import { reportableCameras } from './reported-segments.ts';
 import { SegmentAdmission } from './segment-admission.ts';
 import { controllerParts } from './parts.ts';
+import { reconnected } from '../verify/reconcile.ts';
 
 export { HANDOVER_TIMEOUT_MS } from './handovers.ts';
 
@@ -38,6 +39,8 @@ export interface ControllerOptions {
    * stays with the master): each server's assignment carries the keys of its own pairs.
    */
   aliveKeyOf: (from: string, to: string) => Buffer;
+  /** Called after the status of a server's (re)connection (reconnected()): its timeline is reconciled with its index. */
+  onReconnect?: (serverId: string) => void;
 }
 
 /**
@@ -307,6 +310,8 @@ export class Controller {
     const at = this.clock.now();
     await this.serial(async () => {
       const status = this.admitSegments(serverId, reported, at);
+      const prev = this.fs.farm.servers.find((s) => s.id === serverId)?.state;
+      const back = reconnected(this.heard.of(serverId), status, prev, at, this.fs.farm.settings.FarmHealthMissedUdpMs);
       this.heard.hear(serverId, status, at);
       this.placement.noteSegments(serverId, status.segments);
       if (status.segments.length) await this.o.store.addRecordings(serverId, status.segments);
@@ -321,6 +326,7 @@ export class Controller {
       await this.handovers.recorded(serverId, status, now);
       await this.runs.recorded(serverId, status.segments, now);
       if (status.copyBack?.length) await this.copies.progress(serverId, status.copyBack);
+      if (back) this.o.onReconnect?.(serverId);
     });
   }
 

@@ -14,7 +14,7 @@ import { registerPlaybackRoutes } from './node-playback-routes.ts';
 import { SegmentFiles } from './segment-files.ts';
 import { registerStorageCheckRoute } from './storage-check-route.ts';
 import type { CopySource } from '../protocol/assignment.ts';
-import { registerVerifyFilesRoute } from './verify-files-route.ts';
+import { registerTimelineRoutes } from './timeline-routes.ts';
 
 /** Settings of a recording server's playback API. */
 export interface NodeApiOptions {
@@ -112,7 +112,7 @@ export class NodeApi {
     });
     registerStorageCheckRoute(app);
     registerCopySourceRoutes(app, { index, files, log, copySources: this.o.copySources ?? (() => []) });
-    if (this.o.verify) registerVerifyFilesRoute(app, { index, roots: this.o.roots, ...this.o.verify });
+    if (this.o.verify) registerTimelineRoutes(app, { index, roots: this.o.roots, ...this.o.verify });
   }
 
   /** A camera stream's pre-buffer, or none (an id that names no camera folder holds none). */

@@ -65,7 +65,13 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackRouteDep
       // Rows whose video retention deleted (kept for reporting) are not playable.
       const segments = index
         .listRecorded(q.camera, q.from, q.to, q.stream ?? 0)
-        .map((s) => ({ id: s.id, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes }));
+        .map((s) => ({
+          id: s.id,
+          startMs: s.startMs,
+          endMs: s.endMs,
+          bytes: s.bytes,
+          ...(s.sha256 && { sha256: s.sha256 }),
+        }));
       return { camera: q.camera, segments };
     },
   );

@@ -30,6 +30,7 @@ export const NODE_ROUTES = {
   live: `${PREFIX}/cameras/:id/live.m3u8`,
   buffer: `${PREFIX}/buffer/:camera/:stream/:start`,
   files: `${PREFIX}/files`,
+  indexDigest: `${PREFIX}/index-digest`,
 } as const;
 
 /** The widest listing a node answers: a day and an hour, so one request cannot make it read its whole index. */
@@ -53,6 +54,9 @@ export const NodeSegment = Type.Object({
   startMs: Type.Number(),
   endMs: Type.Number(),
   bytes: Type.Integer(),
+  sha256: Type.Optional(
+    Type.String({ description: 'SHA-256 (hex) of the bytes as committed, where the index has it' }),
+  ),
 });
 /** Answer of GET /node/v1/segments. */
 export const NodeSegmentList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeSegment) });
@@ -139,6 +143,30 @@ export type NodeFile = Static<typeof NodeFile>;
 export const NodeFileList = Type.Object({ camera: Type.String(), stream: Type.Integer(), files: Type.Array(NodeFile) });
 /** Answer of GET /node/v1/files. */
 export type NodeFileList = Static<typeof NodeFileList>;
+
+/** Query of GET /node/v1/index-digest: a time range of segment starts [from, to), at most MAX_LIST_MS. */
+export const DigestQuery = Type.Object({ from: Type.Integer({ minimum: 0 }), to: Type.Integer({ minimum: 0 }) });
+/** Query of GET /node/v1/index-digest. */
+export type DigestQuery = Static<typeof DigestQuery>;
+/** Answer of GET /node/v1/index-digest: the node index's segments by camera stream and hour (index-digest.ts). */
+export const IndexDigest = Type.Object({
+  hours: Type.Array(
+    Type.Object({
+      camera: Type.String(),
+      stream: Type.Integer(),
+      hourMs: Type.Number(),
+      count: Type.Integer(),
+      digest: Type.String(),
+    }),
+  ),
+});
+/** Answer of GET /node/v1/index-digest. */
+export type IndexDigest = Static<typeof IndexDigest>;
+
+/** GET: the digest of a node's index by camera stream and hour over a range of starts (reconcile). */
+export function nodeIndexDigestPath(q: DigestQuery): string {
+  return `${NODE_ROUTES.indexDigest}?${new URLSearchParams({ from: String(q.from), to: String(q.to) })}`;
+}
 
 const rangeQuery = (q: RangeQuery) =>
   new URLSearchParams({ camera: q.camera, from: String(q.from), to: String(q.to), stream: String(q.stream ?? 0) });

@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { checkRange } from '../lib/time-range.ts';
+import {
+  DigestQuery,
+  IndexDigest,
+  MAX_FILES_MS,
+  MAX_LIST_MS,
+  NODE_ROUTES,
+  NodeFileList,
+  RangeQuery,
+} from '../protocol/node-api.ts';
+import { hourDigests } from '../storage/index-digest.ts';
+import { listDiskFiles, type DiskFilesOptions } from './disk-files.ts';
+
+/**
+ * The master's routes for keeping its timeline in step with this server's disks. GET /node/v1/index-digest:
+ * the index's segments by camera stream and hour of their start (reconcile at reconnect compares
+ * it with its own rows and asks for the hours that differ). GET /node/v1/files: a camera stream's files on this server's disks over a range (at most
+ * MAX_FILES_MS), each hashed now: the master's verify compares them with its timeline. Master only
+ * (not a copy-back route): it reads every file of the range in full.
+ */
+export function registerTimelineRoutes(app: FastifyInstance, o: DiskFilesOptions): void {
+  app.get(NODE_ROUTES.files, { schema: { querystring: RangeQuery, response: { 200: NodeFileList } } }, async (req) => {
+    const q = req.query as RangeQuery;
+    checkRange(q.from, q.to, MAX_FILES_MS, 'a file listing');
+    const stream = q.stream ?? 0;
+    return { camera: q.camera, stream, files: await listDiskFiles(o, q.camera, stream, q.from, q.to) };
+  });
+  app.get(
+    NODE_ROUTES.indexDigest,
+    { schema: { querystring: DigestQuery, response: { 200: IndexDigest } } },
+    async (req) => {
+      const q = req.query as DigestQuery;
+      checkRange(q.from, q.to, MAX_LIST_MS, 'an index digest');
+      const segments = o.index.cameraStreams().flatMap(({ cameraId, stream }) =>
+        o.index
+          .listRecorded(cameraId, q.from, q.to, stream)
+          .filter((s) => s.startMs >= q.from)
+          .map((s) => ({ camera: cameraId, stream, startMs: s.startMs, endMs: s.endMs })),
+      );
+      return { hours: hourDigests(segments) };
+    },
+  );
+}

@@ -1,0 +1,41 @@
+import type { Live } from '../controller/heard.ts';
+
+/** One segment as either side holds it. */
+export interface HeldSegment {
+  startMs: number;
+  endMs: number;
+  bytes?: number;
+  sha256?: string;
+}
+
+/**
+ * Whether a status is a server's (re)connection, after which its intervals at the master are
+ * reconciled with its index: the first status this master hears from it, a new boot, a server the
+ * master had down, or one silent for longer than `silentMs` (it was cut off). Pure.
+ */
+export function reconnected(
+  prev: Pick<Live, 'at' | 'bootId'> | undefined,
+  status: { bootId: string },
+  serverState: string | undefined,
+  at: number,
+  silentMs: number,
+): boolean {
+  if (!prev || prev.bootId !== status.bootId) return true;
+  return serverState === 'down' || at - prev.at > silentMs;
+}
+
+/**
+ * What the master must change of one server's hour of a camera stream so its rows match the
+ * server's index: the segments to add (the index has them, the master not) and those to remove
+ * (the master has them, the index no longer). Matched by start, as a file is named. Pure.
+ */
+export function reconcileHour(
+  master: readonly HeldSegment[],
+  node: readonly HeldSegment[],
+): { add: HeldSegment[]; remove: HeldSegment[] } {
+  const atMaster = new Set(master.map((s) => s.startMs));
+  const atNode = new Set(node.map((s) => s.startMs));
+  const add = [...new Map(node.filter((s) => !atMaster.has(s.startMs)).map((s) => [s.startMs, s])).values()];
+  const remove = master.filter((s) => !atNode.has(s.startMs));
+  return { add, remove };
+}
