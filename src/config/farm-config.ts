@@ -45,7 +45,7 @@ export const Settings = Type.Object(
       minimum: 0,
       maximum: 86_400_000,
       description:
-        "when a server (re)connects, its footage at the master over this recent window is reconciled with its local index, both ways (0: never)",
+        'when a server (re)connects, its footage at the master over this recent window is reconciled with its local index, both ways (0: never)',
     }),
     CopyBackMaxBytesPerSec: Type.Integer({
       default: 50_000_000,

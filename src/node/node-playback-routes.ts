@@ -63,15 +63,13 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackRouteDep
     async (req) => {
       const q = listingRange(req.query);
       // Rows whose video retention deleted (kept for reporting) are not playable.
-      const segments = index
-        .listRecorded(q.camera, q.from, q.to, q.stream ?? 0)
-        .map((s) => ({
-          id: s.id,
-          startMs: s.startMs,
-          endMs: s.endMs,
-          bytes: s.bytes,
-          ...(s.sha256 && { sha256: s.sha256 }),
-        }));
+      const segments = index.listRecorded(q.camera, q.from, q.to, q.stream ?? 0).map((s) => ({
+        id: s.id,
+        startMs: s.startMs,
+        endMs: s.endMs,
+        bytes: s.bytes,
+        ...(s.sha256 && { sha256: s.sha256 }),
+      }));
       return { camera: q.camera, segments };
     },
   );
