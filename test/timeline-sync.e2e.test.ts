@@ -184,7 +184,7 @@ test('verify over a camera through a failover and a failback with copy-back repo
     "s2's footage was copied to s1",
   );
   const report = await verify(fut, 'c1', since, until);
-  assert.deepEqual(differences(report), [], 'the timeline and every disk agree');
+  assert.deepEqual(differences(report), [], `the timeline and every disk agree: ${JSON.stringify(report.differences)}`);
   assert.ok(
     report.servers.some((s) => s.server === 's1' && s.files > 0),
     JSON.stringify(report.servers),

@@ -2,7 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveInside } from '../lib/inside-root.ts';
 import type { IndexedSegment, LocalIndex } from '../storage/local-index.ts';
-import { ownSegmentName, streamFolder } from '../storage/layout.ts';
+import { ownSegmentName, recorderOfCopy, streamFolder } from '../storage/layout.ts';
 import type { NodeFile } from '../protocol/node-api.ts';
 import { sha256File } from './file-digest.ts';
 
@@ -34,8 +34,10 @@ export async function listDiskFiles(
   const out: NodeFile[] = [];
   const seen = new Set<string>();
   for (const seg of o.index.listRecorded(camera, fromMs, toMs, stream)) {
+    const recordedBy = recorderOfCopy(seg.path);
     const base = {
       name: seg.path,
+      ...(recordedBy && { recordedBy }),
       startMs: seg.startMs,
       endMs: seg.endMs,
       indexed: true,
@@ -65,7 +67,9 @@ export async function listDiskFiles(
         if (!(startMs >= fromMs && startMs < toMs) || seen.has(join(root, rel, name))) continue;
         const file = await resolveInside(root, `${rel}/${name}`);
         const read = file ? await readWhole(file) : undefined;
-        if (read) out.push({ name: `${rel}/${name}`, startMs, indexed: false, ...read });
+        const recordedBy = recorderOfCopy(name);
+        if (read)
+          out.push({ name: `${rel}/${name}`, startMs, ...(recordedBy && { recordedBy }), indexed: false, ...read });
       }
     }
   }

@@ -20,6 +20,7 @@ import { ensurePrivateDir } from '../lib/private-dir.ts';
 import { aliveKeysFromHex } from '../health/alive-keys.ts';
 import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
 import { statusRemoval } from './status-removal.ts';
+import { recorderOfCopy } from '../storage/layout.ts';
 
 export interface RecordingNodeOptions {
   id: string;
@@ -316,6 +317,7 @@ export class RecordingNode {
         ...(s.stream && { stream: s.stream }),
         startMs: s.startMs,
         endMs: s.endMs,
+        ...(recorderOfCopy(s.path) && { recordedBy: recorderOfCopy(s.path) }),
         bytes: s.bytes,
         ...(s.sha256 && { sha256: s.sha256 }),
       })),

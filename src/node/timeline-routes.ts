@@ -10,6 +10,7 @@ import {
   RangeQuery,
 } from '../protocol/node-api.ts';
 import { hourDigests } from '../storage/index-digest.ts';
+import { recorderOfCopy } from '../storage/layout.ts';
 import { listDiskFiles, type DiskFilesOptions } from './disk-files.ts';
 
 /**
@@ -36,7 +37,13 @@ export function registerTimelineRoutes(app: FastifyInstance, o: DiskFilesOptions
         o.index
           .listRecorded(cameraId, q.from, q.to, stream)
           .filter((s) => s.startMs >= q.from)
-          .map((s) => ({ camera: cameraId, stream, startMs: s.startMs, endMs: s.endMs })),
+          .map((s) => ({
+            camera: cameraId,
+            stream,
+            startMs: s.startMs,
+            endMs: s.endMs,
+            recordedBy: recorderOfCopy(s.path),
+          })),
       );
       return { hours: hourDigests(segments) };
     },

@@ -57,6 +57,7 @@ export const NodeSegment = Type.Object({
   sha256: Type.Optional(
     Type.String({ description: 'SHA-256 (hex) of the bytes as committed, where the index has it' }),
   ),
+  recordedBy: Type.Optional(Type.String({ description: 'a copy brought home: the server that recorded it' })),
 });
 /** Answer of GET /node/v1/segments. */
 export const NodeSegmentList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeSegment) });
@@ -130,6 +131,7 @@ export const NodeFile = Type.Object({
   name: Type.String({ description: 'the file in the storage layout, relative to its storage path' }),
   startMs: Type.Number(),
   endMs: Type.Optional(Type.Number()),
+  recordedBy: Type.Optional(Type.String({ description: 'a copy brought home: the server that recorded it' })),
   indexed: Type.Boolean(),
   /** Indexed, not yet reported to the master: not a difference yet. */
   pending: Type.Optional(Type.Boolean()),

@@ -15,6 +15,12 @@ const StreamState = Type.Object({
   restarts: Type.Optional(Type.Integer()),
 });
 
+const RecordedBy = Type.String({
+  maxLength: 200,
+  description:
+    'a copy brought home (copy-back): the server that recorded it; it keeps the copy apart from this server own file of the same instant',
+});
+
 /** What a recording server reports to the master every StatusIntervalMs (and at once when its suspects change). */
 export const NodeStatus = Type.Object({
   bootId: Type.String({ maxLength: 64 }),
@@ -42,6 +48,7 @@ export const NodeStatus = Type.Object({
       stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
       startMs: Type.Number(),
       endMs: Type.Number(),
+      recordedBy: Type.Optional(RecordedBy),
       bytes: Type.Optional(Type.Integer({ minimum: 0 })),
       sha256: Type.Optional(
         Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 (hex) of the bytes as committed' }),
@@ -54,6 +61,7 @@ export const NodeStatus = Type.Object({
       Type.Object({
         camera: Type.String(),
         stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
+        recordedBy: Type.Optional(RecordedBy),
         startMs: Type.Number(),
         endMs: Type.Number(),
       }),

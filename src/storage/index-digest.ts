@@ -9,7 +9,7 @@ export interface HourDigest {
   /** The hour's start, epoch ms (UTC hours). */
   hourMs: number;
   count: number;
-  /** SHA-256 (hex) over "<startMs>:<endMs>\n" of each segment, by start. */
+  /** SHA-256 (hex) over "<startMs>:<endMs>:<recordedBy>\n" of each segment, by start (recordedBy '' for own recordings). */
   digest: string;
 }
 
@@ -18,23 +18,25 @@ export interface HourDigest {
  * the master's rows of a server are digested alike, so reconcile fetches only the hours that differ. Pure.
  */
 export function hourDigests(
-  segments: Iterable<{ camera: string; stream: number; startMs: number; endMs: number }>,
+  segments: Iterable<{ camera: string; stream: number; startMs: number; endMs: number; recordedBy?: string }>,
 ): HourDigest[] {
-  const buckets = new Map<string, { camera: string; stream: number; hourMs: number; spans: [number, number][] }>();
+  const buckets = new Map<string, { camera: string; stream: number; hourMs: number; files: Map<string, string> }>();
   for (const s of segments) {
     const hourMs = Math.floor(s.startMs / HOUR) * HOUR;
     const key = `${s.camera}\n${s.stream}\n${hourMs}`;
-    const b = buckets.get(key) ?? { camera: s.camera, stream: s.stream, hourMs, spans: [] };
-    b.spans.push([s.startMs, s.endMs]);
+    const b = buckets.get(key) ?? { camera: s.camera, stream: s.stream, hourMs, files: new Map() };
+    // Keyed by file: redundant copies and a row read twice are one segment.
+    b.files.set(`${s.startMs}:${s.recordedBy ?? ''}`, `${s.startMs}:${s.endMs}:${s.recordedBy ?? ''}\n`);
     buckets.set(key, b);
   }
   return [...buckets.values()]
     .map((b) => {
       const h = createHash('sha256');
-      // Deduplicated by start: redundant copies and a row read twice are one segment.
-      const starts = new Map(b.spans.map(([s, e]) => [s, e]));
-      for (const [s, e] of [...starts].sort((x, y) => x[0] - y[0])) h.update(`${s}:${e}\n`);
-      return { camera: b.camera, stream: b.stream, hourMs: b.hourMs, count: starts.size, digest: h.digest('hex') };
+      const lines = [...b.files.values()].sort(
+        (x, y) => Number.parseInt(x, 10) - Number.parseInt(y, 10) || x.localeCompare(y),
+      );
+      for (const line of lines) h.update(line);
+      return { camera: b.camera, stream: b.stream, hourMs: b.hourMs, count: lines.length, digest: h.digest('hex') };
     })
     .sort((a, b) => a.camera.localeCompare(b.camera) || a.stream - b.stream || a.hourMs - b.hourMs);
 }

@@ -8,6 +8,8 @@ export interface Removal {
   stream: number;
   startMs: number;
   endMs: number;
+  /** The file's path in the layout (it tells a copy brought home from this server's own file). */
+  path: string;
 }
 
 interface Row {
@@ -16,6 +18,7 @@ interface Row {
   stream: number;
   start_ms: number;
   end_ms: number;
+  path: string;
 }
 
 /**
@@ -35,25 +38,26 @@ export class RemovalQueue {
         camera_id TEXT NOT NULL,
         stream INTEGER NOT NULL,
         start_ms INTEGER NOT NULL,
-        end_ms INTEGER NOT NULL
+        end_ms INTEGER NOT NULL,
+        path TEXT NOT NULL
       );
       -- A row deleted whose video was still there, and a row kept whose video retention deleted.
       -- A row already marked video_deleted was queued then: its later purge is not a second removal.
       CREATE TRIGGER IF NOT EXISTS segments_removed AFTER DELETE ON segments WHEN OLD.video_deleted = 0
       BEGIN
-        INSERT INTO removed_segments (camera_id, stream, start_ms, end_ms)
-        VALUES (OLD.camera_id, OLD.stream, OLD.start_ms, OLD.end_ms);
+        INSERT INTO removed_segments (camera_id, stream, start_ms, end_ms, path)
+        VALUES (OLD.camera_id, OLD.stream, OLD.start_ms, OLD.end_ms, OLD.path);
       END;
       CREATE TRIGGER IF NOT EXISTS segments_video_deleted AFTER UPDATE OF video_deleted ON segments
       WHEN OLD.video_deleted = 0 AND NEW.video_deleted = 1
       BEGIN
-        INSERT INTO removed_segments (camera_id, stream, start_ms, end_ms)
-        VALUES (NEW.camera_id, NEW.stream, NEW.start_ms, NEW.end_ms);
+        INSERT INTO removed_segments (camera_id, stream, start_ms, end_ms, path)
+        VALUES (NEW.camera_id, NEW.stream, NEW.start_ms, NEW.end_ms, NEW.path);
       END;
     `);
     this.stmts = {
       pending: db.prepare<[number], Row>(
-        'SELECT id, camera_id, stream, start_ms, end_ms FROM removed_segments ORDER BY id LIMIT ?',
+        'SELECT id, camera_id, stream, start_ms, end_ms, path FROM removed_segments ORDER BY id LIMIT ?',
       ),
       ack: db.prepare<[number]>('DELETE FROM removed_segments WHERE id = ?'),
       count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM removed_segments'),
@@ -71,6 +75,7 @@ export class RemovalQueue {
       stream: r.stream,
       startMs: r.start_ms,
       endMs: r.end_ms,
+      path: r.path,
     }));
   }
 

@@ -60,6 +60,7 @@ export interface Tables {
     server_id: string;
     camera_id: string;
     stream: number;
+    recorded_by: Generated<string>;
     start_ms: number;
     end_ms: number;
     bytes: number | null;

@@ -15,17 +15,19 @@ export async function v7Segments(db: Db, dialect: Dialect): Promise<void> {
       .addColumn('server_id', 'text', (c) => c.notNull())
       .addColumn('camera_id', 'text', (c) => c.notNull())
       .addColumn('stream', 'integer', (c) => c.notNull())
+      // '' for the server's own recording; for a copy brought home, the server that recorded it.
+      .addColumn('recorded_by', 'text', (c) => c.notNull().defaultTo(''))
       .addColumn('start_ms', 'bigint', (c) => c.notNull())
       .addColumn('end_ms', 'bigint', (c) => c.notNull())
       .addColumn('bytes', 'bigint')
       .addColumn('sha256', 'text')
       .execute();
-    // A file is named by its camera stream, its start and its server: reported twice, it is one row.
+    // A file is named by its camera stream, its start, its server and its recorder: reported twice, it is one row.
     await tx.schema
       .createIndex('recording_segments_file')
       .unique()
       .on('recording_segments')
-      .columns(['camera_id', 'stream', 'start_ms', 'server_id'])
+      .columns(['camera_id', 'stream', 'start_ms', 'server_id', 'recorded_by'])
       .execute();
     await tx.schema
       .createIndex('recording_segments_server_end')

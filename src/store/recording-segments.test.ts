@@ -101,3 +101,21 @@ test(`${backend}: a removed segment overlapping a kept neighbour by a few ms lea
     await store.removeSegments('s1', [{ camera: 'c1', startMs: T, endMs: T + 1020 }]);
     assert.deepEqual(await intervals(store), [['s1', 1000, 2000]]);
   }));
+
+test(`${backend}: a copy brought home and the server's own file of the same instant are two rows; removing the copy keeps the other's time`, () =>
+  withStore(async (store) => {
+    await store.addRecordings('s1', [seg(0), seg(0, { recordedBy: 's2', bytes: 5 })]);
+    assert.deepEqual(
+      (await store.segments('c1', T, T + 1000, 0, 's1')).map((r) => [r.recordedBy ?? null, r.bytes]),
+      [
+        [null, 100],
+        ['s2', 5],
+      ],
+    );
+    assert.equal(
+      await store.removeSegments('s1', [{ camera: 'c1', recordedBy: 's2', startMs: T, endMs: T + 1000 }]),
+      1,
+    );
+    assert.deepEqual(await intervals(store), [['s1', 0, 1000]]);
+    assert.equal((await store.segments('c1', T, T + 1000, 0, 's1'))[0].recordedBy, undefined);
+  }));

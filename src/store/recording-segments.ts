@@ -8,6 +8,8 @@ export interface SegmentRow {
   server: string;
   camera: string;
   stream: number;
+  /** A copy brought home: the server that recorded it (absent: the server's own recording). */
+  recordedBy?: string;
   startMs: number;
   endMs: number;
   /** Absent from servers that do not report it. */
@@ -19,6 +21,7 @@ export interface SegmentRow {
 export interface RemovedSegment {
   camera: string;
   stream?: number;
+  recordedBy?: string;
   startMs: number;
   endMs: number;
 }
@@ -36,16 +39,17 @@ export async function insertSegmentRows(
     server_id: server,
     camera_id: s.camera,
     stream: s.stream,
+    recorded_by: s.recordedBy ?? '',
     start_ms: s.startMs,
     end_ms: s.endMs,
     bytes: s.bytes ?? null,
     sha256: s.sha256 ?? null,
   }));
-  await inChunks(rows, 7, dialect, (chunk) =>
+  await inChunks(rows, 8, dialect, (chunk) =>
     tx
       .insertInto('recording_segments')
       .values(chunk)
-      .onConflict((oc) => oc.columns(['camera_id', 'stream', 'start_ms', 'server_id']).doNothing())
+      .onConflict((oc) => oc.columns(['camera_id', 'stream', 'start_ms', 'server_id', 'recorded_by']).doNothing())
       .execute(),
   );
 }
@@ -63,11 +67,12 @@ export async function removeSegments(
   removed: readonly RemovedSegment[],
 ): Promise<number> {
   if (!removed.length) return 0;
-  const groups = new Map<string, { camera: string; stream: number; spans: Span[] }>();
+  const groups = new Map<string, { camera: string; stream: number; recordedBy: string; spans: Span[] }>();
   for (const r of removed) {
     const stream = r.stream ?? 0;
-    const key = `${r.camera}\n${stream}`;
-    const g = groups.get(key) ?? { camera: r.camera, stream, spans: [] };
+    const recordedBy = r.recordedBy ?? '';
+    const key = `${r.camera}\n${stream}\n${recordedBy}`;
+    const g = groups.get(key) ?? { camera: r.camera, stream, recordedBy, spans: [] };
     g.spans.push({ startMs: r.startMs, endMs: r.endMs });
     groups.set(key, g);
   }
@@ -78,13 +83,14 @@ export async function removeSegments(
         g.spans.map((s) => s.startMs),
         1,
         dialect,
-        3,
+        4,
       )) {
         const r = await tx
           .deleteFrom('recording_segments')
           .where('server_id', '=', server)
           .where('camera_id', '=', g.camera)
           .where('stream', '=', g.stream)
+          .where('recorded_by', '=', g.recordedBy)
           .where('start_ms', 'in', starts)
           .executeTakeFirst();
         gone += Number(r.numDeletedRows);
@@ -171,6 +177,7 @@ export async function segmentRows(
     server: r.server_id,
     camera: r.camera_id,
     stream: Number(r.stream),
+    ...(r.recorded_by && { recordedBy: r.recorded_by }),
     startMs: Number(r.start_ms),
     endMs: Number(r.end_ms),
     ...(r.bytes !== null && { bytes: Number(r.bytes) }),

@@ -14,6 +14,8 @@ export interface Segment {
   stream?: number;
   startMs: number;
   endMs: number;
+  /** A copy brought home: the server that recorded it. */
+  recordedBy?: string;
   /** The file's size and SHA-256 as committed, where the server reports them. */
   bytes?: number;
   sha256?: string;

@@ -162,10 +162,13 @@ export class ServerReconcile {
             endMs: s.endMs,
             bytes: s.bytes,
             sha256: s.sha256,
+            recordedBy: s.recordedBy,
           })),
         );
       else result.refused += plan.add.length;
-      removes.push(...plan.remove.map((s) => ({ camera, stream, startMs: s.startMs, endMs: s.endMs })));
+      removes.push(
+        ...plan.remove.map((s) => ({ camera, stream, startMs: s.startMs, endMs: s.endMs, recordedBy: s.recordedBy })),
+      );
     }
     if (adds.length) await this.p.store.addRecordings(server, adds);
     if (removes.length) await this.p.store.removeSegments(server, removes);

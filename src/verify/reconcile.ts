@@ -3,6 +3,8 @@ import type { Live } from '../controller/heard.ts';
 /** One segment as either side holds it. */
 export interface HeldSegment {
   startMs: number;
+  /** A copy brought home: the server that recorded it. */
+  recordedBy?: string;
   endMs: number;
   bytes?: number;
   sha256?: string;
@@ -27,15 +29,16 @@ export function reconnected(
 /**
  * What the master must change of one server's hour of a camera stream so its rows match the
  * server's index: the segments to add (the index has them, the master not) and those to remove
- * (the master has them, the index no longer). Matched by start, as a file is named. Pure.
+ * (the master has them, the index no longer). Matched by start and recorder, as a file is named. Pure.
  */
 export function reconcileHour(
   master: readonly HeldSegment[],
   node: readonly HeldSegment[],
 ): { add: HeldSegment[]; remove: HeldSegment[] } {
-  const atMaster = new Set(master.map((s) => s.startMs));
-  const atNode = new Set(node.map((s) => s.startMs));
-  const add = [...new Map(node.filter((s) => !atMaster.has(s.startMs)).map((s) => [s.startMs, s])).values()];
-  const remove = master.filter((s) => !atNode.has(s.startMs));
+  const key = (s: HeldSegment) => `${s.startMs}\n${s.recordedBy ?? ''}`;
+  const atMaster = new Set(master.map(key));
+  const atNode = new Set(node.map(key));
+  const add = [...new Map(node.filter((s) => !atMaster.has(key(s))).map((s) => [key(s), s])).values()];
+  const remove = master.filter((s) => !atNode.has(key(s)));
   return { add, remove };
 }

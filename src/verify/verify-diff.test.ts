@@ -92,3 +92,17 @@ test('a file inside an interval from before segment rows were kept is in the tim
   );
   assert.deepEqual(d, []);
 });
+
+test("a copy brought home and the home server's own file of the same instant are two files", () => {
+  const d = diffServer(
+    {
+      server: 's1',
+      timeline: [row(0), row(0, { recordedBy: 's2', bytes: 20, sha256: H('b') })],
+      intervals: [{ startMs: T, endMs: T + 1000 }],
+      files: [file(0), file(0, { name: 'c/x/0_s2+s1.ts', recordedBy: 's2', bytes: 20, sha256: H('b') })],
+    },
+    T,
+    T + 1000,
+  );
+  assert.deepEqual(d, []);
+});

@@ -24,21 +24,21 @@ export interface ServerEvidence {
 export function diffServer(e: ServerEvidence, from: number, to: number): VerifyDifference[] {
   const out: VerifyDifference[] = [];
   const inRange = (startMs: number) => startMs >= from && startMs < to;
-  const onDisk = new Map<number, NodeFile[]>();
+  const onDisk = new Map<string, NodeFile[]>();
   const indexedOnly: NodeFile[] = [];
   for (const f of e.files) {
     if (!inRange(f.startMs)) continue;
     if (f.missing) indexedOnly.push(f);
-    else onDisk.set(f.startMs, [...(onDisk.get(f.startMs) ?? []), f]);
+    else onDisk.set(fileKey(f), [...(onDisk.get(fileKey(f)) ?? []), f]);
   }
-  const rows = new Map(e.timeline.filter((r) => inRange(r.startMs)).map((r) => [r.startMs, r]));
+  const rows = new Map(e.timeline.filter((r) => inRange(r.startMs)).map((r) => [fileKey(r), r]));
   const lost: Span[] = [];
   for (const r of rows.values()) {
-    const files = onDisk.get(r.startMs) ?? [];
+    const files = onDisk.get(fileKey(r)) ?? [];
     const timeline = side(r);
     if (!files.length) {
       lost.push(r);
-      const known = indexedOnly.find((f) => f.startMs === r.startMs);
+      const known = indexedOnly.find((f) => fileKey(f) === fileKey(r));
       out.push({
         kind: 'missing-on-disk',
         server: e.server,
@@ -81,7 +81,7 @@ export function diffServer(e: ServerEvidence, from: number, to: number): VerifyD
   const intervals = e.intervals.map((i) => ({ startMs: Math.max(i.startMs, from), endMs: Math.min(i.endMs, to) }));
   const shown = union(intervals);
   for (const f of indexedOnly)
-    if (!rows.has(f.startMs) && !f.pending)
+    if (!rows.has(fileKey(f)) && !f.pending)
       out.push({
         kind: 'missing-on-disk',
         server: e.server,
@@ -90,8 +90,9 @@ export function diffServer(e: ServerEvidence, from: number, to: number): VerifyD
         file: f.name,
         detail: 'in the server index only; no file on any storage path',
       });
-  for (const [startMs, files] of onDisk) {
-    if (rows.has(startMs)) continue;
+  for (const [key, files] of onDisk) {
+    if (rows.has(key)) continue;
+    const { startMs } = files[0];
     for (const f of files) {
       if (f.pending) continue;
       // Rows from before segments were kept (store v7) show only as intervals: a file inside one is in the timeline.
@@ -124,6 +125,14 @@ export function diffServer(e: ServerEvidence, from: number, to: number): VerifyD
         detail: `the timeline shows ${hole.endMs - hole.startMs} ms recorded here that no file covers`,
       });
   return out.sort((a, b) => (a.startMs ?? 0) - (b.startMs ?? 0));
+}
+
+/**
+ * A file's identity on one server: its start and, for a copy brought home, who recorded it (the home
+ * server's own file of the same instant is another file).
+ */
+function fileKey(x: { startMs: number; recordedBy?: string }): string {
+  return `${x.startMs}\n${x.recordedBy ?? ''}`;
 }
 
 function side(x: { bytes?: number; sha256?: string }): { bytes?: number; sha256?: string } {
