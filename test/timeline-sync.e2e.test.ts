@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readSync, statfsSync, statSync, unlinkSync, writeSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  rmSync,
+  readSync,
+  statfsSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { diskSegments, type DiskSegment } from './support/disk-footage.ts';
@@ -12,6 +23,7 @@ import type { VerifyReport } from '../src/verify/verify-report.ts';
 // Loopback ports of helper C's range (27300-27399).
 const RETENTION = { master: 27300, rtsp: 27354, udp: 27345 };
 const FAILBACK = { master: 27301, rtsp: 27355, udp: 27347 };
+const RECONNECT = { master: 27302, rtsp: 27356, udp: 27349 };
 const MB = 1024 * 1024;
 const STATUS_MS = 250;
 const START_DELAY_MS = 8000;
@@ -189,4 +201,47 @@ test('verify over a camera through a failover and a failback with copy-back repo
     report.servers.some((s) => s.server === 's1' && s.files > 0),
     JSON.stringify(report.servers),
   );
+});
+
+test('a server that comes back without part of its footage (its disk and index lost it while it was down): reconcile at reconnect takes it out of the timeline', {
+  timeout: 150_000,
+}, async (t) => {
+  const fut = new FarmUnderTest(t, 'timeline-reconnect', RECONNECT.master);
+  await fut.farm.startSim(RECONNECT.rtsp, ['c1']);
+  await fut.start({
+    settings,
+    groups: [{ id: 1 }],
+    servers: [{ id: 's1', group: 1, host: '127.0.0.1', udpPort: RECONNECT.udp }],
+    cameras: [{ id: 'c1', url: `rtsp://127.0.0.1:${RECONNECT.rtsp}/c1`, server: 's1' }],
+  });
+  await fut.settled({ c1: 's1' }, 60_000);
+  const since = Date.now();
+  await fut.farm.waitFor(() => diskSegments(fut.storageOf('s1'), 'c1').length >= 6, 60_000, 'six segments of c1 on s1');
+  await delay(1000); // reported
+
+  // s1 dies; while it is down, three of its files and its whole index are lost (a disk swapped, a
+  // restore from an older backup): it comes back, rebuilds its index from the files it has.
+  await fut.farm.kill('s1');
+  const lost = diskSegments(fut.storageOf('s1'), 'c1').slice(1, 4);
+  for (const s of lost) unlinkSync(s.file);
+  const dataDir = join(fut.storageOf('s1'), '..');
+  for (const f of ['index.sqlite', 'index.sqlite-wal', 'index.sqlite-shm'])
+    if (existsSync(join(dataDir, f))) rmSync(join(dataDir, f));
+  const before = await fut.timeline('c1', since - 60_000, Date.now());
+  assert.ok(
+    lost.every((s) => shown(before, 's1', s)),
+    'the master still shows the lost footage while s1 is down',
+  );
+  fut.startNode('s1');
+  await fut.farm.waitFor(
+    async () => {
+      const tl = await fut.timeline('c1', since - 60_000, Date.now());
+      return !lost.some((s) => shown(tl, 's1', s));
+    },
+    30_000,
+    'the lost footage gone from the timeline after s1 reconnected',
+  );
+  await delay(2000);
+  const report = await verify(fut, 'c1', since - 60_000, Date.now() - 1000);
+  assert.deepEqual(differences(report), [], `the timeline and the disk agree: ${JSON.stringify(report.differences)}`);
 });

@@ -32,7 +32,7 @@ export interface NodeApiOptions {
   /** The unfinished copy-back jobs whose source this server is, from its assignment; absent: none, nothing is released. */
   copySources?: () => readonly CopySource[];
   /** This server's id and every storage path it has: the file listing (verify) walks them. Absent: no file listing. */
-  verify?: { nodeId: string; storagePaths: () => string[] };
+  verify?: { nodeId: string; storagePaths: () => string[]; ready?: () => boolean };
 }
 
 /**

@@ -257,7 +257,7 @@ export class RecordingNode {
       buffered: (camera, stream) => this.recorder.buffered(camera, stream),
       // Set as soon as an assignment arrives (apply's first step), before anything else of it is done.
       copySources: () => this.applied?.copySources ?? [],
-      verify: { nodeId: this.o.id, storagePaths: () => this.storage.storagePaths() },
+      verify: { nodeId: this.o.id, storagePaths: () => this.storage.storagePaths(), ready: () => this.storage.ready },
       tls: this.o.identity,
       log: this.o.log.child({ part: 'node-api' }),
     });
