@@ -310,14 +310,12 @@ export class Controller {
     const at = this.clock.now();
     await this.serial(async () => {
       const status = this.admitSegments(serverId, reported, at);
-      const prev = this.fs.farm.servers.find((s) => s.id === serverId)?.state;
-      const back = reconnected(this.heard.of(serverId), status, prev, at, this.fs.farm.settings.FarmHealthMissedUdpMs);
+      const server = this.fs.farm.servers.find((s) => s.id === serverId);
+      const back = reconnected(this.heard.of(serverId), status, server?.state, at, this.fs.farm.settings);
       this.heard.hear(serverId, status, at);
       this.placement.noteSegments(serverId, status.segments);
       if (status.segments.length) await this.o.store.addRecordings(serverId, status.segments);
-      // Gone from its disk: only this server's rows go (removeSegments touches no other server's).
       if (status.removed?.length) await this.o.store.removeSegments(serverId, status.removed);
-      const server = this.fs.farm.servers.find((s) => s.id === serverId);
       if (!server) return;
       const now = this.clock.now();
       // A server down for its own report (storage, recording) is back only once the report clears.

@@ -4,12 +4,12 @@ import { reconcileHour, reconnected } from './reconcile.ts';
 
 test('a (re)connection: first status, new boot, a server down, or one silent past the bound; not a steady status', () => {
   const prev = { at: 1000, bootId: 'a' };
-  assert.equal(reconnected(undefined, { bootId: 'a' }, 'up', 1000, 2000), true);
-  assert.equal(reconnected(prev, { bootId: 'b' }, 'up', 1500, 2000), true);
-  assert.equal(reconnected(prev, { bootId: 'a' }, 'down', 1500, 2000), true);
-  assert.equal(reconnected(prev, { bootId: 'a' }, 'up', 3001, 2000), true);
-  assert.equal(reconnected(prev, { bootId: 'a' }, 'suspect', 1500, 2000), false);
-  assert.equal(reconnected(prev, { bootId: 'a' }, 'up', 3000, 2000), false);
+  assert.equal(reconnected(undefined, { bootId: 'a' }, 'up', 1000, { FarmHealthMissedUdpMs: 2000 }), true);
+  assert.equal(reconnected(prev, { bootId: 'b' }, 'up', 1500, { FarmHealthMissedUdpMs: 2000 }), true);
+  assert.equal(reconnected(prev, { bootId: 'a' }, 'down', 1500, { FarmHealthMissedUdpMs: 2000 }), true);
+  assert.equal(reconnected(prev, { bootId: 'a' }, 'up', 3001, { FarmHealthMissedUdpMs: 2000 }), true);
+  assert.equal(reconnected(prev, { bootId: 'a' }, 'suspect', 1500, { FarmHealthMissedUdpMs: 2000 }), false);
+  assert.equal(reconnected(prev, { bootId: 'a' }, 'up', 3000, { FarmHealthMissedUdpMs: 2000 }), false);
 });
 
 test("an hour is reconciled both ways: the index's segments the master lacks are added, the master's the index lacks removed", () => {

@@ -13,17 +13,17 @@ export interface HeldSegment {
 /**
  * Whether a status is a server's (re)connection, after which its intervals at the master are
  * reconciled with its index: the first status this master hears from it, a new boot, a server the
- * master had down, or one silent for longer than `silentMs` (it was cut off). Pure.
+ * master had down, or one silent for longer than FarmHealthMissedUdpMs (it was cut off). Pure.
  */
 export function reconnected(
   prev: Pick<Live, 'at' | 'bootId'> | undefined,
   status: { bootId: string },
   serverState: string | undefined,
   at: number,
-  silentMs: number,
+  settings: { FarmHealthMissedUdpMs: number },
 ): boolean {
   if (!prev || prev.bootId !== status.bootId) return true;
-  return serverState === 'down' || at - prev.at > silentMs;
+  return serverState === 'down' || at - prev.at > settings.FarmHealthMissedUdpMs;
 }
 
 /**
