@@ -19,6 +19,7 @@ import { actorName } from '../auth/principal.ts';
 import { configOfSnapshot } from '../master/config-change.ts';
 import { registerPlaybackRoutes } from './playback-routes.ts';
 import { registerAuditRoutes } from './audit-routes.ts';
+import { registerVerifyRoutes } from './verify-routes.ts';
 import { setAuditSummary } from './audit-hook.ts';
 import { BODY_LIMITS, DEFAULT_API_LIMITS, LONG_POLL_MS, MAX_TIMELINE_MS, type ApiLimits } from './limits.ts';
 import { LongPolls } from './long-polls.ts';
@@ -147,6 +148,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   registerPlaybackRoutes(app, { ...d, limits });
   registerAuditRoutes(app, { store });
+  registerVerifyRoutes(app, d);
 
   app.get(
     '/api/v1/failovers',

@@ -12,7 +12,7 @@ export type Access = 'public' | 'join' | 'server-self' | Role;
 /**
  * The access rule of every route of the master, keyed `"<METHOD> <route url as registered>"`. A
  * route missing here answers 500 (the table test, src/master/route-access.test.ts, fails first).
- * viewer: what shows footage, servers, cameras, the failover log; operator: moving cameras;
+ * viewer: what shows footage, servers, cameras, the failover log; operator: moving cameras, verify;
  * admin: the configuration (read too: it shows hosts and storage paths), people, tokens, audit,
  * enrollment.
  */
@@ -46,6 +46,8 @@ export const ROUTE_RULES: Readonly<Record<string, Access>> = {
   'POST /api/v1/servers/:id/resume': 'operator',
   'POST /api/v1/servers/:id/failback': 'operator',
   'POST /api/v1/cameras/:id/move': 'operator',
+  // Operator, not viewer: it has every server read a day of a camera's files in full.
+  'GET /api/v1/verify': 'operator',
 
   'GET /api/v1/config': 'admin',
   'PUT /api/v1/config': 'admin',

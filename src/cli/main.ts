@@ -19,6 +19,7 @@ import { userCommand } from './user.ts';
 import { tokenCommand } from './token.ts';
 import { loginCommand, logoutCommand } from './login.ts';
 import { verifyExportCommand } from './verify-export.ts';
+import { verifyCommand } from './verify.ts';
 
 const program = new Command('vigil').description('Vigil: video recording farm with automatic failover');
 program.addCommand(simCommand());
@@ -30,7 +31,8 @@ program.addCommand(statusCommand());
 program.addCommand(applyCommand());
 program.addCommand(failoverCommand());
 program.addCommand(serverCommand());
-for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand, auditCommand]) program.addCommand(c());
+for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand, auditCommand, verifyCommand])
+  program.addCommand(c());
 for (const c of [loginCommand, logoutCommand, userCommand, tokenCommand]) program.addCommand(c());
 program.addCommand(verifyExportCommand());
 try {

@@ -45,6 +45,13 @@ export const Settings = Type.Object(
       1,
       "a recording server's (or camera's) clock further than this off farm time (the master's) is warned of in GET /api/v1/servers, /api/v1/cameras and the log",
     ),
+    ReconcileWindowMs: Type.Integer({
+      default: 86_400_000,
+      minimum: 0,
+      maximum: 86_400_000,
+      description:
+        'when a server (re)connects, its footage at the master over this recent window is reconciled with its local index, both ways (0: never)',
+    }),
     CopyBackMaxBytesPerSec: Type.Integer({
       default: 50_000_000,
       minimum: 0,

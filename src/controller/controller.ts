@@ -39,6 +39,8 @@ export interface ControllerOptions {
    * stays with the master): each server's assignment carries the keys of its own pairs.
    */
   aliveKeyOf: (from: string, to: string) => Buffer;
+  /** Called after the status of a server's (re)connection (reconnected()): its timeline is reconciled with its index. */
+  onReconnect?: (serverId: string) => void;
 }
 
 /**
@@ -77,7 +79,7 @@ export class Controller {
     this.runs = parts.runs;
     this.returns = parts.returns;
     this.outage = parts.outage;
-    this.intake = new StatusIntake(parts, this.heard, o.store, this.clock, o.log);
+    this.intake = new StatusIntake(parts, this.heard, o.store, this.clock, o.log, o.onReconnect);
     this.judging = new ServerJudging({ state: this.fs, heard: this.heard, runs: this.runs, log: o.log });
   }
 

@@ -8,6 +8,7 @@ import { reportableCameras } from './reported-segments.ts';
 import { SegmentAdmission } from './segment-admission.ts';
 import { StatusOrder, mayRevive } from './status-order.ts';
 import { isStoreUnavailable, storeUnavailable } from '../store/unavailable.ts';
+import { reconnected } from '../verify/reconcile.ts';
 
 /**
  * What the master does with a recording server's status (run in the controller's queue): drops a
@@ -22,9 +23,11 @@ export class StatusIntake {
   constructor(
     private readonly p: ControllerParts,
     private readonly heard: Heard,
-    private readonly store: Pick<Store, 'addRecordings'>,
+    private readonly store: Pick<Store, 'addRecordings' | 'removeSegments'>,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Told after the status of a server's (re)connection (reconnected()): its timeline is reconciled with its index. */
+    private readonly onReconnect?: (serverId: string) => void,
   ) {
     this.admission = new SegmentAdmission(log);
   }
@@ -52,13 +55,13 @@ export class StatusIntake {
       return { masterTimeMs: this.clock.now() };
     }
     const status = this.admitSegments(serverId, reported, at);
+    const server = state.farm.servers.find((s) => s.id === serverId);
+    const back = reconnected(this.heard.of(serverId), status, server?.state, at, state.farm.settings);
     this.heard.hear(serverId, status, at);
     placement.noteSegments(serverId, status.segments);
-    if (status.segments.length) {
-      await this.store.addRecordings(serverId, status.segments);
-      outage.answered(this.clock.now());
-    }
-    const server = state.farm.servers.find((s) => s.id === serverId);
+    if (status.segments.length) await this.store.addRecordings(serverId, status.segments);
+    if (status.removed?.length) await this.store.removeSegments(serverId, status.removed);
+    if (status.segments.length || status.removed?.length) outage.answered(this.clock.now());
     if (!server) return { masterTimeMs: this.clock.now() };
     const now = this.clock.now();
     // A server down for its own report (storage, recording) is back only once the report clears.
@@ -67,6 +70,7 @@ export class StatusIntake {
     await handovers.recorded(serverId, status, now);
     await runs.recorded(serverId, status.segments, now);
     if (status.copyBack?.length) await copies.progress(serverId, status.copyBack);
+    if (back) this.onReconnect?.(serverId);
     return { masterTimeMs: this.clock.now() };
   }
 

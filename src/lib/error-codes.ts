@@ -51,6 +51,7 @@ export const ERROR_STATUS = {
   NODE_REFUSED: 502,
   SERVER_ERROR: 502,
   SERVER_UNREACHABLE: 503,
+  INDEX_NOT_READY: 503,
 } as const satisfies Record<string, number>;
 
 /** A code of the catalogue. */

@@ -16,6 +16,8 @@ import { Enrollment } from '../auth/enrollment.ts';
 import { ServerIdentities } from '../auth/server-identity.ts';
 import { farmClientTls } from '../auth/peer-identity.ts';
 import { masterTlsOptions } from './master-tls.ts';
+import { NodeClient } from '../node-client/node-client.ts';
+import { ServerReconcile } from '../verify/reconcile-runner.ts';
 
 /** Settings of a Master. */
 export interface MasterOptions {
@@ -51,6 +53,7 @@ export class Master {
   private store: Store | undefined;
   private controller: Controller | undefined;
   private nodes: ServerNodes | undefined;
+  private closeReconcile: (() => Promise<void>) | undefined;
   private app: FastifyInstance | undefined;
   url = '';
   /** The farm CA once started. */
@@ -71,6 +74,7 @@ export class Master {
   /** Stops the controller, then the API, then the store. */
   async close(): Promise<void> {
     await this.controller?.close();
+    await this.closeReconcile?.();
     await this.app?.close();
     this.nodes?.close();
     await this.store?.close();
@@ -87,15 +91,28 @@ export class Master {
     );
     this.ca = ca;
     const store = this.store;
-    const controller = new Controller({
+    const nodeTls = farmClientTls({ ...ca.master, ca: ca.caPem }, 'server');
+    const reconcileClient = new NodeClient({ tls: nodeTls });
+    const controller: Controller = new Controller({
       store,
       log: this.o.log.child({ part: 'controller' }),
+      onReconnect: (id) => reconcile.start(id),
       // The farm key stays here: servers get the Alive keys of their own pairs in their assignments.
       aliveKeyOf: aliveKeyring(this.o.farmKey),
     });
+    const reconcile = new ServerReconcile({
+      store,
+      farm: () => controller.state(),
+      apiUrlOf: (id) => controller.apiUrlOf(id),
+      client: reconcileClient,
+      log: this.o.log.child({ part: 'reconcile' }),
+    });
+    this.closeReconcile = async () => {
+      await reconcile.close();
+      reconcileClient.close();
+    };
     this.controller = controller;
     await controller.start();
-    const nodeTls = farmClientTls({ ...ca.master, ca: ca.caPem }, 'server');
     const nodes = new ServerNodes(controller, nodeTls);
     const identities = new ServerIdentities(store);
     const configured = (id: string) => controller.state().servers.some((s) => s.id === id);

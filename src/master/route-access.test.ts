@@ -76,6 +76,9 @@ test("every route of the master's app has an access rule, and each rule is enfor
     ],
   );
   assert.deepEqual(withRule('operator'), [
+    // verify has every server read a day of a camera's files in full: an operator's call, not a viewer's.
+    'GET /api/v1/verify',
+    'HEAD /api/v1/verify',
     'POST /api/v1/cameras/:id/move',
     'POST /api/v1/servers/:id/drain',
     'POST /api/v1/servers/:id/failback',

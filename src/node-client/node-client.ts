@@ -1,6 +1,11 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import {
+  IndexDigest,
+  nodeIndexDigestPath,
+  type DigestQuery,
+  NodeFileList,
+  nodeFilesPath,
   NodeCopyList,
   NodeSegmentList,
   ReleaseResult,
@@ -70,6 +75,16 @@ export class NodeClient {
   /** A node's signed segment chain over a camera stream's range, with the certificate that verifies it. */
   chain(base: string, q: RangeQuery, signal: AbortSignal): Promise<NodeChain> {
     return this.json(base, 'GET', nodeChainPath(q), NodeChain, { signal });
+  }
+
+  /** A camera stream's files on a node's disks over a range (at most MAX_FILES_MS), hashed now: what verify compares. */
+  async files(base: string, q: RangeQuery, signal: AbortSignal): Promise<NodeFileList['files']> {
+    return (await this.json(base, 'GET', nodeFilesPath(q), NodeFileList, { signal })).files;
+  }
+
+  /** The digest of a node's index by camera stream and hour over a range of segment starts (reconcile). */
+  async indexDigest(base: string, q: DigestQuery, signal: AbortSignal): Promise<IndexDigest['hours']> {
+    return (await this.json(base, 'GET', nodeIndexDigestPath(q), IndexDigest, { signal })).hours;
   }
 
   /** Asks a node whether these paths exist and take writes there: one line per problem. */

@@ -18,6 +18,7 @@ import type { SegmentChain } from '../storage/segment-chain.ts';
 import { registerChainRoute } from './chain-route.ts';
 import { X509Certificate } from 'node:crypto';
 import { identityOf } from '../auth/peer-identity.ts';
+import { registerTimelineRoutes } from './timeline-routes.ts';
 
 /** Settings of a recording server's playback API. */
 export interface NodeApiOptions {
@@ -36,6 +37,8 @@ export interface NodeApiOptions {
   copySources?: () => readonly CopySource[];
   /** This server's signed segment chain, handed out for exports (absent: the route is not served). */
   chain?: SegmentChain;
+  /** This server's id and every storage path it has: the file listing (verify) walks them. Absent: no file listing. */
+  verify?: { nodeId: string; storagePaths: () => string[]; ready?: () => boolean };
 }
 
 /**
@@ -118,6 +121,7 @@ export class NodeApi {
     const id = identityOf(new X509Certificate(this.o.tls.cert).subjectAltName);
     if (this.o.chain && id?.kind === 'server')
       registerChainRoute(app, { server: id.server, chain: this.o.chain, certificate: this.o.tls.cert });
+    if (this.o.verify) registerTimelineRoutes(app, { index, roots: this.o.roots, ...this.o.verify });
   }
 
   /** A camera stream's pre-buffer, or none (an id that names no camera folder holds none). */

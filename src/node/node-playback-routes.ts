@@ -20,6 +20,7 @@ import {
 import type { BufferedSegment } from '../recorder/camera-recorder.ts';
 import type { LocalIndex } from '../storage/local-index.ts';
 import { wantsSha256 } from './file-digest.ts';
+import { recorderOfCopy } from '../storage/layout.ts';
 import { SEGMENT_CACHE, type SegmentFiles } from './segment-files.ts';
 import type { Logger } from '../lib/log.ts';
 
@@ -63,9 +64,14 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackRouteDep
     async (req) => {
       const q = listingRange(req.query);
       // Rows whose video retention deleted (kept for reporting) are not playable.
-      const segments = index
-        .listRecorded(q.camera, q.from, q.to, q.stream ?? 0)
-        .map((s) => ({ id: s.id, startMs: s.startMs, endMs: s.endMs, bytes: s.bytes }));
+      const segments = index.listRecorded(q.camera, q.from, q.to, q.stream ?? 0).map((s) => ({
+        id: s.id,
+        startMs: s.startMs,
+        endMs: s.endMs,
+        bytes: s.bytes,
+        ...(s.sha256 && { sha256: s.sha256 }),
+        ...(recorderOfCopy(s.path) && { recordedBy: recorderOfCopy(s.path) }),
+      }));
       return { camera: q.camera, segments };
     },
   );

@@ -22,6 +22,8 @@ import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
 import { createPrivateKey } from 'node:crypto';
 import { SegmentChain } from '../storage/segment-chain.ts';
 import { StatusFarmClock } from './farm-clock.ts';
+import { statusRemoval } from './status-removal.ts';
+import { recorderOfCopy } from '../storage/layout.ts';
 
 export interface RecordingNodeOptions {
   id: string;
@@ -269,6 +271,7 @@ export class RecordingNode {
       buffered: (camera, stream) => this.recorder.buffered(camera, stream),
       // Set as soon as an assignment arrives (apply's first step), before anything else of it is done.
       copySources: () => this.applied?.copySources ?? [],
+      verify: { nodeId: this.o.id, storagePaths: () => this.storage.storagePaths(), ready: () => this.storage.ready },
       tls: this.o.identity,
       log: this.o.log.child({ part: 'node-api' }),
     });
@@ -299,6 +302,7 @@ export class RecordingNode {
     }
     this.posting = true;
     const segments = this.index.unreported(SEGMENT_BATCH);
+    const removed = this.index.removals.pending(SEGMENT_BATCH);
     const cameras = this.recorder.status();
     const storage = this.storage.status();
     const status: NodeStatus = {
@@ -330,7 +334,11 @@ export class RecordingNode {
         ...(s.stream && { stream: s.stream }),
         startMs: s.startMs,
         endMs: s.endMs,
+        ...(recorderOfCopy(s.path) && { recordedBy: recorderOfCopy(s.path) }),
+        bytes: s.bytes,
+        ...(s.sha256 && { sha256: s.sha256 }),
       })),
+      ...(removed.length && { removed: removed.map(statusRemoval) }),
       ...(storage && { storage }),
       recordingFailed: recordingFailed(Object.values(cameras)),
       copyBack: this.copyBack.status().slice(-100),
@@ -344,6 +352,7 @@ export class RecordingNode {
       this.answeredAtMs = answer.masterTimeMs ?? this.answeredAtMs;
       this.lastStatusRefusal = undefined;
       if (segments.length) this.index.markReported(segments.map((s) => s.id));
+      if (removed.length) this.index.removals.acknowledge(removed.map((r) => r.id));
     } catch (err) {
       // The poll loop logs an unreachable master; a master that answers and refuses the status
       // (a version mismatch, say) would make this server look dead to it, so that is logged here.
@@ -356,7 +365,7 @@ export class RecordingNode {
     } finally {
       this.posting = false;
     }
-    const again = this.postAgain || segments.length === SEGMENT_BATCH;
+    const again = this.postAgain || segments.length === SEGMENT_BATCH || removed.length === SEGMENT_BATCH;
     this.postAgain = false;
     this.scheduleStatus(again ? 0 : (this.gate.current?.settings.StatusIntervalMs ?? 500));
   }

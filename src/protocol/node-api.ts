@@ -31,6 +31,8 @@ export const NODE_ROUTES = {
   buffer: `${PREFIX}/buffer/:camera/:stream/:start`,
   /** The server's signed segment chain over a range (answer: NodeChain in chain-link.ts). Master only. */
   chain: `${PREFIX}/chain`,
+  files: `${PREFIX}/files`,
+  indexDigest: `${PREFIX}/index-digest`,
 } as const;
 
 /** The widest listing a node answers: a day and an hour, so one request cannot make it read its whole index. */
@@ -54,6 +56,10 @@ export const NodeSegment = Type.Object({
   startMs: Type.Number(),
   endMs: Type.Number(),
   bytes: Type.Integer(),
+  sha256: Type.Optional(
+    Type.String({ description: 'SHA-256 (hex) of the bytes as committed, where the index has it' }),
+  ),
+  recordedBy: Type.Optional(Type.String({ description: 'a copy brought home: the server that recorded it' })),
 });
 /** Answer of GET /node/v1/segments. */
 export const NodeSegmentList = Type.Object({ camera: Type.String(), segments: Type.Array(NodeSegment) });
@@ -115,6 +121,57 @@ export const BufferParams = Type.Object({
   start: Type.String({ pattern: '^[0-9]{1,15}\\.ts$', description: '<start epoch ms>.ts' }),
 });
 
+/** The widest file listing a node answers: each file listed is read in full to hash it. */
+export const MAX_FILES_MS = 3_600_000;
+
+/**
+ * A camera stream's file as a node finds it on its disks now (GET /node/v1/files): its size and
+ * SHA-256 read from the bytes, not from the index. An indexed segment whose file is on no path
+ * comes as `missing`; a file no index row names comes with `indexed: false` (and no end time).
+ */
+export const NodeFile = Type.Object({
+  name: Type.String({ description: 'the file in the storage layout, relative to its storage path' }),
+  startMs: Type.Number(),
+  endMs: Type.Optional(Type.Number()),
+  recordedBy: Type.Optional(Type.String({ description: 'a copy brought home: the server that recorded it' })),
+  indexed: Type.Boolean(),
+  /** Indexed, not yet reported to the master: not a difference yet. */
+  pending: Type.Optional(Type.Boolean()),
+  missing: Type.Optional(Type.Boolean()),
+  bytes: Type.Optional(Type.Integer()),
+  sha256: Type.Optional(Type.String()),
+});
+/** A file as a node lists it for verify. */
+export type NodeFile = Static<typeof NodeFile>;
+/** Answer of GET /node/v1/files. */
+export const NodeFileList = Type.Object({ camera: Type.String(), stream: Type.Integer(), files: Type.Array(NodeFile) });
+/** Answer of GET /node/v1/files. */
+export type NodeFileList = Static<typeof NodeFileList>;
+
+/** Query of GET /node/v1/index-digest: a time range of segment starts [from, to), at most MAX_LIST_MS. */
+export const DigestQuery = Type.Object({ from: Type.Integer({ minimum: 0 }), to: Type.Integer({ minimum: 0 }) });
+/** Query of GET /node/v1/index-digest. */
+export type DigestQuery = Static<typeof DigestQuery>;
+/** Answer of GET /node/v1/index-digest: the node index's segments by camera stream and hour (index-digest.ts). */
+export const IndexDigest = Type.Object({
+  hours: Type.Array(
+    Type.Object({
+      camera: Type.String(),
+      stream: Type.Integer(),
+      hourMs: Type.Number(),
+      count: Type.Integer(),
+      digest: Type.String(),
+    }),
+  ),
+});
+/** Answer of GET /node/v1/index-digest. */
+export type IndexDigest = Static<typeof IndexDigest>;
+
+/** GET: the digest of a node's index by camera stream and hour over a range of starts (reconcile). */
+export function nodeIndexDigestPath(q: DigestQuery): string {
+  return `${NODE_ROUTES.indexDigest}?${new URLSearchParams({ from: String(q.from), to: String(q.to) })}`;
+}
+
 const rangeQuery = (q: RangeQuery) =>
   new URLSearchParams({ camera: q.camera, from: String(q.from), to: String(q.to), stream: String(q.stream ?? 0) });
 
@@ -126,6 +183,11 @@ export function nodeSegmentsPath(q: RangeQuery): string {
 /** GET: a node's signed chain links of a camera stream over a range. */
 export function nodeChainPath(q: RangeQuery): string {
   return `${NODE_ROUTES.chain}?${rangeQuery(q)}`;
+}
+
+/** GET: a camera stream's files on a node's disks over a range, hashed now (verify). */
+export function nodeFilesPath(q: RangeQuery): string {
+  return `${NODE_ROUTES.files}?${rangeQuery(q)}`;
 }
 
 /** GET: the segments a node holds of a camera stream over a range, with their sizes on disk, for copy-back. */

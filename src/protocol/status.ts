@@ -31,6 +31,12 @@ export const NodeClock = Type.Object({
 /** The node's clock as it sends a status. */
 export type NodeClock = Static<typeof NodeClock>;
 
+const RecordedBy = Type.String({
+  maxLength: 200,
+  description:
+    'a copy brought home (copy-back): the server that recorded it; it keeps the copy apart from this server own file of the same instant',
+});
+
 /** What a recording server reports to the master every StatusIntervalMs (and at once when its suspects change). */
 export const NodeStatus = Type.Object({
   bootId: Type.String({ maxLength: 64 }),
@@ -71,8 +77,29 @@ export const NodeStatus = Type.Object({
       stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
       startMs: Type.Number(),
       endMs: Type.Number(),
+      recordedBy: Type.Optional(RecordedBy),
+      bytes: Type.Optional(Type.Integer({ minimum: 0 })),
+      sha256: Type.Optional(
+        Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 (hex) of the bytes as committed' }),
+      ),
     }),
     { maxItems: 5000 },
+  ),
+  removed: Type.Optional(
+    Type.Array(
+      Type.Object({
+        camera: Type.String(),
+        stream: Type.Optional(Type.Integer({ minimum: 0, maximum: 99 })),
+        recordedBy: Type.Optional(RecordedBy),
+        startMs: Type.Number(),
+        endMs: Type.Number(),
+      }),
+      {
+        maxItems: 5000,
+        description:
+          'segments gone from this server (retention, a copy-back release, a file found gone): the master forgets them; reported until a status is accepted',
+      },
+    ),
   ),
   storage: Type.Optional(StorageState),
   recordingFailed: Type.Optional(

@@ -56,3 +56,10 @@ test("a copy brought home is named after its recorder and this node; reconcile f
   ])
     assert.equal(mine.exec(other), null, other);
 });
+
+test('the recorder of a copy brought home is read from its name; a server own file has none', async () => {
+  const { recorderOfCopy } = await import('./layout.ts');
+  assert.equal(recorderOfCopy('c1/2026-01-01/10/1767261600000_s2+s1.ts'), 's2');
+  assert.equal(recorderOfCopy('1767261600000_s2+s1.ts'), 's2');
+  assert.equal(recorderOfCopy('c1/2026-01-01/10/1767261600000_s1.ts'), undefined);
+});

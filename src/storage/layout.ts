@@ -37,6 +37,15 @@ export function writerTag(nodeId: string, recordedBy?: string): string {
   return recordedBy === undefined || recordedBy === nodeId ? nodeId : `${recordedBy}+${nodeId}`;
 }
 
+/**
+ * The server that recorded a copy brought home, from its file name (`<start>_<recorder>+<home>.ts`);
+ * undefined for a server's own recording. What tells a copy from the home server's own file of the
+ * same instant (both record a camera during a make-before-break failback). Pure.
+ */
+export function recorderOfCopy(path: string): string | undefined {
+  return /(?:^|\/)\d{10,}_([A-Za-z0-9_.-]+)\+[A-Za-z0-9_.-]+\.[a-z0-9]+$/i.exec(path)?.[1];
+}
+
 /** Matches the file names of `nodeId`'s segments, its recordings and its copies; group 1 is the start ms. */
 export function ownSegmentName(nodeId: string): RegExp {
   return new RegExp(`^(\\d{10,})_(?:[A-Za-z0-9_.-]+\\+)?${nodeId.replace(/[.]/g, '\\.')}\\.ts$`);

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { RetentionSegment } from './retention.ts';
 import { privateSqliteFile } from '../lib/private-dir.ts';
+import { RemovalQueue } from './removal-queue.ts';
 
 /** A segment to record in the index. */
 export interface NewSegment {
@@ -12,6 +13,8 @@ export interface NewSegment {
   bytes: number;
   /** The camera's stream: 0 the first (main), 1 the second (sub), … (default 0). */
   stream?: number;
+  /** SHA-256 (hex) of the bytes as committed; absent for rows from before it was kept (and rebuilt rows not yet hashed). */
+  sha256?: string;
 }
 
 /** A segment as the index holds it. */
@@ -31,9 +34,10 @@ interface Row {
   bytes: number;
   reported: number;
   stream: number;
+  recorded_sha256: string | null;
 }
 
-const COLUMNS = 'id, camera_id, start_ms, end_ms, path, bytes, reported, stream';
+const COLUMNS = 'id, camera_id, start_ms, end_ms, path, bytes, reported, stream, recorded_sha256';
 
 /**
  * The recording node's own list of the segments on its disk. It is the source of truth for what
@@ -44,6 +48,8 @@ export class LocalIndex {
   private readonly db: Database.Database;
   private readonly stmts;
   private readonly storage: StorageStatements;
+  /** Segments gone from the index (any removal), still to be reported to the master. */
+  readonly removals: RemovalQueue;
 
   constructor(file: string) {
     if (file !== ':memory:') privateSqliteFile(file);
@@ -69,6 +75,7 @@ export class LocalIndex {
     `);
     // Migrate first: the statements below read the columns it adds.
     this.storage = storageSchema(this.db);
+    this.removals = new RemovalQueue(this.db);
     this.stmts = {
       unreported: this.db.prepare<[number], Row>(
         `SELECT ${COLUMNS} FROM segments WHERE reported = 0 ORDER BY id LIMIT ?`,
@@ -137,9 +144,8 @@ export class LocalIndex {
   addStored(seg: NewSegment & { stream?: number }, paths: string[], o?: { durable?: boolean }): number {
     const add = this.db.transaction(() => {
       const { cameraId, startMs, endMs, path, bytes } = seg;
-      const id = Number(
-        this.storage.addStream.run({ cameraId, startMs, endMs, path, bytes, stream: seg.stream ?? 0 }).lastInsertRowid,
-      );
+      const row = { cameraId, startMs, endMs, path, bytes, stream: seg.stream ?? 0, sha256: seg.sha256 ?? null };
+      const id = Number(this.storage.addStream.run(row).lastInsertRowid);
       for (const p of paths) this.storage.addCopy.run(id, p, startMs);
       return id;
     });
@@ -266,6 +272,7 @@ function fromRow(r: Row): IndexedSegment {
     bytes: r.bytes,
     reported: r.reported === 1,
     stream: r.stream,
+    ...(r.recorded_sha256 && { sha256: r.recorded_sha256 }),
   };
 }
 
@@ -320,6 +327,9 @@ function storageSchema(db: Database.Database) {
     // The SHA-256 of the file as last read in full, and the stat fingerprint it was read at (see checksum()).
     if (!columns.has('sha256')) db.exec('ALTER TABLE segments ADD COLUMN sha256 TEXT');
     if (!columns.has('sha256_stat')) db.exec('ALTER TABLE segments ADD COLUMN sha256_stat TEXT');
+    // The SHA-256 of the bytes as committed: what was recorded, never rewritten by a later read
+    // (sha256 above follows the file); NULL for rows from before it was kept.
+    if (!columns.has('recorded_sha256')) db.exec('ALTER TABLE segments ADD COLUMN recorded_sha256 TEXT');
     db.exec(`
       -- start_ms is copied here so that "oldest on this path" is one walk of the index below.
       CREATE TABLE IF NOT EXISTS segment_copies (
@@ -337,7 +347,7 @@ function storageSchema(db: Database.Database) {
   const copyCols = 's.id, s.camera_id, s.stream, s.start_ms, s.end_ms, s.path, s.bytes, c.root';
   return {
     addStream: db.prepare(
-      'INSERT INTO segments (camera_id, start_ms, end_ms, path, bytes, stream) VALUES (@cameraId, @startMs, @endMs, @path, @bytes, @stream)',
+      'INSERT INTO segments (camera_id, start_ms, end_ms, path, bytes, stream, recorded_sha256) VALUES (@cameraId, @startMs, @endMs, @path, @bytes, @stream, @sha256)',
     ),
     addCopy: db.prepare<[number, string, number]>(
       'INSERT OR IGNORE INTO segment_copies (segment_id, root, start_ms) VALUES (?, ?, ?)',

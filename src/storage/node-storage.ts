@@ -185,6 +185,12 @@ export class NodeStorage implements SegmentSink {
     return read !== undefined && paths.includes(read) ? [read, ...paths.filter((p) => p !== read)] : paths;
   }
 
+  /** Every storage path of this server (the default one, the server's, the cameras' own): where its files may lie. */
+  storagePaths(): string[] {
+    const all = [...this.live.values()].flatMap((p) => p.status().paths.map((x) => x.path));
+    return [...new Set([this.defaultPath, ...all])];
+  }
+
   /** Whether no path the server records to takes writes: the "all storage failed" report. */
   allFailed(): boolean {
     if (!this.server) return false;

@@ -72,3 +72,35 @@ test("the sink tells the chain of each segment this server recorded, with its st
     ],
   ]);
 });
+
+test('a committed segment carries the SHA-256 of its bytes, in the index and in what commit returns', async (t) => {
+  const { mkdtempSync, rmSync, writeFileSync, readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { createHash } = await import('node:crypto');
+  const { LocalIndex } = await import('./local-index.ts');
+  const { singlePathSink } = await import('../../test/support/test-sink.ts');
+  const { createLogger } = await import('../lib/log.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-sink-'));
+  const index = new LocalIndex(':memory:');
+  const { sink, paths } = await singlePathSink(join(dir, 'store'), 'n1', index, createLogger('test', 'silent'));
+  t.after(async () => {
+    await paths.close();
+    index.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const staged = join(dir, 'staged.ts');
+  const bytes = Buffer.from('some recorded bytes');
+  writeFileSync(staged, bytes);
+  const seg = await sink.commit(staged, {
+    cameraId: 'cam',
+    stream: 0,
+    startMs: 1000,
+    endMs: 3000,
+    bytes: bytes.length,
+  });
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  assert.equal(seg.sha256, sha256);
+  assert.equal(index.get(seg.id)?.sha256, sha256);
+  assert.deepEqual(readFileSync(join(dir, 'store', seg.path)), bytes);
+});

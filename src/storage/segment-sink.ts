@@ -52,12 +52,14 @@ export class StorageSink implements SegmentSink {
     // Never overwrite a recording: two segments claiming the same start ms is a bug upstream.
     if (this.o.index.byPath(path))
       throw new VigilError('SEGMENT_EXISTS', `${path} is indexed already; not overwritten`, 409);
-    // Hashed in staging, before any storage path holds it: the link vouches for the bytes as recorded.
-    // A copy brought home (recordedBy) is vouched for by the recorder's own chain.
-    const sha256 = this.o.chained && !recordedBy ? (await sha256File(staged)).sha256 : undefined;
+    // Hashed once, from staging, before any copy exists: the bytes as recorded, reported to the
+    // master with the segment and kept in the index, what verify later holds the disks to, and
+    // what this server's signed chain vouches for (a copy brought home, recordedBy, is vouched for
+    // by its recorder's own chain).
+    const sha256 = await this.hash(staged);
     const { written } = await this.o.pathsFor(seg.cameraId).commit(staged, path, o);
-    const id = this.o.index.addStored({ ...segment, path }, written, { durable: o?.durable });
-    if (sha256 !== undefined)
+    const id = this.o.index.addStored({ ...segment, path, sha256 }, written, { durable: o?.durable });
+    if (sha256 !== undefined && !recordedBy)
       this.o.chained?.(id, {
         camera: seg.cameraId,
         stream: seg.stream,
@@ -66,7 +68,16 @@ export class StorageSink implements SegmentSink {
         bytes: seg.bytes,
         sha256,
       });
-    return { id, ...segment, path, reported: false };
+    return { id, ...segment, path, sha256, reported: false };
+  }
+
+  /** The staged file's SHA-256; a staged file gone is the commit's own error (SEGMENT_MISSING), not the hash's. */
+  private async hash(staged: string): Promise<string | undefined> {
+    try {
+      return (await sha256File(staged)).sha256;
+    } catch {
+      return undefined;
+    }
   }
 }
 

@@ -55,6 +55,17 @@ export interface Tables {
     end_ms: number;
     stream: Generated<number>;
   };
+  recording_segments: {
+    id: Generated<number>;
+    server_id: string;
+    camera_id: string;
+    stream: number;
+    recorded_by: Generated<string>;
+    start_ms: number;
+    end_ms: number;
+    bytes: number | null;
+    sha256: string | null;
+  };
   users: { name: string; role: string; password_hash: string; created_at: number; disabled: Generated<number> };
   sessions: { hash: string; user_name: string; created_at: number; expires_at: number; last_seen_at: number };
   api_tokens: {

@@ -3,6 +3,7 @@ import type { Db, Dialect } from './db.ts';
 import type { Interval } from './rows.ts';
 import { JITTER_MS } from '../lib/continuity.ts';
 import { chunks, inChunks } from './batch.ts';
+import { insertSegmentRows } from './recording-segments.ts';
 
 /** Two segments closer than this are one recording interval (see JITTER_MS). */
 const MERGE_MS = JITTER_MS;
@@ -13,6 +14,11 @@ export interface Segment {
   stream?: number;
   startMs: number;
   endMs: number;
+  /** A copy brought home: the server that recorded it. */
+  recordedBy?: string;
+  /** The file's size and SHA-256 as committed, where the server reports them. */
+  bytes?: number;
+  sha256?: string;
 }
 
 interface Open {
@@ -97,6 +103,12 @@ export async function addRecordings(db: Db, dialect: Dialect, server: string, se
       stream: o.stream,
     }));
     await inChunks(inserts, 5, dialect, (rows) => tx.insertInto('recordings').values(rows).execute());
+    await insertSegmentRows(
+      tx,
+      dialect,
+      server,
+      sorted.map((s) => ({ ...s, stream: s.stream ?? 0 })),
+    );
   });
 }
 
@@ -109,6 +121,14 @@ export async function removeRecordings(
   toMs: number,
   stream: number,
 ): Promise<number> {
+  await db
+    .deleteFrom('recording_segments')
+    .where('camera_id', '=', camera)
+    .where('server_id', '=', server)
+    .where('stream', '=', stream)
+    .where('start_ms', '>=', fromMs)
+    .where('end_ms', '<=', toMs)
+    .execute();
   const r = await db
     .deleteFrom('recordings')
     .where('camera_id', '=', camera)

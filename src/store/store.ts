@@ -10,6 +10,7 @@ import { applyConfig } from './config-apply.ts';
 import { bumpGeneration } from './generation.ts';
 import { moveCameras, setCameraRuntime } from './placement.ts';
 import { addRecordings, recordings, removeRecordings, type Segment } from './recordings.ts';
+import { removeSegments, segmentRows, type RemovedSegment, type SegmentRow } from './recording-segments.ts';
 import { readSnapshot } from './snapshot.ts';
 import { appendAudit, listAudit, type AuditEntry, type AuditQuery } from './audit.ts';
 import { pageOf, type Page, type PageQuery } from './page.ts';
@@ -181,6 +182,16 @@ export class Store {
   /** Forgets a server's intervals of a camera stream inside [fromMs, toMs]: its footage was copied home and released there. */
   async removeRecordings(camera: string, server: string, fromMs: number, toMs: number, stream = 0): Promise<number> {
     return removeRecordings(this.db, camera, server, fromMs, toMs, stream);
+  }
+
+  /** Forgets segments a server no longer holds, and their time in its intervals; returns how many rows went. */
+  async removeSegments(server: string, removed: readonly RemovedSegment[]): Promise<number> {
+    return removeSegments(this.db, this.dialect, server, removed);
+  }
+
+  /** A camera stream's reported segments overlapping [fromMs, toMs), of every server or of `server`. */
+  async segments(camera: string, fromMs: number, toMs: number, stream = 0, server?: string): Promise<SegmentRow[]> {
+    return segmentRows(this.db, camera, stream, fromMs, toMs, server);
   }
 
   /** One camera stream's recorded intervals overlapping [fromMs, toMs), on every server. */
