@@ -224,6 +224,10 @@ test('each role against each route, by cookie and by token; a viewer failover re
     'GET /api/v1/config': { path: fixed('/api/v1/config') },
     'GET /api/v1/failovers': { path: fixed('/api/v1/failovers') },
     'GET /api/v1/copybacks': { path: fixed('/api/v1/copybacks') },
+    'GET /api/v1/verify': {
+      path: fixed(`/api/v1/verify?camera=c1&${q}`),
+      shows: ["the comparison with s1's files", (a) => Array.isArray(a.json?.differences)],
+    },
     'GET /api/v1/cameras/:id/timeline': {
       path: fixed(`/api/v1/cameras/c1/timeline?${q}`),
       shows: ["s1's recording", (a) => a.json?.intervals?.[0]?.servers?.includes('s1')],

@@ -27,6 +27,8 @@ interface Server {
   id: string;
   state: string;
   refusedSegments: number;
+  bootId?: string;
+  statusSeq?: number;
   udp: { accepted: number; dropped: Record<string, number> } | null;
 }
 
@@ -68,9 +70,13 @@ test('no server poses as another: forged Alives are refused and keep no dead ser
 
   // A status (of s2, authenticated as s2 by its certificate) naming a segment of c1, which s1
   // records: refused, counted, logged.
+  // In s2's own boot and ahead of its statuses (another boot would stand for a restart of s2, whose
+  // earlier boot's statuses are then stale): the master takes the status and judges its segments.
   const forgedAt = Date.now() - 5000;
+  const { bootId, statusSeq } = await server('s2');
   const forged = await fut.serverRequest('s2', 'POST', '/api/v1/nodes/s2/status', {
-    bootId: 'forged',
+    bootId,
+    seq: (statusSeq ?? 0) + 2,
     suspects: [],
     cameras: {},
     segments: [{ camera: 'c1', startMs: forgedAt, endMs: forgedAt + 1000 }],
