@@ -34,10 +34,7 @@ export interface ControllerOptions {
   clock?: Clock;
   /** Liveness is judged this often; 0 runs no timer (tests call tick()). */
   tickMs?: number;
-  /**
-   * The key `from` signs its Alive datagrams to `to` with (aliveKeyring over the farm key, which
-   * stays with the master): each server's assignment carries the keys of its own pairs.
-   */
+  /** The key `from` signs its Alive datagrams to `to` with (aliveKeyring; each assignment carries its pairs'). */
   aliveKeyOf: (from: string, to: string) => Buffer;
   /** Called after the status of a server's (re)connection (reconnected()): its timeline is reconciled with its index. */
   onReconnect?: (serverId: string) => void;
@@ -273,6 +270,11 @@ export class Controller {
       this.fs.farm.servers.find((s) => s.id === id),
       this.heard.of(id),
     );
+  }
+
+  /** A server spoke without a status (it enrolled now): its silence counts from here (Heard.contact). */
+  contacted(id: string): void {
+    this.heard.contact(id, this.clock.now());
   }
 
   /** How many segments of a server's statuses were refused since the master started (cameras it may not report). */

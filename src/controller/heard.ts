@@ -15,6 +15,17 @@ export interface Live {
 /** The last status of each recording server, and since when its own failure reports hold. */
 export class Heard {
   private readonly live = new Map<string, Live>();
+  /** When a server last spoke without a status (its enrollment). */
+  private readonly contacts = new Map<string, number>();
+
+  /**
+   * A server spoke at `at` without a status: it enrolled, a moment before its first status. Its
+   * silence is counted from here, so a server enrolled late in the master's start delay is not
+   * failed over for a status it has not had the time to send.
+   */
+  contact(serverId: string, at: number): void {
+    this.contacts.set(serverId, Math.max(at, this.contacts.get(serverId) ?? at));
+  }
 
   /** A status that arrived at `at`. */
   hear(serverId: string, status: NodeStatus, at: number): void {
@@ -35,17 +46,15 @@ export class Heard {
 
   /** The reports liveness is judged on. */
   reports(): LivenessInput['reports'] {
-    return new Map(
-      [...this.live].map(([id, l]) => [
-        id,
-        {
-          at: l.at,
-          suspects: l.status.suspects,
-          storageFailedSince: l.storageFailedSince,
-          recordingFailedSince: l.recordingFailedSince,
-        },
-      ]),
-    );
+    const out: LivenessInput['reports'] = new Map([...this.contacts].map(([id, at]) => [id, { at, suspects: [] }]));
+    for (const [id, l] of this.live)
+      out.set(id, {
+        at: Math.max(l.at, this.contacts.get(id) ?? l.at),
+        suspects: l.status.suspects,
+        storageFailedSince: l.storageFailedSince,
+        recordingFailedSince: l.recordingFailedSince,
+      });
+    return out;
   }
 }
 

@@ -116,7 +116,15 @@ export class Master {
     const nodes = new ServerNodes(controller, nodeTls);
     const identities = new ServerIdentities(store);
     const configured = (id: string) => controller.state().servers.some((s) => s.id === id);
-    const enrollment = new Enrollment({ store, ca, configured, onEnrolled: (id) => identities.forget(id) });
+    const enrollment = new Enrollment({
+      store,
+      ca,
+      configured,
+      onEnrolled: (id) => {
+        identities.forget(id);
+        controller.contacted(id);
+      },
+    });
     this.nodes = nodes;
     const applyConfig = async (input: unknown, actor = 'anonymous') => {
       const applied = await applyFarmConfig(input, {
