@@ -1,21 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Store } from './store.ts';
-import { testDbLocation } from './test-db.ts';
+import type { Store } from './store.ts';
+import { withTestStore } from './test-db.ts';
 import type { AuditEntry } from './audit.ts';
 
 const backend = process.env.VIGIL_DB ? 'postgres' : 'sqlite';
-
-async function withStore(fn: (s: Store) => Promise<void>) {
-  const { location, drop } = await testDbLocation();
-  const store = await Store.open(location);
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-    await drop();
-  }
-}
 
 const entry = (at: number, actor: string, over: Partial<AuditEntry> = {}): Omit<AuditEntry, 'id'> => ({
   at,
@@ -31,7 +20,7 @@ const entry = (at: number, actor: string, over: Partial<AuditEntry> = {}): Omit<
 });
 
 test(`${backend}: the audit log keeps each entry as written and reads it in pages, oldest first`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     const config = entry(1000, 'user:alice', {
       method: 'PUT',
       route: '/api/v1/config',
@@ -65,7 +54,7 @@ test(`${backend}: the audit log keeps each entry as written and reads it in page
   }));
 
 test(`${backend}: the audit log filters by time and by actor; a bare name is the user's sessions and tokens`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     for (const [at, actor] of [
       [10, 'user:alice'],
       [20, 'token:alice/backup'],
@@ -91,7 +80,7 @@ test(`${backend}: the audit log filters by time and by actor; a bare name is the
   }));
 
 test(`${backend}: the failover log reads in pages, newest page first, each oldest first`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     const ids = [];
     for (let i = 0; i < 5; i++)
       ids.push(

@@ -1,20 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Store } from './store.ts';
-import { testDbLocation } from './test-db.ts';
+import { withTestStore } from './test-db.ts';
 
 const backend = process.env.VIGIL_DB ? 'postgres' : 'sqlite';
-
-async function withStore(fn: (s: Store) => Promise<void>) {
-  const { location, drop } = await testDbLocation();
-  const store = await Store.open(location);
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-    await drop();
-  }
-}
 
 const session = (hash: string, user: string, at = 1000) => ({
   hash,
@@ -25,7 +13,7 @@ const session = (hash: string, user: string, at = 1000) => ({
 });
 
 test(`${backend}: users: created once by name, listed, changed; the last admin stays`, () =>
-  withStore(async (s) => {
+  withTestStore(async (s) => {
     assert.equal(await s.userCount(), 0);
     assert.equal(await s.createUser({ name: 'alice', role: 'admin', passwordHash: 'h1', createdAt: 5 }), true);
     assert.equal(await s.createUser({ name: 'alice', role: 'viewer', passwordHash: 'h2', createdAt: 6 }), false);
@@ -60,7 +48,7 @@ test(`${backend}: users: created once by name, listed, changed; the last admin s
   }));
 
 test(`${backend}: sessions: found with their user; ended by logout, a new password, disabling, removal, staleness`, () =>
-  withStore(async (s) => {
+  withTestStore(async (s) => {
     await s.createUser({ name: 'alice', role: 'operator', passwordHash: 'h', createdAt: 1 });
     await s.createUser({ name: 'root', role: 'admin', passwordHash: 'h', createdAt: 1 });
     await s.createSession(session('a1', 'alice'));
@@ -92,7 +80,7 @@ test(`${backend}: sessions: found with their user; ended by logout, a new passwo
   }));
 
 test(`${backend}: API tokens: by hash with their user, listed, touched, revoked once; gone with their user`, () =>
-  withStore(async (s) => {
+  withTestStore(async (s) => {
     await s.createUser({ name: 'root', role: 'admin', passwordHash: 'h', createdAt: 1 });
     await s.createUser({ name: 'ops', role: 'operator', passwordHash: 'h', createdAt: 1 });
     const t1 = await s.createApiToken({

@@ -1,22 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Store } from './store.ts';
-import { testDbLocation } from './test-db.ts';
+import type { Store } from './store.ts';
+import { withTestStore } from './test-db.ts';
 
 const backend = process.env.VIGIL_DB ? 'postgres' : 'sqlite';
 const T = 1_790_000_000_000;
 const H = 'ab'.repeat(32);
-
-async function withStore(fn: (s: Store) => Promise<void>) {
-  const { location, drop } = await testDbLocation();
-  const store = await Store.open(location);
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-    await drop();
-  }
-}
 
 const seg = (n: number, extra: object = {}) => ({
   camera: 'c1',
@@ -32,7 +21,7 @@ const intervals = async (store: Store, stream = 0) =>
     .sort((a, b) => String(a).localeCompare(String(b)));
 
 test(`${backend}: reported segments keep their size and hash; a file reported twice is one row`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     await store.addRecordings('s1', [seg(0), seg(1, { sha256: undefined, bytes: undefined })]);
     await store.addRecordings('s1', [seg(1, { bytes: 5 })]);
     await store.addRecordings('s2', [seg(1, { stream: 1 })]);
@@ -48,7 +37,7 @@ test(`${backend}: reported segments keep their size and hash; a file reported tw
   }));
 
 test(`${backend}: removed segments leave the server's intervals (trimmed, split, deleted), other servers' stay`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     await store.addRecordings(
       's1',
       [0, 1, 2, 3, 4, 5].map((n) => seg(n)),
@@ -93,7 +82,7 @@ test(`${backend}: removed segments leave the server's intervals (trimmed, split,
   }));
 
 test(`${backend}: a removed segment overlapping a kept neighbour by a few ms leaves the neighbour's time`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     await store.addRecordings('s1', [
       { camera: 'c1', startMs: T, endMs: T + 1020 },
       { camera: 'c1', startMs: T + 1000, endMs: T + 2000 },
@@ -103,7 +92,7 @@ test(`${backend}: a removed segment overlapping a kept neighbour by a few ms lea
   }));
 
 test(`${backend}: a copy brought home and the server's own file of the same instant are two rows; removing the copy keeps the other's time`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     await store.addRecordings('s1', [seg(0), seg(0, { recordedBy: 's2', bytes: 5 })]);
     assert.deepEqual(
       (await store.segments('c1', T, T + 1000, 0, 's1')).map((r) => [r.recordedBy ?? null, r.bytes]),

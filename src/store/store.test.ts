@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from './store.ts';
-import { testDbLocation } from './test-db.ts';
+import { testDbLocation, withTestStore } from './test-db.ts';
 import { parseFarmConfig } from '../config/farm-config.ts';
 import pg from 'pg';
 
@@ -21,19 +21,8 @@ const config = () =>
     ],
   }).config;
 
-async function withStore(fn: (s: Store) => Promise<void>) {
-  const { location, drop } = await testDbLocation();
-  const store = await Store.open(location);
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-    await drop();
-  }
-}
-
 test(`${backend}: config round trip, moves and generations`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     await store.applyConfig(config());
     const s = await store.snapshot();
     assert.equal(s.settings.FarmHealthMissedUdpMs, 1500);
@@ -81,7 +70,7 @@ test(`${backend}: config round trip, moves and generations`, () =>
   }));
 
 test(`${backend}: failover log keeps its detail`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     const id = await store.insertFailover({
       startedAt: 1_790_000_000_000,
       server: 's1',
@@ -104,7 +93,7 @@ test(`${backend}: failover log keeps its detail`, () =>
   }));
 
 test(`${backend}: contiguous segments merge into one interval, a hole starts another`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     const T = 1_790_000_000_000;
     await store.addRecordings('s1', [
       { camera: 'c1', startMs: T, endMs: T + 1000 },
@@ -154,7 +143,7 @@ test('postgres: a connection the server ends is reported and replaced', {
 });
 
 test(`${backend}: storage settings, streams and audio round trip; recordings are kept per stream`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     const input = {
       groups: [{ id: 1 }],
       servers: [{ id: 's1', group: 1, host: '127.0.0.1', storage: { paths: '/d1;*/d2', availability: 'redundant' } }],
@@ -214,7 +203,7 @@ function largeFarm(servers: number, perServer: number) {
 // One statement for all rows passed SQLite's and PostgreSQL's bound-parameter limits ("too many
 // SQL variables" at 10,000 cameras): rows go in chunks, still in one transaction.
 test(`${backend}: a farm of 20,000 cameras applies, reads back whole, and re-applies keeping placement`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     const farm = largeFarm(200, 100);
     await store.applyConfig(farm);
     const s = await store.snapshot();
@@ -244,7 +233,7 @@ test(`${backend}: a farm of 20,000 cameras applies, reads back whole, and re-app
   }));
 
 test(`${backend}: an apply that fails in a late chunk leaves the previous configuration whole`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     await store.applyConfig(config());
     const before = await store.snapshot();
     const farm = largeFarm(100, 100);
@@ -255,7 +244,7 @@ test(`${backend}: an apply that fails in a late chunk leaves the previous config
   }));
 
 test(`${backend}: one status of many cameras merges in one go as segment by segment`, () =>
-  withStore(async (store) => {
+  withTestStore(async (store) => {
     const T = 1_790_000_000_000;
     const cameras = Array.from({ length: 3000 }, (_, i) => `c${i}`);
     // First status: two contiguous segments each (one interval); a sub stream for every tenth camera.

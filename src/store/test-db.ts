@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { Store } from './store.ts';
 
 /**
  * A throwaway store location for tests: a SQLite file in a temp dir, or, when `server` (by default
@@ -31,4 +32,16 @@ export async function testDbLocation(
   }
   const dir = mkdtempSync(join(tmpdir(), 'vigil-store-'));
   return { location: join(dir, 'farm.sqlite'), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs `fn` on a store opened on a throwaway location (testDbLocation), closed and dropped after, even on failure. */
+export async function withTestStore(fn: (s: Store) => Promise<void>): Promise<void> {
+  const { location, drop } = await testDbLocation();
+  const store = await Store.open(location);
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+    await drop();
+  }
 }
