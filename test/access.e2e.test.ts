@@ -213,6 +213,10 @@ test('each role against each route, by cookie and by token; a viewer failover re
       freshSession: true,
     },
     'GET /api/v1/me': { path: fixed('/api/v1/me') },
+    'GET /api/v1/master': {
+      path: fixed('/api/v1/master'),
+      shows: ['the master leading', (a) => a.json?.leader === true],
+    },
     'PUT /api/v1/me/password': {
       path: fixed('/api/v1/me/password'),
       body: () => ({ oldPassword: 'whatever it was', password: 'short' }),

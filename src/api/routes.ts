@@ -9,8 +9,8 @@ import { DEFAULT_CLOCK_SKEW_WARN_MS, ServerClocks } from '../master/server-clock
 import type { Logger } from '../lib/log.ts';
 import { FarmConfig } from '../config/farm-config.ts';
 import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBackView } from './schemas.ts';
+import { cameraViews, serverViews } from './farm-views.ts';
 import { timeline } from '../playback/timeline.ts';
-import { liveRelayOf } from '../controller/assignment.ts';
 import { storeUnavailable } from '../store/unavailable.ts';
 import { VigilError } from '../lib/errors.ts';
 import { askedRange } from '../lib/time-range.ts';
@@ -79,33 +79,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
   };
   app.get('/api/v1/servers', read('recording servers: role, state, cameras', Type.Array(ServerView)), async () => {
     committed();
-    const f = controller.state();
-    return f.servers.map((s) => {
-      const cameras = f.cameras.filter((c) => c.current === s.id).map((c) => c.id);
-      const live = controller.liveOf(s.id);
-      return {
-        id: s.id,
-        group: s.group,
-        host: s.host,
-        role: cameras.length ? 'active' : 'redundant',
-        state: s.state,
-        cameras,
-        lastStatusAt: live?.at ?? null,
-        downSince: s.downSince,
-        suspects: live?.status.suspects ?? [],
-        udp: live?.status.udp ?? null,
-        storage: live?.status.storage ?? null,
-        recordingFailed: live?.status.recordingFailed ?? false,
-        refusedSegments: controller.refusedSegmentsOf(s.id),
-        bootId: live?.bootId ?? null,
-        statusSeq: live?.status.seq ?? null,
-        staleStatuses: controller.staleStatusesOf(s.id),
-        maintenance: !!s.runtime.maintenance,
-        enabled: s.enabled !== false,
-        swappedWith: s.runtime.swappedWith ?? null,
-        clock: clocks.of(s.id) ?? null,
-      };
-    });
+    return serverViews(controller, clocks);
   });
 
   app.get(
@@ -113,36 +87,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     read('cameras: home and current server, recording state', Type.Array(CameraView)),
     async () => {
       committed();
-      const f = controller.state();
-      const handovers = new Map(
-        controller
-          .handoversUnderWay()
-          .map((h) => [h.camera, { from: h.from, to: h.to, reason: h.reason, startedAt: h.startedAt }]),
-      );
-      return f.cameras.map((c) => {
-        const server = f.servers.find((s) => s.id === c.current);
-        const st = controller.liveOf(c.current)?.status.cameras[c.id];
-        const recording = !server || server.state === 'down' ? 'unrecorded' : (st?.state ?? 'unknown');
-        return {
-          id: c.id,
-          url: redactCredentials(c.url),
-          homeServer: c.home,
-          currentServer: c.current,
-          movable: c.movable,
-          recording,
-          lastSegmentEndMs: st?.lastSegmentEndMs ?? null,
-          clockOffsetMs: st?.clockOffsetMs ?? null,
-          ...(clocks.cameraWarning(st?.clockOffsetMs) !== undefined && {
-            clockWarning: clocks.cameraWarning(st?.clockOffsetMs),
-          }),
-          streams: (c.streams ?? []).map((x, i) => ({
-            url: redactCredentials(x.url),
-            recording: recording === 'unrecorded' ? recording : (st?.streams?.[i]?.state ?? 'unknown'),
-          })),
-          liveRelay: liveRelayOf(f, c) ?? null,
-          handover: handovers.get(c.id) ?? null,
-        };
-      });
+      return cameraViews(controller, clocks);
     },
   );
 

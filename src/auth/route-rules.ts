@@ -29,6 +29,7 @@ export const ROUTE_RULES: Readonly<Record<string, Access>> = {
 
   'POST /api/v1/logout': 'viewer',
   'GET /api/v1/me': 'viewer',
+  'GET /api/v1/master': 'viewer',
   'PUT /api/v1/me/password': 'viewer',
   'GET /api/v1/servers': 'viewer',
   'GET /api/v1/cameras': 'viewer',

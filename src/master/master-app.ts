@@ -1,3 +1,4 @@
+import { VIGIL_VERSION } from '../lib/version.ts';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Controller } from '../controller/controller.ts';
@@ -17,6 +18,7 @@ import type { ClientTls } from '../lib/http/tls.ts';
 import type { Enrollment } from '../auth/enrollment.ts';
 import { registerEnrollRoutes } from '../api/enroll-routes.ts';
 import { DEFAULT_CLOCK_SKEW_WARN_MS, ServerClocks } from './server-clocks.ts';
+import { registerMasterRoute, type MasterInfo } from '../api/master-info.ts';
 
 /** What the master's HTTP app is built from. */
 export interface MasterAppOptions {
@@ -36,6 +38,8 @@ export interface MasterAppOptions {
   setup: SetupToken;
   /** The enrolled server a request comes from, by its client certificate (ServerIdentities.identify; see AuthHookOptions.identifyServer). */
   identifyServer?: (req: FastifyRequest) => Promise<string | undefined>;
+  /** Which master this is (GET /api/v1/master); default: a test master on SQLite. */
+  masterInfo?: () => MasterInfo;
   /** Sees every route as it is registered (the access table test collects them). */
   onRoute?: (route: RouteOptions) => void;
   /** The clock of sessions, tokens and the login throttle (tests). */
@@ -92,7 +96,23 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
       boundMs: () => o.controller.state().settings.ClockSkewWarnMs ?? DEFAULT_CLOCK_SKEW_WARN_MS,
     }),
   });
+  registerMasterRoute(app, o.masterInfo ?? testMasterInfo(o.controller));
   registerEnrollRoutes(app, { enrollment: o.enrollment, caPem: o.caPem });
   registerAuthRoutes(app, { store: o.store, setup: o.setup, now: o.now });
   return app;
+}
+
+/** The answer of a master built without one (tests that only inject). */
+function testMasterInfo(controller: Controller): () => MasterInfo {
+  const startedAtMs = Date.now();
+  return () => ({
+    id: 'test',
+    url: '',
+    version: VIGIL_VERSION,
+    bootId: 'test',
+    startedAtMs,
+    leader: true,
+    term: controller.state().term,
+    store: 'sqlite',
+  });
 }

@@ -18,10 +18,15 @@ import { farmClientTls } from '../auth/peer-identity.ts';
 import { masterTlsOptions } from './master-tls.ts';
 import { NodeClient } from '../node-client/node-client.ts';
 import { ServerReconcile } from '../verify/reconcile-runner.ts';
+import { randomUUID } from 'node:crypto';
+import type { MasterInfo } from '../api/master-info.ts';
+import { VIGIL_VERSION } from '../lib/version.ts';
 
 /** Settings of a Master. */
 export interface MasterOptions {
   store: string; // SQLite file or postgres:// URL
+  /** The master's name in GET /api/v1/master (default host:port). */
+  id?: string;
   host: string;
   port: number;
   farmKey: Buffer;
@@ -56,6 +61,9 @@ export class Master {
   private closeReconcile: (() => Promise<void>) | undefined;
   private app: FastifyInstance | undefined;
   url = '';
+  /** New at each start: the service channel's event ids carry it, so a client sees a restart. */
+  readonly bootId = randomUUID();
+  private readonly startedAtMs = Date.now();
   /** The farm CA once started. */
   ca: FarmCa | undefined;
 
@@ -78,6 +86,20 @@ export class Master {
     await this.app?.close();
     this.nodes?.close();
     await this.store?.close();
+  }
+
+  /** Which master this is (GET /api/v1/master). */
+  info(): MasterInfo {
+    return {
+      id: this.o.id ?? `${this.o.host}:${this.o.port}`,
+      url: this.url,
+      version: VIGIL_VERSION,
+      bootId: this.bootId,
+      startedAtMs: this.startedAtMs,
+      leader: true,
+      term: this.controller?.state().term ?? 1,
+      store: /^postgres(ql)?:/.test(this.o.store) ? 'postgresql' : 'sqlite',
+    };
   }
 
   private async run(): Promise<void> {
@@ -155,6 +177,7 @@ export class Master {
       identifyServer: identities.identify,
       limits: this.o.limits,
       timeouts: this.o.timeouts,
+      masterInfo: () => this.info(),
     });
     this.app = app;
     this.url = await app.listen({ host: this.o.host, port: this.o.port });
