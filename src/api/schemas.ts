@@ -29,8 +29,33 @@ export const ServerView = Type.Object({
   id: Type.String(),
   group: Type.Integer(),
   host: Type.String(),
-  role: Type.Union([Type.Literal('active'), Type.Literal('redundant')], { description: 'redundant: holds no camera' }),
-  state: Type.Union([Type.Literal('up'), Type.Literal('suspect'), Type.Literal('down')]),
+  role: Type.Union([Type.Literal('active'), Type.Literal('redundant')], {
+    description: 'now: active holds cameras, redundant holds none',
+  }),
+  kind: Type.Union(
+    [Type.Literal('active'), Type.Literal('redundant'), Type.Literal('failover'), Type.Literal('hot-standby')],
+    {
+      description:
+        'role by configuration (after an onReturn swap: the role it plays): active, the home of cameras; redundant, a spare; failover, a failover server of the standby policy; hot-standby, the hot standby of standbyFor',
+    },
+  ),
+  failoverTier: Type.Union([Type.Literal('primary'), Type.Literal('secondary'), Type.Null()], {
+    description: 'a failover server: of the primary or the secondary list',
+  }),
+  standbyFor: Type.Union([Type.String(), Type.Null()], {
+    description: 'a hot standby: the server whose cameras it pre-buffers and takes over',
+  }),
+  recordsFor: Type.Array(Type.String(), {
+    description: 'the servers whose cameras it records now (it took them over)',
+  }),
+  state: Type.Union([Type.Literal('up'), Type.Literal('suspect'), Type.Literal('down')], {
+    description: "the master's verdict: suspect while a buddy reports it possibly down, down once confirmed",
+  }),
+  health: Type.Union([Type.Literal('up'), Type.Literal('suspect'), Type.Literal('down'), Type.Literal('maintenance')], {
+    description:
+      'as the console shows it: maintenance when drained; else state, and suspect too while its status is late (or it has sent none since the master started)',
+  }),
+  reportedBy: Type.Array(Type.String(), { description: 'buddies whose last status reports this server possibly down' }),
   cameras: Type.Array(Type.String()),
   lastStatusAt: Type.Union([Type.Number(), Type.Null()]),
   downSince: Type.Union([Type.Number(), Type.Null()], { description: 'when the server was confirmed down' }),
@@ -46,8 +71,23 @@ export const ServerView = Type.Object({
   storage: Type.Union([StorageState, Type.Null()], {
     description: "the server's storage paths, their health and retention, as it last reported",
   }),
+  disk: Type.Union(
+    [
+      Type.Object({
+        paths: Type.Integer({ description: 'storage paths (its own and those of its cameras, each once)' }),
+        failedPaths: Type.Integer(),
+        freeBytes: Type.Union([Type.Number(), Type.Null()], { description: 'free space of the healthy paths' }),
+        totalBytes: Type.Union([Type.Number(), Type.Null()], { description: 'size of the healthy paths' }),
+      }),
+      Type.Null(),
+    ],
+    { description: 'its storage in short (null before its first status)' },
+  ),
   recordingFailed: Type.Boolean({
     description: 'the server reports that recording cannot start although its cameras answer',
+  }),
+  failingCameras: Type.Array(Type.String(), {
+    description: 'cameras it cannot record although they answer (failing) or that stopped delivering (stalled)',
   }),
   refusedSegments: Type.Integer({
     description:
