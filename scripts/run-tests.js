@@ -1,4 +1,4 @@
-// Finds every *.test.ts under src/ and test/ and runs them with node's test runner through tsx.
+// Finds every *.test.ts under src/, web/src/ and test/ and runs them with node's test runner through tsx.
 // (Node 20's --test takes no globs.) VIGIL_TEST_FILTER=substring narrows the set.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,17 +14,21 @@ function find(dir) {
   return out;
 }
 const filter = process.env.VIGIL_TEST_FILTER;
-const files = [...find('src'), ...find('test')].filter((f) => !filter || f.includes(filter)).sort();
+const files = [...find('src'), ...find('web/src'), ...find('test')].filter((f) => !filter || f.includes(filter)).sort();
 // The end-to-end farms run the compiled build (see src/farm/local-farm.ts): build it first, so it is
 // never stale (incremental, a few seconds when little changed).
-const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
-  stdio: 'inherit',
-});
-if (build.status !== 0) process.exit(build.status ?? 1);
+for (const step of [
+  ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'],
+  // The console too (dist/web): the master serves it and the browser tests load it (about 2 s).
+  ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'],
+]) {
+  const build = spawnSync(process.execPath, step, { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 // Unit tests (src/, no real farm) run two at a time: they bind only port 0 and wait on conditions,
 // so they may share the two cores. The end-to-end farms (test/ and any *.e2e.test.ts) bind fixed
 // ports and are timed against each other's load, so they run one at a time, after.
-const unit = files.filter((f) => f.startsWith('src') && !f.includes('.e2e.'));
+const unit = files.filter((f) => !f.startsWith('test') && !f.includes('.e2e.'));
 const farms = files.filter((f) => !unit.includes(f));
 const env = { VIGIL_FARM_CODE: 'compiled', ...process.env };
 let status = 0;

@@ -212,6 +212,21 @@ test('each role against each route, by cookie and by token; a viewer failover re
       path: fixed('/api/v1/logout'),
       freshSession: true,
     },
+    'GET /': { path: fixed('/'), shows: ['the console page', (a) => a.body.toString('utf8').includes('id="app"')] },
+    'GET /*': {
+      path: fixed('/cameras/c1'),
+      shows: ['the console page (a client route)', (a) => a.body.toString('utf8').includes('id="app"')],
+    },
+    'GET /api/*': {
+      path: fixed('/api/v1/no-such-route'),
+      ok: [404],
+      why: 'no such route: told only to a caller with a credential',
+    },
+    'GET /assets/:file': {
+      path: fixed('/assets/no-such-file.js'),
+      ok: [404],
+      why: "the console's files are named by each build's hashes: none of this name",
+    },
     'GET /api/v1/me': { path: fixed('/api/v1/me') },
     'GET /api/v1/master': {
       path: fixed('/api/v1/master'),

@@ -23,6 +23,11 @@ export const ROUTE_RULES: Readonly<Record<string, Access>> = {
   'POST /api/v1/login': 'public',
   'POST /api/v1/setup': 'public',
   'POST /api/v1/enroll': 'join',
+  // The web console's files: the page logs in through the API, which is what is guarded.
+  'GET /': 'public',
+  'GET /assets/:file': 'public',
+  'GET /*': 'public',
+  'GET /api/*': 'viewer',
 
   'POST /api/v1/nodes/:id/status': 'server-self',
   'GET /api/v1/nodes/:id/assignment': 'server-self',

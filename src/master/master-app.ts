@@ -19,6 +19,7 @@ import type { Enrollment } from '../auth/enrollment.ts';
 import { registerEnrollRoutes } from '../api/enroll-routes.ts';
 import { DEFAULT_CLOCK_SKEW_WARN_MS, ServerClocks } from './server-clocks.ts';
 import { registerMasterRoute, type MasterInfo } from '../api/master-info.ts';
+import { registerConsoleRoutes } from '../api/console-routes.ts';
 
 /** What the master's HTTP app is built from. */
 export interface MasterAppOptions {
@@ -99,6 +100,7 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
   registerMasterRoute(app, o.masterInfo ?? testMasterInfo(o.controller));
   registerEnrollRoutes(app, { enrollment: o.enrollment, caPem: o.caPem });
   registerAuthRoutes(app, { store: o.store, setup: o.setup, now: o.now });
+  registerConsoleRoutes(app);
   return app;
 }
 

@@ -67,9 +67,12 @@ test("every route of the master's app has an access rule, and each rule is enfor
   assert.deepEqual(
     withRule('public', 'join').filter((r) => !r.startsWith('HEAD ')),
     [
+      'GET /',
+      'GET /*',
       'GET /api/v1/ca.pem',
       'GET /api/v1/health',
       'GET /api/v1/openapi.json',
+      'GET /assets/:file',
       'POST /api/v1/enroll',
       'POST /api/v1/login',
       'POST /api/v1/setup',
