@@ -2211,24 +2211,49 @@ export interface paths {
                                 /** @description set when the clock is off farm time beyond ClockSkewWarnMs */
                                 warning?: string;
                             } | null;
+                            /** @description its storage in short (null before its first status) */
+                            disk: {
+                                failedPaths: number;
+                                /** @description free space of the healthy paths */
+                                freeBytes: number | null;
+                                /** @description storage paths (its own and those of its cameras, each once) */
+                                paths: number;
+                                /** @description size of the healthy paths */
+                                totalBytes: number | null;
+                            } | null;
                             /** @description when the server was confirmed down */
                             downSince: number | null;
                             /** @description false: never a failover target */
                             enabled: boolean;
+                            /** @description cameras it cannot record although they answer (failing) or that stopped delivering (stalled) */
+                            failingCameras: string[];
+                            /** @description a failover server: of the primary or the secondary list */
+                            failoverTier: "primary" | "secondary" | (never | null);
                             group: number;
+                            /** @description as the console shows it: maintenance when drained; else state, and suspect too while its status is late (or it has sent none since the master started) */
+                            health: "up" | "suspect" | "down" | "maintenance";
                             host: string;
                             id: string;
+                            /** @description role by configuration (after an onReturn swap: the role it plays): active, the home of cameras; redundant, a spare; failover, a failover server of the standby policy; hot-standby, the hot standby of standbyFor */
+                            kind: "active" | "redundant" | "failover" | "hot-standby";
                             lastStatusAt: number | null;
                             /** @description drained for maintenance: holds no cameras, is not failed over, is no failover target */
                             maintenance: boolean;
                             /** @description the server reports that recording cannot start although its cameras answer */
                             recordingFailed: boolean;
+                            /** @description the servers whose cameras it records now (it took them over) */
+                            recordsFor: string[];
                             /** @description segments its statuses named of cameras it does not record (nor did recently): kept out of the timeline, since the master started */
                             refusedSegments: number;
-                            /** @description redundant: holds no camera */
+                            /** @description buddies whose last status reports this server possibly down */
+                            reportedBy: string[];
+                            /** @description now: active holds cameras, redundant holds none */
                             role: "active" | "redundant";
                             /** @description statuses dropped as older than one taken already (delivered late or out of order), since the master started */
                             staleStatuses: number;
+                            /** @description a hot standby: the server whose cameras it pre-buffers and takes over */
+                            standbyFor: string | null;
+                            /** @description the master's verdict: suspect while a buddy reports it possibly down, down once confirmed */
                             state: "up" | "suspect" | "down";
                             /** @description the number (in its boot) of the last status the master took from it */
                             statusSeq: number | null;
