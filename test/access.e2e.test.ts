@@ -83,7 +83,19 @@ test('each role against each route, by cookie and by token; a viewer failover re
       headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
-    const bytes = Buffer.from(await res.arrayBuffer());
+    let bytes: Buffer;
+    if (/event-stream/.test(res.headers.get('content-type') ?? '')) {
+      // The service channel never ends: its first message (the snapshot) is the answer.
+      const reader = res.body!.getReader();
+      let text = '';
+      while (!/event: snapshot\n[\s\S]*?\n\n/.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString('utf8');
+      }
+      await reader.cancel();
+      bytes = Buffer.from(text);
+    } else bytes = Buffer.from(await res.arrayBuffer());
     let json: unknown;
     if (/json/.test(res.headers.get('content-type') ?? ''))
       try {
@@ -228,6 +240,13 @@ test('each role against each route, by cookie and by token; a viewer failover re
       why: "the console's files are named by each build's hashes: none of this name",
     },
     'GET /api/v1/me': { path: fixed('/api/v1/me') },
+    'GET /api/v1/events': {
+      path: fixed('/api/v1/events'),
+      shows: [
+        "the service channel's snapshot",
+        (a) => /^event: snapshot\ndata: \{"atMs":\d+,"value":\{"servers":\[/m.test(a.body.toString('utf8')),
+      ],
+    },
     'GET /api/v1/master': {
       path: fixed('/api/v1/master'),
       shows: ['the master leading', (a) => a.json?.leader === true],

@@ -59,7 +59,9 @@ test('exports are bounded per user and in all (429, nothing written); an aborted
     rmSync(tmp, { recursive: true, force: true });
   });
   const exportDirs = () => readdirSync(tmp).filter((n) => n.startsWith('vigil-export-')).length;
-  const h = await apiHarness(t, farm(), { limits: { exportsPerActor: 1, exportsTotal: 2, longPollsTotal: 10 } });
+  const h = await apiHarness(t, farm(), {
+    limits: { exportsPerActor: 1, exportsTotal: 2, longPollsTotal: 10, eventStreamsTotal: 5 },
+  });
   const node = await stuckNode(t, await h.pki.server('s1'));
   const status = {
     bootId: 'b',

@@ -9,6 +9,8 @@ const DAY = 24 * HOUR;
 
 /** The bounds an operator may set (`vigil master --max-exports …`); the rest are fixed below. */
 export interface ApiLimits {
+  /** Service channel streams (GET /api/v1/events) open in all: each holds a connection and a subscriber. */
+  eventStreamsTotal: number;
   /** MP4 exports in flight per user (or per address without one). */
   exportsPerActor: number;
   /** MP4 exports in flight in all: each one copies up to an hour of footage twice into the temp folder. */
@@ -18,7 +20,12 @@ export interface ApiLimits {
 }
 
 /** The default bounds: a few exports (they are disk- and CPU-heavy), far more long polls than any farm has servers. */
-export const DEFAULT_API_LIMITS: ApiLimits = { exportsPerActor: 2, exportsTotal: 4, longPollsTotal: 2000 };
+export const DEFAULT_API_LIMITS: ApiLimits = {
+  exportsPerActor: 2,
+  exportsTotal: 4,
+  longPollsTotal: 2000,
+  eventStreamsTotal: 200,
+};
 
 /** How long a long poll of the assignment waits for a change before it answers with what it has. */
 export const LONG_POLL_MS = 20_000;

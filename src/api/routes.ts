@@ -38,6 +38,8 @@ export interface RouteDeps {
   applyConfig: (input: unknown, actor?: string) => Promise<{ warnings: string[]; summary: string }>;
   /** Bounds on exports and long polls (DEFAULT_API_LIMITS unless given). */
   limits?: ApiLimits;
+  /** Called once a status was taken (the service channel renders what it changed). */
+  onStatusTaken?: () => void;
   /** What the master knows of the servers' clocks (default: one of its own, logging to the app's logger). */
   clocks?: ServerClocks;
 }
@@ -245,6 +247,7 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
         throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
       clocks.heard(id, req.body as NodeStatus, masterTimeMs);
       await controller.onStatus(id, req.body as NodeStatus);
+      d.onStatusTaken?.();
       return { generation: controller.generation, masterTimeMs, masterHeldMs: performance.now() - held };
     },
   );

@@ -35,6 +35,7 @@ export const ROUTE_RULES: Readonly<Record<string, Access>> = {
   'POST /api/v1/logout': 'viewer',
   'GET /api/v1/me': 'viewer',
   'GET /api/v1/master': 'viewer',
+  'GET /api/v1/events': 'viewer',
   'PUT /api/v1/me/password': 'viewer',
   'GET /api/v1/servers': 'viewer',
   'GET /api/v1/cameras': 'viewer',

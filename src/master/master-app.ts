@@ -20,6 +20,11 @@ import { registerEnrollRoutes } from '../api/enroll-routes.ts';
 import { DEFAULT_CLOCK_SKEW_WARN_MS, ServerClocks } from './server-clocks.ts';
 import { registerMasterRoute, type MasterInfo } from '../api/master-info.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
+import { EventHub } from '../events/event-hub.ts';
+import { CommitSignal } from '../events/commit-signal.ts';
+import { FarmWatch } from '../events/farm-watch.ts';
+import { registerEventsRoute } from '../events/events-route.ts';
+import { cameraViews, serverViews } from '../api/farm-views.ts';
 
 /** What the master's HTTP app is built from. */
 export interface MasterAppOptions {
@@ -41,6 +46,10 @@ export interface MasterAppOptions {
   identifyServer?: (req: FastifyRequest) => Promise<string | undefined>;
   /** Which master this is (GET /api/v1/master); default: a test master on SQLite. */
   masterInfo?: () => MasterInfo;
+  /** The service channel's events (default: a hub of its own, for tests that only inject). */
+  hub?: EventHub;
+  /** Raised at every committed change (the store's writes, wrapped by publishCommits): the channel renders then. */
+  commits?: CommitSignal;
   /** Sees every route as it is registered (the access table test collects them). */
   onRoute?: (route: RouteOptions) => void;
   /** The clock of sessions, tokens and the login throttle (tests). */
@@ -86,18 +95,57 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
     },
   });
   app.addHook('onRequest', authHook({ store: o.store, identifyServer: o.identifyServer, now: o.now, rules: o.rules }));
+  const clocks = new ServerClocks({
+    log: o.log.child({ part: 'clock' }),
+    boundMs: () => o.controller.state().settings.ClockSkewWarnMs ?? DEFAULT_CLOCK_SKEW_WARN_MS,
+  });
+  const limits = { ...DEFAULT_API_LIMITS, ...o.limits };
+  const commits = o.commits ?? new CommitSignal();
   registerRoutes(app, {
     controller: o.controller,
     store: o.store,
     nodeTls: o.nodeTls,
     applyConfig: o.applyConfig,
-    limits: { ...DEFAULT_API_LIMITS, ...o.limits },
-    clocks: new ServerClocks({
-      log: o.log.child({ part: 'clock' }),
-      boundMs: () => o.controller.state().settings.ClockSkewWarnMs ?? DEFAULT_CLOCK_SKEW_WARN_MS,
-    }),
+    limits,
+    clocks,
+    onStatusTaken: commits.mark,
   });
-  registerMasterRoute(app, o.masterInfo ?? testMasterInfo(o.controller));
+  const masterInfo = o.masterInfo ?? testMasterInfo(o.controller);
+  const hub = o.hub ?? new EventHub('test');
+  const servers = () => serverViews(o.controller, clocks);
+  const cameras = () => cameraViews(o.controller, clocks);
+  const copybacks = () => o.controller.copyBacks();
+  // Lazily, at the first stream: tests that build the app without a started controller never render.
+  let watch: FarmWatch | undefined;
+  const watching = () => {
+    watch ??= new FarmWatch(
+      hub,
+      { servers, cameras, copybacks },
+      {
+        tickMs: 250,
+        onError: (err) => o.log.debug({ err: (err as Error).message }, 'service channel: farm not rendered'),
+      },
+    );
+    return watch;
+  };
+  commits.on(() => watch?.mark());
+  app.addHook('onClose', async () => watch?.close());
+  registerEventsRoute(app, {
+    hub,
+    maxStreams: limits.eventStreamsTotal,
+    snapshot: async () => {
+      watching();
+      return {
+        servers: servers(),
+        cameras: cameras(),
+        copybacks: copybacks(),
+        failovers: (await o.store.failoverPage({ limit: 50 })).entries,
+        master: masterInfo(),
+        generation: o.controller.generation,
+      };
+    },
+  });
+  registerMasterRoute(app, masterInfo);
   registerEnrollRoutes(app, { enrollment: o.enrollment, caPem: o.caPem });
   registerAuthRoutes(app, { store: o.store, setup: o.setup, now: o.now });
   registerConsoleRoutes(app);

@@ -21,6 +21,9 @@ import { ServerReconcile } from '../verify/reconcile-runner.ts';
 import { randomUUID } from 'node:crypto';
 import type { MasterInfo } from '../api/master-info.ts';
 import { VIGIL_VERSION } from '../lib/version.ts';
+import { EventHub } from '../events/event-hub.ts';
+import { CommitSignal } from '../events/commit-signal.ts';
+import { publishCommits } from '../events/publish-commits.ts';
 
 /** Settings of a Master. */
 export interface MasterOptions {
@@ -113,6 +116,10 @@ export class Master {
     );
     this.ca = ca;
     const store = this.store;
+    // The service channel follows the store's writes, whoever makes them.
+    const hub = new EventHub(this.bootId);
+    const commits = new CommitSignal();
+    publishCommits(store, hub, commits.mark);
     const nodeTls = farmClientTls({ ...ca.master, ca: ca.caPem }, 'server');
     const reconcileClient = new NodeClient({ tls: nodeTls });
     const controller: Controller = new Controller({
@@ -154,6 +161,7 @@ export class Master {
         checkStorage: (server, body) => nodes.checkStorage(server, body),
       });
       this.o.log.info({ actor, summary: applied.summary }, 'configuration applied');
+      hub.publish('config', { generation: controller.generation, summary: applied.summary, actor });
       return applied;
     };
     if (this.o.config !== undefined) {
@@ -178,9 +186,12 @@ export class Master {
       limits: this.o.limits,
       timeouts: this.o.timeouts,
       masterInfo: () => this.info(),
+      hub,
+      commits,
     });
     this.app = app;
     this.url = await app.listen({ host: this.o.host, port: this.o.port });
+    hub.publish('master', this.info());
     this.o.log.info(
       { url: this.url, ca: join(this.o.pkiDir, 'ca.pem'), caFingerprint: ca.fingerprint },
       'master listening',
