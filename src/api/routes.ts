@@ -11,6 +11,7 @@ import { FarmConfig } from '../config/farm-config.ts';
 import { ErrorBody, ServerView, CameraView, FailoverView, TimelineView, CopyBackView } from './schemas.ts';
 import { cameraViews, serverViews } from './farm-views.ts';
 import { timeline } from '../playback/timeline.ts';
+import { gapCauses, LOOKBACK_MS } from '../playback/gap-causes.ts';
 import { storeUnavailable } from '../store/unavailable.ts';
 import { VigilError } from '../lib/errors.ts';
 import { askedRange } from '../lib/time-range.ts';
@@ -145,11 +146,16 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
         throw new VigilError('NOT_FOUND', `no camera ${id}`, 404);
       const { from, to } = askedRange(q, Date.now(), MAX_TIMELINE_MS, 'the timeline');
       const recorded = await store.recordings(id, from, to, q.stream ?? 0);
+      const t = timeline(recorded, from, to);
+      // A failover that opened up to a day before the range (one still waiting) or up to the look-back
+      // after its end (the hole starts before the entry opens) may explain one of its gaps.
+      const entries = t.gaps.length ? await store.failoversStarted(from - 86_400_000, to + LOOKBACK_MS) : [];
       return {
         camera: id,
         from,
         to,
-        ...timeline(recorded, from, to),
+        intervals: t.intervals,
+        gaps: gapCauses(id, t.gaps, entries, Date.now()),
         recorded: recorded.map((r) => ({ server: r.server, startMs: r.startMs, endMs: r.endMs })),
       };
     },

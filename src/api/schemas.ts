@@ -165,7 +165,28 @@ export const TimelineView = Type.Object({
     Type.Object({ startMs: Type.Number(), endMs: Type.Number(), servers: Type.Array(Type.String()) }),
     { description: 'union over every server that recorded the camera' },
   ),
-  gaps: Type.Array(Type.Object({ startMs: Type.Number(), endMs: Type.Number(), ms: Type.Number() })),
+  gaps: Type.Array(
+    Type.Object({
+      startMs: Type.Number(),
+      endMs: Type.Number(),
+      ms: Type.Number(),
+      failover: Type.Union(
+        [
+          Type.Object({
+            id: Type.Integer(),
+            trigger: Type.String(),
+            server: Type.String(),
+            status: Type.String(),
+          }),
+          Type.Null(),
+        ],
+        {
+          description:
+            'the failover log entry that explains the gap (it moved the camera or left it unrecorded), if any',
+        },
+      ),
+    }),
+  ),
   recorded: Type.Array(Type.Composite([Type.Object({ server: Type.String() }), Span])),
 });
 

@@ -164,6 +164,19 @@ export class Store {
     return pageOf(rows.map(failoverRow), q.limit);
   }
 
+  /** The failover log's entries started in [fromMs, toMs], oldest first, at most `limit` (the newest of them). */
+  async failoversStarted(fromMs: number, toMs: number, limit = 1000): Promise<FailoverRow[]> {
+    const rows = await this.db
+      .selectFrom('failovers')
+      .selectAll()
+      .where('started_at', '>=', fromMs)
+      .where('started_at', '<=', toMs)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(failoverRow).reverse();
+  }
+
   /** Adds an entry to the audit log; returns its id. */
   async appendAudit(e: Omit<AuditEntry, 'id'>): Promise<number> {
     return appendAudit(this.db, e);

@@ -724,6 +724,13 @@ export interface paths {
                             from: number;
                             gaps: {
                                 endMs: number;
+                                /** @description the failover log entry that explains the gap (it moved the camera or left it unrecorded), if any */
+                                failover: {
+                                    id: number;
+                                    server: string;
+                                    status: string;
+                                    trigger: string;
+                                } | null;
                                 ms: number;
                                 startMs: number;
                             }[];

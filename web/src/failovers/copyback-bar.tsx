@@ -1,12 +1,14 @@
 import { useFarm } from '../live/use-farm.ts';
+import { barText } from './copy-text.ts';
 
 /** The yellow information bar across the top while any copy-back runs (as Symphony shows it). */
 export function CopyBackBar() {
   const { copybacks } = useFarm();
-  if (!copybacks.length) return null;
+  const running = copybacks.filter((j) => j.state === 'pending' || j.state === 'running');
+  if (!running.length) return null;
   return (
     <div class="infobar" data-testid="copyback-bar" role="status">
-      Copying footage back: {copybacks.length} job{copybacks.length > 1 ? 's' : ''} under way
+      <a href="/failovers#copybacks">{barText(running)}</a>
     </div>
   );
 }
