@@ -69,6 +69,14 @@ export function FailoversPage() {
     if (next) setBefore(Number(next));
     else setMore(false);
   };
+  // Jobs that ended stay in view from their failback entries (the list under way drops them): done at 100 %.
+  const running = new Set(copybacks.map((j) => j.id));
+  const ended = failovers
+    .flatMap((f) => f.detail.copyBack ?? [])
+    .filter((j) => !running.has(j.id) && (j.state === 'done' || j.state === 'failed'))
+    .slice(-10)
+    .map((j) => ({ ...j, progress: j.state === 'done' ? { ...j.progress!, percent: 100 } : j.progress }));
+  const jobs = [...copybacks, ...ended.reverse()];
   const live = new Set(failovers.map((f) => f.id));
   const all = [...older.filter((f) => !live.has(f.id)), ...failovers].reverse();
   return (
@@ -77,7 +85,7 @@ export function FailoversPage() {
       <section id="copybacks">
         <h2>Copy-back</h2>
         {copybacks.length === 0 && <p class="muted">No copy-back under way.</p>}
-        {copybacks.map((j) => (
+        {jobs.map((j) => (
           <div
             class="panel copyback"
             key={j.id}
