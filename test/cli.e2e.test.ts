@@ -158,6 +158,23 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   assert.match(status.stdout, /^s3\s+1\s+redundant\s+up\s+(?:[+-]?\d+ms!?|-)\s*$/m);
   assert.match(status.stdout, /^c1\s+s1\s+s1\s+recording$/m);
   assert.match(status.stdout, /^FAILOVERS\n?$/m);
+  assert.match(status.stdout, /^MASTER  \S+ leading \(term 1, sqlite store, Vigil \d+\.\d+\.\d+/m);
+  // Every read verb speaks JSON on request: one document on stdout.
+  for (const verb of [['status'], ['failovers'], ['audit', '--limit', '5'], ['user', 'list'], ['token', 'list']]) {
+    const r = await vigil([...verb, '--json']);
+    ok(r, `${verb.join(' ')} --json`);
+    assert.doesNotThrow(() => JSON.parse(r.stdout), `${verb.join(' ')} --json prints JSON: ${r.stdout.slice(0, 200)}`);
+  }
+  assert.deepEqual(Object.keys(JSON.parse((await vigil(['status', '--json'])).stdout)), [
+    'master',
+    'servers',
+    'cameras',
+    'copybacks',
+    'failovers',
+  ]);
+  const version = await vigil(['--version']);
+  ok(version, '--version');
+  assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
 
   // apply: a third camera on s2.
   const applied = join(dir, 'applied.yaml');
@@ -304,6 +321,12 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   const unreachable = await vigil(['status', '--master', 'http://127.0.0.1:1']);
   refused(unreachable, 'status against no master');
   assert.match(unreachable.stderr, /^vigil: /);
+  const closed = await vigil(['status', '--master', 'https://127.0.0.1:28199']);
+  refused(closed, 'status against a closed port');
+  assert.match(
+    closed.stderr,
+    /^vigil: cannot reach the master at https:\/\/127\.0\.0\.1:28199: connection refused \(is `vigil master` running there/m,
+  );
 
   // The last status lists the verbs' work.
   const last = await vigil(['status']);

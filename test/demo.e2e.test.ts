@@ -144,6 +144,13 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
   assert.equal(login[2], api);
   assert.equal(login[3], caFile, 'the login trusts the farm CA');
   assert.equal((await tls('/api/v1/cameras')).status, 401, 'no footage nor farm without a login');
+  // The console first: its address and the login, which the console itself takes.
+  const consoleLine = /^ {2}CONSOLE: {4}(\S+)\/ {6}log in as (\S+), password (\S+)$/m.exec(out);
+  assert.ok(consoleLine, `the banner names the console and its login: ${out}`);
+  assert.deepEqual([consoleLine[1], consoleLine[2], consoleLine[3]], [api, login[4], login[5]]);
+  const page = await tls('/');
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<div id="app">/, 'the console is served at its address');
   const config = { XDG_CONFIG_HOME: join(dir, 'cli-config') };
   const cliLogin = await runVigil(login[1].split(' '), config, 60_000, `${login[5]}\n`);
   assert.equal(cliLogin.code, 0, cliLogin.stderr);

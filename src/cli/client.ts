@@ -35,11 +35,31 @@ async function call(a: MasterAccess, path: string, init: { method?: string; body
   return callMaster(a, init.method ?? 'GET', path, init.body);
 }
 
-/** `vigil status`: servers, cameras and the last failovers, as the master sees them. */
+/** A copy-back job as GET /api/v1/copybacks shows it (the fields `vigil status` prints). */
+interface CopyBackLine {
+  id: string;
+  camera: string;
+  source: string;
+  home: string;
+  state: string;
+  progress?: { bytes: number; bytesDone: number; percent: number; rateBytesPerSec: number; etaMs: number | null };
+}
+
+/** `vigil status`: the master, servers, cameras, copy-backs under way and the last failovers, as the master sees them. */
 export function statusCommand(): Command {
-  return clientOptions(new Command('status').description('show servers, cameras and failovers')).action(
-    async (o: ClientOptions) => {
+  return clientOptions(new Command('status').description('show the master, servers, cameras, copy-backs and failovers'))
+    .option('--json', 'print one JSON document {master, servers, cameras, copybacks, failovers}')
+    .action(async (o: ClientOptions & { json?: boolean }) => {
       const a = masterAccess(o);
+      const master = (await call(a, '/api/v1/master')) as {
+        id: string;
+        url: string;
+        version: string;
+        leader: boolean;
+        term: number;
+        store: string;
+        startedAtMs: number;
+      };
       const servers = (await call(a, '/api/v1/servers')) as {
         id: string;
         group: number;
@@ -55,8 +75,17 @@ export function statusCommand(): Command {
         recording: string;
         clockWarning?: string;
       }[];
+      const copybacks = (await call(a, '/api/v1/copybacks')) as CopyBackLine[];
       const failovers = (await call(a, '/api/v1/failovers?limit=10')) as FailoverEntry[];
-      console.log('SERVER  GROUP  ROLE       STATE    CLOCK     CAMERAS');
+      if (o.json) {
+        console.log(JSON.stringify({ master, servers, cameras, copybacks, failovers }, null, 2));
+        return;
+      }
+      console.log(
+        `MASTER  ${master.id} ${master.leader ? 'leading' : 'standby'} (term ${master.term}, ${master.store} store, Vigil ${master.version}, up since ${new Date(master.startedAtMs).toISOString()})`,
+      );
+      if (copybacks.length) console.log(`\n${copyBackLines(copybacks).join('\n')}`);
+      console.log('\nSERVER  GROUP  ROLE       STATE    CLOCK     CAMERAS');
       for (const s of servers)
         console.log(
           `${s.id.padEnd(8)}${String(s.group).padEnd(7)}${s.role.padEnd(11)}${s.state.padEnd(9)}${clockColumn(s.clock).padEnd(10)}${s.cameras.join(',')}`,
@@ -67,12 +96,45 @@ export function statusCommand(): Command {
         console.log(`${c.id.padEnd(8)}${c.homeServer.padEnd(8)}${c.currentServer.padEnd(8)}${c.recording}`);
       for (const c of cameras) if (c.clockWarning) console.log(`warning: camera ${c.id}: ${c.clockWarning}`);
       console.log('\nFAILOVERS');
-      for (const f of failovers)
-        console.log(
-          `#${f.id} ${new Date(f.startedAt).toISOString()} ${f.server} ${f.trigger} ${f.status}${f.detail.target ? ` -> ${f.detail.target}` : ''}${f.detail.reason ? ` (${f.detail.reason})` : ''}`,
-        );
-    },
-  );
+      for (const f of failovers) console.log(failoverLine(f));
+    });
+}
+
+/** One failover log entry on one line. */
+function failoverLine(f: FailoverEntry): string {
+  return `#${f.id} ${new Date(f.startedAt).toISOString()} ${f.server} ${f.trigger} ${f.status}${f.detail.target ? ` -> ${f.detail.target}` : ''}${f.detail.reason ? ` (${f.detail.reason})` : ''}`;
+}
+
+/** The copy-backs under way, as `vigil status` says them (the console's yellow bar): one heading, a line per job. */
+export function copyBackLines(jobs: CopyBackLine[]): string[] {
+  const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+  return [
+    `COPY-BACK UNDER WAY (${jobs.length} job${jobs.length > 1 ? 's' : ''}): footage recorded elsewhere is being copied home`,
+    ...jobs.map((j) => {
+      const p = j.progress;
+      const done = p
+        ? `${Math.floor(p.percent)}% ${mb(p.bytesDone)} of ${mb(p.bytes)}, ${mb(p.rateBytesPerSec)}/s${p.etaMs === null ? '' : `, ${Math.ceil(p.etaMs / 1000)} s left`}`
+        : 'waiting to start';
+      return `  ${j.camera} ${j.source} -> ${j.home} ${j.state}: ${done}`;
+    }),
+  ];
+}
+
+/** `vigil failovers`: the failover log, newest last (as the API reads it). */
+export function failoversCommand(): Command {
+  return clientOptions(new Command('failovers').description('show the failover log: each failover and handover'))
+    .option('--limit <n>', 'the newest entries at most', '20')
+    .option('--json', 'print the entries as JSON')
+    .action(async (o: ClientOptions & { limit: string; json?: boolean }) => {
+      const limit = Number(o.limit);
+      if (!Number.isSafeInteger(limit) || limit < 1) throw new Error(`--limit: not a whole number above 0: ${o.limit}`);
+      const entries = (await call(
+        masterAccess(o),
+        `/api/v1/failovers?limit=${Math.min(limit, PAGE.maxLimit)}`,
+      )) as FailoverEntry[];
+      if (o.json) console.log(JSON.stringify(entries, null, 2));
+      else for (const f of entries) console.log(`${failoverLine(f)}: ${describe(f)}`);
+    });
 }
 
 /** A server's clock offset for the status table: `+5012ms!` past the bound, `-` before its first status. */
@@ -172,6 +234,7 @@ export function auditCommand(): Command {
     .option('--until <time>', 'before this time (epoch ms, ISO 8601)')
     .option('--actor <name>', 'user:alice, token:alice/ci, server:s1; a bare name is a user with her tokens')
     .option('--limit <n>', 'the newest entries at most', String(PAGE.limit))
+    .option('--json', 'print the entries as JSON')
     .action(
       async (
         o: ClientOptions & {
@@ -179,6 +242,7 @@ export function auditCommand(): Command {
           until?: string;
           actor?: string;
           limit: string;
+          json?: boolean;
         },
       ) => {
         const limit = Number(o.limit);
@@ -200,7 +264,8 @@ export function auditCommand(): Command {
           before = page.headers.get(NEXT_BEFORE_HEADER);
           if (!before) break;
         }
-        for (const e of entries) console.log(auditLine(e));
+        if (o.json) console.log(JSON.stringify(entries, null, 2));
+        else for (const e of entries) console.log(auditLine(e));
       },
     );
 }

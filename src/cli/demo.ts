@@ -65,6 +65,11 @@ export function demoCommand(): Command {
       const { user, password } = farm.admin;
       console.log(`
 Vigil demo farm is recording.
+
+  CONSOLE:    ${farm.masterUrl}/      log in as ${user}, password ${password}
+              (the browser warns about the certificate: it is the farm's own CA's; trust ${farm.caFile}
+               in the browser, or accept the warning for this demo)
+
   farm CA:    ${farm.caFile}   (HTTPS everywhere: trust this CA, e.g. curl --cacert)
   log in:     npx vigil login --master ${farm.masterUrl} --ca ${farm.caFile} --user ${user}     (password: ${password})
   status:     npx vigil status     (after the login: it keeps the master and its CA)

@@ -14,14 +14,18 @@ import {
   failbackCommand,
   moveCommand,
   auditCommand,
+  failoversCommand,
 } from './client.ts';
 import { userCommand } from './user.ts';
 import { tokenCommand } from './token.ts';
 import { loginCommand, logoutCommand } from './login.ts';
 import { verifyExportCommand } from './verify-export.ts';
 import { verifyCommand } from './verify.ts';
+import { VIGIL_VERSION } from '../lib/version.ts';
 
-const program = new Command('vigil').description('Vigil: video recording farm with automatic failover');
+const program = new Command('vigil')
+  .description('Vigil: video recording farm with automatic failover')
+  .version(VIGIL_VERSION, '-V, --version', 'print the version');
 program.addCommand(simCommand());
 program.addCommand(masterCommand());
 program.addCommand(nodeCommand());
@@ -31,7 +35,15 @@ program.addCommand(statusCommand());
 program.addCommand(applyCommand());
 program.addCommand(failoverCommand());
 program.addCommand(serverCommand());
-for (const c of [drainCommand, resumeCommand, failbackCommand, moveCommand, auditCommand, verifyCommand])
+for (const c of [
+  drainCommand,
+  resumeCommand,
+  failbackCommand,
+  moveCommand,
+  auditCommand,
+  failoversCommand,
+  verifyCommand,
+])
   program.addCommand(c());
 for (const c of [loginCommand, logoutCommand, userCommand, tokenCommand]) program.addCommand(c());
 program.addCommand(verifyExportCommand());

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { errText } from '../lib/errors.ts';
+import { unreachableReason } from './unreachable.ts';
 import { tlsFetch } from '../lib/http/tls.ts';
 import { type CliCredentials, credentialsFile, readCredentials } from './credentials.ts';
 
@@ -52,11 +52,8 @@ export async function masterFetch(
   try {
     return (await http.fetch(o.master + path, init)) as unknown as Response;
   } catch (err) {
-    const why = errText(err);
-    const hint = /certificate|self.signed|verify/i.test(why)
-      ? ` (trust the master by its farm CA: --ca <master data>/pki/ca.pem, fetched from ${o.master}/api/v1/ca.pem)`
-      : '';
-    throw new Error(`cannot reach the master at ${o.master}: ${why}${hint}`);
+    const trusted = file ? ` (trusting ${file})` : '';
+    throw new Error(`cannot reach the master at ${o.master}: ${unreachableReason(err, o.master)}${trusted}`);
   } finally {
     void http.close();
   }

@@ -52,16 +52,17 @@ export function tokenCommand(): Command {
   );
 
   cmd.addCommand(
-    clientOptions(new Command('list').description('list the tokens (never their secrets)')).action(
-      async (o: ClientOptions) => {
+    clientOptions(new Command('list').description('list the tokens (never their secrets)'))
+      .option('--json', 'print the tokens as JSON')
+      .action(async (o: ClientOptions & { json?: boolean }) => {
         const tokens = await callMaster<TokenView[]>(masterAccess(o), 'GET', '/api/v1/tokens');
+        if (o.json) return console.log(JSON.stringify(tokens, null, 2));
         console.log('ID    NAME              USER          ROLE      EXPIRES     LAST USED   STATE');
         for (const t of tokens)
           console.log(
             `${String(t.id).padEnd(6)}${t.name.padEnd(18)}${t.user.padEnd(14)}${t.role.padEnd(10)}${day(t.expiresAt).padEnd(12)}${day(t.lastUsedAt).padEnd(12)}${t.revokedAt === null ? 'active' : 'revoked'}`,
           );
-      },
-    ),
+      }),
   );
   return cmd;
 }

@@ -160,14 +160,17 @@ export function userCommand(): Command {
   );
 
   cmd.addCommand(
-    clientOptions(new Command('list').description('list the users')).action(async (o: ClientOptions) => {
-      const users = await callMaster<UserView[]>(masterAccess(o), 'GET', '/api/v1/users');
-      console.log('USER              ROLE      CREATED               STATE');
-      for (const u of users)
-        console.log(
-          `${u.name.padEnd(18)}${u.role.padEnd(10)}${new Date(u.createdAt).toISOString().slice(0, 19)}Z  ${u.disabled ? 'disabled' : 'enabled'}`,
-        );
-    }),
+    clientOptions(new Command('list').description('list the users'))
+      .option('--json', 'print the users as JSON')
+      .action(async (o: ClientOptions & { json?: boolean }) => {
+        const users = await callMaster<UserView[]>(masterAccess(o), 'GET', '/api/v1/users');
+        if (o.json) return console.log(JSON.stringify(users, null, 2));
+        console.log('USER              ROLE      CREATED               STATE');
+        for (const u of users)
+          console.log(
+            `${u.name.padEnd(18)}${u.role.padEnd(10)}${new Date(u.createdAt).toISOString().slice(0, 19)}Z  ${u.disabled ? 'disabled' : 'enabled'}`,
+          );
+      }),
   );
   return cmd;
 }
