@@ -23,11 +23,17 @@ export function HlsVideo(props: {
   useEffect(() => {
     const video = ref.current;
     if (!video) return;
+    // Live: start one segment behind the edge, and ask often while the new server has no playlist
+    // yet (a failover): the view is back as soon as its first segment is.
     const hls = new Hls({
-      liveSyncDurationCount: 2,
-      liveMaxLatencyDurationCount: 6,
-      manifestLoadingMaxRetry: 2,
-      levelLoadingMaxRetry: 4,
+      liveSyncDurationCount: live ? 1 : 3,
+      liveMaxLatencyDurationCount: 5,
+      manifestLoadingMaxRetry: live ? 40 : 2,
+      manifestLoadingRetryDelay: 250,
+      manifestLoadingMaxRetryTimeout: 1000,
+      levelLoadingMaxRetry: live ? 40 : 4,
+      levelLoadingRetryDelay: 250,
+      levelLoadingMaxRetryTimeout: 1000,
       startPosition: startAt ?? -1,
       backBufferLength: live ? 10 : 60,
     });
@@ -36,7 +42,7 @@ export function HlsVideo(props: {
       if (!data.fatal) return;
       onState?.('waiting');
       hls.destroy();
-      retry = setTimeout(() => setAttempt((n) => n + 1), Math.min(5000, 500 * 2 ** Math.min(attempt, 4)));
+      retry = setTimeout(() => setAttempt((n) => n + 1), Math.min(5000, 250 * 2 ** Math.min(attempt, 4)));
     });
     const playing = () => onState?.('playing');
     video.addEventListener('playing', playing);
