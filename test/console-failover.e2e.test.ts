@@ -109,6 +109,14 @@ test('the console follows a failover live, lets a viewer only watch, refuses a b
   await camera.screenshot({ path: join(ARTIFACTS, 'console-failover', 'camera-timeline.png'), fullPage: true });
   console.log(JSON.stringify({ downShownAfterMs: downShownAfter, liveBackAfterMs: liveBackAfter }));
 
+  // The same pages fit a phone: nothing wider than its screen.
+  for (const page of [summary, camera, failovers]) {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${page.url()} is ${overflow} px wider than a phone's screen`);
+    await page.setViewportSize({ width: 1366, height: 768 });
+  }
+
   // 2. The channel had it all, in order, and replays exactly what a client missed.
   const down = await sse.next(
     (m) => m.event === 'server' && m.value.id === 's1' && m.value.state === 'down',
