@@ -158,7 +158,7 @@ test('the CLI verbs, each a real process against a real farm: status, apply (and
   assert.match(status.stdout, /^s3\s+1\s+redundant\s+up\s+(?:[+-]?\d+ms!?|-)\s*$/m);
   assert.match(status.stdout, /^c1\s+s1\s+s1\s+recording$/m);
   assert.match(status.stdout, /^FAILOVERS\n?$/m);
-  assert.match(status.stdout, /^MASTER  \S+ leading \(term 1, sqlite store, Vigil \d+\.\d+\.\d+/m);
+  assert.match(status.stdout, /^MASTER {2}\S+ leading \(term 1, sqlite store, Vigil \d+\.\d+\.\d+/m);
   // Every read verb speaks JSON on request: one document on stdout.
   for (const verb of [['status'], ['failovers'], ['audit', '--limit', '5'], ['user', 'list'], ['token', 'list']]) {
     const r = await vigil([...verb, '--json']);
