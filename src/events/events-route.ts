@@ -7,6 +7,13 @@ import { ErrorBody } from '../api/schemas.ts';
 /** How often an idle stream says it is alive (a comment line): below every idle timeout on the way. */
 export const PING_MS = 15_000;
 
+/**
+ * How much a stream may hold unsent before the master drops it: a client that cannot keep up (or
+ * stopped reading) would otherwise grow the master's memory without end. It reconnects with its
+ * Last-Event-ID and catches up by replay or snapshot.
+ */
+export const MAX_UNSENT_BYTES = 8 * 1024 * 1024;
+
 /** One message in the text/event-stream format. */
 export function sseMessage(id: string, type: string, atMs: number, value: unknown): string {
   return `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify({ atMs, value })}\n\n`;
@@ -71,6 +78,7 @@ export function registerEventsRoute(app: FastifyInstance, d: EventsRouteDeps): v
         if (e.seq <= sentSeq) return;
         sentSeq = e.seq;
         res.write(sseMessage(e.id, e.type, e.atMs, e.value));
+        if (res.writableLength > MAX_UNSENT_BYTES) end();
       };
       const unsubscribe = d.hub.subscribe((e) => (waiting ? waiting.push(e) : send(e)));
       const ping = setInterval(() => res.write(': ping\n\n'), PING_MS);
