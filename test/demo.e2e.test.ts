@@ -223,6 +223,14 @@ test('vigil demo: the Symphony example farm records, kill -9 of s1 moves c1 and 
     ],
   );
   await waitFor(() => segmentFiles(storage('s3', 'c1')).some((f) => f.endsWith('_s3.ts')), 20_000, 'c1 on s3 disk');
+  // The demo's terminal tells it as it happens: s1 down, the failover opened and each of its steps.
+  await waitFor(
+    () => /failover #\d+ buddy-quorum of s1: recording \+\d+ ms c[12]/.test(out),
+    20_000,
+    "the failover's steps in the demo's terminal",
+  );
+  assert.match(out, /server s1 (up|suspect) → down/);
+  assert.match(out, /failover #\d+ buddy-quorum of s1 opened, reported by s[23], s[23]/);
   // `npx vigil status` (the banner's line, after its login: the saved master and farm CA) shows it.
   const status = await runVigil(['status'], config);
   assert.equal(status.code, 0, status.stderr);

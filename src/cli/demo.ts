@@ -6,6 +6,8 @@ import { newFarmKey } from '../lib/farm-key.ts';
 import { LocalFarm } from '../farm/local-farm.ts';
 import { privateUmask } from '../lib/private-dir.ts';
 import { exampleFarm, EXAMPLE_CAMERAS } from '../farm/example-farm.ts';
+import type { FailoverEntry } from '../store/failover-log.ts';
+import { entryLines, serverLine, sseBlocks, type Printed } from './demo-follow.ts';
 
 /** `vigil demo`: the Symphony example farm (simulator, master, servers) on this machine. */
 export function demoCommand(): Command {
@@ -85,6 +87,53 @@ nothing moves, group 7 has no redundant server, and the failover log shows it wa
 Bring s1 back (it enrolled at its first start and keeps its identity in its data folder: no
 join token, no farm key); it returns with no cameras, as the redundant server:
   npx vigil node --id s1 --data ${join(dir, 'nodes', 's1')} --master ${farm.masterUrl}
-Ctrl-C stops everything.`);
+Ctrl-C stops everything.
+
+What happens from now on (failovers and their steps, servers going down and up) is printed below.`);
+      void follow(farm, () => stopping);
     });
+}
+
+/**
+ * Prints the farm's failovers step by step and servers' changes of state as they are committed, from
+ * the service channel (GET /api/v1/events, as the console hears it); reconnects with Last-Event-ID
+ * when the master goes away.
+ */
+async function follow(farm: LocalFarm, stopped: () => boolean): Promise<void> {
+  const printed: Printed = new Map();
+  const states = new Map<string, string>();
+  let seeded = false;
+  let lastId: string | undefined;
+  while (!stopped()) {
+    try {
+      const res = await farm.fetch('/api/v1/events', { headers: lastId ? { 'last-event-id': lastId } : {} });
+      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+      const reader = res.body.getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done || stopped()) break;
+        const split = sseBlocks(buffer + Buffer.from(value).toString('utf8'));
+        buffer = split.rest;
+        for (const m of split.messages) {
+          lastId = m.id ?? lastId;
+          const { atMs, value: v } = JSON.parse(m.data) as { atMs: number; value: Record<string, unknown> };
+          const lines: string[] = [];
+          if (m.event === 'snapshot') {
+            for (const e of v.failovers as FailoverEntry[])
+              if (seeded) lines.push(...entryLines(e, printed));
+              else printed.set(e.id, { status: e.status, steps: e.detail.steps.length });
+            for (const srv of v.servers as { id: string; state: string }[])
+              lines.push(...serverLine(srv, states, atMs));
+            seeded = true;
+          } else if (m.event === 'failover') lines.push(...entryLines(v as unknown as FailoverEntry, printed));
+          else if (m.event === 'server') lines.push(...serverLine(v as { id: string; state: string }, states, atMs));
+          for (const l of lines) console.log(l);
+        }
+      }
+    } catch {
+      // The master is away (restarting, or the demo stopping): ask again in a second.
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
