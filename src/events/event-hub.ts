@@ -40,6 +40,11 @@ export class EventHub {
     return e;
   }
 
+  /** The sequence number of the last event published (0 before any). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
   /** The id the next snapshot stands at: a client holding it has seen everything up to now. */
   get lastId(): string {
     return `${this.bootId}.${this.seq}`;

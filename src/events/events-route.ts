@@ -94,10 +94,10 @@ export function registerEventsRoute(app: FastifyInstance, d: EventsRouteDeps): v
       if ('replay' in resume) {
         for (const e of resume.replay) send(e);
         // Nothing missed: the client stands where the hub does.
-        sentSeq = Math.max(sentSeq, Number(d.hub.lastId.split('.').pop()));
+        sentSeq = Math.max(sentSeq, d.hub.lastSeq);
       } else {
         const at = d.hub.lastId;
-        const seq = Number(at.split('.').pop());
+        const seq = d.hub.lastSeq;
         try {
           const snapshot = await d.snapshot();
           res.write(sseMessage(at, 'snapshot', Date.now(), snapshot));
