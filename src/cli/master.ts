@@ -9,6 +9,7 @@ import { ensurePrivateDir, privateUmask } from '../lib/private-dir.ts';
 import { closeOnSignal, farmKey } from './shutdown.ts';
 import { DEFAULT_API_LIMITS } from '../api/limits.ts';
 import { readKeyFile } from '../auth/key-file.ts';
+import { DEFAULT_LEASE } from '../master/leadership.ts';
 
 function wholeAbove0(v: string, flag: string): number {
   const n = Number(v);
@@ -42,6 +43,17 @@ export function masterCommand(): Command {
     )
     .option('--tls-key <file>', 'the key of --tls-cert (PEM; refused when others may read it)')
     .option('--tls-san <names>', "further host names or addresses (comma-separated) for the master's farm certificate")
+    .option('--id <name>', "this master's name among the farm's masters (default host:port)")
+    .option(
+      '--advertise-url <url>',
+      'the URL the other masters and the servers reach this master at (default https://<host>:<port>)',
+    )
+    .option(
+      '--lease-ms <ms>',
+      'how long the leading master holds its lease after each renewal',
+      String(DEFAULT_LEASE.leaseMs),
+    )
+    .option('--lease-renew-ms <ms>', 'how often the leading master renews its lease', String(DEFAULT_LEASE.renewMs))
     .action(async (o: MasterFlags) => {
       privateUmask();
       const log = createLogger('master');
@@ -58,6 +70,9 @@ export function masterCommand(): Command {
         pkiDir: join(o.data, 'pki'),
         ...(o.tlsCert && o.tlsKey && { tls: { cert: readFileSync(o.tlsCert, 'utf8'), key: readKeyFile(o.tlsKey) } }),
         tlsHosts: o.tlsSan?.split(',') ?? [],
+        ...(o.id && { id: o.id }),
+        ...(o.advertiseUrl && { advertiseUrl: o.advertiseUrl }),
+        lease: leaseOf(o),
         config,
         log,
         limits: {
@@ -73,7 +88,7 @@ export function masterCommand(): Command {
         // A refused configuration: every problem, then stop (the master closed what it opened);
         // or a store it cannot read (camera passwords sealed with another farm key), a broken pki/
         // folder or a --tls-key others may read (no configuration file to name).
-        const own = ['INTERNAL', 'PKI_INVALID', 'KEY_FILE_UNSAFE'].includes(err.code);
+        const own = ['INTERNAL', 'PKI_INVALID', 'KEY_FILE_UNSAFE', 'STORE_IN_USE'].includes(err.code);
         const what = o.config && !own ? `${o.config}: ` : '';
         log.fatal({ code: err.code, problems: err.details }, `${what}${err.message}`);
         process.exitCode = 1;
@@ -81,7 +96,20 @@ export function masterCommand(): Command {
     });
 }
 
+/** The lease flags: renewed at least twice within a lease, so one late renewal does not lose it. */
+function leaseOf(o: MasterFlags): { leaseMs: number; renewMs: number; marginMs: number } {
+  const leaseMs = wholeAbove0(o.leaseMs, '--lease-ms');
+  const renewMs = wholeAbove0(o.leaseRenewMs, '--lease-renew-ms');
+  if (renewMs * 2 > leaseMs) throw new Error(`--lease-renew-ms ${renewMs}: at most half of --lease-ms (${leaseMs})`);
+  // The margin covers the clocks' rates and a renewal's way to the store: a sixth of the lease, 1 s at most.
+  return { leaseMs, renewMs, marginMs: Math.min(1000, Math.round(leaseMs / 6)) };
+}
+
 interface MasterFlags {
+  id?: string;
+  advertiseUrl?: string;
+  leaseMs: string;
+  leaseRenewMs: string;
   data: string;
   store?: string;
   config?: string;

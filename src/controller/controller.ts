@@ -6,8 +6,7 @@ import { systemClock, type Clock } from '../lib/clock.ts';
 import { ServerJudging } from './judge.ts';
 import { StatusIntake } from './status-intake.ts';
 import type { StoreOutage } from './store-outage.ts';
-import { isStoreUnavailable, storeUnavailable } from '../store/unavailable.ts';
-import { moveProblems, planFailback, planFailover } from './planner.ts';
+import { isStoreUnavailable } from '../store/unavailable.ts';
 import { buildAssignment, type Handover } from './assignment.ts';
 import { movedCameraEdits } from './moved-camera-edits.ts';
 import type { Assignment } from '../protocol/assignment.ts';
@@ -21,11 +20,15 @@ import type { FailoverRuns } from './failover-runs.ts';
 import type { ServerReturns } from './server-return.ts';
 import { Heard, apiUrlOf, type Live } from './heard.ts';
 import { controllerParts } from './parts.ts';
+import { startTicks } from './tick-timer.ts';
+import * as actions from './operator-actions.ts';
 
 export { HANDOVER_TIMEOUT_MS } from './handovers.ts';
 
-/** Timer lateness beyond which the master counts itself stalled. */
-const PAUSE_MS = 500;
+/** A write the store's fence refused: the lease is another master's (logged once, by the lease). */
+function notLeader(err: unknown): boolean {
+  return err instanceof VigilError && err.code === 'NOT_LEADER';
+}
 
 /** What the controller is built from; `store` is the farm store (its parts each use a few of its operations). */
 export interface ControllerOptions {
@@ -34,6 +37,11 @@ export interface ControllerOptions {
   clock?: Clock;
   /** Liveness is judged this often; 0 runs no timer (tests call tick()). */
   tickMs?: number;
+  /**
+   * Whether this master may decide now (Leadership.leading: its lease is surely its own); checked
+   * synchronously before every tick, action, status and assignment. Default: always (one master).
+   */
+  deciding?: () => boolean;
   /** The key `from` signs its Alive datagrams to `to` with (aliveKeyring; each assignment carries its pairs'). */
   aliveKeyOf: (from: string, to: string) => Buffer;
   /** Called after the status of a server's (re)connection (reconnected()): its timeline is reconciled with its index. */
@@ -49,26 +57,35 @@ export interface ControllerOptions {
  * never interleave. Failovers of one group are carried out one at a time (Mirasys' queue).
  */
 export class Controller {
-  private readonly fs: FarmState;
-  private readonly heard = new Heard();
-  private readonly placement: Placement;
-  private readonly copies: CopyBacks;
-  private readonly handovers: Handovers;
-  private readonly runs: FailoverRuns;
-  private readonly returns: ServerReturns;
-  private readonly outage: StoreOutage;
+  // The parts hold one term's memory of the farm: built anew by start() under a new term.
+  private fs!: FarmState;
+  private heard!: Heard;
+  private placement!: Placement;
+  private copies!: CopyBacks;
+  private handovers!: Handovers;
+  private runs!: FailoverRuns;
+  private returns!: ServerReturns;
+  private outage!: StoreOutage;
+  private judging!: ServerJudging;
+  private intake!: StatusIntake;
   private chain: Promise<unknown> = Promise.resolve();
-  private timer: NodeJS.Timeout | undefined;
+  private stopTicks: () => void = () => {};
+  private stopped = false;
   private readonly clock: Clock;
   private startedAt = 0;
+  private judgeDelayMs: number | undefined;
   private judgeHeldUntil = 0;
-  private tickPending = false;
-  private readonly judging: ServerJudging;
-  private readonly intake: StatusIntake;
 
   constructor(private readonly o: ControllerOptions) {
     this.clock = o.clock ?? systemClock;
-    const parts = controllerParts(o.store, this.clock, o.log, this.heard);
+    this.assemble();
+  }
+
+  private assemble(term?: number): void {
+    const o = this.o;
+    this.heard = new Heard();
+    this.judgeHeldUntil = 0;
+    const parts = controllerParts(o.store, this.clock, o.log, this.heard, term);
     this.fs = parts.state;
     this.placement = parts.placement;
     this.copies = parts.copies;
@@ -80,38 +97,61 @@ export class Controller {
     this.judging = new ServerJudging({ state: this.fs, heard: this.heard, runs: this.runs, log: o.log });
   }
 
-  /** Reads the farm and takes up open failovers, handovers and copy-backs; starts the tick timer. */
-  async start(): Promise<void> {
+  /**
+   * Reads the farm and takes up open failovers, handovers and copy-backs; starts the tick timer.
+   * With `term` (a master that took the lease), the parts are built anew, so nothing of an earlier
+   * term is kept in memory: open failovers, the queue, handovers, copy-back jobs and failback timers
+   * come back from the store; what the master heard restarts from nothing, and judging waits
+   * FarmHealthStartDelayMs of its own hearing, never taken as already elapsed. A `takeover` (the
+   * farm ran under another master until a moment ago, and its servers find the new one within a
+   * second) waits 2 × StatusIntervalMs instead, if shorter: time for each to report to it. The farm
+   * generation is bumped then, so every server hears the new term at once.
+   */
+  async start(lead: { term?: number; takeover?: boolean } = {}): Promise<void> {
+    this.stopTicks();
+    if (lead.term !== undefined) this.assemble(lead.term);
+    this.stopped = false;
     await this.fs.reload();
     this.startedAt = this.clock.now();
+    const s = this.fs.farm.settings;
+    this.judgeDelayMs = lead.takeover ? Math.min(s.FarmHealthStartDelayMs, 2 * s.StatusIntervalMs) : undefined;
     for (const f of await this.o.store.failovers()) {
       this.copies.restore(f);
       if (f.status !== 'running' && f.status !== 'waiting' && f.status !== 'queued') continue;
       if (f.detail.planned) await this.handovers.resume(f);
       else this.runs.restore(f);
     }
+    if (lead.term !== undefined) {
+      this.fs.farm.generation = await this.o.store.bumpGeneration();
+      this.fs.wake();
+    }
     const tickMs = this.o.tickMs ?? 100;
-    let lastBeat = this.clock.now();
     if (tickMs > 0)
-      this.timer = setInterval(() => {
-        // A timer this late means the master itself was stalled (starved of CPU, swapped, a long GC):
-        // statuses that came meanwhile wait unread in its sockets, so their silence is the master's own.
-        const now = this.clock.now();
-        if (now - lastBeat > tickMs + PAUSE_MS) this.masterPaused(now, now - lastBeat);
-        lastBeat = now;
-        if (this.tickPending) return; // a slow store must not pile ticks up
-        this.tickPending = true;
-        this.tick()
-          .catch((err) =>
+      this.stopTicks = startTicks(
+        tickMs,
+        () => this.clock.now(),
+        () =>
+          this.tick().catch((err) =>
             // The store's loss is logged once (StoreOutage), not every tick that meets it.
             isStoreUnavailable(err)
               ? this.outage.failed(this.clock.now(), err, 'tick')
-              : this.o.log.error({ err }, 'tick failed'),
-          )
-          .finally(() => {
-            this.tickPending = false;
-          });
-      }, tickMs);
+              : notLeader(err)
+                ? undefined
+                : this.o.log.error({ err }, 'tick failed'),
+          ),
+        (at, ms) => this.masterPaused(at, ms),
+      );
+  }
+
+  /**
+   * Stops deciding at once (the lease is not surely this master's): no tick, no action, no status
+   * taken, and every long poll ends (its server asks again and finds the leader). What is under way
+   * in the queue fails at the store's fence. start() with the next term takes up the farm again.
+   */
+  standDown(): void {
+    this.stopped = true;
+    this.stopTicks();
+    this.fs.wake();
   }
 
   /** After a stall of the master, nobody is judged until the servers have had time to report again. */
@@ -126,7 +166,8 @@ export class Controller {
   /** Stops the timer, waits for the queue and ends every long poll. */
   async close(): Promise<void> {
     this.fs.close();
-    clearInterval(this.timer);
+    this.stopped = true;
+    this.stopTicks();
     await this.chain.catch(() => {});
     this.fs.wake();
   }
@@ -141,104 +182,32 @@ export class Controller {
   }
 
   /**
-   * An operator's failover: the server is taken as down at once (trigger "manual") and its
-   * cameras move as for a crash. A server still running comes back at its next status as a
-   * redundant server, holding nothing. Returns the failover log entry, which names `actor` (who
-   * asked, as actorName names them) when given.
+   * An operator's failover: the server is taken as down at once (trigger "manual") and its cameras
+   * move as for a crash (operator-actions.ts, as are drain, resume, failback and moveCamera).
+   * Returns the failover log entry, which names `actor` (who asked) when given.
    */
   manualFailover(serverId: string, actor?: string): Promise<FailoverRow> {
-    return this.serial(async () => {
-      const server = this.fs.server(serverId);
-      if (server.state === 'down') throw new VigilError('ALREADY_DOWN', `server ${serverId} is down already`, 409);
-      if (!this.fs.group(server.group).triggers.includes('manual'))
-        throw new VigilError('TRIGGER_OFF', `manual failover is not a trigger of group ${server.group}`, 409);
-      if (!this.fs.farm.cameras.some((c) => c.current === serverId))
-        throw new VigilError('NOTHING_TO_MOVE', `server ${serverId} holds no cameras`, 409);
-      const { id } = await this.judging.failover(serverId, 'manual', [], this.clock.now(), actor);
-      if (this.runs.waitsForStore(serverId))
-        throw storeUnavailable(`the failover of ${serverId} is confirmed and waits for it`);
-      const fo = id === undefined ? undefined : await this.o.store.failover(id);
-      if (!fo)
-        throw new VigilError(
-          'FAILOVER_FAILED',
-          `failover of ${serverId} could not be carried out; see the master log`,
-          500,
-        );
-      return fo;
-    });
+    return this.serial(() => actions.manualFailover(this.actionParts(), serverId, actor));
   }
 
-  /**
-   * Maintenance: the server's cameras move away make-before-break (each new server records before
-   * this one stops), and it is neither failed over nor a failover target until resumed. The log
-   * entry names `actor` when given (so do resume, failback and moveCamera).
-   */
+  /** Maintenance: the server's cameras move away make-before-break; it is neither failed over nor a target until resumed. */
   drain(serverId: string, actor?: string): Promise<FailoverRow> {
-    return this.serial(async () => {
-      const server = this.fs.server(serverId);
-      if (server.state === 'down') throw new VigilError('SERVER_DOWN', `server ${serverId} is down`, 409);
-      if (server.runtime.maintenance)
-        throw new VigilError('ALREADY_DRAINED', `server ${serverId} is in maintenance already`, 409);
-      if (this.handovers.busy(serverId))
-        throw new VigilError('BUSY', `a handover of server ${serverId} is under way`, 409);
-      server.runtime = { ...server.runtime, maintenance: true };
-      await this.o.store.setServerRuntime(serverId, server.runtime);
-      this.returns.forget(serverId);
-      const plan = planFailover(this.planView(), serverId);
-      const unrecorded = plan.kind === 'skip' ? [] : plan.unrecorded;
-      return this.row(await this.handovers.start(serverId, 'drain', plan.moves, unrecorded, plan.reason, actor));
-    });
+    return this.serial(() => actions.drain(this.actionParts(), serverId, actor));
   }
 
   /** Ends maintenance: the server's own cameras come back to it, make-before-break. */
   resume(serverId: string, actor?: string): Promise<FailoverRow | undefined> {
-    return this.serial(async () => {
-      const server = this.fs.server(serverId);
-      if (!server.runtime.maintenance)
-        throw new VigilError('NOT_DRAINED', `server ${serverId} is not in maintenance`, 409);
-      const { maintenance: _, ...rest } = server.runtime;
-      server.runtime = rest;
-      await this.o.store.setServerRuntime(serverId, rest);
-      await this.placement.endRelays(serverId);
-      this.fs.farm.generation = await this.o.store.bumpGeneration();
-      this.fs.wake();
-      const moves = this.failbackMoves(serverId);
-      return moves.length
-        ? this.row(await this.handovers.start(serverId, 'resume', moves, [], undefined, actor))
-        : undefined;
-    });
+    return this.serial(() => actions.resume(this.actionParts(), serverId, actor));
   }
 
   /** Fails back: the server's own cameras come home make-before-break (their footage is then copied back). */
   failback(serverId: string, actor?: string): Promise<FailoverRow> {
-    return this.serial(async () => {
-      const server = this.fs.server(serverId);
-      if (server.state !== 'up' || server.runtime.maintenance)
-        throw new VigilError('NOT_RUNNING', `server ${serverId} is not running`, 409);
-      const moves = this.failbackMoves(serverId);
-      if (!moves.length)
-        throw new VigilError('NOTHING_TO_MOVE', `no camera of server ${serverId} is recorded elsewhere`, 409);
-      this.returns.forget(serverId);
-      return this.row(await this.handovers.start(serverId, 'failback', moves, [], undefined, actor));
-    });
+    return this.serial(() => actions.failback(this.actionParts(), serverId, actor));
   }
 
   /** An operator's move of one camera, make-before-break. */
   moveCamera(cameraId: string, to: string, actor?: string): Promise<FailoverRow> {
-    return this.serial(async () => {
-      const problems = moveProblems(this.planView(), cameraId, to);
-      if (this.handovers.has(cameraId)) problems.push(`camera ${cameraId} is being handed over already`);
-      if (problems.length)
-        throw new VigilError(
-          'MOVE_REFUSED',
-          `move refused: ${problems.join('; ')}`,
-          problems[0].startsWith('no ') ? 404 : 409,
-          problems,
-        );
-      const from = this.fs.camera(cameraId)!.current;
-      const move = { camera: cameraId, from, to, mode: 'record' as const };
-      return this.row(await this.handovers.start(from, 'move', [move], [], undefined, actor));
-    });
+    return this.serial(() => actions.moveCamera(this.actionParts(), cameraId, to, actor));
   }
 
   /** The farm generation: it changes whenever some server's assignment may have. */
@@ -353,6 +322,7 @@ export class Controller {
    * step of the failovers and handovers it carries is logged, timed now, from the queue.
    */
   serveAssignment(serverId: string): Assignment | undefined {
+    this.mustDecide();
     const a = this.assignment(serverId);
     if (!a) return a;
     const at = this.clock.now();
@@ -363,31 +333,41 @@ export class Controller {
     return a;
   }
 
-  /** The farm as the planner must see it: a camera being handed over counts on its new server. */
-  private planView(): FarmSnapshot {
-    return this.handovers.planView(this.fs.farm);
-  }
-
-  /** The moves that bring a server's own cameras home, but for those being handed over already. */
-  private failbackMoves(serverId: string) {
-    return planFailback(this.fs.farm, serverId).filter((m) => !this.handovers.has(m.camera));
-  }
-
-  private async row(id: number): Promise<FailoverRow> {
-    return (await this.o.store.failover(id))!;
+  /** The parts the operator's actions use, of the current term. */
+  private actionParts(): actions.ActionParts {
+    return {
+      fs: this.fs,
+      store: this.o.store,
+      clock: this.clock,
+      judging: this.judging,
+      runs: this.runs,
+      handovers: this.handovers,
+      returns: this.returns,
+      placement: this.placement,
+    };
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn);
+    const guarded = () => {
+      this.mustDecide();
+      return fn();
+    };
+    const run = this.chain.then(guarded, guarded);
     this.chain = run.catch(() => {});
     return run;
+  }
+
+  /** NOT_LEADER unless this master may decide now (stood down, or its lease not surely its own). */
+  private mustDecide(): void {
+    if (this.stopped || (this.o.deciding && !this.o.deciding()))
+      throw new VigilError('NOT_LEADER', 'this master does not lead the farm now');
   }
 
   private async judgeAll(now: number): Promise<void> {
     const s = this.fs.farm.settings;
     await this.runs.retryPending(now);
-    if (await this.judging.judgeAll(now, Math.max(this.startedAt + s.FarmHealthStartDelayMs, this.judgeHeldUntil)))
-      return;
+    const from = this.startedAt + (this.judgeDelayMs ?? s.FarmHealthStartDelayMs);
+    if (await this.judging.judgeAll(now, Math.max(from, this.judgeHeldUntil))) return;
     await this.runs.tick(now);
     await this.handovers.expire(now);
     await this.returns.autoFailback(now);

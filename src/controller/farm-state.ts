@@ -15,11 +15,17 @@ export class FarmState {
   private waiters: (() => void)[] = [];
   private closed = false;
 
-  constructor(private readonly store: FarmStateStore) {}
+  /** @param term the leader term this controller decides under (its assignments carry it); unset, the store's. */
+  constructor(
+    private readonly store: FarmStateStore,
+    private readonly term?: number,
+  ) {}
 
   /** Reads the farm back from the store. */
   async reload(): Promise<void> {
-    this.farm = await this.store.snapshot();
+    const farm = await this.store.snapshot();
+    if (this.term !== undefined) farm.term = this.term;
+    this.farm = farm;
   }
 
   /** A server of the farm; NOT_FOUND when there is none. */

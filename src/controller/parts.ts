@@ -22,9 +22,9 @@ export interface ControllerParts {
   outage: StoreOutage;
 }
 
-/** Builds the controller's parts over one store; `heard` is what the master last heard from each server. */
-export function controllerParts(store: Store, clock: Clock, log: Logger, heard: Heard): ControllerParts {
-  const state = new FarmState(store);
+/** Builds the controller's parts over one store; `heard` is what the master last heard from each server; `term` the leader's. */
+export function controllerParts(store: Store, clock: Clock, log: Logger, heard: Heard, term?: number): ControllerParts {
+  const state = new FarmState(store, term);
   const placement = new Placement(state, store);
   const copies: CopyBacks = new CopyBacks(
     {

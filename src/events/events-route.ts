@@ -32,13 +32,15 @@ export interface EventsRouteDeps {
  * without Last-Event-ID (header, or `lastEventId` in the query for a client that opens a new
  * stream itself) gets a snapshot first; one whose id the hub still covers gets exactly the events
  * it missed; any other a snapshot. Events that arrive while a snapshot is read wait behind it.
- * Streams end when the master closes (preClose, so closing never waits on them).
+ * Streams end when the master closes (preClose, so closing never waits on them) or at endAll
+ * (a master that stops leading: its clients come back through the standby gate).
  */
-export function registerEventsRoute(app: FastifyInstance, d: EventsRouteDeps): void {
+export function registerEventsRoute(app: FastifyInstance, d: EventsRouteDeps): { endAll: () => void } {
   const open = new Set<() => void>();
-  app.addHook('preClose', async () => {
+  const endAll = () => {
     for (const end of [...open]) end();
-  });
+  };
+  app.addHook('preClose', async () => endAll());
   app.get(
     '/api/v1/events',
     {
@@ -113,4 +115,5 @@ export function registerEventsRoute(app: FastifyInstance, d: EventsRouteDeps): v
       for (const e of queued) send(e);
     },
   );
+  return { endAll };
 }

@@ -45,6 +45,9 @@ export const ERROR_STATUS = {
   KEY_FILE_UNSAFE: 500,
   PKI_INVALID: 500,
   CLOSED: 503,
+  STORE_IN_USE: 500,
+  NOT_LEADER: 503,
+  LEADER_UNREACHABLE: 502,
   STORAGE_ALL_FAILED: 503,
   STORE_UNAVAILABLE: 503,
   // a recording server behind the master

@@ -18,7 +18,8 @@ import type { ClientTls } from '../lib/http/tls.ts';
 import type { Enrollment } from '../auth/enrollment.ts';
 import { registerEnrollRoutes } from '../api/enroll-routes.ts';
 import { DEFAULT_CLOCK_SKEW_WARN_MS, ServerClocks } from './server-clocks.ts';
-import { registerMasterRoute, type MasterInfo } from '../api/master-info.ts';
+import { registerMasterRoute, type MasterInfo, type MasterSeen } from '../api/master-info.ts';
+import { registerStandbyGate, type StandbyGateOptions } from './standby-gate.ts';
 import { registerConsoleRoutes } from '../api/console-routes.ts';
 import { EventHub } from '../events/event-hub.ts';
 import { CommitSignal } from '../events/commit-signal.ts';
@@ -46,6 +47,13 @@ export interface MasterAppOptions {
   identifyServer?: (req: FastifyRequest) => Promise<string | undefined>;
   /** Which master this is (GET /api/v1/master); default: a test master on SQLite. */
   masterInfo?: () => MasterInfo;
+  /** The masters watching the lease (GET /api/v1/master); default none listed. */
+  masters?: () => Promise<MasterSeen[]>;
+  /** A master that may be a standby: while it does not lead, the API is forwarded (standby-gate.ts). */
+  standby?: StandbyGateOptions & {
+    /** Registers a call for the moment this master stops leading (its own streams then end). */
+    onStandDown: (fn: () => void) => void;
+  };
   /** The service channel's events (default: a hub of its own, for tests that only inject). */
   hub?: EventHub;
   /** Raised at every committed change (the store's writes, wrapped by publishCommits): the channel renders then. */
@@ -80,6 +88,8 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
   applyServerTimeouts(app.server, timeouts);
   if (o.onRoute) app.addHook('onRoute', o.onRoute);
   app.setErrorHandler(errorHandler(o.log, 'master API', { farmStore: true }));
+  // First of all: a standby's API is the leader's (the leader audits and authenticates it).
+  if (o.standby) registerStandbyGate(app, o.standby);
   // Before the authentication hook, so that it also records the requests that hook refuses.
   registerAuditHook(app, { append: (e) => o.store.appendAudit(e), log: o.log.child({ part: 'audit' }) });
   await app.register(swagger, {
@@ -130,7 +140,7 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
   };
   commits.on(() => watch?.mark());
   app.addHook('onClose', async () => watch?.close());
-  registerEventsRoute(app, {
+  const streams = registerEventsRoute(app, {
     hub,
     maxStreams: limits.eventStreamsTotal,
     snapshot: async () => {
@@ -145,7 +155,9 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
       };
     },
   });
-  registerMasterRoute(app, masterInfo);
+  // A master that stops leading ends its own streams: their clients come back through the gate.
+  o.standby?.onStandDown(() => streams.endAll());
+  registerMasterRoute(app, masterInfo, o.masters ?? (async () => []));
   registerEnrollRoutes(app, { enrollment: o.enrollment, caPem: o.caPem });
   registerAuthRoutes(app, { store: o.store, setup: o.setup, now: o.now });
   registerConsoleRoutes(app);

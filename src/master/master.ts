@@ -19,11 +19,14 @@ import { masterTlsOptions } from './master-tls.ts';
 import { NodeClient } from '../node-client/node-client.ts';
 import { ServerReconcile } from '../verify/reconcile-runner.ts';
 import { randomUUID } from 'node:crypto';
+import { parseFarmConfig } from '../config/farm-config.ts';
 import type { MasterInfo } from '../api/master-info.ts';
 import { VIGIL_VERSION } from '../lib/version.ts';
 import { EventHub } from '../events/event-hub.ts';
 import { CommitSignal } from '../events/commit-signal.ts';
 import { publishCommits } from '../events/publish-commits.ts';
+import { DEFAULT_LEASE, Leadership, type LeaseTimings } from './leadership.ts';
+import { refuseSharedSqlite } from './sqlite-lease.ts';
 
 /** Settings of a Master. */
 export interface MasterOptions {
@@ -54,6 +57,10 @@ export interface MasterOptions {
   limits?: Partial<ApiLimits>;
   /** The API's timeouts (MASTER_TIMEOUTS for those not given; tests shorten them). */
   timeouts?: Partial<ServerTimeouts>;
+  /** The lease among masters (DEFAULT_LEASE for those not given). */
+  lease?: Partial<LeaseTimings>;
+  /** The URL other masters and the servers reach this one at (default: its listening URL). */
+  advertiseUrl?: string;
 }
 
 /** The management server: store, failover controller and HTTP API in one process. */
@@ -63,6 +70,12 @@ export class Master {
   private nodes: ServerNodes | undefined;
   private closeReconcile: (() => Promise<void>) | undefined;
   private app: FastifyInstance | undefined;
+  private leadership: Leadership | undefined;
+  /** Whether the controller has taken the farm up under the current lease (decisions wait for it). */
+  private ready = false;
+  /** Whether this master did not lead when it started: its first lead is a takeover from another. */
+  private startedAsStandby = false;
+  private readonly standDownCalls: (() => void)[] = [];
   url = '';
   /** New at each start: the service channel's event ids carry it, so a client sees a restart. */
   readonly bootId = randomUUID();
@@ -82,8 +95,9 @@ export class Master {
     }
   }
 
-  /** Stops the controller, then the API, then the store. */
+  /** Gives the lease up, stops the controller, then the API, then the store. */
   async close(): Promise<void> {
+    await this.leadership?.close();
     await this.controller?.close();
     await this.closeReconcile?.();
     await this.app?.close();
@@ -91,18 +105,73 @@ export class Master {
     await this.store?.close();
   }
 
-  /** Which master this is (GET /api/v1/master). */
+  /** Which master this is and which leads (GET /api/v1/master). */
   info(): MasterInfo {
+    const leader = this.leadership?.leader();
     return {
-      id: this.o.id ?? `${this.o.host}:${this.o.port}`,
+      id: this.id,
       url: this.url,
       version: VIGIL_VERSION,
       bootId: this.bootId,
       startedAtMs: this.startedAtMs,
-      leader: true,
-      term: this.controller?.state().term ?? 1,
-      store: /^postgres(ql)?:/.test(this.o.store) ? 'postgresql' : 'sqlite',
+      leader: this.deciding(),
+      term: leader?.term ?? this.controller?.state().term ?? 1,
+      ...(leader && { leaderId: leader.id, leaderUrl: leader.url }),
+      store: this.isPostgres ? 'postgresql' : 'sqlite',
     };
+  }
+
+  /** Whether this master decides now: it holds the lease (surely, on its own clock) and has taken the farm up. */
+  deciding(): boolean {
+    return this.ready && (this.leadership?.leading() ?? false);
+  }
+
+  private get id(): string {
+    return this.o.id ?? `${this.o.host}:${this.o.port}`;
+  }
+
+  private get isPostgres(): boolean {
+    return /^postgres(ql)?:/.test(this.o.store);
+  }
+
+  /** Who this master is in the lease: its process, name and the URL it is reached at. */
+  private readonly me = { boot: this.bootId, id: '', url: '', version: VIGIL_VERSION };
+
+  /**
+   * This master's part in the lease: when it takes it, the store's writes are fenced by its term and
+   * the controller takes the farm up from the store; when it loses it (or cannot renew it in time),
+   * the controller stops at once and the fence refuses whatever was under way.
+   */
+  private lead(store: Store, controller: Controller, hub: EventHub): Leadership {
+    this.me.id = this.id;
+    this.me.url = this.o.advertiseUrl ?? (this.o.port ? `https://${this.o.host}:${this.o.port}` : '');
+    const lease = { ...DEFAULT_LEASE, ...this.o.lease };
+    // A standby writes none of the farm's state: term 0 is nobody's.
+    store.fence = { boot: this.bootId, term: 0 };
+    const leadership: Leadership = new Leadership({
+      ...lease,
+      leases: store.leases,
+      me: this.me,
+      log: this.o.log.child({ part: 'lease' }),
+      onLead: async (term) => {
+        store.fence = {
+          boot: this.bootId,
+          term,
+          refused: () => leadership.lost('a write was refused: another master leads'),
+        };
+        await controller.start({ term, takeover: this.startedAsStandby });
+        this.ready = true;
+        hub.publish('master', this.info());
+      },
+      onStandDown: () => {
+        this.ready = false;
+        controller.standDown();
+        for (const fn of this.standDownCalls) fn();
+        hub.publish('master', this.info());
+      },
+    });
+    this.leadership = leadership;
+    return leadership;
   }
 
   private async run(): Promise<void> {
@@ -111,6 +180,8 @@ export class Master {
       onConnectionError: (err) =>
         this.o.log.warn({ err: err.message }, 'store connection lost; the next query reconnects'),
     });
+    if (!this.isPostgres)
+      await refuseSharedSqlite(this.store, this.o.store, { ...DEFAULT_LEASE, ...this.o.lease }, this.o.log);
     const ca = await FarmCa.open(this.o.pkiDir, masterHosts(this.o.host, this.o.tlsHosts), (what) =>
       this.o.log.info({ dir: this.o.pkiDir }, what),
     );
@@ -124,6 +195,7 @@ export class Master {
     const reconcileClient = new NodeClient({ tls: nodeTls });
     const controller: Controller = new Controller({
       store,
+      deciding: () => this.deciding(),
       log: this.o.log.child({ part: 'controller' }),
       onReconnect: (id) => reconcile.start(id),
       // The farm key stays here: servers get the Alive keys of their own pairs in their assignments.
@@ -141,7 +213,9 @@ export class Master {
       reconcileClient.close();
     };
     this.controller = controller;
-    await controller.start();
+    const leadership = this.lead(store, controller, hub);
+    await leadership.start();
+    this.startedAsStandby = !this.deciding();
     const nodes = new ServerNodes(controller, nodeTls);
     const identities = new ServerIdentities(store);
     const configured = (id: string) => controller.state().servers.some((s) => s.id === id);
@@ -164,7 +238,14 @@ export class Master {
       hub.publish('config', { generation: controller.generation, summary: applied.summary, actor });
       return applied;
     };
-    if (this.o.config !== undefined) {
+    if (this.o.config !== undefined && !this.deciding()) {
+      // A standby must not replace what the leader runs: the file is checked only, and applied by nobody.
+      parseFarmConfig(this.o.config);
+      this.o.log.info(
+        { leader: leadership.leader()?.id },
+        'standby: the configuration file is not applied (the leader runs the farm)',
+      );
+    } else if (this.o.config !== undefined) {
       // Before the API listens, so no server is told an assignment of the configuration it replaces.
       // Servers have not reported yet: their storage paths are checked once they run (see the warnings).
       const { warnings } = await applyConfig(this.o.config, 'the configuration file given at start');
@@ -186,11 +267,19 @@ export class Master {
       limits: this.o.limits,
       timeouts: this.o.timeouts,
       masterInfo: () => this.info(),
+      masters: () => store.leases.masters(),
       hub,
       commits,
+      standby: {
+        leading: () => this.deciding(),
+        leader: () => leadership.leader(),
+        tls: farmClientTls({ ...ca.master, ca: ca.caPem }, 'master'),
+        onStandDown: (fn) => this.standDownCalls.push(fn),
+      },
     });
     this.app = app;
     this.url = await app.listen({ host: this.o.host, port: this.o.port });
+    this.me.url ||= this.url;
     hub.publish('master', this.info());
     this.o.log.info(
       { url: this.url, ca: join(this.o.pkiDir, 'ca.pem'), caFingerprint: ca.fingerprint },

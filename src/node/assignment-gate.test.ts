@@ -28,3 +28,14 @@ test('a bad assignment is refused and the last good one stays in force; the poll
   assert.equal(gate.offer(next).kind, 'apply');
   assert.equal(gate.current, next);
 });
+
+test('fencing by (term, generation): what an earlier leader sends is refused, whatever its generation', () => {
+  const a = { ...sampleAssignment(), term: 5, generation: 10 };
+  const gate = new AssignmentGate(a);
+  assert.deepEqual(gate.offer({ ...a, term: 4, generation: 99 }), { kind: 'older', term: 4, generation: 99 });
+  assert.deepEqual(gate.offer({ ...a, generation: 9 }), { kind: 'older', term: 5, generation: 9 });
+  assert.equal(gate.current, a, 'the newest pair stays in force');
+  const next = { ...a, term: 6, generation: 3 };
+  assert.equal(gate.offer(next).kind, 'apply', 'a new leader: its term counts first');
+  assert.equal(gate.offer({ ...a, term: 5, generation: 11 }).kind, 'older');
+});

@@ -4,13 +4,15 @@ import { assignmentProblems, type Assignment } from '../protocol/assignment.ts';
 export type Offer =
   | { kind: 'apply'; assignment: Assignment }
   | { kind: 'same' }
-  | { kind: 'refused'; problems: string[] };
+  | { kind: 'refused'; problems: string[] }
+  | { kind: 'older'; term: number; generation: number };
 
 /**
- * Which assignments a recording server obeys: only one that is valid (the protocol's schema) and
- * differs from the one it holds. A refused one leaves the last good one in force ("when in doubt,
- * record"), and the generation it named is not asked for again, so the long poll waits for the next.
- * Pure.
+ * Which assignments a recording server obeys: only one that is valid (the protocol's schema), differs
+ * from the one it holds, and is not older: (term, generation) compared in that order, so a master
+ * deposed by a newer leader (paused, cut off, its lease over) cannot take back what the new one
+ * decided. A refused one leaves the last good one in force ("when in doubt, record"), and the
+ * generation it named is not asked for again, so the long poll waits for the next. Pure.
  */
 export class AssignmentGate {
   /** The assignment in force. */
@@ -36,10 +38,11 @@ export class AssignmentGate {
     }
     const a = value as Assignment;
     this.refusedGeneration = undefined;
-    // `term` is always 1 for now (the store's meta row; nothing bumps it). Replicated masters with
-    // fencing, a later issue, bump it with each new leader: a new term alone is a new assignment.
-    if (this.current && a.generation === this.current.generation && a.term === this.current.term)
-      return { kind: 'same' };
+    const cur = this.current;
+    if (cur && (a.term < cur.term || (a.term === cur.term && a.generation < cur.generation)))
+      return { kind: 'older', term: a.term, generation: a.generation };
+    // Each new leader takes a new term: a new term alone is a new assignment.
+    if (cur && a.generation === cur.generation && a.term === cur.term) return { kind: 'same' };
     this.current = a;
     return { kind: 'apply', assignment: a };
   }

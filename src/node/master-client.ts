@@ -3,14 +3,25 @@ import { nodeAssignmentPath, nodeStatusPath, type StatusReply } from '../protoco
 import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
 import { tlsFetch, type TlsFetch } from '../lib/http/tls.ts';
 
+/** A long poll ended because this server found the leader at another master (ask there, at once). */
+export class LeaderMoved extends Error {
+  constructor() {
+    super('the leading master changed');
+  }
+}
+
 /**
- * HTTPS channel from a recording server to the master(s); tries each master URL in turn. It
- * presents the server's own certificate (its only credential) and trusts the farm CA only, and the
- * peer must be the master (urn:vigil:master): a status never goes to anyone else.
+ * HTTPS channel from a recording server to the master(s). It talks to the one that answered last
+ * (the leader); when that fails, it tries the others in turn: a standby answers 503 NOT_LEADER with
+ * the leader it knows of, which is asked next. It presents the server's own certificate (its only
+ * credential) and trusts the farm CA only, and the peer must be a master (urn:vigil:master): a status
+ * never goes to anyone else. A status taken by another master than before ends the long poll
+ * waiting at the old one (it may hang at a master that was paused or cut off).
  */
 export class MasterClient {
   private preferred = 0;
   private readonly http: TlsFetch;
+  private moved = new AbortController();
 
   constructor(
     private readonly urls: string[],
@@ -21,8 +32,19 @@ export class MasterClient {
   }
 
   /** Long-polls the assignment newer than `after`, as the master sent it (the caller validates it); throws when no master answers. */
-  assignment(after: number, signal: AbortSignal): Promise<unknown> {
-    return this.request(nodeAssignmentPath(this.serverId, after), { method: 'GET' }, 25_000, signal);
+  async assignment(after: number, signal: AbortSignal): Promise<unknown> {
+    const moved = this.moved.signal;
+    try {
+      return await this.request(
+        nodeAssignmentPath(this.serverId, after),
+        { method: 'GET' },
+        25_000,
+        AbortSignal.any([signal, moved]),
+      );
+    } catch (err) {
+      if (moved.aborted && !signal.aborted) throw new LeaderMoved();
+      throw err;
+    }
   }
 
   /**
@@ -53,16 +75,25 @@ export class MasterClient {
     signal: AbortSignal,
   ): Promise<unknown> {
     let last: unknown;
-    for (let i = 0; i < this.urls.length; i++) {
-      const idx = (this.preferred + i) % this.urls.length;
+    const order = this.urls.map((_, i) => (this.preferred + i) % this.urls.length);
+    const tried = new Set<number>();
+    while (order.length) {
+      const idx = order.shift()!;
+      if (tried.has(idx)) continue;
+      tried.add(idx);
       try {
         const res = await this.http.fetch(this.urls[idx] + path, {
           ...init,
           signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
         });
-        const body = await res.json();
-        if (!res.ok) throw new Error(`${res.status} ${JSON.stringify(body)}`);
-        this.preferred = idx;
+        const body = (await res.json()) as { code?: unknown; leader?: { url?: unknown } } | null;
+        if (!res.ok) {
+          // A standby names the leader: ask it next (if it is one of ours).
+          const hinted = body?.code === 'NOT_LEADER' ? this.indexOf(body.leader?.url) : -1;
+          if (hinted >= 0) order.unshift(hinted);
+          throw new Error(`${res.status} ${JSON.stringify(body)}`);
+        }
+        this.settle(idx);
         return body;
       } catch (err) {
         if (signal.aborted) throw err;
@@ -70,5 +101,20 @@ export class MasterClient {
       }
     }
     throw last;
+  }
+
+  /** The master at `idx` answered: it is asked first from now on; a long poll held elsewhere ends. */
+  private settle(idx: number): void {
+    if (idx === this.preferred) return;
+    this.preferred = idx;
+    const old = this.moved;
+    this.moved = new AbortController();
+    old.abort();
+  }
+
+  private indexOf(url: unknown): number {
+    if (typeof url !== 'string') return -1;
+    const norm = (u: string) => u.replace(/\/+$/, '');
+    return this.urls.findIndex((u) => norm(u) === norm(url));
   }
 }

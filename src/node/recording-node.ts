@@ -6,7 +6,7 @@ import { NodeStorage } from '../storage/node-storage.ts';
 import { recordingFailed } from './recording-failed.ts';
 import { Recorder } from '../recorder/recorder.ts';
 import { Heartbeat } from '../health/heartbeat.ts';
-import { MasterClient } from './master-client.ts';
+import { LeaderMoved, MasterClient } from './master-client.ts';
 import type { Assignment } from '../protocol/assignment.ts';
 import type { NodeStatus } from '../protocol/status.ts';
 import type { Logger } from '../lib/log.ts';
@@ -173,16 +173,33 @@ export class RecordingNode {
           backoff = Math.min(backoff * 2, 2000);
           continue;
         }
+        if (offer.kind === 'older') {
+          // A master deposed by a newer leader: what it sends is not obeyed (fencing by term).
+          this.o.log.warn(
+            {
+              term: offer.term,
+              generation: offer.generation,
+              holding: { term: this.gate.current?.term, generation: this.gate.current?.generation },
+            },
+            'an assignment older than the one in force (an earlier leader): refused',
+          );
+          await delay(backoff, undefined, { signal: this.abort.signal }).catch(() => {});
+          backoff = Math.min(backoff * 2, 2000);
+          continue;
+        }
         backoff = 250;
         this.lastRefusal = '';
         if (offer.kind === 'apply') await this.apply(offer.assignment);
       } catch (err) {
         if (this.abort.signal.aborted) return;
+        if (err instanceof LeaderMoved) continue; // a status found the leader elsewhere: ask it now
         if (this.masterReachable)
           this.o.log.warn({ err }, 'no master answers; recording goes on with the last assignment');
         this.masterReachable = false;
-        await delay(backoff);
-        backoff = Math.min(backoff * 2, 2000);
+        // A standby answered (a takeover under way): the new leader comes within a lease, ask often.
+        const standby = err instanceof Error && err.message.includes('"NOT_LEADER"');
+        await delay(standby ? 200 : backoff);
+        backoff = standby ? 250 : Math.min(backoff * 2, 2000);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { inTx } from './in-tx.ts';
 import type { Db, Dialect } from './db.ts';
 import type { ServerRuntime } from './rows.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
@@ -12,7 +13,7 @@ import { sealUrl } from './secret-url.ts';
  * current server is gone; server state and runtime survive. Camera passwords are sealed (secret-url.ts).
  */
 export async function applyConfig(db: Db, dialect: Dialect, c: FarmConfig, secretKey?: Buffer): Promise<void> {
-  await db.transaction().execute(async (tx) => {
+  await inTx(db, async (tx) => {
     const existing = new Map((await tx.selectFrom('cameras').selectAll().execute()).map((r) => [r.id, r]));
     const serverIds = new Set(c.servers.map((s) => s.id));
     const oldServers = new Map((await tx.selectFrom('servers').selectAll().execute()).map((r) => [r.id, r]));

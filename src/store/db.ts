@@ -81,6 +81,16 @@ export interface Tables {
   };
   server_identities: { server: string; fingerprint: string; enrolled_at: number };
   join_tokens: { hash: string; server: string; expires_at: number; used_at: number | null };
+  master_lease: {
+    id: number;
+    holder: string | null;
+    holder_id: string | null;
+    holder_url: string | null;
+    term: number;
+    expires_at: number;
+    acquired_at: number;
+  };
+  masters: { id: string; url: string; boot_id: string; version: string; seen_at: number };
 }
 
 export type Db = Kysely<Tables>;
@@ -94,7 +104,14 @@ export function openDb(
   if (/^postgres(ql)?:\/\//.test(location)) {
     // bigint columns come back as strings from pg; every value we keep fits a double exactly.
     pg.types.setTypeParser(20, (v) => Number(v));
-    const pool = new pg.Pool({ connectionString: location, max: 4 });
+    // Bounded waits: a store cut off (packets dropped, not refused) fails queries within seconds
+    // instead of holding the pool's connections, and so every request, until TCP gives up.
+    const pool = new pg.Pool({
+      connectionString: location,
+      max: 4,
+      connectionTimeoutMillis: 5000,
+      query_timeout: 15_000,
+    });
     // An idle pooled connection that the server ends (restart, pg_terminate_backend) emits
     // 'error' on the pool; unhandled, that would kill the master. The pool drops that client and
     // the next query opens a new connection, so it is only reported.

@@ -3,6 +3,7 @@ import { v4Auth } from './migrate-v4-auth.ts';
 import { v5 } from './migrate-v5-identity.ts';
 import { v6Audit } from './migrate-v6-audit.ts';
 import { v7Segments } from './migrate-v7-segments.ts';
+import { v8Lease } from './migrate-v8-lease.ts';
 
 /** Creates the schema if missing. Versioned through meta.schema_version so later issues can add steps. */
 export async function migrate(db: Db, dialect: Dialect): Promise<void> {
@@ -20,6 +21,7 @@ export async function migrate(db: Db, dialect: Dialect): Promise<void> {
   if (!v || Number(v.value) < 5) await v5(db);
   if (!v || Number(v.value) < 6) await v6Audit(db, dialect);
   if (!v || Number(v.value) < 7) await v7Segments(db, dialect);
+  if (!v || Number(v.value) < 8) await v8Lease(db);
 }
 
 /**

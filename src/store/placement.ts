@@ -1,3 +1,4 @@
+import { inTx } from './in-tx.ts';
 import type { Db, Dialect } from './db.ts';
 import type { CameraRuntime } from './rows.ts';
 import { inChunks } from './batch.ts';
@@ -9,7 +10,7 @@ import { bumpGeneration } from './generation.ts';
  * holds only the relay). When a camera is named twice, the last move wins.
  */
 export function moveCameras(db: Db, dialect: Dialect, moves: { camera: string; to: string }[]): Promise<number> {
-  return db.transaction().execute(async (tx) => {
+  return inTx(db, async (tx) => {
     for (const [to, cameras] of grouped(moves.map((m) => [m.camera, m.to])))
       await inChunks(
         cameras,
@@ -28,7 +29,7 @@ export function setCameraRuntime(
   dialect: Dialect,
   changes: { camera: string; runtime: CameraRuntime }[],
 ): Promise<number> {
-  return db.transaction().execute(async (tx) => {
+  return inTx(db, async (tx) => {
     for (const [runtime, cameras] of grouped(changes.map((c) => [c.camera, JSON.stringify(c.runtime)])))
       await inChunks(
         cameras,

@@ -1,5 +1,5 @@
-import type { Transaction } from 'kysely';
-import type { Db, Dialect, Tables } from './db.ts';
+import { inTx } from './in-tx.ts';
+import type { Db, Dialect } from './db.ts';
 import { chunks, inChunks } from './batch.ts';
 import { subtract, union, type Span } from '../lib/range-math.ts';
 
@@ -26,7 +26,7 @@ export interface RemovedSegment {
   endMs: number;
 }
 
-type Tx = Transaction<Tables>;
+type Tx = Db;
 
 /** Records a server's reported segments (a file reported again stays as first reported), on the caller's transaction. */
 export async function insertSegmentRows(
@@ -77,7 +77,7 @@ export async function removeSegments(
     groups.set(key, g);
   }
   let gone = 0;
-  await db.transaction().execute(async (tx) => {
+  await inTx(db, async (tx) => {
     for (const g of groups.values()) {
       for (const starts of chunks(
         g.spans.map((s) => s.startMs),

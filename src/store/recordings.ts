@@ -1,3 +1,4 @@
+import { inTx } from './in-tx.ts';
 import { sql } from 'kysely';
 import type { Db, Dialect } from './db.ts';
 import type { Interval } from './rows.ts';
@@ -40,7 +41,7 @@ export async function addRecordings(db: Db, dialect: Dialect, server: string, se
   const from = sorted[0].startMs - MERGE_MS;
   const to = sorted.at(-1)!.startMs;
   const cameras = [...new Set(sorted.map((s) => s.camera))];
-  await db.transaction().execute(async (tx) => {
+  await inTx(db, async (tx) => {
     // Every interval a segment may continue ends at or after the earliest start (less the jitter)
     // and starts at or before the latest one.
     const open = new Map<string, Open[]>();

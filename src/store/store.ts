@@ -19,6 +19,8 @@ import type { ApiTokenRow, CredentialUser, SessionRow, UserChangeRefusal, UserRo
 import type { Role } from '../auth/principal.ts';
 import { sealPlainUrls } from './seal-urls.ts';
 import { addJoinToken, serverFingerprint, setServerIdentity, useJoinToken } from './identities.ts';
+import { checkFence, Leases, type Fence } from './lease.ts';
+import { VigilError } from '../lib/errors.ts';
 
 /** How a Store is opened. */
 export interface StoreOptions {
@@ -47,12 +49,23 @@ export type {
  */
 export class Store {
   private credentialChanges = 0;
+  /**
+   * The leader's claim its writes are checked against (fencing): set by the master that holds the
+   * lease, unset on a standby, which writes none of the farm's state. `refused` hears a write the
+   * fence refused (the lease is another's now), once per refusal.
+   */
+  fence: (Fence & { refused?: () => void }) | undefined;
+
+  /** The masters' lease: one leader at a time, by the database's clock (lease.ts). */
+  readonly leases: Leases;
 
   private constructor(
     readonly db: Db,
     readonly dialect: Dialect,
     private readonly secretKey: Buffer | undefined,
-  ) {}
+  ) {
+    this.leases = new Leases(db, dialect);
+  }
 
   /**
    * Opens (and migrates) the store. With `secretKey` (storeSecretKey(farmKey): the master's) camera
@@ -76,6 +89,25 @@ export class Store {
     await this.db.destroy();
   }
 
+  /**
+   * A write of the farm's state (the controller's): in one transaction that first checks the fence,
+   * when one is set, so a master whose lease is over writes nothing (lease.ts checkFence).
+   */
+  private write<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    const fence = this.fence;
+    if (!fence) return fn(this.db);
+    return this.db
+      .transaction()
+      .execute(async (tx) => {
+        await checkFence(tx, this.dialect, fence);
+        return fn(tx);
+      })
+      .catch((err: unknown) => {
+        if (err instanceof VigilError && err.code === 'NOT_LEADER') fence.refused?.();
+        throw err;
+      });
+  }
+
   /** The whole farm state: settings, groups, servers, cameras, generation and term. */
   async snapshot(): Promise<FarmSnapshot> {
     return readSnapshot(this.db, this.secretKey);
@@ -86,59 +118,67 @@ export class Store {
    * after a failover stays there unless its home server changed or its current server is gone.
    */
   async applyConfig(c: FarmConfig): Promise<void> {
-    await applyConfig(this.db, this.dialect, c, this.secretKey);
+    await this.write((db) => applyConfig(db, this.dialect, c, this.secretKey));
   }
 
   async setServerState(id: string, state: ServerState, downSince: number | null): Promise<void> {
-    await this.db.updateTable('servers').set({ state, down_since: downSince }).where('id', '=', id).execute();
+    await this.write((db) =>
+      db.updateTable('servers').set({ state, down_since: downSince }).where('id', '=', id).execute(),
+    );
   }
 
   async setServerRuntime(id: string, runtime: ServerRuntime): Promise<void> {
-    await this.db
-      .updateTable('servers')
-      .set({ runtime: JSON.stringify(runtime) })
-      .where('id', '=', id)
-      .execute();
+    await this.write((db) =>
+      db
+        .updateTable('servers')
+        .set({ runtime: JSON.stringify(runtime) })
+        .where('id', '=', id)
+        .execute(),
+    );
   }
 
   /** Sets cameras' runtime (live-only relays) in one transaction and bumps the farm generation. */
   async setCameraRuntime(changes: { camera: string; runtime: CameraRuntime }[]): Promise<number> {
-    return setCameraRuntime(this.db, this.dialect, changes);
+    return this.write((db) => setCameraRuntime(db, this.dialect, changes));
   }
 
   /** Moves cameras to new servers in one transaction and bumps the farm generation. */
   async moveCameras(moves: { camera: string; to: string }[]): Promise<number> {
-    return moveCameras(this.db, this.dialect, moves);
+    return this.write((db) => moveCameras(db, this.dialect, moves));
   }
 
   async bumpGeneration(): Promise<number> {
-    return this.db.transaction().execute((tx) => bumpGeneration(tx));
+    return this.write((tx) => bumpGeneration(tx));
   }
 
   /** Adds an entry to the failover log; returns its id. The store keeps the detail as it is given. */
   async insertFailover(f: Omit<FailoverRow, 'id' | 'detail'> & { detail: Partial<FailoverDetail> }): Promise<number> {
-    const r = await this.db
-      .insertInto('failovers')
-      .values({
-        started_at: f.startedAt,
-        server_id: f.server,
-        group_id: f.group,
-        trigger: f.trigger,
-        status: f.status,
-        detail: JSON.stringify(f.detail),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const r = await this.write((db) =>
+      db
+        .insertInto('failovers')
+        .values({
+          started_at: f.startedAt,
+          server_id: f.server,
+          group_id: f.group,
+          trigger: f.trigger,
+          status: f.status,
+          detail: JSON.stringify(f.detail),
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow(),
+    );
     return Number(r.id);
   }
 
   /** Sets the status and detail of an entry of the failover log. */
   async updateFailover(id: number, status: FailoverStatus, detail: Partial<FailoverDetail>): Promise<void> {
-    await this.db
-      .updateTable('failovers')
-      .set({ status, detail: JSON.stringify(detail) })
-      .where('id', '=', id)
-      .execute();
+    await this.write((db) =>
+      db
+        .updateTable('failovers')
+        .set({ status, detail: JSON.stringify(detail) })
+        .where('id', '=', id)
+        .execute(),
+    );
   }
 
   /** One entry of the failover log, without reading the others. */
@@ -189,17 +229,17 @@ export class Store {
 
   /** Adds recorded segments to the catalogue, extending the interval each one continues (per camera stream). */
   async addRecordings(server: string, segments: Segment[]): Promise<void> {
-    await addRecordings(this.db, this.dialect, server, segments);
+    await this.write((db) => addRecordings(db, this.dialect, server, segments));
   }
 
   /** Forgets a server's intervals of a camera stream inside [fromMs, toMs]: its footage was copied home and released there. */
   async removeRecordings(camera: string, server: string, fromMs: number, toMs: number, stream = 0): Promise<number> {
-    return removeRecordings(this.db, camera, server, fromMs, toMs, stream);
+    return this.write((db) => removeRecordings(db, camera, server, fromMs, toMs, stream));
   }
 
   /** Forgets segments a server no longer holds, and their time in its intervals; returns how many rows went. */
   async removeSegments(server: string, removed: readonly RemovedSegment[]): Promise<number> {
-    return removeSegments(this.db, this.dialect, server, removed);
+    return this.write((db) => removeSegments(db, this.dialect, server, removed));
   }
 
   /** A camera stream's reported segments overlapping [fromMs, toMs), of every server or of `server`. */

@@ -15,7 +15,7 @@ const SOCKET_CODES = new Set([
 const PG_CODES = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
 /** node-postgres's own words when a connection ends or cannot be made (these errors carry no code). */
 const PG_MESSAGES =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed/i;
+  /Connection terminated|connection timeout|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed/i;
 
 /**
  * Whether an error says the farm store cannot be reached (its server down, restarting, cut off),

@@ -1,0 +1,137 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import pino from 'pino';
+import { Leadership, type LeadershipOptions } from './leadership.ts';
+
+// The lease's statements are the store's (lease.test.ts); here, what a master does with their answers.
+const T = { leaseMs: 300, renewMs: 100, marginMs: 50 };
+
+function leases(over: Partial<LeadershipOptions['leases']> = {}) {
+  const calls: string[] = [];
+  const l: LeadershipOptions['leases'] = {
+    take: async () => {
+      calls.push('take');
+      return 7;
+    },
+    renew: async () => {
+      calls.push('renew');
+      return true;
+    },
+    release: async () => void calls.push('release'),
+    read: async () => ({ holder: 'x', holderId: 'm2', holderUrl: 'https://m2', term: 3, expiresAtMs: 2, nowMs: 1 }),
+    see: async () => {},
+    ...over,
+  };
+  return { l, calls };
+}
+
+function leadership(l: LeadershipOptions['leases'], o: Partial<LeadershipOptions> = {}) {
+  const events: string[] = [];
+  const lead = new Leadership({
+    ...T,
+    leases: l,
+    me: { boot: 'b1', id: 'm1', url: 'https://m1', version: 'test' },
+    log: pino({ level: 'silent' }),
+    onLead: async (term) => void events.push(`lead ${term}`),
+    onStandDown: (why) => void events.push(`down: ${why}`),
+    ...o,
+  });
+  return { lead, events };
+}
+
+test('a free lease is taken and renewed; given up at close', async () => {
+  const { l, calls } = leases();
+  const { lead, events } = leadership(l, { leaseMs: 600 });
+  await lead.start();
+  assert.equal(lead.leading(), true);
+  assert.equal(lead.currentTerm, 7);
+  assert.deepEqual(lead.leader(), { id: 'm1', url: 'https://m1', term: 7 });
+  await delay(700); // more than a lease: only renewals keep it
+  assert.equal(lead.leading(), true);
+  assert.ok(calls.filter((c) => c === 'renew').length >= 2);
+  await lead.close();
+  assert.deepEqual(events, ['lead 7', 'down: the master stops']);
+  assert.equal(calls.at(-1), 'release');
+});
+
+test('a standby knows the leader from the store and takes over only when the lease is free', async () => {
+  let free = false;
+  const { l } = leases({ take: async () => (free ? 9 : undefined) });
+  const { lead, events } = leadership(l);
+  await lead.start();
+  assert.equal(lead.leading(), false);
+  assert.deepEqual(lead.leader(), { id: 'm2', url: 'https://m2', term: 3 });
+  free = true;
+  for (let i = 0; i < 200 && !lead.leading(); i++) await delay(10); // a standby looks every renewMs / 4
+  assert.equal(lead.leading(), true);
+  assert.deepEqual(events, ['lead 9']);
+  await lead.close();
+});
+
+test('a renewal refused (another leads) stands down at once', async () => {
+  const { l } = leases({
+    renew: async () => false,
+    take: (() => {
+      let n = 0;
+      return async () => (n++ === 0 ? 4 : undefined);
+    })(),
+  });
+  const { lead, events } = leadership(l);
+  await lead.start();
+  await delay(150);
+  assert.equal(lead.leading(), false);
+  assert.match(events[1], /not this master's any more/);
+  await lead.close();
+});
+
+test('a renewal that hangs (the store cut off): the leader stops by its own clock, lease less margin after it SENT the last good one', async () => {
+  let hang = false;
+  let lastGoodSent = 0;
+  let n = 0;
+  const { l } = leases({
+    take: async () => (n++ === 0 ? 5 : undefined),
+    renew: () => {
+      if (hang) return new Promise<boolean>(() => {});
+      lastGoodSent = performance.now();
+      return Promise.resolve(true);
+    },
+  });
+  let downAt = 0;
+  const { lead, events } = leadership(l, {
+    onStandDown: (why) => {
+      events.push(why);
+      downAt = performance.now();
+    },
+  });
+  await lead.start();
+  await delay(150);
+  hang = true;
+  while (!downAt) await delay(10);
+  assert.deepEqual(events, ['lead 5', 'the lease was not renewed in time']);
+  const held = downAt - lastGoodSent;
+  assert.ok(
+    held >= T.leaseMs - T.marginMs - 5 && held < T.leaseMs,
+    `stood down ${held} ms after the last good renewal was sent`,
+  );
+  await lead.close();
+});
+
+test('a paused leader (its clock jumped past the lease) is not leading before any timer of its own runs', async () => {
+  let now = 0;
+  const { l } = leases({
+    take: (() => {
+      let n = 0;
+      return async () => (n++ === 0 ? 5 : undefined);
+    })(),
+  });
+  const { lead } = leadership(l, { monotonic: () => now });
+  await lead.start();
+  assert.equal(lead.leading(), true);
+  now = 249; // sent at 0: good until 0 + 300 − 50
+  assert.equal(lead.leading(), true);
+  now = 250;
+  assert.equal(lead.leading(), false, 'the synchronous check every decision makes');
+  assert.equal(lead.currentTerm, undefined);
+  await lead.close();
+});

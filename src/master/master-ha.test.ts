@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Master } from './master.ts';
+import { createLogger } from '../lib/log.ts';
+import { addTestUsers } from '../auth/test-users.ts';
+import { tlsFetch } from '../lib/http/tls.ts';
+import { newFarmKey } from '../lib/farm-key.ts';
+import { testDbLocation } from '../store/test-db.ts';
+
+// Masters as the CLI runs them, in this process: the lease, the standby's gate, the SQLite refusal.
+const FARM_KEY = Buffer.from(newFarmKey());
+const farm = {
+  settings: { FarmHealthStartDelayMs: 60_000 },
+  groups: [{ id: 1 }],
+  servers: [{ id: 's1', group: 1, host: '127.0.0.1', udpPort: 19121 }],
+  cameras: [{ id: 'c1', url: 'rtsp://127.0.0.1:18998/c1', server: 's1' }],
+};
+const LEASE = { leaseMs: 1200, renewMs: 300, marginMs: 200 };
+
+function master(store: string, dir: string, id: string, port: number): Master {
+  return new Master({
+    store,
+    id,
+    host: '127.0.0.1',
+    port,
+    farmKey: FARM_KEY,
+    pkiDir: join(dir, 'pki'), // one farm CA for both: the servers trust one
+    config: farm,
+    lease: LEASE,
+    log: createLogger('test', 'silent'),
+  });
+}
+
+async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await delay(20);
+  }
+}
+
+test('a second master on a SQLite store is refused at start, naming the one that runs; once it stops, one starts at once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-ha-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = join(dir, 'farm.sqlite');
+  const first = master(store, dir, 'm1', 0);
+  await first.start();
+  try {
+    const second = master(store, dir, 'm2', 0);
+    await assert.rejects(second.start(), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'STORE_IN_USE');
+      assert.match(err.message, /in use by master m1 .*PostgreSQL/);
+      return true;
+    });
+  } finally {
+    await first.close();
+  }
+  const third = master(store, dir, 'm3', 0);
+  const t0 = Date.now();
+  await third.start();
+  assert.ok(Date.now() - t0 < LEASE.leaseMs, 'the lease was given up, not left to lapse');
+  assert.equal(third.info().leader, true);
+  await third.close();
+});
+
+test('PostgreSQL: one leads, the other stands by, forwards people and turns servers to the leader; it takes over when the leader stops', {
+  skip: !process.env.VIGIL_DB && 'needs VIGIL_DB=postgres://…',
+}, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-ha-'));
+  const { location, drop } = await testDbLocation();
+  t.after(async () => {
+    await drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const { viewer } = await addTestUsers(location, { viewer: 'viewer' });
+  const m1 = master(location, dir, 'm1', 28611);
+  const m2 = master(location, dir, 'm2', 28612);
+  await m1.start();
+  t.after(() => m1.close());
+  await m2.start();
+  t.after(() => m2.close());
+  assert.equal(m1.info().leader, true);
+  const term = m1.info().term;
+  assert.equal(m2.info().leader, false);
+  const http = tlsFetch({ ca: m1.ca!.caPem });
+  t.after(() => http.close());
+  const get = (m: Master, path: string) => http.fetch(m.url + path, { headers: { authorization: `Bearer ${viewer}` } });
+
+  // The standby says who it is and who leads, and lists both masters.
+  await until('the standby to see the leader', () => m2.info().leaderId === 'm1');
+  const info = (await (await get(m2, '/api/v1/master')).json()) as Record<string, unknown> & {
+    masters: { id: string }[];
+  };
+  assert.equal(info.id, 'm2');
+  assert.equal(info.leader, false);
+  assert.equal(info.leaderUrl, 'https://127.0.0.1:28611');
+  assert.equal(info.term, term);
+  await until('both masters listed', async () => {
+    const m = (await (await get(m2, '/api/v1/master')).json()) as { masters: { id: string }[] };
+    return m.masters.map((x) => x.id).join() === 'm1,m2';
+  });
+  // A person's read is the leader's answer (forwarded, credentials and all); so is a refusal.
+  const servers = await get(m2, '/api/v1/servers');
+  assert.equal(servers.status, 200);
+  assert.deepEqual(
+    ((await servers.json()) as { id: string }[]).map((s) => s.id),
+    ['s1'],
+  );
+  const failover = await http.fetch(`${m2.url}/api/v1/servers/s1/failover`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${viewer}` },
+  });
+  assert.equal(failover.status, 403, 'the leader refuses a viewer, through the standby');
+  await failover.arrayBuffer();
+  // A server is told to go to the leader (it is known there by its own certificate).
+  const channel = await http.fetch(`${m2.url}/api/v1/nodes/s1/status`, { method: 'POST' });
+  assert.equal(channel.status, 503);
+  const body = (await channel.json()) as { code: string; leader: { id: string; url: string } };
+  assert.equal(body.code, 'NOT_LEADER');
+  assert.deepEqual(body.leader, { id: 'm1', url: 'https://127.0.0.1:28611', term });
+
+  // The leader stops: it gives the lease up, and the standby leads under the next term.
+  const t0 = Date.now();
+  await m1.close();
+  await until('the standby to lead', () => m2.info().leader);
+  assert.ok(Date.now() - t0 < LEASE.leaseMs, `took over in ${Date.now() - t0} ms (a lease given up is not waited for)`);
+  assert.equal(m2.info().term, term + 1);
+  const after = await get(m2, '/api/v1/servers');
+  assert.equal(after.status, 200, 'it answers itself now');
+  await after.arrayBuffer();
+});

@@ -1,0 +1,87 @@
+import { request as httpsRequest, Agent } from 'node:https';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ClientTls } from '../lib/http/tls.ts';
+import type { LeaderSeen } from './leadership.ts';
+
+/** What a master answers as a standby. */
+export interface StandbyGateOptions {
+  /** Whether this master leads (then the gate lets everything through). */
+  leading: () => boolean;
+  /** The leader as this master last saw it in the store; none while the lease is lapsed or unread. */
+  leader: () => LeaderSeen | undefined;
+  /** How this master calls the leader: its farm certificate, trusting the farm CA, the peer a master. */
+  tls: ClientTls;
+}
+
+/** Paths a standby answers itself: which master it is (and who leads), and whether it runs. */
+const LOCAL = new Set(['/api/v1/master', '/api/v1/health']);
+const NODE_CHANNEL = /^\/api\/v1\/nodes\//;
+/** Headers that belong to one hop (RFC 9110 §7.6.1), not passed on. */
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'host']);
+
+/**
+ * The first hook of a master's app: while it does not lead, the API is the leader's. A recording
+ * server's channel is refused with 503 NOT_LEADER naming the leader (the server calls it directly:
+ * the leader knows it by its own certificate, which a hop would hide); every other /api/ request is
+ * forwarded to the leader as it came, body and answer streamed (the service channel too), so a
+ * person's client may talk to any master. The console's files and /api/v1/master are served here.
+ * With no leader (its lease lapsed, a takeover under way) the answer is 503 NOT_LEADER, to retry.
+ */
+export function registerStandbyGate(app: FastifyInstance, o: StandbyGateOptions): void {
+  const agent = new Agent({ keepAlive: true, ...o.tls });
+  app.addHook('onClose', async () => agent.destroy());
+  app.addHook('onRequest', async (req, reply) => {
+    if (o.leading()) return;
+    const path = req.url.split('?')[0];
+    if (!path.startsWith('/api/') || LOCAL.has(path)) return;
+    const leader = o.leader();
+    if (!leader || NODE_CHANNEL.test(path)) return notLeader(reply, leader);
+    forward(req, reply, leader, agent);
+    return reply;
+  });
+}
+
+function notLeader(reply: FastifyReply, leader: LeaderSeen | undefined): FastifyReply {
+  return reply
+    .code(503)
+    .header('retry-after', '1')
+    .send({
+      code: 'NOT_LEADER',
+      message: leader
+        ? `this master is a standby: master ${leader.id} leads (${leader.url})`
+        : 'no master leads the farm right now (a takeover is under way): try again in a second',
+      ...(leader && { leader }),
+    });
+}
+
+/** Streams the request to the leader and its answer back; the client going away ends both. */
+function forward(req: FastifyRequest, reply: FastifyReply, leader: LeaderSeen, agent: Agent): void {
+  reply.hijack();
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = v;
+  const prior = req.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = prior ? `${prior}, ${req.ip}` : req.ip;
+  const target = new URL(req.raw.url ?? '/', leader.url);
+  const up = httpsRequest(target, { method: req.method, headers, agent }, (res) => {
+    const out: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && !HOP.has(k)) out[k] = v;
+    reply.raw.writeHead(res.statusCode ?? 502, out);
+    res.pipe(reply.raw);
+    res.on('error', () => reply.raw.destroy());
+  });
+  up.on('error', (err) => {
+    if (reply.raw.headersSent) {
+      reply.raw.destroy();
+      return;
+    }
+    reply.raw.writeHead(502, { 'content-type': 'application/json; charset=utf-8' });
+    reply.raw.end(
+      JSON.stringify({
+        code: 'LEADER_UNREACHABLE',
+        message: `this master is a standby and the leader (${leader.id}, ${leader.url}) did not answer: ${err.message}`,
+      }),
+    );
+  });
+  reply.raw.on('close', () => up.destroy());
+  req.raw.pipe(up);
+}

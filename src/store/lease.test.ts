@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { withTestStore } from './test-db.ts';
+
+// Runs on SQLite, and on PostgreSQL in CI (VIGIL_DB): the lease and its fence are the store's.
+const a = { boot: 'boot-a', id: 'm1', url: 'https://m1:8080' };
+const b = { boot: 'boot-b', id: 'm2', url: 'https://m2:8080' };
+
+test('one holder at a time: a live lease is not taken, a lapsed one is, under the next term', () =>
+  withTestStore(async (s) => {
+    const t1 = await s.leases.take(a, 300);
+    assert.ok(t1 !== undefined && t1 >= 2, 'the first leader takes the term after the one assignments carried');
+    assert.equal(await s.leases.take(b, 300), undefined, 'held and live');
+    const l = await s.leases.read();
+    assert.equal(l.holder, 'boot-a');
+    assert.equal(l.holderId, 'm1');
+    assert.ok(l.expiresAtMs > l.nowMs && l.expiresAtMs - l.nowMs <= 300);
+    assert.equal(await s.leases.renew({ boot: 'boot-a', term: t1 }, 300), true);
+    await delay(400);
+    assert.equal(await s.leases.renew({ boot: 'boot-a', term: t1 }, 300), false, 'a lapsed lease is not renewed');
+    const t2 = await s.leases.take(b, 300);
+    assert.equal(t2, t1 + 1);
+    assert.equal(await s.leases.renew({ boot: 'boot-a', term: t1 }, 300), false, 'the old leader cannot renew');
+    // Given up: taken at once, not a lease later.
+    await s.leases.release({ boot: 'boot-b', term: t2! });
+    assert.equal(await s.leases.take(a, 300), t2! + 1);
+  }));
+
+test('the fence: a write under an old term or a lapsed lease changes nothing and says NOT_LEADER', () =>
+  withTestStore(async (s) => {
+    const term = (await s.leases.take(a, 5000))!;
+    let refused = 0;
+    s.fence = { boot: 'boot-a', term, refused: () => refused++ };
+    const g = await s.bumpGeneration();
+    s.fence = { boot: 'boot-a', term: term - 1, refused: () => refused++ };
+    await assert.rejects(s.bumpGeneration(), { code: 'NOT_LEADER' });
+    await assert.rejects(
+      s.insertFailover({ startedAt: 1, server: 's1', group: 1, trigger: 'manual', status: 'running', detail: {} }),
+      { code: 'NOT_LEADER' },
+    );
+    assert.equal(refused, 2);
+    s.fence = undefined;
+    assert.equal((await s.snapshot()).generation, g, 'nothing of a refused write landed');
+    assert.deepEqual(await s.failovers(), []);
+    // The lease lapses: the same leader's writes are refused too.
+    await s.leases.release({ boot: 'boot-a', term });
+    s.fence = { boot: 'boot-a', term };
+    await assert.rejects(s.bumpGeneration(), { code: 'NOT_LEADER' });
+  }));
+
+test('masters seen: each one with its URL, version and how long ago', () =>
+  withTestStore(async (s) => {
+    await s.leases.see({ ...a, version: '1.0' });
+    await s.leases.see({ ...b, version: '1.0' });
+    await s.leases.see({ ...a, url: 'https://m1:9090', version: '1.1' });
+    const m = await s.leases.masters();
+    assert.deepEqual(
+      m.map((x) => [x.id, x.url, x.version]),
+      [
+        ['m1', 'https://m1:9090', '1.1'],
+        ['m2', 'https://m2:8080', '1.0'],
+      ],
+    );
+    assert.ok(m.every((x) => x.seenAgoMs >= 0 && x.seenAgoMs < 5000));
+  }));
