@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { openSync, closeSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,8 @@ import { farmClientTls } from '../auth/peer-identity.ts';
 import { loadIdentity } from '../node/node-identity.ts';
 import { inviteOffline } from '../master/invite-offline.ts';
 import { tcpOpen } from '../lib/tcp-open.ts';
+import { farmAdmin, type FarmAdmin } from './farm-admin.ts';
+import { copyFarmCa, firstAnswer, leadingMaster, masterArgs, masterIndex } from './farm-masters.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin');
 /** What `vigil` runs: the compiled build (bin/vigil.js, dist/) or the TypeScript sources through tsx (bin/vigil-dev.js). */
@@ -52,15 +53,17 @@ export interface LocalFarmOptions {
    * Unset (or empty): a SQLite file in the master's data dir.
    */
   postgres?: string;
+  /**
+   * Ports of further masters (standbys) on the same store (PostgreSQL only): `master2`, `master3`…,
+   * started by startStandby. Every node is given every master's URL; the farm's requests go to
+   * whichever master answers (a standby forwards them to the leader).
+   */
+  standbyPorts?: number[];
+  /** The masters' lease (--lease-ms, --lease-renew-ms); the CLI's defaults unless given. */
+  lease?: { leaseMs: number; renewMs: number };
 }
 
-/** The farm's first admin, as LocalFarm made it through the setup token: their password and an admin API token. */
-export interface FarmAdmin {
-  user: string;
-  password: string;
-  /** The `farm` API token (admin) that api(), post() and fetch() send. */
-  token: string;
-}
+export type { FarmAdmin } from './farm-admin.ts';
 
 /**
  * Runs a farm on this machine as real separate processes: `vigil sim`, `vigil master` and one
@@ -78,12 +81,16 @@ export class LocalFarm {
   private http: TlsFetch | undefined;
   /** The master's API: https://127.0.0.1:<masterPort>. */
   readonly masterUrl: string;
+  /** Every master's API, the first one's first (names: master, master2, master3…). */
+  readonly masterUrls: string[];
+  private answering = 0; // the master that answered last: asked first
   /** The farm CA certificate the master creates at its first start: what this farm's clients trust. */
   readonly caFile: string;
 
   constructor(private readonly o: LocalFarmOptions) {
     mkdirSync(o.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
     this.masterUrl = `https://127.0.0.1:${o.masterPort}`;
+    this.masterUrls = [o.masterPort, ...(o.standbyPorts ?? [])].map((p) => `https://127.0.0.1:${p}`);
     this.caFile = join(o.dir, 'master', 'pki', 'ca.pem');
   }
 
@@ -103,9 +110,23 @@ export class LocalFarm {
    * test's other people, or nobody), over TLS trusting the farm CA; the answer as it comes. The one
    * way this farm reaches its master's API: fetch, api and post go through it.
    */
-  request(path: string, init: RequestInit = {}): Promise<Response> {
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const http = (this.http ??= tlsFetch({ ca: readFileSync(this.caFile, 'utf8') }));
+    // With standbys, any master that answers will do (it forwards to the leader): a killed one is skipped.
+    const { res, idx } = await firstAnswer(this.masterUrls, this.answering, init, (url) =>
+      http.fetch(url + path, init),
+    );
+    this.answering = idx;
+    return res;
+  }
+
+  /** A request to one master by name (master, master2…), not to whichever answers; as the farm's admin. */
+  requestAt(name: string, path: string, init: RequestInit = {}): Promise<Response> {
     this.http ??= tlsFetch({ ca: readFileSync(this.caFile, 'utf8') });
-    return this.http.fetch(this.masterUrl + path, init);
+    return this.http.fetch(this.masterUrls[masterIndex(name)] + path, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), ...this.authHeaders() },
+    });
   }
 
   /** A request to the master as the farm's admin, over TLS trusting the farm CA; the answer as it comes (status not checked). */
@@ -187,18 +208,7 @@ export class LocalFarm {
     const file = join(this.o.dir, 'farm.yaml');
     // It holds the cameras' URLs, passwords and all.
     writeFileSync(file, stringify(config), { mode: PRIVATE_FILE_MODE });
-    const store: string[] = [];
-    if (this.o.postgres) store.push('--store', await this.storeLocation());
-    this.spawn('master', [
-      'master',
-      '--data',
-      join(this.o.dir, 'master'),
-      ...store,
-      '--config',
-      file,
-      '--port',
-      String(this.o.masterPort),
-    ]);
+    this.spawn('master', await this.masterArgs('master', file));
     await this.started(
       'master',
       async () =>
@@ -209,42 +219,39 @@ export class LocalFarm {
   }
 
   /**
-   * The farm's admin: made at the master's first start as a person would, with the one-time setup
-   * token the master wrote in its data dir (a random password, then a login and an API token
-   * `farm`), kept in `<dir>/farm-admin.json` (0600) for later starts on the same folder.
+   * Starts (or restarts) a standby master (`master2`, `master3`…: standbyPorts) on the same store
+   * and farm CA (its ca.pem and ca.key, copied from the first master's pki/ as an admin would);
+   * resolves when its API answers. The configuration file is the first master's (a standby checks it
+   * and leaves the farm to the leader).
    */
-  private async adminAuth(): Promise<void> {
-    if (this.adminCredential) return;
-    const file = join(this.o.dir, 'farm-admin.json');
-    if (existsSync(file)) {
-      this.adminCredential = JSON.parse(readFileSync(file, 'utf8')) as FarmAdmin;
-      return;
-    }
-    const tokenFile = join(this.o.dir, 'master', 'setup-token');
-    await this.waitFor(() => existsSync(tokenFile), 10_000, "the master's setup token");
-    const user = 'admin';
-    const password = randomBytes(18).toString('base64url');
-    const call = async <T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> => {
-      const res = await this.request(path, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(body),
-      });
-      if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-      return (await res.json()) as T;
-    };
-    const setupToken = readFileSync(tokenFile, 'utf8').trim();
-    await call('/api/v1/setup', { setupToken, user, password });
-    const { secret } = await call<{ secret: string }>('/api/v1/login', { user, password, token: true });
-    const session = { authorization: `Bearer ${secret}` };
-    const { secret: token } = await call<{ secret: string }>(
-      '/api/v1/tokens',
-      { name: 'farm', role: 'admin' },
-      session,
+  async startStandby(name: string): Promise<void> {
+    const i = masterIndex(name);
+    if (i < 1 || i >= this.masterUrls.length) throw new Error(`no standby port for ${name}`);
+    copyFarmCa(dirname(this.caFile), join(this.o.dir, name, 'pki'));
+    this.spawn(name, await this.masterArgs(name, join(this.o.dir, 'farm.yaml')));
+    await this.started(
+      name,
+      async () => (await this.requestAt(name, '/api/v1/health', { signal: AbortSignal.timeout(2000) })).ok,
     );
-    await call('/api/v1/logout', {}, session);
-    this.adminCredential = { user, password, token };
-    writeFileSync(file, JSON.stringify(this.adminCredential), { mode: PRIVATE_FILE_MODE });
+  }
+
+  /** The master that leads now, by name, as the masters themselves answer (undefined: none does). */
+  leader(): Promise<string | undefined> {
+    return leadingMaster(this.masterUrls.length, (name, path, init) => this.requestAt(name, path, init));
+  }
+
+  private async masterArgs(name: string, configFile: string): Promise<string[]> {
+    const store = this.o.postgres ? await this.storeLocation() : undefined;
+    return masterArgs(this.o, name, configFile, store);
+  }
+
+  /** The farm's admin, made at the master's first start (farm-admin.ts) or read back from `<dir>/farm-admin.json`. */
+  private async adminAuth(): Promise<void> {
+    this.adminCredential ??= await farmAdmin(
+      this.o.dir,
+      (path, init) => this.request(path, init),
+      (fn, ms, what) => this.waitFor(fn, ms, what),
+    );
   }
 
   /**
@@ -261,7 +268,16 @@ export class LocalFarm {
     // one, which would replace (and so spend) this one.
     this.spawn(
       id,
-      ['node', '--id', id, '--master', this.masterUrl, '--data', this.nodeDir(id), ...(token ? ['--join', token] : [])],
+      [
+        'node',
+        '--id',
+        id,
+        '--master',
+        this.masterUrls.join(','),
+        '--data',
+        this.nodeDir(id),
+        ...(token ? ['--join', token] : []),
+      ],
       o.env,
     );
   }
@@ -372,7 +388,7 @@ export class LocalFarm {
     // The farm key is the master's only (Alive keys, the store's secrets): a node's credential is its
     // enrolled identity, so nodes (and the simulator) do not get it.
     const env = { ...process.env, ...extraEnv };
-    if (name === 'master') env.VIGIL_FARM_KEY = this.o.farmKey;
+    if (/^master\d*$/.test(name)) env.VIGIL_FARM_KEY = this.o.farmKey;
     else delete env.VIGIL_FARM_KEY;
     const child = spawn(process.execPath, [VIGIL_BIN[this.o.code ?? OWN_CODE], ...args], {
       stdio: stdio as never,

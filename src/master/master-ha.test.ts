@@ -77,8 +77,8 @@ test('PostgreSQL: one leads, the other stands by, forwards people and turns serv
     rmSync(dir, { recursive: true, force: true });
   });
   const { viewer } = await addTestUsers(location, { viewer: 'viewer' });
-  const m1 = master(location, dir, 'm1', 28611);
-  const m2 = master(location, dir, 'm2', 28612);
+  const m1 = master(location, dir, 'm1', 0);
+  const m2 = master(location, dir, 'm2', 0);
   await m1.start();
   t.after(() => m1.close());
   await m2.start();
@@ -91,13 +91,13 @@ test('PostgreSQL: one leads, the other stands by, forwards people and turns serv
   const get = (m: Master, path: string) => http.fetch(m.url + path, { headers: { authorization: `Bearer ${viewer}` } });
 
   // The standby says who it is and who leads, and lists both masters.
-  await until('the standby to see the leader', () => m2.info().leaderId === 'm1');
+  await until('the standby to see the leader', () => m2.info().leaderUrl === m1.url);
   const info = (await (await get(m2, '/api/v1/master')).json()) as Record<string, unknown> & {
     masters: { id: string }[];
   };
   assert.equal(info.id, 'm2');
   assert.equal(info.leader, false);
-  assert.equal(info.leaderUrl, 'https://127.0.0.1:28611');
+  assert.equal(info.leaderUrl, m1.url);
   assert.equal(info.term, term);
   await until('both masters listed', async () => {
     const m = (await (await get(m2, '/api/v1/master')).json()) as { masters: { id: string }[] };
@@ -121,7 +121,7 @@ test('PostgreSQL: one leads, the other stands by, forwards people and turns serv
   assert.equal(channel.status, 503);
   const body = (await channel.json()) as { code: string; leader: { id: string; url: string } };
   assert.equal(body.code, 'NOT_LEADER');
-  assert.deepEqual(body.leader, { id: 'm1', url: 'https://127.0.0.1:28611', term });
+  assert.deepEqual(body.leader, { id: 'm1', url: m1.url, term });
 
   // The leader stops: it gives the lease up, and the standby leads under the next term.
   const t0 = Date.now();

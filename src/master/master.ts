@@ -115,7 +115,8 @@ export class Master {
       bootId: this.bootId,
       startedAtMs: this.startedAtMs,
       leader: this.deciding(),
-      term: leader?.term ?? this.controller?.state().term ?? 1,
+      // A standby that never led has read no farm yet.
+      term: leader?.term ?? (this.controller?.state() as { term?: number } | undefined)?.term ?? 1,
       ...(leader && { leaderId: leader.id, leaderUrl: leader.url }),
       store: this.isPostgres ? 'postgresql' : 'sqlite',
     };

@@ -63,12 +63,15 @@ export async function takeLease(
   return r ? Number(r.term) : undefined;
 }
 
-/** Renews a lease still held (same process, same term, not lapsed) for leaseMs from now; false when it is not. */
-export async function renewLease(db: Db, dialect: Dialect, f: Fence, leaseMs: number): Promise<boolean> {
+/**
+ * Renews a lease still held (same process, same term, not lapsed) for leaseMs from now; false when it
+ * is not. `url` is written again (a master listening on port 0 learns its own only once it listens).
+ */
+export async function renewLease(db: Db, dialect: Dialect, f: Fence & { url: string }, leaseMs: number): Promise<boolean> {
   const now = dbNow(dialect);
   const r = await db
     .updateTable('master_lease')
-    .set({ expires_at: sql<number>`${now} + ${leaseMs}` })
+    .set({ expires_at: sql<number>`${now} + ${leaseMs}`, holder_url: f.url })
     .where('id', '=', 1)
     .where('holder', '=', f.boot)
     .where('term', '=', f.term)
@@ -171,7 +174,7 @@ export class Leases {
   }
 
   /** Renews this leader's lease; false when it is not its own any more (or lapsed). */
-  renew(f: Fence, leaseMs: number): Promise<boolean> {
+  renew(f: Fence & { url: string }, leaseMs: number): Promise<boolean> {
     return renewLease(this.db, this.dialect, f, leaseMs);
   }
 

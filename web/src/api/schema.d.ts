@@ -1733,7 +1733,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** the master answering: name, version, start, whether it leads */
+        /** the master answering: name, version, start, whether it leads, which leads; the masters seen */
         get: {
             parameters: {
                 query?: never;
@@ -1784,15 +1784,27 @@ export interface paths {
                             bootId: string;
                             /** @description the master's name (--id, else host:port) */
                             id: string;
-                            /** @description whether this master decides (always true until masters are replicated) */
+                            /** @description whether this master leads: holds the lease and decides (else a standby) */
                             leader: boolean;
+                            /** @description the master that leads, as this one last saw the lease */
+                            leaderId?: string;
+                            leaderUrl?: string;
                             startedAtMs: number;
                             store: "sqlite" | "postgresql";
-                            /** @description the leader term its assignments carry */
+                            /** @description the term of the leader it knows of (each new leader takes the next one; assignments carry it) */
                             term: number;
                             /** @description the address it listens on */
                             url: string;
                             version: string;
+                        } & {
+                            masters: {
+                                bootId: string;
+                                id: string;
+                                /** @description how long ago it last looked at the lease (the store's clock) */
+                                seenAgoMs: number;
+                                url: string;
+                                version: string;
+                            }[];
                         };
                     };
                 };
