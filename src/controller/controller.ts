@@ -21,6 +21,7 @@ import type { ServerReturns } from './server-return.ts';
 import { Heard, apiUrlOf, type Live } from './heard.ts';
 import { controllerParts } from './parts.ts';
 import { startTicks } from './tick-timer.ts';
+import { faultPoint } from '../lib/fault-point.ts';
 import * as actions from './operator-actions.ts';
 
 export { HANDOVER_TIMEOUT_MS } from './handovers.ts';
@@ -323,6 +324,7 @@ export class Controller {
    */
   serveAssignment(serverId: string): Assignment | undefined {
     this.mustDecide();
+    if (this.runs.awaitsAssignment(serverId)) faultPoint('failover-delivery');
     const a = this.assignment(serverId);
     if (!a) return a;
     const at = this.clock.now();

@@ -8,6 +8,7 @@ import type { Handovers } from './handovers.ts';
 import type { FailoverEntry, FailureTrigger } from '../store/failover-log.ts';
 import { advance, isOpen, newRun, type FailoverRun, type RunEvent } from './failover-run.ts';
 import type { StoreOutage } from './store-outage.ts';
+import { faultPoint } from '../lib/fault-point.ts';
 import { isStoreUnavailable } from '../store/unavailable.ts';
 
 /** A queued failover waits at most this long for the one before it in its group. */
@@ -52,6 +53,8 @@ export interface RunParent {
  */
 export class FailoverRuns {
   private readonly open = new Map<number, FailoverRun>();
+  /** Restored runs that were confirmed and never committed: planned again at the next tick. */
+  private readonly uncommitted = new Set<number>();
   /** The latest state of the run being carried out, for taking it back when the store fails. */
   private current: FailoverRun | undefined;
   /** Failovers confirmed while the store could not be reached, by server: they wait for it. */
@@ -68,6 +71,18 @@ export class FailoverRuns {
   /** Takes up an open failover read from the store at start. */
   restore(f: FailoverEntry): void {
     this.open.set(f.id, { id: f.id, server: f.server, group: f.group, status: f.status, detail: f.detail });
+    // Confirmed, not committed (the master that confirmed it died before the commit, which writes
+    // the moves and the entry in one transaction): it is planned again, on the farm as it is now.
+    if (f.status === 'running' && !f.detail.steps.some((s) => s.step === 'commit')) this.uncommitted.add(f.id);
+  }
+
+  /** Whether `serverId` is the target of a committed move no assignment has carried yet (fault points). */
+  awaitsAssignment(serverId: string): boolean {
+    return [...this.open.values()].some(
+      (r) =>
+        !r.detail.steps.some((s) => s.step === 'assigned') &&
+        r.detail.moves.some((m) => m.to === serverId && m.mode === 'record' && m.recordingAt === undefined),
+    );
   }
 
   /** Whether a failover of this server is open (or waits for the store). */
@@ -195,6 +210,7 @@ export class FailoverRuns {
           detail,
         });
         run = { id, ...start };
+        faultPoint('failover-confirmed');
       }
       this.current = run;
       if (run.status === 'queued') {
@@ -231,6 +247,17 @@ export class FailoverRuns {
 
   /** Every tick: waiting failovers that find a place resume, queued ones whose turn came are carried out. */
   async tick(now: number): Promise<void> {
+    for (const id of [...this.uncommitted]) {
+      this.uncommitted.delete(id);
+      const run = this.open.get(id);
+      if (run?.status === 'running') {
+        this.log.warn(
+          { server: run.server, failover: id },
+          'failover taken up: confirmed, not committed; planned again',
+        );
+        await this.carryOut(run);
+      }
+    }
     for (const run of [...this.open.values()]) {
       if (run.status === 'waiting') {
         if (planFailover(this.p.handovers.planView(this.p.state.farm), run.server).kind === 'wait') continue;
@@ -286,9 +313,13 @@ export class FailoverRuns {
     let last = next;
     for (const fx of effects) {
       if (fx.kind === 'commit') {
-        await this.p.placement.applyMoves(next.server, fx.moves);
         const at = this.clock.now();
-        last = await this.apply(next, { type: 'committed', plan: fx.plan, plannedAt: fx.plannedAt, at });
+        const committed: RunEvent = { type: 'committed', plan: fx.plan, plannedAt: fx.plannedAt, at };
+        // The moves and the entry as committed in one transaction (then saved again, unchanged).
+        const entry = advance(next, committed).run;
+        await this.p.placement.applyMoves(next.server, fx.moves, entry);
+        faultPoint('failover-committed');
+        last = await this.apply(next, committed);
       } else if (fx.kind === 'bump-generation') this.p.state.farm.generation = await this.store.bumpGeneration();
       else if (fx.kind === 'save') await this.store.updateFailover(next.id, next.status, next.detail);
       else this.log[fx.level](fx.fields, fx.msg);

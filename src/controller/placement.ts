@@ -1,9 +1,10 @@
 import type { Store } from '../store/store.ts';
 import type { FarmState } from './farm-state.ts';
 import type { Move } from './planner.ts';
+import type { FailoverDetail, FailoverStatus } from '../store/failover-log.ts';
 
 /** The store operations camera placement uses. */
-export type PlacementStore = Pick<Store, 'moveCameras' | 'setCameraRuntime'>;
+export type PlacementStore = Pick<Store, 'moveCameras' | 'setCameraRuntime' | 'commitMoves'>;
 
 /**
  * Where cameras are recorded and relayed, in the store and in memory at once: failover moves,
@@ -29,8 +30,15 @@ export class Placement {
     }
   }
 
-  /** Commits moves of a failed server: recorded ones change owner, live-only ones get a relay. */
-  async applyMoves(from: string, moves: Move[]): Promise<void> {
+  /**
+   * Commits moves of a failed server: recorded ones change owner, live-only ones get a relay. With
+   * `entry` (a failover's log entry as committed), it is written in the same transaction.
+   */
+  async applyMoves(
+    from: string,
+    moves: Move[],
+    entry?: { id: number; status: FailoverStatus; detail: FailoverDetail },
+  ): Promise<void> {
     const recorded = moves.filter((m) => m.mode === 'record');
     const group = this.state.group(this.state.server(from).group);
     for (const m of recorded) {
@@ -41,16 +49,16 @@ export class Placement {
         if (end !== undefined && to.id !== from) this.recordFrom.set(m.camera, end);
       } else this.recordFrom.delete(m.camera);
     }
-    if (recorded.length)
-      this.state.farm.generation = await this.store.moveCameras(recorded.map((m) => ({ camera: m.camera, to: m.to })));
-    for (const m of recorded) Object.assign(this.state.camera(m.camera)!, { current: m.to, runtime: {} });
     const live = moves.filter((m) => m.mode === 'live');
-    if (live.length) {
-      this.state.farm.generation = await this.store.setCameraRuntime(
-        live.map((m) => ({ camera: m.camera, runtime: { relay: m.to } })),
-      );
-      for (const m of live) this.state.camera(m.camera)!.runtime = { relay: m.to };
+    const relays = live.map((m) => ({ camera: m.camera, runtime: { relay: m.to } }));
+    const owners = recorded.map((m) => ({ camera: m.camera, to: m.to }));
+    if (entry) this.state.farm.generation = await this.store.commitMoves({ moves: owners, relays, entry });
+    else {
+      if (recorded.length) this.state.farm.generation = await this.store.moveCameras(owners);
+      if (live.length) this.state.farm.generation = await this.store.setCameraRuntime(relays);
     }
+    for (const m of recorded) Object.assign(this.state.camera(m.camera)!, { current: m.to, runtime: {} });
+    for (const m of live) this.state.camera(m.camera)!.runtime = { relay: m.to };
   }
 
   /** Handovers whose new server records: ownership moves (the old servers stop once they see it). */

@@ -127,7 +127,10 @@ export class Leadership {
     const sent = this.mono();
     const left = this.validUntil - sent;
     // A renewal that hangs (the store cut off) must not hold the next one up past the lease.
-    const ok = await withTimeout(this.o.leases.renew({ boot: this.o.me.boot, term, url: this.o.me.url }, this.o.leaseMs), left);
+    const ok = await withTimeout(
+      this.o.leases.renew({ boot: this.o.me.boot, term, url: this.o.me.url }, this.o.leaseMs),
+      left,
+    );
     if (this.term !== term) return; // stood down meanwhile: a late answer changes nothing
     if (ok === true) this.extend(sent);
     else if (ok === false) this.standDown(`the lease of term ${term} is not this master's any more`);

@@ -18,10 +18,18 @@ test('one holder at a time: a live lease is not taken, a lapsed one is, under th
     assert.ok(l.expiresAtMs > l.nowMs && l.expiresAtMs - l.nowMs <= 300);
     assert.equal(await s.leases.renew({ boot: 'boot-a', term: t1, url: a.url }, 300), true);
     await delay(400);
-    assert.equal(await s.leases.renew({ boot: 'boot-a', term: t1, url: a.url }, 300), false, 'a lapsed lease is not renewed');
+    assert.equal(
+      await s.leases.renew({ boot: 'boot-a', term: t1, url: a.url }, 300),
+      false,
+      'a lapsed lease is not renewed',
+    );
     const t2 = await s.leases.take(b, 300);
     assert.equal(t2, t1 + 1);
-    assert.equal(await s.leases.renew({ boot: 'boot-a', term: t1, url: a.url }, 300), false, 'the old leader cannot renew');
+    assert.equal(
+      await s.leases.renew({ boot: 'boot-a', term: t1, url: a.url }, 300),
+      false,
+      'the old leader cannot renew',
+    );
     // Given up: taken at once, not a lease later.
     await s.leases.release({ boot: 'boot-b', term: t2! });
     assert.equal(await s.leases.take(a, 300), t2! + 1);

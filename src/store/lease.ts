@@ -67,7 +67,12 @@ export async function takeLease(
  * Renews a lease still held (same process, same term, not lapsed) for leaseMs from now; false when it
  * is not. `url` is written again (a master listening on port 0 learns its own only once it listens).
  */
-export async function renewLease(db: Db, dialect: Dialect, f: Fence & { url: string }, leaseMs: number): Promise<boolean> {
+export async function renewLease(
+  db: Db,
+  dialect: Dialect,
+  f: Fence & { url: string },
+  leaseMs: number,
+): Promise<boolean> {
   const now = dbNow(dialect);
   const r = await db
     .updateTable('master_lease')

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Controller } from './controller.ts';
+import { createLogger } from '../lib/log.ts';
+import { controllerHarness, TEST_ALIVE_KEYS } from '../../test/support/controller-harness.ts';
+
+// A new leader takes the farm up from the store (Controller.start with a term): what the old one began.
+const settings = { FarmHealthStartDelayMs: 0, FarmHealthMissedUdpMs: 1000, StatusIntervalMs: 250 };
+const config = {
+  settings,
+  groups: [{ id: 1, policy: 'distribute' as const }],
+  servers: ['a', 'b'].map((id, i) => ({ id, group: 1, host: '127.0.0.1', udpPort: 19131 + i })),
+  cameras: [{ id: 'ca', url: 'rtsp://127.0.0.1:18998/ca', server: 'a' }],
+};
+
+test('a failover confirmed and never committed (its leader died between) is planned again and carried out by the next leader', async (t) => {
+  const h = await controllerHarness(t, config);
+  // The old leader's last writes: the verdict and the entry; then it died.
+  await h.store.setServerState('a', 'down', h.clock.t);
+  const id = await h.store.insertFailover({
+    startedAt: h.clock.t,
+    server: 'a',
+    group: 1,
+    trigger: 'buddy-quorum',
+    status: 'running',
+    detail: {
+      reporters: ['b'],
+      confirmedAt: h.clock.t,
+      firstReportAt: h.clock.t,
+      moves: [],
+      unrecorded: [],
+      steps: [{ step: 'detect', at: h.clock.t, ms: 0 }],
+    },
+  });
+  await h.c.close();
+  const term = (await h.store.leases.take({ boot: 'next', id: 'm2', url: 'https://m2' }, 60_000))!;
+  h.store.fence = { boot: 'next', term };
+  const next = new Controller({
+    store: h.store,
+    log: createLogger('test', 'silent'),
+    clock: h.clock,
+    tickMs: 0,
+    aliveKeyOf: TEST_ALIVE_KEYS,
+  });
+  t.after(() => next.close());
+  const generation = (await h.store.snapshot()).generation;
+  await next.start({ term, takeover: true });
+  assert.equal(next.state().term, term, 'its assignments carry its term');
+  assert.ok(next.state().generation > generation, 'the generation moved on: every server hears the new term');
+  await next.tick();
+  const fo = (await h.store.failover(id))!;
+  assert.equal(fo.status, 'running');
+  assert.deepEqual(
+    fo.detail.moves.map((m) => [m.camera, m.to]),
+    [['ca', 'b']],
+    'its own entry, no second one',
+  );
+  assert.ok(fo.detail.steps.some((s) => s.step === 'commit'));
+  assert.equal((await h.store.failovers()).length, 1);
+  assert.equal((await h.store.snapshot()).cameras[0].current, 'b');
+  assert.equal(next.assignment('b')!.term, term);
+});
+
+test('a controller that stood down decides nothing; its writes under an old term are fenced', async (t) => {
+  const h = await controllerHarness(t, config);
+  let leading = true;
+  const term = (await h.store.leases.take({ boot: 'me', id: 'm1', url: 'https://m1' }, 60_000))!;
+  h.store.fence = { boot: 'me', term };
+  const c = new Controller({
+    store: h.store,
+    log: createLogger('test', 'silent'),
+    clock: h.clock,
+    tickMs: 0,
+    aliveKeyOf: TEST_ALIVE_KEYS,
+    deciding: () => leading,
+  });
+  t.after(() => c.close());
+  await c.start({ term });
+  leading = false;
+  await assert.rejects(c.manualFailover('a'), { code: 'NOT_LEADER' });
+  assert.throws(() => c.serveAssignment('a'), { code: 'NOT_LEADER' });
+  // Another master takes the lease: the store refuses what this one still tries.
+  await h.store.leases.release({ boot: 'me', term });
+  await h.store.leases.take({ boot: 'other', id: 'm2', url: 'https://m2' }, 60_000);
+  await assert.rejects(h.store.setServerState('a', 'down', 1), { code: 'NOT_LEADER' });
+  assert.equal((await h.store.snapshot()).servers.find((s) => s.id === 'a')!.state, 'up');
+});
