@@ -111,7 +111,8 @@ export class LocalFarm {
    * way this farm reaches its master's API: fetch, api and post go through it.
    */
   async request(path: string, init: RequestInit = {}): Promise<Response> {
-    const http = (this.http ??= tlsFetch({ ca: readFileSync(this.caFile, 'utf8') }));
+    this.http ??= tlsFetch({ ca: readFileSync(this.caFile, 'utf8') });
+    const http = this.http;
     // With standbys, any master that answers will do (it forwards to the leader): a killed one is skipped.
     const { res, idx } = await firstAnswer(this.masterUrls, this.answering, init, (url) =>
       http.fetch(url + path, init),
