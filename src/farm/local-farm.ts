@@ -62,7 +62,6 @@ export interface LocalFarmOptions {
   /** The masters' lease (--lease-ms, --lease-renew-ms); the CLI's defaults unless given. */
   lease?: { leaseMs: number; renewMs: number };
 }
-
 export type { FarmAdmin } from './farm-admin.ts';
 
 /**
@@ -108,12 +107,12 @@ export class LocalFarm {
   /**
    * A request to the master with the caller's headers only, no credential of the farm's admin (a
    * test's other people, or nobody), over TLS trusting the farm CA; the answer as it comes. The one
-   * way this farm reaches its master's API: fetch, api and post go through it.
+   * way this farm reaches its master's API: fetch, api and post go through it. With standbys, any
+   * master that answers will do (it forwards to the leader): a killed one is skipped.
    */
   async request(path: string, init: RequestInit = {}): Promise<Response> {
     this.http ??= tlsFetch({ ca: readFileSync(this.caFile, 'utf8') });
     const http = this.http;
-    // With standbys, any master that answers will do (it forwards to the leader): a killed one is skipped.
     const { res, idx } = await firstAnswer(this.masterUrls, this.answering, init, (url) =>
       http.fetch(url + path, init),
     );
