@@ -3,6 +3,12 @@ import { join } from 'node:path';
 import { PRIVATE_DIR_MODE } from '../lib/private-dir.ts';
 import type { RequestInit, Response } from 'undici';
 
+/** How a master is started: more environment (VIGIL_FAULT_POINT, say), or as another user (its data dir theirs). */
+export interface MasterStart {
+  env?: Record<string, string>;
+  user?: { uid: number; gid: number };
+}
+
 /** master → 0, master2 → 1, master3 → 2… (a LocalFarm's masters by name). */
 export function masterIndex(name: string): number {
   const m = /^master(\d*)$/.exec(name);

@@ -15,7 +15,7 @@ import { loadIdentity } from '../node/node-identity.ts';
 import { inviteOffline } from '../master/invite-offline.ts';
 import { tcpOpen } from '../lib/tcp-open.ts';
 import { farmAdmin, type FarmAdmin } from './farm-admin.ts';
-import { copyFarmCa, firstAnswer, leadingMaster, masterArgs, masterIndex } from './farm-masters.ts';
+import { copyFarmCa, firstAnswer, leadingMaster, masterArgs, masterIndex, type MasterStart } from './farm-masters.ts';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '../../bin');
 /** What `vigil` runs: the compiled build (bin/vigil.js, dist/) or the TypeScript sources through tsx (bin/vigil-dev.js). */
@@ -63,6 +63,7 @@ export interface LocalFarmOptions {
   lease?: { leaseMs: number; renewMs: number };
 }
 export type { FarmAdmin } from './farm-admin.ts';
+export type { MasterStart } from './farm-masters.ts';
 
 /**
  * Runs a farm on this machine as real separate processes: `vigil sim`, `vigil master` and one
@@ -167,12 +168,8 @@ export class LocalFarm {
       }
       return;
     }
-    const invites = await inviteOffline({
-      store: await this.storeLocation(),
-      pkiDir: dirname(this.caFile),
-      servers: missing,
-    });
-    for (const i of invites) this.tokens.set(i.server, i.joinToken);
+    const offline = { store: await this.storeLocation(), pkiDir: dirname(this.caFile), servers: missing };
+    for (const i of await inviteOffline(offline)) this.tokens.set(i.server, i.joinToken);
   }
 
   /** Whether server `id`'s node holds an identity (it enrolled). */
@@ -204,16 +201,11 @@ export class LocalFarm {
    * Starts (or restarts) `vigil master` with this configuration; resolves when its API answers
    * over TLS, once each configured server that has not enrolled has a join token for its node.
    */
-  async startMaster(config: FarmConfigInput): Promise<void> {
+  async startMaster(config: FarmConfigInput, o: MasterStart = {}): Promise<void> {
     const file = join(this.o.dir, 'farm.yaml');
     // It holds the cameras' URLs, passwords and all.
     writeFileSync(file, stringify(config), { mode: PRIVATE_FILE_MODE });
-    this.spawn('master', await this.masterArgs('master', file));
-    await this.started(
-      'master',
-      async () =>
-        existsSync(this.caFile) && (await this.request('/api/v1/health', { signal: AbortSignal.timeout(2000) })).ok,
-    );
+    await this.launchMaster('master', file, o);
     await this.adminAuth();
     await this.enroll(config.servers.map((s) => s.id));
   }
@@ -224,15 +216,17 @@ export class LocalFarm {
    * resolves when its API answers. The configuration file is the first master's (a standby checks it
    * and leaves the farm to the leader).
    */
-  async startStandby(name: string): Promise<void> {
+  async startStandby(name: string, o: MasterStart = {}): Promise<void> {
     const i = masterIndex(name);
     if (i < 1 || i >= this.masterUrls.length) throw new Error(`no standby port for ${name}`);
     copyFarmCa(dirname(this.caFile), join(this.o.dir, name, 'pki'));
-    this.spawn(name, await this.masterArgs(name, join(this.o.dir, 'farm.yaml')));
-    await this.started(
-      name,
-      async () => (await this.requestAt(name, '/api/v1/health', { signal: AbortSignal.timeout(2000) })).ok,
-    );
+    await this.launchMaster(name, join(this.o.dir, 'farm.yaml'), o);
+  }
+
+  private async launchMaster(name: string, configFile: string, o: MasterStart): Promise<void> {
+    this.spawn(name, await this.masterArgs(name, configFile), o.env, o.user);
+    const health = () => this.requestAt(name, '/api/v1/health', { signal: AbortSignal.timeout(2000) });
+    await this.started(name, async () => existsSync(this.caFile) && (await health()).ok);
   }
 
   /** The master that leads now, by name, as the masters themselves answer (undefined: none does). */
@@ -376,7 +370,12 @@ export class LocalFarm {
     }
   }
 
-  private spawn(name: string, args: string[], extraEnv: Record<string, string> = {}): void {
+  private spawn(
+    name: string,
+    args: string[],
+    extraEnv: Record<string, string> = {},
+    user?: { uid: number; gid: number },
+  ): void {
     const prev = this.procs.get(name);
     if (prev && prev.exitCode === null && prev.signalCode === null) throw new Error(`${name} is already running`);
     let stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
@@ -393,6 +392,7 @@ export class LocalFarm {
     const child = spawn(process.execPath, [VIGIL_BIN[this.o.code ?? OWN_CODE], ...args], {
       stdio: stdio as never,
       env,
+      ...user,
     });
     if (fd !== undefined) closeSync(fd);
     this.procs.set(name, child);
