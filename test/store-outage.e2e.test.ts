@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { diskSegments, footageHoles } from './support/disk-footage.ts';
 import { FarmUnderTest } from './support/farm-under-test.ts';
+import { privateCluster } from './support/pg-cluster.ts';
 
 // Loopback ports of this test (order-outage's 27400 family).
 const PORTS = { master: 27410, rtsp: 27455, udp: 27448, pg: 27432 };
@@ -13,28 +13,6 @@ const START_DELAY_MS = 6000;
 const OUTAGE_MS = 30_000;
 /** Each master log line of the outage, by message: the store's loss and return are one line each. */
 const ONE_LINE_EACH = ['farm store unreachable', 'farm store back', 'server confirmed down'];
-
-/** A PostgreSQL cluster of this test's own (Debian's postgresql-common), trust auth on loopback. */
-function privateCluster(name: string, port: number) {
-  const run = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const ctl = (action: string, ...extra: string[]) =>
-    run('pg_ctlcluster', '--skip-systemctl-redirect', '15', name, action, ...extra);
-  return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    log: `/var/log/postgresql/postgresql-15-${name}.log`,
-    create: () =>
-      run('pg_createcluster', '15', name, '-p', String(port), '--', '--auth-local=trust', '--auth-host=trust'),
-    start: () => ctl('start'),
-    stop: () => ctl('stop', '-m', 'fast'),
-    drop: () => {
-      try {
-        run('pg_dropcluster', '--stop', '15', name);
-      } catch {
-        // not created (or gone already)
-      }
-    },
-  };
-}
 
 /** Master log lines (JSON) at or after `since`, with their time and message. */
 function logLines(file: string, since: number): { time: number; msg: string }[] {

@@ -1,12 +1,16 @@
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRIVATE_DIR_MODE } from '../lib/private-dir.ts';
+import { NOT_LEADER_HEADER } from '../master/standby-gate.ts';
 import type { RequestInit, Response } from 'undici';
 
-/** How a master is started: more environment (VIGIL_FAULT_POINT, say), or as another user (its data dir theirs). */
+/**
+ * How a master is started: more environment (VIGIL_FAULT_POINT, say), or under another group id
+ * (still root's user, so it reads every file; an iptables rule on that gid cuts its traffic).
+ */
 export interface MasterStart {
   env?: Record<string, string>;
-  user?: { uid: number; gid: number };
+  gid?: number;
 }
 
 /** master → 0, master2 → 1, master3 → 2… (a LocalFarm's masters by name). */
@@ -59,7 +63,10 @@ export function copyFarmCa(fromPki: string, toPki: string): void {
   for (const f of ['ca.pem', 'ca.key']) copyFileSync(join(fromPki, f), join(toPki, f));
 }
 
-/** The first of the masters that answers at all, from `start` on (a request aborted, or with a stream body, is not sent twice). */
+/**
+ * The first of the masters that answers, from `start` on: one that is down, or a standby that knows
+ * no leader, is passed over (a request aborted, or with a body, is not sent twice).
+ */
 export async function firstAnswer(
   urls: string[],
   start: number,
@@ -70,7 +77,13 @@ export async function firstAnswer(
   for (let i = 0; i < urls.length; i++) {
     const idx = (start + i) % urls.length;
     try {
-      return { res: await fetch(urls[idx]), idx };
+      const res = await fetch(urls[idx]);
+      // A standby that knows no leader (cut off from the store, say): another master may.
+      if (res.headers.get(NOT_LEADER_HEADER) === '' && i < urls.length - 1 && !init.body) {
+        await res.arrayBuffer();
+        continue;
+      }
+      return { res, idx };
     } catch (err) {
       last = err;
       if (init.signal?.aborted || (init.body && typeof init.body === 'object')) throw err;

@@ -224,7 +224,7 @@ export class LocalFarm {
   }
 
   private async launchMaster(name: string, configFile: string, o: MasterStart): Promise<void> {
-    this.spawn(name, await this.masterArgs(name, configFile), o.env, o.user);
+    this.spawn(name, await this.masterArgs(name, configFile), o.env, o.gid);
     const health = () => this.requestAt(name, '/api/v1/health', { signal: AbortSignal.timeout(2000) });
     await this.started(name, async () => existsSync(this.caFile) && (await health()).ok);
   }
@@ -370,12 +370,7 @@ export class LocalFarm {
     }
   }
 
-  private spawn(
-    name: string,
-    args: string[],
-    extraEnv: Record<string, string> = {},
-    user?: { uid: number; gid: number },
-  ): void {
+  private spawn(name: string, args: string[], extraEnv: Record<string, string> = {}, gid?: number): void {
     const prev = this.procs.get(name);
     if (prev && prev.exitCode === null && prev.signalCode === null) throw new Error(`${name} is already running`);
     let stdio: ('inherit' | number)[] = ['inherit', 'inherit', 'inherit'];
@@ -392,7 +387,7 @@ export class LocalFarm {
     const child = spawn(process.execPath, [VIGIL_BIN[this.o.code ?? OWN_CODE], ...args], {
       stdio: stdio as never,
       env,
-      ...user,
+      ...(gid !== undefined && { gid }),
     });
     if (fd !== undefined) closeSync(fd);
     this.procs.set(name, child);

@@ -13,6 +13,9 @@ export interface StandbyGateOptions {
   tls: ClientTls;
 }
 
+/** The header of a standby's refusal (its value: the leader's id, empty when none leads). */
+export const NOT_LEADER_HEADER = 'x-vigil-not-leader';
+
 /** Paths a standby answers itself: which master it is (and who leads), and whether it runs. */
 const LOCAL = new Set(['/api/v1/master', '/api/v1/health']);
 const NODE_CHANNEL = /^\/api\/v1\/nodes\//;
@@ -42,16 +45,20 @@ export function registerStandbyGate(app: FastifyInstance, o: StandbyGateOptions)
 }
 
 function notLeader(reply: FastifyReply, leader: LeaderSeen | undefined): FastifyReply {
-  return reply
-    .code(503)
-    .header('retry-after', '1')
-    .send({
-      code: 'NOT_LEADER',
-      message: leader
-        ? `this master is a standby: master ${leader.id} leads (${leader.url})`
-        : 'no master leads the farm right now (a takeover is under way): try again in a second',
-      ...(leader && { leader }),
-    });
+  return (
+    reply
+      .code(503)
+      .header('retry-after', '1')
+      // Clients that may ask another master (LocalFarm, scripts) tell this refusal from an answer.
+      .header(NOT_LEADER_HEADER, leader?.id ?? '')
+      .send({
+        code: 'NOT_LEADER',
+        message: leader
+          ? `this master is a standby: master ${leader.id} leads (${leader.url})`
+          : 'no master leads the farm right now (a takeover is under way): try again in a second',
+        ...(leader && { leader }),
+      })
+  );
 }
 
 /** Streams the request to the leader and its answer back; the client going away ends both. */

@@ -99,8 +99,8 @@ export class FarmUnderTest {
     name: string,
     masterPort: number,
     readonly farmKey = newFarmKey(),
-    /** postgres: the master's store on this PostgreSQL server (LocalFarmOptions.postgres). */
-    options: Pick<LocalFarmOptions, 'postgres'> = {},
+    /** postgres: the master's store on this PostgreSQL server; standbyPorts, lease: further masters (LocalFarmOptions). */
+    options: Pick<LocalFarmOptions, 'postgres' | 'standbyPorts' | 'lease'> = {},
   ) {
     this.dir = mkdtempSync(join(tmpdir(), `vigil-e2e-${name}-`));
     this.farm = new LocalFarm({ dir: this.dir, farmKey, masterPort, ...options });
