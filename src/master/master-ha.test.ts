@@ -119,9 +119,9 @@ test('PostgreSQL: one leads, the other stands by, forwards people and turns serv
   // A server is told to go to the leader (it is known there by its own certificate).
   const channel = await http.fetch(`${m2.url}/api/v1/nodes/s1/status`, { method: 'POST' });
   assert.equal(channel.status, 503);
-  const body = (await channel.json()) as { code: string; leader: { id: string; url: string } };
-  assert.equal(body.code, 'NOT_LEADER');
-  assert.deepEqual(body.leader, { id: 'm1', url: m1.url, term });
+  const body = (await channel.json()) as { error: { code: string; details: { leader: unknown }[] } };
+  assert.equal(body.error.code, 'NOT_LEADER');
+  assert.deepEqual(body.error.details[0].leader, { id: 'm1', url: m1.url, term });
 
   // The leader stops: it gives the lease up, and the standby leads under the next term.
   const t0 = Date.now();

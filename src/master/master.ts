@@ -273,7 +273,8 @@ export class Master {
       commits,
       standby: {
         leading: () => this.deciding(),
-        leader: () => leadership.leader(),
+        // Not itself: a master taking the farm up (leading, not ready yet) answers 503 to retry.
+        leader: () => (leadership.leading() ? undefined : leadership.leader()),
         tls: farmClientTls({ ...ca.master, ca: ca.caPem }, 'master'),
         onStandDown: (fn) => this.standDownCalls.push(fn),
       },

@@ -2,6 +2,7 @@ import { request as httpsRequest, Agent } from 'node:https';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientTls } from '../lib/http/tls.ts';
 import type { LeaderSeen } from './leadership.ts';
+import { VigilError, errorBody } from '../lib/errors.ts';
 
 /** What a master answers as a standby. */
 export interface StandbyGateOptions {
@@ -29,6 +30,7 @@ const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade',
  * forwarded to the leader as it came, body and answer streamed (the service channel too), so a
  * person's client may talk to any master. The console's files and /api/v1/master are served here.
  * With no leader (its lease lapsed, a takeover under way) the answer is 503 NOT_LEADER, to retry.
+ * The refusal's details name the leader: `{ error: { code: 'NOT_LEADER', details: [{ leader }] } }`.
  */
 export function registerStandbyGate(app: FastifyInstance, o: StandbyGateOptions): void {
   const agent = new Agent({ keepAlive: true, ...o.tls });
@@ -45,19 +47,16 @@ export function registerStandbyGate(app: FastifyInstance, o: StandbyGateOptions)
 }
 
 function notLeader(reply: FastifyReply, leader: LeaderSeen | undefined): FastifyReply {
+  const message = leader
+    ? `this master is a standby: master ${leader.id} leads (${leader.url})`
+    : 'no master leads the farm right now (a takeover is under way): try again in a second';
   return (
     reply
       .code(503)
       .header('retry-after', '1')
       // Clients that may ask another master (LocalFarm, scripts) tell this refusal from an answer.
       .header(NOT_LEADER_HEADER, leader?.id ?? '')
-      .send({
-        code: 'NOT_LEADER',
-        message: leader
-          ? `this master is a standby: master ${leader.id} leads (${leader.url})`
-          : 'no master leads the farm right now (a takeover is under way): try again in a second',
-        ...(leader && { leader }),
-      })
+      .send(errorBody(new VigilError('NOT_LEADER', message, 503, leader ? [{ leader }] : [])))
   );
 }
 
@@ -82,12 +81,8 @@ function forward(req: FastifyRequest, reply: FastifyReply, leader: LeaderSeen, a
       return;
     }
     reply.raw.writeHead(502, { 'content-type': 'application/json; charset=utf-8' });
-    reply.raw.end(
-      JSON.stringify({
-        code: 'LEADER_UNREACHABLE',
-        message: `this master is a standby and the leader (${leader.id}, ${leader.url}) did not answer: ${err.message}`,
-      }),
-    );
+    const message = `this master is a standby and the leader (${leader.id}, ${leader.url}) did not answer: ${err.message}`;
+    reply.raw.end(JSON.stringify(errorBody(new VigilError('LEADER_UNREACHABLE', message))));
   });
   reply.raw.on('close', () => up.destroy());
   req.raw.pipe(up);

@@ -86,10 +86,13 @@ export class MasterClient {
           ...init,
           signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
         });
-        const body = (await res.json()) as { code?: unknown; leader?: { url?: unknown } } | null;
+        const body = (await res.json()) as {
+          error?: { code?: unknown; details?: { leader?: { url?: unknown } }[] };
+        } | null;
         if (!res.ok) {
           // A standby names the leader: ask it next (if it is one of ours).
-          const hinted = body?.code === 'NOT_LEADER' ? this.indexOf(body.leader?.url) : -1;
+          const e = body?.error;
+          const hinted = e?.code === 'NOT_LEADER' ? this.indexOf(e.details?.[0]?.leader?.url) : -1;
           if (hinted >= 0) order.unshift(hinted);
           throw new Error(`${res.status} ${JSON.stringify(body)}`);
         }
