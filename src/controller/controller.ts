@@ -213,7 +213,8 @@ export class Controller {
 
   /** The farm generation: it changes whenever some server's assignment may have. */
   get generation(): number {
-    return this.fs.farm.generation;
+    // 0 on a standby that never led: it has read no farm (GET /api/v1/health answers it).
+    return (this.fs.farm as FarmSnapshot | undefined)?.generation ?? 0;
   }
 
   /** Whether the farm store is known unreachable (from its last failure until it answers again). */

@@ -121,12 +121,12 @@ export class LocalFarm {
     return res;
   }
 
-  /** A request to one master by name (master, master2…), not to whichever answers; as the farm's admin. */
+  /** A request to one master by name (master, master2…), not to whichever answers; as the farm's admin once there is one. */
   requestAt(name: string, path: string, init: RequestInit = {}): Promise<Response> {
     this.http ??= tlsFetch({ ca: readFileSync(this.caFile, 'utf8') });
     return this.http.fetch(this.masterUrls[masterIndex(name)] + path, {
       ...init,
-      headers: { ...(init.headers as Record<string, string>), ...this.authHeaders() },
+      headers: { ...(init.headers as Record<string, string>), ...(this.adminCredential && this.authHeaders()) },
     });
   }
 
