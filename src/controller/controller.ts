@@ -211,9 +211,10 @@ export class Controller {
     return this.serial(() => actions.moveCamera(this.actionParts(), cameraId, to, actor));
   }
 
-  /** The farm generation: it changes whenever some server's assignment may have. */
+  /** The farm generation: it changes whenever some server's assignment may have; 0 before the farm is read (a standby that never led). */
   get generation(): number {
-    return this.fs.farm.generation;
+    // A standby answers its own health (standby-gate.ts LOCAL) before it has read any farm.
+    return (this.fs.farm as FarmSnapshot | undefined)?.generation ?? 0;
   }
 
   /** Whether the farm store is known unreachable (from its last failure until it answers again). */

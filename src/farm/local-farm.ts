@@ -123,11 +123,16 @@ export class LocalFarm {
 
   /** A request to one master by name (master, master2…), not to whichever answers; as the farm's admin. */
   requestAt(name: string, path: string, init: RequestInit = {}): Promise<Response> {
-    this.http ??= tlsFetch({ ca: readFileSync(this.caFile, 'utf8') });
-    return this.http.fetch(this.masterUrls[masterIndex(name)] + path, {
+    return this.anonymousAt(name, path, {
       ...init,
       headers: { ...(init.headers as Record<string, string>), ...this.authHeaders() },
     });
+  }
+
+  // No credential: a master's health is asked before the farm's admin exists (its first start).
+  private anonymousAt(name: string, path: string, init: RequestInit = {}): Promise<Response> {
+    this.http ??= tlsFetch({ ca: readFileSync(this.caFile, 'utf8') });
+    return this.http.fetch(this.masterUrls[masterIndex(name)] + path, init);
   }
 
   /** A request to the master as the farm's admin, over TLS trusting the farm CA; the answer as it comes (status not checked). */
@@ -225,7 +230,7 @@ export class LocalFarm {
 
   private async launchMaster(name: string, configFile: string, o: MasterStart): Promise<void> {
     this.spawn(name, await this.masterArgs(name, configFile), o.env, o.user);
-    const health = () => this.requestAt(name, '/api/v1/health', { signal: AbortSignal.timeout(2000) });
+    const health = () => this.anonymousAt(name, '/api/v1/health', { signal: AbortSignal.timeout(2000) });
     await this.started(name, async () => existsSync(this.caFile) && (await health()).ok);
   }
 
