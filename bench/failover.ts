@@ -16,12 +16,18 @@
 //   --runs N, --record-s S, --missed-ms MS, --copyback-mb MB
 //   --master-port, --rtsp-port, --udp-port   loopback ports (defaults 28480, 28554, 28045..28047)
 //   --keep                                   leave each run's farm folder (its servers' files) in place
+//   --master-crash                           two masters on PostgreSQL (VIGIL_DB, default the local
+//                                            server; masters on --master-port and the next one, the
+//                                            CLI's lease): kill -9 the leader and s1 at one instant;
+//                                            measures master_takeover (kill → master2 says it leads),
+//                                            the gap from the files, and double owners after it settles
+//                                            (exit 1 if any); bench/failover-master-crash.ts
 import { parseArgs } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalFarm } from '../src/farm/local-farm.ts';
-import { exampleFarm, EXAMPLE_CAMERAS } from '../src/farm/example-farm.ts';
+import { EXAMPLE_CAMERAS } from '../src/farm/example-farm.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { percentile } from './stats.ts';
 import { measureCopyBack } from './copyback.ts';
@@ -33,6 +39,8 @@ import {
   localFarmStorage,
   type DiskSegment,
 } from '../test/support/disk-footage.ts';
+import { failoverFarm, type FailoverPolicy } from './failover-farm.ts';
+import { masterCrashBench } from './failover-master-crash.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,21 +54,24 @@ const { values } = parseArgs({
     'rtsp-port': { type: 'string', default: '28554' },
     'udp-port': { type: 'string', default: '28045' },
     keep: { type: 'boolean', default: false },
+    'master-crash': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (values.help) {
   console.log(
-    'usage: npm run bench:failover -- [--policy spare|standby|hot|distribute] [--planned] [--runs N] [--record-s S]\n' +
-      '  [--missed-ms MS] [--copyback-mb MB] [--master-port P] [--rtsp-port P] [--udp-port P] [--keep]\n' +
-      "  --keep: leave each run's farm folder (data dirs, logs) and print where",
+    'usage: npm run bench:failover -- [--policy spare|standby|hot|distribute] [--planned | --master-crash] [--runs N]\n' +
+      '  [--record-s S] [--missed-ms MS] [--copyback-mb MB] [--master-port P] [--rtsp-port P] [--udp-port P] [--keep]\n' +
+      "  --keep: leave each run's farm folder (data dirs, logs) and print where\n" +
+      '  --master-crash: kill -9 the leading master (of two, on PostgreSQL: VIGIL_DB) and s1 at one instant',
   );
   process.exit(0);
 }
-const policy = values.policy as 'spare' | 'standby' | 'hot' | 'distribute';
+const policy = values.policy as FailoverPolicy;
 if (!['spare', 'standby', 'hot', 'distribute'].includes(policy))
   throw new Error(`--policy: spare, standby, hot or distribute, not ${policy}`);
 const planned = values.planned;
+if (planned && values['master-crash']) throw new Error('--planned and --master-crash: one or the other');
 const runs = Number(values.runs);
 const missedMs = Number(values['missed-ms']);
 const recordMs = Number(values['record-s']) * 1000;
@@ -89,24 +100,7 @@ async function oneRun(i: number): Promise<RunResult> {
   const farm = new LocalFarm({ dir, farmKey: newFarmKey(), masterPort: Number(values['master-port']) });
   const rtsp = Number(values['rtsp-port']);
   try {
-    const config = exampleFarm({
-      simUrl: (id) => `rtsp://127.0.0.1:${rtsp}/${id}`,
-      udpBasePort: Number(values['udp-port']),
-      settings: {
-        AliveIntervalMs: 250,
-        FarmHealthMissedUdpMs: missedMs,
-        FarmHealthStartDelayMs: 5000,
-        StatusIntervalMs: 250,
-      },
-    });
-    config.servers = config.servers.filter((s) => s.group === 1);
-    config.cameras = config.cameras.filter((c) => config.servers.some((s) => s.id === c.server));
-    config.groups = [{ id: 1, policy, ...(policy === 'standby' && { failoverServers: ['s3'] }) }];
-    if (policy === 'hot') config.servers.find((s) => s.id === 's3')!.hotStandbyFor = 's1';
-    if (policy === 'distribute') {
-      config.servers.find((s) => s.id === 's2')!.maxCameras = 3;
-      config.servers.find((s) => s.id === 's3')!.maxCameras = 1;
-    }
+    const config = failoverFarm({ policy, rtspPort: rtsp, udpBasePort: Number(values['udp-port']), missedMs });
     await farm.startSim(
       rtsp,
       config.cameras.map((c) => c.id),
@@ -215,52 +209,68 @@ function largestSkew(segments: DiskSegment[]): Skew | undefined {
   return most && { ...most, frames };
 }
 
-const results: RunResult[] = [];
-let failedRuns = 0;
-for (let i = 0; i < runs; i++) {
-  try {
-    results.push(await oneRun(i));
-  } catch (err) {
-    // A run that breaks is counted, not hidden, and does not cost the other runs' figures.
-    failedRuns++;
-    console.error(`run ${i + 1}/${runs} failed: ${(err as Error).message}`);
+/** The crash (or planned) runs, then their figures as one JSON line. */
+async function crashBench(): Promise<void> {
+  const results: RunResult[] = [];
+  let failedRuns = 0;
+  for (let i = 0; i < runs; i++) {
+    try {
+      results.push(await oneRun(i));
+    } catch (err) {
+      // A run that breaks is counted, not hidden, and does not cost the other runs' figures.
+      failedRuns++;
+      console.error(`run ${i + 1}/${runs} failed: ${(err as Error).message}`);
+    }
   }
-}
-const det = results.flatMap((r) => (r.detectionMs === null ? [] : [r.detectionMs]));
-// Planned handovers have nothing to detect; copy-back is measured once, after the runs.
-const copy = planned
-  ? await measureCopyBack({ segments: Math.max(1, Math.round(Number(values['copyback-mb']))), bytes: 1_000_000 })
-  : undefined;
-const gaps = results.map((r) => r.gapMs);
-const apiGaps = results.map((r) => r.apiGapMs);
-const untrue = results.filter((r) => Math.abs(r.gapMs - r.apiGapMs) > AGREEMENT_MS);
-const skews = results.flatMap((r) => (r.frameSkewMs === null ? [] : [r.frameSkewMs]));
-if (untrue.length) {
-  process.exitCode = 1;
-  console.error(
-    `FAIL: in ${untrue.length} of ${results.length} runs the master's timeline and the frames on disk disagree by more than ${AGREEMENT_MS} ms: ` +
-      untrue.map((r) => `gap ${r.gapMs} ms on disk, ${r.apiGapMs} ms in the API`).join('; '),
+  const det = results.flatMap((r) => (r.detectionMs === null ? [] : [r.detectionMs]));
+  // Planned handovers have nothing to detect; copy-back is measured once, after the runs.
+  const copy = planned
+    ? await measureCopyBack({ segments: Math.max(1, Math.round(Number(values['copyback-mb']))), bytes: 1_000_000 })
+    : undefined;
+  const gaps = results.map((r) => r.gapMs);
+  const apiGaps = results.map((r) => r.apiGapMs);
+  const untrue = results.filter((r) => Math.abs(r.gapMs - r.apiGapMs) > AGREEMENT_MS);
+  const skews = results.flatMap((r) => (r.frameSkewMs === null ? [] : [r.frameSkewMs]));
+  if (untrue.length) {
+    process.exitCode = 1;
+    console.error(
+      `FAIL: in ${untrue.length} of ${results.length} runs the master's timeline and the frames on disk disagree by more than ${AGREEMENT_MS} ms: ` +
+        untrue.map((r) => `gap ${r.gapMs} ms on disk, ${r.apiGapMs} ms in the API`).join('; '),
+    );
+  }
+  console.log(
+    JSON.stringify({
+      runs,
+      policy,
+      planned,
+      failed_runs: failedRuns,
+      missed_udp_ms: missedMs,
+      detection_ms_p50: planned ? null : percentile(det, 50),
+      detection_ms_p95: planned ? null : percentile(det, 95),
+      gap_ms_p50: percentile(gaps, 50),
+      gap_ms_p95: percentile(gaps, 95),
+      api_gap_ms_p50: percentile(apiGaps, 50),
+      api_gap_ms_p95: percentile(apiGaps, 95),
+      gaps_ms: gaps,
+      api_gaps_ms: apiGaps,
+      disagreeing_runs: untrue.length,
+      frame_skew_ms_max: skews.length ? Math.max(...skews) : null,
+      false_failovers: results.reduce((a, r) => a + r.falseFailovers, 0),
+      gap_bound_ms: policy === 'hot' || planned ? 1000 : missedMs + 3000,
+      ...copy,
+    }),
   );
 }
-console.log(
-  JSON.stringify({
+
+if (values['master-crash'])
+  process.exitCode = await masterCrashBench({
     runs,
     policy,
-    planned,
-    failed_runs: failedRuns,
-    missed_udp_ms: missedMs,
-    detection_ms_p50: planned ? null : percentile(det, 50),
-    detection_ms_p95: planned ? null : percentile(det, 95),
-    gap_ms_p50: percentile(gaps, 50),
-    gap_ms_p95: percentile(gaps, 95),
-    api_gap_ms_p50: percentile(apiGaps, 50),
-    api_gap_ms_p95: percentile(apiGaps, 95),
-    gaps_ms: gaps,
-    api_gaps_ms: apiGaps,
-    disagreeing_runs: untrue.length,
-    frame_skew_ms_max: skews.length ? Math.max(...skews) : null,
-    false_failovers: results.reduce((a, r) => a + r.falseFailovers, 0),
-    gap_bound_ms: policy === 'hot' || planned ? 1000 : missedMs + 3000,
-    ...copy,
-  }),
-);
+    missedMs,
+    recordMs,
+    masterPort: Number(values['master-port']),
+    rtspPort: Number(values['rtsp-port']),
+    udpBasePort: Number(values['udp-port']),
+    keep: values.keep,
+  });
+else await crashBench();

@@ -99,6 +99,10 @@ test('PostgreSQL: one leads, the other stands by, forwards people and turns serv
   assert.equal(info.leader, false);
   assert.equal(info.leaderUrl, m1.url);
   assert.equal(info.term, term);
+  // A standby answers its own health (LocalFarm waits on it), before it has read any farm.
+  const health = await get(m2, '/api/v1/health');
+  assert.equal(health.status, 200);
+  assert.deepEqual(await health.json(), { ok: true, generation: 0 });
   await until('both masters listed', async () => {
     const m = (await (await get(m2, '/api/v1/master')).json()) as { masters: { id: string }[] };
     return m.masters.map((x) => x.id).join() === 'm1,m2';
