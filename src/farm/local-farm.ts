@@ -83,7 +83,7 @@ export class LocalFarm {
   readonly masterUrl: string;
   /** Every master's API, the first one's first (names: master, master2, master3…). */
   readonly masterUrls: string[];
-  private answering = 0; // the master that answered last: asked first
+  answering = 0; // the index of the master that answered last: asked first (a test may steer it)
   /** The farm CA certificate the master creates at its first start: what this farm's clients trust. */
   readonly caFile: string;
 

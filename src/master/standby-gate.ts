@@ -1,4 +1,5 @@
 import { request as httpsRequest, Agent } from 'node:https';
+import type { ClientRequest } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientTls } from '../lib/http/tls.ts';
 import type { LeaderSeen } from './leadership.ts';
@@ -34,14 +35,27 @@ const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade',
  */
 export function registerStandbyGate(app: FastifyInstance, o: StandbyGateOptions): void {
   const agent = new Agent({ keepAlive: true, ...o.tls });
-  app.addHook('onClose', async () => agent.destroy());
+  // A request forwarded to a master that no longer leads (paused, cut off, dead) could wait on it
+  // forever: once the lease names another leader, or none, it is cut (its client asks again).
+  const inFlight = new Map<ClientRequest, string>();
+  const sweep = setInterval(() => {
+    const now = o.leading() ? undefined : o.leader()?.url;
+    for (const [up, url] of inFlight) if (url !== now) up.destroy(new Error('the leader changed'));
+  }, 500);
+  sweep.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(sweep);
+    agent.destroy();
+  });
   app.addHook('onRequest', async (req, reply) => {
     if (o.leading()) return;
     const path = req.url.split('?')[0];
     if (!path.startsWith('/api/') || LOCAL.has(path)) return;
     const leader = o.leader();
     if (!leader || NODE_CHANNEL.test(path)) return notLeader(reply, leader);
-    forward(req, reply, leader, agent);
+    const up = forward(req, reply, leader, agent);
+    inFlight.set(up, leader.url);
+    up.once('close', () => inFlight.delete(up));
     return reply;
   });
 }
@@ -61,7 +75,7 @@ function notLeader(reply: FastifyReply, leader: LeaderSeen | undefined): Fastify
 }
 
 /** Streams the request to the leader and its answer back; the client going away ends both. */
-function forward(req: FastifyRequest, reply: FastifyReply, leader: LeaderSeen, agent: Agent): void {
+function forward(req: FastifyRequest, reply: FastifyReply, leader: LeaderSeen, agent: Agent): ClientRequest {
   reply.hijack();
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP.has(k)) headers[k] = v;
@@ -86,4 +100,5 @@ function forward(req: FastifyRequest, reply: FastifyReply, leader: LeaderSeen, a
   });
   reply.raw.on('close', () => up.destroy());
   req.raw.pipe(up);
+  return up;
 }
