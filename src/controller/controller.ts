@@ -75,6 +75,7 @@ export class Controller {
   private readonly clock: Clock;
   private startedAt = 0;
   private judgeDelayMs: number | undefined;
+  private orphans: string[] = [];
   private judgeHeldUntil = 0;
 
   constructor(private readonly o: ControllerOptions) {
@@ -116,7 +117,14 @@ export class Controller {
     this.startedAt = this.clock.now();
     const s = this.fs.farm.settings;
     this.judgeDelayMs = lead.takeover ? Math.min(s.FarmHealthStartDelayMs, 2 * s.StatusIntervalMs) : undefined;
-    for (const f of await this.o.store.failovers()) {
+    const failovers = await this.o.store.failovers();
+    // A verdict the last leader wrote without its failover's entry (it died between the two writes).
+    this.orphans = this.fs.farm.servers
+      .filter(
+        (x) => x.state === 'down' && !failovers.some((f) => f.server === x.id && f.startedAt >= (x.downSince ?? 0)),
+      )
+      .map((x) => x.id);
+    for (const f of failovers) {
       this.copies.restore(f);
       if (f.status !== 'running' && f.status !== 'waiting' && f.status !== 'queued') continue;
       if (f.detail.planned) await this.handovers.resume(f);
@@ -369,6 +377,10 @@ export class Controller {
   private async judgeAll(now: number): Promise<void> {
     const s = this.fs.farm.settings;
     await this.runs.retryPending(now);
+    for (const id of this.orphans.splice(0)) {
+      this.o.log.warn({ server: id }, 'taken up: a server found down whose failover was never logged');
+      await this.judging.failover(id, 'takeover', [], now);
+    }
     const from = this.startedAt + (this.judgeDelayMs ?? s.FarmHealthStartDelayMs);
     if (await this.judging.judgeAll(now, Math.max(from, this.judgeHeldUntil))) return;
     await this.runs.tick(now);

@@ -85,3 +85,29 @@ test('a controller that stood down decides nothing; its writes under an old term
   await assert.rejects(h.store.setServerState('a', 'down', 1), { code: 'NOT_LEADER' });
   assert.equal((await h.store.snapshot()).servers.find((s) => s.id === 'a')!.state, 'up');
 });
+
+test('a server the last leader found down, which died before it logged the failover: the next leader fails it over (trigger takeover)', async (t) => {
+  const h = await controllerHarness(t, config);
+  await h.store.setServerState('a', 'down', h.clock.t); // the verdict landed, the entry did not
+  await h.c.close();
+  const term = (await h.store.leases.take({ boot: 'next', id: 'm2', url: 'https://m2' }, 60_000))!;
+  h.store.fence = { boot: 'next', term };
+  const next = new Controller({
+    store: h.store,
+    log: createLogger('test', 'silent'),
+    clock: h.clock,
+    tickMs: 0,
+    aliveKeyOf: TEST_ALIVE_KEYS,
+  });
+  t.after(() => next.close());
+  await next.start({ term, takeover: true });
+  await next.tick();
+  const [fo] = await h.store.failovers();
+  assert.equal(fo.trigger, 'takeover');
+  assert.deepEqual(
+    fo.detail.moves.map((m) => [m.camera, m.to]),
+    [['ca', 'b']],
+  );
+  await next.tick();
+  assert.equal((await h.store.failovers()).length, 1, 'once');
+});

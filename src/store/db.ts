@@ -116,6 +116,9 @@ export function openDb(
     // 'error' on the pool; unhandled, that would kill the master. The pool drops that client and
     // the next query opens a new connection, so it is only reported.
     pool.on('error', onConnectionError);
+    // A connection that ends while checked out (in a query, a transaction: the store restarted)
+    // emits 'error' on its client, which the pool does not listen to then: its query fails anyway.
+    pool.on('connect', (client) => client.on('error', onConnectionError));
     return { db: new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres' };
   }
   if (location !== ':memory:') privateSqliteFile(location);

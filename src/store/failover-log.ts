@@ -11,14 +11,17 @@ const literals = <T extends string>(names: readonly T[], description?: string) =
     description ? { description } : {},
   );
 
-/** What fails a server over: its group's triggers, and a configuration that places cameras on a server down. */
-export const FAILURE_TRIGGERS = [...TRIGGERS, 'config-change'] as const;
+/**
+ * What fails a server over: its group's triggers, a configuration that places cameras on a server
+ * down, and a takeover (the last leader found the server down and died before it logged the failover).
+ */
+export const FAILURE_TRIGGERS = [...TRIGGERS, 'config-change', 'takeover'] as const;
 /** What starts a planned make-before-break handover. */
 export const PLANNED_TRIGGERS = ['drain', 'resume', 'move', 'failback'] as const;
 /** Why an entry of the failover log was started. */
 export const FailoverTrigger = literals(
   [...FAILURE_TRIGGERS, ...PLANNED_TRIGGERS],
-  'failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change; planned (make-before-break): drain | resume | move | failback',
+  'failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change | takeover; planned (make-before-break): drain | resume | move | failback',
 );
 /** Why an entry of the failover log was started. */
 export type FailoverTrigger = Static<typeof FailoverTrigger>;

@@ -567,8 +567,8 @@ export interface paths {
                             startedAt: number;
                             /** @description running | done | waiting (for a free server) | queued (behind another failover of its group) | cancelled | skipped | failed */
                             status: "running" | "done" | "waiting" | "queued" | "cancelled" | "skipped" | "failed";
-                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change; planned (make-before-break): drain | resume | move | failback */
-                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "drain" | "resume" | "move" | "failback";
+                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change | takeover; planned (make-before-break): drain | resume | move | failback */
+                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "takeover" | "drain" | "resume" | "move" | "failback";
                         } | null;
                     };
                 };
@@ -1520,8 +1520,8 @@ export interface paths {
                             startedAt: number;
                             /** @description running | done | waiting (for a free server) | queued (behind another failover of its group) | cancelled | skipped | failed */
                             status: "running" | "done" | "waiting" | "queued" | "cancelled" | "skipped" | "failed";
-                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change; planned (make-before-break): drain | resume | move | failback */
-                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "drain" | "resume" | "move" | "failback";
+                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change | takeover; planned (make-before-break): drain | resume | move | failback */
+                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "takeover" | "drain" | "resume" | "move" | "failback";
                         }[];
                     };
                 };
@@ -2531,8 +2531,8 @@ export interface paths {
                             startedAt: number;
                             /** @description running | done | waiting (for a free server) | queued (behind another failover of its group) | cancelled | skipped | failed */
                             status: "running" | "done" | "waiting" | "queued" | "cancelled" | "skipped" | "failed";
-                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change; planned (make-before-break): drain | resume | move | failback */
-                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "drain" | "resume" | "move" | "failback";
+                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change | takeover; planned (make-before-break): drain | resume | move | failback */
+                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "takeover" | "drain" | "resume" | "move" | "failback";
                         } | null;
                     };
                 };
@@ -2718,8 +2718,8 @@ export interface paths {
                             startedAt: number;
                             /** @description running | done | waiting (for a free server) | queued (behind another failover of its group) | cancelled | skipped | failed */
                             status: "running" | "done" | "waiting" | "queued" | "cancelled" | "skipped" | "failed";
-                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change; planned (make-before-break): drain | resume | move | failback */
-                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "drain" | "resume" | "move" | "failback";
+                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change | takeover; planned (make-before-break): drain | resume | move | failback */
+                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "takeover" | "drain" | "resume" | "move" | "failback";
                         } | null;
                     };
                 };
@@ -2846,8 +2846,8 @@ export interface paths {
                             startedAt: number;
                             /** @description running | done | waiting (for a free server) | queued (behind another failover of its group) | cancelled | skipped | failed */
                             status: "running" | "done" | "waiting" | "queued" | "cancelled" | "skipped" | "failed";
-                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change; planned (make-before-break): drain | resume | move | failback */
-                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "drain" | "resume" | "move" | "failback";
+                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change | takeover; planned (make-before-break): drain | resume | move | failback */
+                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "takeover" | "drain" | "resume" | "move" | "failback";
                         } | null;
                     };
                 };
@@ -2974,8 +2974,8 @@ export interface paths {
                             startedAt: number;
                             /** @description running | done | waiting (for a free server) | queued (behind another failover of its group) | cancelled | skipped | failed */
                             status: "running" | "done" | "waiting" | "queued" | "cancelled" | "skipped" | "failed";
-                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change; planned (make-before-break): drain | resume | move | failback */
-                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "drain" | "resume" | "move" | "failback";
+                            /** @description failures: buddy-quorum | status-lost | storage-failed | recording-failed | manual | config-change | takeover; planned (make-before-break): drain | resume | move | failback */
+                            trigger: "buddy-quorum" | "status-lost" | "storage-failed" | "recording-failed" | "manual" | "config-change" | "takeover" | "drain" | "resume" | "move" | "failback";
                         } | null;
                     };
                 };
