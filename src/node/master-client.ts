@@ -3,6 +3,14 @@ import { nodeAssignmentPath, nodeStatusPath, type StatusReply } from '../protoco
 import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
 import { tlsFetch, type TlsFetch } from '../lib/http/tls.ts';
 
+/**
+ * How long a status may take before the next master is asked. Short: a master that is paused or cut
+ * off holds the connection without answering, and the new leader must hear this server within a
+ * second or so of its lease (it judges silence from its own start). A status that times out is not
+ * lost (its segments go again) and still counted as heard at arrival by a master that got it.
+ */
+const STATUS_TIMEOUT_MS = 1000;
+
 /** A long poll ended because this server found the leader at another master (ask there, at once). */
 export class LeaderMoved extends Error {
   constructor() {
@@ -55,7 +63,7 @@ export class MasterClient {
     const body = await this.request(
       nodeStatusPath(this.serverId),
       { method: 'POST', body: JSON.stringify(s), headers: { 'content-type': 'application/json' } },
-      3000,
+      STATUS_TIMEOUT_MS,
       signal,
     );
     const r = (body ?? {}) as Record<string, unknown>;
