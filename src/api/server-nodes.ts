@@ -1,3 +1,4 @@
+import { deadline } from '../lib/deadline.ts';
 import type { Readable } from 'node:stream';
 import type { Controller } from '../controller/controller.ts';
 import { VigilError } from '../lib/errors.ts';
@@ -114,8 +115,8 @@ export class ServerNodes {
 }
 
 function segmentSignal(signal: AbortSignal | undefined): AbortSignal {
-  const timeout = AbortSignal.timeout(SEGMENT_TIMEOUT_MS);
-  return signal ? AbortSignal.any([signal, timeout]) : timeout;
+  // Its timer is unref'd and fires harmlessly once the segment is read (deadline.ts says why not AbortSignal.any).
+  return deadline(SEGMENT_TIMEOUT_MS, signal).signal;
 }
 
 function relayed(res: NodeResponse): RelayedBody {

@@ -2,6 +2,7 @@ import type { NodeStatus } from '../protocol/status.ts';
 import { nodeAssignmentPath, nodeStatusPath, type StatusReply } from '../protocol/node-channel.ts';
 import { farmClientTls, type FarmTls } from '../auth/peer-identity.ts';
 import { tlsFetch, type TlsFetch } from '../lib/http/tls.ts';
+import { deadline } from '../lib/deadline.ts';
 
 /**
  * How long a status may take before the next master is asked. Short: a master that is paused or cut
@@ -35,6 +36,8 @@ export class MasterClient {
     private readonly urls: string[],
     private readonly serverId: string,
     identity: FarmTls,
+    /** Hears the master that answers from now on, when it changes (the node logs it). */
+    private readonly onLeader?: (url: string) => void,
   ) {
     this.http = tlsFetch(farmClientTls(identity, 'master'));
   }
@@ -89,11 +92,9 @@ export class MasterClient {
       const idx = order.shift()!;
       if (tried.has(idx)) continue;
       tried.add(idx);
+      const limit = deadline(timeoutMs, signal);
       try {
-        const res = await this.http.fetch(this.urls[idx] + path, {
-          ...init,
-          signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
-        });
+        const res = await this.http.fetch(this.urls[idx] + path, { ...init, signal: limit.signal });
         const body = (await res.json()) as {
           error?: { code?: unknown; details?: { leader?: { url?: unknown } }[] };
         } | null;
@@ -109,6 +110,8 @@ export class MasterClient {
       } catch (err) {
         if (signal.aborted) throw err;
         last = err;
+      } finally {
+        limit.clear();
       }
     }
     throw last;
@@ -117,6 +120,7 @@ export class MasterClient {
   /** The master at `idx` answered: it is asked first from now on; a long poll held elsewhere ends. */
   private settle(idx: number): void {
     if (idx === this.preferred) return;
+    this.onLeader?.(this.urls[idx]);
     this.preferred = idx;
     const old = this.moved;
     this.moved = new AbortController();

@@ -112,7 +112,9 @@ export class RecordingNode {
       ...(o.rtspsCa && { tlsCaFile: o.rtspsCa }),
       toFarm: (ms) => this.farmClock.toFarm(ms),
     });
-    this.client = new MasterClient(o.masterUrls, o.id, o.identity);
+    this.client = new MasterClient(o.masterUrls, o.id, o.identity, (url) =>
+      o.log.info({ master: url }, 'the master that answers changed'),
+    );
     // Failback copy-back: jobs survive a crash in <dataDir>/copy-back.json and resume where they stopped.
     this.copyBack = new CopyBack({
       dataDir: o.dataDir,
