@@ -31,6 +31,7 @@ export type MasterSeen = Static<typeof MasterSeen>;
 
 /** GET /api/v1/master: this master, and every master the store has seen. */
 export const MasterAnswer = Type.Intersect([MasterInfo, Type.Object({ masters: Type.Array(MasterSeen) })]);
+export type MasterAnswer = Static<typeof MasterAnswer>;
 
 /** GET /api/v1/master: which master this is, which leads, and the masters seen (a standby answers it itself). */
 export function registerMasterRoute(

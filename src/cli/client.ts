@@ -8,6 +8,8 @@ import { NEXT_BEFORE_HEADER } from '../api/page-query.ts';
 import { PAGE } from '../api/limits.ts';
 import { masterAccess, type MasterAccess } from './credentials.ts';
 import { callMaster, callMasterWithHeaders } from './master-call.ts';
+import { masterLines } from './master-status.ts';
+import type { MasterAnswer } from '../api/master-info.ts';
 
 /** Options every client verb takes: which master, and a credential other than the saved login. */
 export interface ClientOptions {
@@ -45,21 +47,13 @@ interface CopyBackLine {
   progress?: { bytes: number; bytesDone: number; percent: number; rateBytesPerSec: number; etaMs: number | null };
 }
 
-/** `vigil status`: the master, servers, cameras, copy-backs under way and the last failovers, as the master sees them. */
+/** `vigil status`: the master (which leads, the standbys), servers, cameras, copy-backs under way and the last failovers, as the master sees them. */
 export function statusCommand(): Command {
   return clientOptions(new Command('status').description('show the master, servers, cameras, copy-backs and failovers'))
     .option('--json', 'print one JSON document {master, servers, cameras, copybacks, failovers}')
     .action(async (o: ClientOptions & { json?: boolean }) => {
       const a = masterAccess(o);
-      const master = (await call(a, '/api/v1/master')) as {
-        id: string;
-        url: string;
-        version: string;
-        leader: boolean;
-        term: number;
-        store: string;
-        startedAtMs: number;
-      };
+      const master = (await call(a, '/api/v1/master')) as MasterAnswer;
       const servers = (await call(a, '/api/v1/servers')) as {
         id: string;
         group: number;
@@ -81,9 +75,7 @@ export function statusCommand(): Command {
         console.log(JSON.stringify({ master, servers, cameras, copybacks, failovers }, null, 2));
         return;
       }
-      console.log(
-        `MASTER  ${master.id} ${master.leader ? 'leading' : 'standby'} (term ${master.term}, ${master.store} store, Vigil ${master.version}, up since ${new Date(master.startedAtMs).toISOString()})`,
-      );
+      for (const l of masterLines(master)) console.log(l);
       if (copybacks.length) console.log(`\n${copyBackLines(copybacks).join('\n')}`);
       console.log('\nSERVER  GROUP  ROLE       STATE    CLOCK     CAMERAS');
       for (const s of servers)

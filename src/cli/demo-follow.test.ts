@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FailoverEntry } from '../store/failover-log.ts';
-import { entryLines, serverLine, sseBlocks, type Printed } from './demo-follow.ts';
+import { entryLines, leaderLine, serverLine, sseBlocks, type Printed } from './demo-follow.ts';
 
 const entry = (steps: string[], status = 'running') =>
   ({
@@ -44,4 +44,13 @@ test('a server line only when its state changes; messages split from a stream, t
   const { messages, rest } = sseBlocks('retry: 1000\n\nid: b.1\nevent: server\ndata: {"a":1}\n\nid: b.2\nevent: fail');
   assert.deepEqual(messages, [{ id: 'b.1', event: 'server', data: '{"a":1}' }]);
   assert.equal(rest, 'id: b.2\nevent: fail');
+});
+
+test('a new leader is printed once per leader and term; the first one (the banner names it) and standbys not', () => {
+  const lead = {};
+  assert.deepEqual(leaderLine({ id: 'm1', leader: true, term: 1 }, lead, 0), []);
+  assert.deepEqual(leaderLine({ id: 'm1', leader: true, term: 1 }, lead, 0), []);
+  assert.deepEqual(leaderLine({ id: 'm1', leader: false, term: 1 }, lead, 0), []);
+  assert.match(leaderLine({ id: 'm2', leader: true, term: 2 }, lead, 0)[0], /master m2 leads now \(term 2\)$/);
+  assert.deepEqual(leaderLine({ id: 'm2', leader: true, term: 2 }, lead, 0), []);
 });

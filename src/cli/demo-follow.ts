@@ -51,3 +51,21 @@ export function sseBlocks(buffer: string): { messages: { id?: string; event: str
   }
   return { messages, rest };
 }
+
+/**
+ * The line a new leading master adds (pure): from the service channel's `master` (its snapshot, or
+ * a `master` event when a standby takes the lead), once per leader and term; the first one seen is
+ * the banner's and adds none. `lead` keeps the last one.
+ */
+export function leaderLine(
+  m: { id: string; leader: boolean; term: number } | undefined,
+  lead: { key?: string },
+  atMs: number,
+): string[] {
+  if (!m?.leader) return [];
+  const key = `${m.id} term ${m.term}`;
+  const before = lead.key;
+  lead.key = key;
+  if (before === undefined || before === key) return [];
+  return [`[${time(atMs)}] master ${m.id} leads now (term ${m.term})`];
+}

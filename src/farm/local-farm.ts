@@ -182,7 +182,7 @@ export class LocalFarm {
   }
 
   /** Where the master's store is: a SQLite file in its data dir, or this farm's PostgreSQL database. */
-  private async storeLocation(): Promise<string> {
+  async storeLocation(): Promise<string> {
     if (!this.o.postgres) {
       mkdirSync(join(this.o.dir, 'master'), { recursive: true, mode: PRIVATE_DIR_MODE });
       return join(this.o.dir, 'master', 'farm.sqlite');

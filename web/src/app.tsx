@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type MasterInfo } from './api/client.ts';
 import { LocationProvider, Router, Route } from 'preact-iso';
 import { useFarm, farmChannel } from './live/use-farm.ts';
+import { masterLabel } from './live/master-label.ts';
 import { atLeast, logout, refreshMe, useMe, type Role } from './session/session.ts';
 import { LoginPage } from './session/login-page.tsx';
 import { CopyBackBar } from './failovers/copyback-bar.tsx';
@@ -38,8 +39,12 @@ function TopBar() {
         Vigil
       </a>
       {master && (
-        <span class="master" data-testid="master" title={`${master.url} · ${master.version} · term ${master.term}`}>
-          master <b>{master.id}</b> {master.leader ? 'leads' : 'standby'}
+        <span
+          class="master"
+          data-testid="master"
+          title={`${master.url} · Vigil ${master.version}${master.leader || !master.leaderUrl ? '' : ` · leader at ${master.leaderUrl}`}`}
+        >
+          master {masterLabel(master)}
         </span>
       )}
       <nav>
