@@ -86,6 +86,7 @@ export class Leadership {
     this.closed = true;
     clearTimeout(this.timer);
     await this.looking;
+    clearTimeout(this.timer);
     const term = this.term;
     if (term === undefined) return;
     this.standDown('the master stops');
@@ -100,7 +101,9 @@ export class Leadership {
   private schedule(): void {
     if (this.closed) return;
     const every = this.term !== undefined ? this.o.renewMs : Math.max(50, Math.round(this.o.renewMs / 4));
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      if (this.closed) return;
       this.looking = this.look().finally(() => this.schedule());
     }, every);
   }
