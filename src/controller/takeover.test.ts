@@ -13,6 +13,25 @@ const config = {
   cameras: [{ id: 'ca', url: 'rtsp://127.0.0.1:18998/ca', server: 'a' }],
 };
 
+/** The old leader (the harness's controller) is gone; another master takes the lease: its controller, not started. */
+async function nextLeader(
+  t: { after: (fn: () => Promise<void>) => void },
+  h: Awaited<ReturnType<typeof controllerHarness>>,
+) {
+  await h.c.close();
+  const term = (await h.store.leases.take({ boot: 'next', id: 'm2', url: 'https://m2' }, 60_000))!;
+  h.store.fence = { boot: 'next', term };
+  const next = new Controller({
+    store: h.store,
+    log: createLogger('test', 'silent'),
+    clock: h.clock,
+    tickMs: 0,
+    aliveKeyOf: TEST_ALIVE_KEYS,
+  });
+  t.after(() => next.close());
+  return { next, term };
+}
+
 test('a failover confirmed and never committed (its leader died between) is planned again and carried out by the next leader', async (t) => {
   const h = await controllerHarness(t, config);
   // The old leader's last writes: the verdict and the entry; then it died.
@@ -32,17 +51,7 @@ test('a failover confirmed and never committed (its leader died between) is plan
       steps: [{ step: 'detect', at: h.clock.t, ms: 0 }],
     },
   });
-  await h.c.close();
-  const term = (await h.store.leases.take({ boot: 'next', id: 'm2', url: 'https://m2' }, 60_000))!;
-  h.store.fence = { boot: 'next', term };
-  const next = new Controller({
-    store: h.store,
-    log: createLogger('test', 'silent'),
-    clock: h.clock,
-    tickMs: 0,
-    aliveKeyOf: TEST_ALIVE_KEYS,
-  });
-  t.after(() => next.close());
+  const { next, term } = await nextLeader(t, h);
   const generation = (await h.store.snapshot()).generation;
   await next.start({ term, takeover: true });
   assert.equal(next.state().term, term, 'its assignments carry its term');
@@ -89,17 +98,7 @@ test('a controller that stood down decides nothing; its writes under an old term
 test('a server the last leader found down, which died before it logged the failover: the next leader fails it over (trigger takeover)', async (t) => {
   const h = await controllerHarness(t, config);
   await h.store.setServerState('a', 'down', h.clock.t); // the verdict landed, the entry did not
-  await h.c.close();
-  const term = (await h.store.leases.take({ boot: 'next', id: 'm2', url: 'https://m2' }, 60_000))!;
-  h.store.fence = { boot: 'next', term };
-  const next = new Controller({
-    store: h.store,
-    log: createLogger('test', 'silent'),
-    clock: h.clock,
-    tickMs: 0,
-    aliveKeyOf: TEST_ALIVE_KEYS,
-  });
-  t.after(() => next.close());
+  const { next, term } = await nextLeader(t, h);
   await next.start({ term, takeover: true });
   await next.tick();
   const [fo] = await h.store.failovers();
