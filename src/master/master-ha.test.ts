@@ -19,9 +19,9 @@ const farm = {
   servers: [{ id: 's1', group: 1, host: '127.0.0.1', udpPort: 19121 }],
   cameras: [{ id: 'c1', url: 'rtsp://127.0.0.1:18998/c1', server: 's1' }],
 };
-const LEASE = { leaseMs: 1200, renewMs: 300, marginMs: 200 };
+const LEASE = { leaseMs: 4000, renewMs: 300, marginMs: 500 };
 
-function master(store: string, dir: string, id: string, port: number): Master {
+function master(store: string, dir: string, id: string, port: number, lease = LEASE): Master {
   return new Master({
     store,
     id,
@@ -30,7 +30,7 @@ function master(store: string, dir: string, id: string, port: number): Master {
     farmKey: FARM_KEY,
     pkiDir: join(dir, 'pki'), // one farm CA for both: the servers trust one
     config: farm,
-    lease: LEASE,
+    lease,
     log: createLogger('test', 'silent'),
   });
 }
@@ -47,10 +47,12 @@ test('a second master on a SQLite store is refused at start, naming the one that
   const dir = mkdtempSync(join(tmpdir(), 'vigil-ha-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const store = join(dir, 'farm.sqlite');
-  const first = master(store, dir, 'm1', 0);
+  // A long lease: the second's check watches for the first's renewal, which a stall must not miss.
+  const long = { leaseMs: 6000, renewMs: 500, marginMs: 1000 };
+  const first = master(store, dir, 'm1', 0, long);
   await first.start();
   try {
-    const second = master(store, dir, 'm2', 0);
+    const second = master(store, dir, 'm2', 0, long);
     // Started after all (its check missed the first's renewal), it is closed, or the file never ends.
     const refused = second.start().then(() => second.close());
     await assert.rejects(refused, (err: Error & { code?: string }) => {
@@ -61,10 +63,10 @@ test('a second master on a SQLite store is refused at start, naming the one that
   } finally {
     await first.close();
   }
-  const third = master(store, dir, 'm3', 0);
+  const third = master(store, dir, 'm3', 0, long);
   const t0 = Date.now();
   await third.start();
-  assert.ok(Date.now() - t0 < LEASE.leaseMs, 'the lease was given up, not left to lapse');
+  assert.ok(Date.now() - t0 < long.leaseMs, 'the lease was given up, not left to lapse');
   assert.equal(third.info().leader, true);
   await third.close();
 });
