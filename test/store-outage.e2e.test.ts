@@ -38,7 +38,7 @@ function readyAt(pgLog: string): number {
   return Date.parse(`${m[1].replace(' ', 'T')}${m[2] === 'UTC' ? 'Z' : ''}`);
 }
 
-test('a 30 s store outage while a server dies: no tight loop, no flapping in the API, the failover commits within 1 s of the store coming back', {
+test('a 30 s store outage while a server dies: no tight loop, no flapping in the API, the failover commits within 1.5 s of the store coming back', {
   timeout: 300_000,
 }, async (t) => {
   const fut = new FarmUnderTest(t, 'store-outage', PORTS.master, undefined, {
@@ -114,7 +114,9 @@ test('a 30 s store outage while a server dies: no tight loop, no flapping in the
   );
   assert.ok(moved, 'the failover committed');
   const commitMs = moved.time - storeBackAt;
-  assert.ok(commitMs <= 1000, `committed ${commitMs} ms after the store accepted connections`);
+  // The master stood down (it could not renew its lease): it takes the lease again at its next look
+  // (every 250 ms), and its verdict stands (nobody led meanwhile), judging held 2 status intervals.
+  assert.ok(commitMs <= 1500, `committed ${commitMs} ms after the store accepted connections`);
   const after = logLines(fut.logOf('master'), storeDownAt);
   for (const msg of ONE_LINE_EACH) assert.equal(after.filter((l) => l.msg.startsWith(msg)).length, 1, msg);
 

@@ -1,5 +1,5 @@
 import type { Store, FarmSnapshot, FailoverRow } from '../store/store.ts';
-import { VigilError, refused } from '../lib/errors.ts';
+import { VigilError } from '../lib/errors.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import type { Logger } from '../lib/log.ts';
 import { systemClock, type Clock } from '../lib/clock.ts';
@@ -8,7 +8,6 @@ import { StatusIntake } from './status-intake.ts';
 import type { StoreOutage } from './store-outage.ts';
 import { isStoreUnavailable } from '../store/unavailable.ts';
 import { buildAssignment, type Handover } from './assignment.ts';
-import { movedCameraEdits } from './moved-camera-edits.ts';
 import type { Assignment } from '../protocol/assignment.ts';
 import type { NodeStatus } from '../protocol/status.ts';
 import type { CopyBackJob } from '../store/failover-log.ts';
@@ -25,11 +24,6 @@ import { faultPoint } from '../lib/fault-point.ts';
 import * as actions from './operator-actions.ts';
 
 export { HANDOVER_TIMEOUT_MS } from './handovers.ts';
-
-/** A write the store's fence refused: the lease is another master's (logged once, by the lease). */
-function notLeader(err: unknown): boolean {
-  return err instanceof VigilError && err.code === 'NOT_LEADER';
-}
 
 /** What the controller is built from; `store` is the farm store (its parts each use a few of its operations). */
 export interface ControllerOptions {
@@ -134,22 +128,44 @@ export class Controller {
       this.fs.farm.generation = await this.o.store.bumpGeneration();
       this.fs.wake();
     }
-    const tickMs = this.o.tickMs ?? 100;
-    if (tickMs > 0)
+    this.startTicking();
+  }
+
+  private startTicking(): void {
+    this.stopTicks();
+    const tick = () => this.tick().catch((err) => this.tickFailed(err));
+    const ms = this.o.tickMs ?? 100;
+    if (ms > 0)
       this.stopTicks = startTicks(
-        tickMs,
+        ms,
         () => this.clock.now(),
-        () =>
-          this.tick().catch((err) =>
-            // The store's loss is logged once (StoreOutage), not every tick that meets it.
-            isStoreUnavailable(err)
-              ? this.outage.failed(this.clock.now(), err, 'tick')
-              : notLeader(err)
-                ? undefined
-                : this.o.log.error({ err }, 'tick failed'),
-          ),
-        (at, ms) => this.masterPaused(at, ms),
+        tick,
+        (at, late) => this.masterPaused(at, late),
       );
+  }
+
+  /** The store's loss is logged once (StoreOutage), not every tick that meets it; a fenced write by the lease. */
+  private tickFailed(err: unknown): void {
+    if (isStoreUnavailable(err)) this.outage.failed(this.clock.now(), err, 'tick');
+    else if (!(err instanceof VigilError && err.code === 'NOT_LEADER')) this.o.log.error({ err }, 'tick failed');
+  }
+
+  /**
+   * Decides again under `term` after standing down, when no other master led in between (its term
+   * is the next one): memory still agrees with the store, whose writes failed meanwhile, so a verdict
+   * waiting for the store stands and is carried out now. What was heard is stale by the pause:
+   * nobody is judged until the servers have reported again (as after a stall of the master).
+   */
+  async leadAgain(term: number): Promise<void> {
+    this.fs.term = term;
+    this.fs.farm.term = term;
+    const now = this.clock.now();
+    this.stopped = false;
+    this.judgeHeldUntil = Math.max(this.judgeHeldUntil, now + 2 * this.fs.farm.settings.StatusIntervalMs);
+    this.outage.answered(now);
+    this.fs.farm.generation = await this.o.store.bumpGeneration();
+    this.fs.wake();
+    this.startTicking();
   }
 
   /**
@@ -278,21 +294,7 @@ export class Controller {
    * the failover it would have had.
    */
   applyConfig(c: FarmConfig): Promise<void> {
-    return this.serial(async () => {
-      const edits = movedCameraEdits(this.fs.farm.cameras, c.cameras);
-      if (edits.length) throw refused('CAMERA_MOVED', 'configuration', edits);
-      await this.o.store.applyConfig(c);
-      await this.fs.reload();
-      const now = this.clock.now();
-      await this.handovers.configChanged(now);
-      await this.copies.configChanged();
-      for (const s of this.fs.farm.servers) {
-        const busy = this.runs.hasOpen(s.id) || this.handovers.hasEntryOf(s.id);
-        if (s.state === 'down' && !busy && this.fs.farm.cameras.some((cam) => cam.current === s.id))
-          await this.judging.failover(s.id, 'config-change', [], now);
-      }
-      this.fs.wake();
-    });
+    return this.serial(() => actions.applyConfig(this.actionParts(), c));
   }
 
   /**
@@ -355,6 +357,7 @@ export class Controller {
       handovers: this.handovers,
       returns: this.returns,
       placement: this.placement,
+      copies: this.copies,
     };
   }
 

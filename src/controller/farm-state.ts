@@ -15,10 +15,11 @@ export class FarmState {
   private waiters: (() => void)[] = [];
   private closed = false;
 
-  /** @param term the leader term this controller decides under (its assignments carry it); unset, the store's. */
+  /** `term`: the leader term this controller decides under (its assignments carry it); unset, the store's. */
   constructor(
     private readonly store: FarmStateStore,
-    private readonly term?: number,
+    /** The leader term (read back into every reload); Controller.resume moves it on. */
+    public term?: number,
   ) {}
 
   /** Reads the farm back from the store. */

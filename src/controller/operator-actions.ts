@@ -1,5 +1,8 @@
 import type { FailoverRow, FarmSnapshot, Store } from '../store/store.ts';
-import { VigilError } from '../lib/errors.ts';
+import { VigilError, refused } from '../lib/errors.ts';
+import type { FarmConfig } from '../config/farm-config.ts';
+import type { CopyBacks } from './copy-backs.ts';
+import { movedCameraEdits } from './moved-camera-edits.ts';
 import type { Clock } from '../lib/clock.ts';
 import { storeUnavailable } from '../store/unavailable.ts';
 import { moveProblems, planFailback, planFailover } from './planner.ts';
@@ -22,6 +25,24 @@ export interface ActionParts {
   handovers: Handovers;
   returns: ServerReturns;
   placement: Placement;
+  copies: CopyBacks;
+}
+
+/** A validated configuration replaces the farm's (Controller.applyConfig says what is refused and what follows). */
+export async function applyConfig(p: ActionParts, c: FarmConfig): Promise<void> {
+  const edits = movedCameraEdits(p.fs.farm.cameras, c.cameras);
+  if (edits.length) throw refused('CAMERA_MOVED', 'configuration', edits);
+  await p.store.applyConfig(c);
+  await p.fs.reload();
+  const now = p.clock.now();
+  await p.handovers.configChanged(now);
+  await p.copies.configChanged();
+  for (const s of p.fs.farm.servers) {
+    const busy = p.runs.hasOpen(s.id) || p.handovers.hasEntryOf(s.id);
+    if (s.state === 'down' && !busy && p.fs.farm.cameras.some((cam) => cam.current === s.id))
+      await p.judging.failover(s.id, 'config-change', [], now);
+  }
+  p.fs.wake();
 }
 
 /**

@@ -69,6 +69,11 @@ export class Leadership {
     return this.leading() ? this.term : undefined;
   }
 
+  /** Whether this master's last look at the lease failed: the store does not answer it. */
+  get storeUnreachable(): boolean {
+    return this.storeLost;
+  }
+
   /** The leader as last seen in the store (this master, while it leads). */
   leader(): LeaderSeen | undefined {
     if (this.leading()) return { id: this.o.me.id, url: this.o.me.url, term: this.term! };

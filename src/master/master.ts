@@ -75,6 +75,8 @@ export class Master {
   private ready = false;
   /** Whether this master did not lead when it started: its first lead is a takeover from another. */
   private startedAsStandby = false;
+  /** The last term this master led under. */
+  private ledTerm: number | undefined;
   private readonly standDownCalls: (() => void)[] = [];
   url = '';
   /** New at each start: the service channel's event ids carry it, so a client sees a restart. */
@@ -160,7 +162,11 @@ export class Master {
           term,
           refused: () => leadership.lost('a write was refused: another master leads'),
         };
-        await controller.start({ term, takeover: this.startedAsStandby });
+        // Its own next term: nobody led in between, its memory stands. Else the farm is taken up anew
+        // (a takeover unless this is the cold start of the farm's only master).
+        if (this.ledTerm !== undefined && term === this.ledTerm + 1) await controller.leadAgain(term);
+        else await controller.start({ term, takeover: this.startedAsStandby || this.ledTerm !== undefined });
+        this.ledTerm = term;
         this.ready = true;
         hub.publish('master', this.info());
       },
@@ -275,6 +281,7 @@ export class Master {
         leading: () => this.deciding(),
         // Not itself: a master taking the farm up (leading, not ready yet) answers 503 to retry.
         leader: () => (leadership.leading() ? undefined : leadership.leader()),
+        storeUnreachable: () => leadership.storeUnreachable,
         tls: farmClientTls({ ...ca.master, ca: ca.caPem }, 'master'),
         onStandDown: (fn) => this.standDownCalls.push(fn),
       },

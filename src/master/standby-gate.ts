@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientTls } from '../lib/http/tls.ts';
 import type { LeaderSeen } from './leadership.ts';
 import { VigilError, errorBody } from '../lib/errors.ts';
+import { storeUnavailable } from '../store/unavailable.ts';
 
 /** What a master answers as a standby. */
 export interface StandbyGateOptions {
@@ -11,6 +12,8 @@ export interface StandbyGateOptions {
   leading: () => boolean;
   /** The leader as this master last saw it in the store; none while the lease is lapsed or unread. */
   leader: () => LeaderSeen | undefined;
+  /** Whether the store does not answer this master (then nobody can lead through it: STORE_UNAVAILABLE). */
+  storeUnreachable?: () => boolean;
   /** How this master calls the leader: its farm certificate, trusting the farm CA, the peer a master. */
   tls: ClientTls;
 }
@@ -52,6 +55,11 @@ export function registerStandbyGate(app: FastifyInstance, o: StandbyGateOptions)
     const path = req.url.split('?')[0];
     if (!path.startsWith('/api/') || LOCAL.has(path)) return;
     const leader = o.leader();
+    if (!leader && o.storeUnreachable?.())
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .send(errorBody(storeUnavailable('no master can lead without it')));
     if (!leader || NODE_CHANNEL.test(path)) return notLeader(reply, leader);
     const up = forward(req, reply, leader, agent);
     inFlight.set(up, leader.url);
