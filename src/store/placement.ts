@@ -1,6 +1,7 @@
 import { inTx } from './in-tx.ts';
 import type { Db, Dialect } from './db.ts';
 import type { CameraRuntime } from './rows.ts';
+import type { FailoverDetail, FailoverStatus } from './failover-log.ts';
 import { inChunks } from './batch.ts';
 import { bumpGeneration } from './generation.ts';
 
@@ -39,6 +40,32 @@ export function setCameraRuntime(
         1,
       );
     return bumpGeneration(tx);
+  });
+}
+
+/** What a failover commits: cameras' new owners, live-only relays, and its log entry as committed. */
+export interface CommitMoves {
+  moves: { camera: string; to: string }[];
+  relays: { camera: string; runtime: CameraRuntime }[];
+  entry: { id: number; status: FailoverStatus; detail: Partial<FailoverDetail> };
+}
+
+/**
+ * A failover's commit in one transaction: cameras moved, live-only ones relayed, and its log entry as
+ * committed; the new generation. A master that dies at any instant leaves either all of it or none,
+ * so the next leader knows from the entry whether the moves stand.
+ */
+export function commitMoves(db: Db, dialect: Dialect, c: CommitMoves): Promise<number> {
+  return inTx(db, async (tx) => {
+    let g = await bumpGeneration(tx);
+    if (c.moves.length) g = await moveCameras(tx, dialect, c.moves);
+    if (c.relays.length) g = await setCameraRuntime(tx, dialect, c.relays);
+    await tx
+      .updateTable('failovers')
+      .set({ status: c.entry.status, detail: JSON.stringify(c.entry.detail) })
+      .where('id', '=', c.entry.id)
+      .execute();
+    return g;
   });
 }
 

@@ -8,8 +8,7 @@ import type { FailoverRow, FarmSnapshot, ServerRuntime, ServerState, CameraRunti
 export type { ApiTokenRow, CredentialUser, SessionRow, UserChangeRefusal, UserRow } from './auth-store.ts';
 import { applyConfig } from './config-apply.ts';
 import { bumpGeneration } from './generation.ts';
-import { inTx } from './in-tx.ts';
-import { moveCameras, setCameraRuntime } from './placement.ts';
+import { commitMoves, moveCameras, setCameraRuntime, type CommitMoves } from './placement.ts';
 import { addRecordings, recordings, removeRecordings, type Segment } from './recordings.ts';
 import { removeSegments, segmentRows, type RemovedSegment, type SegmentRow } from './recording-segments.ts';
 import { readSnapshot } from './snapshot.ts';
@@ -148,29 +147,9 @@ export class Store {
     return this.write((db) => moveCameras(db, this.dialect, moves));
   }
 
-  /**
-   * A failover's commit in one transaction: cameras moved, live-only ones relayed, and its log entry
-   * as committed; returns the new generation. A master that dies at any instant leaves either all of
-   * it or none, so the next leader knows from the entry whether the moves stand.
-   */
-  async commitMoves(c: {
-    moves: { camera: string; to: string }[];
-    relays: { camera: string; runtime: CameraRuntime }[];
-    entry: { id: number; status: FailoverStatus; detail: Partial<FailoverDetail> };
-  }): Promise<number> {
-    return this.write((db) =>
-      inTx(db, async (tx) => {
-        let g = await bumpGeneration(tx);
-        if (c.moves.length) g = await moveCameras(tx, this.dialect, c.moves);
-        if (c.relays.length) g = await setCameraRuntime(tx, this.dialect, c.relays);
-        await tx
-          .updateTable('failovers')
-          .set({ status: c.entry.status, detail: JSON.stringify(c.entry.detail) })
-          .where('id', '=', c.entry.id)
-          .execute();
-        return g;
-      }),
-    );
+  /** A failover's commit in one transaction: moves, relays and its log entry as committed (placement.ts). */
+  async commitMoves(c: CommitMoves): Promise<number> {
+    return this.write((db) => commitMoves(db, this.dialect, c));
   }
 
   async bumpGeneration(): Promise<number> {
