@@ -11,8 +11,15 @@ const PORTS = { master: 27410, rtsp: 27455, udp: 27448, pg: 27432 };
 const MISSED_MS = 1500;
 const START_DELAY_MS = 6000;
 const OUTAGE_MS = 30_000;
-/** Each master log line of the outage, by message: the store's loss and return are one line each. */
-const ONE_LINE_EACH = ['farm store unreachable', 'farm store back', 'server confirmed down'];
+/**
+ * The master's lines of the outage that come exactly once: the lease loop meets the store's loss and
+ * return (it looks every second, whatever else happens), and the verdict is one.
+ */
+const ONE_LINE_EACH = [
+  'the lease cannot be read or renewed',
+  'farm store reachable again (lease)',
+  'server confirmed down',
+];
 
 /** Master log lines (JSON) at or after `since`, with their time and message. */
 function logLines(file: string, since: number): { time: number; msg: string }[] {
@@ -70,8 +77,9 @@ test('a 30 s store outage while a server dies: no tight loop, no flapping in the
   const from = Date.now() - 3000;
 
   // The store goes, and s1 dies while it is out.
-  pg.stop();
+  // Taken before the stop: the master may meet the loss while pg_ctlcluster is still stopping it.
   const storeDownAt = Date.now();
+  pg.stop();
   await fut.farm.kill('s1');
   const killedAt = Date.now();
   // Every answer of the API meanwhile: 503 STORE_UNAVAILABLE, or c1 unrecorded; never back to recording.
@@ -101,8 +109,14 @@ test('a 30 s store outage while a server dies: no tight loop, no flapping in the
   );
   assert.ok(shown.includes('STORE_UNAVAILABLE'), 'the API says so');
   const count = (msg: string) => outageLines.filter((l) => l.msg.startsWith(msg)).length;
-  assert.equal(count('farm store unreachable'), 1, 'the loss is one line');
-  assert.equal(count('server confirmed down'), 1, 'one verdict, kept');
+  assert.equal(count('the lease cannot be read or renewed'), 1, 'the loss is one line of the lease loop');
+  // The controller says so too when one of its own writes met the outage before the master stood down;
+  // once the lease loop has found the store gone, the standby gate answers the nodes, and the controller
+  // meets nothing: a race of the two, so once at most.
+  assert.ok(count('farm store unreachable') <= 1, 'and at most one of the controller');
+  // s1 dies just after the store goes: whether its verdict comes before the master stands down (its
+  // lease runs out 1.5–2.5 s after its last renewal) or after it leads again is a race; one verdict in all.
+  assert.ok(count('server confirmed down') <= 1, 'one verdict, kept');
   assert.ok(outageLines.length <= 40, `no tight loop: ${outageLines.length} master log lines in 30 s`);
 
   // The failover proceeds when the store answers: one entry, committed within a second.
@@ -119,6 +133,12 @@ test('a 30 s store outage while a server dies: no tight loop, no flapping in the
   assert.ok(commitMs <= 1500, `committed ${commitMs} ms after the store accepted connections`);
   const after = logLines(fut.logOf('master'), storeDownAt);
   for (const msg of ONE_LINE_EACH) assert.equal(after.filter((l) => l.msg.startsWith(msg)).length, 1, msg);
+  const lines = (msg: string) => after.filter((l) => l.msg.startsWith(msg)).length;
+  assert.equal(
+    lines('farm store back'),
+    lines('farm store unreachable'),
+    "the controller's return, if it met the loss",
+  );
 
   // The hole, from the frames in the files of both servers that recorded c1.
   await delay(4000);
