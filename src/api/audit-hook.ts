@@ -3,6 +3,7 @@ import { actorName } from '../auth/principal.ts';
 import type { AuditEntry } from '../store/audit.ts';
 import type { Logger } from '../lib/log.ts';
 import { CLIENT_GONE, auditEntryOf, audited } from './audit-record.ts';
+import { clientAddress } from './client-address.ts';
 
 /** What the audit hook writes to, and where it complains. */
 export interface AuditHookDeps {
@@ -10,6 +11,8 @@ export interface AuditHookDeps {
   append: (e: Omit<AuditEntry, 'id'>) => Promise<unknown>;
   log: Logger;
   now?: () => number;
+  /** Requests this app did not answer itself (a standby's forward to the leader, which audits them). */
+  skip?: (req: FastifyRequest) => boolean;
 }
 
 const summaries = new WeakMap<FastifyRequest, string>();
@@ -36,7 +39,7 @@ export function registerAuditHook(app: FastifyInstance, d: AuditHookDeps): void 
   // Once the connection is gone Node no longer knows its peer: the address is taken while it does.
   const addresses = new WeakMap<FastifyRequest, string>();
   const record = (req: FastifyRequest, status: number) => {
-    if (written.has(req)) return;
+    if (written.has(req) || d.skip?.(req)) return;
     written.add(req);
     const entry = auditEntryOf(
       {
@@ -46,7 +49,7 @@ export function registerAuditHook(app: FastifyInstance, d: AuditHookDeps): void 
         query: req.query,
         body: req.body,
         actor: actorName(req.principal),
-        address: addresses.get(req) ?? req.ip ?? 'unknown',
+        address: addresses.get(req) ?? clientAddress(req),
       },
       status,
       now(),
@@ -68,7 +71,7 @@ export function registerAuditHook(app: FastifyInstance, d: AuditHookDeps): void 
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!audited(req.method, req.routeOptions.url)) return;
-    addresses.set(req, req.ip);
+    addresses.set(req, clientAddress(req));
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) record(req, CLIENT_GONE);
     });

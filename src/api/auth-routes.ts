@@ -11,6 +11,7 @@ import { ErrorBody } from './schemas.ts';
 import { LoginBody, MeView, Ok, OwnPasswordBody, SessionAnswer, SetupBody, UserView } from './auth-schemas.ts';
 import { SESSION_COOKIE, person, requestSecret } from './auth-hook.ts';
 import { registerAccountRoutes } from './account-routes.ts';
+import { clientAddress } from './client-address.ts';
 
 /** What the accounts API is built from. */
 export interface AuthRouteDeps {
@@ -82,7 +83,7 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void
     },
     async (req, reply) => {
       const b = req.body as { user: string; password: string; token?: boolean };
-      const refusal = await checkPassword(reply, req.ip, b.user, b.password);
+      const refusal = await checkPassword(reply, clientAddress(req), b.user, b.password);
       if (refusal) return refusal;
       const u = (await store.user(b.user))!;
       return startSession(reply, u.name, u.role, b.token === true);
@@ -129,7 +130,7 @@ export function registerAuthRoutes(app: FastifyInstance, d: AuthRouteDeps): void
       const b = req.body as { oldPassword: string; password: string };
       const problems = passwordProblems(b.password, p.user);
       if (problems.length) throw refused('PASSWORD_REFUSED', 'new password', problems);
-      const refusal = await checkPassword(reply, req.ip, p.user, b.oldPassword);
+      const refusal = await checkPassword(reply, clientAddress(req), p.user, b.oldPassword);
       if (refusal) return refusal;
       const changed = await store.updateUser(p.user, { passwordHash: await hashPassword(b.password) });
       if (changed === 'not-found') throw new VigilError('NOT_FOUND', `no user ${p.user}`, 404);

@@ -19,6 +19,7 @@ import { KeyedLimiter } from '../lib/keyed-limiter.ts';
 import { actorName } from '../auth/principal.ts';
 import { DEFAULT_API_LIMITS, MAX_EXPORT_MS, MAX_PLAYBACK_MS, type ApiLimits } from './limits.ts';
 import type { ClientTls } from '../lib/http/tls.ts';
+import { clientAddress } from './client-address.ts';
 
 /** What the playback routes use of the master. */
 export interface PlaybackDeps {
@@ -82,7 +83,7 @@ export function registerPlaybackRoutes(app: FastifyInstance, d: PlaybackDeps): v
 
   /** A slot for one export of whoever asks (a user, else the address); TOO_MANY_REQUESTS when none is free. */
   const exportSlot = (req: FastifyRequest) => {
-    const who = req.principal ? actorName(req.principal) : `address ${req.ip}`;
+    const who = req.principal ? actorName(req.principal) : `address ${clientAddress(req)}`;
     const slot = exports.acquire(who);
     if ('release' in slot) return slot.release;
     throw new VigilError(

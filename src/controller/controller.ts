@@ -1,4 +1,6 @@
 import type { Store, FarmSnapshot, FailoverRow } from '../store/store.ts';
+import { fencedAs } from '../store/fenced-view.ts';
+import { takeUp } from './take-up.ts';
 import { VigilError } from '../lib/errors.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import type { Logger } from '../lib/log.ts';
@@ -63,6 +65,9 @@ export class Controller {
   private outage!: StoreOutage;
   private judging!: ServerJudging;
   private intake!: StatusIntake;
+  /** The store as this term's parts write to it (fenced by their term); epoch: a start() stood down midway stops. */
+  private store!: Store;
+  private epoch = 0;
   private chain: Promise<unknown> = Promise.resolve();
   private stopTicks: () => void = () => {};
   private stopped = false;
@@ -81,7 +86,10 @@ export class Controller {
     const o = this.o;
     this.heard = new Heard();
     this.judgeHeldUntil = 0;
-    const parts = controllerParts(o.store, this.clock, o.log, this.heard, term);
+    // A write of an earlier term's parts (one that waited on the store across a takeover) keeps that
+    // term's fence, and is refused, whatever fence this master holds by then.
+    this.store = term === undefined ? o.store : fencedAs(o.store, o.store.fence);
+    const parts = controllerParts(this.store, this.clock, o.log, this.heard, term);
     this.fs = parts.state;
     this.placement = parts.placement;
     this.copies = parts.copies;
@@ -89,43 +97,35 @@ export class Controller {
     this.runs = parts.runs;
     this.returns = parts.returns;
     this.outage = parts.outage;
-    this.intake = new StatusIntake(parts, this.heard, o.store, this.clock, o.log, o.onReconnect);
+    this.intake = new StatusIntake(parts, this.heard, this.store, this.clock, o.log, o.onReconnect);
     this.judging = new ServerJudging({ state: this.fs, heard: this.heard, runs: this.runs, log: o.log });
   }
 
   /**
-   * Reads the farm and takes up open failovers, handovers and copy-backs; starts the tick timer.
-   * With `term` (a master that took the lease), the parts are built anew, so nothing of an earlier
-   * term is kept in memory: open failovers, the queue, handovers, copy-back jobs and failback timers
-   * come back from the store; what the master heard restarts from nothing, and judging waits
-   * FarmHealthStartDelayMs of its own hearing, never taken as already elapsed. A `takeover` (the
-   * farm ran under another master until a moment ago, and its servers find the new one within a
-   * second) waits 2 × StatusIntervalMs instead, if shorter: time for each to report to it. The farm
-   * generation is bumped then, so every server hears the new term at once.
+   * Reads the farm and takes up what is under way (take-up.ts); starts the tick timer. With `term`
+   * (a master that took the lease) the parts are built anew: nothing of an earlier term is kept in
+   * memory, what the master heard restarts from nothing, and judging waits FarmHealthStartDelayMs of
+   * its own hearing, never taken as already elapsed; after a `takeover` (its servers find the new
+   * master within a second) 2 × StatusIntervalMs instead, if shorter. The generation is bumped, so
+   * every server hears the new term at once.
    */
   async start(lead: { term?: number; takeover?: boolean } = {}): Promise<void> {
     this.stopTicks();
     if (lead.term !== undefined) this.assemble(lead.term);
     this.stopped = false;
+    const epoch = ++this.epoch;
+    const over = () => epoch !== this.epoch;
     await this.fs.reload();
     this.startedAt = this.clock.now();
     const s = this.fs.farm.settings;
     this.judgeDelayMs = lead.takeover ? Math.min(s.FarmHealthStartDelayMs, 2 * s.StatusIntervalMs) : undefined;
-    const failovers = await this.o.store.failovers();
-    // A verdict the last leader wrote without its failover's entry (it died between the two writes).
-    this.orphans = this.fs.farm.servers
-      .filter(
-        (x) => x.state === 'down' && !failovers.some((f) => f.server === x.id && f.startedAt >= (x.downSince ?? 0)),
-      )
-      .map((x) => x.id);
-    for (const f of failovers) {
-      this.copies.restore(f);
-      if (f.status !== 'running' && f.status !== 'waiting' && f.status !== 'queued') continue;
-      if (f.detail.planned) await this.handovers.resume(f);
-      else this.runs.restore(f);
-    }
+    const failovers = await this.store.failovers();
+    const orphans = over() ? undefined : await takeUp(this.actionParts(), failovers, this.clock.now(), over);
+    if (!orphans) return;
+    this.orphans = orphans;
     if (lead.term !== undefined) {
-      this.fs.farm.generation = await this.o.store.bumpGeneration();
+      this.fs.farm.generation = await this.store.bumpGeneration();
+      if (over()) return;
       this.fs.wake();
     }
     this.startTicking();
@@ -159,11 +159,15 @@ export class Controller {
   async leadAgain(term: number): Promise<void> {
     this.fs.term = term;
     this.fs.farm.term = term;
+    // These parts carry on under the next term: their writes are fenced by it now.
+    this.store.fence = this.store.fence;
     const now = this.clock.now();
     this.stopped = false;
+    const epoch = ++this.epoch;
     this.judgeHeldUntil = Math.max(this.judgeHeldUntil, now + 2 * this.fs.farm.settings.StatusIntervalMs);
     this.outage.answered(now);
-    this.fs.farm.generation = await this.o.store.bumpGeneration();
+    this.fs.farm.generation = await this.store.bumpGeneration();
+    if (epoch !== this.epoch) return;
     this.fs.wake();
     this.startTicking();
   }
@@ -175,6 +179,7 @@ export class Controller {
    */
   standDown(): void {
     this.stopped = true;
+    this.epoch++;
     this.stopTicks();
     this.fs.wake();
   }
@@ -235,9 +240,8 @@ export class Controller {
     return this.serial(() => actions.moveCamera(this.actionParts(), cameraId, to, actor));
   }
 
-  /** The farm generation: it changes whenever some server's assignment may have. */
+  /** The farm generation: it changes whenever some server's assignment may have (0 on a standby that never led). */
   get generation(): number {
-    // 0 on a standby that never led: it has read no farm (GET /api/v1/health answers it).
     return (this.fs.farm as FarmSnapshot | undefined)?.generation ?? 0;
   }
 
@@ -288,10 +292,9 @@ export class Controller {
   }
 
   /**
-   * Replaces the configuration (already validated) and tells every server. Edits of the device or
-   * storage settings of a camera that runs away from its home server are refused (XProtect): they
-   * would apply to a server that is not the camera's. A camera placed on a server that is down gets
-   * the failover it would have had.
+   * Replaces the configuration (already validated) and tells every server. Device or storage edits
+   * of a camera that runs away from its home are refused (XProtect: they would apply to a server not
+   * the camera's); a camera placed on a server that is down gets the failover it would have had.
    */
   applyConfig(c: FarmConfig): Promise<void> {
     return this.serial(() => actions.applyConfig(this.actionParts(), c));
@@ -350,7 +353,7 @@ export class Controller {
   private actionParts(): actions.ActionParts {
     return {
       fs: this.fs,
-      store: this.o.store,
+      store: this.store,
       clock: this.clock,
       judging: this.judging,
       runs: this.runs,
@@ -390,7 +393,7 @@ export class Controller {
     await this.handovers.expire(now);
     await this.returns.autoFailback(now);
     if (this.copies.startDue(now)) {
-      this.fs.farm.generation = await this.o.store.bumpGeneration();
+      this.fs.farm.generation = await this.store.bumpGeneration();
       this.fs.wake();
     }
   }

@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.ts';
+import type { FailoverRow } from '../store/rows.ts';
 import type { Logger } from '../lib/log.ts';
 import { planFailback } from './planner.ts';
 import type { FarmState } from './farm-state.ts';
@@ -71,6 +72,24 @@ export class ServerReturns {
     this.log.info({ server: serverId, role }, 'server came back');
     state.farm.generation = await this.store.bumpGeneration();
     state.wake();
+  }
+
+  /**
+   * A new leader's failback timers, from the store: a server up and serving whose group fails back
+   * after failbackAfterMs, whose last entry in the log is its failure's failover (no failback nor other
+   * handover of it since) and whose cameras are elsewhere. Its health counts from `now`, never as
+   * already elapsed under the last leader.
+   */
+  restore(failovers: readonly FailoverRow[], now: number): void {
+    const farm = this.p.state.farm;
+    for (const server of farm.servers) {
+      const group = this.p.state.group(server.group);
+      if (server.state !== 'up' || server.runtime.maintenance) continue;
+      if (group.onReturn !== 'failback' || group.failbackAfterMs === undefined) continue;
+      const last = failovers.filter((f) => f.server === server.id).at(-1);
+      if (!last || last.detail.planned || !planFailback(farm, server.id).length) continue;
+      this.healthySince.set(server.id, now);
+    }
   }
 
   /** Automatic failback of servers that have been healthy for their group's failbackAfterMs. */

@@ -110,3 +110,55 @@ test('a server the last leader found down, which died before it logged the failo
   await next.tick();
   assert.equal((await h.store.failovers()).length, 1, 'once');
 });
+
+test("a failback timer of the last leader is taken up by the next one, its health counted from the takeover, not from the server's return", async (t) => {
+  const h = await controllerHarness(t, {
+    ...config,
+    groups: [{ id: 1, policy: 'distribute' as const, onReturn: 'failback' as const, failbackAfterMs: 2000 }],
+  });
+  await h.c.manualFailover('a');
+  h.clock.t = 1_000_500;
+  await h.back('a'); // the old leader counts a's health from here
+  const { next, term } = await nextLeader(t, h);
+  h.clock.t = 1_001_000;
+  await next.start({ term, takeover: true });
+  let seq = 100;
+  const reportAt = async (ms: number) => {
+    h.clock.t = 1_001_000 + ms;
+    for (const id of ['a', 'b'])
+      await next.onStatus(id, { bootId: `boot-${id}`, seq: seq++, suspects: [], cameras: {}, segments: [] });
+    await next.tick();
+  };
+  await reportAt(1500); // 2 s after the return, 1.5 s after the takeover
+  assert.equal((await h.store.failovers()).length, 1, 'not healthy long enough under this leader yet');
+  await reportAt(2100);
+  const fb = (await h.store.failovers())[1];
+  assert.deepEqual([fb?.trigger, fb?.detail.target], ['failback', 'a'], 'failed back');
+});
+
+test("a write of an earlier term's parts that waited across this master's next takeover is refused under its own term", async (t) => {
+  const h = await controllerHarness(t, config);
+  const me = { boot: 'me', id: 'm1', url: 'https://m1' };
+  const t1 = (await h.store.leases.take(me, 60_000))!;
+  h.store.fence = { boot: 'me', term: t1 };
+  const c = new Controller({
+    store: h.store,
+    log: createLogger('test', 'silent'),
+    clock: h.clock,
+    tickMs: 0,
+    aliveKeyOf: TEST_ALIVE_KEYS,
+  });
+  t.after(() => c.close());
+  await c.start({ term: t1 });
+  const parts = (c as unknown as { store: typeof h.store }).store; // the term's view its parts write through
+  // Another master leads a while, then this one leads again (not its own next term: taken up anew).
+  await h.store.leases.release({ boot: 'me', term: t1 });
+  const t2 = (await h.store.leases.take({ boot: 'other', id: 'm2', url: 'https://m2' }, 60_000))!;
+  await h.store.leases.release({ boot: 'other', term: t2 });
+  const t3 = (await h.store.leases.take(me, 60_000))!;
+  h.store.fence = { boot: 'me', term: t3 };
+  await c.start({ term: t3, takeover: true });
+  await assert.rejects(parts.setServerState('a', 'down', 1), { code: 'NOT_LEADER' }, 'term 1’s write stays term 1’s');
+  assert.equal((await h.store.snapshot()).servers.find((s) => s.id === 'a')!.state, 'up');
+  await h.store.setServerState('a', 'up', null); // the store itself writes under t3
+});

@@ -22,7 +22,8 @@ type Writes = Pick<
  * order the writes committed); once a write of a server's state or runtime, a camera's runtime or
  * place, the generation or the configuration has, `mark()` has the watch render what changed.
  * Wraps the methods of this store object, so every part of the controller that writes through it is
- * followed without knowing it.
+ * followed without knowing it. Each wrapper calls the method on the object it is called on, so a view
+ * of the store (fenced-view.ts) writes under its own fence and is followed as well.
  */
 export function publishCommits(store: Writes, hub: EventHub, mark: () => void): void {
   const rows = new Map<number, FailoverRow>();
@@ -41,17 +42,17 @@ export function publishCommits(store: Writes, hub: EventHub, mark: () => void): 
       .catch(() => undefined);
   };
 
-  const insert = store.insertFailover.bind(store);
-  store.insertFailover = async (f) => {
-    const id = await insert(f);
+  const insert = store.insertFailover;
+  store.insertFailover = async function (this: Writes, f) {
+    const id = await insert.call(this, f);
     publish(Date.now(), () => ({ ...f, id, detail: f.detail as FailoverRow['detail'] }));
     mark();
     return id;
   };
-  const update = store.updateFailover.bind(store);
+  const update = store.updateFailover;
   const read = store.failover.bind(store);
-  store.updateFailover = async (id, status, detail) => {
-    await update(id, status, detail);
+  store.updateFailover = async function (this: Writes, id, status, detail) {
+    await update.call(this, id, status, detail);
     publish(Date.now(), async () => {
       const known = rows.get(id);
       return known ? { ...known, status, detail: detail as FailoverRow['detail'] } : read(id);
@@ -66,9 +67,9 @@ export function publishCommits(store: Writes, hub: EventHub, mark: () => void): 
     'bumpGeneration',
     'applyConfig',
   ] as const) {
-    const write = (store[name] as (...a: unknown[]) => Promise<unknown>).bind(store);
-    (store as unknown as Record<string, unknown>)[name] = async (...a: unknown[]) => {
-      const r = await write(...a);
+    const write = store[name] as (this: Writes, ...a: unknown[]) => Promise<unknown>;
+    (store as unknown as Record<string, unknown>)[name] = async function (this: Writes, ...a: unknown[]) {
+      const r = await write.apply(this, a);
       mark();
       return r;
     };

@@ -135,3 +135,65 @@ test('a paused leader (its clock jumped past the lease) is not leading before an
   assert.equal(lead.currentTerm, undefined);
   await lead.close();
 });
+
+test('a renewal due after the lease ran out on this clock (the loop ran late) is not sent: the master stands down', async () => {
+  let now = 0;
+  const { l, calls } = leases({
+    take: (() => {
+      let n = 0;
+      return async () => (n++ === 0 ? 5 : undefined);
+    })(),
+  });
+  const { lead, events } = leadership(l, { monotonic: () => now });
+  await lead.start();
+  now = 260; // past 0 + 300 − 50 before the loop's first renewal (100 ms) and the guard's timer
+  while (events.length < 2) await delay(10);
+  assert.deepEqual(events, ['lead 5', 'down: the lease was not renewed in time']);
+  assert.ok(!calls.includes('renew'), `no renewal sent: ${calls.join(', ')}`);
+  await lead.close();
+});
+
+test('a live lease that names this master (an earlier process of it, by its id or URL) is nobody’s: no leader to forward to', async () => {
+  for (const held of [
+    { holderId: 'm1', holderUrl: 'https://m1-old' },
+    { holderId: 'm1-old', holderUrl: 'https://m1' },
+  ]) {
+    const { l } = leases({
+      take: async () => undefined,
+      read: async () => ({ holder: 'old-boot', ...held, term: 3, expiresAtMs: 2, nowMs: 1 }),
+    });
+    const { lead } = leadership(l);
+    await lead.start();
+    assert.equal(lead.leader(), undefined, JSON.stringify(held));
+    await lead.close();
+  }
+});
+
+test("a refused write of an older term leaves this master's newer term be; one of its current term stands it down", async () => {
+  const { l } = leases();
+  const { lead, events } = leadership(l);
+  await lead.start();
+  assert.equal(lead.currentTerm, 7);
+  lead.lost(6, 'a write of term 6 was refused');
+  assert.equal(lead.leading(), true);
+  lead.lost(7, 'a write of term 7 was refused');
+  assert.equal(lead.leading(), false);
+  assert.deepEqual(events, ['lead 7', 'down: a write of term 7 was refused']);
+  await lead.close();
+});
+
+test('the lease is renewed while the farm is taken up, however long that takes', async () => {
+  const { l, calls } = leases();
+  let done = false;
+  const { lead } = leadership(l, {
+    onLead: async () => {
+      await delay(2 * T.leaseMs); // a long failover log
+      done = true;
+    },
+  });
+  await lead.start();
+  assert.equal(done, true, 'start() returns once the farm is taken up');
+  assert.equal(lead.leading(), true, 'still leading');
+  assert.ok(calls.filter((c) => c === 'renew').length >= 4, calls.join(', '));
+  await lead.close();
+});

@@ -52,6 +52,8 @@ export class Leadership {
   private guard: NodeJS.Timeout | undefined;
   private closed = false;
   private looking: Promise<void> = Promise.resolve();
+  /** The farm being taken up after a take (onLead): the lease is renewed meanwhile. */
+  private takingUp: Promise<void> = Promise.resolve();
   private storeLost = false;
   private readonly mono: () => number;
 
@@ -82,8 +84,10 @@ export class Leadership {
 
   /** Looks at the lease once (taking it if free), then keeps looking. */
   async start(): Promise<void> {
-    await this.look();
+    this.looking = this.look();
+    await this.looking;
     this.schedule();
+    await this.takingUp;
   }
 
   /** Stops looking; a leader stands down and gives the lease up, so a standby takes it at once. */
@@ -92,15 +96,19 @@ export class Leadership {
     clearTimeout(this.timer);
     await this.looking;
     clearTimeout(this.timer);
+    await this.takingUp;
     const term = this.term;
     if (term === undefined) return;
     this.standDown('the master stops');
     await this.o.leases.release({ boot: this.o.me.boot, term }).catch(() => {});
   }
 
-  /** Gives the lead up at once (a write the fence refused: another master leads). */
-  lost(reason: string): void {
-    if (this.term !== undefined) this.standDown(reason);
+  /**
+   * Gives the lead of `term` up at once (a write under it that the fence refused: another master
+   * leads). A late refusal of an older term's write leaves a newer term of this master be.
+   */
+  lost(term: number, reason: string): void {
+    if (this.term === term) this.standDown(reason);
   }
 
   private schedule(): void {
@@ -134,6 +142,9 @@ export class Leadership {
   private async renew(term: number): Promise<void> {
     const sent = this.mono();
     const left = this.validUntil - sent;
+    // Too late (this loop's timer ran after the lease, the guard's has not yet): no renewal is sent,
+    // or the store would hold a live lease for a master that no longer leads.
+    if (left <= 0) return this.standDown('the lease was not renewed in time');
     // A renewal that hangs (the store cut off) must not hold the next one up past the lease.
     const ok = await withTimeout(
       this.o.leases.renew({ boot: this.o.me.boot, term, url: this.o.me.url }, this.o.leaseMs),
@@ -150,17 +161,26 @@ export class Leadership {
     if (term === undefined || this.closed) {
       const l = await this.o.leases.read();
       const live = l.holder !== undefined && l.expiresAtMs > l.nowMs;
+      // A lease still naming this master (an earlier process of it killed and restarted at once, by
+      // its id or URL) is nobody's: forwarding to it would be forwarding to itself.
+      const self = l.holder === this.o.me.boot || l.holderId === this.o.me.id || l.holderUrl === this.o.me.url;
       this.leaderSeen =
-        live && l.holderId && l.holderUrl ? { id: l.holderId, url: l.holderUrl, term: l.term } : undefined;
+        live && !self && l.holderId && l.holderUrl ? { id: l.holderId, url: l.holderUrl, term: l.term } : undefined;
       return;
     }
     this.term = term;
     this.extend(sent);
     this.leaderSeen = undefined;
     this.o.log.info({ term, leaseMs: this.o.leaseMs }, 'this master leads');
+    // Not awaited by the loop: a farm whose log takes longer to read than the lease is still led.
+    this.takingUp = this.takeUp(term);
+  }
+
+  private async takeUp(term: number): Promise<void> {
     try {
       await this.o.onLead(term);
     } catch (err) {
+      if (this.term !== term) return; // stood down meanwhile: its failure is that
       this.o.log.error({ err }, 'taking the farm up failed: standing down');
       this.standDown('taking the farm up failed');
       await this.o.leases.release({ boot: this.o.me.boot, term }).catch(() => {});

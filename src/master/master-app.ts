@@ -89,9 +89,13 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
   if (o.onRoute) app.addHook('onRoute', o.onRoute);
   app.setErrorHandler(errorHandler(o.log, 'master API', { farmStore: true }));
   // First of all: a standby's API is the leader's (the leader audits and authenticates it).
-  if (o.standby) registerStandbyGate(app, o.standby);
+  const byGate = o.standby && registerStandbyGate(app, o.standby);
   // Before the authentication hook, so that it also records the requests that hook refuses.
-  registerAuditHook(app, { append: (e) => o.store.appendAudit(e), log: o.log.child({ part: 'audit' }) });
+  registerAuditHook(app, {
+    append: (e) => o.store.appendAudit(e),
+    log: o.log.child({ part: 'audit' }),
+    skip: byGate,
+  });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Vigil master API', version: '1' },

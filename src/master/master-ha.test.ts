@@ -7,7 +7,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Master } from './master.ts';
 import { createLogger } from '../lib/log.ts';
 import { addTestUsers } from '../auth/test-users.ts';
+import { request as httpsRequest } from 'node:https';
 import { tlsFetch } from '../lib/http/tls.ts';
+import { Store } from '../store/store.ts';
+import { FORWARDED_HEADER } from './standby-gate.ts';
 import { newFarmKey } from '../lib/farm-key.ts';
 import { testDbLocation } from '../store/test-db.ts';
 
@@ -124,6 +127,47 @@ test('PostgreSQL: one leads, the other stands by, forwards people and turns serv
   });
   assert.equal(failover.status, 403, 'the leader refuses a viewer, through the standby');
   await failover.arrayBuffer();
+  // The leader's audit names the person's address, as the standby saw it (127.0.0.2 here), and
+  // believes no x-forwarded-for a client sends itself.
+  const from2 = (m: Master) =>
+    new Promise<number>((resolve, reject) => {
+      const req = httpsRequest(
+        `${m.url}/api/v1/servers/s1/failover`,
+        {
+          method: 'POST',
+          ca: m1.ca!.caPem,
+          localAddress: '127.0.0.2',
+          headers: { authorization: `Bearer ${viewer}`, 'x-forwarded-for': '203.0.113.9' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  assert.equal(await from2(m2), 403);
+  assert.equal(await from2(m1), 403);
+  const reader = await Store.open(location);
+  t.after(() => reader.close());
+  await until('both refusals audited', async () => {
+    const items = (await reader.audit({ limit: 20 })).entries.filter((e) => e.route.endsWith('/failover'));
+    return items.length === 3;
+  });
+  const audited = (await reader.audit({ limit: 20 })).entries.filter((e) => e.route.endsWith('/failover'));
+  assert.deepEqual(
+    audited.map((e) => e.address),
+    ['127.0.0.1', '127.0.0.2', '127.0.0.2'],
+    'one entry per request, by the leader only',
+  );
+  // A request a master forwarded already is not forwarded again by a standby (two stale views never loop).
+  const looped = await http.fetch(`${m2.url}/api/v1/servers`, {
+    headers: { authorization: `Bearer ${viewer}`, [FORWARDED_HEADER]: 'm3' },
+  });
+  assert.equal(looped.status, 503);
+  assert.equal(((await looped.json()) as { error: { code: string } }).error.code, 'NOT_LEADER');
+
   // A server is told to go to the leader (it is known there by its own certificate).
   const channel = await http.fetch(`${m2.url}/api/v1/nodes/s1/status`, { method: 'POST' });
   assert.equal(channel.status, 503);

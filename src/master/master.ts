@@ -26,7 +26,7 @@ import { EventHub } from '../events/event-hub.ts';
 import { CommitSignal } from '../events/commit-signal.ts';
 import { publishCommits } from '../events/publish-commits.ts';
 import { DEFAULT_LEASE, Leadership, type LeaseTimings } from './leadership.ts';
-import { refuseSharedSqlite } from './sqlite-lease.ts';
+import { refuseSharedSqlite, sqliteInUse } from './sqlite-lease.ts';
 
 /** Settings of a Master. */
 export interface MasterOptions {
@@ -77,6 +77,8 @@ export class Master {
   private startedAsStandby = false;
   /** The last term this master led under. */
   private ledTerm: number | undefined;
+  /** The last term of this master a write was refused under (by the fence). */
+  private refusedTerm: number | undefined;
   private readonly standDownCalls: (() => void)[] = [];
   url = '';
   /** New at each start: the service channel's event ids carry it, so a client sees a restart. */
@@ -160,12 +162,19 @@ export class Master {
         store.fence = {
           boot: this.bootId,
           term,
-          refused: () => leadership.lost('a write was refused: another master leads'),
+          refused: () => {
+            this.refusedTerm = term;
+            leadership.lost(term, 'a write was refused: another master leads');
+          },
         };
-        // Its own next term: nobody led in between, its memory stands. Else the farm is taken up anew
-        // (a takeover unless this is the cold start of the farm's only master).
-        if (this.ledTerm !== undefined && term === this.ledTerm + 1) await controller.leadAgain(term);
+        // Its own next term: nobody led in between, its memory stands, unless the store refused one of
+        // its writes (memory and store may differ then). Else the farm is taken up anew (a takeover
+        // unless this is the cold start of the farm's only master).
+        const again = this.ledTerm !== undefined && term === this.ledTerm + 1 && this.refusedTerm !== this.ledTerm;
+        if (again) await controller.leadAgain(term);
         else await controller.start({ term, takeover: this.startedAsStandby || this.ledTerm !== undefined });
+        // Stood down while taking the farm up: nothing of this term is carried on from memory.
+        if (leadership.currentTerm !== term) return;
         this.ledTerm = term;
         this.ready = true;
         hub.publish('master', this.info());
@@ -222,6 +231,13 @@ export class Master {
     this.controller = controller;
     const leadership = this.lead(store, controller, hub);
     await leadership.start();
+    // Two masters started at once on one SQLite file both found its lease free: the one that did not
+    // take it is refused as well.
+    if (!this.isPostgres && !this.deciding()) {
+      const l = await store.leases.read();
+      if (l.holder !== undefined && l.holder !== this.bootId && l.expiresAtMs > l.nowMs)
+        throw sqliteInUse(this.o.store, l);
+    }
     this.startedAsStandby = !this.deciding();
     const nodes = new ServerNodes(controller, nodeTls);
     const identities = new ServerIdentities(store);
@@ -283,6 +299,7 @@ export class Master {
         leader: () => (leadership.leading() ? undefined : leadership.leader()),
         storeUnreachable: () => leadership.storeUnreachable,
         tls: farmClientTls({ ...ca.master, ca: ca.caPem }, 'master'),
+        id: this.id,
         onStandDown: (fn) => this.standDownCalls.push(fn),
       },
     });

@@ -22,10 +22,14 @@ export async function refuseSharedSqlite(store: Store, file: string, t: LeaseTim
     await delay(Math.min(100, t.renewMs));
     const now = await store.leases.read();
     if (now.holder === undefined || now.expiresAtMs <= now.nowMs) return;
-    if (now.holder !== first.holder || now.expiresAtMs !== first.expiresAtMs)
-      throw new VigilError(
-        'STORE_IN_USE',
-        `the SQLite store ${file} is in use by master ${now.holderId ?? '?'} (${now.holderUrl ?? 'no URL'}): a SQLite store has one master; several masters need a PostgreSQL store (--store postgres://…, see the README)`,
-      );
+    if (now.holder !== first.holder || now.expiresAtMs !== first.expiresAtMs) throw sqliteInUse(file, now);
   }
+}
+
+/** The refusal of a second master on a SQLite store, naming the one that holds its lease. */
+export function sqliteInUse(file: string, lease: { holderId?: string; holderUrl?: string }): VigilError {
+  return new VigilError(
+    'STORE_IN_USE',
+    `the SQLite store ${file} is in use by master ${lease.holderId ?? '?'} (${lease.holderUrl ?? 'no URL'}): a SQLite store has one master; several masters need a PostgreSQL store (--store postgres://…, see the README)`,
+  );
 }

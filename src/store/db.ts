@@ -96,6 +96,9 @@ export interface Tables {
 export type Db = Kysely<Tables>;
 export type Dialect = 'sqlite' | 'postgres';
 
+/** Less than any lease (3 s by default, 2 s in the fault tests): see openDb. */
+export const IDLE_IN_TRANSACTION_MS = 1500;
+
 /** Opens the farm store: a SQLite file by default, PostgreSQL when given a postgres:// URL. */
 export function openDb(
   location: string,
@@ -111,6 +114,10 @@ export function openDb(
       max: 4,
       connectionTimeoutMillis: 5000,
       query_timeout: 15_000,
+      // A master paused in the middle of a fenced write (SIGSTOP, a long stall) holds the lease row
+      // FOR SHARE, and with it every takeover: the server ends a transaction idle this long (none of
+      // ours waits between its statements), so a standby takes the lease once it has lapsed.
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
     });
     // An idle pooled connection that the server ends (restart, pg_terminate_backend) emits
     // 'error' on the pool; unhandled, that would kill the master. The pool drops that client and

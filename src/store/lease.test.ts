@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { withTestStore } from './test-db.ts';
+import { checkFence } from './lease.ts';
+import { IDLE_IN_TRANSACTION_MS, type Db } from './db.ts';
 
 // Runs on SQLite, and on PostgreSQL in CI (VIGIL_DB): the lease and its fence are the store's.
 const a = { boot: 'boot-a', id: 'm1', url: 'https://m1:8080' };
@@ -72,3 +74,43 @@ test('masters seen: each one with its URL, version and how long ago', () =>
     );
     assert.ok(m.every((x) => x.seenAgoMs >= 0 && x.seenAgoMs < 5000));
   }));
+
+test('a master takes its own live lease again under the next term (a renewal that landed after it stood down); no other master does', () =>
+  withTestStore(async (s) => {
+    const t1 = (await s.leases.take(a, 5000))!;
+    assert.equal(await s.leases.take(b, 5000), undefined, 'live, and not b’s');
+    assert.equal(await s.leases.take(a, 5000), t1 + 1, 'its own: the next term, so writes of the last are fenced');
+    assert.equal(await s.leases.renew({ boot: 'boot-a', term: t1, url: a.url }, 5000), false, 'the old term is over');
+  }));
+
+test(
+  'PostgreSQL: a leader paused inside a fenced write does not hold the takeover off: the server ends its idle transaction',
+  {
+    skip: !process.env.VIGIL_DB && 'needs VIGIL_DB=postgres://…',
+  },
+  () =>
+    withTestStore(async (s) => {
+      const { db } = s as unknown as { db: Db };
+      const term = (await s.leases.take(a, 300))!;
+      let paused = false;
+      // Its fenced write reads the lease row FOR SHARE, then the master stops (SIGSTOP) before the next statement.
+      const write = db
+        .transaction()
+        .execute(async (tx) => {
+          await checkFence(tx, 'postgres', { boot: 'boot-a', term });
+          paused = true;
+          await delay(IDLE_IN_TRANSACTION_MS + 2000);
+        })
+        .catch((err: Error) => err);
+      while (!paused) await delay(10);
+      await delay(400); // the lease has lapsed
+      const t0 = Date.now();
+      const taken = await Promise.race([
+        s.leases.take(b, 300),
+        delay(IDLE_IN_TRANSACTION_MS + 3000).then(() => 'late'),
+      ]);
+      assert.equal(taken, term + 1, 'the standby takes the lease');
+      assert.ok(Date.now() - t0 < IDLE_IN_TRANSACTION_MS + 1000, `taken ${Date.now() - t0} ms after the lapse`);
+      assert.ok((await write) instanceof Error, "the paused master's transaction was ended, not committed");
+    }),
+);

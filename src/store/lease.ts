@@ -35,9 +35,10 @@ export function dbNow(dialect: Dialect): RawBuilder<number> {
 }
 
 /**
- * Takes the lease when nobody holds it or it lapsed: a new term (one more than the last), held for
- * leaseMs from the database's now. One conditional statement, so two standbys cannot both win.
- * Returns the new term, or undefined when another master holds a live lease.
+ * Takes the lease when nobody holds it, it lapsed, or this very process holds it still (it stood
+ * down, and a renewal of its landed after): a new term (one more than the last), held for leaseMs
+ * from the database's now. One conditional statement, so two standbys cannot both win. Returns the
+ * new term, or undefined when another master holds a live lease.
  */
 export async function takeLease(
   db: Db,
@@ -57,7 +58,9 @@ export async function takeLease(
       acquired_at: now,
     })
     .where('id', '=', 1)
-    .where((w) => w.or([w('holder', 'is', null), w('expires_at', '<=', now)]))
+    // Its own lease too: a renewal that reached the store after this master stood down (it had timed
+    // out here) must not keep it from leading again for a whole lease.
+    .where((w) => w.or([w('holder', 'is', null), w('expires_at', '<=', now), w('holder', '=', me.boot)]))
     .returning('term')
     .executeTakeFirst();
   return r ? Number(r.term) : undefined;
