@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { withTestStore } from './test-db.ts';
+import { testDbLocation, withTestStore } from './test-db.ts';
+import { Store } from './store.ts';
 import { checkFence } from './lease.ts';
 import { IDLE_IN_TRANSACTION_MS, type Db } from './db.ts';
 
@@ -114,3 +115,16 @@ test(
       assert.ok((await write) instanceof Error, "the paused master's transaction was ended, not committed");
     }),
 );
+
+test('PostgreSQL: masters started together on a fresh database migrate it one at a time, and both open it', {
+  skip: !process.env.VIGIL_DB && 'needs VIGIL_DB=postgres://…',
+}, async (t) => {
+  const { location, drop } = await testDbLocation();
+  t.after(drop);
+  const opened = await Promise.allSettled([Store.open(location), Store.open(location), Store.open(location)]);
+  for (const o of opened) if (o.status === 'fulfilled') await o.value.close();
+  assert.deepEqual(
+    opened.map((o) => (o.status === 'rejected' ? String(o.reason) : 'open')),
+    ['open', 'open', 'open'],
+  );
+});

@@ -1,9 +1,29 @@
+import { sql } from 'kysely';
 import type { Db, Dialect } from './db.ts';
 import { v4Auth } from './migrate-v4-auth.ts';
 import { v5 } from './migrate-v5-identity.ts';
 import { v6Audit } from './migrate-v6-audit.ts';
 import { v7Segments } from './migrate-v7-segments.ts';
 import { v8Lease } from './migrate-v8-lease.ts';
+
+/** The PostgreSQL advisory lock migrations hold (any number, the same for every master). */
+const MIGRATION_LOCK = 7_161_437;
+
+/**
+ * Migrates the store, one master at a time: masters started together on a fresh PostgreSQL database
+ * would both create the same tables, and one would fail. (SQLite has one master.)
+ */
+export async function migrateOnce(db: Db, dialect: Dialect): Promise<void> {
+  if (dialect !== 'postgres') return migrate(db, dialect);
+  await db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+    try {
+      await migrate(conn, dialect);
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+    }
+  });
+}
 
 /** Creates the schema if missing. Versioned through meta.schema_version so later issues can add steps. */
 export async function migrate(db: Db, dialect: Dialect): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Selectable } from 'kysely';
 import type { Db, Dialect, Tables } from './db.ts';
 import { openDb } from './db.ts';
-import { migrate } from './migrate.ts';
+import { migrateOnce } from './migrate.ts';
 import type { FarmConfig } from '../config/farm-config.ts';
 import type { FailoverDetail, FailoverStatus } from './failover-log.ts';
 import type { FailoverRow, FarmSnapshot, ServerRuntime, ServerState, CameraRuntime, Interval } from './rows.ts';
@@ -76,7 +76,7 @@ export class Store {
   static async open(location: string, o: StoreOptions = {}): Promise<Store> {
     const { db, dialect } = openDb(location, o.onConnectionError);
     try {
-      await migrate(db, dialect);
+      await migrateOnce(db, dialect);
       if (o.secretKey) await sealPlainUrls(db, dialect, o.secretKey);
     } catch (err) {
       await db.destroy();
