@@ -237,8 +237,19 @@ test('replicated masters: kill -9, a crash at each step of a failover, SIGSTOP, 
     const victim = await holder();
     since = await lastId();
     await farm.kill(victim.server);
-    await delay(MISSED_MS); // the buddies report it: the failover is under way
+    // The store stops as soon as the failover is under way (its entry written at confirmation; it is
+    // done only once the target records, a second or more later).
+    let entry: FailoverView | undefined;
+    await farm.waitFor(
+      async () => {
+        entry = (await entriesOf(victim.server, since))[0];
+        return entry !== undefined;
+      },
+      10_000,
+      `the failover of ${victim.server} under way`,
+    );
     pg.stop();
+    assert.equal(entry!.status, 'running', 'the store stopped in the middle of the failover');
     await delay(3000);
     pg.start();
     await failedOver(victim.server, since, 90_000);
