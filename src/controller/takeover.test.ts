@@ -13,6 +13,24 @@ const config = {
   cameras: [{ id: 'ca', url: 'rtsp://127.0.0.1:18998/ca', server: 'a' }],
 };
 
+/** A master's controller over the harness's store (not started), closed after the test. */
+function controllerOn(
+  t: { after: (fn: () => Promise<void>) => void },
+  h: Awaited<ReturnType<typeof controllerHarness>>,
+  deciding?: () => boolean,
+): Controller {
+  const c = new Controller({
+    store: h.store,
+    log: createLogger('test', 'silent'),
+    clock: h.clock,
+    tickMs: 0,
+    aliveKeyOf: TEST_ALIVE_KEYS,
+    deciding,
+  });
+  t.after(() => c.close());
+  return c;
+}
+
 /** The old leader (the harness's controller) is gone; another master takes the lease: its controller, not started. */
 async function nextLeader(
   t: { after: (fn: () => Promise<void>) => void },
@@ -21,15 +39,7 @@ async function nextLeader(
   await h.c.close();
   const term = (await h.store.leases.take({ boot: 'next', id: 'm2', url: 'https://m2' }, 60_000))!;
   h.store.fence = { boot: 'next', term };
-  const next = new Controller({
-    store: h.store,
-    log: createLogger('test', 'silent'),
-    clock: h.clock,
-    tickMs: 0,
-    aliveKeyOf: TEST_ALIVE_KEYS,
-  });
-  t.after(() => next.close());
-  return { next, term };
+  return { next: controllerOn(t, h), term };
 }
 
 test('a failover confirmed and never committed (its leader died between) is planned again and carried out by the next leader', async (t) => {
@@ -75,15 +85,7 @@ test('a controller that stood down decides nothing; its writes under an old term
   let leading = true;
   const term = (await h.store.leases.take({ boot: 'me', id: 'm1', url: 'https://m1' }, 60_000))!;
   h.store.fence = { boot: 'me', term };
-  const c = new Controller({
-    store: h.store,
-    log: createLogger('test', 'silent'),
-    clock: h.clock,
-    tickMs: 0,
-    aliveKeyOf: TEST_ALIVE_KEYS,
-    deciding: () => leading,
-  });
-  t.after(() => c.close());
+  const c = controllerOn(t, h, () => leading);
   await c.start({ term });
   leading = false;
   await assert.rejects(c.manualFailover('a'), { code: 'NOT_LEADER' });
@@ -141,14 +143,7 @@ test("a write of an earlier term's parts that waited across this master's next t
   const me = { boot: 'me', id: 'm1', url: 'https://m1' };
   const t1 = (await h.store.leases.take(me, 60_000))!;
   h.store.fence = { boot: 'me', term: t1 };
-  const c = new Controller({
-    store: h.store,
-    log: createLogger('test', 'silent'),
-    clock: h.clock,
-    tickMs: 0,
-    aliveKeyOf: TEST_ALIVE_KEYS,
-  });
-  t.after(() => c.close());
+  const c = controllerOn(t, h);
   await c.start({ term: t1 });
   const parts = (c as unknown as { store: typeof h.store }).store; // the term's view its parts write through
   // Another master leads a while, then this one leads again (not its own next term: taken up anew).
