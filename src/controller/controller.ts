@@ -160,7 +160,7 @@ export class Controller {
     this.fs.term = term;
     this.fs.farm.term = term;
     // These parts carry on under the next term: their writes are fenced by it now.
-    this.store.fence = this.store.fence;
+    this.store.fence = this.o.store.fence;
     const now = this.clock.now();
     this.stopped = false;
     const epoch = ++this.epoch;

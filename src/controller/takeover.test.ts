@@ -157,3 +157,19 @@ test("a write of an earlier term's parts that waited across this master's next t
   assert.equal((await h.store.snapshot()).servers.find((s) => s.id === 'a')!.state, 'up');
   await h.store.setServerState('a', 'up', null); // the store itself writes under t3
 });
+
+test('a master that leads again under its own next term (nobody led between) writes under that term', async (t) => {
+  const h = await controllerHarness(t, config);
+  const me = { boot: 'me', id: 'm1', url: 'https://m1' };
+  const t1 = (await h.store.leases.take(me, 60_000))!;
+  h.store.fence = { boot: 'me', term: t1 };
+  const c = controllerOn(t, h);
+  await c.start({ term: t1 });
+  c.standDown();
+  const t2 = (await h.store.leases.take(me, 60_000))!; // its own lease, the next term
+  h.store.fence = { boot: 'me', term: t2 };
+  await c.leadAgain(t2);
+  const entry = await c.manualFailover('a');
+  assert.equal(entry.server, 'a');
+  assert.equal((await h.store.snapshot()).servers.find((s) => s.id === 'a')!.state, 'down');
+});
