@@ -12,6 +12,7 @@ type Writes = Pick<
   | 'setServerRuntime'
   | 'setCameraRuntime'
   | 'moveCameras'
+  | 'commitMoves'
   | 'bumpGeneration'
   | 'applyConfig'
 >;
@@ -58,6 +59,18 @@ export function publishCommits(store: Writes, hub: EventHub, mark: () => void): 
       return known ? { ...known, status, detail: detail as FailoverRow['detail'] } : read(id);
     });
     mark();
+  };
+  // A failover's commit: its moves, and its entry as committed with them.
+  const commit = store.commitMoves;
+  store.commitMoves = async function (this: Writes, c) {
+    const g = await commit.call(this, c);
+    const { id, status, detail } = c.entry;
+    publish(Date.now(), async () => {
+      const known = rows.get(id);
+      return known ? { ...known, status, detail: detail as FailoverRow['detail'] } : read(id);
+    });
+    mark();
+    return g;
   };
   for (const name of [
     'setServerState',

@@ -87,7 +87,16 @@ export class Leadership {
     this.looking = this.look();
     await this.looking;
     this.schedule();
-    await this.takingUp;
+    await this.takenUp();
+  }
+
+  /** Until no take-up runs (one may follow another: a take, a stand-down, the next take). */
+  private async takenUp(): Promise<void> {
+    let p: Promise<void>;
+    do {
+      p = this.takingUp;
+      await p;
+    } while (p !== this.takingUp);
   }
 
   /** Stops looking; a leader stands down and gives the lease up, so a standby takes it at once. */
@@ -96,7 +105,7 @@ export class Leadership {
     clearTimeout(this.timer);
     await this.looking;
     clearTimeout(this.timer);
-    await this.takingUp;
+    await this.takenUp();
     const term = this.term;
     if (term === undefined) return;
     this.standDown('the master stops');
@@ -161,9 +170,10 @@ export class Leadership {
     if (term === undefined || this.closed) {
       const l = await this.o.leases.read();
       const live = l.holder !== undefined && l.expiresAtMs > l.nowMs;
-      // A lease still naming this master (an earlier process of it killed and restarted at once, by
-      // its id or URL) is nobody's: forwarding to it would be forwarding to itself.
-      const self = l.holder === this.o.me.boot || l.holderId === this.o.me.id || l.holderUrl === this.o.me.url;
+      // A lease still naming this master (an earlier process of it killed and restarted at once, at
+      // its URL) is nobody's: forwarding to it would be forwarding to itself. (Not by id: masters
+      // started with the default id, host:port, may all be 0.0.0.0:8080.)
+      const self = l.holder === this.o.me.boot || l.holderUrl === this.o.me.url;
       this.leaderSeen =
         live && !self && l.holderId && l.holderUrl ? { id: l.holderId, url: l.holderUrl, term: l.term } : undefined;
       return;

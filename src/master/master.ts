@@ -77,8 +77,10 @@ export class Master {
   private startedAsStandby = false;
   /** The last term this master led under. */
   private ledTerm: number | undefined;
-  /** The last term of this master a write was refused under (by the fence). */
-  private refusedTerm: number | undefined;
+  /** A write was refused by the fence since the farm was last taken up from the store. */
+  private memoryStale = false;
+  /** The term this master carries on from memory (leadAgain), if it does. */
+  private fromMemory: number | undefined;
   private readonly standDownCalls: (() => void)[] = [];
   url = '';
   /** New at each start: the service channel's event ids carry it, so a client sees a restart. */
@@ -163,16 +165,25 @@ export class Master {
           boot: this.bootId,
           term,
           refused: () => {
-            this.refusedTerm = term;
+            this.memoryStale = true;
             leadership.lost(term, 'a write was refused: another master leads');
+            // Refused after this master went on under its next term from memory (leadAgain): that
+            // memory is not the store's, so that term ends too and the next take reads the store.
+            const now = leadership.currentTerm;
+            if (now !== undefined && now !== term && this.fromMemory === now)
+              leadership.lost(now, 'a write of the last term was refused: the farm is taken up anew');
           },
         };
         // Its own next term: nobody led in between, its memory stands, unless the store refused one of
         // its writes (memory and store may differ then). Else the farm is taken up anew (a takeover
         // unless this is the cold start of the farm's only master).
-        const again = this.ledTerm !== undefined && term === this.ledTerm + 1 && this.refusedTerm !== this.ledTerm;
+        const again = this.ledTerm !== undefined && term === this.ledTerm + 1 && !this.memoryStale;
+        this.fromMemory = again ? term : undefined;
         if (again) await controller.leadAgain(term);
-        else await controller.start({ term, takeover: this.startedAsStandby || this.ledTerm !== undefined });
+        else {
+          this.memoryStale = false;
+          await controller.start({ term, takeover: this.startedAsStandby || this.ledTerm !== undefined });
+        }
         // Stood down while taking the farm up: nothing of this term is carried on from memory.
         if (leadership.currentTerm !== term) return;
         this.ledTerm = term;

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { sql } from 'kysely';
 import type { Db, Dialect } from './db.ts';
 import { v4Auth } from './migrate-v4-auth.ts';
@@ -8,6 +9,8 @@ import { v8Lease } from './migrate-v8-lease.ts';
 
 /** The PostgreSQL advisory lock migrations hold (any number, the same for every master). */
 const MIGRATION_LOCK = 7_161_437;
+/** How long a master waits for another's migration before it gives up starting. */
+const MIGRATION_WAIT_MS = 30 * 60_000;
 
 /**
  * Migrates the store, one master at a time: masters started together on a fresh PostgreSQL database
@@ -16,11 +19,22 @@ const MIGRATION_LOCK = 7_161_437;
 export async function migrateOnce(db: Db, dialect: Dialect): Promise<void> {
   if (dialect !== 'postgres') return migrate(db, dialect);
   await db.connection().execute(async (conn) => {
-    await sql`select pg_advisory_lock(${MIGRATION_LOCK})`.execute(conn);
+    // Polled: a blocking pg_advisory_lock would end at the client's query timeout (15 s) while
+    // another master's migration of a large store runs on.
+    const until = Date.now() + MIGRATION_WAIT_MS;
+    for (;;) {
+      const r = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${MIGRATION_LOCK}) as ok`.execute(conn);
+      if (r.rows[0]?.ok) break;
+      if (Date.now() > until)
+        throw new Error(`another master has been migrating the store for ${MIGRATION_WAIT_MS / 60_000} min`);
+      await delay(200);
+    }
     try {
       await migrate(conn, dialect);
     } finally {
-      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn);
+      // The connection goes back to the pool: the lock must not stay with it. A failure here must
+      // not hide the migration's own.
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK})`.execute(conn).catch(() => undefined);
     }
   });
 }
