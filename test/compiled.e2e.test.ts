@@ -9,8 +9,8 @@ import { newFarmKey } from '../src/lib/farm-key.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const MASTER_PORT = 19280;
-const RTSP_PORT = 19254;
-const UDP_PORT = 19245;
+const RTSP_PORT = 19284; // not 19254: the CLI test's (the farms run two at a time)
+const UDP_PORT = 19285;
 
 /** Every segment file under dir, recursively. */
 function segmentFiles(dir: string): string[] {
