@@ -107,12 +107,17 @@ test('a renewal that hangs (the store cut off): the leader stops by its own cloc
   await lead.start();
   await delay(150);
   hang = true;
-  while (!downAt) await delay(10);
+  while (!downAt) {
+    // Whenever the guard's timer runs (late on a loaded machine), the synchronous check every decision
+    // makes says no from lease − margin after the last good renewal was sent.
+    if (performance.now() - lastGoodSent > T.leaseMs - T.marginMs + 1) assert.equal(lead.leading(), false);
+    await delay(5);
+  }
   assert.deepEqual(events, ['lead 5', 'the lease was not renewed in time']);
   const held = downAt - lastGoodSent;
   assert.ok(
-    held >= T.leaseMs - T.marginMs - 5 && held < T.leaseMs,
-    `stood down ${held} ms after the last good renewal was sent`,
+    held >= T.leaseMs - T.marginMs - 5,
+    `stood down ${held} ms after the last good renewal was sent, not before`,
   );
   await lead.close();
 });
@@ -185,16 +190,20 @@ test("a refused write of an older term leaves this master's newer term be; one o
 
 test('the lease is renewed while the farm is taken up, however long that takes', async () => {
   const { l, calls } = leases();
+  const renewals = () => calls.filter((c) => c === 'renew').length;
   let done = false;
   const { lead } = leadership(l, {
+    monotonic: () => 0, // no lease runs out here: what is shown is that the loop renews meanwhile
     onLead: async () => {
-      await delay(2 * T.leaseMs); // a long failover log
+      // A take-up that ends only once the loop has renewed twice: were the loop waiting for it, never.
+      const until = Date.now() + 10_000;
+      while (renewals() < 2 && Date.now() < until) await delay(10);
       done = true;
     },
   });
   await lead.start();
   assert.equal(done, true, 'start() returns once the farm is taken up');
-  assert.equal(lead.leading(), true, 'still leading');
-  assert.ok(calls.filter((c) => c === 'renew').length >= 4, calls.join(', '));
+  assert.ok(renewals() >= 2, `renewed during the take-up: ${calls.join(', ')}`);
+  assert.equal(lead.leading(), true);
   await lead.close();
 });
