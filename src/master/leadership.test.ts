@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import pino from 'pino';
@@ -26,6 +26,11 @@ function leases(over: Partial<LeadershipOptions['leases']> = {}) {
   return { l, calls };
 }
 
+// Every one is closed after the file's tests, even one whose assertion failed: its timers would
+// keep the test process alive for ever.
+const made: Leadership[] = [];
+after(() => Promise.all(made.map((l) => l.close())));
+
 function leadership(l: LeadershipOptions['leases'], o: Partial<LeadershipOptions> = {}) {
   const events: string[] = [];
   const lead = new Leadership({
@@ -37,6 +42,7 @@ function leadership(l: LeadershipOptions['leases'], o: Partial<LeadershipOptions
     onStandDown: (why) => void events.push(`down: ${why}`),
     ...o,
   });
+  made.push(lead);
   return { lead, events };
 }
 
