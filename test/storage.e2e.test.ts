@@ -68,11 +68,19 @@ function remount(dir: string, mode: 'ro' | 'rw'): void {
 test('two storage paths in redundant mode, main + sub stream with audio; one path fails, then both, and nothing is lost', {
   timeout: 180_000,
 }, async (t) => {
-  const a = mountTmpfs(t, 32 * MB);
-  const b = mountTmpfs(t, 32 * MB);
-  // Unmounting needs the paths writable again if a step failed midway.
+  // The farm first: after-hooks run in the order they were added, and its servers must stop before
+  // their storage is unmounted, or they write on into the bare mount points.
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-storage-e2e-'));
+  const farm = new LocalFarm({ dir, farmKey: FARM_KEY, masterPort: MASTER_PORT });
+  t.after(async () => {
+    await farm.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // Unmounting needs the paths writable again if a step failed midway: added before the mounts' own
+  // hooks, so it runs before them.
+  const mounts: string[] = [];
   t.after(() => {
-    for (const d of [a, b]) {
+    for (const d of mounts) {
       try {
         remount(d, 'rw');
       } catch {
@@ -80,12 +88,9 @@ test('two storage paths in redundant mode, main + sub stream with audio; one pat
       }
     }
   });
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-storage-e2e-'));
-  const farm = new LocalFarm({ dir, farmKey: FARM_KEY, masterPort: MASTER_PORT });
-  t.after(async () => {
-    await farm.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const a = mountTmpfs(t, 32 * MB);
+  const b = mountTmpfs(t, 32 * MB);
+  mounts.push(a, b);
   const config: FarmConfigInput = {
     settings: {
       AliveIntervalMs: 250,
