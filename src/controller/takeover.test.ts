@@ -31,6 +31,17 @@ function controllerOn(
   return c;
 }
 
+/** This master (boot `me`) holds the lease and its controller leads under that term. */
+async function leadingAsMe(t: { after: (fn: () => Promise<void>) => void }) {
+  const h = await controllerHarness(t, config);
+  const me = { boot: 'me', id: 'm1', url: 'https://m1' };
+  const t1 = (await h.store.leases.take(me, 60_000))!;
+  h.store.fence = { boot: 'me', term: t1 };
+  const c = controllerOn(t, h);
+  await c.start({ term: t1 });
+  return { h, me, t1, c };
+}
+
 /** The old leader (the harness's controller) is gone; another master takes the lease: its controller, not started. */
 async function nextLeader(
   t: { after: (fn: () => Promise<void>) => void },
@@ -139,12 +150,7 @@ test("a failback timer of the last leader is taken up by the next one, its healt
 });
 
 test("a write of an earlier term's parts that waited across this master's next takeover is refused under its own term", async (t) => {
-  const h = await controllerHarness(t, config);
-  const me = { boot: 'me', id: 'm1', url: 'https://m1' };
-  const t1 = (await h.store.leases.take(me, 60_000))!;
-  h.store.fence = { boot: 'me', term: t1 };
-  const c = controllerOn(t, h);
-  await c.start({ term: t1 });
+  const { h, me, t1, c } = await leadingAsMe(t);
   const parts = (c as unknown as { store: typeof h.store }).store; // the term's view its parts write through
   // Another master leads a while, then this one leads again (not its own next term: taken up anew).
   await h.store.leases.release({ boot: 'me', term: t1 });
@@ -159,12 +165,7 @@ test("a write of an earlier term's parts that waited across this master's next t
 });
 
 test('a master that leads again under its own next term (nobody led between) writes under that term', async (t) => {
-  const h = await controllerHarness(t, config);
-  const me = { boot: 'me', id: 'm1', url: 'https://m1' };
-  const t1 = (await h.store.leases.take(me, 60_000))!;
-  h.store.fence = { boot: 'me', term: t1 };
-  const c = controllerOn(t, h);
-  await c.start({ term: t1 });
+  const { h, me, c } = await leadingAsMe(t);
   c.standDown();
   const t2 = (await h.store.leases.take(me, 60_000))!; // its own lease, the next term
   h.store.fence = { boot: 'me', term: t2 };

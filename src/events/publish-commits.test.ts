@@ -7,21 +7,27 @@ import { EventHub } from './event-hub.ts';
 import { publishCommits } from './publish-commits.ts';
 import { parseFarmConfig } from '../config/farm-config.ts';
 
+/** The store followed by publishCommits, what it published and marked, and one entry inserted. */
+async function followedWithEntry(store: Store) {
+  const hub = new EventHub('b');
+  const seen: { type: string; value: any }[] = [];
+  hub.subscribe((e) => seen.push({ type: e.type, value: e.value }));
+  let marked = 0;
+  publishCommits(store, hub, () => marked++);
+  const id = await store.insertFailover({
+    startedAt: 1,
+    server: 's1',
+    group: 1,
+    trigger: 'buddy-quorum',
+    status: 'running',
+    detail: { reporters: ['s2'], moves: [] },
+  });
+  return { seen, marks: () => marked, id };
+}
+
 test("the failover log's writes are published as stored, in commit order; state writes mark a change", async () => {
   await withTestStore(async (store: Store) => {
-    const hub = new EventHub('b');
-    const seen: { type: string; value: any }[] = [];
-    hub.subscribe((e) => seen.push({ type: e.type, value: e.value }));
-    let marks = 0;
-    publishCommits(store, hub, () => marks++);
-    const id = await store.insertFailover({
-      startedAt: 1,
-      server: 's1',
-      group: 1,
-      trigger: 'buddy-quorum',
-      status: 'running',
-      detail: { reporters: ['s2'], moves: [] },
-    });
+    const { seen, marks, id } = await followedWithEntry(store);
     await store.updateFailover(id, 'running', { reporters: ['s2'], moves: [], steps: [] } as never);
     await store.updateFailover(id, 'done', { reporters: ['s2'], moves: [] });
     await delay(20);
@@ -34,9 +40,9 @@ test("the failover log's writes are published as stored, in commit order; state 
       ],
     );
     assert.deepEqual(seen[2].value, await store.failover(id), 'what is published is what the store holds');
-    assert.equal(marks, 3);
+    assert.equal(marks(), 3);
     await store.bumpGeneration();
-    assert.equal(marks, 4);
+    assert.equal(marks(), 4);
   });
 });
 
@@ -49,19 +55,7 @@ test("a failover's commit (its moves and its entry in one transaction) is publis
         cameras: [{ id: 'c1', url: 'rtsp://127.0.0.1:18998/c1', server: 's1' }],
       }).config,
     );
-    const hub = new EventHub('b');
-    const seen: { type: string; value: any }[] = [];
-    hub.subscribe((e) => seen.push({ type: e.type, value: e.value }));
-    let marks = 0;
-    publishCommits(store, hub, () => marks++);
-    const id = await store.insertFailover({
-      startedAt: 1,
-      server: 's1',
-      group: 1,
-      trigger: 'buddy-quorum',
-      status: 'running',
-      detail: { reporters: ['s2'], moves: [] },
-    });
+    const { seen, marks, id } = await followedWithEntry(store);
     const moves = [{ camera: 'c1', from: 's1', to: 's2', mode: 'record' as const }];
     await store.commitMoves({
       moves: [{ camera: 'c1', to: 's2' }],
@@ -76,6 +70,6 @@ test("a failover's commit (its moves and its entry in one transaction) is publis
         ['failover', id, 1],
       ],
     );
-    assert.equal(marks, 2, 'the moved camera is rendered again');
+    assert.equal(marks(), 2, 'the moved camera is rendered again');
   });
 });

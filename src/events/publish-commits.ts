@@ -50,25 +50,24 @@ export function publishCommits(store: Writes, hub: EventHub, mark: () => void): 
     mark();
     return id;
   };
-  const update = store.updateFailover;
   const read = store.failover.bind(store);
-  store.updateFailover = async function (this: Writes, id, status, detail) {
-    await update.call(this, id, status, detail);
+  /** An entry written anew: as known with its new status and detail, else as the store has it. */
+  const publishEntry = (id: number, status: FailoverRow['status'], detail: unknown) =>
     publish(Date.now(), async () => {
       const known = rows.get(id);
       return known ? { ...known, status, detail: detail as FailoverRow['detail'] } : read(id);
     });
+  const update = store.updateFailover;
+  store.updateFailover = async function (this: Writes, id, status, detail) {
+    await update.call(this, id, status, detail);
+    publishEntry(id, status, detail);
     mark();
   };
   // A failover's commit: its moves, and its entry as committed with them.
   const commit = store.commitMoves;
   store.commitMoves = async function (this: Writes, c) {
     const g = await commit.call(this, c);
-    const { id, status, detail } = c.entry;
-    publish(Date.now(), async () => {
-      const known = rows.get(id);
-      return known ? { ...known, status, detail: detail as FailoverRow['detail'] } : read(id);
-    });
+    publishEntry(c.entry.id, c.entry.status, c.entry.detail);
     mark();
     return g;
   };
