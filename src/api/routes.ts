@@ -41,6 +41,8 @@ export interface RouteDeps {
   limits?: ApiLimits;
   /** Called once a status was taken (the service channel renders what it changed). */
   onStatusTaken?: () => void;
+  /** A status told the (term, generation) of the assignment in force at its server (a master behind it raises its term). */
+  onHeld?: (server: string, held: { term: number; generation: number }) => void;
   /** What the master knows of the servers' clocks (default: one of its own, logging to the app's logger). */
   clocks?: ServerClocks;
 }
@@ -252,15 +254,20 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
       if (!controller.state().servers.some((s) => s.id === id))
         throw new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
       clocks.heard(id, req.body as NodeStatus, masterTimeMs);
-      await controller.onStatus(id, req.body as NodeStatus);
+      const status = req.body as NodeStatus;
+      await controller.onStatus(id, status);
       d.onStatusTaken?.();
+      if (status.held) d.onHeld?.(id, status.held);
       return { generation: controller.generation, masterTimeMs, masterHeldMs: performance.now() - held };
     },
   );
 
   app.get(NODE_CHANNEL_ROUTES.assignment, async (req, reply) => {
     const { id } = req.params as { id: string };
-    const after = Number((req.query as { after?: string }).after ?? -1);
+    const q = req.query as { after?: string; term?: string };
+    const after = Number(q.after ?? -1);
+    // A server holding another term's assignment hears this one at once (a takeover, a raised term).
+    const heldTerm = q.term === undefined ? undefined : Number(q.term);
     const unknown = () => new VigilError('NOT_FOUND', `no server ${id} in the farm configuration`, 404);
     // Before the wait: a name that is no server holds no long poll.
     if (!controller.state().servers.some((s) => s.id === id)) throw unknown();
@@ -274,7 +281,8 @@ export function registerRoutes(app: FastifyInstance, d: RouteDeps): void {
     const gone = new AbortController();
     reply.raw.once('close', () => gone.abort());
     try {
-      await controller.waitForChange(after, LONG_POLL_MS, AbortSignal.any([poll.signal, gone.signal]));
+      if (heldTerm === undefined || heldTerm === controller.state().term)
+        await controller.waitForChange(after, LONG_POLL_MS, AbortSignal.any([poll.signal, gone.signal]));
     } finally {
       poll.leave();
     }

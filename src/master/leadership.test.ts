@@ -18,6 +18,10 @@ function leases(over: Partial<LeadershipOptions['leases']> = {}) {
       calls.push('renew');
       return true;
     },
+    raise: async (_f, to) => {
+      calls.push(`raise ${to}`);
+      return true;
+    },
     release: async () => void calls.push('release'),
     read: async () => ({ holder: 'x', holderId: 'm2', holderUrl: 'https://m2', term: 3, expiresAtMs: 2, nowMs: 1 }),
     see: async () => {},
@@ -211,5 +215,47 @@ test('the lease is renewed while the farm is taken up, however long that takes',
   assert.equal(done, true, 'start() returns once the farm is taken up');
   assert.ok(renewals() >= 2, `renewed during the take-up: ${calls.join(', ')}`);
   assert.equal(lead.leading(), true);
+  await lead.close();
+});
+
+test('raise: a leader behind a server (its store restored from an older copy) leads on under the higher term at once', async () => {
+  const { l, calls } = leases();
+  const { lead, events } = leadership(l, { leaseMs: 600 });
+  await lead.start();
+  await lead.raise(7, 'not above'); // not above its term: nothing
+  assert.deepEqual(
+    calls.filter((c) => c.startsWith('raise')),
+    [],
+  );
+  const raised = lead.raise(12, 'a server holds term 11');
+  void lead.raise(15, 'while one is under way'); // one at a time
+  await raised;
+  assert.deepEqual(
+    calls.filter((c) => c.startsWith('raise')),
+    ['raise 12'],
+  );
+  assert.equal(lead.currentTerm, 12);
+  await lead.close();
+  assert.deepEqual(events, ['lead 7', 'down: a server holds term 11', 'lead 12', 'down: the master stops']);
+});
+
+test('raise refused (the lease is another master’s now) stands down; a standby raises nothing', async () => {
+  const { l } = leases({ raise: async () => false });
+  const { lead, events } = leadership(l, { leaseMs: 600 });
+  await lead.start();
+  await lead.raise(9, 'a server holds term 8');
+  assert.equal(lead.leading(), false);
+  assert.deepEqual(events, ['lead 7', "down: the lease of term 7 is not this master's any more"]);
+  const other = leases({ take: async () => undefined });
+  const standby = leadership(other.l);
+  await standby.lead.start();
+  await standby.lead.raise(9, 'a standby hears no server');
+  assert.equal(standby.lead.leading(), false);
+  assert.deepEqual(standby.events, []);
+  assert.deepEqual(
+    other.calls.filter((c) => c.startsWith('raise')),
+    [],
+  );
+  await standby.lead.close();
   await lead.close();
 });

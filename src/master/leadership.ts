@@ -24,7 +24,7 @@ export interface LeaderSeen {
 
 /** What Leadership is built from. */
 export interface LeadershipOptions extends LeaseTimings {
-  leases: Pick<Leases, 'take' | 'renew' | 'release' | 'read' | 'see'>;
+  leases: Pick<Leases, 'take' | 'renew' | 'raise' | 'release' | 'read' | 'see'>;
   me: LeaseClaimant & { version: string };
   log: Logger;
   /** This master took the lease under `term`: take the farm up from the store and start deciding. */
@@ -55,6 +55,8 @@ export class Leadership {
   /** The farm being taken up after a take (onLead): the lease is renewed meanwhile. */
   private takingUp: Promise<void> = Promise.resolve();
   private storeLost = false;
+  /** A raise of the term under way (one at a time). */
+  private raising: Promise<void> | undefined;
   private readonly mono: () => number;
 
   constructor(private readonly o: LeadershipOptions) {
@@ -105,6 +107,7 @@ export class Leadership {
     clearTimeout(this.timer);
     await this.looking;
     clearTimeout(this.timer);
+    await this.raising;
     await this.takenUp();
     const term = this.term;
     if (term === undefined) return;
@@ -118,6 +121,42 @@ export class Leadership {
    */
   lost(term: number, reason: string): void {
     if (this.term === term) this.standDown(reason);
+  }
+
+  /**
+   * Leads on at once under term `to`, above this master's own: a server holds an assignment of a term
+   * (or generation) the store never reached — the store was restored from an older copy — and would
+   * refuse everything sent under a lower one. The current term ends and `to` is taken up as a new lead
+   * (onStandDown, then onLead). Nothing happens unless this master leads and `to` is above its term.
+   */
+  raise(to: number, reason: string): Promise<void> {
+    const term = this.currentTerm;
+    if (term === undefined || to <= term || this.raising || this.closed) return this.raising ?? Promise.resolve();
+    this.raising = this.raiseFrom(term, to, reason).finally(() => {
+      this.raising = undefined;
+    });
+    return this.raising;
+  }
+
+  private async raiseFrom(term: number, to: number, reason: string): Promise<void> {
+    const sent = this.mono();
+    try {
+      const ok = await withTimeout(
+        this.o.leases.raise({ boot: this.o.me.boot, term }, to, this.o.leaseMs),
+        this.validUntil - sent,
+      );
+      // Stood down meanwhile, or no answer within the lease (should it land, the next renewal finds
+      // the lease under another term and this master stands down, then takes its own lease again).
+      if (this.term !== term || ok === undefined) return;
+      if (!ok) return this.standDown(`the lease of term ${term} is not this master's any more`);
+      this.standDown(reason);
+      this.term = to;
+      this.extend(sent);
+      this.o.log.warn({ term: to, from: term, reason }, 'this master leads on under a newer term');
+      this.takingUp = this.takeUp(to);
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message, term, to }, 'the term could not be raised');
+    }
   }
 
   private schedule(): void {

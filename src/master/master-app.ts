@@ -58,6 +58,8 @@ export interface MasterAppOptions {
   hub?: EventHub;
   /** Raised at every committed change (the store's writes, wrapped by publishCommits): the channel renders then. */
   commits?: CommitSignal;
+  /** A status told the (term, generation) of the assignment in force at its server (see RouteDeps.onHeld). */
+  onHeld?: (server: string, held: { term: number; generation: number }) => void;
   /** Sees every route as it is registered (the access table test collects them). */
   onRoute?: (route: RouteOptions) => void;
   /** The clock of sessions, tokens and the login throttle (tests). */
@@ -123,6 +125,7 @@ export async function masterApp(o: MasterAppOptions): Promise<FastifyInstance> {
     limits,
     clocks,
     onStatusTaken: commits.mark,
+    onHeld: o.onHeld,
   });
   const masterInfo = o.masterInfo ?? testMasterInfo(o.controller);
   const hub = o.hub ?? new EventHub('test');

@@ -74,6 +74,29 @@ test('a second master on a SQLite store is refused at start, naming the one that
   await third.close();
 });
 
+test('two masters started at the same instant on one SQLite file: one leads, the other is refused', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-ha-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = join(dir, 'farm.sqlite');
+  const long = { leaseMs: 6000, renewMs: 500, marginMs: 1000 };
+  // The farm exists (store and CA), as when a site restarts both machines together.
+  const once = master(store, dir, 'm0', 0, long);
+  await once.start();
+  await once.close();
+  const both = [master(store, dir, 'm1', 0, long), master(store, dir, 'm2', 0, long)];
+  const started = await Promise.allSettled(both.map((m) => m.start()));
+  try {
+    const ran = both.filter((_, i) => started[i].status === 'fulfilled');
+    const refused = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error & { code?: string }] : []));
+    assert.equal(ran.length, 1, `one of the two runs: ${refused.map((e) => e.message).join('; ')}`);
+    assert.equal(ran[0].info().leader, true, 'and leads');
+    assert.equal(refused[0].code, 'STORE_IN_USE');
+    assert.match(refused[0].message, new RegExp(`in use by master ${ran[0].info().id} `));
+  } finally {
+    await Promise.allSettled(both.map((m) => m.close()));
+  }
+});
+
 test('PostgreSQL: one leads, the other stands by, forwards people and turns servers to the leader; it takes over when the leader stops', {
   skip: !process.env.VIGIL_DB && 'needs VIGIL_DB=postgres://…',
 }, async (t) => {

@@ -18,6 +18,7 @@ import { farmClientTls } from '../auth/peer-identity.ts';
 import { masterTlsOptions } from './master-tls.ts';
 import { NodeClient } from '../node-client/node-client.ts';
 import { ServerReconcile } from '../verify/reconcile-runner.ts';
+import { termAbove, type TermGeneration } from './term-above.ts';
 import { randomUUID } from 'node:crypto';
 import { parseFarmConfig } from '../config/farm-config.ts';
 import type { MasterInfo } from '../api/master-info.ts';
@@ -109,6 +110,22 @@ export class Master {
     await this.app?.close();
     this.nodes?.close();
     await this.store?.close();
+  }
+
+  /**
+   * A server holds an assignment above what this leader would send (term-above.ts): the store is
+   * behind the farm, and the server would refuse everything. This master leads on under a term above
+   * the server's, taking the farm up from the store anew (its memory is the store's, which is behind).
+   */
+  private behind(server: string, held: TermGeneration): void {
+    const term = this.leadership?.currentTerm;
+    if (!this.deciding() || term === undefined || !this.controller) return;
+    const generation = this.controller.generation;
+    const to = termAbove(held, { term, generation });
+    if (to === undefined) return;
+    this.memoryStale = true;
+    const reason = `server ${server} holds term ${held.term} generation ${held.generation}, above this master's (${term}, ${generation}): the store is behind the farm (restored from an older copy?)`;
+    void this.leadership?.raise(to, reason);
   }
 
   /** Which master this is and which leads (GET /api/v1/master). */
@@ -304,6 +321,7 @@ export class Master {
       masters: () => store.leases.masters(),
       hub,
       commits,
+      onHeld: (server, held) => this.behind(server, held),
       standby: {
         leading: () => this.deciding(),
         // Not itself: a master taking the farm up (leading, not ready yet) answers 503 to retry.

@@ -43,11 +43,11 @@ export class MasterClient {
   }
 
   /** Long-polls the assignment newer than `after`, as the master sent it (the caller validates it); throws when no master answers. */
-  async assignment(after: number, signal: AbortSignal): Promise<unknown> {
+  async assignment(after: number, signal: AbortSignal, term?: number): Promise<unknown> {
     const moved = this.moved.signal;
     try {
       return await this.request(
-        nodeAssignmentPath(this.serverId, after),
+        nodeAssignmentPath(this.serverId, after, term),
         { method: 'GET' },
         25_000,
         AbortSignal.any([signal, moved]),

@@ -158,7 +158,7 @@ export class RecordingNode {
     let backoff = 250;
     while (!this.abort.signal.aborted) {
       try {
-        const sent = await this.client.assignment(this.gate.after, this.abort.signal);
+        const sent = await this.client.assignment(this.gate.after, this.abort.signal, this.gate.current?.term);
         if (!this.masterReachable) this.o.log.info('master reachable again');
         this.masterReachable = true;
         const offer = this.gate.offer(sent);
@@ -329,6 +329,7 @@ export class RecordingNode {
       seq: ++this.statusSeq,
       ...(this.answeredAtMs !== undefined && { answeredAtMs: this.answeredAtMs }),
       apiPort: this.nodeApi?.port,
+      ...(this.gate.current && { held: { term: this.gate.current.term, generation: this.gate.current.generation } }),
       suspects: this.heartbeat?.suspects() ?? [],
       cameras: Object.fromEntries(
         Object.entries(cameras).map(([id, s]) => [

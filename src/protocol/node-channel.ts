@@ -13,9 +13,13 @@ export function nodeStatusPath(serverId: string): string {
   return `/api/v1/nodes/${encodeURIComponent(serverId)}/status`;
 }
 
-/** GET: a recording server's assignment, long-polled until its generation differs from `after`. */
-export function nodeAssignmentPath(serverId: string, after: number): string {
-  return `/api/v1/nodes/${encodeURIComponent(serverId)}/assignment?after=${after}`;
+/**
+ * GET: a recording server's assignment, long-polled until its generation differs from `after`; at once
+ * when `term` (the one of the assignment the server holds) is not the master's: a new term is news.
+ */
+export function nodeAssignmentPath(serverId: string, after: number, term?: number): string {
+  const path = `/api/v1/nodes/${encodeURIComponent(serverId)}/assignment?after=${after}`;
+  return term === undefined ? path : `${path}&term=${term}`;
 }
 
 /** The master's answer to a status: its generation, and its clock, from which the node estimates its own offset. */

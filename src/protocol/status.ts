@@ -37,6 +37,9 @@ const RecordedBy = Type.String({
     'a copy brought home (copy-back): the server that recorded it; it keeps the copy apart from this server own file of the same instant',
 });
 
+/** Above any term or generation a farm reaches (one per takeover, one per change): a server claiming more is refused. */
+export const MAX_TERM = 2 ** 40;
+
 /** What a recording server reports to the master every StatusIntervalMs (and at once when its suspects change). */
 export const NodeStatus = Type.Object({
   bootId: Type.String({ maxLength: 64 }),
@@ -60,6 +63,18 @@ export const NodeStatus = Type.Object({
       description:
         "the port this server's API (NodeApi) listens on, at its configured host: the master builds the address itself (nodeApiUrl), never from a URL a status gives",
     }),
+  ),
+  held: Type.Optional(
+    Type.Object(
+      {
+        term: Type.Integer({ minimum: 0, maximum: MAX_TERM }),
+        generation: Type.Integer({ minimum: 0, maximum: MAX_TERM }),
+      },
+      {
+        description:
+          'the (term, generation) of the assignment in force at this server: a leader behind it (its store restored from an older copy) takes a term above it, or the server would refuse all it sends',
+      },
+    ),
   ),
   suspects: Type.Array(Type.String(), { description: 'buddies this server has not heard for FarmHealthMissedUdpMs' }),
   cameras: Type.Record(

@@ -76,6 +76,27 @@ test('masters seen: each one with its URL, version and how long ago', () =>
     assert.ok(m.every((x) => x.seenAgoMs >= 0 && x.seenAgoMs < 5000));
   }));
 
+test('raise: the leader moves its live lease on to a higher term and writes under it; never lower, never another master, never a lapsed lease', () =>
+  withTestStore(async (s) => {
+    const term = (await s.leases.take(a, 5000))!;
+    const f = { boot: 'boot-a', term };
+    assert.equal(await s.leases.raise(f, term, 5000), false, 'not above its term');
+    assert.equal(await s.leases.raise({ boot: 'boot-b', term }, term + 5, 5000), false, "another master's lease");
+    assert.equal(await s.leases.raise(f, term + 5, 5000), true);
+    const l = await s.leases.read();
+    assert.equal(l.term, term + 5);
+    assert.equal(l.holder, 'boot-a');
+    assert.ok(l.expiresAtMs - l.nowMs > 4000, 'renewed with it');
+    s.fence = f;
+    await assert.rejects(s.bumpGeneration(), { code: 'NOT_LEADER' }, 'the old term is fenced off');
+    s.fence = { boot: 'boot-a', term: term + 5 };
+    await s.bumpGeneration();
+    assert.equal(await s.leases.raise(f, term + 9, 5000), false, 'from a term that is over');
+    await s.leases.release({ boot: 'boot-a', term: term + 5 });
+    assert.equal(await s.leases.raise({ boot: 'boot-a', term: term + 5 }, term + 9, 5000), false, 'given up');
+    assert.equal(await s.leases.take(b, 300), term + 6, 'the next leader goes on from the raised term');
+  }));
+
 test('a master takes its own live lease again under the next term (a renewal that landed after it stood down); no other master does', () =>
   withTestStore(async (s) => {
     const t1 = (await s.leases.take(a, 5000))!;

@@ -88,6 +88,25 @@ export async function renewLease(
   return Number(r.numUpdatedRows) === 1;
 }
 
+/**
+ * Moves this leader's live lease on to term `to` (above its own), renewed for leaseMs: a server holds
+ * an assignment of a term the store has not reached (the store was restored from an older copy) and
+ * would refuse everything sent under a lower one. False when the lease is not this leader's any more.
+ */
+export async function raiseLease(db: Db, dialect: Dialect, f: Fence, to: number, leaseMs: number): Promise<boolean> {
+  const now = dbNow(dialect);
+  const r = await db
+    .updateTable('master_lease')
+    .set({ term: to, expires_at: sql<number>`${now} + ${leaseMs}` })
+    .where('id', '=', 1)
+    .where('holder', '=', f.boot)
+    .where('term', '=', f.term)
+    .where('term', '<', to)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
 /** Gives the lease up (a master that stops): a standby takes it at its next look, not a lease later. */
 export async function releaseLease(db: Db, f: Fence): Promise<void> {
   await db
@@ -184,6 +203,11 @@ export class Leases {
   /** Renews this leader's lease; false when it is not its own any more (or lapsed). */
   renew(f: Fence & { url: string }, leaseMs: number): Promise<boolean> {
     return renewLease(this.db, this.dialect, f, leaseMs);
+  }
+
+  /** Moves this leader's lease on to term `to`; false when it is not its own any more (or lapsed). */
+  raise(f: Fence, to: number, leaseMs: number): Promise<boolean> {
+    return raiseLease(this.db, this.dialect, f, to, leaseMs);
   }
 
   /** Gives this leader's lease up. */

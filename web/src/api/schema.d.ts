@@ -2053,6 +2053,11 @@ export interface paths {
                             stream: number;
                             toMs: number;
                         }[];
+                        /** @description the (term, generation) of the assignment in force at this server: a leader behind it (its store restored from an older copy) takes a term above it, or the server would refuse all it sends */
+                        held?: {
+                            generation: number;
+                            term: number;
+                        };
                         /** @description recording cannot start: cameras answer, yet none of them records here (the recording-failed failover trigger once it holds for FarmHealthMissedUdpMs) */
                         recordingFailed?: boolean;
                         /** @description segments gone from this server (retention, a copy-back release, a file found gone): the master forgets them; reported until a status is accepted */
