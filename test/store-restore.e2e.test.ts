@@ -59,6 +59,13 @@ test("a master whose store was restored from an older copy leads on under a term
   await fut.farm.startMaster(config);
   await fut.farm.post('/api/v1/cameras/c2/move', { to: 's3' });
   await fut.settled({ c1: 's1', c2: 's3' }, 30_000);
+  const onS3From = Date.now();
+  await fut.farm.waitFor(
+    () => diskSegments(fut.storageOf('s3'), 'c2').filter((x) => x.startMs >= onS3From).length >= 2,
+    30_000,
+    'two segments of c2 on s3 after the move',
+  );
+  const onS3 = diskSegments(fut.storageOf('s3'), 'c2').filter((x) => x.startMs >= onS3From);
 
   // The master's machine is rebuilt from the copy.
   await fut.farm.kill('master', 'SIGTERM');
@@ -79,6 +86,17 @@ test("a master whose store was restored from an older copy leads on under a term
   const master = (await fut.farm.api<{ term: number }>('/api/v1/master')).term;
   assert.ok(master > (raised[0].from as number), `the master leads under the raised term (${master})`);
 
+  // What s3 recorded of c2 after the copy stays on its disk; the restored store never had c2 on s3,
+  // so its reconcile keeps that footage out of the timeline (a server puts back only its own cameras'
+  // footage) and says so in the log.
+  await fut.farm.waitFor(
+    () => lines(fut.logOf('master'), restoredAt, 'timeline reconciled').some((l) => l.server === 's3'),
+    30_000,
+    "s3's reconcile with the restored master",
+  );
+  const s3 = lines(fut.logOf('master'), restoredAt, 'timeline reconciled').find((l) => l.server === 's3')!;
+  assert.ok((s3.refused as number) >= onS3.length, `s3's footage of c2 kept out, and said: ${JSON.stringify(s3)}`);
+
   // And what it decides is carried out: s1 dies, c1 records on the spare.
   await fut.judging(START_DELAY_MS);
   await fut.farm.kill('s1');
@@ -95,4 +113,5 @@ test("a master whose store was restored from an older copy leads on under a term
       [],
       `${id} refuses nothing of the leader now`,
     );
+  for (const x of onS3) assert.ok(existsSync(x.file), `${x.file}: footage is never deleted by a restore`);
 });

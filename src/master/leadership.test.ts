@@ -259,3 +259,18 @@ test('raise refused (the lease is another master’s now) stands down; a standby
   await standby.lead.close();
   await lead.close();
 });
+
+test('raise under way when the master closes: the raised lease is given up, the farm not taken up', async () => {
+  let answer: (ok: boolean) => void = () => {};
+  const { l, calls } = leases({ raise: () => new Promise<boolean>((r) => (answer = r)) });
+  const { lead, events } = leadership(l, { leaseMs: 600 });
+  await lead.start();
+  const raised = lead.raise(12, 'a server holds term 11');
+  const closed = lead.close();
+  answer(true);
+  await raised;
+  await closed;
+  assert.deepEqual(events, ['lead 7', 'down: a server holds term 11']);
+  assert.equal(calls.at(-1), 'release');
+  assert.equal(lead.leading(), false);
+});

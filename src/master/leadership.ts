@@ -150,6 +150,8 @@ export class Leadership {
       if (this.term !== term || ok === undefined) return;
       if (!ok) return this.standDown(`the lease of term ${term} is not this master's any more`);
       this.standDown(reason);
+      // Closing meanwhile (close waits for this): the raised lease is given up, the farm not taken up.
+      if (this.closed) return await this.o.leases.release({ boot: this.o.me.boot, term: to }).catch(() => {});
       this.term = to;
       this.extend(sent);
       this.o.log.warn({ term: to, from: term, reason }, 'this master leads on under a newer term');

@@ -18,7 +18,7 @@ import { farmClientTls } from '../auth/peer-identity.ts';
 import { masterTlsOptions } from './master-tls.ts';
 import { NodeClient } from '../node-client/node-client.ts';
 import { ServerReconcile } from '../verify/reconcile-runner.ts';
-import { termAbove, type TermGeneration } from './term-above.ts';
+import { TermCatchUp, type TermGeneration } from './term-above.ts';
 import { randomUUID } from 'node:crypto';
 import { parseFarmConfig } from '../config/farm-config.ts';
 import type { MasterInfo } from '../api/master-info.ts';
@@ -83,6 +83,8 @@ export class Master {
   /** The term this master carries on from memory (leadAgain), if it does. */
   private fromMemory: number | undefined;
   private readonly standDownCalls: (() => void)[] = [];
+  /** What the servers say they hold, and when this leader must lead on under a higher term. */
+  private readonly catchUp = new TermCatchUp();
   url = '';
   /** New at each start: the service channel's event ids carry it, so a client sees a restart. */
   readonly bootId = randomUUID();
@@ -120,12 +122,10 @@ export class Master {
   private behind(server: string, held: TermGeneration): void {
     const term = this.leadership?.currentTerm;
     if (!this.deciding() || term === undefined || !this.controller) return;
-    const generation = this.controller.generation;
-    const to = termAbove(held, { term, generation });
-    if (to === undefined) return;
+    const raise = this.catchUp.heard(server, held, { term, generation: this.controller.generation }, performance.now());
+    if (!raise) return;
     this.memoryStale = true;
-    const reason = `server ${server} holds term ${held.term} generation ${held.generation}, above this master's (${term}, ${generation}): the store is behind the farm (restored from an older copy?)`;
-    void this.leadership?.raise(to, reason);
+    void this.leadership?.raise(raise.to, raise.reason);
   }
 
   /** Which master this is and which leads (GET /api/v1/master). */

@@ -37,9 +37,6 @@ const RecordedBy = Type.String({
     'a copy brought home (copy-back): the server that recorded it; it keeps the copy apart from this server own file of the same instant',
 });
 
-/** Above any term or generation a farm reaches (one per takeover, one per change): a server claiming more is refused. */
-export const MAX_TERM = 2 ** 40;
-
 /** What a recording server reports to the master every StatusIntervalMs (and at once when its suspects change). */
 export const NodeStatus = Type.Object({
   bootId: Type.String({ maxLength: 64 }),
@@ -67,8 +64,8 @@ export const NodeStatus = Type.Object({
   held: Type.Optional(
     Type.Object(
       {
-        term: Type.Integer({ minimum: 0, maximum: MAX_TERM }),
-        generation: Type.Integer({ minimum: 0, maximum: MAX_TERM }),
+        term: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+        generation: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
       },
       {
         description:

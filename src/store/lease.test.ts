@@ -95,6 +95,10 @@ test('raise: the leader moves its live lease on to a higher term and writes unde
     await s.leases.release({ boot: 'boot-a', term: term + 5 });
     assert.equal(await s.leases.raise({ boot: 'boot-a', term: term + 5 }, term + 9, 5000), false, 'given up');
     assert.equal(await s.leases.take(b, 300), term + 6, 'the next leader goes on from the raised term');
+    await delay(400);
+    const lapsed = { boot: 'boot-b', term: term + 6 };
+    assert.equal(await s.leases.raise(lapsed, term + 9, 5000), false, 'a lapsed lease');
+    assert.equal((await s.leases.read()).term, term + 6);
   }));
 
 test('a master takes its own live lease again under the next term (a renewal that landed after it stood down); no other master does', () =>
