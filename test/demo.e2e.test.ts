@@ -449,6 +449,12 @@ test('vigil demo --ha: two masters on a PostgreSQL database of its own, one lead
   assert.equal(after.leader, true);
   assert.ok(after.term > infos[0].term, `a new term: ${after.term}`);
   console.log(`# vigil demo --ha: m2 leads ${Date.now() - killedAt} ms after kill -9 of m1`);
+  // A client given both masters passes over the dead one.
+  const both = await runVigil(['status', '--master', urls.join(','), '--ca', caFile, '--token', token], {
+    XDG_CONFIG_HOME: join(dir, 'cli-config'),
+  });
+  assert.equal(both.code, 0, both.stderr);
+  assert.match(both.stdout, new RegExp(`^MASTER {2}m2 leading \\(term ${after.term}, `, 'm'));
 
   await ctrlC(run);
   const c = new pg.Client({ connectionString: server });

@@ -25,7 +25,10 @@ export interface ClientOptions {
  */
 export function clientOptions(cmd: Command): Command {
   return cmd
-    .option('--master <url>', 'master URL (default: the one of `vigil login`, else https://127.0.0.1:8080)')
+    .option(
+      '--master <url>',
+      "master URL, or a farm's masters comma-separated (the first that answers); default: the one of `vigil login`, else https://127.0.0.1:8080",
+    )
     .option('--token <secret>', 'API token to send (else $VIGIL_TOKEN, else the saved login)')
     .option(
       '--ca <file>',

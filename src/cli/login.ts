@@ -9,7 +9,7 @@ import { PasswordInput } from './password-input.ts';
 export function loginCommand(): Command {
   return new Command('login')
     .description('log in to a master; the other verbs then use this login')
-    .requiredOption('--master <url>', 'master URL')
+    .requiredOption('--master <url>', "master URL, or a farm's masters comma-separated (the first that answers)")
     .requiredOption('--user <name>', 'user name')
     .option('--ca <file>', "the farm CA certificate to check the master's TLS against")
     .option('--password-file <file>', 'read the password from the first line of this file (else a prompt, or stdin)')

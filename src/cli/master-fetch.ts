@@ -38,9 +38,27 @@ function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
+/** Errors of a connection that never opened: the request reached no master, and may go to the next. */
+const NOT_CONNECTED = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+];
+
+function neverConnected(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as never, i++)
+    if (typeof e.code === 'string' && NOT_CONNECTED.includes(e.code)) return true;
+  return false;
+}
+
 /**
- * One request to the master over HTTPS, trusting caFile(--ca). A master that cannot be reached
- * or trusted is an error saying which, and what to pass.
+ * One request to the master over HTTPS, trusting caFile(--ca). `master` may list a farm's masters,
+ * comma-separated: the first that takes the connection answers (a standby forwards to the leader);
+ * one that takes none is passed over, never one that may have had the request (no action twice). A
+ * master that cannot be reached or trusted is an error saying which, and what to pass.
  */
 export async function masterFetch(
   o: MasterFlags,
@@ -49,12 +67,25 @@ export async function masterFetch(
 ): Promise<Response> {
   const file = caFile(o.ca, o.master);
   const http = tlsFetch(file ? { ca: readFileSync(file, 'utf8') } : undefined);
+  const masters = o.master
+    .split(',')
+    .map((u) => trimSlash(u.trim()))
+    .filter(Boolean);
+  if (!masters.length) throw new Error(`no master URL in --master "${o.master}"`);
+  const failed: string[] = [];
   try {
-    return (await http.fetch(o.master + path, init)) as unknown as Response;
-  } catch (err) {
-    const trusted = file ? ` (trusting ${file})` : '';
-    throw new Error(`cannot reach the master at ${o.master}: ${unreachableReason(err, o.master)}${trusted}`);
+    for (const master of masters) {
+      try {
+        return (await http.fetch(master + path, init)) as unknown as Response;
+      } catch (err) {
+        failed.push(`${master}: ${unreachableReason(err, master)}`);
+        if (!neverConnected(err)) break;
+      }
+    }
   } finally {
     void http.close();
   }
+  const trusted = file ? ` (trusting ${file})` : '';
+  if (masters.length === 1) throw new Error(`cannot reach the master at ${failed[0]}${trusted}`);
+  throw new Error(`cannot reach a master: ${failed.join('; ')}${trusted}`);
 }
