@@ -35,11 +35,18 @@ const config = (): FarmConfigInput => ({
 });
 
 /** Every file and folder under `root`, itself included. */
+/** Every path under root; what goes meanwhile (a staged segment moved to storage, the buffer pruned) is left out. */
 function walk(root: string): string[] {
-  const out = [root];
-  if (!lstatSync(root).isDirectory()) return out;
-  for (const name of readdirSync(root)) out.push(...walk(join(root, name)));
-  return out;
+  const st = lstatSync(root, { throwIfNoEntry: false });
+  if (!st) return [];
+  if (!st.isDirectory()) return [root];
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [root];
+  }
+  return [root, ...names.flatMap((name) => walk(join(root, name)))];
 }
 
 const mode = (p: string) => lstatSync(p).mode & 0o777;
@@ -106,7 +113,10 @@ test('files and folders of a real master and nodes are private; the buffer folde
   const st = lstatSync(buffer);
   assert.ok(st.isDirectory() && !st.isSymbolicLink());
   assert.equal(st.uid, me);
-  for (const p of walk(buffer)) assert.equal(mode(p), lstatSync(p).isDirectory() ? 0o700 : 0o600, p);
+  for (const p of walk(buffer)) {
+    const s = lstatSync(p, { throwIfNoEntry: false });
+    if (s) assert.equal(s.mode & 0o777, s.isDirectory() ? 0o700 : 0o600, p);
+  }
 
   // Modes: every folder 0700, every file 0600, in the master's and the nodes' data and the farm's logs;
   // but the master's certificates, public (the farm CA is served to anyone at GET /api/v1/ca.pem): 0644.
@@ -131,8 +141,8 @@ test('files and folders of a real master and nodes are private; the buffer folde
     'a segment',
   );
   for (const p of checked) {
-    const s = lstatSync(p);
-    if (s.isSymbolicLink()) continue;
+    const s = lstatSync(p, { throwIfNoEntry: false });
+    if (!s || s.isSymbolicLink()) continue;
     const name = p.slice(dir.length + 1);
     assert.equal(
       s.mode & 0o777,
