@@ -75,6 +75,8 @@ test('failoverMode none and movable false: those cameras stay with their failed 
   await delay(3000);
   const until = Date.now() - 1500;
   for (const id of ['c2', 'c3']) assert.ok(!existsSync(join(fut.storageOf('s2'), id)), `s2 never recorded ${id}`);
+  await fut.footageReaches(['s1', 's2'], 'c1', until);
+  for (const id of ['c2', 'c3']) await fut.footageReaches(['s1'], id, until);
 
   // The files: c1 has the failover's hole only; c2 and c3 one hole, from the kill until s1 was back.
   const c1Holes = footageHoles(

@@ -156,6 +156,24 @@ test('replicated masters: kill -9, a crash at each step of a failover, SIGSTOP, 
     `led ${figures.takeover_after_kill_ms} ms after the kill`,
   );
   assert.equal((await info('master2')).term, term1 + 1, 'a new term');
+  // The servers find the new leader within a second of its lease: each one's first status to it, by
+  // its own clock (an upper bound: the status seen first may be a later one).
+  const ledAt = logLines(fut.logOf('master2'), killedAt).find((l) => l.msg === 'this master leads')!.time;
+  const heardAt = new Map<string, number>();
+  await farm.waitFor(
+    async () => {
+      for (const s of await fut.servers())
+        if (s.lastStatusAt !== null && s.lastStatusAt >= ledAt && !heardAt.has(s.id)) heardAt.set(s.id, s.lastStatusAt);
+      return SERVERS.every((id) => heardAt.has(id));
+    },
+    10_000,
+    'every server heard by the new leader',
+  );
+  figures.servers_at_new_leader_ms = Math.max(...heardAt.values()) - ledAt;
+  assert.ok(
+    figures.servers_at_new_leader_ms <= 1000,
+    `every server reported to the new leader ${figures.servers_at_new_leader_ms} ms after it led`,
+  );
   let since = await lastId();
   await farm.kill('s1');
   const first = await failedOver('s1', since);

@@ -143,6 +143,7 @@ test('a 30 s store outage while a server dies: no tight loop, no flapping in the
   // The hole, from the frames in the files of both servers that recorded c1.
   await delay(4000);
   const to = Date.now() - 1500;
+  await fut.footageReaches(['s3'], 'c1', to);
   const holes = footageHoles(
     [...diskSegments(fut.storageOf('s1'), 'c1'), ...diskSegments(fut.storageOf('s3'), 'c1')],
     from,

@@ -6,6 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { LocalFarm, type LocalFarmOptions } from '../../src/farm/local-farm.ts';
 import type { FarmConfigInput } from '../../src/config/farm-config.ts';
 import { newFarmKey } from '../../src/lib/farm-key.ts';
+import { diskSegments } from './disk-footage.ts';
 
 /** A camera as GET /api/v1/cameras shows it (the fields these tests read). */
 export interface CameraView {
@@ -28,6 +29,8 @@ export interface ServerView {
   recordingFailed: boolean;
   storage: { allFailed: boolean; paths: { path: string; healthy: boolean }[] } | null;
   swappedWith: string | null;
+  /** When this master took the server's last status (its clock), null before the first. */
+  lastStatusAt: number | null;
 }
 /** One copy-back job of a failback's log entry. */
 export interface CopyJobView {
@@ -159,6 +162,18 @@ export class FarmUnderTest {
   /** The log file of a process (sim, master, a server id); appended to at each start. */
   logOf(name: string): string {
     return join(this.dir, `${name}.log`);
+  }
+
+  /**
+   * Waits until the footage of `camera` on these servers' disks reaches `untilMs` (by its frames), so
+   * that holes counted up to then do not end with one for a segment not yet stored (a loaded machine).
+   */
+  async footageReaches(servers: string[], camera: string, untilMs: number, timeoutMs = 20_000): Promise<void> {
+    await this.farm.waitFor(
+      () => servers.some((s) => diskSegments(this.storageOf(s), camera).some((x) => x.endMs >= untilMs)),
+      timeoutMs,
+      `footage of ${camera} on ${servers.join(' or ')} up to ${untilMs}`,
+    );
   }
 
   /** The default storage path of a server (its data dir's `storage`), where it records without storage settings. */
