@@ -193,7 +193,11 @@ export class LocalFarm {
 
   /** Starts `vigil sim` serving the given camera ids; resolves when its RTSP port answers. */
   async startSim(port: number, cameras: string[], extra: string[] = []): Promise<void> {
-    this.spawn('sim', ['sim', '--port', String(port), '--cameras', cameras.join(','), ...extra]);
+    // Its encoders' files in the farm's folder, not the system's: a simulator killed (the cameras'
+    // reboot of a test) leaves nothing behind once that folder goes.
+    const tmp = join(this.o.dir, 'tmp');
+    mkdirSync(tmp, { recursive: true, mode: PRIVATE_DIR_MODE });
+    this.spawn('sim', ['sim', '--port', String(port), '--cameras', cameras.join(','), ...extra], { TMPDIR: tmp });
     await this.started('sim', () => tcpOpen(port));
   }
 
